@@ -4,9 +4,14 @@ import PackageDescription
 let package = Package(
     name: "Understudy",
     platforms: [.macOS(.v15)],
-    products: [],
+    products: [
+        .executable(name: "understudy", targets: ["understudy"]),
+        .library(name: "Tranlog", targets: ["Tranlog"]),
+    ],
     dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         // System C libraries: the only way C enters the package. Each is imported by exactly one module.
@@ -14,5 +19,30 @@ let package = Package(
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         // http-parser ships no .pc file on Debian: the modulemap links it by name.
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+
+        // Positions, record and file codecs, group-commit writer, reader, directory scan, epoch history.
+        .target(
+            name: "Tranlog",
+            dependencies: ["CZlib", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // Test kit: the fault-injecting file system (simulated crashes, failed syncs, full disks).
+        .target(name: "UnderstudyTesting", dependencies: ["Tranlog"]),
+        // The CLI: one file per verb, logic lives in the library modules.
+        .executableTarget(
+            name: "understudy",
+            dependencies: ["Tranlog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // Benchmarks print figures; they never run in `swift test` (see docs/BENCHMARKS.md).
+        .executableTarget(
+            name: "understudy-bench",
+            dependencies: ["Tranlog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .testTarget(
+            name: "TranlogTests",
+            dependencies: ["Tranlog", "UnderstudyTesting"],
+            resources: [.copy("Golden")]
+        ),
+        .testTarget(name: "CLITests", dependencies: ["Tranlog"]),
     ]
 )

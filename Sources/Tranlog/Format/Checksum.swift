@@ -1,0 +1,14 @@
+internal import CZlib
+
+/// CRC-32 (the zlib/IEEE polynomial), computed by zlib's `crc32_z`, which takes a 64-bit length.
+public enum Checksum {
+    public static func crc32(_ bytes: ArraySlice<UInt8>, seed: UInt32 = 0) -> UInt32 {
+        bytes.withUnsafeBufferPointer { buffer in
+            UInt32(truncatingIfNeeded: CZlib.crc32_z(UInt(seed), buffer.baseAddress, buffer.count))
+        }
+    }
+
+    public static func crc32(_ bytes: [UInt8], seed: UInt32 = 0) -> UInt32 {
+        crc32(bytes[...], seed: seed)
+    }
+}

@@ -1,0 +1,130 @@
+/// The on-disk (and on-wire) frame of one record:
+///
+///     offset  size  field
+///     0       4     frameLength  (whole frame, these 4 bytes and the CRC included)
+///     4       1     kind
+///     5       1     flags        (0 in format version 1)
+///     6       2     sourceLength (1...255)
+///     8       8     seqno
+///     16      8     epoch
+///     24      8     time         (µs since the Unix epoch, signed)
+///     32      4     previousCRC  (CRC of the preceding record)
+///     36      n     source id    (UTF-8)
+///     36+n    m     payload      (by kind, see RecordBodyCodec)
+///     end-4   4     crc32        (zlib CRC-32 of every byte before it)
+public enum RecordFrame {
+    public static let fixedHeaderBytes = 36
+    public static let trailerBytes = 4
+    public static let minimumBytes = fixedHeaderBytes + 1 + trailerBytes
+
+    /// Encodes a record. The caller has checked `body.limitViolation`; a violation here is a bug.
+    public static func encode(_ header: RecordHeader, _ body: RecordBody) -> (bytes: [UInt8], crc: UInt32) {
+        precondition(header.kind == body.kind, "record header kind \(header.kind) does not match body \(body.kind)")
+        precondition(body.limitViolation == nil, "record body over the limits: \(body.limitViolation ?? "")")
+        let source = Array(header.sourceID.name.utf8)
+        let length = fixedHeaderBytes + source.count + RecordBodyCodec.encodedSize(body) + trailerBytes
+        var writer = ByteWriter(capacity: length)
+        writer.append(UInt32(length))
+        writer.append(header.kind.rawValue)
+        writer.append(UInt8(0))
+        writer.append(UInt16(source.count))
+        writer.append(header.seqno.rawValue)
+        writer.append(header.epoch.rawValue)
+        writer.append(header.time.rawValue)
+        writer.append(header.previousCRC)
+        writer.append(contentsOf: source)
+        RecordBodyCodec.encode(body, into: &writer)
+        let crc = Checksum.crc32(writer.bytes)
+        writer.append(crc)
+        precondition(writer.bytes.count == length, "encoded frame length \(writer.bytes.count) != computed \(length)")
+        return (writer.bytes, crc)
+    }
+
+    /// Length of a frame for `body` written by `sourceID`, without encoding it.
+    public static func encodedLength(_ body: RecordBody, sourceID: SourceID) -> Int {
+        fixedHeaderBytes + sourceID.name.utf8.count + RecordBodyCodec.encodedSize(body) + trailerBytes
+    }
+
+    /// Decodes the frame at the start of `bytes`.
+    public static func decode(_ bytes: ArraySlice<UInt8>) -> FrameDecoding {
+        guard bytes.count >= 4 else { return .needMoreBytes }
+        let start = bytes.startIndex
+        let length = readLittleEndian(UInt32.self, in: bytes, at: start)
+        guard length >= minimumBytes, length <= TranlogLimits.maxFrameBytes else {
+            return .invalid(.impossibleLength(length))
+        }
+        guard bytes.count >= Int(length) else { return .needMoreBytes }
+        let frame = bytes[start..<start + Int(length)]
+        let stored = readLittleEndian(UInt32.self, in: frame, at: frame.endIndex - trailerBytes)
+        let computed = Checksum.crc32(frame.dropLast(trailerBytes))
+        guard stored == computed else { return .invalid(.checksumMismatch(stored: stored, computed: computed)) }
+        return decodeVerified(frame, crc: stored)
+    }
+
+    /// Interprets a frame whose CRC matched: a defect now means a writer bug or a forged frame.
+    private static func decodeVerified(_ frame: ArraySlice<UInt8>, crc: UInt32) -> FrameDecoding {
+        var reader = ByteReader(frame)
+        _ = reader.read(UInt32.self)
+        let kindByte: UInt8 = reader.read()!
+        let flags: UInt8 = reader.read()!
+        let sourceLength: UInt16 = reader.read()!
+        let seqno: UInt64 = reader.read()!
+        let epoch: UInt64 = reader.read()!
+        let time: Int64 = reader.read()!
+        let previousCRC: UInt32 = reader.read()!
+        guard let kind = RecordKind(rawValue: kindByte) else { return .invalid(.unknownKind(kindByte)) }
+        guard flags == 0 else { return .invalid(.unknownFlags(flags)) }
+        let payloadEnd = frame.endIndex - trailerBytes
+        guard sourceLength >= 1, reader.position + Int(sourceLength) <= payloadEnd,
+            let sourceBytes = reader.readBytes(Int(sourceLength)),
+            let sourceName = String(validating: sourceBytes, as: UTF8.self),
+            let sourceID = SourceID(sourceName)
+        else { return .invalid(.badSourceID(length: sourceLength)) }
+        let payload = frame[reader.position..<payloadEnd]
+        switch RecordBodyCodec.decode(kind: kind, payload: payload) {
+        case .failure(let problem):
+            return .invalid(.malformedPayload(kind: kind, reason: problem.reason))
+        case .success(let body):
+            let header = RecordHeader(
+                kind: kind, seqno: Seqno(seqno), epoch: Epoch(epoch), time: Timestamp(rawValue: time),
+                sourceID: sourceID, previousCRC: previousCRC)
+            return .record(DecodedRecord(header: header, body: body, crc: crc, frame: frame))
+        }
+    }
+}
+
+/// The outcome of decoding one frame. Running out of bytes is an expected outcome, not an error.
+public enum FrameDecoding: Sendable {
+    case record(DecodedRecord)
+    /// The bytes end before the frame does.
+    case needMoreBytes
+    case invalid(FrameDefect)
+}
+
+/// What is wrong with a frame, worded for an operator.
+public enum FrameDefect: Hashable, Sendable, CustomStringConvertible {
+    case impossibleLength(UInt32)
+    case checksumMismatch(stored: UInt32, computed: UInt32)
+    case unknownKind(UInt8)
+    case unknownFlags(UInt8)
+    case badSourceID(length: UInt16)
+    case malformedPayload(kind: RecordKind, reason: String)
+
+    public var description: String {
+        switch self {
+        case .impossibleLength(let length):
+            "frame length \(length) is outside \(RecordFrame.minimumBytes)...\(TranlogLimits.maxFrameBytes)"
+        case .checksumMismatch(let stored, let computed):
+            "CRC mismatch (stored \(hex(stored)), computed \(hex(computed)))"
+        case .unknownKind(let kind): "unknown record kind \(kind)"
+        case .unknownFlags(let flags): "unknown flags \(flags) (format version 1 has none)"
+        case .badSourceID(let length): "source id of \(length) bytes is empty, too long or not valid UTF-8"
+        case .malformedPayload(let kind, let reason): "malformed \(kind) payload: \(reason)"
+        }
+    }
+}
+
+func hex(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+}

@@ -1,0 +1,220 @@
+/// Reads the records of a sequence of tranlog files in order, checking everything that makes the
+/// sequence trustworthy: every CRC, seqno continuity, the CRC chain within and across files, the
+/// header chain (previous file's last seqno and CRC), fileIds without gaps, one repository, epochs
+/// that change only through an epochBegin record at the start of a file.
+///
+/// Damage yields a precise `TranlogError`. The one exception is a torn tail of the newest file (a
+/// crash mid-write): it ends the sequence and is reported in `tornTail`.
+public struct TranlogCursor {
+    private let directory: TranlogDirectory
+    private let fileSystem: any TranlogFileSystem
+    private var expectedRepository: RepositoryID?
+
+    private var fileIndex = -1
+    private var current: TranlogFileContents?
+    private var offset = 0
+    private var sawFileEnd = false
+    private var firstRecordOfFile = true
+    private var finished = false
+
+    /// The last record returned: the chain the next one must continue.
+    public private(set) var lastSeqno: Seqno?
+    public private(set) var lastCRC: UInt32?
+    public private(set) var lastEventID: EventID?
+    private var lastEpoch: Epoch?
+    private var previousFile: (fileID: FileID, endedCleanly: Bool)?
+
+    /// Set when the newest file ended in a torn tail.
+    public private(set) var tornTail: TornTail?
+    /// The header of the file being read (or last read).
+    public private(set) var currentHeader: FileHeader?
+    /// The byte offset just past the last whole record of the file being read (or last read).
+    public var endOfLastRecord: UInt64 { UInt64(offset) }
+
+    public init(
+        directory: TranlogDirectory, fileSystem: any TranlogFileSystem = PosixFileSystem(),
+        expectedRepository: RepositoryID? = nil
+    ) {
+        self.directory = directory
+        self.fileSystem = fileSystem
+        self.expectedRepository = expectedRepository
+    }
+
+    /// The next record, or nil at the end of the last file.
+    public mutating func next() throws(TranlogError) -> TranlogRecord? {
+        while !finished {
+            guard let contents = current else {
+                try openNextFile()
+                continue
+            }
+            if offset == contents.bytes.count {
+                try finishFile(contents)
+                continue
+            }
+            switch RecordFrame.decode(contents.bytes[offset...]) {
+            case .record(let record):
+                return try accept(record, in: contents)
+            case .needMoreBytes:
+                try handleDamage(in: contents, defect: nil)
+            case .invalid(let defect):
+                try handleDamage(in: contents, defect: defect)
+            }
+        }
+        return nil
+    }
+
+    private var isNewestFile: Bool { fileIndex == directory.files.count - 1 }
+
+    private mutating func openNextFile() throws(TranlogError) {
+        fileIndex += 1
+        guard fileIndex < directory.files.count else {
+            finished = true
+            return
+        }
+        let ref = directory.files[fileIndex]
+        guard let contents = try TranlogFileContents.load(ref, fileSystem: fileSystem) else {
+            try acceptTornFileCreation(ref)
+            return
+        }
+        try checkJoin(contents.header, ref: ref)
+        current = contents
+        currentHeader = contents.header
+        offset = FileHeader.size
+        sawFileEnd = false
+        firstRecordOfFile = true
+    }
+
+    /// A file shorter than its header: legitimate only as the newest file, when a crash interrupted
+    /// a rotation after the previous file was closed cleanly.
+    private mutating func acceptTornFileCreation(_ ref: TranlogFileRef) throws(TranlogError) {
+        guard isNewestFile, previousFile?.endedCleanly ?? true else {
+            throw .corruptHeader(file: ref.path.string, defect: .tooShort(0))
+        }
+        let size = (try? fileSystem.readFile(ref.path).count) ?? 0
+        tornTail = TornTail(
+            fileID: ref.fileID, file: ref.path.string, offset: 0, byteCount: UInt64(size),
+            reason: "the file ends inside its \(FileHeader.size)-byte header")
+        finished = true
+    }
+
+    /// Checks that a file belongs here: same repository, next fileId, header chained to the last record.
+    private mutating func checkJoin(_ header: FileHeader, ref: TranlogFileRef) throws(TranlogError) {
+        let expected = expectedRepository ?? header.repositoryID
+        guard header.repositoryID == expected else {
+            throw .otherRepository(file: ref.path.string, found: header.repositoryID, expected: expected)
+        }
+        expectedRepository = expected
+        guard let previous = previousFile, let lastSeqno, let lastCRC else {
+            lastSeqno = header.previousLastSeqno
+            lastCRC = header.previousLastRecordCRC
+            lastEpoch = header.epoch
+            return
+        }
+        guard ref.fileID == previous.fileID.next else {
+            throw .missingLog(after: previous.fileID, lastFound: directory.files.last!.fileID, directory: directory.description)
+        }
+        guard header.previousLastSeqno == lastSeqno, header.previousLastRecordCRC == lastCRC else {
+            throw .truncatedLog(
+                fileID: previous.fileID, next: ref.fileID,
+                detail: "\(ref.fileID.fileName) continues after seqno \(header.previousLastSeqno) "
+                    + "(CRC \(hex(header.previousLastRecordCRC))), but fileId \(previous.fileID) ends at seqno "
+                    + "\(lastSeqno) (CRC \(hex(lastCRC)))")
+        }
+    }
+
+    private mutating func accept(_ record: DecodedRecord, in contents: TranlogFileContents) throws(TranlogError) -> TranlogRecord {
+        let eventID = EventID(fileID: contents.ref.fileID, offset: UInt64(offset))
+        try checkSequence(record.header, body: record.body, at: eventID, in: contents)
+        offset += record.frame.count
+        firstRecordOfFile = false
+        if record.header.kind == .fileEnd { sawFileEnd = true }
+        lastSeqno = record.header.seqno
+        lastCRC = record.crc
+        lastEpoch = record.header.epoch
+        lastEventID = eventID
+        return TranlogRecord(record: record, eventID: eventID)
+    }
+
+    private func checkSequence(
+        _ header: RecordHeader, body: RecordBody, at eventID: EventID, in contents: TranlogFileContents
+    ) throws(TranlogError) {
+        func broken(_ detail: String) -> TranlogError {
+            .sequenceBreak(
+                file: contents.ref.path.string, fileID: eventID.fileID, offset: eventID.offset, seqno: header.seqno,
+                detail: detail)
+        }
+        let expectedSeqno = (lastSeqno ?? .zero).next
+        if sawFileEnd { throw broken("a record follows the file's fileEnd record") }
+        guard header.seqno == expectedSeqno else { throw broken("expected seqno \(expectedSeqno)") }
+        guard header.previousCRC == lastCRC else {
+            throw broken(
+                "chain broken: it follows CRC \(hex(header.previousCRC)) but the record before has CRC \(hex(lastCRC ?? 0))")
+        }
+        guard header.epoch == contents.header.epoch else {
+            throw broken("epoch \(header.epoch) in a file of epoch \(contents.header.epoch)")
+        }
+        try checkEpochChange(header, body: body, broken: broken)
+    }
+
+    /// Epochs change only at the start of a file, through an epochBegin record naming its parent.
+    private func checkEpochChange(
+        _ header: RecordHeader, body: RecordBody, broken: (String) -> TranlogError
+    ) throws(TranlogError) {
+        let epochChanges = lastEpoch.map { $0 != header.epoch } ?? false
+        guard case .epochBegin(let info) = body else {
+            if epochChanges && firstRecordOfFile {
+                throw broken("epoch changes from \(lastEpoch!) to \(header.epoch) without an epochBegin record")
+            }
+            return
+        }
+        guard firstRecordOfFile else { throw broken("an epochBegin record must be the first record of its file") }
+        guard info.epoch == header.epoch, info.forkSeqno.next == header.seqno else {
+            throw broken("epochBegin for epoch \(info.epoch) with fork seqno \(info.forkSeqno) does not match its header")
+        }
+        if let lastEpoch, info.parentEpoch != lastEpoch || info.epoch <= lastEpoch {
+            throw broken("epoch \(info.epoch) begins as a child of epoch \(info.parentEpoch), but the log was in epoch \(lastEpoch)")
+        }
+    }
+
+    private mutating func finishFile(_ contents: TranlogFileContents) throws(TranlogError) {
+        if !sawFileEnd && !isNewestFile {
+            let next = directory.files[fileIndex + 1].fileID
+            if next == contents.ref.fileID.next {
+                throw .truncatedLog(
+                    fileID: contents.ref.fileID, next: next,
+                    detail: "\(contents.ref.fileID.fileName) ends at offset \(offset) after seqno "
+                        + "\(lastSeqno ?? .zero) without a fileEnd record")
+            }
+        }
+        previousFile = (contents.ref.fileID, sawFileEnd)
+        current = nil
+    }
+
+    /// Damage at `offset`: in an older file it is a truncated or corrupt log; in the newest file it
+    /// is a torn tail unless valid records follow it.
+    private mutating func handleDamage(in contents: TranlogFileContents, defect: FrameDefect?) throws(TranlogError) {
+        let file = contents.ref.path.string
+        let fileID = contents.ref.fileID
+        let expected = (lastSeqno ?? .zero).next
+        guard isNewestFile else {
+            if let defect {
+                throw .corruptRecord(file: file, fileID: fileID, offset: UInt64(offset), expectedSeqno: expected, defect: defect)
+            }
+            throw .truncatedLog(
+                fileID: fileID, next: directory.files[fileIndex + 1].fileID,
+                detail: "\(fileID.fileName) ends inside the record at offset \(offset) (seqno \(expected) expected)")
+        }
+        let reason = defect?.description ?? "the file ends inside the record"
+        if let valid = TornTailProbe.firstValidRecord(
+            in: contents.bytes, after: offset, epoch: contents.header.epoch, lastSeqno: lastSeqno ?? .zero)
+        {
+            throw .damagedBeforeValidRecords(
+                file: file, fileID: fileID, damageOffset: UInt64(offset), defect: reason, validOffset: UInt64(valid.offset),
+                validSeqno: valid.seqno)
+        }
+        tornTail = TornTail(
+            fileID: fileID, file: file, offset: UInt64(offset), byteCount: UInt64(contents.bytes.count - offset),
+            reason: reason)
+        finished = true
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import SystemPackage
+
+/// The real file system, through POSIX calls. `sync()` is `fdatasync`: the writer's durability
+/// promise rests on it, so its failure is never retried or ignored.
+public struct PosixFileSystem: TranlogFileSystem {
+    public init() {}
+
+    public func contentsOfDirectory(_ path: FilePath) throws(TranlogError) -> [String] {
+        guard let directory = opendir(path.string) else { throw .io(operation: "listing", path: path.string, errno: errno) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    public func readFile(_ path: FilePath) throws(TranlogError) -> [UInt8] {
+        let descriptor = try open(path, .readOnly, options: [])
+        defer { try? descriptor.close() }
+        var contents: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let count = try call("reading", path) { try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0) } }
+            if count == 0 { return contents }
+            contents.append(contentsOf: chunk[0..<count])
+        }
+    }
+
+    public func fileExists(_ path: FilePath) -> Bool {
+        FileManager.default.fileExists(atPath: path.string)
+    }
+
+    public func createFile(_ path: FilePath) throws(TranlogError) -> any AppendableFile {
+        let descriptor = try open(path, .writeOnly, options: [.create, .exclusiveCreate, .append])
+        return PosixAppendableFile(descriptor: descriptor, path: path, size: 0)
+    }
+
+    public func openForAppend(_ path: FilePath) throws(TranlogError) -> any AppendableFile {
+        let descriptor = try open(path, .writeOnly, options: [.append])
+        let size = try call("sizing", path) { try descriptor.seek(offset: 0, from: .end) }
+        return PosixAppendableFile(descriptor: descriptor, path: path, size: UInt64(size))
+    }
+
+    public func syncDirectory(_ path: FilePath) throws(TranlogError) {
+        let descriptor = try open(path, .readOnly, options: [.directory])
+        defer { try? descriptor.close() }
+        guard fsync(descriptor.rawValue) == 0 else { throw .io(operation: "syncing directory", path: path.string, errno: errno) }
+    }
+
+    public func removeFile(_ path: FilePath) throws(TranlogError) {
+        guard unlink(path.string) == 0 else { throw .io(operation: "removing", path: path.string, errno: errno) }
+    }
+
+    public func createDirectory(_ path: FilePath) throws(TranlogError) {
+        guard mkdir(path.string, 0o755) == 0 || errno == EEXIST else {
+            throw .io(operation: "creating directory", path: path.string, errno: errno)
+        }
+    }
+
+    private func open(
+        _ path: FilePath, _ mode: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions
+    ) throws(TranlogError) -> FileDescriptor {
+        try call("opening", path) { try FileDescriptor.open(path, mode, options: options, permissions: [.ownerReadWrite, .groupRead, .otherRead]) }
+    }
+}
+
+/// Runs a swift-system call, turning its `Errno` into a `TranlogError` naming the operation and path.
+func call<Value>(_ operation: String, _ path: FilePath, _ body: () throws -> Value) throws(TranlogError) -> Value {
+    do {
+        return try body()
+    } catch let error as Errno {
+        throw .io(operation: operation, path: path.string, errno: error.rawValue)
+    } catch {
+        throw .io(operation: operation, path: path.string, errno: EIO)
+    }
+}
+
+final class PosixAppendableFile: AppendableFile {
+    private let descriptor: FileDescriptor
+    private let path: FilePath
+    private(set) var size: UInt64
+
+    init(descriptor: FileDescriptor, path: FilePath, size: UInt64) {
+        self.descriptor = descriptor
+        self.path = path
+        self.size = size
+    }
+
+    func append(_ bytes: ArraySlice<UInt8>) throws(TranlogError) {
+        let written = try call("writing", path) { try bytes.withUnsafeBytes { try descriptor.writeAll($0) } }
+        size += UInt64(written)
+    }
+
+    func sync() throws(TranlogError) {
+        guard fdatasync(descriptor.rawValue) == 0 else { throw .io(operation: "syncing", path: path.string, errno: errno) }
+    }
+
+    func truncate(to newSize: UInt64) throws(TranlogError) {
+        guard ftruncate(descriptor.rawValue, off_t(newSize)) == 0 else {
+            throw .io(operation: "truncating", path: path.string, errno: errno)
+        }
+        size = newSize
+    }
+
+    func close() throws(TranlogError) {
+        try call("closing", path) { try descriptor.close() }
+    }
+}

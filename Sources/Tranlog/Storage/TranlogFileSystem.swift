@@ -1,0 +1,39 @@
+import SystemPackage
+
+/// The file operations the tranlog needs, so tests can substitute a file system that simulates
+/// crashes (dropping or garbling unsynced writes), failed syncs and full disks.
+public protocol TranlogFileSystem: Sendable {
+    /// Names (not paths) of the entries in a directory.
+    func contentsOfDirectory(_ path: FilePath) throws(TranlogError) -> [String]
+    func readFile(_ path: FilePath) throws(TranlogError) -> [UInt8]
+    func fileExists(_ path: FilePath) -> Bool
+    /// Creates a new file (failing if it exists) open for appending.
+    func createFile(_ path: FilePath) throws(TranlogError) -> any AppendableFile
+    /// Opens an existing file for appending at its end.
+    func openForAppend(_ path: FilePath) throws(TranlogError) -> any AppendableFile
+    /// Makes the creation, removal or renaming of entries in `path` durable.
+    func syncDirectory(_ path: FilePath) throws(TranlogError)
+    func removeFile(_ path: FilePath) throws(TranlogError)
+    func createDirectory(_ path: FilePath) throws(TranlogError)
+}
+
+/// A file being appended to. Not shared between threads: the writer's flush thread owns it.
+public protocol AppendableFile: AnyObject {
+    var size: UInt64 { get }
+    func append(_ bytes: ArraySlice<UInt8>) throws(TranlogError)
+    /// `fdatasync`: returns only when everything appended so far is durable.
+    func sync() throws(TranlogError)
+    func truncate(to size: UInt64) throws(TranlogError)
+    func close() throws(TranlogError)
+}
+
+extension TranlogFileSystem {
+    /// Writes a whole new file and makes it durable, entry included.
+    public func writeNewFile(_ path: FilePath, contents: ArraySlice<UInt8>) throws(TranlogError) {
+        let file = try createFile(path)
+        try file.append(contents)
+        try file.sync()
+        try file.close()
+        try syncDirectory(path.removingLastComponent())
+    }
+}

@@ -1,0 +1,308 @@
+import Foundation
+import SystemPackage
+
+/// Appends records to a tranlog directory with group commit.
+///
+/// `append` assigns the record its seqno, CRC chain and event id at once (so the order of appends is
+/// the order in the log) and queues its bytes. A dedicated flush thread writes everything queued and
+/// calls `fdatasync` once for the whole batch; only after that sync returns are the batch's callers
+/// told their records are durable. While one sync runs, new appends gather into the next batch.
+///
+/// A failed write or sync is fatal: every record not yet acknowledged fails with `writerFailed`,
+/// and so does every later append. Nothing is retried, because a retried fsync can report success
+/// for data the kernel already dropped.
+public final class TranlogWriter: @unchecked Sendable {
+    public typealias Completion = @Sendable (Result<AppendedRecord, TranlogError>) -> Void
+
+    fileprivate enum Pending {
+        case write([UInt8], completion: Completion?, record: AppendedRecord)
+        case rotate(to: FileID, header: [UInt8])
+    }
+
+    private let configuration: TranlogWriterConfiguration
+    private let fileSystem: any TranlogFileSystem
+    private let condition = NSCondition()
+    private let flusherDone = DispatchSemaphore(value: 0)
+
+    // Guarded by `condition`.
+    private var chain: ChainState
+    private var pending: [Pending] = []
+    private var failure: TranlogError?
+    private var closing = false
+    private var durableSeqno: Seqno
+
+    // Owned by the flush thread (and by `init` before it starts).
+    private var file: any AppendableFile
+
+    /// The torn tail cut off when the writer opened, if there was one.
+    public let repairedTornTail: TornTail?
+
+    private struct ChainState {
+        var fileID: FileID
+        var epoch: Epoch
+        var fileSize: UInt64
+        var recordsInFile: Int
+        var lastSeqno: Seqno
+        var lastCRC: UInt32
+    }
+
+    /// Opens the directory's newest file for appending, repairing a torn tail. An empty directory is
+    /// started at `start` (nil: an empty directory is an error).
+    public init(
+        configuration: TranlogWriterConfiguration, fileSystem: any TranlogFileSystem = PosixFileSystem(),
+        startIfEmpty start: ChainStart? = nil
+    ) throws(TranlogError) {
+        if let problem = configuration.validate() { throw .recordOverLimits("invalid writer configuration: \(problem)") }
+        self.configuration = configuration
+        self.fileSystem = fileSystem
+        let resumed = try WriterRecovery.resume(configuration, fileSystem: fileSystem)
+        repairedTornTail = resumed?.repaired
+        if let resumed, !resumed.endedWithFileEnd {
+            chain = ChainState(
+                fileID: resumed.fileID, epoch: resumed.epoch, fileSize: resumed.fileSize,
+                recordsInFile: resumed.recordsInFile, lastSeqno: resumed.lastSeqno, lastCRC: resumed.lastCRC)
+            file = try fileSystem.openForAppend(configuration.directory.appending(resumed.fileID.fileName))
+        } else {
+            let next: ChainStart
+            if let resumed {
+                next = ChainStart(
+                    fileID: resumed.fileID.next, epoch: resumed.epoch, previousLastSeqno: resumed.lastSeqno,
+                    previousLastRecordCRC: resumed.lastCRC)
+            } else if let start {
+                next = start
+            } else {
+                throw .noLogs(directory: configuration.directory.string)
+            }
+            chain = ChainState(
+                fileID: next.fileID, epoch: next.epoch, fileSize: UInt64(FileHeader.size), recordsInFile: 0,
+                lastSeqno: next.previousLastSeqno, lastCRC: next.previousLastRecordCRC)
+            file = try Self.createFile(
+                next.fileID, header: Self.header(for: next, configuration), configuration: configuration, fileSystem: fileSystem)
+        }
+        durableSeqno = chain.lastSeqno
+        let thread = Thread { [unowned self] in self.flushLoop() }
+        thread.name = "tranlog-flush"
+        thread.start()
+    }
+
+    /// The last seqno written (durable or not) and the position the next append continues.
+    public var lastSeqno: Seqno { locked { chain.lastSeqno } }
+    /// The last seqno whose record is durable.
+    public var lastDurableSeqno: Seqno { locked { durableSeqno } }
+    public var currentEpoch: Epoch { locked { chain.epoch } }
+    public var currentFileID: FileID { locked { chain.fileID } }
+
+    /// Queues a record; `completion` runs on the flush thread once it is durable (or failed).
+    public func append(_ body: RecordBody, completion: @escaping Completion) {
+        do throws(TranlogError) {
+            guard body.kind != .fileEnd, body.kind != .epochBegin else {
+                throw .recordOverLimits("\(body.kind) records are written by the writer itself (rotation, beginEpoch)")
+            }
+            if let problem = body.limitViolation { throw .recordOverLimits(problem) }
+            try locked { () throws(TranlogError) in
+                try checkAccepting()
+                rotateIfFull(adding: RecordFrame.encodedLength(body, sourceID: configuration.sourceID))
+                enqueue(body, completion: completion)
+            }
+        } catch {
+            completion(.failure(error))
+        }
+    }
+
+    /// Appends a record and waits until it is durable.
+    public func append(_ body: RecordBody) async throws(TranlogError) -> AppendedRecord {
+        let result = await withCheckedContinuation { continuation in
+            append(body) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Appends a record and blocks the calling thread until it is durable.
+    public func appendAndWait(_ body: RecordBody) throws(TranlogError) -> AppendedRecord {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox()
+        append(body) { result in
+            box.result = result
+            done.signal()
+        }
+        done.wait()
+        return try box.result!.get()
+    }
+
+    /// Opens epoch `epoch` as a child of the current one (commitRestore): the current file is closed
+    /// with a fileEnd record and the new epoch starts a new file with its epochBegin record.
+    public func beginEpoch(_ epoch: Epoch) throws(TranlogError) -> AppendedRecord {
+        let done = DispatchSemaphore(value: 0)
+        let box = ResultBox()
+        let completion: Completion = { result in
+            box.result = result
+            done.signal()
+        }
+        try locked { () throws(TranlogError) in
+            try checkAccepting()
+            guard epoch > chain.epoch else {
+                throw .recordOverLimits("epoch \(epoch) is not after the current epoch \(chain.epoch)")
+            }
+            let parent = chain.epoch
+            rotate(toEpoch: epoch)
+            enqueue(.epochBegin(EpochBeginInfo(epoch: epoch, parentEpoch: parent, forkSeqno: chain.lastSeqno)), completion: completion)
+        }
+        done.wait()
+        return try box.result!.get()
+    }
+
+    /// Flushes everything queued, stops the flush thread and closes the file. Appends after this fail.
+    public func close() throws(TranlogError) {
+        let alreadyClosing = locked {
+            defer { closing = true }
+            condition.broadcast()
+            return closing
+        }
+        guard !alreadyClosing else { return }
+        flusherDone.wait()
+        try file.close()
+        if let failure = locked({ failure }) { throw failure }
+    }
+
+    // MARK: - Under the lock
+
+    /// `NSCondition.withLock` erases typed throws; this keeps them.
+    private func locked<Value, Failure: Error>(_ body: () throws(Failure) -> Value) throws(Failure) -> Value {
+        condition.lock()
+        defer { condition.unlock() }
+        return try body()
+    }
+
+    private func checkAccepting() throws(TranlogError) {
+        if let failure { throw .writerFailed(failure.description) }
+        if closing { throw .writerClosed }
+    }
+
+    private func rotateIfFull(adding frameLength: Int) {
+        let fileEndLength = RecordFrame.encodedLength(.fileEnd, sourceID: configuration.sourceID)
+        let projected = chain.fileSize + UInt64(frameLength + fileEndLength)
+        if chain.recordsInFile > 0 && projected > UInt64(configuration.rotationBytes) {
+            rotate(toEpoch: chain.epoch)
+        }
+    }
+
+    /// Ends the current file with a fileEnd record and queues the creation of the next one.
+    private func rotate(toEpoch epoch: Epoch) {
+        enqueue(.fileEnd, completion: nil)
+        let next = ChainStart(fileID: chain.fileID.next, epoch: epoch, previousLastSeqno: chain.lastSeqno, previousLastRecordCRC: chain.lastCRC)
+        pending.append(.rotate(to: next.fileID, header: Self.header(for: next, configuration)))
+        chain = ChainState(
+            fileID: next.fileID, epoch: epoch, fileSize: UInt64(FileHeader.size), recordsInFile: 0,
+            lastSeqno: chain.lastSeqno, lastCRC: chain.lastCRC)
+    }
+
+    private func enqueue(_ body: RecordBody, completion: Completion?) {
+        let header = RecordHeader(
+            kind: body.kind, seqno: chain.lastSeqno.next, epoch: chain.epoch, time: configuration.clock(),
+            sourceID: configuration.sourceID, previousCRC: chain.lastCRC)
+        let (bytes, crc) = RecordFrame.encode(header, body)
+        let record = AppendedRecord(
+            seqno: header.seqno, epoch: header.epoch, eventID: EventID(fileID: chain.fileID, offset: chain.fileSize),
+            time: header.time, crc: crc)
+        chain.fileSize += UInt64(bytes.count)
+        chain.recordsInFile += 1
+        chain.lastSeqno = header.seqno
+        chain.lastCRC = crc
+        if pending.isEmpty { condition.signal() }
+        pending.append(.write(bytes, completion: completion, record: record))
+    }
+
+    // MARK: - The flush thread
+
+    private func flushLoop() {
+        while let batch = nextBatch() {
+            do throws(TranlogError) {
+                try write(batch)
+                let lastRecord = batch.lastRecord
+                locked { if let lastRecord { durableSeqno = lastRecord.seqno } }
+                batch.complete(with: nil)
+            } catch {
+                let abandoned = locked {
+                    failure = error
+                    defer { pending = [] }
+                    return pending
+                }
+                batch.complete(with: error)
+                abandoned.complete(with: error)
+            }
+        }
+        flusherDone.signal()
+    }
+
+    /// Waits for queued records; nil once closing with nothing left (or after a failure).
+    private func nextBatch() -> [Pending]? {
+        locked {
+            while pending.isEmpty && !closing && failure == nil { condition.wait() }
+            guard !pending.isEmpty, failure == nil else { return nil }
+            defer { pending = [] }
+            return pending
+        }
+    }
+
+    /// Writes a batch with as few system calls as possible, syncing at each rotation and at the end.
+    private func write(_ batch: [Pending]) throws(TranlogError) {
+        var buffer: [UInt8] = []
+        for item in batch {
+            switch item {
+            case .write(let bytes, _, _):
+                buffer.append(contentsOf: bytes)
+            case .rotate(let fileID, let header):
+                try file.append(buffer[...])
+                try file.sync()
+                try file.close()
+                buffer.removeAll(keepingCapacity: true)
+                file = try Self.createFile(fileID, header: header, configuration: configuration, fileSystem: fileSystem)
+            }
+        }
+        try file.append(buffer[...])
+        try file.sync()
+    }
+
+    // MARK: - Files
+
+    private static func header(for start: ChainStart, _ configuration: TranlogWriterConfiguration) -> [UInt8] {
+        FileHeader(
+            repositoryID: configuration.repositoryID, fileID: start.fileID, epoch: start.epoch,
+            creationTime: configuration.clock(), previousLastSeqno: start.previousLastSeqno,
+            previousLastRecordCRC: start.previousLastRecordCRC
+        ).encode()
+    }
+
+    /// Creates a file with its header, durably (file and directory entry) before any record goes in.
+    private static func createFile(
+        _ fileID: FileID, header: [UInt8], configuration: TranlogWriterConfiguration, fileSystem: any TranlogFileSystem
+    ) throws(TranlogError) -> any AppendableFile {
+        let file = try fileSystem.createFile(configuration.directory.appending(fileID.fileName))
+        try file.append(header[...])
+        try file.sync()
+        try fileSystem.syncDirectory(configuration.directory)
+        return file
+    }
+}
+
+private final class ResultBox: @unchecked Sendable {
+    var result: Result<AppendedRecord, TranlogError>?
+}
+
+extension [TranlogWriter.Pending] {
+    fileprivate var lastRecord: AppendedRecord? {
+        for item in reversed() { if case .write(_, _, let record) = item { return record } }
+        return nil
+    }
+
+    /// Calls every completion in order: success with its record, or the writer's failure.
+    fileprivate func complete(with error: TranlogError?) {
+        for case .write(_, let completion?, let record) in self {
+            if let error {
+                completion(.failure(.writerFailed(error.description)))
+            } else {
+                completion(.success(record))
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import SystemPackage
+
+/// Opens an existing tranlog directory for appending: finds the newest file, verifies it, and cuts
+/// off a torn tail (keeping a copy of it beside the file) so appends continue after the last whole
+/// record.
+enum WriterRecovery {
+    /// The chain as the newest file leaves it.
+    struct Resumed {
+        var fileID: FileID
+        var epoch: Epoch
+        var fileSize: UInt64
+        var recordsInFile: Int
+        var lastSeqno: Seqno
+        var lastCRC: UInt32
+        var endedWithFileEnd: Bool
+        var repaired: TornTail?
+    }
+
+    static func resume(
+        _ configuration: TranlogWriterConfiguration, fileSystem: any TranlogFileSystem
+    ) throws(TranlogError) -> Resumed? {
+        let directory = try TranlogDirectory.scan(configuration.directory, fileSystem: fileSystem)
+        guard let newest = directory.files.last else { return nil }
+        guard !newest.isCompressed else {
+            throw .sequenceBreak(
+                file: newest.path.string, fileID: newest.fileID, offset: 0, seqno: .zero,
+                detail: "the newest log is compressed; the writer appends only to a plain tranlogN.dbf")
+        }
+        var cursor = TranlogCursor(
+            directory: TranlogDirectory(description: directory.description, files: [newest]), fileSystem: fileSystem,
+            expectedRepository: configuration.repositoryID)
+        var records = 0
+        var lastKind: RecordKind?
+        while let record = try cursor.next() {
+            records += 1
+            lastKind = record.header.kind
+        }
+        if let torn = cursor.tornTail {
+            try preserveAndCut(torn, ref: newest, fileSystem: fileSystem)
+            if torn.offset == 0 {
+                // The newest file never got a whole header: resume from the file before it.
+                return try resume(configuration, fileSystem: fileSystem).map { resumed in
+                    var resumed = resumed
+                    resumed.repaired = torn
+                    return resumed
+                }
+            }
+        }
+        guard let header = cursor.currentHeader, let lastSeqno = cursor.lastSeqno, let lastCRC = cursor.lastCRC else {
+            preconditionFailure("a cursor that read a whole header knows its chain")
+        }
+        return Resumed(
+            fileID: newest.fileID, epoch: header.epoch,
+            fileSize: cursor.endOfLastRecord,
+            recordsInFile: records, lastSeqno: lastSeqno, lastCRC: lastCRC, endedWithFileEnd: lastKind == .fileEnd,
+            repaired: cursor.tornTail)
+    }
+
+    /// Copies the damaged bytes to `tranlogN.dbf.torn-at-OFFSET` (durably) before cutting them off,
+    /// so nothing is destroyed that an operator might want to look at.
+    private static func preserveAndCut(
+        _ torn: TornTail, ref: TranlogFileRef, fileSystem: any TranlogFileSystem
+    ) throws(TranlogError) {
+        let contents = try fileSystem.readFile(ref.path)
+        let copyPath = FilePath(ref.path.string + ".torn-at-\(torn.offset)")
+        if fileSystem.fileExists(copyPath) { try fileSystem.removeFile(copyPath) }
+        try fileSystem.writeNewFile(copyPath, contents: contents[Int(torn.offset)...])
+        if torn.offset == 0 {
+            try fileSystem.removeFile(ref.path)
+            try fileSystem.syncDirectory(ref.path.removingLastComponent())
+            return
+        }
+        let file = try fileSystem.openForAppend(ref.path)
+        try file.truncate(to: torn.offset)
+        try file.sync()
+        try file.close()
+    }
+}
