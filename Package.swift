@@ -38,11 +38,7 @@ let package = Package(
             dependencies: ["Tranlog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
 
-        .testTarget(
-            name: "TranlogTests",
-            dependencies: ["Tranlog", "UnderstudyTesting"],
-            resources: [.copy("Golden")]
-        ),
+        .testTarget(name: "TranlogTests", dependencies: ["Tranlog", "UnderstudyTesting"], exclude: ["Golden"]),
         .testTarget(name: "CLITests", dependencies: ["Tranlog"]),
     ]
 )

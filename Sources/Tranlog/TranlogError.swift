@@ -19,6 +19,9 @@ public enum TranlogError: Error, Hashable, Sendable, CustomStringConvertible {
     case sequenceBreak(file: String, fileID: FileID, offset: UInt64, seqno: Seqno, detail: String)
     /// Damage in the newest file that is not a torn tail: valid records follow the damaged one.
     case damagedBeforeValidRecords(file: String, fileID: FileID, damageOffset: UInt64, defect: String, validOffset: UInt64, validSeqno: Seqno)
+    /// The next file opens an epoch that branched off before the records already read: replaying it
+    /// would mix two timelines (the manual's fork in time).
+    case forkInTime(file: String, fileID: FileID, epoch: Epoch, branchedAfter: Seqno, replayedEpoch: Epoch, replayedThrough: Seqno)
     case unreadableArchive(file: String, reason: String)
     case io(operation: String, path: String, errno: Int32)
     /// The writer failed earlier (a failed write or sync) and accepts nothing more.
@@ -53,6 +56,11 @@ public enum TranlogError: Error, Hashable, Sendable, CustomStringConvertible {
             return "\(file) (fileId \(fileID)) is damaged at offset \(damageOffset) (\(defect)), but a valid record "
                 + "(seqno \(validSeqno)) follows at offset \(validOffset): this is not a torn tail and nothing was "
                 + "truncated. Restore from a backup and replay logs, or rebuild this node from its standby."
+        case .forkInTime(let file, let fileID, let epoch, let branchedAfter, let replayedEpoch, let replayedThrough):
+            return "fork in time: \(file) (fileId \(fileID)) begins epoch \(epoch), which branched from the history after "
+                + "seqno \(branchedAfter), but the logs replayed so far continue epoch \(replayedEpoch) through seqno "
+                + "\(replayedThrough). Nothing of epoch \(epoch) is replayed. Replay only the logs of one timeline: "
+                + "stop after fileId \(fileID.rawValue - 1), or restore the backup taken on the other branch."
         case .unreadableArchive(let file, let reason):
             return "\(file) cannot be decompressed: \(reason). Supply an intact copy of this log."
         case .io(let operation, let path, let errno):

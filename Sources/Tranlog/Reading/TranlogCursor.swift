@@ -22,7 +22,7 @@ public struct TranlogCursor {
     public private(set) var lastCRC: UInt32?
     public private(set) var lastEventID: EventID?
     private var lastEpoch: Epoch?
-    private var previousFile: (fileID: FileID, endedCleanly: Bool)?
+    private var previousFile: (fileID: FileID, endedCleanly: Bool, endOffset: Int)?
 
     /// Set when the newest file ended in a torn tail.
     public private(set) var tornTail: TornTail?
@@ -48,7 +48,7 @@ public struct TranlogCursor {
                 continue
             }
             if offset == contents.bytes.count {
-                try finishFile(contents)
+                finishFile(contents)
                 continue
             }
             switch RecordFrame.decode(contents.bytes[offset...]) {
@@ -87,13 +87,13 @@ public struct TranlogCursor {
     /// A file shorter than its header: legitimate only as the newest file, when a crash interrupted
     /// a rotation after the previous file was closed cleanly.
     private mutating func acceptTornFileCreation(_ ref: TranlogFileRef) throws(TranlogError) {
+        let size = try fileSystem.readFile(ref.path).count
         guard isNewestFile, previousFile?.endedCleanly ?? true else {
-            throw .corruptHeader(file: ref.path.string, defect: .tooShort(0))
+            throw .corruptHeader(file: ref.path.string, defect: .tooShort(size))
         }
-        let size = (try? fileSystem.readFile(ref.path).count) ?? 0
         tornTail = TornTail(
             fileID: ref.fileID, file: ref.path.string, offset: 0, byteCount: UInt64(size),
-            reason: "the file ends inside its \(FileHeader.size)-byte header")
+            reason: "the file holds only an incomplete or torn \(FileHeader.size)-byte header")
         finished = true
     }
 
@@ -112,6 +112,17 @@ public struct TranlogCursor {
         }
         guard ref.fileID == previous.fileID.next else {
             throw .missingLog(after: previous.fileID, lastFound: directory.files.last!.fileID, directory: directory.description)
+        }
+        if let lastEpoch, header.epoch > lastEpoch, header.previousLastSeqno < lastSeqno {
+            throw .forkInTime(
+                file: ref.path.string, fileID: ref.fileID, epoch: header.epoch, branchedAfter: header.previousLastSeqno,
+                replayedEpoch: lastEpoch, replayedThrough: lastSeqno)
+        }
+        guard previous.endedCleanly else {
+            throw .truncatedLog(
+                fileID: previous.fileID, next: ref.fileID,
+                detail: "\(previous.fileID.fileName) ends at offset \(previous.endOffset) after seqno \(lastSeqno) "
+                    + "without a fileEnd record")
         }
         guard header.previousLastSeqno == lastSeqno, header.previousLastRecordCRC == lastCRC else {
             throw .truncatedLog(
@@ -176,17 +187,8 @@ public struct TranlogCursor {
         }
     }
 
-    private mutating func finishFile(_ contents: TranlogFileContents) throws(TranlogError) {
-        if !sawFileEnd && !isNewestFile {
-            let next = directory.files[fileIndex + 1].fileID
-            if next == contents.ref.fileID.next {
-                throw .truncatedLog(
-                    fileID: contents.ref.fileID, next: next,
-                    detail: "\(contents.ref.fileID.fileName) ends at offset \(offset) after seqno "
-                        + "\(lastSeqno ?? .zero) without a fileEnd record")
-            }
-        }
-        previousFile = (contents.ref.fileID, sawFileEnd)
+    private mutating func finishFile(_ contents: TranlogFileContents) {
+        previousFile = (contents.ref.fileID, sawFileEnd, offset)
         current = nil
     }
 

@@ -6,8 +6,10 @@ public struct TranlogFileContents: Sendable {
     public var header: FileHeader
     public var bytes: [UInt8]
 
-    /// Reads a file. `nil` means the file is shorter than a header: a file whose creation was torn
-    /// by a crash (only acceptable as the newest file, which the caller decides).
+    /// Reads a file. `nil` means the file holds no more than an invalid header: a file whose creation
+    /// was torn by a crash before its header was synced (acceptable only as the newest file, which
+    /// the caller decides). A file with records after a bad header is corrupt: the writer syncs the
+    /// header before appending anything.
     public static func load(
         _ ref: TranlogFileRef, fileSystem: any TranlogFileSystem
     ) throws(TranlogError) -> TranlogFileContents? {
@@ -18,10 +20,10 @@ public struct TranlogFileContents: Sendable {
             case .failure(let problem): throw .unreadableArchive(file: ref.path.string, reason: problem.description)
             }
         }
-        if bytes.count < FileHeader.size && !ref.isCompressed { return nil }
         let header: FileHeader
         switch FileHeader.decode(bytes[...]) {
         case .success(let decoded): header = decoded
+        case .failure where bytes.count <= FileHeader.size && !ref.isCompressed: return nil
         case .failure(let defect): throw .corruptHeader(file: ref.path.string, defect: defect)
         }
         guard header.fileID == ref.fileID else { throw .misnamedFile(file: ref.path.string, headerFileID: header.fileID) }

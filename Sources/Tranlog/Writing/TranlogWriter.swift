@@ -86,11 +86,11 @@ public final class TranlogWriter: @unchecked Sendable {
     }
 
     /// The last seqno written (durable or not) and the position the next append continues.
-    public var lastSeqno: Seqno { locked { chain.lastSeqno } }
+    public var lastSeqno: Seqno { condition.locked { chain.lastSeqno } }
     /// The last seqno whose record is durable.
-    public var lastDurableSeqno: Seqno { locked { durableSeqno } }
-    public var currentEpoch: Epoch { locked { chain.epoch } }
-    public var currentFileID: FileID { locked { chain.fileID } }
+    public var lastDurableSeqno: Seqno { condition.locked { durableSeqno } }
+    public var currentEpoch: Epoch { condition.locked { chain.epoch } }
+    public var currentFileID: FileID { condition.locked { chain.fileID } }
 
     /// Queues a record; `completion` runs on the flush thread once it is durable (or failed).
     public func append(_ body: RecordBody, completion: @escaping Completion) {
@@ -99,7 +99,7 @@ public final class TranlogWriter: @unchecked Sendable {
                 throw .recordOverLimits("\(body.kind) records are written by the writer itself (rotation, beginEpoch)")
             }
             if let problem = body.limitViolation { throw .recordOverLimits(problem) }
-            try locked { () throws(TranlogError) in
+            try condition.locked { () throws(TranlogError) in
                 try checkAccepting()
                 rotateIfFull(adding: RecordFrame.encodedLength(body, sourceID: configuration.sourceID))
                 enqueue(body, completion: completion)
@@ -138,7 +138,7 @@ public final class TranlogWriter: @unchecked Sendable {
             box.result = result
             done.signal()
         }
-        try locked { () throws(TranlogError) in
+        try condition.locked { () throws(TranlogError) in
             try checkAccepting()
             guard epoch > chain.epoch else {
                 throw .recordOverLimits("epoch \(epoch) is not after the current epoch \(chain.epoch)")
@@ -153,7 +153,7 @@ public final class TranlogWriter: @unchecked Sendable {
 
     /// Flushes everything queued, stops the flush thread and closes the file. Appends after this fail.
     public func close() throws(TranlogError) {
-        let alreadyClosing = locked {
+        let alreadyClosing = condition.locked {
             defer { closing = true }
             condition.broadcast()
             return closing
@@ -161,17 +161,10 @@ public final class TranlogWriter: @unchecked Sendable {
         guard !alreadyClosing else { return }
         flusherDone.wait()
         try file.close()
-        if let failure = locked({ failure }) { throw failure }
+        if let failure = condition.locked({ failure }) { throw failure }
     }
 
     // MARK: - Under the lock
-
-    /// `NSCondition.withLock` erases typed throws; this keeps them.
-    private func locked<Value, Failure: Error>(_ body: () throws(Failure) -> Value) throws(Failure) -> Value {
-        condition.lock()
-        defer { condition.unlock() }
-        return try body()
-    }
 
     private func checkAccepting() throws(TranlogError) {
         if let failure { throw .writerFailed(failure.description) }
@@ -219,10 +212,10 @@ public final class TranlogWriter: @unchecked Sendable {
             do throws(TranlogError) {
                 try write(batch)
                 let lastRecord = batch.lastRecord
-                locked { if let lastRecord { durableSeqno = lastRecord.seqno } }
+                condition.locked { if let lastRecord { durableSeqno = lastRecord.seqno } }
                 batch.complete(with: nil)
             } catch {
-                let abandoned = locked {
+                let abandoned = condition.locked {
                     failure = error
                     defer { pending = [] }
                     return pending
@@ -236,7 +229,7 @@ public final class TranlogWriter: @unchecked Sendable {
 
     /// Waits for queued records; nil once closing with nothing left (or after a failure).
     private func nextBatch() -> [Pending]? {
-        locked {
+        condition.locked {
             while pending.isEmpty && !closing && failure == nil { condition.wait() }
             guard !pending.isEmpty, failure == nil else { return nil }
             defer { pending = [] }

@@ -1,0 +1,238 @@
+import Foundation
+import SystemPackage
+import Tranlog
+
+/// An in-memory `TranlogFileSystem` that knows which bytes and directory entries are durable, so a
+/// test can simulate a crash or power loss at any moment and inject failed syncs and full disks.
+///
+/// A crash keeps everything synced and, for each file, some prefix of what was written but not
+/// synced; a seeded choice garbles the end of that kept prefix, the way a torn sector write does.
+/// Appends are sequential, so garbage never precedes intact unsynced data. A file whose creation
+/// was not made durable by a directory sync may disappear.
+public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
+    private struct FileState {
+        var contents: [UInt8] = []
+        var durable: [UInt8] = []
+        var entryDurable = false
+    }
+
+    private let lock = NSLock()
+    private var files: [String: FileState] = [:]
+    private var directories: Set<String> = []
+    private var syncsBeforeFailure: Int?
+    private var writableBytes: Int?
+    private var fileSyncs = 0
+    private let syncGate = NSCondition()
+    private var syncsPaused = false
+    private var syncsWaiting = 0
+
+    public init() {}
+
+    /// Every `sync` after the next `count` ones fails with EIO.
+    public func failSyncs(afterSuccessful count: Int) {
+        lock.withLock { syncsBeforeFailure = count }
+    }
+
+    /// Writes beyond `bytes` more bytes fail with ENOSPC (a full disk).
+    public func limitFreeSpace(to bytes: Int) {
+        lock.withLock { writableBytes = bytes }
+    }
+
+    /// How many file syncs (`fdatasync`) have completed.
+    public var fileSyncCount: Int { lock.withLock { fileSyncs } }
+
+    /// Makes every file sync block until `resumeSyncs()`, so a test can hold a sync in flight.
+    public func pauseSyncs() {
+        syncGate.withLock { syncsPaused = true }
+    }
+
+    public func resumeSyncs() {
+        syncGate.withLock {
+            syncsPaused = false
+            syncGate.broadcast()
+        }
+    }
+
+    /// Blocks until `count` file syncs are waiting at the paused gate.
+    public func waitForPausedSyncs(_ count: Int) {
+        syncGate.withLock { while syncsWaiting < count { syncGate.wait() } }
+    }
+
+    /// The disk as a machine would find it after power loss now. `seed` makes it reproducible.
+    public func crashed(seed: UInt64) -> SimulatedFileSystem {
+        var random = SeededRandom(seed: seed)
+        let survivor = SimulatedFileSystem()
+        lock.withLock {
+            survivor.directories = directories
+            for (path, state) in files.sorted(by: { $0.key < $1.key }) {
+                if !state.entryDurable && random.next() % 2 == 0 { continue }
+                survivor.files[path] = Self.afterCrash(state, random: &random)
+            }
+        }
+        return survivor
+    }
+
+    private static func afterCrash(_ state: FileState, random: inout SeededRandom) -> FileState {
+        var contents = state.durable
+        let unsynced = state.contents.count > state.durable.count && state.contents.starts(with: state.durable)
+            ? Array(state.contents[state.durable.count...]) : []
+        if !unsynced.isEmpty {
+            let kept = Int(random.next() % UInt64(unsynced.count + 1))
+            var tail = Array(unsynced[0..<kept])
+            if kept > 0 && random.next() % 2 == 0 {
+                let garbleFrom = Int(random.next() % UInt64(kept))
+                for index in garbleFrom..<kept { tail[index] = UInt8(truncatingIfNeeded: random.next()) }
+            }
+            contents += tail
+        }
+        return FileState(contents: contents, durable: contents, entryDurable: true)
+    }
+
+    /// The current (not necessarily durable) contents of a file, for assertions.
+    public func contents(of path: FilePath) -> [UInt8]? {
+        lock.withLock { files[path.string]?.contents }
+    }
+
+    /// Replaces a file's contents outright (durably), for building damaged fixtures.
+    public func overwrite(_ path: FilePath, with bytes: [UInt8]) {
+        lock.withLock { files[path.string] = FileState(contents: bytes, durable: bytes, entryDurable: true) }
+    }
+
+    // MARK: - TranlogFileSystem
+
+    public func contentsOfDirectory(_ path: FilePath) throws(TranlogError) -> [String] {
+        try lock.locked { () throws(TranlogError) in
+            guard directories.contains(path.string) else { throw .io(operation: "listing", path: path.string, errno: ENOENT) }
+            return files.keys.compactMap { key in
+                let file = FilePath(key)
+                return file.removingLastComponent() == path ? file.lastComponent?.string : nil
+            }
+        }
+    }
+
+    public func readFile(_ path: FilePath) throws(TranlogError) -> [UInt8] {
+        try lock.locked { () throws(TranlogError) in
+            guard let state = files[path.string] else { throw .io(operation: "opening", path: path.string, errno: ENOENT) }
+            return state.contents
+        }
+    }
+
+    public func fileExists(_ path: FilePath) -> Bool {
+        lock.withLock { files[path.string] != nil }
+    }
+
+    public func createFile(_ path: FilePath) throws(TranlogError) -> any AppendableFile {
+        try lock.locked { () throws(TranlogError) in
+            guard directories.contains(path.removingLastComponent().string) else {
+                throw .io(operation: "opening", path: path.string, errno: ENOENT)
+            }
+            guard files[path.string] == nil else { throw .io(operation: "opening", path: path.string, errno: EEXIST) }
+            files[path.string] = FileState()
+        }
+        return SimulatedFile(fileSystem: self, path: path.string)
+    }
+
+    public func openForAppend(_ path: FilePath) throws(TranlogError) -> any AppendableFile {
+        guard fileExists(path) else { throw .io(operation: "opening", path: path.string, errno: ENOENT) }
+        return SimulatedFile(fileSystem: self, path: path.string)
+    }
+
+    public func syncDirectory(_ path: FilePath) throws(TranlogError) {
+        try consumeSync(path.string)
+        lock.withLock {
+            for key in files.keys where FilePath(key).removingLastComponent() == path { files[key]!.entryDurable = true }
+        }
+    }
+
+    public func removeFile(_ path: FilePath) throws(TranlogError) {
+        try lock.locked { () throws(TranlogError) in
+            guard files.removeValue(forKey: path.string) != nil else {
+                throw .io(operation: "removing", path: path.string, errno: ENOENT)
+            }
+        }
+    }
+
+    public func createDirectory(_ path: FilePath) throws(TranlogError) {
+        _ = lock.withLock { directories.insert(path.string) }
+    }
+
+    // MARK: - Used by SimulatedFile
+
+    fileprivate func size(of path: String) -> UInt64 {
+        lock.withLock { UInt64(files[path]?.contents.count ?? 0) }
+    }
+
+    fileprivate func append(_ bytes: ArraySlice<UInt8>, to path: String) throws(TranlogError) {
+        try lock.locked { () throws(TranlogError) in
+            if let remaining = writableBytes {
+                guard bytes.count <= remaining else { throw .io(operation: "writing", path: path, errno: ENOSPC) }
+                writableBytes = remaining - bytes.count
+            }
+            files[path]?.contents.append(contentsOf: bytes)
+        }
+    }
+
+    fileprivate func sync(_ path: String) throws(TranlogError) {
+        syncGate.withLock {
+            syncsWaiting += 1
+            syncGate.broadcast()
+            while syncsPaused { syncGate.wait() }
+            syncsWaiting -= 1
+        }
+        try consumeSync(path)
+        lock.withLock {
+            fileSyncs += 1
+            if let contents = files[path]?.contents { files[path]!.durable = contents }
+        }
+    }
+
+    fileprivate func truncate(_ path: String, to size: UInt64) {
+        lock.withLock { files[path]?.contents.removeSubrange(Int(size)...) }
+    }
+
+    private func consumeSync(_ path: String) throws(TranlogError) {
+        try lock.locked { () throws(TranlogError) in
+            guard let remaining = syncsBeforeFailure else { return }
+            guard remaining > 0 else { throw .io(operation: "syncing", path: path, errno: EIO) }
+            syncsBeforeFailure = remaining - 1
+        }
+    }
+}
+
+private final class SimulatedFile: AppendableFile {
+    private let fileSystem: SimulatedFileSystem
+    private let path: String
+
+    init(fileSystem: SimulatedFileSystem, path: String) {
+        self.fileSystem = fileSystem
+        self.path = path
+    }
+
+    var size: UInt64 { fileSystem.size(of: path) }
+    func append(_ bytes: ArraySlice<UInt8>) throws(TranlogError) { try fileSystem.append(bytes, to: path) }
+    func sync() throws(TranlogError) { try fileSystem.sync(path) }
+    func truncate(to size: UInt64) throws(TranlogError) { fileSystem.truncate(path, to: size) }
+    func close() throws(TranlogError) {}
+}
+
+/// SplitMix64: a small, fast, reproducible generator for seeded tests.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var mixed = state
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        return mixed ^ (mixed >> 31)
+    }
+}
+
+/// The seed for a randomized test: `UNDERSTUDY_SEED` to replay a failure, else a fresh one. Tests
+/// print it so every failure can be reproduced.
+public func testSeed() -> UInt64 {
+    if let text = ProcessInfo.processInfo.environment["UNDERSTUDY_SEED"], let seed = UInt64(text) { return seed }
+    return UInt64.random(in: 1...UInt64.max)
+}
