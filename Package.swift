@@ -14,5 +14,9 @@ let package = Package(
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         // http-parser ships no .pc file on Debian: the modulemap links it by name.
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        .target(name: "Transport"),
+        .target(name: "TransportUV", dependencies: ["CLibUV", "CHTTPParser", "Transport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport"]),
     ]
 )
