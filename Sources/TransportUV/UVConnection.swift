@@ -24,6 +24,8 @@ final class UVConnection: Connection, UVResource {
     private var state = State.open
     private var callbacks: ConnectionCallbacks?
     private var readingPaused = false
+    /// Whether `uv_read_start` is in effect (starting twice is an error in libuv).
+    private var isReading = false
     private var pendingWrites: [UnsafeMutableRawBufferPointer] = []
     private var writeInFlight = false
     private var flushRequested = false
@@ -118,7 +120,7 @@ final class UVConnection: Connection, UVResource {
 
     func pauseReading() {
         readingPaused = true
-        if isOpen { uv_read_stop(stream) }
+        stopReading()
     }
 
     func resumeReading() {
@@ -126,8 +128,13 @@ final class UVConnection: Connection, UVResource {
         if isOpen && callbacks != nil { startReading() }
     }
 
+    private func stopReading() {
+        if isReading { uv_read_stop(stream) }
+        isReading = false
+    }
+
     private func startReading() {
-        guard !readingPaused else { return }
+        guard !readingPaused && !isReading else { return }
         let status = uv_read_start(stream, { handle, _, buffer in
             let readBuffer = UVEventLoop.from(handle!.pointee.loop).readBuffer
             buffer!.pointee = uv_buf_init(readBuffer.baseAddress!.assumingMemoryBound(to: CChar.self),
@@ -135,7 +142,11 @@ final class UVConnection: Connection, UVResource {
         }, { stream, count, _ in
             UVConnection.from(stream!.pointee.data).didRead(count: count)
         })
-        if status < 0 { beginClose(.failed(TransportError(uvStatus: status, operation: .read, address: peerAddress))) }
+        if status < 0 {
+            beginClose(.failed(TransportError(uvStatus: status, operation: .read, address: peerAddress)))
+            return
+        }
+        isReading = true
     }
 
     private func didRead(count: Int) {
@@ -224,7 +235,7 @@ final class UVConnection: Connection, UVResource {
             return
         case (_, .afterFlush) where queuedWriteBytes > 0:
             state = .draining(reason)
-            uv_read_stop(stream)
+            stopReading()
         case (_, .reset):
             beginClose(reason, reset: true)
         default:
@@ -244,7 +255,7 @@ final class UVConnection: Connection, UVResource {
         case .open, .draining: break
         }
         state = .closing(reason)
-        uv_read_stop(stream)
+        stopReading()
         freePendingWrites()
         let onClosed: uv_close_cb = { handle in
             let connection = UVConnection.from(handle!.pointee.data)
