@@ -25,6 +25,13 @@ let package = Package(
             name: "Tranlog",
             dependencies: ["CZlib", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // The event-loop contract (loop, listener, connection, timer) and its deterministic fake.
+        .target(name: "Transport"),
+        // The only module that imports libuv and http-parser: the loop thread, TCP, the HTTP server.
+        .target(
+            name: "TransportUV",
+            dependencies: ["CLibUV", "CHTTPParser", "Transport", .product(name: "Logging", package: "swift-log")]
+        ),
         // Test kit: the fault-injecting file system (simulated crashes, failed syncs, full disks).
         .target(name: "UnderstudyTesting", dependencies: ["Tranlog"]),
         // The CLI: one file per verb, logic lives in the library modules.
@@ -39,6 +46,8 @@ let package = Package(
         ),
 
         .testTarget(name: "TranlogTests", dependencies: ["Tranlog", "UnderstudyTesting"], exclude: ["Golden"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport"]),
         .testTarget(name: "CLITests", dependencies: ["Tranlog"]),
     ]
 )

@@ -1,0 +1,54 @@
+import Logging
+import Transport
+
+/// Called on the loop thread for each request; answer through the responder, now or later, from any thread.
+public typealias HTTPHandler = @Sendable (HTTPRequest, HTTPResponder) -> Void
+
+/// An HTTP/1.1 server on any `EventLoop`: keep-alive, pipelining (answered in order), size limits,
+/// idle and slow-request timeouts, JSON errors. Loop-confined: create and close it on the loop thread.
+/// It runs until `close()` or until its loop shuts down.
+public final class HTTPServer {
+    public let configuration: HTTPServerConfiguration
+    private let eventLoop: any EventLoop
+    private let logger: Logger
+    private let handler: HTTPHandler
+    private var listener: (any Listener)?
+    private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
+
+    public init(
+        eventLoop: any EventLoop, configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
+        logger: Logger, handler: @escaping HTTPHandler
+    ) throws(TransportError) {
+        try configuration.validate()
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+        self.handler = handler
+        // The listener keeps the server alive until `close()`, so a caller need not hold on to it.
+        listener = try eventLoop.listen(host: configuration.host, port: configuration.port) { [self] in
+            accept($0)
+        }
+        logger.info("HTTP server listening", metadata: ["transport.address": "\(address)"])
+    }
+
+    /// Where the server listens, with the real port.
+    public var address: SocketAddress {
+        listener?.address ?? SocketAddress(host: configuration.host, port: configuration.port)
+    }
+
+    /// Stops listening and closes every connection; answers still pending are dropped.
+    public func close() {
+        listener?.close()
+        listener = nil
+        for connection in connections.values { connection.close(.local("HTTP server closing")) }
+    }
+
+    private func accept(_ connection: any Connection) {
+        let exchange = HTTPServerConnection(
+            connection: connection, eventLoop: eventLoop, configuration: configuration, logger: logger,
+            handler: handler,
+            onClosed: { [weak self] in self?.connections[ObjectIdentifier($0)] = nil })
+        connections[ObjectIdentifier(exchange)] = exchange
+        exchange.start()
+    }
+}

@@ -1,0 +1,182 @@
+import Logging
+import Transport
+
+/// One client connection of an `HTTPServer`: parses requests one at a time, hands each to the handler,
+/// writes the answer, then goes on with the next (already buffered, pipelined) request.
+///
+/// Loop-confined; `@unchecked Sendable` only so an `HTTPResponder` can carry it to the loop, where every
+/// access happens.
+final class HTTPServerConnection: @unchecked Sendable {
+    private enum Phase {
+        /// Reading a request (or waiting for one).
+        case awaitingRequest
+        /// The handler has the request; reading waits for its answer.
+        case handling
+        /// Answered, but the write queue is full: the next request waits for it to drain.
+        case waitingForDrain
+        case closed
+    }
+
+    private enum TimerKind { case idle, request }
+
+    let eventLoop: any EventLoop
+    private let connection: any Connection
+    private let configuration: HTTPServerConfiguration
+    private let handler: HTTPHandler
+    private let onClosed: (HTTPServerConnection) -> Void
+    private var logger: Logger
+    private let parser: HTTPRequestParser
+    private var input: [UInt8] = []
+    private var phase = Phase.awaitingRequest
+    private var requestNumber = 0
+    private var keepAlive = true
+    private var isParsing = false
+    private var timer: (kind: TimerKind, timer: any LoopTimer)?
+
+    init(connection: any Connection, eventLoop: any EventLoop, configuration: HTTPServerConfiguration,
+         logger: Logger, handler: @escaping HTTPHandler, onClosed: @escaping (HTTPServerConnection) -> Void) {
+        self.connection = connection
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.handler = handler
+        self.onClosed = onClosed
+        self.logger = logger
+        self.logger[metadataKey: "transport.peer"] = "\(connection.peerAddress)"
+        parser = HTTPRequestParser(maxHeaderBytes: configuration.maxHeaderBytes,
+                                   maxBodyBytes: configuration.maxBodyBytes, peerAddress: connection.peerAddress)
+    }
+
+    func start() {
+        connection.start(ConnectionCallbacks(
+            onRead: { [unowned self] in received($0) },
+            onWritable: { [unowned self] in drained() },
+            onClose: { [self] in closed($0) }))
+        updateTimer()
+    }
+
+    func close(_ reason: CloseReason) {
+        connection.close(reason)
+    }
+
+    // MARK: - Requests in
+
+    private func received(_ bytes: [UInt8]) {
+        input += bytes
+        if phase == .awaitingRequest {
+            processInput()
+        } else if input.count > configuration.maxHeaderBytes {
+            // Enough pipelined bytes wait here; the rest can wait in the socket.
+            connection.pauseReading()
+        }
+    }
+
+    /// Parses and dispatches requests while the previous one is answered. A handler that answers at
+    /// once re-enters through `respond`; the loop here picks up the next request instead of recursing.
+    private func processInput() {
+        guard !isParsing else { return }
+        isParsing = true
+        defer { isParsing = false }
+        parsing: while phase == .awaitingRequest && !input.isEmpty {
+            switch parser.parse(&input) {
+            case .needMoreInput:
+                break parsing
+            case .request(let request, let keepAlive):
+                dispatch(request, keepAlive: keepAlive)
+            case .failed(let failure):
+                reject(failure)
+            }
+        }
+        updateTimer()
+    }
+
+    private func dispatch(_ request: HTTPRequest, keepAlive: Bool) {
+        phase = .handling
+        requestNumber += 1
+        self.keepAlive = keepAlive
+        updateTimer()
+        handler(request, HTTPResponder(exchange: self, requestNumber: requestNumber))
+    }
+
+    // MARK: - Responses out
+
+    func respond(_ response: HTTPResponse, to number: Int) {
+        guard phase == .handling, number == requestNumber else {
+            logger.debug("response dropped: connection closed first", metadata: ["http.status": "\(response.status)"])
+            return
+        }
+        send(response, closing: !keepAlive, reason: "Connection: close")
+        guard phase != .closed else { return }
+        if connection.isWritable {
+            continueReading()
+        } else {
+            phase = .waitingForDrain
+        }
+    }
+
+    private func drained() {
+        if phase == .waitingForDrain { continueReading() }
+    }
+
+    private func continueReading() {
+        phase = .awaitingRequest
+        connection.resumeReading()
+        processInput()
+    }
+
+    private func reject(_ failure: HTTPRequestParser.Failure) {
+        let response = switch failure {
+        case .malformed(let detail):
+            HTTPResponse.error(status: 400, error: "malformed request", detail: detail)
+        case .headersTooLarge:
+            HTTPResponse.error(status: 431, error: "request headers too large",
+                               detail: "request line and headers exceed \(configuration.maxHeaderBytes) bytes")
+        case .bodyTooLarge:
+            HTTPResponse.error(status: 413, error: "request body too large",
+                               detail: "body exceeds \(configuration.maxBodyBytes) bytes")
+        }
+        logger.info("rejected request", metadata: ["http.status": "\(response.status)"])
+        send(response, closing: true, reason: "rejected request (\(response.status))")
+    }
+
+    private func send(_ response: HTTPResponse, closing: Bool, reason: String) {
+        _ = connection.write(response.serialized(closing: closing))
+        if closing {
+            phase = .closed
+            updateTimer()
+            connection.close(.local(reason), mode: .afterFlush)
+        }
+    }
+
+    // MARK: - Timeouts and closing
+
+    /// Idle between requests, a deadline for the request in progress, none while the handler works.
+    private func updateTimer() {
+        let wanted: TimerKind? = phase == .awaitingRequest ? (parser.isMidRequest ? .request : .idle) : nil
+        if timer?.kind == wanted { return }
+        timer?.timer.cancel()
+        timer = nil
+        guard let wanted else { return }
+        let delay = wanted == .idle ? configuration.idleTimeout : configuration.requestTimeout
+        timer = (wanted, eventLoop.scheduleTimer(after: delay) { [unowned self] in timedOut(wanted) })
+    }
+
+    private func timedOut(_ kind: TimerKind) {
+        timer = nil
+        switch kind {
+        case .idle:
+            phase = .closed
+            connection.close(.local("idle timeout"))
+        case .request:
+            let response = HTTPResponse.error(status: 408, error: "request timeout",
+                                              detail: "request not complete within \(configuration.requestTimeout)")
+            send(response, closing: true, reason: "request timeout")
+        }
+    }
+
+    private func closed(_ reason: CloseReason) {
+        phase = .closed
+        updateTimer()
+        logger.debug("HTTP connection closed", metadata: ["transport.reason": "\(reason)"])
+        onClosed(self)
+    }
+}
