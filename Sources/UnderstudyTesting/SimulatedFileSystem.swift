@@ -14,6 +14,17 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
         var contents: [UInt8] = []
         var durable: [UInt8] = []
         var entryDurable = false
+        /// Set by a rename not yet made durable: where the file was, and the file it replaced.
+        var undoRename: UndoRename?
+    }
+
+    private final class UndoRename {
+        let previousPath: String
+        let replaced: FileState?
+        init(previousPath: String, replaced: FileState?) {
+            self.previousPath = previousPath
+            self.replaced = replaced
+        }
     }
 
     private let lock = NSLock()
@@ -65,7 +76,14 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
         lock.withLock {
             survivor.directories = directories
             for (path, state) in files.sorted(by: { $0.key < $1.key }) {
-                if !state.entryDurable && random.next() % 2 == 0 { continue }
+                guard state.entryDurable || random.next() % 2 == 0 else {
+                    // The directory change is lost: a created file vanishes, a rename is undone.
+                    if let undo = state.undoRename {
+                        survivor.files[undo.previousPath] = Self.afterCrash(state, random: &random)
+                        if let replaced = undo.replaced { survivor.files[path] = Self.afterCrash(replaced, random: &random) }
+                    }
+                    continue
+                }
                 survivor.files[path] = Self.afterCrash(state, random: &random)
             }
         }
@@ -85,7 +103,7 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
             }
             contents += tail
         }
-        return FileState(contents: contents, durable: contents, entryDurable: true)
+        return FileState(contents: contents, durable: contents, entryDurable: true, undoRename: nil)
     }
 
     /// The current (not necessarily durable) contents of a file, for assertions.
@@ -95,7 +113,7 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
 
     /// Replaces a file's contents outright (durably), for building damaged fixtures.
     public func overwrite(_ path: FilePath, with bytes: [UInt8]) {
-        lock.withLock { files[path.string] = FileState(contents: bytes, durable: bytes, entryDurable: true) }
+        lock.withLock { files[path.string] = FileState(contents: bytes, durable: bytes, entryDurable: true, undoRename: nil) }
     }
 
     // MARK: - TranlogFileSystem
@@ -140,7 +158,10 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     public func syncDirectory(_ path: FilePath) throws(TranlogError) {
         try consumeSync(path.string)
         lock.withLock {
-            for key in files.keys where FilePath(key).removingLastComponent() == path { files[key]!.entryDurable = true }
+            for key in files.keys where FilePath(key).removingLastComponent() == path {
+                files[key]!.entryDurable = true
+                files[key]!.undoRename = nil
+            }
         }
     }
 
@@ -149,6 +170,20 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
             guard files.removeValue(forKey: path.string) != nil else {
                 throw .io(operation: "removing", path: path.string, errno: ENOENT)
             }
+        }
+    }
+
+    /// The new name is durable only after a directory sync; until then a crash may undo the rename,
+    /// bringing back the file it replaced.
+    public func rename(_ source: FilePath, to target: FilePath) throws(TranlogError) {
+        try lock.locked { () throws(TranlogError) in
+            guard var state = files.removeValue(forKey: source.string) else {
+                throw .io(operation: "renaming \(source.string) to", path: target.string, errno: ENOENT)
+            }
+            let replaced = files[target.string]
+            state.undoRename = UndoRename(previousPath: source.string, replaced: replaced?.entryDurable == true ? replaced : nil)
+            state.entryDurable = false
+            files[target.string] = state
         }
     }
 

@@ -56,6 +56,12 @@ public struct PosixFileSystem: TranlogFileSystem {
         guard unlink(path.string) == 0 else { throw .io(operation: "removing", path: path.string, errno: errno) }
     }
 
+    public func rename(_ source: FilePath, to target: FilePath) throws(TranlogError) {
+        guard Glibc.rename(source.string, target.string) == 0 else {
+            throw .io(operation: "renaming \(source.string) to", path: target.string, errno: errno)
+        }
+    }
+
     public func createDirectory(_ path: FilePath) throws(TranlogError) {
         guard mkdir(path.string, 0o755) == 0 || errno == EEXIST else {
             throw .io(operation: "creating directory", path: path.string, errno: errno)

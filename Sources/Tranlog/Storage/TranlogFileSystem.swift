@@ -14,6 +14,8 @@ public protocol TranlogFileSystem: Sendable {
     /// Makes the creation, removal or renaming of entries in `path` durable.
     func syncDirectory(_ path: FilePath) throws(TranlogError)
     func removeFile(_ path: FilePath) throws(TranlogError)
+    /// Renames atomically, replacing `target` if it exists (durable after `syncDirectory`).
+    func rename(_ source: FilePath, to target: FilePath) throws(TranlogError)
     func createDirectory(_ path: FilePath) throws(TranlogError)
 }
 
@@ -28,6 +30,19 @@ public protocol AppendableFile: AnyObject {
 }
 
 extension TranlogFileSystem {
+    /// Replaces a file atomically and durably: a temporary file is written and synced, renamed over
+    /// the target, and the directory synced. A crash leaves either the old or the new contents.
+    public func replaceFile(_ path: FilePath, contents: ArraySlice<UInt8>) throws(TranlogError) {
+        let temporary = FilePath(path.string + ".tmp")
+        if fileExists(temporary) { try removeFile(temporary) }
+        let file = try createFile(temporary)
+        try file.append(contents)
+        try file.sync()
+        try file.close()
+        try rename(temporary, to: path)
+        try syncDirectory(path.removingLastComponent())
+    }
+
     /// Writes a whole new file and makes it durable, entry included.
     public func writeNewFile(_ path: FilePath, contents: ArraySlice<UInt8>) throws(TranlogError) {
         let file = try createFile(path)

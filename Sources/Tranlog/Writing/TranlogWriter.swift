@@ -92,20 +92,28 @@ public final class TranlogWriter: @unchecked Sendable {
     public var currentEpoch: Epoch { condition.locked { chain.epoch } }
     public var currentFileID: FileID { condition.locked { chain.fileID } }
 
-    /// Queues a record; `completion` runs on the flush thread once it is durable (or failed).
-    public func append(_ body: RecordBody, completion: @escaping Completion) {
+    /// Queues a record and returns the position it was given (nil if it was refused, in which case
+    /// `completion` has already been called with the reason). `positioned`, if given, runs under the
+    /// writer's lock as soon as the record has its seqno, before the flush thread can see it, so
+    /// callers can stamp their own state with the seqno without racing the completion. `completion`
+    /// runs on the flush thread once the record is durable, or failed; completions run in seqno order.
+    @discardableResult
+    public func append(
+        _ body: RecordBody, positioned: ((AppendedRecord) -> Void)? = nil, completion: @escaping Completion
+    ) -> AppendedRecord? {
         do throws(TranlogError) {
             guard body.kind != .fileEnd, body.kind != .epochBegin else {
                 throw .recordOverLimits("\(body.kind) records are written by the writer itself (rotation, beginEpoch)")
             }
             if let problem = body.limitViolation { throw .recordOverLimits(problem) }
-            try condition.locked { () throws(TranlogError) in
+            return try condition.locked { () throws(TranlogError) in
                 try checkAccepting()
                 rotateIfFull(adding: RecordFrame.encodedLength(body, sourceID: configuration.sourceID))
-                enqueue(body, completion: completion)
+                return enqueue(body, positioned: positioned, completion: completion)
             }
         } catch {
             completion(.failure(error))
+            return nil
         }
     }
 
@@ -189,7 +197,8 @@ public final class TranlogWriter: @unchecked Sendable {
             lastSeqno: chain.lastSeqno, lastCRC: chain.lastCRC)
     }
 
-    private func enqueue(_ body: RecordBody, completion: Completion?) {
+    @discardableResult
+    private func enqueue(_ body: RecordBody, positioned: ((AppendedRecord) -> Void)? = nil, completion: Completion?) -> AppendedRecord {
         let header = RecordHeader(
             kind: body.kind, seqno: chain.lastSeqno.next, epoch: chain.epoch, time: configuration.clock(),
             sourceID: configuration.sourceID, previousCRC: chain.lastCRC)
@@ -201,8 +210,10 @@ public final class TranlogWriter: @unchecked Sendable {
         chain.recordsInFile += 1
         chain.lastSeqno = header.seqno
         chain.lastCRC = crc
+        positioned?(record)
         if pending.isEmpty { condition.signal() }
         pending.append(.write(bytes, completion: completion, record: record))
+        return record
     }
 
     // MARK: - The flush thread

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Tranlog
+
+/// Parsers for positions given on the command line, with messages that show the expected form.
+enum ArgumentParsing {
+    static func eventID(_ text: String) throws -> EventID {
+        guard let eventID = EventID(text) else {
+            throw ValidationError("'\(text)' is not an event id; write it as FILE:OFFSET, e.g. tranlog12.dbf:4096")
+        }
+        return eventID
+    }
+
+    static func timestamp(_ text: String) throws -> Timestamp {
+        guard let time = Timestamp(iso8601: text) else {
+            throw ValidationError(
+                "'\(text)' is not an ISO 8601 time; write e.g. 2026-11-22T03:12:58Z or 2026-11-22T03:12:58.123456+01:00")
+        }
+        return time
+    }
+
+    static func sourceID(_ text: String) throws -> SourceID {
+        guard let sourceID = SourceID(text) else {
+            throw ValidationError("'\(text)' is not a valid source id (1–255 bytes, no control characters)")
+        }
+        return sourceID
+    }
+}

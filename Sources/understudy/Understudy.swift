@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `understudy` command: only the table of its subcommands. Each verb lives in its own file.
+@main
+struct Understudy: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "understudy",
+        abstract: "Understudy: a warm/hot standby replication service.",
+        discussion: "Run `understudy help <subcommand>` for the details of each command.",
+        subcommands: [TranlogCommand.self])
+}

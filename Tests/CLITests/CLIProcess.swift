@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// Runs the built `understudy` binary as a real process, with a deadline on every run.
+enum CLIProcess {
+    struct Result {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+    }
+
+    /// A run that takes longer than this is a hang: it is killed and the test fails.
+    static let deadline: TimeInterval = 120
+
+    /// `understudy` sits in the products directory beside the test bundle; `UNDERSTUDY_BINARY`
+    /// overrides that for unusual layouts.
+    static let binary: URL? = {
+        if let override = ProcessInfo.processInfo.environment["UNDERSTUDY_BINARY"] { return URL(fileURLWithPath: override) }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        while directory.pathComponents.count > 1 {
+            let candidate = directory.appendingPathComponent("understudy")
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                return candidate
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    /// Runs `understudy arguments…` in `workingDirectory`. Output goes to files, not pipes, so a
+    /// chatty process can never block on a full pipe.
+    static func run(_ arguments: [String], in workingDirectory: URL) throws -> Result {
+        let binary = try #require(binary, "understudy not found next to the test bundle: build the whole package first")
+        let stdoutURL = workingDirectory.appendingPathComponent("stdout-\(UUID().uuidString)")
+        let stderrURL = workingDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: stdoutURL)
+            try? FileManager.default.removeItem(at: stderrURL)
+        }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = workingDirectory
+        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
+        try process.run()
+        if exited.wait(timeout: .now() + deadline) == .timedOut {
+            process.terminate()
+            exited.wait()
+            Issue.record("understudy \(arguments.joined(separator: " ")) did not finish within \(deadline) s")
+        }
+        return Result(
+            status: process.terminationStatus,
+            standardOutput: try String(contentsOf: stdoutURL, encoding: .utf8),
+            standardError: try String(contentsOf: stderrURL, encoding: .utf8))
+    }
+}
+
+/// A fresh directory for one test, removed however the test ends.
+func withTemporaryDirectory<Value>(_ body: (URL) throws -> Value) throws -> Value {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
+}
+
+/// The value of an aligned `label: value` line, as `inspect`, `verify` and `generate` print them.
+func field(_ label: String, in output: String) -> String? {
+    for line in output.split(separator: "\n") where line.hasPrefix(label + ":") {
+        return line.dropFirst(label.count + 1).trimmingCharacters(in: .whitespaces)
+    }
+    return nil
+}
