@@ -12,6 +12,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // System C libraries: the only way C enters the package. Each is imported by exactly one module.
@@ -25,6 +28,16 @@ let package = Package(
             name: "Tranlog",
             dependencies: ["CZlib", .product(name: "SystemPackage", package: "swift-system")]
         ),
+        // The repository: object table, commits, extents, checkpoints, recovery, epochs, data directory.
+        .target(
+            name: "Repository",
+            dependencies: [
+                "Tranlog", "CZlib",
+                .product(name: "HashTreeCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         // The event-loop contract (loop, listener, connection, timer) and its deterministic fake.
         .target(name: "Transport"),
         // The only module that imports libuv and http-parser: the loop thread, TCP, the HTTP server.
@@ -32,12 +45,26 @@ let package = Package(
             name: "TransportUV",
             dependencies: ["CLibUV", "CHTTPParser", "Transport", .product(name: "Logging", package: "swift-log")]
         ),
+        // A node: composes repository and network into a primary; HTTP API, admin, metrics.
+        .target(
+            name: "Node",
+            dependencies: [
+                "Repository", "Tranlog", "Transport", "TransportUV",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // Test kit: the fault-injecting file system (simulated crashes, failed syncs, full disks).
         .target(name: "UnderstudyTesting", dependencies: ["Tranlog"]),
         // The CLI: one file per verb, logic lives in the library modules.
         .executableTarget(
             name: "understudy",
-            dependencies: ["Tranlog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Tranlog", "Repository", "Node", "Transport", "TransportUV",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Benchmarks print figures; they never run in `swift test` (see docs/BENCHMARKS.md).
         .executableTarget(
@@ -46,8 +73,10 @@ let package = Package(
         ),
 
         .testTarget(name: "TranlogTests", dependencies: ["Tranlog", "UnderstudyTesting"], exclude: ["Golden"]),
+        .testTarget(name: "RepositoryTests", dependencies: ["Repository", "Tranlog", "UnderstudyTesting"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Repository", "Tranlog", "Transport", "TransportUV", "UnderstudyTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport"]),
-        .testTarget(name: "CLITests", dependencies: ["Tranlog"]),
+        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting"]),
     ]
 )

@@ -32,6 +32,7 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     private var directories: Set<String> = []
     private var syncsBeforeFailure: Int?
     private var writableBytes: Int?
+    private var heldLocks: Set<String> = []
     private var fileSyncs = 0
     private let syncGate = NSCondition()
     private var syncsPaused = false
@@ -139,7 +140,7 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
         lock.withLock { files[path.string] != nil }
     }
 
-    public func createFile(_ path: FilePath) throws(TranlogError) -> any AppendableFile {
+    public func createFile(_ path: FilePath, ownerOnly: Bool) throws(TranlogError) -> any AppendableFile {
         try lock.locked { () throws(TranlogError) in
             guard directories.contains(path.removingLastComponent().string) else {
                 throw .io(operation: "opening", path: path.string, errno: ENOENT)
@@ -189,6 +190,14 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
 
     public func createDirectory(_ path: FilePath) throws(TranlogError) {
         _ = lock.withLock { directories.insert(path.string) }
+    }
+
+    public func lockExclusively(_ path: FilePath) throws(TranlogError) -> (any FileLock)? {
+        lock.withLock { heldLocks.insert(path.string).inserted } ? SimulatedLock(fileSystem: self, path: path.string) : nil
+    }
+
+    fileprivate func release(_ path: String) {
+        _ = lock.withLock { heldLocks.remove(path) }
     }
 
     // MARK: - Used by SimulatedFile
@@ -248,6 +257,18 @@ private final class SimulatedFile: AppendableFile {
     func sync() throws(TranlogError) { try fileSystem.sync(path) }
     func truncate(to size: UInt64) throws(TranlogError) { fileSystem.truncate(path, to: size) }
     func close() throws(TranlogError) {}
+}
+
+private final class SimulatedLock: FileLock {
+    private let fileSystem: SimulatedFileSystem
+    private let path: String
+
+    init(fileSystem: SimulatedFileSystem, path: String) {
+        self.fileSystem = fileSystem
+        self.path = path
+    }
+
+    func unlock() { fileSystem.release(path) }
 }
 
 /// SplitMix64: a small, fast, reproducible generator for seeded tests.

@@ -24,7 +24,7 @@ struct AppendThroughput {
 
     /// Runs one cell in a fresh subdirectory of `directory` for about `duration`.
     func run(in directory: FilePath, for duration: Duration) async throws -> Result {
-        let fileSystem = CountingFileSystem()
+        let fileSystem = PosixFileSystem()
         try fileSystem.createDirectory(directory)
         let writer = try TranlogWriter(
             configuration: TranlogWriterConfiguration(directory: directory, repositoryID: .random(), sourceID: Self.sourceID),
@@ -43,7 +43,7 @@ struct AppendThroughput {
         try writer.close()
         return Result(
             records: samples.count, frameBytes: RecordFrame.encodedLength(body, sourceID: Self.sourceID),
-            syncs: fileSystem.counter.syncs.load(ordering: .relaxed), elapsed: elapsed, latency: LatencySummary(samples))
+            syncs: writer.syncCount, elapsed: elapsed, latency: LatencySummary(samples))
     }
 
     /// One committer: append, wait until durable, repeat until the deadline. Returns each commit's latency.

@@ -105,17 +105,7 @@ private struct FileReport {
         guard FileManager.default.fileExists(atPath: ref.path.string) else {
             throw TranlogError.io(operation: "opening", path: ref.path.string, errno: ENOENT)
         }
-        let parent = ref.path.removingLastComponent()
-        let scanned = try TranlogDirectory.scan(parent.isEmpty ? "." : parent).starting(at: ref.fileID).ending(at: ref.fileID)
-        let found = scanned.files[0]
-        // The scan prefers tranlogN.dbf over tranlogN.dbf.gz: inspecting one while the other exists
-        // would silently describe the wrong file.
-        guard found.path.lastComponent == ref.path.lastComponent else {
-            throw CommandError(
-                "both \(found.path) and \(ref.path) exist; inspect reads only the plain file when both are present. "
-                    + "Inspect \(found.path), or move it aside to inspect the archived copy")
-        }
-        return scanned
+        return TranlogDirectory(description: ref.path.string, files: [ref])
     }
 
     private mutating func count(_ record: TranlogRecord) {

@@ -1,6 +1,8 @@
 /// Where a record sits on disk, printed Tungsten-style as `tranlog12.dbf:4096` (file, byte offset of
 /// the record's first byte). A standby writes received records at the same event ids as its primary.
-public struct EventID: Hashable, Sendable, Codable, CustomStringConvertible, LosslessStringConvertible {
+public struct EventID: Hashable, Sendable, TextCodable {
+    public static let textFormat = "an event id like tranlog12.dbf:4096"
+
     public var fileID: FileID
     public var offset: UInt64
 
@@ -19,19 +21,4 @@ public struct EventID: Hashable, Sendable, Codable, CustomStringConvertible, Los
     }
 
     public var description: String { "\(fileID.fileName):\(offset)" }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let parsed = EventID(text) else {
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "'\(text)' is not an event id like tranlog12.dbf:4096")
-        }
-        self = parsed
-    }
 }

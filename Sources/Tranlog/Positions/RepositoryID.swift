@@ -2,7 +2,9 @@ import Foundation
 
 /// The identity of a repository, fixed by `init` and written into every tranlog file header, backup
 /// and handshake, so that logs of another repository are refused instead of replayed.
-public struct RepositoryID: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct RepositoryID: Hashable, Sendable, TextCodable {
+    public static let textFormat = "a repository id (a UUID)"
+
     public var uuid: UUID
 
     public init(uuid: UUID) { self.uuid = uuid }

@@ -1,6 +1,7 @@
 /// The name of the node that produced a record (Tungsten's source id), e.g. `db1-east`. Stored in
 /// every record header, so its length is bounded.
-public struct SourceID: Hashable, Sendable, Codable, CustomStringConvertible {
+public struct SourceID: Hashable, Sendable, TextCodable {
+    public static let textFormat = "a valid source id (1–255 bytes, no control characters)"
     public static let maxBytes = 255
 
     public let name: String
@@ -14,19 +15,4 @@ public struct SourceID: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     public var description: String { name }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(name)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        let text = try container.decode(String.self)
-        guard let valid = SourceID(text) else {
-            throw DecodingError.dataCorruptedError(
-                in: container, debugDescription: "'\(text)' is not a valid source id (1–255 bytes, no control characters)")
-        }
-        self = valid
-    }
 }

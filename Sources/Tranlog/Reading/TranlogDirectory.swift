@@ -18,6 +18,12 @@ public struct TranlogDirectory: Sendable {
     public var description: String
     public var files: [TranlogFileRef]
 
+    /// A directory of exactly these files (a single file to inspect, a chosen range).
+    public init(description: String, files: [TranlogFileRef]) {
+        self.description = description
+        self.files = files.sorted { $0.fileID < $1.fileID }
+    }
+
     /// Scans directories for `tranlogN.dbf` and `tranlogN.dbf.gz`. Where one fileId is present more
     /// than once (a plain log next to its archived copy, or in two archive directories), the plain
     /// file wins over `.gz`, then the directory listed first.

@@ -35,8 +35,9 @@ public struct PosixFileSystem: TranlogFileSystem {
         FileManager.default.fileExists(atPath: path.string)
     }
 
-    public func createFile(_ path: FilePath) throws(TranlogError) -> any AppendableFile {
-        let descriptor = try open(path, .writeOnly, options: [.create, .exclusiveCreate, .append])
+    public func createFile(_ path: FilePath, ownerOnly: Bool) throws(TranlogError) -> any AppendableFile {
+        let permissions: FilePermissions = ownerOnly ? [.ownerReadWrite] : [.ownerReadWrite, .groupRead, .otherRead]
+        let descriptor = try open(path, .writeOnly, options: [.create, .exclusiveCreate, .append], permissions: permissions)
         return PosixAppendableFile(descriptor: descriptor, path: path, size: 0)
     }
 
@@ -68,10 +69,23 @@ public struct PosixFileSystem: TranlogFileSystem {
         }
     }
 
+    /// `flock(LOCK_EX | LOCK_NB)`: released by `unlock()` or when the process dies, even by `kill -9`.
+    public func lockExclusively(_ path: FilePath) throws(TranlogError) -> (any FileLock)? {
+        let descriptor = try open(path, .readWrite, options: [.create, .closeOnExec])
+        guard flock(descriptor.rawValue, LOCK_EX | LOCK_NB) == 0 else {
+            let busy = errno == EWOULDBLOCK
+            try? descriptor.close()
+            if busy { return nil }
+            throw .io(operation: "locking", path: path.string, errno: errno)
+        }
+        return PosixFileLock(descriptor: descriptor)
+    }
+
     private func open(
-        _ path: FilePath, _ mode: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions
+        _ path: FilePath, _ mode: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions,
+        permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
     ) throws(TranlogError) -> FileDescriptor {
-        try call("opening", path) { try FileDescriptor.open(path, mode, options: options, permissions: [.ownerReadWrite, .groupRead, .otherRead]) }
+        try call("opening", path) { try FileDescriptor.open(path, mode, options: options, permissions: permissions) }
     }
 }
 
@@ -84,6 +98,14 @@ func call<Value>(_ operation: String, _ path: FilePath, _ body: () throws -> Val
     } catch {
         throw .io(operation: operation, path: path.string, errno: EIO)
     }
+}
+
+final class PosixFileLock: FileLock {
+    private let descriptor: FileDescriptor
+
+    init(descriptor: FileDescriptor) { self.descriptor = descriptor }
+
+    func unlock() { try? descriptor.close() }
 }
 
 final class PosixAppendableFile: AppendableFile {

@@ -7,8 +7,9 @@ public protocol TranlogFileSystem: Sendable {
     func contentsOfDirectory(_ path: FilePath) throws(TranlogError) -> [String]
     func readFile(_ path: FilePath) throws(TranlogError) -> [UInt8]
     func fileExists(_ path: FilePath) -> Bool
-    /// Creates a new file (failing if it exists) open for appending.
-    func createFile(_ path: FilePath) throws(TranlogError) -> any AppendableFile
+    /// Creates a new file (failing if it exists) open for appending; `ownerOnly` makes it mode 0600
+    /// from the start (secrets such as the admin token are never readable by others, even briefly).
+    func createFile(_ path: FilePath, ownerOnly: Bool) throws(TranlogError) -> any AppendableFile
     /// Opens an existing file for appending at its end.
     func openForAppend(_ path: FilePath) throws(TranlogError) -> any AppendableFile
     /// Makes the creation, removal or renaming of entries in `path` durable.
@@ -17,6 +18,14 @@ public protocol TranlogFileSystem: Sendable {
     /// Renames atomically, replacing `target` if it exists (durable after `syncDirectory`).
     func rename(_ source: FilePath, to target: FilePath) throws(TranlogError)
     func createDirectory(_ path: FilePath) throws(TranlogError)
+    /// Takes an exclusive lock on `path` (created if absent), held until `unlock()` or process exit;
+    /// nil when another process (or handle) holds it.
+    func lockExclusively(_ path: FilePath) throws(TranlogError) -> (any FileLock)?
+}
+
+/// A held exclusive lock.
+public protocol FileLock: AnyObject {
+    func unlock()
 }
 
 /// A file being appended to. Not shared between threads: the writer's flush thread owns it.
@@ -30,6 +39,10 @@ public protocol AppendableFile: AnyObject {
 }
 
 extension TranlogFileSystem {
+    public func createFile(_ path: FilePath) throws(TranlogError) -> any AppendableFile {
+        try createFile(path, ownerOnly: false)
+    }
+
     /// Replaces a file atomically and durably: a temporary file is written and synced, renamed over
     /// the target, and the directory synced. A crash leaves either the old or the new contents.
     public func replaceFile(_ path: FilePath, contents: ArraySlice<UInt8>) throws(TranlogError) {
@@ -44,8 +57,8 @@ extension TranlogFileSystem {
     }
 
     /// Writes a whole new file and makes it durable, entry included.
-    public func writeNewFile(_ path: FilePath, contents: ArraySlice<UInt8>) throws(TranlogError) {
-        let file = try createFile(path)
+    public func writeNewFile(_ path: FilePath, contents: ArraySlice<UInt8>, ownerOnly: Bool = false) throws(TranlogError) {
+        let file = try createFile(path, ownerOnly: ownerOnly)
         try file.append(contents)
         try file.sync()
         try file.close()

@@ -30,6 +30,7 @@ public final class TranlogWriter: @unchecked Sendable {
     private var failure: TranlogError?
     private var closing = false
     private var durableSeqno: Seqno
+    private var syncs = 0
 
     // Owned by the flush thread (and by `init` before it starts).
     private var file: any AppendableFile
@@ -37,14 +38,6 @@ public final class TranlogWriter: @unchecked Sendable {
     /// The torn tail cut off when the writer opened, if there was one.
     public let repairedTornTail: TornTail?
 
-    private struct ChainState {
-        var fileID: FileID
-        var epoch: Epoch
-        var fileSize: UInt64
-        var recordsInFile: Int
-        var lastSeqno: Seqno
-        var lastCRC: UInt32
-    }
 
     /// Opens the directory's newest file for appending, repairing a torn tail. An empty directory is
     /// started at `start` (nil: an empty directory is an error).
@@ -58,24 +51,20 @@ public final class TranlogWriter: @unchecked Sendable {
         let resumed = try WriterRecovery.resume(configuration, fileSystem: fileSystem)
         repairedTornTail = resumed?.repaired
         if let resumed, !resumed.endedWithFileEnd {
-            chain = ChainState(
-                fileID: resumed.fileID, epoch: resumed.epoch, fileSize: resumed.fileSize,
-                recordsInFile: resumed.recordsInFile, lastSeqno: resumed.lastSeqno, lastCRC: resumed.lastCRC)
-            file = try fileSystem.openForAppend(configuration.directory.appending(resumed.fileID.fileName))
+            chain = resumed.chain
+            file = try fileSystem.openForAppend(configuration.directory.appending(resumed.chain.fileID.fileName))
         } else {
             let next: ChainStart
             if let resumed {
                 next = ChainStart(
-                    fileID: resumed.fileID.next, epoch: resumed.epoch, previousLastSeqno: resumed.lastSeqno,
-                    previousLastRecordCRC: resumed.lastCRC)
+                    fileID: resumed.chain.fileID.next, epoch: resumed.chain.epoch, previousLastSeqno: resumed.chain.lastSeqno,
+                    previousLastRecordCRC: resumed.chain.lastCRC)
             } else if let start {
                 next = start
             } else {
                 throw .noLogs(directory: configuration.directory.string)
             }
-            chain = ChainState(
-                fileID: next.fileID, epoch: next.epoch, fileSize: UInt64(FileHeader.size), recordsInFile: 0,
-                lastSeqno: next.previousLastSeqno, lastCRC: next.previousLastRecordCRC)
+            chain = ChainState(startingFile: next)
             file = try Self.createFile(
                 next.fileID, header: Self.header(for: next, configuration), configuration: configuration, fileSystem: fileSystem)
         }
@@ -91,6 +80,9 @@ public final class TranlogWriter: @unchecked Sendable {
     public var lastDurableSeqno: Seqno { condition.locked { durableSeqno } }
     public var currentEpoch: Epoch { condition.locked { chain.epoch } }
     public var currentFileID: FileID { condition.locked { chain.fileID } }
+    /// `fdatasync` calls the flush thread made for records (group commit: records ÷ syncs is the
+    /// batch size; exposed for metrics and benchmarks).
+    public var syncCount: Int { condition.locked { syncs } }
 
     /// Queues a record and returns the position it was given (nil if it was refused, in which case
     /// `completion` has already been called with the reason). `positioned`, if given, runs under the
@@ -192,9 +184,7 @@ public final class TranlogWriter: @unchecked Sendable {
         enqueue(.fileEnd, completion: nil)
         let next = ChainStart(fileID: chain.fileID.next, epoch: epoch, previousLastSeqno: chain.lastSeqno, previousLastRecordCRC: chain.lastCRC)
         pending.append(.rotate(to: next.fileID, header: Self.header(for: next, configuration)))
-        chain = ChainState(
-            fileID: next.fileID, epoch: epoch, fileSize: UInt64(FileHeader.size), recordsInFile: 0,
-            lastSeqno: chain.lastSeqno, lastCRC: chain.lastCRC)
+        chain = ChainState(startingFile: next)
     }
 
     @discardableResult
@@ -205,7 +195,7 @@ public final class TranlogWriter: @unchecked Sendable {
         let (bytes, crc) = RecordFrame.encode(header, body)
         let record = AppendedRecord(
             seqno: header.seqno, epoch: header.epoch, eventID: EventID(fileID: chain.fileID, offset: chain.fileSize),
-            time: header.time, crc: crc)
+            time: header.time, crc: crc, frameLength: bytes.count)
         chain.fileSize += UInt64(bytes.count)
         chain.recordsInFile += 1
         chain.lastSeqno = header.seqno
@@ -223,7 +213,11 @@ public final class TranlogWriter: @unchecked Sendable {
             do throws(TranlogError) {
                 try write(batch)
                 let lastRecord = batch.lastRecord
-                condition.locked { if let lastRecord { durableSeqno = lastRecord.seqno } }
+                let rotations = batch.rotationCount
+                condition.locked {
+                    if let lastRecord { durableSeqno = lastRecord.seqno }
+                    syncs += 1 + rotations
+                }
                 batch.complete(with: nil)
             } catch {
                 let abandoned = condition.locked {
@@ -294,6 +288,10 @@ private final class ResultBox: @unchecked Sendable {
 }
 
 extension [TranlogWriter.Pending] {
+    fileprivate var rotationCount: Int {
+        reduce(0) { count, item in if case .rotate = item { count + 1 } else { count } }
+    }
+
     fileprivate var lastRecord: AppendedRecord? {
         for item in reversed() { if case .write(_, _, let record) = item { return record } }
         return nil

@@ -51,4 +51,6 @@ public struct AppendedRecord: Hashable, Sendable {
     public var eventID: EventID
     public var time: Timestamp
     public var crc: UInt32
+    /// Bytes the record takes in the log.
+    public var frameLength: Int
 }

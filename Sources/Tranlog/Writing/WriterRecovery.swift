@@ -6,12 +6,7 @@ import SystemPackage
 enum WriterRecovery {
     /// The chain as the newest file leaves it.
     struct Resumed {
-        var fileID: FileID
-        var epoch: Epoch
-        var fileSize: UInt64
-        var recordsInFile: Int
-        var lastSeqno: Seqno
-        var lastCRC: UInt32
+        var chain: ChainState
         var endedWithFileEnd: Bool
         var repaired: TornTail?
     }
@@ -49,11 +44,10 @@ enum WriterRecovery {
         guard let header = cursor.currentHeader, let lastSeqno = cursor.lastSeqno, let lastCRC = cursor.lastCRC else {
             preconditionFailure("a cursor that read a whole header knows its chain")
         }
-        return Resumed(
-            fileID: newest.fileID, epoch: header.epoch,
-            fileSize: cursor.endOfLastRecord,
-            recordsInFile: records, lastSeqno: lastSeqno, lastCRC: lastCRC, endedWithFileEnd: lastKind == .fileEnd,
-            repaired: cursor.tornTail)
+        let chain = ChainState(
+            fileID: newest.fileID, epoch: header.epoch, fileSize: cursor.endOfLastRecord, recordsInFile: records,
+            lastSeqno: lastSeqno, lastCRC: lastCRC)
+        return Resumed(chain: chain, endedWithFileEnd: lastKind == .fileEnd, repaired: cursor.tornTail)
     }
 
     /// Copies the damaged bytes to `tranlogN.dbf.torn-at-OFFSET` (durably) before cutting them off,

@@ -1,0 +1,31 @@
+import Tranlog
+
+/// The entry layout inside an uncompressed block (see the format in ExtentRunWriter.swift).
+enum ExtentEntryCoding {
+    static func encode(_ entry: ExtentEntry, into writer: inout LittleEndianWriter) {
+        writer.append(UInt16(entry.key.count))
+        writer.append((entry.isTombstone ? ExtentFormat.Kind.tombstone : .value).rawValue)
+        writer.append(entry.seqno.rawValue)
+        writer.append(UInt32(entry.value?.count ?? 0))
+        writer.append(contentsOf: entry.key)
+        if let value = entry.value { writer.append(contentsOf: value) }
+    }
+
+    /// Decodes the next entry, refusing lengths past `TranlogLimits` before reading any bytes.
+    static func decode(from reader: inout LittleEndianReader) -> Result<ExtentEntry, ExtentDefect> {
+        guard let keyLength = reader.read(UInt16.self), let kindByte = reader.read(UInt8.self),
+            let seqno = reader.read(UInt64.self), let valueLength = reader.read(UInt32.self)
+        else { return .failure(ExtentDefect("the block ends inside an entry header")) }
+        guard (1...TranlogLimits.maxKeyBytes).contains(Int(keyLength)) else {
+            return .failure(ExtentDefect("key length \(keyLength) is outside 1...\(TranlogLimits.maxKeyBytes)"))
+        }
+        guard let kind = ExtentFormat.Kind(rawValue: kindByte) else { return .failure(ExtentDefect("unknown entry kind \(kindByte)")) }
+        guard Int(valueLength) <= TranlogLimits.maxValueBytes, kind == .value || valueLength == 0 else {
+            return .failure(ExtentDefect("value length \(valueLength) is impossible for a \(kind) entry"))
+        }
+        guard let key = reader.readBytes(Int(keyLength)), let value = reader.readBytes(Int(valueLength)) else {
+            return .failure(ExtentDefect("the block ends inside an entry's key or value"))
+        }
+        return .success(ExtentEntry(key: Array(key), value: kind == .value ? Array(value) : nil, seqno: Seqno(seqno)))
+    }
+}

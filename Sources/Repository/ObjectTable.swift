@@ -1,0 +1,49 @@
+import HashTreeCollections
+import Tranlog
+
+/// A value and the seqno of the commit that wrote it.
+public struct StoredObject: Hashable, Sendable {
+    public var value: [UInt8]
+    public var seqno: Seqno
+}
+
+/// The repository's objects: an immutable-snapshot hash trie, so a copy is O(1) and readers,
+/// checkpoints and backups hold their own snapshot while the writer moves on.
+public struct ObjectTable: Sendable {
+    private var objects: TreeDictionary<[UInt8], StoredObject> = [:]
+
+    public init() {}
+
+    public var count: Int { objects.count }
+
+    public subscript(key: [UInt8]) -> StoredObject? { objects[key] }
+
+    /// Applies a commit's operations as written by `seqno`.
+    public mutating func apply(_ operations: [Operation], seqno: Seqno) {
+        for operation in operations {
+            switch operation {
+            case .put(let key, let value): objects[key] = StoredObject(value: value, seqno: seqno)
+            case .delete(let key): objects[key] = nil
+            }
+        }
+    }
+
+    /// Loads one extent entry (recovery): a tombstone removes the key.
+    public mutating func load(_ entry: ExtentEntry) {
+        objects[entry.key] = entry.value.map { StoredObject(value: $0, seqno: entry.seqno) }
+    }
+
+    /// Keys starting with `prefix`, after `after` if given, in byte order, at most `limit` of them.
+    /// The hash trie is unordered, so this scans every key: O(n). Fine for operator listings; a
+    /// workload that lists large ranges often wants an ordered index (see docs/OPERATIONS.md).
+    public func keys(prefix: [UInt8], after: [UInt8]? = nil, limit: Int) -> [[UInt8]] {
+        var matching = objects.keys.filter { key in
+            key.starts(with: prefix) && (after.map { key.lexicographicallyPrecedes($0) == false && key != $0 } ?? true)
+        }
+        matching.sort { $0.lexicographicallyPrecedes($1) }
+        return Array(matching.prefix(limit))
+    }
+
+    /// Every object, unordered (checkpoints sort only what they write).
+    public var allObjects: TreeDictionary<[UInt8], StoredObject> { objects }
+}

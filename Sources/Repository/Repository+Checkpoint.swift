@@ -1,0 +1,114 @@
+import SystemPackage
+import Tranlog
+
+extension Repository {
+    /// Takes a checkpoint of the visible state: the objects changed since the last one become a new
+    /// extent run (runs are merged when there are too many), MANIFEST switches atomically to the new
+    /// run set and position, and a checkpoint record goes into the tranlog. In partial logging mode
+    /// tranlogs recovery no longer needs are then removed. Returns nil when nothing changed.
+    @discardableResult
+    public func checkpoint(cleanShutdown: Bool = false) throws(RepositoryError) -> Manifest? {
+        checkpointLock.lock()
+        let switched: Manifest?
+        do {
+            defer { checkpointLock.unlock() }
+            switched = try switchCheckpoint(cleanShutdown: cleanShutdown)
+        }
+        guard let switched else { return nil }
+        _ = try appendMarker(.checkpoint(CheckpointInfo(extentGeneration: switched.generation, oldestFileIDNeeded: switched.oldestFileIDNeeded)))
+        logger.info(
+            "checkpoint", metadata: ["seqno": "\(switched.checkpoint.seqno)", "manifest.generation": "\(switched.generation)", "runs": "\(switched.runs.count)"])
+        if config.loggingMode == .partial { removeTranlogs(before: switched.oldestFileIDNeeded) }
+        return switched
+    }
+
+    /// Writes the run and switches MANIFEST (under `checkpointLock`); nil when nothing changed.
+    private func switchCheckpoint(cleanShutdown: Bool) throws(RepositoryError) -> Manifest? {
+        checkpointInProgress = true
+        defer { checkpointInProgress = false }
+        let taken = takeChanges()
+        guard !taken.changes.isEmpty || cleanShutdown else { return nil }
+        do {
+            manifest = try writeCheckpoint(taken.table, position: taken.position, changes: taken.changes, cleanShutdown: cleanShutdown)
+            return manifest
+        } catch {
+            // Nothing switched: the changes still need a checkpoint.
+            stateLock.withLock {
+                dirty.merge(taken.changes) { newer, _ in newer }
+                logBytesSinceCheckpoint += taken.logBytes
+            }
+            throw error
+        }
+    }
+
+    /// The visible state and what changed since the last checkpoint, taken atomically.
+    private func takeChanges() -> (table: ObjectTable, position: AppliedPosition, changes: [[UInt8]: Seqno], logBytes: Int) {
+        stateLock.withLock {
+            let taken = (visible, applied, dirty, logBytesSinceCheckpoint)
+            dirty = [:]
+            logBytesSinceCheckpoint = 0
+            return taken
+        }
+    }
+
+    private func writeCheckpoint(
+        _ table: ObjectTable, position: AppliedPosition, changes: [[UInt8]: Seqno], cleanShutdown: Bool
+    ) throws(RepositoryError) -> Manifest {
+        var runs = manifest.runs
+        var nextGeneration = manifest.nextRunGeneration
+        var obsolete: [String] = []
+        if !changes.isEmpty {
+            let entries = changes.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { key in
+                table[key].map { ExtentEntry(key: key, value: $0.value, seqno: $0.seqno) }
+                    ?? ExtentEntry(key: key, value: nil, seqno: changes[key]!)
+            }
+            runs.append(try writeRun(entries, generation: nextGeneration))
+            nextGeneration += 1
+        }
+        if runs.count > configuration.maxRuns {
+            obsolete = runs.map(\.fileName)
+            runs = [try mergeRuns(runs, generation: nextGeneration)]
+            nextGeneration += 1
+        }
+        let next = Manifest(
+            formatVersion: manifest.formatVersion, repositoryID: config.repositoryID, generation: manifest.generation + 1, runs: runs,
+            checkpoint: position.checkpointPosition, oldestFileIDNeeded: position.eventID?.fileID ?? manifest.oldestFileIDNeeded,
+            cleanShutdown: cleanShutdown, nextRunGeneration: nextGeneration)
+        try extentCall { () throws(ExtentError) in try ManifestStore.write(next, directory: directory.extents, fileSystem: fileSystem) }
+        // Old runs go only after the switch: until then they are what recovery would read.
+        for name in obsolete { removeQuietly(directory.extents.appending(name)) }
+        return next
+    }
+
+    private func writeRun(_ entries: [ExtentEntry], generation: UInt64) throws(RepositoryError) -> ExtentRunSummary {
+        try extentCall { () throws(ExtentError) in
+            try ExtentRunWriter.write(
+                entries, generation: generation, repositoryID: config.repositoryID,
+                to: directory.extents.appending(ExtentRunSummary.fileName(generation: generation)), fileSystem: fileSystem)
+        }
+    }
+
+    private func mergeRuns(_ runs: [ExtentRunSummary], generation: UInt64) throws(RepositoryError) -> ExtentRunSummary {
+        try extentCall { () throws(ExtentError) in
+            let opened = try runs.reversed().map { summary throws(ExtentError) in
+                try ExtentRun.open(directory.extents.appending(summary.fileName), repositoryID: config.repositoryID, fileSystem: fileSystem)
+            }
+            return try ExtentMerger.merge(
+                opened, generation: generation, dropTombstones: true, repositoryID: config.repositoryID,
+                to: directory.extents.appending(ExtentRunSummary.fileName(generation: generation)), fileSystem: fileSystem)
+        }
+    }
+
+    /// Partial logging: tranlogs wholly before the checkpoint are no longer needed by recovery.
+    private func removeTranlogs(before fileID: FileID) {
+        guard let logs = try? TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem) else { return }
+        for ref in logs.files where ref.fileID < fileID { removeQuietly(ref.path) }
+    }
+
+    /// Removes a file nothing needs any more; failing leaves only garbage, so it is logged, not thrown.
+    private func removeQuietly(_ path: FilePath) {
+        do { try fileSystem.removeFile(path) } catch {
+            logger.warning("could not remove an obsolete file", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Tranlog
+
+/// How a repository runs. Defaults suit a production node; tests shrink them.
+public struct RepositoryConfiguration: Sendable {
+    /// A checkpoint is taken at least this often while there are changes (default 60 s).
+    public var checkpointInterval: Duration = .seconds(60)
+    /// …and as soon as this much tranlog was written since the last one (default 64 MiB), which
+    /// bounds recovery time.
+    public var checkpointLogBytes: Int = 64 * 1024 * 1024
+    /// More runs than this are merged into one at the next checkpoint (default 8).
+    public var maxRuns: Int = 8
+    /// Tranlog rotation size (default 64 MiB).
+    public var rotationBytes: Int = 64 * 1024 * 1024
+
+    public init() {}
+
+    /// Nil when usable, else the problem.
+    public func validate() -> String? {
+        if checkpointInterval <= .zero { return "checkpointInterval must be positive" }
+        if checkpointLogBytes <= 0 { return "checkpointLogBytes must be positive" }
+        if maxRuns < 1 { return "maxRuns must be at least 1" }
+        if rotationBytes < 4096 { return "rotationBytes must be at least 4096" }
+        return nil
+    }
+}
+
+/// The last record applied: what `status` reports and checkpoints store (Tungsten's trep_commit_seqno).
+public struct AppliedPosition: Hashable, Sendable, Codable {
+    public var seqno: Seqno
+    public var epoch: Epoch
+    public var eventID: EventID?
+    public var time: Timestamp?
+    public var sourceID: SourceID?
+
+    var checkpointPosition: CheckpointPosition {
+        CheckpointPosition(seqno: seqno, epoch: epoch, eventID: eventID, sourceID: sourceID, time: time)
+    }
+}

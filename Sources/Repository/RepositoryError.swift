@@ -1,0 +1,49 @@
+import Tranlog
+
+/// Every way a repository operation can fail, worded for the operator or client that sees it.
+public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A precondition did not hold: nothing of the transaction was applied.
+    case conflict(key: [UInt8], expected: String, actual: String)
+    case invalidTransaction(String)
+    /// Writes are refused: the repository is in restore mode (or a standby).
+    case readOnly(String)
+    /// The tranlog writer failed (a failed sync, a full disk); no further commits until a restart.
+    case stopped(String)
+    case tranlog(TranlogError)
+    case extent(ExtentError)
+    case dataDirectory(path: String, problem: String)
+    case locked(path: String, holder: String)
+    case missingTranlog(needed: FileID, directory: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .conflict(let key, let expected, let actual):
+            return "conflict on key \(KeyText.display(key)): expected \(expected), found \(actual); nothing was applied"
+        case .invalidTransaction(let reason):
+            return "invalid transaction: \(reason)"
+        case .readOnly(let reason):
+            return reason
+        case .stopped(let reason):
+            return "the repository accepts no more commits: \(reason)"
+        case .tranlog(let error):
+            return error.description
+        case .extent(let error):
+            return error.description
+        case .dataDirectory(let path, let problem):
+            return "data directory \(path): \(problem)"
+        case .locked(let path, let holder):
+            return "data directory \(path) is in use by another process (\(holder)); stop it first, or use another directory"
+        case .missingTranlog(let needed, let directory, let detail):
+            return "recovery needs \(needed.fileName) in \(directory), but \(detail). Copy the missing tranlogs back "
+                + "(from the archive or a standby) or restore from a backup"
+        }
+    }
+}
+
+/// How keys appear in messages: printable ASCII as is, anything else as hex.
+public enum KeyText {
+    public static func display(_ key: [UInt8]) -> String {
+        if key.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return "'\(String(decoding: key, as: UTF8.self))'" }
+        return "0x" + key.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+}

@@ -1,0 +1,23 @@
+import Tranlog
+
+/// A consistent picture of a repository for `GET /status` and `understudy status`.
+public struct RepositoryStatus: Hashable, Sendable, Codable {
+    public var repositoryID: RepositoryID
+    public var sourceID: SourceID
+    public var loggingMode: LoggingMode
+    public var epoch: Epoch
+    public var applied: AppliedPosition
+    public var objectCount: Int
+    public var checkpoint: CheckpointStatus
+    /// Why commits are refused, when they are (a failed tranlog write, restore mode).
+    public var writesRefused: String?
+}
+
+public struct CheckpointStatus: Hashable, Sendable, Codable {
+    public var position: CheckpointPosition
+    public var manifestGeneration: UInt64
+    public var runCount: Int
+    public var oldestFileIDNeeded: FileID
+    public var logBytesSinceCheckpoint: Int
+    public var inProgress: Bool
+}
