@@ -19,6 +19,7 @@ enum Recovery {
         fileSystem: any TranlogFileSystem, logger: Logger
     ) throws(RepositoryError) -> Recovered {
         var manifest = try readManifest(directory, config: config, fileSystem: fileSystem)
+        removeLeftovers(in: directory.extents, keeping: manifest, fileSystem: fileSystem, logger: logger)
         var table = ObjectTable()
         for run in manifest.runs {
             let opened = try extentCall { () throws(ExtentError) in
@@ -61,7 +62,27 @@ enum Recovery {
             replayedBytes: replay.bytes)
     }
 
-    private static func readManifest(
+    /// Removes what an interrupted checkpoint or merge left behind: temporary files, and runs that
+    /// MANIFEST does not name (written but never switched to, or merged away but not yet removed).
+    /// Nothing MANIFEST names is ever touched.
+    private static func removeLeftovers(
+        in extents: FilePath, keeping manifest: Manifest, fileSystem: any TranlogFileSystem, logger: Logger
+    ) {
+        let live = Set(manifest.runs.map(\.fileName))
+        guard let names = try? fileSystem.contentsOfDirectory(extents) else { return }
+        for name in names where !live.contains(name)
+            && (name.hasSuffix(".tmp") || ExtentRunSummary.generation(fileName: name) != nil)
+        {
+            do {
+                try fileSystem.removeFile(extents.appending(name))
+                logger.notice("removed a file left by an interrupted checkpoint", metadata: ["path": "\(extents.appending(name))"])
+            } catch {
+                logger.warning("could not remove a leftover file", metadata: ["path": "\(extents.appending(name))", "error": "\(error)"])
+            }
+        }
+    }
+
+    static func readManifest(
         _ directory: DataDirectory, config: DataDirectoryConfig, fileSystem: any TranlogFileSystem
     ) throws(RepositoryError) -> Manifest {
         guard let manifest = try extentCall({ () throws(ExtentError) in try ManifestStore.read(directory: directory.extents, fileSystem: fileSystem) }) else {

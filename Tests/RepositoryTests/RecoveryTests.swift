@@ -154,3 +154,54 @@ import UnderstudyTesting
         return records
     }
 }
+
+@Suite struct ExtentMaintenanceTests {
+    @Test func leftoversOfAnInterruptedCheckpointAreRemovedAndLiveRunsKept() async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem)
+        _ = try await repository.commit(put("a", "1"))
+        let manifest = try #require(try repository.checkpoint())
+        try repository.close()
+        let extents = DataDirectory(nodeRoot).extents
+        let orphan = extents.appending(ExtentRunSummary.fileName(generation: 99))
+        fileSystem.overwrite(orphan, with: bytes("never switched to"))
+        fileSystem.overwrite(extents.appending("MANIFEST.tmp"), with: bytes("half written"))
+        let reopened = try openRepository(fileSystem)
+        #expect(!fileSystem.fileExists(orphan))
+        #expect(!fileSystem.fileExists(extents.appending("MANIFEST.tmp")))
+        for run in manifest.runs { #expect(fileSystem.fileExists(extents.appending(run.fileName))) }
+        #expect(reopened.get(bytes("a"))?.value == bytes("1"))
+        try reopened.close()
+    }
+
+    @Test func inspectionReportsTheCheckpointAndExactObjectCount() async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem, testConfiguration(maxRuns: 8))
+        for index in 0..<10 { _ = try await repository.commit(put("key-\(index)", "v")) }
+        try repository.checkpoint()
+        _ = try await repository.commit(Transaction(operations: [.delete(key: bytes("key-3")), .put(key: bytes("key-0"), value: bytes("w"))]))
+        let second = try #require(try repository.checkpoint())
+        let report = try ExtentInspection.inspect(DataDirectory(nodeRoot), fileSystem: fileSystem)
+        #expect(report.objectCount == 9, "the tombstone in the newer run hides key-3")
+        #expect(report.runs.count == 2)
+        #expect(report.checkpoint == second.checkpoint)
+        #expect(report.cleanShutdown == false)
+        try repository.close()
+        #expect(try ExtentInspection.inspect(DataDirectory(nodeRoot), fileSystem: fileSystem).cleanShutdown)
+    }
+
+    @Test func fullDiskFailsCommitsClearlyAndKeepsEverythingAcknowledged() async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem)
+        for index in 0..<5 { _ = try await repository.commit(put("key-\(index)", "v")) }
+        fileSystem.limitFreeSpace(to: 10)
+        let error = await expectRepositoryError { _ = try await repository.commit(put("key-5", "v")) }
+        #expect(error?.description.contains("No space left on device") == true)
+        #expect(repository.get(bytes("key-4"))?.value == bytes("v"), "reads keep working")
+        _ = try? repository.close()
+        let survivor = fileSystem.crashed(seed: 3)
+        let reopened = try openRepository(survivor)
+        #expect(reopened.status.objectCount == 5)
+        try reopened.close()
+    }
+}
