@@ -13,7 +13,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
-        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
@@ -51,7 +50,6 @@ let package = Package(
             dependencies: [
                 "Repository", "Tranlog", "Transport", "TransportUV",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
@@ -69,7 +67,21 @@ let package = Package(
         // Benchmarks print figures; they never run in `swift test` (see docs/BENCHMARKS.md).
         .executableTarget(
             name: "understudy-bench",
-            dependencies: ["Tranlog", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Tranlog", "Repository", "UnderstudyTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // examples/: a load generator with a progress display (also the benchmark's HTTP client side).
+        .executableTarget(
+            name: "understudy-load",
+            dependencies: [
+                "Node", "Transport", "TransportUV",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "examples/LoadGenerator"
         ),
 
         .testTarget(name: "TranlogTests", dependencies: ["Tranlog", "UnderstudyTesting"], exclude: ["Golden"]),
@@ -77,6 +89,6 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: ["Node", "Repository", "Tranlog", "Transport", "TransportUV", "UnderstudyTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport"]),
-        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting"]),
+        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Repository"]),
     ]
 )

@@ -7,5 +7,8 @@ struct Understudy: AsyncParsableCommand {
         commandName: "understudy",
         abstract: "Understudy: a warm/hot standby replication service.",
         discussion: "Run `understudy help <subcommand>` for the details of each command.",
-        subcommands: [TranlogCommand.self])
+        subcommands: [
+            InitCommand.self, StartCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self,
+            CommitCommand.self, StatusCommand.self, CheckpointCommand.self, TranlogCommand.self, ExtentCommand.self,
+        ])
 }

@@ -1,0 +1,22 @@
+import Repository
+import TransportUV
+
+/// `GET /status` (JSON `NodeStatus`) and `GET /metrics` (Prometheus text format).
+struct StatusRoutes: Sendable {
+    let repository: Repository
+    let metrics: NodeMetrics
+    let status: @Sendable () -> NodeStatus
+
+    var routes: [Route] {
+        [
+            Route(name: "status", path: .exact("/status"), handlers: ["GET": { _, reply in reply.sendJSON(status()) }]),
+            Route(name: "metrics", path: .exact("/metrics"), handlers: ["GET": { _, reply in scrape(reply) }]),
+        ]
+    }
+
+    private func scrape(_ reply: Reply) {
+        reply.send(HTTPResponse(
+            status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
+            body: metrics.exposition(refreshedFrom: repository.status)))
+    }
+}

@@ -1,0 +1,43 @@
+import Repository
+import SystemPackage
+import Transport
+import TransportUV
+
+/// How a node runs. Every field has a default suited to a single machine; `understudy start` overrides
+/// them from its flags.
+public struct NodeConfiguration: Sendable {
+    /// The data directory, created beforehand by `understudy init` (`DataDirectory.initialize`).
+    public var dataDirectory: DataDirectory
+    /// The HTTP API: where it listens (default 127.0.0.1:7480, loopback only: exposing the API is an
+    /// explicit choice) and its request limits (see `HTTPServerConfiguration`).
+    public var http: HTTPServerConfiguration
+    /// Where standbys will connect (default 127.0.0.1:7481). Only stored and reported for now: the
+    /// replication port itself comes with the shipper.
+    public var replicationAddress = SocketAddress(host: "127.0.0.1", port: 7481)
+    /// Checkpoint interval and size, run count, tranlog rotation.
+    public var repository = RepositoryConfiguration()
+
+    public static let defaultHTTPPort = 7480
+
+    public init(dataDirectory: DataDirectory) {
+        self.dataDirectory = dataDirectory
+        http = HTTPServerConfiguration()
+        http.port = Self.defaultHTTPPort
+    }
+
+    public var httpAddress: SocketAddress {
+        get { SocketAddress(host: http.host, port: http.port) }
+        set {
+            http.host = newValue.host
+            http.port = newValue.port
+        }
+    }
+
+    /// Nil when usable, else the problem, naming the setting.
+    public func validate() -> String? {
+        do { try http.validate() } catch { return "HTTP: \(error.message)" }
+        if !(0...65535).contains(replicationAddress.port) { return "replication port must be in 0...65535" }
+        if let problem = repository.validate() { return "repository: \(problem)" }
+        return nil
+    }
+}

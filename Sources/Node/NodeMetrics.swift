@@ -1,0 +1,72 @@
+import Prometheus
+import Repository
+import Transport
+
+/// The node's Prometheus metrics, in a registry the node owns (no process-global metrics system, so
+/// two nodes in one test process never share counters). Event counts are recorded as they happen;
+/// repository gauges are refreshed from `RepositoryStatus` at each scrape.
+final class NodeMetrics: Sendable {
+    private let registry = PrometheusCollectorRegistry()
+    private let commits: Counter
+    private let conflicts: Counter
+    private let commitDuration: DurationHistogram
+    private let appliedSeqno: Gauge
+    private let objects: Gauge
+    private let logBytesSinceCheckpoint: Gauge
+    private let checkpoints: Counter
+    /// The manifest generation last seen: each checkpoint advances it by one, so the difference
+    /// counts the checkpoints taken since, however they were triggered.
+    private let lastManifestGeneration: Locked<UInt64>
+
+    init(initial status: RepositoryStatus) {
+        commits = registry.makeCounter(descriptor: Self.name("commits", "total", "Commits made durable"))
+        conflicts = registry.makeCounter(
+            descriptor: Self.name("commit_conflicts", "total", "Commits refused because a precondition did not hold"))
+        commitDuration = registry.makeDurationHistogram(
+            descriptor: Self.name("commit_duration", "seconds", "From the commit request to its durable acknowledgement"),
+            buckets: Self.commitBuckets)
+        appliedSeqno = registry.makeGauge(descriptor: Self.name("applied_seqno", "", "Seqno of the last record applied"))
+        objects = registry.makeGauge(descriptor: Self.name("objects", "", "Objects in the repository"))
+        logBytesSinceCheckpoint = registry.makeGauge(
+            descriptor: Self.name("log_since_checkpoint", "bytes", "Tranlog bytes written since the last checkpoint"))
+        checkpoints = registry.makeCounter(descriptor: Self.name("checkpoints", "total", "Checkpoints taken since the node started"))
+        lastManifestGeneration = Locked(status.checkpoint.manifestGeneration)
+    }
+
+    /// `understudy_NAME_UNIT`.
+    private static func name(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "understudy", metricName: name, unitName: unit, helpText: help)
+    }
+
+    /// Group commit puts most commits in the low milliseconds; the tail shows slow disks.
+    private static let commitBuckets: [Duration] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500].map { .milliseconds($0) }
+
+    func recordCommit(duration: Duration) {
+        commits.increment()
+        commitDuration.record(duration)
+    }
+
+    func recordConflict() {
+        conflicts.increment()
+    }
+
+    func recordRequest(route: String, status: Int) {
+        registry.makeCounter(
+            descriptor: Self.name("http_requests", "total", "HTTP requests answered, by route and status"),
+            labels: [("route", route), ("status", String(status))]
+        ).increment()
+    }
+
+    /// The text exposition, gauges brought up to date first.
+    func exposition(refreshedFrom status: RepositoryStatus) -> [UInt8] {
+        appliedSeqno.set(Double(status.applied.seqno.rawValue))
+        objects.set(Double(status.objectCount))
+        logBytesSinceCheckpoint.set(Double(status.checkpoint.logBytesSinceCheckpoint))
+        let taken = lastManifestGeneration.withLock { last in
+            defer { last = max(last, status.checkpoint.manifestGeneration) }
+            return status.checkpoint.manifestGeneration > last ? status.checkpoint.manifestGeneration - last : 0
+        }
+        if taken > 0 { checkpoints.increment(by: Int64(taken)) }
+        return registry.emitToBuffer()
+    }
+}

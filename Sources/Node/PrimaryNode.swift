@@ -1,0 +1,123 @@
+import Logging
+import Repository
+import Transport
+import TransportUV
+
+/// A primary node: one repository, served over HTTP from one libuv loop thread.
+///
+/// Reads and request parsing run on the loop thread; a commit is handed to the repository and answered
+/// from the tranlog's flush thread once durable; checkpoints run on a dispatch queue. `stop()` closes
+/// the HTTP port, then the loop, then the repository (final checkpoint and shutdown record).
+public final class PrimaryNode: Sendable {
+    public let configuration: NodeConfiguration
+    public let repository: Repository
+    private let logger: Logger
+    private let loop: UVEventLoop
+    private let reporter: StatusReporter
+    private let metrics: NodeMetrics
+    private let adminToken: [UInt8]
+    private let server = Locked<LoopConfinedServer?>(nil)
+    private let stopped = Locked(false)
+
+    /// Opens (recovers) the repository and starts serving HTTP. On failure nothing is left running.
+    public init(configuration: NodeConfiguration, logger: Logger) throws(NodeError) {
+        if let problem = configuration.validate() { throw .invalidConfiguration(problem) }
+        self.configuration = configuration
+        self.logger = logger
+        let repository: Repository
+        do {
+            repository = try Repository(directory: configuration.dataDirectory, configuration: configuration.repository, logger: logger)
+        } catch {
+            throw .repository(error)
+        }
+        self.repository = repository
+        reporter = StatusReporter(repository: repository, httpAddress: configuration.httpAddress,
+                                  replicationAddress: configuration.replicationAddress)
+        metrics = NodeMetrics(initial: repository.status)
+        do { adminToken = Array(try AdminToken.read(configuration.dataDirectory).utf8) } catch {
+            Self.abandon(repository, logger: logger)
+            throw .repository(error)
+        }
+        do { loop = try UVEventLoop(logger: logger) } catch {
+            Self.abandon(repository, logger: logger)
+            throw .http(error)
+        }
+        do {
+            try startHTTP()
+        } catch {
+            loop.shutdown()
+            Self.abandon(repository, logger: logger)
+            throw .http(error)
+        }
+        logger.info("primary ready", metadata: [
+            "http.address": "\(httpAddress)", "repository.id": "\(repository.config.repositoryID)",
+            "seqno": "\(repository.status.applied.seqno)",
+        ])
+    }
+
+    /// Where the HTTP API listens, with the real port when 0 was asked for.
+    public var httpAddress: SocketAddress { reporter.httpAddress }
+
+    public var status: NodeStatus { reporter.status }
+
+    /// Graceful stop: no new connections or requests, then the repository's final checkpoint and
+    /// shutdown record. Answers still pending are dropped. Calling it again does nothing.
+    public func stop() throws(NodeError) {
+        let first = stopped.withLock { stopped in
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
+        if let server = server.withLock({ $0 }) {
+            _ = loop.executeAndWait { server.server.close() }
+        }
+        loop.shutdown()
+        do { try repository.close() } catch { throw .repository(error) }
+        logger.info("primary stopped", metadata: ["seqno": "\(repository.status.applied.seqno)"])
+    }
+
+    private func startHTTP() throws(TransportError) {
+        let router = makeRouter()
+        let started = loop.executeAndWait { [loop, configuration, logger] () -> Result<LoopConfinedServer, TransportError> in
+            Result { () throws(TransportError) in
+                LoopConfinedServer(try HTTPServer(
+                    eventLoop: loop, configuration: configuration.http, logger: logger,
+                    handler: { router.handle($0, $1) }))
+            }
+        }
+        guard let started else {
+            throw TransportError(operation: .listen, code: "ESHUTDOWN", message: "the event loop stopped before the HTTP server started")
+        }
+        let running = try started.get()
+        reporter.bound(to: running.address)
+        server.withLock { $0 = running }
+    }
+
+    private func makeRouter() -> Router {
+        let committer = Committer(repository: repository, metrics: metrics)
+        let routes = ObjectRoutes(repository: repository, committer: committer).routes
+            + CommitRoutes(committer: committer).routes
+            + StatusRoutes(repository: repository, metrics: metrics, status: { [reporter] in reporter.status }).routes
+            + AdminRoutes(repository: repository, token: adminToken).routes
+        return Router(routes: routes, metrics: metrics)
+    }
+
+    /// Start-up failed after the repository opened: close it so its lock and files are left clean.
+    private static func abandon(_ repository: Repository, logger: Logger) {
+        do { try repository.close() } catch {
+            logger.error("closing the repository after a failed start failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// The HTTP server, carried across threads only to be used on its loop (it is loop-confined).
+private final class LoopConfinedServer: @unchecked Sendable {
+    let server: HTTPServer
+    /// Read once on the loop thread at start; immutable afterwards.
+    let address: SocketAddress
+
+    init(_ server: HTTPServer) {
+        self.server = server
+        address = server.address
+    }
+}

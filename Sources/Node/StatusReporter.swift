@@ -1,0 +1,32 @@
+import Repository
+import Transport
+
+/// Builds `NodeStatus`: the repository's status plus what the node knows about itself.
+final class StatusReporter: Sendable {
+    private let repository: Repository
+    private let replicationAddress: SocketAddress
+    private let startedAt = ContinuousClock.now
+    /// The configured address until the HTTP server is bound, then the real one (port 0 resolved).
+    private let boundHTTPAddress: Locked<SocketAddress>
+
+    init(repository: Repository, httpAddress: SocketAddress, replicationAddress: SocketAddress) {
+        self.repository = repository
+        self.replicationAddress = replicationAddress
+        boundHTTPAddress = Locked(httpAddress)
+    }
+
+    var httpAddress: SocketAddress { boundHTTPAddress.withLock { $0 } }
+
+    func bound(to address: SocketAddress) {
+        boundHTTPAddress.withLock { $0 = address }
+    }
+
+    var status: NodeStatus {
+        let uptime = (ContinuousClock.now - startedAt).components
+        return NodeStatus(
+            role: "primary", version: UnderstudyVersion.current, httpAddress: "\(httpAddress)",
+            replicationAddress: "\(replicationAddress)",
+            uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18,
+            restoreStatus: "Restore is not active", repository: repository.status)
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Node
+import Repository
+import SystemPackage
+import Transport
+
+/// `understudy start --data DIR`: runs a primary in the foreground until SIGTERM or SIGINT, then stops
+/// cleanly (final checkpoint, shutdown record) and exits 0.
+struct StartCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "start",
+        abstract: "Run a primary node on a data directory, in the foreground.",
+        discussion: """
+            Logs go to stderr. Once serving, one line goes to stdout:
+              understudy primary ready: http=HOST:PORT repository=ID
+            (with the real port when --http asks for port 0). SIGTERM or SIGINT stop the node cleanly.
+            """)
+
+    @Option(help: ArgumentHelp("The data directory, created by `understudy init`.", valueName: "DIR"))
+    var data: String
+
+    @Option(help: ArgumentHelp("Where the HTTP API listens (port 0: any free port).", valueName: "HOST:PORT"),
+            transform: Self.address)
+    var http = SocketAddress(host: "127.0.0.1", port: NodeConfiguration.defaultHTTPPort)
+
+    @Option(help: ArgumentHelp("Where standbys will connect (reported only, for now).", valueName: "HOST:PORT"),
+            transform: Self.address)
+    var replication = SocketAddress(host: "127.0.0.1", port: 7481)
+
+    @Option(name: .customLong("checkpoint-seconds"), help: "Checkpoint at least this often while there are changes (default 60).")
+    var checkpointSeconds: Int?
+
+    @Option(name: .customLong("checkpoint-mbytes"), help: "Checkpoint once this many MiB of tranlog were written since the last one (default 64).")
+    var checkpointMBytes: Int?
+
+    func run() throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let logger = Logger(label: "understudy")
+        let signals = TerminationSignals()
+        let node = try PrimaryNode(configuration: nodeConfiguration, logger: logger)
+        // Unbuffered, so whoever waits for the line sees it at once even when stdout is a pipe.
+        FileHandle.standardOutput.write(Data(
+            "understudy primary ready: http=\(node.httpAddress) repository=\(node.repository.config.repositoryID)\n".utf8))
+        let signal = signals.wait()
+        logger.info("stopping on a signal", metadata: ["signal": "\(signal)"])
+        try node.stop()
+    }
+
+    private var nodeConfiguration: NodeConfiguration {
+        var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
+        configuration.httpAddress = http
+        configuration.replicationAddress = replication
+        if let checkpointSeconds { configuration.repository.checkpointInterval = .seconds(checkpointSeconds) }
+        if let checkpointMBytes { configuration.repository.checkpointLogBytes = checkpointMBytes << 20 }
+        return configuration
+    }
+
+    private static func address(_ text: String) throws -> SocketAddress {
+        guard let address = SocketAddress(parsing: Substring(text)) else {
+            throw ValidationError("'\(text)' is not HOST:PORT with a numeric host, e.g. 127.0.0.1:7480 or [::1]:7480")
+        }
+        return address
+    }
+}

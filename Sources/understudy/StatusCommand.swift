@@ -1,0 +1,40 @@
+import ArgumentParser
+import Node
+
+/// `understudy status`: what a running node reports about itself and its repository.
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show a running node's role, positions, checkpoint and restore status.")
+
+    @OptionGroup var node: NodeOptions
+
+    @Flag(help: "Print the status as JSON (what GET /status answers).")
+    var json = false
+
+    func run() throws {
+        let status = try node.withClient { try $0.status() }
+        if json { return print(try jsonDocument(status)) }
+        let repository = status.repository
+        let applied = repository.applied
+        let checkpoint = repository.checkpoint
+        printFields([
+            "role": status.role,
+            "repository": "\(repository.repositoryID)",
+            "source id": "\(repository.sourceID)",
+            "logging mode": repository.loggingMode.rawValue,
+            "epoch": "\(repository.epoch)",
+            "applied": "seqno \(applied.seqno)" + (applied.eventID.map { " at \($0)" } ?? "") + (applied.time.map { ", \($0)" } ?? ""),
+            "objects": "\(repository.objectCount)",
+            "checkpoint": "seqno \(checkpoint.position.seqno), manifest generation \(checkpoint.manifestGeneration), "
+                + "\(checkpoint.runCount) runs" + (checkpoint.inProgress ? " (one in progress)" : ""),
+            "since checkpoint": "\(checkpoint.logBytesSinceCheckpoint) tranlog bytes",
+            "oldest needed": checkpoint.oldestFileIDNeeded.fileName,
+            "writes": repository.writesRefused.map { "refused: \($0)" } ?? "accepted",
+            "http": status.httpAddress,
+            "replication": status.replicationAddress,
+            "uptime": "\(Int(status.uptimeSeconds)) s",
+            "version": status.version,
+        ])
+        print(status.restoreStatus)
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+
+/// `understudy start` as a real process: the ready line read from its stdout, logs kept in a file.
+/// Killed in `cleanUp` whatever the test did.
+final class NodeProcess: @unchecked Sendable {
+    let process = Process()
+    private(set) var url = ""
+    private let output = NSCondition()
+    private var stdout = ""
+    private let exited = DispatchSemaphore(value: 0)
+
+    init(data: URL, in directory: URL) throws {
+        let binary = try #require(CLIProcess.binary, "understudy not found next to the test bundle: build the whole package first")
+        process.executableURL = binary
+        process.arguments = ["start", "--data", data.path, "--http", "127.0.0.1:0"]
+        let logURL = directory.appendingPathComponent("node-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
+            let chunk = handle.availableData
+            if chunk.isEmpty { handle.readabilityHandler = nil }
+            output.lock()
+            self.stdout += String(decoding: chunk, as: UTF8.self)
+            output.broadcast()
+            output.unlock()
+        }
+        process.terminationHandler = { [exited] _ in exited.signal() }
+        try process.run()
+        url = try readyURL(log: logURL)
+    }
+
+    /// Waits for `understudy primary ready: http=HOST:PORT …` and returns `http://HOST:PORT`.
+    private func readyURL(log: URL) throws -> String {
+        let deadline = Date().addingTimeInterval(CLIProcess.deadline)
+        output.lock()
+        defer { output.unlock() }
+        while !stdout.contains("\n") && process.isRunning && output.wait(until: deadline) {}
+        let line = stdout.split(separator: "\n").first.map(String.init) ?? ""
+        let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        try #require(line.hasPrefix("understudy primary ready: http="), "no ready line; stdout '\(stdout)', log:\n\(logText)")
+        let address = line.split(separator: " ").first { $0.hasPrefix("http=") }!.dropFirst("http=".count)
+        return "http://\(address)"
+    }
+
+    /// Sends `signal` and waits for the exit; returns the exit status (or the signal that ended it).
+    @discardableResult
+    func stop(with signal: Int32) -> Int32 {
+        kill(process.processIdentifier, signal)
+        guard exited.wait(timeout: .now() + CLIProcess.deadline) == .success else {
+            Issue.record("the node did not exit on signal \(signal) within \(CLIProcess.deadline) s")
+            kill(process.processIdentifier, SIGKILL)
+            exited.wait()
+            return -1
+        }
+        return process.terminationStatus
+    }
+
+    func cleanUp() {
+        if process.isRunning { stop(with: SIGKILL) }
+    }
+}
+
+@Suite("Node verbs against a real `understudy start`")
+struct NodeCommandTests {
+    @Test("init, start, put/get/list/commit/status; kill -9 loses nothing acknowledged; SIGTERM stops cleanly")
+    func lifecycle() throws {
+        try withTemporaryDirectory { directory in
+            let data = directory.appendingPathComponent("data")
+            let created = try understudy(["init", "--data", data.path, "--source-id", "cli-test"], in: directory)
+            #expect(field("logging mode", in: created.standardOutput) == "full")
+            #expect(field("source id", in: created.standardOutput) == "cli-test")
+
+            var node = try NodeProcess(data: data, in: directory)
+            defer { node.cleanUp() }
+            let expected = try writeThroughCLI(node: node.url, in: directory)
+            #expect(try understudy(["get", "alpha", "--node", node.url], in: directory).standardOutput == "one")
+            let listed = try understudy(["list", "--prefix", "b", "--node", node.url], in: directory).standardOutput
+            #expect(listed == "beta\nbinary\n")
+            let status = try statusJSON(node.url, in: directory)
+            #expect(status["role"] as? String == "primary")
+            #expect((status["repository"] as? [String: Any])?["objectCount"] as? Int == expected.count)
+
+            #expect(node.stop(with: SIGKILL) == SIGKILL)
+            node = try NodeProcess(data: data, in: directory)
+            for (key, value) in expected {
+                #expect(try understudy(["get", key, "--node", node.url], in: directory).standardOutput == value, "\(key)")
+            }
+
+            #expect(node.stop(with: SIGTERM) == 0)
+            let records = try understudy(["tranlog", "list", data.appendingPathComponent("tranlogs").path, "--headers"], in: directory)
+            let lastKind = records.standardOutput.split(separator: "\n").last?.split(separator: "\t")[5]
+            #expect(lastKind == "shutdown")
+        }
+    }
+
+    @Test("a client verb without a node says how to start one")
+    func noNode() throws {
+        try withTemporaryDirectory { directory in
+            let result = try CLIProcess.run(["status", "--node", "http://127.0.0.1:1"], in: directory)
+            #expect(result.status == 1)
+            #expect(result.standardError.contains("cannot connect to 127.0.0.1:1"))
+            #expect(result.standardError.contains("understudy start --data DIR"))
+        }
+    }
+
+    /// Writes through every write verb; returns what each key must read back as.
+    private func writeThroughCLI(node: String, in directory: URL) throws -> [String: String] {
+        let valueFile = directory.appendingPathComponent("value.bin")
+        try Data("from a file".utf8).write(to: valueFile)
+        let batchFile = directory.appendingPathComponent("batch.json")
+        try Data("""
+            {"operations": [{"op": "put", "key": "gamma", "value": "three"}, {"op": "delete", "key": "doomed"}],
+             "preconditions": [{"key": "gamma", "absent": true}]}
+            """.utf8).write(to: batchFile)
+        let committed = [
+            ["put", "alpha", "one"], ["put", "beta", "two"], ["put", "binary", "--file", valueFile.path],
+            ["put", "doomed", "soon gone"], ["commit", "--file", batchFile.path], ["delete", "nothing-there"],
+        ]
+        for arguments in committed {
+            let output = try understudy(arguments + ["--node", node], in: directory).standardOutput
+            #expect(output.hasPrefix("committed seqno "), "\(arguments): \(output)")
+        }
+        let conflict = try CLIProcess.run(["put", "alpha", "other", "--if-absent", "--node", node], in: directory)
+        #expect(conflict.status == 1)
+        #expect(conflict.standardError.contains("conflict on key 'alpha'"))
+        return ["alpha": "one", "beta": "two", "binary": "from a file", "gamma": "three"]
+    }
+
+    private func statusJSON(_ node: String, in directory: URL) throws -> [String: Any] {
+        let output = try understudy(["status", "--json", "--node", node], in: directory).standardOutput
+        return try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+    }
+
+    /// Runs a verb that must succeed.
+    private func understudy(_ arguments: [String], in directory: URL) throws -> CLIProcess.Result {
+        let result = try CLIProcess.run(arguments, in: directory)
+        #expect(result.status == 0, "understudy \(arguments.joined(separator: " ")): \(result.standardError)")
+        return result
+    }
+}

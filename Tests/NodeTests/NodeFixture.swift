@@ -1,0 +1,84 @@
+import Foundation
+import Logging
+import Node
+import Repository
+import SystemPackage
+import Testing
+import Tranlog
+import Transport
+import TransportUV
+
+/// Logs only what would explain a failure.
+let quietLogger: Logger = {
+    var logger = Logger(label: "understudy.node.test")
+    logger.logLevel = .warning
+    return logger
+}()
+
+/// A primary on a fresh data directory (HTTP on 127.0.0.1, port 0) and a client for it.
+final class NodeFixture {
+    let root: URL
+    let dataDirectory: DataDirectory
+    let repositoryConfig: DataDirectoryConfig
+    private let configure: (inout NodeConfiguration) -> Void
+    private(set) var node: PrimaryNode
+    private(set) var client: NodeClient
+
+    init(configure: @escaping (inout NodeConfiguration) -> Void = { _ in }) throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-node-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        dataDirectory = DataDirectory(FilePath(root.appendingPathComponent("data").path))
+        self.configure = configure
+        do {
+            repositoryConfig = try DataDirectory.initialize(dataDirectory.root, sourceID: SourceID("node-test")!, loggingMode: .full)
+            (node, client) = try Self.start(dataDirectory, configure)
+        } catch {
+            try? FileManager.default.removeItem(at: root)
+            throw error
+        }
+    }
+
+    private static func start(_ dataDirectory: DataDirectory, _ configure: (inout NodeConfiguration) -> Void) throws -> (PrimaryNode, NodeClient) {
+        var configuration = NodeConfiguration(dataDirectory: dataDirectory)
+        configuration.httpAddress = SocketAddress(host: "127.0.0.1", port: 0)
+        configure(&configuration)
+        let node = try PrimaryNode(configuration: configuration, logger: quietLogger)
+        do {
+            return (node, try NodeClient(address: node.httpAddress, timeout: .seconds(10), logger: quietLogger))
+        } catch {
+            try? node.stop()
+            throw error
+        }
+    }
+
+    /// A clean stop (final checkpoint, shutdown record), then a new node on the same directory.
+    func restart() throws {
+        client.close()
+        try node.stop()
+        (node, client) = try Self.start(dataDirectory, configure)
+    }
+
+    func tearDown() {
+        client.close()
+        try? node.stop()
+        try? FileManager.default.removeItem(at: root)
+    }
+
+    /// Sends a raw request; for checking statuses and error bodies.
+    func send(_ method: String, _ path: String, headers: HTTPHeaders = HTTPHeaders(), body: String = "") throws -> ClientResponse {
+        try client.send(method: method, path: path, headers: headers, body: Array(body.utf8))
+    }
+}
+
+/// Runs `body` with a fresh node, torn down however the test ends.
+func withNode<Value>(
+    configure: @escaping (inout NodeConfiguration) -> Void = { _ in }, _ body: (NodeFixture) throws -> Value
+) throws -> Value {
+    let fixture = try NodeFixture(configure: configure)
+    defer { fixture.tearDown() }
+    return try body(fixture)
+}
+
+extension [UInt8] {
+    init(_ text: String) { self = Array(text.utf8) }
+}

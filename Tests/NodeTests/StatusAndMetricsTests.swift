@@ -1,0 +1,46 @@
+import Foundation
+import Node
+import Repository
+import Testing
+import Tranlog
+
+@Suite("Status and metrics")
+struct StatusAndMetricsTests {
+    @Test("GET /status reports role, repository, addresses and restore status")
+    func status() throws {
+        try withNode(configure: { $0.replicationAddress.port = 17481 }) { fixture in
+            let written = try fixture.client.put(key: .init("k"), value: [1])
+            let status = try fixture.client.status()
+            #expect(status.role == "primary")
+            #expect(status.restoreStatus == "Restore is not active")
+            #expect(status.version == UnderstudyVersion.current)
+            #expect(status.httpAddress == "\(fixture.node.httpAddress)")
+            #expect(status.replicationAddress == "127.0.0.1:17481")
+            #expect(status.uptimeSeconds >= 0)
+            #expect(status.repository.repositoryID == fixture.repositoryConfig.repositoryID)
+            #expect(status.repository.sourceID == SourceID("node-test"))
+            #expect(status.repository.objectCount == 1)
+            #expect(status.repository.applied.seqno == written.seqno)
+            #expect(status.repository.writesRefused == nil)
+        }
+    }
+
+    @Test("GET /metrics counts commits, conflicts, requests and checkpoints")
+    func metrics() throws {
+        try withNode { fixture in
+            let client = fixture.client
+            for index in 0..<3 { _ = try client.put(key: .init("k\(index)"), value: [1]) }
+            _ = try? client.put(key: .init("k0"), value: [2], expecting: .absent)
+            _ = try client.checkpoint(token: try AdminToken.read(fixture.dataDirectory))
+            let text = try client.metrics()
+            for line in [
+                "understudy_commits_total 3", "understudy_commit_conflicts_total 1", "understudy_commit_duration_seconds_count 3",
+                "understudy_objects 3.0", "understudy_checkpoints_total 1",
+                "understudy_http_requests_total{route=\"object\",status=\"409\"} 1",
+                "understudy_http_requests_total{route=\"object\",status=\"200\"} 3",
+            ] {
+                #expect(text.split(separator: "\n").contains(Substring(line)), "missing \(line) in\n\(text)")
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+print("placeholder until the load generator lands")
