@@ -67,10 +67,15 @@ struct ObjectRoutes: Sendable {
         reply.orError { () throws(APIError) in
             let query = try QueryParameters(request.http.query, allowed: ["prefix", "after", "limit"])
             let limit = try Self.listLimit(query["limit"])
-            // One key more than asked tells whether another page follows.
-            let keys = repository.snapshot().table.keys(prefix: query["prefix"] ?? [], after: query["after"], limit: limit + 1)
-            let page = keys.prefix(limit)
-            reply.sendJSON(KeyList(keys: page.map(WireKey.init), next: keys.count > limit ? page.last.map(WireKey.init) : nil))
+            let table = repository.snapshot().table
+            // Listing scans every key (the table is a hash trie): off the loop thread, which serves
+            // every socket, on a snapshot that later commits do not disturb.
+            DispatchQueue.global(qos: .userInitiated).async {
+                // One key more than asked tells whether another page follows.
+                let keys = table.keys(prefix: query["prefix"] ?? [], after: query["after"], limit: limit + 1)
+                let page = keys.prefix(limit)
+                reply.sendJSON(KeyList(keys: page.map(WireKey.init), next: keys.count > limit ? page.last.map(WireKey.init) : nil))
+            }
         }
     }
 
