@@ -34,8 +34,8 @@ enum CLIProcess {
         let binary = try #require(binary, "understudy not found next to the test bundle: build the whole package first")
         let stdoutURL = workingDirectory.appendingPathComponent("stdout-\(UUID().uuidString)")
         let stderrURL = workingDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: stdoutURL)
             try? FileManager.default.removeItem(at: stderrURL)

@@ -1,1 +1,1 @@
-print("placeholder until the load generator lands")
+LoadCommand.main()
