@@ -22,6 +22,8 @@ public enum TranlogError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The next file opens an epoch that branched off before the records already read: replaying it
     /// would mix two timelines (the manual's fork in time).
     case forkInTime(file: String, fileID: FileID, epoch: Epoch, branchedAfter: Seqno, replayedEpoch: Epoch, replayedThrough: Seqno)
+    /// A file of an older epoch follows records of a newer one.
+    case epochGoesBack(file: String, fileID: FileID, epoch: Epoch, replayedEpoch: Epoch, replayedThrough: Seqno)
     case unreadableArchive(file: String, reason: String)
     case io(operation: String, path: String, errno: Int32)
     /// The writer failed earlier (a failed write or sync) and accepts nothing more.
@@ -61,6 +63,10 @@ public enum TranlogError: Error, Hashable, Sendable, CustomStringConvertible {
                 + "seqno \(branchedAfter), but the logs replayed so far continue epoch \(replayedEpoch) through seqno "
                 + "\(replayedThrough). Nothing of epoch \(epoch) is replayed. Replay only the logs of one timeline: "
                 + "stop after fileId \(fileID.rawValue - 1), or restore the backup taken on the other branch."
+        case .epochGoesBack(let file, let fileID, let epoch, let replayedEpoch, let replayedThrough):
+            return "fork in time: \(file) (fileId \(fileID)) belongs to epoch \(epoch), but the logs replayed so far "
+                + "reached epoch \(replayedEpoch) (through seqno \(replayedThrough)). It is a file of another timeline: "
+                + "remove it from the logs being replayed."
         case .unreadableArchive(let file, let reason):
             return "\(file) cannot be decompressed: \(reason). Supply an intact copy of this log."
         case .io(let operation, let path, let errno):

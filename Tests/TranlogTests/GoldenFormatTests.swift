@@ -10,21 +10,27 @@ import UnderstudyTesting
 /// `UNDERSTUDY_UPDATE_GOLDEN=1 swift test --filter GoldenFormatTests`.
 @Suite struct GoldenFormatTests {
     static let goldenDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
-    static let goldenFiles = ["tranlog1.dbf", "tranlog2.dbf"]
+    static let goldenFiles = ["tranlog1.dbf", "tranlog2.dbf", "tranlog4.dbf"]
 
-    /// A small log with every record kind, written with a fixed clock and repository id.
+    /// A small log with every record kind, written with a fixed clock and repository id: a rotation
+    /// (fileEnd), then a new epoch opened in tranlog4.dbf (fileIds are never reused, so a new epoch
+    /// may skip numbers) chained to the last record of tranlog2.dbf.
     static func writeReferenceLog() throws -> SimulatedFileSystem {
         let fileSystem = emptyLogFileSystem()
+        let clock = SteppingClock()
         let writer = try TranlogWriter(
-            configuration: writerConfiguration(rotationBytes: 1 << 20), fileSystem: fileSystem, startIfEmpty: .newRepository)
+            configuration: writerConfiguration(rotationBytes: 400, clock: clock), fileSystem: fileSystem, startIfEmpty: .newRepository)
         _ = try writer.appendAndWait(.commit([.put(key: Array("user/42".utf8), value: Array("hello".utf8)), .delete(key: Array("user/7".utf8))]))
         _ = try writer.appendAndWait(.backupStart(label: "nightly"))
         _ = try writer.appendAndWait(.checkpoint(CheckpointInfo(extentGeneration: 3, oldestFileIDNeeded: FileID(1))))
-        _ = try writer.appendAndWait(.backupEnd(label: "nightly"))
-        _ = try writer.beginEpoch(Epoch(2))
-        _ = try writer.appendAndWait(.commit([.put(key: [0x00, 0xFF], value: [])]))
-        _ = try writer.appendAndWait(.shutdown)
+        let restorePoint = try writer.appendAndWait(.backupEnd(label: "nightly"))
         try writer.close()
+        let (epochWriter, _) = try TranlogWriter.beginningEpoch(
+            ChainStart(fileID: FileID(4), epoch: Epoch(2), previousLastSeqno: restorePoint.seqno, previousLastRecordCRC: restorePoint.crc),
+            parent: .first, configuration: writerConfiguration(rotationBytes: 400, clock: clock), fileSystem: fileSystem)
+        _ = try epochWriter.appendAndWait(.commit([.put(key: [0x00, 0xFF], value: [])]))
+        _ = try epochWriter.appendAndWait(.shutdown)
+        try epochWriter.close()
         return fileSystem
     }
 
@@ -49,14 +55,16 @@ import UnderstudyTesting
         }
         let result = try readLog(fileSystem)
         #expect(result.tornTail == nil)
-        #expect(result.records.map(\.header.kind) == [.commit, .backupStart, .checkpoint, .backupEnd, .fileEnd, .epochBegin, .commit, .shutdown])
+        #expect(result.records.map(\.header.kind) == [.commit, .backupStart, .checkpoint, .fileEnd, .backupEnd, .epochBegin, .commit, .shutdown])
         #expect(result.records.map(\.seqno.rawValue) == Array(1...8))
         #expect(result.records[0].body == .commit([.put(key: Array("user/42".utf8), value: Array("hello".utf8)), .delete(key: Array("user/7".utf8))]))
         #expect(result.records[0].eventID.description == "tranlog1.dbf:128")
         #expect(result.records[0].header.time == Timestamp(iso8601: "2026-11-22T03:00:00.002Z"))
         #expect(result.records[2].body == .checkpoint(CheckpointInfo(extentGeneration: 3, oldestFileIDNeeded: FileID(1))))
+        #expect(result.records[4].eventID.description == "tranlog2.dbf:128")
         #expect(result.records[5].body == .epochBegin(EpochBeginInfo(epoch: Epoch(2), parentEpoch: Epoch(1), forkSeqno: Seqno(5))))
-        #expect(result.records[5].eventID.description == "tranlog2.dbf:128")
+        #expect(result.records[5].eventID.description == "tranlog4.dbf:128")
+        #expect(result.records.map(\.header.epoch.rawValue) == [1, 1, 1, 1, 1, 2, 2, 2])
         #expect(result.records.allSatisfy { $0.header.sourceID == testSource })
     }
 

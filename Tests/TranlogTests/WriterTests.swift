@@ -123,20 +123,48 @@ final class CompletionLog: @unchecked Sendable {
         #expect(error == .noLogs(directory: logDirectory.string))
     }
 
-    @Test func beginEpochStartsAFileWithItsEpochBeginRecord() throws {
+    @Test func aNewEpochStartsAboveEveryFileChainedToTheRestorePoint() throws {
         let fileSystem = emptyLogFileSystem()
-        let writer = try Self.openWriter(fileSystem)
-        _ = try writer.appendAndWait(putCommit(0))
-        let begin = try writer.beginEpoch(Epoch(2))
-        #expect(begin.eventID == EventID(fileID: FileID(2), offset: UInt64(FileHeader.size)))
-        #expect(begin.epoch == Epoch(2))
-        #expect(expectTranlogError { _ = try writer.beginEpoch(Epoch(2)) } != nil)
-        _ = try writer.appendAndWait(putCommit(1))
+        let restorePoint = try writeLog(fileSystem, commits: 3).last!
+        let start = ChainStart(fileID: FileID(5), epoch: Epoch(2), previousLastSeqno: restorePoint.seqno, previousLastRecordCRC: restorePoint.crc)
+        let (writer, begin) = try TranlogWriter.beginningEpoch(start, parent: .first, configuration: writerConfiguration(), fileSystem: fileSystem)
+        #expect(begin.eventID == EventID(fileID: FileID(5), offset: UInt64(FileHeader.size)))
+        #expect(begin.seqno == restorePoint.seqno.next && begin.epoch == Epoch(2))
+        _ = try writer.appendAndWait(putCommit(9))
         try writer.close()
         let records = try readLog(fileSystem).records
-        #expect(records.map(\.header.kind) == [.commit, .fileEnd, .epochBegin, .commit])
-        #expect(records[2].body == .epochBegin(EpochBeginInfo(epoch: Epoch(2), parentEpoch: .first, forkSeqno: Seqno(2))))
-        #expect(records.map(\.header.epoch.rawValue) == [1, 1, 2, 2])
+        #expect(records.map(\.header.kind) == [.commit, .commit, .commit, .epochBegin, .commit])
+        #expect(records[3].body == .epochBegin(EpochBeginInfo(epoch: Epoch(2), parentEpoch: .first, forkSeqno: restorePoint.seqno)))
+        #expect(records.map(\.header.epoch.rawValue) == [1, 1, 1, 2, 2])
+    }
+
+    @Test func aNewEpochMayNotReuseAFileIDOrGoBack() throws {
+        let fileSystem = emptyLogFileSystem()
+        let restorePoint = try writeLog(fileSystem, commits: 3).last!
+        let reused = expectTranlogError {
+            _ = try TranlogWriter.beginningEpoch(
+                ChainStart(fileID: FileID(1), epoch: Epoch(2), previousLastSeqno: restorePoint.seqno, previousLastRecordCRC: restorePoint.crc),
+                parent: .first, configuration: writerConfiguration(), fileSystem: fileSystem)
+        }
+        #expect(reused?.description.contains("a new epoch must start above tranlog1.dbf") == true)
+        let backwards = expectTranlogError {
+            _ = try TranlogWriter.beginningEpoch(
+                ChainStart(fileID: FileID(2), epoch: .first, previousLastSeqno: restorePoint.seqno, previousLastRecordCRC: restorePoint.crc),
+                parent: .first, configuration: writerConfiguration(), fileSystem: fileSystem)
+        }
+        #expect(backwards?.description.contains("is not after its parent epoch") == true)
+    }
+
+    /// The gap a new epoch may leave is allowed only when its header chains to the last record.
+    @Test func aNewEpochThatDoesNotChainIsStillAMissingLog() throws {
+        let fileSystem = emptyLogFileSystem()
+        let restorePoint = try writeLog(fileSystem, commits: 3).last!
+        let (writer, _) = try TranlogWriter.beginningEpoch(
+            ChainStart(fileID: FileID(5), epoch: Epoch(2), previousLastSeqno: restorePoint.seqno, previousLastRecordCRC: restorePoint.crc ^ 1),
+            parent: .first, configuration: writerConfiguration(), fileSystem: fileSystem)
+        try writer.close()
+        let error = expectTranlogError { _ = try readLog(fileSystem) }
+        #expect(error?.description.starts(with: "end of all logs reached after fileId 1 before last log for recovery 5 found") == true)
     }
 
     @Test func recordsTheWriterOwnsCannotBeAppended() throws {

@@ -104,19 +104,29 @@ public struct TranlogCursor {
             throw .otherRepository(file: ref.path.string, found: header.repositoryID, expected: expected)
         }
         expectedRepository = expected
-        guard let previous = previousFile, let lastSeqno, let lastCRC else {
+        guard let previous = previousFile, let lastSeqno, let lastCRC, let lastEpoch else {
+            // The first file read: its header says where it continues from. Its epoch is taken from its
+            // records (an epochBegin there names a parent nothing read so far can contradict).
             lastSeqno = header.previousLastSeqno
             lastCRC = header.previousLastRecordCRC
-            lastEpoch = header.epoch
             return
         }
-        guard ref.fileID == previous.fileID.next else {
-            throw .missingLog(after: previous.fileID, lastFound: directory.files.last!.fileID, directory: directory.description)
+        if header.epoch < lastEpoch {
+            throw .epochGoesBack(file: ref.path.string, fileID: ref.fileID, epoch: header.epoch, replayedEpoch: lastEpoch, replayedThrough: lastSeqno)
         }
-        if let lastEpoch, header.epoch > lastEpoch, header.previousLastSeqno < lastSeqno {
+        let opensEpoch = header.epoch > lastEpoch
+        if opensEpoch, header.previousLastSeqno < lastSeqno {
             throw .forkInTime(
                 file: ref.path.string, fileID: ref.fileID, epoch: header.epoch, branchedAfter: header.previousLastSeqno,
                 replayedEpoch: lastEpoch, replayedThrough: lastSeqno)
+        }
+        let chains = header.previousLastSeqno == lastSeqno && header.previousLastRecordCRC == lastCRC
+        // A new epoch starts in a new file numbered above every fileId its repository has seen, so
+        // timelines never share file names; it may follow a gap and a file without fileEnd (the
+        // restore point), because its header chains to that file's last record exactly.
+        if opensEpoch && chains { return }
+        guard ref.fileID == previous.fileID.next else {
+            throw .missingLog(after: previous.fileID, lastFound: directory.files.last!.fileID, directory: directory.description)
         }
         guard previous.endedCleanly else {
             throw .truncatedLog(
@@ -124,7 +134,7 @@ public struct TranlogCursor {
                 detail: "\(previous.fileID.fileName) ends at offset \(previous.endOffset) after seqno \(lastSeqno) "
                     + "without a fileEnd record")
         }
-        guard header.previousLastSeqno == lastSeqno, header.previousLastRecordCRC == lastCRC else {
+        guard chains else {
             throw .truncatedLog(
                 fileID: previous.fileID, next: ref.fileID,
                 detail: "\(ref.fileID.fileName) continues after seqno \(header.previousLastSeqno) "
@@ -189,6 +199,7 @@ public struct TranlogCursor {
 
     private mutating func finishFile(_ contents: TranlogFileContents) {
         previousFile = (contents.ref.fileID, sawFileEnd, offset)
+        lastEpoch = lastEpoch ?? contents.header.epoch
         current = nil
     }
 

@@ -41,37 +41,72 @@ public final class TranlogWriter: @unchecked Sendable {
 
     /// Opens the directory's newest file for appending, repairing a torn tail. An empty directory is
     /// started at `start` (nil: an empty directory is an error).
-    public init(
+    public convenience init(
         configuration: TranlogWriterConfiguration, fileSystem: any TranlogFileSystem = PosixFileSystem(),
         startIfEmpty start: ChainStart? = nil
     ) throws(TranlogError) {
         if let problem = configuration.validate() { throw .recordOverLimits("invalid writer configuration: \(problem)") }
+        let resumed = try WriterRecovery.resume(configuration, fileSystem: fileSystem)
+        if let resumed, !resumed.endedWithFileEnd {
+            let file = try fileSystem.openForAppend(configuration.directory.appending(resumed.chain.fileID.fileName))
+            self.init(configuration: configuration, fileSystem: fileSystem, chain: resumed.chain, file: file, repaired: resumed.repaired)
+            return
+        }
+        let next: ChainStart
+        if let resumed {
+            next = ChainStart(
+                fileID: resumed.chain.fileID.next, epoch: resumed.chain.epoch, previousLastSeqno: resumed.chain.lastSeqno,
+                previousLastRecordCRC: resumed.chain.lastCRC)
+        } else if let start {
+            next = start
+        } else {
+            throw .noLogs(directory: configuration.directory.string)
+        }
+        let file = try Self.createFile(next.fileID, header: Self.header(for: next, configuration), configuration: configuration, fileSystem: fileSystem)
+        self.init(configuration: configuration, fileSystem: fileSystem, chain: ChainState(startingFile: next), file: file, repaired: resumed?.repaired)
+    }
+
+    private init(
+        configuration: TranlogWriterConfiguration, fileSystem: any TranlogFileSystem, chain: ChainState, file: any AppendableFile,
+        repaired: TornTail?
+    ) {
         self.configuration = configuration
         self.fileSystem = fileSystem
-        let resumed = try WriterRecovery.resume(configuration, fileSystem: fileSystem)
-        repairedTornTail = resumed?.repaired
-        if let resumed, !resumed.endedWithFileEnd {
-            chain = resumed.chain
-            file = try fileSystem.openForAppend(configuration.directory.appending(resumed.chain.fileID.fileName))
-        } else {
-            let next: ChainStart
-            if let resumed {
-                next = ChainStart(
-                    fileID: resumed.chain.fileID.next, epoch: resumed.chain.epoch, previousLastSeqno: resumed.chain.lastSeqno,
-                    previousLastRecordCRC: resumed.chain.lastCRC)
-            } else if let start {
-                next = start
-            } else {
-                throw .noLogs(directory: configuration.directory.string)
-            }
-            chain = ChainState(startingFile: next)
-            file = try Self.createFile(
-                next.fileID, header: Self.header(for: next, configuration), configuration: configuration, fileSystem: fileSystem)
-        }
+        self.chain = chain
+        self.file = file
+        repairedTornTail = repaired
         durableSeqno = chain.lastSeqno
         let thread = Thread { [unowned self] in self.flushLoop() }
         thread.name = "tranlog-flush"
         thread.start()
+    }
+
+    /// Opens a new epoch (commitRestore, promote): creates file `start.fileID` with a header of epoch
+    /// `start.epoch` chained to the restore point (`start.previousLastSeqno` and its CRC), and writes
+    /// the epochBegin record (child of `parent`) as its first record. `start.fileID` must be above
+    /// every file in the directory: fileIds are never reused, so two timelines never share a file
+    /// name. Returns the writer, open for appends in the new epoch, and the durable epochBegin record.
+    public static func beginningEpoch(
+        _ start: ChainStart, parent: Epoch, configuration: TranlogWriterConfiguration,
+        fileSystem: any TranlogFileSystem = PosixFileSystem()
+    ) throws(TranlogError) -> (writer: TranlogWriter, epochBegin: AppendedRecord) {
+        if let problem = configuration.validate() { throw .recordOverLimits("invalid writer configuration: \(problem)") }
+        guard start.epoch > parent else { throw .recordOverLimits("epoch \(start.epoch) is not after its parent epoch \(parent)") }
+        if let newest = try TranlogDirectory.scan(configuration.directory, fileSystem: fileSystem).files.last, newest.fileID >= start.fileID {
+            throw .recordOverLimits("a new epoch must start above \(newest.fileID.fileName), the newest file in \(configuration.directory)")
+        }
+        let file = try createFile(start.fileID, header: header(for: start, configuration), configuration: configuration, fileSystem: fileSystem)
+        let writer = TranlogWriter(configuration: configuration, fileSystem: fileSystem, chain: ChainState(startingFile: start), file: file, repaired: nil)
+        let begin = EpochBeginInfo(epoch: start.epoch, parentEpoch: parent, forkSeqno: start.previousLastSeqno)
+        do throws(TranlogError) {
+            let record = try writer.waitForDurable { completion in
+                writer.condition.locked { _ = writer.enqueue(.epochBegin(begin), completion: completion) }
+            }
+            return (writer, record)
+        } catch {
+            try? writer.close()
+            throw error
+        }
     }
 
     /// The last seqno written (durable or not) and the position the next append continues.
@@ -119,33 +154,16 @@ public final class TranlogWriter: @unchecked Sendable {
 
     /// Appends a record and blocks the calling thread until it is durable.
     public func appendAndWait(_ body: RecordBody) throws(TranlogError) -> AppendedRecord {
-        let done = DispatchSemaphore(value: 0)
-        let box = ResultBox()
-        append(body) { result in
-            box.result = result
-            done.signal()
-        }
-        done.wait()
-        return try box.result!.get()
+        try waitForDurable { completion in append(body, completion: completion) }
     }
 
-    /// Opens epoch `epoch` as a child of the current one (commitRestore): the current file is closed
-    /// with a fileEnd record and the new epoch starts a new file with its epochBegin record.
-    public func beginEpoch(_ epoch: Epoch) throws(TranlogError) -> AppendedRecord {
+    /// Starts an append with a completion and blocks until the completion runs.
+    private func waitForDurable(_ start: (@escaping Completion) -> Void) throws(TranlogError) -> AppendedRecord {
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox()
-        let completion: Completion = { result in
+        start { result in
             box.result = result
             done.signal()
-        }
-        try condition.locked { () throws(TranlogError) in
-            try checkAccepting()
-            guard epoch > chain.epoch else {
-                throw .recordOverLimits("epoch \(epoch) is not after the current epoch \(chain.epoch)")
-            }
-            let parent = chain.epoch
-            rotate(toEpoch: epoch)
-            enqueue(.epochBegin(EpochBeginInfo(epoch: epoch, parentEpoch: parent, forkSeqno: chain.lastSeqno)), completion: completion)
         }
         done.wait()
         return try box.result!.get()
@@ -175,14 +193,14 @@ public final class TranlogWriter: @unchecked Sendable {
         let fileEndLength = RecordFrame.encodedLength(.fileEnd, sourceID: configuration.sourceID)
         let projected = chain.fileSize + UInt64(frameLength + fileEndLength)
         if chain.recordsInFile > 0 && projected > UInt64(configuration.rotationBytes) {
-            rotate(toEpoch: chain.epoch)
+            rotate()
         }
     }
 
     /// Ends the current file with a fileEnd record and queues the creation of the next one.
-    private func rotate(toEpoch epoch: Epoch) {
+    private func rotate() {
         enqueue(.fileEnd, completion: nil)
-        let next = ChainStart(fileID: chain.fileID.next, epoch: epoch, previousLastSeqno: chain.lastSeqno, previousLastRecordCRC: chain.lastCRC)
+        let next = ChainStart(fileID: chain.fileID.next, epoch: chain.epoch, previousLastSeqno: chain.lastSeqno, previousLastRecordCRC: chain.lastCRC)
         pending.append(.rotate(to: next.fileID, header: Self.header(for: next, configuration)))
         chain = ChainState(startingFile: next)
     }
