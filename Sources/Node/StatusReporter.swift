@@ -23,10 +23,11 @@ final class StatusReporter: Sendable {
 
     var status: NodeStatus {
         let uptime = (ContinuousClock.now - startedAt).components
+        let repositoryStatus = repository.status
         return NodeStatus(
-            role: "primary", version: UnderstudyVersion.current, httpAddress: "\(httpAddress)",
-            replicationAddress: "\(replicationAddress)",
+            role: repositoryStatus.restoring ? "restoring" : "primary", version: UnderstudyVersion.current,
+            httpAddress: "\(httpAddress)", replicationAddress: "\(replicationAddress)",
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18,
-            restoreStatus: "Restore is not active", repository: repository.status)
+            restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus)
     }
 }

@@ -45,6 +45,8 @@ public struct DataDirectory: Sendable {
     public var lockFile: FilePath { root.appending("LOCK") }
     /// The pid of the process holding LOCK (informational: the lock itself is the flock).
     public var pidFile: FilePath { root.appending("LOCK.pid") }
+    /// Present while the repository is in restore mode (see `RestoreState`).
+    public var restoreStateFile: FilePath { root.appending("restore.json") }
     public var extents: FilePath { root.appending("extents") }
     public var tranlogs: FilePath { root.appending("tranlogs") }
 
@@ -105,7 +107,7 @@ extension Manifest {
     static func empty(for repositoryID: RepositoryID) -> Manifest {
         Manifest(
             formatVersion: 1, repositoryID: repositoryID, generation: 1, runs: [],
-            checkpoint: CheckpointPosition(seqno: .zero, epoch: .first, eventID: nil, sourceID: nil, time: nil),
+            checkpoint: .empty,
             oldestFileIDNeeded: .first, cleanShutdown: true, nextRunGeneration: 1)
     }
 }

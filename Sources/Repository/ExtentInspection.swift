@@ -8,7 +8,7 @@ public struct ExtentReport: Hashable, Sendable, Codable {
     public var repositoryID: RepositoryID
     public var cleanShutdown: Bool
     public var manifestGeneration: UInt64
-    public var checkpoint: CheckpointPosition
+    public var checkpoint: AppliedPosition
     /// Recovery replays tranlogs from this file on.
     public var oldestFileIDNeeded: FileID
     public var runs: [ExtentRunSummary]

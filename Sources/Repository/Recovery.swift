@@ -6,49 +6,41 @@ import Tranlog
 /// by MANIFEST, then every tranlog record after the checkpoint they contain.
 enum Recovery {
     struct Recovered {
-        var writer: TranlogWriter
+        /// Nil in restore mode, which writes no records.
+        var writer: TranlogWriter?
         var manifest: Manifest
-        var table: ObjectTable
-        var applied: AppliedPosition
-        var dirty: [[UInt8]: Seqno]
-        var replayedBytes: Int
+        var replay: LogReplay
     }
 
     static func run(
-        directory: DataDirectory, config: DataDirectoryConfig, configuration: RepositoryConfiguration,
+        directory: DataDirectory, config: DataDirectoryConfig, configuration: RepositoryConfiguration, restoreMode: Bool,
         fileSystem: any TranlogFileSystem, logger: Logger
     ) throws(RepositoryError) -> Recovered {
         var manifest = try readManifest(directory, config: config, fileSystem: fileSystem)
         removeLeftovers(in: directory.extents, keeping: manifest, fileSystem: fileSystem, logger: logger)
-        var table = ObjectTable()
-        for run in manifest.runs {
-            let opened = try extentCall { () throws(ExtentError) in
-                try ExtentRun.open(directory.extents.appending(run.fileName), repositoryID: config.repositoryID, fileSystem: fileSystem)
+        let history = try EpochHistoryStore.read(directory.epochsFile, fileSystem: fileSystem)
+        var replay = LogReplay(table: try loadRuns(manifest, directory: directory, config: config, fileSystem: fileSystem), applied: manifest.checkpoint, history: history)
+        var writer: TranlogWriter?
+        if !restoreMode {
+            let opened = try openWriter(directory: directory, config: config, configuration: configuration, fileSystem: fileSystem, logger: logger)
+            do {
+                try replayLocalLogs(&replay, directory: directory, manifest: manifest, config: config, fileSystem: fileSystem)
+                guard replay.applied.seqno == opened.lastSeqno else {
+                    throw RepositoryError.dataDirectory(
+                        path: directory.root.string,
+                        problem: "the tranlogs end at seqno \(opened.lastSeqno), but the checkpoint in MANIFEST is at seqno "
+                            + "\(manifest.checkpoint.seqno): tranlogs were lost. Restore from a backup")
+                }
+                if replay.history != history {
+                    // A crash after a new epoch's first record but before the epochs file was written.
+                    do { try EpochHistoryStore.write(replay.history, to: directory.epochsFile, fileSystem: fileSystem) } catch { throw RepositoryError.tranlog(error) }
+                }
+            } catch {
+                try? opened.close()
+                throw error as! RepositoryError
             }
-            for entry in try extentCall({ () throws(ExtentError) in try opened.entries() }) { table.load(entry) }
+            writer = opened
         }
-        var writerConfiguration = TranlogWriterConfiguration(directory: directory.tranlogs, repositoryID: config.repositoryID, sourceID: config.sourceID)
-        writerConfiguration.rotationBytes = configuration.rotationBytes
-        let writer: TranlogWriter
-        do { writer = try TranlogWriter(configuration: writerConfiguration, fileSystem: fileSystem) } catch { throw .tranlog(error) }
-        if let torn = writer.repairedTornTail {
-            logger.warning("cut off a torn tranlog tail left by a crash", metadata: ["tranlog.fileID": "\(torn.fileID)", "torn": "\(torn)"])
-        }
-        var replay = Replay(table: table, checkpoint: manifest.checkpoint)
-        do {
-            try replay.run(directory: directory, manifest: manifest, config: config, fileSystem: fileSystem)
-        } catch {
-            try? writer.close()
-            throw error
-        }
-        guard replay.applied.seqno == writer.lastSeqno else {
-            try? writer.close()
-            throw .dataDirectory(
-                path: directory.root.string,
-                problem: "the tranlogs end at seqno \(writer.lastSeqno), but the checkpoint in MANIFEST is at seqno "
-                    + "\(manifest.checkpoint.seqno): tranlogs were lost. Restore from a backup")
-        }
-        table = replay.table
         if manifest.cleanShutdown {
             // From now on a crash must not look like a clean shutdown.
             manifest.cleanShutdown = false
@@ -56,10 +48,55 @@ enum Recovery {
             try extentCall { () throws(ExtentError) in try ManifestStore.write(manifest, directory: directory.extents, fileSystem: fileSystem) }
         }
         logger.info(
-            "recovered", metadata: ["objects": "\(table.count)", "seqno": "\(replay.applied.seqno)", "replayedRecords": "\(replay.records)"])
-        return Recovered(
-            writer: writer, manifest: manifest, table: table, applied: replay.applied, dirty: replay.dirty,
-            replayedBytes: replay.bytes)
+            restoreMode ? "opened in restore mode" : "recovered",
+            metadata: ["objects": "\(replay.table.count)", "seqno": "\(replay.applied.seqno)", "replayedRecords": "\(replay.records)"])
+        return Recovered(writer: writer, manifest: manifest, replay: replay)
+    }
+
+    private static func loadRuns(
+        _ manifest: Manifest, directory: DataDirectory, config: DataDirectoryConfig, fileSystem: any TranlogFileSystem
+    ) throws(RepositoryError) -> ObjectTable {
+        var table = ObjectTable()
+        for run in manifest.runs {
+            let entries = try extentCall { () throws(ExtentError) in
+                try ExtentRun.open(directory.extents.appending(run.fileName), repositoryID: config.repositoryID, fileSystem: fileSystem).entries()
+            }
+            for entry in entries { table.load(entry) }
+        }
+        return table
+    }
+
+    private static func openWriter(
+        directory: DataDirectory, config: DataDirectoryConfig, configuration: RepositoryConfiguration,
+        fileSystem: any TranlogFileSystem, logger: Logger
+    ) throws(RepositoryError) -> TranlogWriter {
+        var writerConfiguration = TranlogWriterConfiguration(directory: directory.tranlogs, repositoryID: config.repositoryID, sourceID: config.sourceID)
+        writerConfiguration.rotationBytes = configuration.rotationBytes
+        let writer: TranlogWriter
+        do { writer = try TranlogWriter(configuration: writerConfiguration, fileSystem: fileSystem) } catch { throw .tranlog(error) }
+        if let torn = writer.repairedTornTail {
+            logger.warning("cut off a torn tranlog tail left by a crash", metadata: ["tranlog.fileID": "\(torn.fileID)", "torn": "\(torn)"])
+        }
+        return writer
+    }
+
+    /// Replays the node's own tranlogs after the checkpoint.
+    private static func replayLocalLogs(
+        _ replay: inout LogReplay, directory: DataDirectory, manifest: Manifest, config: DataDirectoryConfig,
+        fileSystem: any TranlogFileSystem
+    ) throws(RepositoryError) {
+        let needed = manifest.oldestFileIDNeeded
+        let logs: TranlogDirectory
+        do { logs = try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem).starting(at: needed) } catch { throw .tranlog(error) }
+        guard logs.files.first?.fileID == needed else {
+            throw .missingTranlog(
+                needed: needed, directory: directory.tranlogs.string,
+                detail: logs.files.first.map { "the oldest tranlog present is \($0.fileID.fileName)" } ?? "there is none")
+        }
+        var cursor = TranlogCursor(directory: logs, fileSystem: fileSystem, expectedRepository: config.repositoryID)
+        while let record = try tranlogCall({ () throws(TranlogError) in try cursor.next() }) {
+            try replay.apply(record, from: record.eventID.fileID.fileName)
+        }
     }
 
     /// Removes what an interrupted checkpoint or merge left behind: temporary files, and runs that
@@ -95,63 +132,11 @@ enum Recovery {
         }
         return manifest
     }
+}
 
-    /// Applies the tranlog records after the checkpoint to the table loaded from the extents.
-    struct Replay {
-        var table: ObjectTable
-        var applied: AppliedPosition
-        var dirty: [[UInt8]: Seqno] = [:]
-        var bytes = 0
-        var records = 0
-
-        init(table: ObjectTable, checkpoint: CheckpointPosition) {
-            self.table = table
-            applied = AppliedPosition(
-                seqno: checkpoint.seqno, epoch: checkpoint.epoch, eventID: checkpoint.eventID, time: checkpoint.time,
-                sourceID: checkpoint.sourceID)
-        }
-
-        mutating func run(
-            directory: DataDirectory, manifest: Manifest, config: DataDirectoryConfig, fileSystem: any TranlogFileSystem
-        ) throws(RepositoryError) {
-            let needed = manifest.oldestFileIDNeeded
-            let logs: TranlogDirectory
-            do { logs = try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem).starting(at: needed) } catch { throw .tranlog(error) }
-            guard logs.files.first?.fileID == needed else {
-                throw .missingTranlog(
-                    needed: needed, directory: directory.tranlogs.string,
-                    detail: logs.files.first.map { "the oldest tranlog present is \($0.fileID.fileName)" } ?? "there is none")
-            }
-            var cursor = TranlogCursor(directory: logs, fileSystem: fileSystem, expectedRepository: config.repositoryID)
-            do {
-                while let record = try cursor.next() { try apply(record, logs: logs) }
-            } catch let error as RepositoryError {
-                throw error
-            } catch let error as TranlogError {
-                throw .tranlog(error)
-            } catch {
-                preconditionFailure("unexpected error \(error)")
-            }
-        }
-
-        private mutating func apply(_ record: TranlogRecord, logs: TranlogDirectory) throws(RepositoryError) {
-            guard record.seqno > applied.seqno else { return }
-            guard record.seqno == applied.seqno.next else {
-                throw .missingTranlog(
-                    needed: record.eventID.fileID, directory: logs.description,
-                    detail: "its records continue at seqno \(record.seqno) while the checkpoint ends at seqno \(applied.seqno)")
-            }
-            if case .commit(let operations) = record.body {
-                table.apply(operations, seqno: record.seqno)
-                for operation in operations { dirty[operation.key] = record.seqno }
-            }
-            applied = AppliedPosition(
-                seqno: record.seqno, epoch: record.header.epoch, eventID: record.eventID, time: record.header.time,
-                sourceID: record.header.sourceID)
-            bytes += record.frameLength
-            records += 1
-        }
-    }
+/// Runs a tranlog operation, wrapping its error for the repository.
+func tranlogCall<Value>(_ body: () throws(TranlogError) -> Value) throws(RepositoryError) -> Value {
+    do { return try body() } catch { throw .tranlog(error) }
 }
 
 /// Runs an extents operation, wrapping its error for the repository.

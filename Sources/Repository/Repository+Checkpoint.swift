@@ -15,9 +15,11 @@ extension Repository {
             switched = try switchCheckpoint(cleanShutdown: cleanShutdown)
         }
         guard let switched else { return nil }
-        _ = try appendMarker(.checkpoint(CheckpointInfo(extentGeneration: switched.generation, oldestFileIDNeeded: switched.oldestFileIDNeeded)))
         logger.info(
             "checkpoint", metadata: ["seqno": "\(switched.checkpoint.seqno)", "manifest.generation": "\(switched.generation)", "runs": "\(switched.runs.count)"])
+        // In restore mode nothing is written to the tranlogs, and they are what the restore reads.
+        guard commitLock.withLock({ writer != nil }) else { return switched }
+        _ = try appendMarker(.checkpoint(CheckpointInfo(extentGeneration: switched.generation, oldestFileIDNeeded: switched.oldestFileIDNeeded)))
         if config.loggingMode == .partial { removeTranlogs(before: switched.oldestFileIDNeeded) }
         return switched
     }
@@ -72,7 +74,7 @@ extension Repository {
         }
         let next = Manifest(
             formatVersion: manifest.formatVersion, repositoryID: config.repositoryID, generation: manifest.generation + 1, runs: runs,
-            checkpoint: position.checkpointPosition, oldestFileIDNeeded: position.eventID?.fileID ?? manifest.oldestFileIDNeeded,
+            checkpoint: position, oldestFileIDNeeded: position.eventID?.fileID ?? manifest.oldestFileIDNeeded,
             cleanShutdown: cleanShutdown, nextRunGeneration: nextGeneration)
         try extentCall { () throws(ExtentError) in try ManifestStore.write(next, directory: directory.extents, fileSystem: fileSystem) }
         // Old runs go only after the switch: until then they are what recovery would read.

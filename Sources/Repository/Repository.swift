@@ -10,28 +10,43 @@ import Tranlog
 /// tranlog → the flush thread's group fsync → publish the snapshot as *visible* → acknowledge.
 /// Readers only ever see visible (durable) state, and an acknowledged commit is always visible.
 /// If the tranlog fails, commits stop for good (until a restart replays what is durable); reads go on.
+///
+/// In **restore mode** (a state of the repository, kept in `restore.json` across restarts) there is
+/// no writer: commits are refused, and the state changes only through restore operations (restore a
+/// backup, replay logs) until commitRestore opens a new epoch and a writer for it.
 public final class Repository: @unchecked Sendable {
     public let directory: DataDirectory
-    public let config: DataDirectoryConfig
     let configuration: RepositoryConfiguration
     let fileSystem: any TranlogFileSystem
     let logger: Logger
     private let directoryLock: DirectoryLock
-    let writer: TranlogWriter
 
-    /// Serializes appends, so the head and the log agree on order.
-    private let commitLock = NSLock()
-    private var head: ObjectTable
+    /// Serializes appends, so the head and the log agree on order; guards `writer` and `head`.
+    let commitLock = NSLock()
+    /// Nil in restore mode.
+    var writer: TranlogWriter?
+    var head: ObjectTable
+    /// One restore operation (restore backup, restore logs, commitRestore) at a time.
+    let restoreLock = NSLock()
+
+    private let configLock = NSLock()
+    private var storedConfig: DataDirectoryConfig
+    /// `understudy.json`. Restoring another repository's backup replaces it, hence the lock.
+    public var config: DataDirectoryConfig {
+        get { configLock.withLock { storedConfig } }
+        set { configLock.withLock { storedConfig = newValue } }
+    }
 
     /// Guards what readers and checkpoints see.
     let stateLock = NSLock()
-    private(set) var visible: ObjectTable
-    private(set) var applied: AppliedPosition
+    var visible: ObjectTable
+    var applied: AppliedPosition
     /// Keys changed since the last checkpoint, with the seqno of their last change.
     var dirty: [[UInt8]: Seqno] = [:]
     var logBytesSinceCheckpoint = 0
     private var failure: String?
-    private(set) var history: EpochHistory
+    var history: EpochHistory
+    var restoreState: RestoreState
 
     /// One checkpoint at a time; guards `manifest`.
     let checkpointLock = NSLock()
@@ -39,8 +54,9 @@ public final class Repository: @unchecked Sendable {
     var checkpointInProgress = false
     var scheduler: CheckpointScheduler?
 
-    /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, repair a
-    /// torn tranlog tail, and replay every record after the checkpoint.
+    /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
+    /// the repository is in restore mode — repair a torn tranlog tail and replay every record after
+    /// the checkpoint. In restore mode the repository stands exactly where its last restore left it.
     public init(
         directory: DataDirectory, configuration: RepositoryConfiguration = RepositoryConfiguration(),
         fileSystem: any TranlogFileSystem = PosixFileSystem(), logger: Logger = Logger(label: "understudy.repository")
@@ -50,18 +66,22 @@ public final class Repository: @unchecked Sendable {
         self.configuration = configuration
         self.fileSystem = fileSystem
         self.logger = logger
-        config = try directory.readConfig(fileSystem: fileSystem)
+        let config = try directory.readConfig(fileSystem: fileSystem)
+        storedConfig = config
         directoryLock = try DirectoryLock(directory, fileSystem: fileSystem)
         do {
-            let recovered = try Recovery.run(directory: directory, config: config, configuration: configuration, fileSystem: fileSystem, logger: logger)
+            restoreState = try RestoreStateStore.read(directory, fileSystem: fileSystem)
+            let recovered = try Recovery.run(
+                directory: directory, config: config, configuration: configuration, restoreMode: restoreState.active,
+                fileSystem: fileSystem, logger: logger)
             writer = recovered.writer
             manifest = recovered.manifest
-            head = recovered.table
-            visible = recovered.table
-            applied = recovered.applied
-            dirty = recovered.dirty
-            logBytesSinceCheckpoint = recovered.replayedBytes
-            history = try EpochHistoryStore.read(directory.epochsFile, fileSystem: fileSystem)
+            head = recovered.replay.table
+            visible = recovered.replay.table
+            applied = recovered.replay.applied
+            dirty = recovered.replay.dirty
+            logBytesSinceCheckpoint = recovered.replay.bytes
+            history = recovered.replay.history
         } catch {
             directoryLock.release()
             throw error
@@ -90,7 +110,8 @@ public final class Repository: @unchecked Sendable {
                     position: checkpoint.0.checkpoint, manifestGeneration: checkpoint.0.generation,
                     runCount: checkpoint.0.runs.count, oldestFileIDNeeded: checkpoint.0.oldestFileIDNeeded,
                     logBytesSinceCheckpoint: logBytesSinceCheckpoint, inProgress: checkpoint.1),
-                writesRefused: failure)
+                writesRefused: failure ?? (restoreState.active ? Self.restoreModeRefusal : nil),
+                restoring: restoreState.active, restoreStatus: restoreStatusLine)
         }
     }
 
@@ -104,6 +125,7 @@ public final class Repository: @unchecked Sendable {
             if let problem = body.limitViolation { throw .invalidTransaction(problem) }
             try commitLock.locked { () throws(RepositoryError) in
                 if let failure = stateLock.withLock({ failure }) { throw .stopped(failure) }
+                guard writer != nil else { throw .readOnly(Self.restoreModeRefusal) }
                 try Self.check(transaction.preconditions, against: head)
                 append(body, operations: transaction.operations) { result in completion(result.mapError { $0 }) }
             }
@@ -119,6 +141,9 @@ public final class Repository: @unchecked Sendable {
         }
         return try result.get()
     }
+
+    static let restoreModeRefusal =
+        "repository is in restore mode; commit the restore (`understudy restore commit`) or promote it to accept writes"
 
     private static func check(_ preconditions: [Precondition], against table: ObjectTable) throws(RepositoryError) {
         for precondition in preconditions {
@@ -136,14 +161,19 @@ public final class Repository: @unchecked Sendable {
         }
     }
 
-    /// Appends a record (under `commitLock`), advancing the head with its operations, and publishes
-    /// it once durable. Every record goes through here, so the visible position counts all of them.
+    /// Appends a record (under `commitLock`, with a writer), advancing the head with its operations,
+    /// and publishes it once durable. Every record goes through here, so the visible position counts
+    /// all of them.
     private func append(
         _ body: RecordBody, operations: [Tranlog.Operation],
         completion: @escaping @Sendable (Result<CommitOutcome, RepositoryError>) -> Void
     ) {
         let snapshot = SnapshotBox()
         let keys = operations.map(\.key)
+        guard let writer else {
+            completion(.failure(.readOnly(Self.restoreModeRefusal)))
+            return
+        }
         writer.append(
             body,
             positioned: { record in
@@ -179,7 +209,9 @@ public final class Repository: @unchecked Sendable {
     private func publish(_ table: ObjectTable, record: AppendedRecord, changedKeys: [[UInt8]]) {
         let logBytes: Int = stateLock.withLock {
             visible = table
-            applied = AppliedPosition(seqno: record.seqno, epoch: record.epoch, eventID: record.eventID, time: record.time, sourceID: config.sourceID)
+            applied = AppliedPosition(
+                seqno: record.seqno, epoch: record.epoch, eventID: record.eventID, sourceID: configLock.withLock { storedConfig.sourceID },
+                time: record.time, recordCRC: record.crc)
             for key in changedKeys { dirty[key] = record.seqno }
             logBytesSinceCheckpoint += record.frameLength
             return logBytesSinceCheckpoint
@@ -198,15 +230,17 @@ public final class Repository: @unchecked Sendable {
 
     // MARK: - Shutdown
 
-    /// Clean shutdown: stop checkpointing, take a final checkpoint, write a shutdown record, close.
+    /// Clean shutdown: stop checkpointing, take a final checkpoint, write a shutdown record (not in
+    /// restore mode, which writes no records), close.
     public func close() throws(RepositoryError) {
         scheduler?.stop()
         defer { directoryLock.release() }
+        let writer = commitLock.withLock { self.writer }
         if stateLock.withLock({ failure }) == nil {
             _ = try checkpoint(cleanShutdown: true)
-            _ = try appendMarker(.shutdown)
+            if writer != nil { _ = try appendMarker(.shutdown) }
         }
-        do { try writer.close() } catch { throw .tranlog(error) }
+        do { try writer?.close() } catch { throw .tranlog(error) }
     }
 }
 

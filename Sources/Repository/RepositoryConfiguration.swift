@@ -23,16 +23,3 @@ public struct RepositoryConfiguration: Sendable {
         return nil
     }
 }
-
-/// The last record applied: what `status` reports and checkpoints store (Tungsten's trep_commit_seqno).
-public struct AppliedPosition: Hashable, Sendable, Codable {
-    public var seqno: Seqno
-    public var epoch: Epoch
-    public var eventID: EventID?
-    public var time: Timestamp?
-    public var sourceID: SourceID?
-
-    var checkpointPosition: CheckpointPosition {
-        CheckpointPosition(seqno: seqno, epoch: epoch, eventID: eventID, sourceID: sourceID, time: time)
-    }
-}

@@ -14,6 +14,18 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
     case dataDirectory(path: String, problem: String)
     case locked(path: String, holder: String)
     case missingTranlog(needed: FileID, directory: String, detail: String)
+    /// The logs do not continue the repository's position: a gap, or another timeline.
+    case logsDoNotContinue(String)
+    /// Records of another branch of history: never replayed.
+    case forkInTime(String)
+    /// A restore operation on a repository that is not in restore mode.
+    case restoreNotActive
+    /// Another restore operation (or a checkpoint suspension) is under way.
+    case busy(String)
+    /// Tranlogs cannot be applied (a backup made in partial logging mode).
+    case logsRefused(String)
+    /// A log restore stopped at an error after applying part of the logs, which is kept.
+    case restoreInterrupted(cause: String, restoredTo: AppliedPosition)
 
     public var description: String {
         switch self {
@@ -33,6 +45,20 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
             return "data directory \(path): \(problem)"
         case .locked(let path, let holder):
             return "data directory \(path) is in use by another process (\(holder)); stop it first, or use another directory"
+        case .logsDoNotContinue(let detail):
+            return "the logs do not continue the repository: \(detail). Supply the missing tranlogs, or the logs of this "
+                + "repository's timeline, and run the restore again"
+        case .forkInTime(let detail):
+            return "fork in time: \(detail)"
+        case .restoreNotActive:
+            return "Restore is not active: start the node with `understudy start --data DIR --restore-mode` first"
+        case .busy(let detail):
+            return detail
+        case .logsRefused(let reason):
+            return "transaction logs cannot be restored: \(reason). Commit the restore (`understudy restore commit`) to use the repository as restored"
+        case .restoreInterrupted(let cause, let restoredTo):
+            return "Restore from transaction log(s) failed: \(cause)\nRestored through \(restoredTo); that much is kept. "
+                + "Supply the missing or damaged file and run the same restore again: it resumes from there"
         case .missingTranlog(let needed, let directory, let detail):
             return "recovery needs \(needed.fileName) in \(directory), but \(detail). Copy the missing tranlogs back "
                 + "(from the archive or a standby) or restore from a backup"

@@ -11,10 +11,13 @@ public struct RepositoryStatus: Hashable, Sendable, Codable {
     public var checkpoint: CheckpointStatus
     /// Why commits are refused, when they are (a failed tranlog write, restore mode).
     public var writesRefused: String?
+    /// Whether the repository is in restore mode, and the manual's restoreStatus line.
+    public var restoring: Bool
+    public var restoreStatus: String
 }
 
 public struct CheckpointStatus: Hashable, Sendable, Codable {
-    public var position: CheckpointPosition
+    public var position: AppliedPosition
     public var manifestGeneration: UInt64
     public var runCount: Int
     public var oldestFileIDNeeded: FileID

@@ -112,6 +112,21 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
         lock.withLock { files[path.string]?.contents }
     }
 
+    /// Copies every file under `source` to the same relative path under `target`, durably: what
+    /// `cp -a` of a data directory does (an extent snapshot backup, when checkpoints are suspended).
+    public func copyTree(from source: FilePath, to target: FilePath) {
+        lock.withLock {
+            let prefix = source.string + "/"
+            for directory in directories where directory == source.string || directory.hasPrefix(prefix) {
+                directories.insert(target.string + directory.dropFirst(source.string.count))
+            }
+            for (path, state) in files where path.hasPrefix(prefix) {
+                let copy = target.string + path.dropFirst(source.string.count)
+                files[copy] = FileState(contents: state.contents, durable: state.contents, entryDurable: true, undoRename: nil)
+            }
+        }
+    }
+
     /// Replaces a file's contents outright (durably), for building damaged fixtures.
     public func overwrite(_ path: FilePath, with bytes: [UInt8]) {
         lock.withLock { files[path.string] = FileState(contents: bytes, durable: bytes, entryDurable: true, undoRename: nil) }

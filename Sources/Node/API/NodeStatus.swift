@@ -2,14 +2,16 @@ import Repository
 
 /// `GET /status` and `understudy status --json`.
 public struct NodeStatus: Codable, Sendable {
-    /// `primary` for now; `restoring` and `standby` come with replication.
+    /// `primary`, or `restoring` in restore mode (`standby` comes with replication).
     public var role: String
     /// The Understudy version serving the node.
     public var version: String
     public var httpAddress: String
     public var replicationAddress: String
     public var uptimeSeconds: Double
-    /// The restoreStatus line of the reference manual: "Restore is not active" on a primary.
+    /// The restoreStatus line of the reference manual: "Restore is not active" on a primary,
+    /// "Restoring from transaction log files, restored to …, nextFileId = N, record = R oldest fileId = M"
+    /// in restore mode.
     public var restoreStatus: String
     public var repository: RepositoryStatus
 }

@@ -48,5 +48,5 @@ public struct FetchedObject: Hashable, Sendable {
 public struct CheckpointReply: Codable, Hashable, Sendable {
     public var taken: Bool
     public var manifestGeneration: UInt64
-    public var position: CheckpointPosition
+    public var position: AppliedPosition
 }

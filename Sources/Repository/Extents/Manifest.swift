@@ -12,7 +12,7 @@ public struct Manifest: Codable, Hashable, Sendable {
     public var generation: UInt64
     /// Oldest first.
     public var runs: [ExtentRunSummary]
-    public var checkpoint: CheckpointPosition
+    public var checkpoint: AppliedPosition
     public var oldestFileIDNeeded: FileID
     /// Set by a clean shutdown's checkpoint, cleared as soon as the repository opens again.
     public var cleanShutdown: Bool
@@ -21,7 +21,7 @@ public struct Manifest: Codable, Hashable, Sendable {
 
     public init(
         formatVersion: Int, repositoryID: RepositoryID, generation: UInt64, runs: [ExtentRunSummary],
-        checkpoint: CheckpointPosition, oldestFileIDNeeded: FileID, cleanShutdown: Bool, nextRunGeneration: UInt64
+        checkpoint: AppliedPosition, oldestFileIDNeeded: FileID, cleanShutdown: Bool, nextRunGeneration: UInt64
     ) {
         self.formatVersion = formatVersion
         self.repositoryID = repositoryID
@@ -47,24 +47,6 @@ public struct Manifest: Codable, Hashable, Sendable {
             return "nextRunGeneration \(nextRunGeneration) is not above run \(generations.last ?? 0)"
         }
         return nil
-    }
-}
-
-/// The applied position the runs contain: the last record folded into them.
-public struct CheckpointPosition: Codable, Hashable, Sendable {
-    public var seqno: Seqno
-    public var epoch: Epoch
-    /// Where that record is in the tranlogs; nil before the first checkpoint.
-    public var eventID: EventID?
-    public var sourceID: SourceID?
-    public var time: Timestamp?
-
-    public init(seqno: Seqno, epoch: Epoch, eventID: EventID?, sourceID: SourceID?, time: Timestamp?) {
-        self.seqno = seqno
-        self.epoch = epoch
-        self.eventID = eventID
-        self.sourceID = sourceID
-        self.time = time
     }
 }
 

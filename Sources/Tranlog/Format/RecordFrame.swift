@@ -124,7 +124,7 @@ public enum FrameDefect: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-func hex(_ value: UInt32) -> String {
+package func hex(_ value: UInt32) -> String {
     let digits = String(value, radix: 16)
     return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
 }

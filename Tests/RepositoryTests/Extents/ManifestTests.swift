@@ -16,9 +16,9 @@ extension ExtentTests {
                 minSeqno: Seqno(5), maxSeqno: Seqno(42))
             return Manifest(
                 formatVersion: 1, repositoryID: repositoryID, generation: generation, runs: [run],
-                checkpoint: CheckpointPosition(
+                checkpoint: AppliedPosition(
                     seqno: Seqno(42), epoch: Epoch(2), eventID: EventID("tranlog7.dbf:4096"), sourceID: SourceID("primary-1"),
-                    time: Timestamp(iso8601: "2026-11-22T03:00:00Z")),
+                    time: Timestamp(iso8601: "2026-11-22T03:00:00Z"), recordCRC: 0xC0FF_EE00),
                 oldestFileIDNeeded: FileID(7), cleanShutdown: false, nextRunGeneration: 4 + generation)
         }
 

@@ -1,0 +1,80 @@
+import Tranlog
+
+/// Applies tranlog records, in order, on top of a position: crash recovery (the node's own logs after
+/// its checkpoint) and `restore logs` (current or archived logs after a restored backup) alike.
+///
+/// Beyond the cursor's checks within the logs, it checks the join between the position and the logs:
+/// the record at the position must be the very record the repository stands on (same CRC), the next
+/// one must follow it (seqno + 1, naming that CRC), and an epoch may change only through an
+/// epochBegin whose parent and fork seqno are the position. Anything else is another timeline or a
+/// gap, and nothing of it is applied.
+struct LogReplay {
+    var table: ObjectTable
+    var applied: AppliedPosition
+    var history: EpochHistory
+    /// Keys changed by the replay, with the seqno of their last change (for the next checkpoint).
+    var dirty: [[UInt8]: Seqno] = [:]
+    var bytes = 0
+    var records = 0
+
+    /// Applies `record` if it is the next one; returns false for records at or before the position.
+    @discardableResult
+    mutating func apply(_ record: TranlogRecord, from file: String) throws(RepositoryError) -> Bool {
+        if record.seqno < applied.seqno { return false }
+        if record.seqno == applied.seqno {
+            try checkSameRecord(record, from: file)
+            return false
+        }
+        try checkContinues(record, from: file)
+        if case .epochBegin(let info) = record.body { try enter(info, record: record) }
+        if case .commit(let operations) = record.body {
+            table.apply(operations, seqno: record.seqno)
+            for operation in operations { dirty[operation.key] = record.seqno }
+        }
+        applied = AppliedPosition(record)
+        bytes += record.frameLength
+        records += 1
+        return true
+    }
+
+    private func checkSameRecord(_ record: TranlogRecord, from file: String) throws(RepositoryError) {
+        guard let crc = applied.recordCRC, applied.seqno > .zero, record.crc != crc else { return }
+        throw .logsDoNotContinue(
+            "\(file) holds a different record at seqno \(record.seqno) (CRC \(hex(record.crc))) than the one the repository "
+                + "stands on (CRC \(hex(crc)), \(applied)): these logs belong to another timeline")
+    }
+
+    private func checkContinues(_ record: TranlogRecord, from file: String) throws(RepositoryError) {
+        guard record.seqno == applied.seqno.next else {
+            throw .logsDoNotContinue(
+                "the first record after the repository's position (\(applied)) found in the logs is seqno \(record.seqno) "
+                    + "at \(record.eventID) (\(file)), but seqno \(applied.seqno.next) is needed: the tranlogs holding seqno "
+                    + "\(applied.seqno.next)…\(record.seqno.rawValue - 1) are missing")
+        }
+        if let crc = applied.recordCRC, applied.seqno > .zero, record.header.previousCRC != crc {
+            throw .logsDoNotContinue(
+                "seqno \(record.seqno) at \(record.eventID) (\(file)) follows a record with CRC \(hex(record.header.previousCRC)), "
+                    + "but the repository stands on one with CRC \(hex(crc)) (\(applied)): these logs belong to another timeline")
+        }
+        if record.header.epoch != applied.epoch, record.header.kind != .epochBegin {
+            throw .forkInTime(
+                "seqno \(record.seqno) at \(record.eventID) (\(file)) is of epoch \(record.header.epoch), but the repository "
+                    + "is in epoch \(applied.epoch) at seqno \(applied.seqno), and no epochBegin joins them")
+        }
+    }
+
+    /// An epochBegin: the new epoch must branch exactly at the position, from its epoch.
+    private mutating func enter(_ info: EpochBeginInfo, record: TranlogRecord) throws(RepositoryError) {
+        guard info.parentEpoch == applied.epoch, info.forkSeqno == applied.seqno else {
+            throw .forkInTime(
+                "\(record.eventID) begins epoch \(info.epoch) as a branch of epoch \(info.parentEpoch) after seqno \(info.forkSeqno), "
+                    + "but the repository is in epoch \(applied.epoch) at seqno \(applied.seqno). Nothing of epoch \(info.epoch) "
+                    + "is replayed; replay only the logs of one timeline")
+        }
+        let entry = EpochEntry(epoch: info.epoch, startSeqno: record.seqno, parentEpoch: info.parentEpoch, time: record.header.time, sourceID: record.header.sourceID)
+        if history.entries.contains(entry) { return }
+        do { try history.append(entry) } catch {
+            throw .forkInTime("\(record.eventID) begins epoch \(info.epoch), which the repository's epoch history contradicts: \(error)")
+        }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import SystemPackage
+import Tranlog
+
+extension Repository {
+    public var isRestoring: Bool { stateLock.withLock { restoreState.active } }
+
+    /// Puts a stopped repository into restore mode (`understudy start --restore-mode`). It stays
+    /// there, across restarts, until commitRestore.
+    public static func enterRestoreMode(_ directory: DataDirectory, fileSystem: any TranlogFileSystem = PosixFileSystem()) throws(RepositoryError) {
+        _ = try directory.readConfig(fileSystem: fileSystem)
+        let lock = try DirectoryLock(directory, fileSystem: fileSystem)
+        defer { lock.release() }
+        guard try !RestoreStateStore.read(directory, fileSystem: fileSystem).active else { return }
+        try RestoreStateStore.write(RestoreState(active: true), directory, fileSystem: fileSystem)
+    }
+
+    /// The manual's restoreStatus line. Call under `stateLock`.
+    var restoreStatusLine: String {
+        guard restoreState.active else { return "Restore is not active" }
+        if restoreState.logsRefused != nil {
+            return "Restore from backup complete (the backup was made in partial logging mode: no transaction logs can be restored); "
+                + "commit the restore to use the repository"
+        }
+        let file = applied.eventID?.fileID ?? .first
+        return "Restoring from transaction log files, restored to \(applied.time?.iso8601 ?? "the beginning"), "
+            + "nextFileId = \(file.rawValue), record = \(applied.seqno.next) oldest fileId = \(file.rawValue)"
+    }
+
+    /// Replays tranlogs onto the restored state (the manual's restoreFromCurrentLogs /
+    /// restoreFromArchiveLogs / restoreToEndOfLog: / restoreToPointInTime:). `sources` are log
+    /// directories (default: the node's own `tranlogs/`), read together in fileId order, plain or
+    /// `.gz`. Every check of the reader and of `LogReplay` applies; on an error, what was applied
+    /// before it is kept (checkpointed) and the same call resumes from there once the missing or
+    /// damaged file is supplied. `dryRun` reports what would be applied and changes nothing.
+    public func restoreLogs(from sources: [FilePath]? = nil, to target: RestoreTarget = .endOfLogs, dryRun: Bool = false) throws(RepositoryError) -> LogRestoreReport {
+        guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
+        defer { restoreLock.unlock() }
+        let (state, start) = stateLock.withLock { (restoreState, LogReplay(table: visible, applied: applied, history: history)) }
+        guard state.active else { throw .restoreNotActive }
+        if let reason = state.logsRefused { throw .logsRefused(reason) }
+        var run = LogRestoreRun(replay: start, target: target)
+        let logs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(sources ?? [directory.tranlogs], fileSystem: fileSystem) }
+        let failure: RepositoryError?
+        do { try run.read(logs, repositoryID: config.repositoryID, fileSystem: fileSystem) ; failure = nil } catch { failure = error }
+        if dryRun {
+            if let failure { throw failure }
+            return run.report(dryRun: true)
+        }
+        try keep(run.replay)
+        var newState = state
+        newState.lastLogRestoreReachedEnd = failure == nil && !run.stoppedByTarget
+        newState.highestFileIDSeen = max(state.highestFileIDSeen ?? .init(0), logs.files.last?.fileID ?? .init(0))
+        newState.highestEpochSeen = max(state.highestEpochSeen ?? .none, run.highestEpochSeen)
+        try RestoreStateStore.write(newState, directory, fileSystem: fileSystem)
+        stateLock.withLock { restoreState = newState }
+        if let failure { throw .restoreInterrupted(cause: failure.description, restoredTo: run.replay.applied) }
+        let report = run.report(dryRun: false)
+        logger.info("restore from transaction logs", metadata: ["records": "\(report.recordsApplied)", "restoredTo": "\(report.restoredTo)"])
+        return report
+    }
+
+    /// Makes a replay's result the repository's state and checkpoints it, so a restart (restore mode
+    /// survives it) finds the restore exactly where it stopped.
+    private func keep(_ replay: LogReplay) throws(RepositoryError) {
+        guard replay.records > 0 else { return }
+        commitLock.withLock { head = replay.table }
+        let historyChanged = stateLock.withLock {
+            visible = replay.table
+            applied = replay.applied
+            dirty.merge(replay.dirty) { _, replayed in replayed }
+            defer { history = replay.history }
+            return history != replay.history
+        }
+        if historyChanged {
+            do { try EpochHistoryStore.write(replay.history, to: directory.epochsFile, fileSystem: fileSystem) } catch { throw .tranlog(error) }
+        }
+        try checkpoint()
+    }
+
+    /// commitRestore: leaves restore mode by opening a new epoch at the restored position, and
+    /// accepts commits. Tranlogs of the abandoned timeline (files after the restore point) are moved
+    /// into a subdirectory, never deleted; the new epoch starts in a file numbered above every fileId
+    /// seen, chained to the restored record. Warns when the last log restore did not apply every
+    /// available record (the manual's "commitRestore not immediately preceded by a complete log restore").
+    public func commitRestore() throws(RepositoryError) -> CommitRestoreReport {
+        guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
+        defer { restoreLock.unlock() }
+        let (state, position, objectCount, current) = stateLock.withLock { (restoreState, applied, visible.count, history.current) }
+        guard state.active else { throw .restoreNotActive }
+        let epoch = Epoch(max(current.epoch, state.highestEpochSeen ?? .none).rawValue + 1)
+        let setAside = try TranlogSetAside(directory: directory, fileSystem: fileSystem, repositoryID: config.repositoryID)
+            .clear(after: position, into: "set-aside-before-epoch-\(epoch)")
+        let start = ChainStart(
+            fileID: FileID(max(setAside.highestFileID.rawValue, state.highestFileIDSeen?.rawValue ?? 0) + 1), epoch: epoch,
+            previousLastSeqno: position.seqno, previousLastRecordCRC: position.recordCRC ?? 0)
+        var writerConfiguration = TranlogWriterConfiguration(directory: directory.tranlogs, repositoryID: config.repositoryID, sourceID: config.sourceID)
+        writerConfiguration.rotationBytes = configuration.rotationBytes
+        let (writer, begin) = try tranlogCall { () throws(TranlogError) in
+            try TranlogWriter.beginningEpoch(start, parent: position.epoch, configuration: writerConfiguration, fileSystem: fileSystem)
+        }
+        let beginPosition = AppliedPosition(
+            seqno: begin.seqno, epoch: epoch, eventID: begin.eventID, sourceID: config.sourceID, time: begin.time, recordCRC: begin.crc)
+        var newHistory = stateLock.withLock { history }
+        do {
+            try newHistory.append(EpochEntry(epoch: epoch, startSeqno: begin.seqno, parentEpoch: position.epoch, time: begin.time, sourceID: config.sourceID))
+            try EpochHistoryStore.write(newHistory, to: directory.epochsFile, fileSystem: fileSystem)
+            try RestoreStateStore.write(.inactive, directory, fileSystem: fileSystem)
+        } catch {
+            try? writer.close()
+            throw (error as? RepositoryError) ?? .dataDirectory(path: directory.root.string, problem: "\(error)")
+        }
+        commitLock.withLock {
+            self.writer = writer
+            head = stateLock.withLock { visible }
+        }
+        stateLock.withLock {
+            applied = beginPosition
+            history = newHistory
+            restoreState = .inactive
+        }
+        let warning = state.lastLogRestoreReachedEnd == true
+            ? nil : "commitRestore not immediately preceded by a complete log restore: some transactions may not be restored"
+        logger.notice("commitRestore", metadata: ["epoch": "\(epoch)", "seqno": "\(begin.seqno)", "eventID": "\(begin.eventID)"])
+        return CommitRestoreReport(
+            epoch: epoch, parentEpoch: position.epoch, epochBegin: beginPosition, objectCount: objectCount, setAside: setAside.moved,
+            warning: warning,
+            message: "The restore was committed: epoch \(epoch) begins at seqno \(begin.seqno) (\(begin.eventID)), "
+                + "continuing \(position) with \(objectCount) objects. Commits are accepted.")
+    }
+}
+
+/// One `restore logs` pass: reads the logs from the file holding the position on, applying records
+/// until the target, the end, or an error.
+struct LogRestoreRun {
+    var replay: LogReplay
+    let target: RestoreTarget
+    var stoppedByTarget = false
+    var files: [String] = []
+    var commits = 0
+    var firstSeqno: Seqno?
+    var highestEpochSeen = Epoch.none
+
+    init(replay: LogReplay, target: RestoreTarget) {
+        self.replay = replay
+        self.target = target
+    }
+
+    mutating func read(_ logs: TranlogDirectory, repositoryID: RepositoryID, fileSystem: any TranlogFileSystem) throws(RepositoryError) {
+        let startFile = replay.applied.eventID?.fileID ?? .first
+        let candidates = logs.starting(at: startFile)
+        guard !candidates.files.isEmpty else {
+            throw .missingTranlog(
+                needed: startFile, directory: logs.description,
+                detail: logs.files.last.map { "the newest tranlog there is \($0.fileID.fileName)" } ?? "there are no tranlogs there")
+        }
+        let paths = Dictionary(uniqueKeysWithValues: candidates.files.map { ($0.fileID, $0.path.string) })
+        var cursor = TranlogCursor(directory: candidates, fileSystem: fileSystem, expectedRepository: repositoryID)
+        do {
+            while let record = try cursor.next() {
+                highestEpochSeen = max(highestEpochSeen, record.header.epoch)
+                if record.seqno > replay.applied.seqno && target.isBeyond(record) {
+                    stoppedByTarget = true
+                    return
+                }
+                try apply(record, from: paths[record.eventID.fileID] ?? record.eventID.fileID.fileName)
+            }
+        } catch let error as TranlogError {
+            if case .forkInTime(_, _, let epoch, _, _, _) = error { highestEpochSeen = max(highestEpochSeen, epoch) }
+            throw .tranlog(error)
+        } catch let error as RepositoryError {
+            throw error
+        } catch {
+            preconditionFailure("unexpected \(error)")
+        }
+    }
+
+    private mutating func apply(_ record: TranlogRecord, from file: String) throws(RepositoryError) {
+        guard try replay.apply(record, from: file) else { return }
+        firstSeqno = firstSeqno ?? record.seqno
+        if files.last != file { files.append(file) }
+        if record.header.kind == .commit { commits += 1 }
+    }
+
+    func report(dryRun: Bool) -> LogRestoreReport {
+        let reached = !stoppedByTarget
+        let summary = replay.records == 0
+            ? "no records to apply after \(replay.applied)"
+            : "\(replay.records) records (\(commits) commits, seqno \(firstSeqno!) … \(replay.applied.seqno)) from \(files.count) file(s)"
+        let message = dryRun
+            ? "Dry run: would apply \(summary), stopping at \(reached ? target.description : "a record beyond \(target)")."
+            : "Restore from transaction log(s) succeeded: applied \(summary); restored to \(replay.applied)."
+                + (reached ? "" : " Stopped at \(target); more records follow in the logs.")
+        return LogRestoreReport(
+            dryRun: dryRun, recordsApplied: replay.records, commitsApplied: commits, firstSeqno: firstSeqno,
+            lastSeqno: replay.records > 0 ? replay.applied.seqno : nil, files: files, restoredTo: replay.applied,
+            reachedEndOfLogs: reached, target: target.description, message: message)
+    }
+}
