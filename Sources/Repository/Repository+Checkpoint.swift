@@ -24,8 +24,11 @@ extension Repository {
         return switched
     }
 
-    /// Writes the run and switches MANIFEST (under `checkpointLock`); nil when nothing changed.
+    /// Writes the run and switches MANIFEST (under `checkpointLock`); nil when nothing changed or
+    /// checkpoints are suspended. A clean shutdown ends a suspension and takes the final checkpoint.
     private func switchCheckpoint(cleanShutdown: Bool) throws(RepositoryError) -> Manifest? {
+        if cleanShutdown { suspendedUntil = nil }
+        if suspensionStatusLocked.suspended { return nil }
         checkpointInProgress = true
         defer { checkpointInProgress = false }
         let taken = takeChanges()

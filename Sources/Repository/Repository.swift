@@ -53,6 +53,12 @@ public final class Repository: @unchecked Sendable {
     var manifest: Manifest
     var checkpointInProgress = false
     var scheduler: CheckpointScheduler?
+    /// Checkpoints are suspended until then (guarded by `checkpointLock`).
+    var suspendedUntil: ContinuousClock.Instant?
+    /// A suspension is waiting for a checkpoint in progress (guarded by `stateLock`).
+    var suspensionWaiting = false
+    /// The full backup under way (guarded by `stateLock`).
+    var backupInProgress: BackupProgress?
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
     /// the repository is in restore mode — repair a torn tranlog tail and replay every record after
@@ -101,7 +107,7 @@ public final class Repository: @unchecked Sendable {
     }
 
     public var status: RepositoryStatus {
-        let checkpoint = checkpointLock.withLock { (manifest, checkpointInProgress) }
+        let checkpoint = checkpointLock.withLock { (manifest, checkpointInProgress, suspensionStatusLocked) }
         return stateLock.withLock {
             RepositoryStatus(
                 repositoryID: config.repositoryID, sourceID: config.sourceID, loggingMode: config.loggingMode,
@@ -109,9 +115,9 @@ public final class Repository: @unchecked Sendable {
                 checkpoint: CheckpointStatus(
                     position: checkpoint.0.checkpoint, manifestGeneration: checkpoint.0.generation,
                     runCount: checkpoint.0.runs.count, oldestFileIDNeeded: checkpoint.0.oldestFileIDNeeded,
-                    logBytesSinceCheckpoint: logBytesSinceCheckpoint, inProgress: checkpoint.1),
+                    logBytesSinceCheckpoint: logBytesSinceCheckpoint, inProgress: checkpoint.1, suspension: checkpoint.2),
                 writesRefused: failure ?? (restoreState.active ? Self.restoreModeRefusal : nil),
-                restoring: restoreState.active, restoreStatus: restoreStatusLine)
+                restoring: restoreState.active, restoreStatus: restoreStatusLine, backup: backupInProgress)
         }
     }
 

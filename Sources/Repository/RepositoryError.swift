@@ -11,6 +11,7 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
     case stopped(String)
     case tranlog(TranlogError)
     case extent(ExtentError)
+    case backup(BackupError)
     case dataDirectory(path: String, problem: String)
     case locked(path: String, holder: String)
     case missingTranlog(needed: FileID, directory: String, detail: String)
@@ -40,6 +41,8 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
         case .tranlog(let error):
             return error.description
         case .extent(let error):
+            return error.description
+        case .backup(let error):
             return error.description
         case .dataDirectory(let path, let problem):
             return "data directory \(path): \(problem)"

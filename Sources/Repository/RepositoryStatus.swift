@@ -14,6 +14,8 @@ public struct RepositoryStatus: Hashable, Sendable, Codable {
     /// Whether the repository is in restore mode, and the manual's restoreStatus line.
     public var restoring: Bool
     public var restoreStatus: String
+    /// The full backup under way, if any, with its progress.
+    public var backup: BackupProgress?
 }
 
 public struct CheckpointStatus: Hashable, Sendable, Codable {
@@ -23,4 +25,5 @@ public struct CheckpointStatus: Hashable, Sendable, Codable {
     public var oldestFileIDNeeded: FileID
     public var logBytesSinceCheckpoint: Int
     public var inProgress: Bool
+    public var suspension: CheckpointSuspensionStatus
 }

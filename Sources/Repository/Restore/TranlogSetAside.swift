@@ -45,6 +45,16 @@ struct TranlogSetAside {
         return outcome
     }
 
+    /// Sets aside every tranlog of another repository (after restoring another repository's backup).
+    func setAsideOtherRepositories(into subdirectory: String) throws(RepositoryError) -> Outcome {
+        let refs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem).files }
+        var outcome = Outcome(highestFileID: refs.last?.fileID ?? FileID(0))
+        for ref in refs where !belongsToRepository(ref) {
+            try move(ref, to: directory.tranlogs.appending(subdirectory), &outcome)
+        }
+        return outcome
+    }
+
     private func belongsToRepository(_ ref: TranlogFileRef) -> Bool {
         guard let contents = try? TranlogFileContents.load(ref, fileSystem: fileSystem) else { return false }
         return contents.header.repositoryID == repositoryID

@@ -1,0 +1,53 @@
+import Foundation
+import Tranlog
+
+/// Suspended checkpoints (the manual's suspendCheckpointsForMinutes:): while suspended, no checkpoint
+/// or merge runs, so the extent files and MANIFEST do not change and a plain `cp -a` of the data
+/// directory (extents plus the tranlogs written since) is a consistent backup.
+public struct CheckpointSuspensionStatus: Codable, Hashable, Sendable {
+    public var suspended: Bool
+    public var secondsRemaining: Double
+}
+
+extension Repository {
+    /// Suspends checkpoints for `duration`, after waiting for a checkpoint in progress to finish. A
+    /// second suspend while one is still waiting for that checkpoint fails.
+    public func suspendCheckpoints(for duration: Duration) throws(RepositoryError) -> CheckpointSuspensionStatus {
+        guard duration > .zero else { throw .invalidTransaction("a checkpoint suspension needs a positive duration") }
+        try stateLock.locked { () throws(RepositoryError) in
+            guard !suspensionWaiting else {
+                throw .busy("another checkpoint suspension is waiting for the checkpoint in progress to finish; try again when it has")
+            }
+            suspensionWaiting = true
+        }
+        defer { stateLock.withLock { suspensionWaiting = false } }
+        checkpointLock.withLock { suspendedUntil = ContinuousClock.now + duration }
+        logger.notice("checkpoints suspended", metadata: ["seconds": "\(duration.components.seconds)"])
+        return checkpointSuspension
+    }
+
+    /// Resumes checkpoints. Returns whether they were still suspended: if not, the suspension lapsed
+    /// and a snapshot taken meanwhile may be inconsistent.
+    @discardableResult
+    public func resumeCheckpoints() -> Bool {
+        let wasSuspended = checkpointLock.withLock {
+            defer { suspendedUntil = nil }
+            return suspendedUntil.map { ContinuousClock.now < $0 } ?? false
+        }
+        logger.notice("checkpoints resumed", metadata: ["wereStillSuspended": "\(wasSuspended)"])
+        return wasSuspended
+    }
+
+    public var checkpointSuspension: CheckpointSuspensionStatus {
+        checkpointLock.withLock { suspensionStatusLocked }
+    }
+
+    /// Call under `checkpointLock`.
+    var suspensionStatusLocked: CheckpointSuspensionStatus {
+        guard let until = suspendedUntil, ContinuousClock.now < until else {
+            return CheckpointSuspensionStatus(suspended: false, secondsRemaining: 0)
+        }
+        let remaining = (until - ContinuousClock.now).components
+        return CheckpointSuspensionStatus(suspended: true, secondsRemaining: Double(remaining.seconds) + Double(remaining.attoseconds) / 1e18)
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import SystemPackage
+import Tranlog
+
+/// A full backup under way, for `status`.
+public struct BackupProgress: Codable, Hashable, Sendable {
+    public var files: [String]
+    public var startedAt: Timestamp
+    public var position: AppliedPosition
+    public var objectsWritten: Int
+    public var objectsTotal: Int
+}
+
+/// What `restore backup` did.
+public struct BackupRestoreReport: Codable, Hashable, Sendable {
+    public var objectCount: Int
+    public var restoredTo: AppliedPosition
+    public var repositoryID: RepositoryID
+    public var backupLoggingMode: LoggingMode
+    public var message: String
+}
+
+extension Repository {
+    /// The manual's fullBackupTo: family: a transactionally consistent copy of every live object as
+    /// of one position, written from a snapshot while commits go on. Targets are checked before
+    /// anything is written; on any error every file created is deleted. One backup at a time.
+    public func fullBackup(to targets: [BackupTarget], compress: Bool, label: String? = nil) throws(RepositoryError) -> BackupSummary {
+        let prepared = try backupCall { () throws(BackupError) in try BackupWriter.prepare(targets, compress: compress, fileSystem: fileSystem) }
+        let files = prepared.map(\.path.string)
+        try stateLock.locked { () throws(RepositoryError) in
+            if let running = backupInProgress {
+                throw .busy(
+                    "a full backup to \(running.files.joined(separator: ", ")) is already in progress (started \(running.startedAt.iso8601), "
+                        + "\(running.objectsWritten) of \(running.objectsTotal) objects written); wait for it to finish")
+            }
+            backupInProgress = BackupProgress(files: files, startedAt: .now(), position: applied, objectsWritten: 0, objectsTotal: 0)
+        }
+        defer { stateLock.withLock { backupInProgress = nil } }
+        let marker = "full backup to \(files.joined(separator: ", "))"
+        if commitLock.withLock({ writer != nil }) { _ = try appendMarker(.backupStart(label: marker)) }
+        let (table, position, history) = stateLock.withLock {
+            backupInProgress?.position = applied
+            backupInProgress?.objectsTotal = visible.count
+            return (visible, applied, self.history)
+        }
+        logger.notice("Full backup started", metadata: ["files": "\(files)", "position": "\(position)", "objects": "\(table.count)"])
+        let description = BackupDescription(
+            repositoryID: config.repositoryID, position: position, loggingMode: config.loggingMode, epochHistory: history, createdAt: .now(),
+            label: label)
+        let summary: BackupSummary
+        do {
+            summary = try backupCall { () throws(BackupError) in
+                try BackupWriter.write(table, description: description, to: prepared, compress: compress, fileSystem: fileSystem) { written in
+                    self.stateLock.withLock { self.backupInProgress?.objectsWritten = written }
+                }
+            }
+        } catch {
+            logger.error("Full backup failed; every file it created was deleted", metadata: ["files": "\(files)", "error": "\(error)"])
+            throw error
+        }
+        if commitLock.withLock({ writer != nil }) { _ = try appendMarker(.backupEnd(label: marker)) }
+        logger.notice(
+            "Full backup completed", metadata: ["files": "\(summary.files)", "objects": "\(summary.objectCount)", "bytes": "\(summary.byteCount)"])
+        return summary
+    }
+
+    /// The manual's restoreFromBackup(s): (restore mode only). Reads and checks the whole backup
+    /// first; only then replaces the repository's content, position and epoch history with it — so
+    /// on any error the repository is as it was. The directory takes the backup's repository id, and
+    /// tranlogs of another repository are set aside. A backup made in partial logging mode cannot be
+    /// rolled forward: tranlogs are refused afterwards.
+    public func restoreBackup(from paths: [FilePath]) throws(RepositoryError) -> BackupRestoreReport {
+        guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
+        defer { restoreLock.unlock() }
+        guard stateLock.withLock({ restoreState.active }) else { throw .restoreNotActive }
+        let reader = try backupCall { () throws(BackupError) in try BackupReader.open(paths, fileSystem: fileSystem) }
+        let backup = reader.description
+        var table = ObjectTable()
+        try backupCall { () throws(BackupError) in
+            try reader.forEachObject { key, object in table.load(ExtentEntry(key: key, value: object.value, seqno: object.seqno)) }
+        }
+        var restoredConfig = config
+        restoredConfig.repositoryID = backup.repositoryID
+        let newManifest = try installRestoredRun(table, at: backup.position, repositoryID: backup.repositoryID)
+        do {
+            try fileSystem.replaceFile(directory.configFile, contents: JSONCoding.encode(restoredConfig)[...])
+            try EpochHistoryStore.write(backup.epochHistory, to: directory.epochsFile, fileSystem: fileSystem)
+        } catch {
+            throw .tranlog(error)
+        }
+        _ = try TranlogSetAside(directory: directory, fileSystem: fileSystem, repositoryID: backup.repositoryID)
+            .setAsideOtherRepositories(into: "set-aside-other-repository")
+        let partial = backup.loggingMode == .partial
+        let state = RestoreState(
+            active: true,
+            backup: RestoredBackup(
+                backupID: backup.backupID, label: backup.label, position: backup.position, loggingMode: backup.loggingMode,
+                objectCount: table.count, files: paths.map(\.string)),
+            logsRefused: partial ? "the backup was made in partial logging mode, so tranlogs cannot roll it forward" : nil)
+        try RestoreStateStore.write(state, directory, fileSystem: fileSystem)
+        config = restoredConfig
+        checkpointLock.withLock { manifest = newManifest }
+        commitLock.withLock { head = table }
+        stateLock.withLock {
+            visible = table
+            applied = backup.position
+            dirty = [:]
+            history = backup.epochHistory
+            restoreState = state
+        }
+        let message = partial
+            ? "Restore complete (backup made while in partial logging mode)"
+            : "The restore from backup completed, with \(table.count) objects restored. Ready for restore from transaction log(s)."
+        logger.notice("restore from backup", metadata: ["objects": "\(table.count)", "position": "\(backup.position)"])
+        return BackupRestoreReport(
+            objectCount: table.count, restoredTo: backup.position, repositoryID: backup.repositoryID, backupLoggingMode: backup.loggingMode,
+            message: message)
+    }
+
+    /// Writes the restored objects as one new run and switches MANIFEST to it alone (the commit
+    /// point of a restore); old runs are removed only after the switch.
+    private func installRestoredRun(_ table: ObjectTable, at position: AppliedPosition, repositoryID: RepositoryID) throws(RepositoryError) -> Manifest {
+        try checkpointLock.locked { () throws(RepositoryError) in
+            let generation = manifest.nextRunGeneration
+            let entries = table.allObjects.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+                .map { ExtentEntry(key: $0.key, value: $0.value.value, seqno: $0.value.seqno) }
+            let run = try extentCall { () throws(ExtentError) in
+                try ExtentRunWriter.write(
+                    entries, generation: generation, repositoryID: repositoryID,
+                    to: directory.extents.appending(ExtentRunSummary.fileName(generation: generation)), fileSystem: fileSystem)
+            }
+            let next = Manifest(
+                formatVersion: manifest.formatVersion, repositoryID: repositoryID, generation: manifest.generation + 1, runs: [run],
+                checkpoint: position, oldestFileIDNeeded: position.eventID?.fileID ?? .first, cleanShutdown: false,
+                nextRunGeneration: generation + 1)
+            try extentCall { () throws(ExtentError) in try ManifestStore.write(next, directory: directory.extents, fileSystem: fileSystem) }
+            for old in manifest.runs { try? fileSystem.removeFile(directory.extents.appending(old.fileName)) }
+            return next
+        }
+    }
+}
+
+/// Runs a backup operation, wrapping its error for the repository.
+func backupCall<Value>(_ body: () throws(BackupError) -> Value) throws(RepositoryError) -> Value {
+    do { return try body() } catch { throw .backup(error) }
+}

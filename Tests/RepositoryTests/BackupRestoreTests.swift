@@ -1,0 +1,193 @@
+import Foundation
+import SystemPackage
+import Testing
+import Tranlog
+import UnderstudyTesting
+@testable import Repository
+
+/// Full backups taken while commits go on, restore from backup then logs then commitRestore, and
+/// checkpoint suspension (the extent-snapshot backup).
+@Suite struct BackupRestoreTests {
+    static let backupDirectory = FilePath("/backups")
+
+    static func fileSystemWithBackupDirectory(logging: LoggingMode = .full) throws -> SimulatedFileSystem {
+        let fileSystem = try initializedFileSystem(logging: logging)
+        try fileSystem.createDirectory(backupDirectory)
+        return fileSystem
+    }
+
+    /// Commits from another task while a backup runs: the backup holds exactly the state at its
+    /// position — every commit at or before it, none after.
+    @Test func fullBackupIsConsistentAsOfItsPosition() async throws {
+        let fileSystem = try Self.fileSystemWithBackupDirectory()
+        let repository = try openRepository(fileSystem)
+        var history: [(Seqno, String, String)] = []
+        for index in 0..<300 {
+            let value = "v\(index)"
+            history.append((try await repository.commit(put("key-\(index % 97)", value)).seqno, "key-\(index % 97)", value))
+        }
+        let writes = Task {
+            var later: [(Seqno, String, String)] = []
+            for index in 300..<600 {
+                later.append((try await repository.commit(put("key-\(index % 97)", "v\(index)")).seqno, "key-\(index % 97)", "v\(index)"))
+            }
+            return later
+        }
+        let summary = try repository.fullBackup(to: [BackupTarget(path: Self.backupDirectory.appending("full.bak"))], compress: false)
+        history += try await writes.value
+        let reader = try BackupReader.open(summary.files.map { FilePath($0) }, fileSystem: fileSystem)
+        let position = reader.description.position
+        var expected: [String: String] = [:]
+        for (seqno, key, value) in history where seqno <= position.seqno { expected[key] = value }
+        var found: [String: String] = [:]
+        try reader.forEachObject { key, object in found[String(decoding: key, as: UTF8.self)] = String(decoding: object.value, as: UTF8.self) }
+        #expect(found == expected)
+        #expect(summary.objectCount == expected.count)
+        try repository.close()
+        let kinds = try TranlogDirectory.scan(DataDirectory(nodeRoot).tranlogs, fileSystem: fileSystem).files.flatMap { ref in
+            var cursor = TranlogCursor(directory: TranlogDirectory(description: "", files: [ref]), fileSystem: fileSystem)
+            var kinds: [RecordKind] = []
+            while let record = try cursor.next() { kinds.append(record.header.kind) }
+            return kinds
+        }
+        #expect(kinds.contains(.backupStart) && kinds.contains(.backupEnd), "backups are marked in the tranlog")
+    }
+
+    @Test func restoreBackupThenLogsThenCommit() async throws {
+        let fileSystem = try Self.fileSystemWithBackupDirectory()
+        let primary = try openRepository(fileSystem, testConfiguration(rotationBytes: 4096))
+        // 60 objects of 2 KiB make two 64 KiB blocks: the first file passes its limit after one.
+        for index in 0..<60 { _ = try await primary.commit(put("key-\(index)", "first-\(index)-" + String(repeating: "z", count: 2048))) }
+        let backup = try primary.fullBackup(to: [BackupTarget(path: Self.backupDirectory.appending("b1"), limitBytes: 1000), BackupTarget(path: Self.backupDirectory.appending("b2"))], compress: true)
+        #expect(backup.files.count == 2 && backup.files.allSatisfy { $0.hasSuffix(".gz") })
+        for index in 60..<100 { _ = try await primary.commit(put("key-\(index)", "second-\(index)")) }
+        let primaryID = primary.config.repositoryID
+        let crashed = fileSystem.crashed(seed: 9)
+        _ = try? primary.close()
+
+        // A new node, initialized as another repository, takes the backup's identity.
+        let standbyRoot = FilePath("/restored")
+        try DataDirectory.initialize(standbyRoot, sourceID: SourceID("standby-1")!, loggingMode: .full, fileSystem: crashed)
+        let restored = try RestoreTests.restoring(crashed, root: standbyRoot)
+        let report = try restored.restoreBackup(from: backup.files.map { FilePath($0) })
+        #expect(report.message == "The restore from backup completed, with 60 objects restored. Ready for restore from transaction log(s).")
+        #expect(restored.config.repositoryID == primaryID)
+        #expect(restored.status.restoreStatus.hasPrefix("Restoring from transaction log files, restored to"))
+        let logs = try restored.restoreLogs(from: [DataDirectory(nodeRoot).tranlogs])
+        #expect(logs.reachedEndOfLogs && restored.status.objectCount == 100)
+        #expect(restored.get(bytes("key-99"))?.value == bytes("second-99"))
+        let committed = try restored.commitRestore()
+        #expect(committed.warning == nil)
+        _ = try await restored.commit(put("after", "restore"))
+        try restored.close()
+        let reopened = try Repository(directory: DataDirectory(standbyRoot), configuration: testConfiguration(), fileSystem: crashed)
+        #expect(reopened.status.objectCount == 101 && reopened.config.repositoryID == primaryID)
+        try reopened.close()
+    }
+
+    @Test func aPartialLoggingBackupCannotBeRolledForward() async throws {
+        let fileSystem = try Self.fileSystemWithBackupDirectory(logging: .partial)
+        let primary = try openRepository(fileSystem)
+        _ = try await primary.commit(put("a", "1"))
+        let backup = try primary.fullBackup(to: [BackupTarget(path: Self.backupDirectory.appending("partial"))], compress: false)
+        try primary.close()
+        try DataDirectory.initialize(FilePath("/other"), sourceID: nodeSource, loggingMode: .full, fileSystem: fileSystem)
+        let restored = try RestoreTests.restoring(fileSystem, root: FilePath("/other"))
+        let report = try restored.restoreBackup(from: backup.files.map { FilePath($0) })
+        #expect(report.message == "Restore complete (backup made while in partial logging mode)")
+        let refused = try? RestoreTests().expectFailure { _ = try restored.restoreLogs() }
+        #expect(refused?.description.starts(with: "transaction logs cannot be restored: the backup was made in partial logging mode") == true)
+        try restored.commitRestore()
+        try restored.close()
+    }
+
+    @Test func aDamagedBackupLeavesTheRepositoryAsItWas() async throws {
+        let fileSystem = try Self.fileSystemWithBackupDirectory()
+        let primary = try openRepository(fileSystem)
+        for index in 0..<50 { _ = try await primary.commit(put("key-\(index)", "v")) }
+        let backup = try primary.fullBackup(to: [BackupTarget(path: Self.backupDirectory.appending("full"))], compress: false)
+        try primary.close()
+        let path = FilePath(backup.files[0])
+        var damaged = try #require(fileSystem.contents(of: path))
+        damaged[damaged.count - 200] ^= 0x10
+        fileSystem.overwrite(path, with: damaged)
+        let restored = try RestoreTests.restoring(fileSystem)
+        let before = restored.status
+        let error = try? RestoreTests().expectFailure { _ = try restored.restoreBackup(from: [path]) }
+        #expect(error?.description.contains(path.string) == true)
+        #expect(restored.status.applied == before.applied && restored.status.objectCount == before.objectCount)
+        try restored.close()
+    }
+
+    @Test func backupTargetsAreCheckedFirstAndOneBackupRunsAtATime() async throws {
+        let fileSystem = try Self.fileSystemWithBackupDirectory()
+        let repository = try openRepository(fileSystem)
+        _ = try await repository.commit(put("a", "1"))
+        fileSystem.overwrite(Self.backupDirectory.appending("exists"), with: bytes("x"))
+        for target in [Self.backupDirectory.appending("exists"), FilePath("/missing/full"), Self.backupDirectory.appending("")] {
+            let error = try? RestoreTests().expectFailure { _ = try repository.fullBackup(to: [BackupTarget(path: target)], compress: false) }
+            #expect(error != nil, "\(target) must be refused")
+        }
+        // Hold the first backup at its first fsync; a second one is refused, naming it.
+        fileSystem.pauseSyncs()
+        let first = Thread { _ = try? repository.fullBackup(to: [BackupTarget(path: Self.backupDirectory.appending("first"))], compress: false) }
+        first.start()
+        fileSystem.waitForPausedSyncs(1)
+        let busy = try? RestoreTests().expectFailure { _ = try repository.fullBackup(to: [BackupTarget(path: Self.backupDirectory.appending("second"))], compress: false) }
+        #expect(busy?.description.starts(with: "a full backup to \(Self.backupDirectory.appending("first")) is already in progress") == true)
+        #expect(repository.status.backup?.files == [Self.backupDirectory.appending("first").string])
+        fileSystem.resumeSyncs()
+        try repository.close()
+    }
+
+    @Test func suspendedCheckpointsFreezeTheExtentsUntilResumedOrShutDown() async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem)
+        _ = try await repository.commit(put("a", "1"))
+        try repository.checkpoint()
+        let frozen = try ManifestStore.read(directory: DataDirectory(nodeRoot).extents, fileSystem: fileSystem)
+        let status = try repository.suspendCheckpoints(for: .seconds(3600))
+        #expect(status.suspended && status.secondsRemaining > 3500)
+        _ = try await repository.commit(put("b", "2"))
+        #expect(try repository.checkpoint() == nil, "no checkpoint while suspended")
+        #expect(try ManifestStore.read(directory: DataDirectory(nodeRoot).extents, fileSystem: fileSystem) == frozen)
+        #expect(repository.resumeCheckpoints(), "still suspended when resumed: a snapshot taken meanwhile is usable")
+        #expect(try repository.checkpoint() != nil)
+
+        _ = try repository.suspendCheckpoints(for: .nanoseconds(1))
+        #expect(!repository.resumeCheckpoints(), "the suspension lapsed: a snapshot taken meanwhile is not usable")
+
+        _ = try repository.suspendCheckpoints(for: .seconds(3600))
+        let last = try await repository.commit(put("c", "3"))
+        try repository.close()
+        let final = try #require(try ManifestStore.read(directory: DataDirectory(nodeRoot).extents, fileSystem: fileSystem))
+        #expect(final.cleanShutdown && final.checkpoint.seqno == last.seqno, "shutdown ends the suspension and takes the final checkpoint")
+    }
+
+    @Test func aSecondSuspendWhileTheFirstWaitsForACheckpointFails() async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem)
+        _ = try await repository.commit(put("a", "1"))
+        fileSystem.pauseSyncs()
+        let checkpoint = Thread { _ = try? repository.checkpoint() }
+        checkpoint.start()
+        fileSystem.waitForPausedSyncs(1)   // the checkpoint is writing its run
+        let firstSuspend = Thread { _ = try? repository.suspendCheckpoints(for: .seconds(60)) }
+        firstSuspend.start()
+        try waitUntil { repository.stateLock.withLock { repository.suspensionWaiting } }
+        let second = try? RestoreTests().expectFailure { _ = try repository.suspendCheckpoints(for: .seconds(60)) }
+        #expect(second?.description.starts(with: "another checkpoint suspension is waiting") == true)
+        fileSystem.resumeSyncs()
+        try waitUntil { repository.checkpointSuspension.suspended }
+        try repository.close()
+    }
+
+    /// Waits for a condition another thread makes true (no fixed sleep; fails after 30 s).
+    func waitUntil(_ condition: () -> Bool) throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw RepositoryError.busy("condition not reached within 30 s") }
+            sched_yield()
+        }
+    }
+}
