@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
     ],
     targets: [
         // System C libraries: the only way C enters the package. Each is imported by exactly one module.
@@ -43,6 +44,15 @@ let package = Package(
         .target(
             name: "TransportUV",
             dependencies: ["CLibUV", "CHTTPParser", "Transport", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Wire protocol, shipper, receiver and lag accounting; knows only the Transport contract.
+        .target(
+            name: "Replication",
+            dependencies: [
+                "Tranlog", "Repository", "Transport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // A node: composes repository and network into a primary; HTTP API, admin, metrics.
         .target(

@@ -151,6 +151,12 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
         }
     }
 
+    public func read(_ path: FilePath, at offset: UInt64, count: Int) throws(TranlogError) -> [UInt8] {
+        let contents = try readFile(path)
+        let start = min(Int(clamping: offset), contents.count)
+        return Array(contents[start..<min(contents.count, start + count)])
+    }
+
     public func fileExists(_ path: FilePath) -> Bool {
         lock.withLock { files[path.string] != nil }
     }

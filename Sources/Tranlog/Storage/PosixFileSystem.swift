@@ -31,6 +31,24 @@ public struct PosixFileSystem: TranlogFileSystem {
         }
     }
 
+    public func read(_ path: FilePath, at offset: UInt64, count: Int) throws(TranlogError) -> [UInt8] {
+        let descriptor = try open(path, .readOnly, options: [])
+        defer { try? descriptor.close() }
+        var buffer = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = try call("reading", path) {
+                try buffer.withUnsafeMutableBytes { raw in
+                    try descriptor.read(fromAbsoluteOffset: Int64(offset) + Int64(filled), into: UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+                }
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        buffer.removeSubrange(filled...)
+        return buffer
+    }
+
     public func fileExists(_ path: FilePath) -> Bool {
         FileManager.default.fileExists(atPath: path.string)
     }

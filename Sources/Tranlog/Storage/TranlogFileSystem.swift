@@ -6,6 +6,9 @@ public protocol TranlogFileSystem: Sendable {
     /// Names (not paths) of the entries in a directory.
     func contentsOfDirectory(_ path: FilePath) throws(TranlogError) -> [String]
     func readFile(_ path: FilePath) throws(TranlogError) -> [UInt8]
+    /// Up to `count` bytes from `offset` (fewer at the end of the file, none past it): for tailing a
+    /// file that is still being written without rereading it whole.
+    func read(_ path: FilePath, at offset: UInt64, count: Int) throws(TranlogError) -> [UInt8]
     func fileExists(_ path: FilePath) -> Bool
     /// Creates a new file (failing if it exists) open for appending; `ownerOnly` makes it mode 0600
     /// from the start (secrets such as the admin token are never readable by others, even briefly).
