@@ -24,13 +24,7 @@ public enum ExtentInspection {
     ) throws(RepositoryError) -> ExtentReport {
         let config = try directory.readConfig(fileSystem: fileSystem)
         let manifest = try Recovery.readManifest(directory, config: config, fileSystem: fileSystem)
-        var table = ObjectTable()
-        for run in manifest.runs {
-            let entries = try extentCall { () throws(ExtentError) in
-                try ExtentRun.open(directory.extents.appending(run.fileName), repositoryID: config.repositoryID, fileSystem: fileSystem).entries()
-            }
-            for entry in entries { table.load(entry) }
-        }
+        let table = try Recovery.loadRuns(manifest, directory: directory, repositoryID: config.repositoryID, fileSystem: fileSystem)
         return ExtentReport(
             dataDirectory: directory.root.string, repositoryID: config.repositoryID, cleanShutdown: manifest.cleanShutdown,
             manifestGeneration: manifest.generation, checkpoint: manifest.checkpoint, oldestFileIDNeeded: manifest.oldestFileIDNeeded,

@@ -19,7 +19,7 @@ enum Recovery {
         var manifest = try readManifest(directory, config: config, fileSystem: fileSystem)
         removeLeftovers(in: directory.extents, keeping: manifest, fileSystem: fileSystem, logger: logger)
         let history = try EpochHistoryStore.read(directory.epochsFile, fileSystem: fileSystem)
-        var replay = LogReplay(table: try loadRuns(manifest, directory: directory, config: config, fileSystem: fileSystem), applied: manifest.checkpoint, history: history)
+        var replay = LogReplay(table: try loadRuns(manifest, directory: directory, repositoryID: config.repositoryID, fileSystem: fileSystem), applied: manifest.checkpoint, history: history)
         var writer: TranlogWriter?
         if !restoreMode {
             let opened = try openWriter(directory: directory, config: config, configuration: configuration, fileSystem: fileSystem, logger: logger)
@@ -53,13 +53,14 @@ enum Recovery {
         return Recovered(writer: writer, manifest: manifest, replay: replay)
     }
 
-    private static func loadRuns(
-        _ manifest: Manifest, directory: DataDirectory, config: DataDirectoryConfig, fileSystem: any TranlogFileSystem
+    /// The objects of every run MANIFEST names, oldest run first so newer entries win.
+    static func loadRuns(
+        _ manifest: Manifest, directory: DataDirectory, repositoryID: RepositoryID, fileSystem: any TranlogFileSystem
     ) throws(RepositoryError) -> ObjectTable {
         var table = ObjectTable()
         for run in manifest.runs {
             let entries = try extentCall { () throws(ExtentError) in
-                try ExtentRun.open(directory.extents.appending(run.fileName), repositoryID: config.repositoryID, fileSystem: fileSystem).entries()
+                try ExtentRun.open(directory.extents.appending(run.fileName), repositoryID: repositoryID, fileSystem: fileSystem).entries()
             }
             for entry in entries { table.load(entry) }
         }
@@ -99,23 +100,28 @@ enum Recovery {
         }
     }
 
-    /// Removes what an interrupted checkpoint or merge left behind: temporary files, and runs that
-    /// MANIFEST does not name (written but never switched to, or merged away but not yet removed).
-    /// Nothing MANIFEST names is ever touched.
+    /// Removes what an interrupted checkpoint or merge left behind (see `leftovers`). Nothing
+    /// MANIFEST names is ever touched.
     private static func removeLeftovers(
         in extents: FilePath, keeping manifest: Manifest, fileSystem: any TranlogFileSystem, logger: Logger
     ) {
-        let live = Set(manifest.runs.map(\.fileName))
-        guard let names = try? fileSystem.contentsOfDirectory(extents) else { return }
-        for name in names where !live.contains(name)
-            && (name.hasSuffix(".tmp") || ExtentRunSummary.generation(fileName: name) != nil)
-        {
+        for name in leftovers(in: extents, keeping: manifest, fileSystem: fileSystem) {
             do {
                 try fileSystem.removeFile(extents.appending(name))
                 logger.notice("removed a file left by an interrupted checkpoint", metadata: ["path": "\(extents.appending(name))"])
             } catch {
                 logger.warning("could not remove a leftover file", metadata: ["path": "\(extents.appending(name))", "error": "\(error)"])
             }
+        }
+    }
+
+    /// Files in `extents/` that MANIFEST does not name: temporary files, and runs written but never
+    /// switched to, or merged away but not yet removed.
+    static func leftovers(in extents: FilePath, keeping manifest: Manifest, fileSystem: any TranlogFileSystem) -> [String] {
+        let live = Set(manifest.runs.map(\.fileName))
+        guard let names = try? fileSystem.contentsOfDirectory(extents) else { return [] }
+        return names.sorted().filter { name in
+            !live.contains(name) && (name.hasSuffix(".tmp") || ExtentRunSummary.generation(fileName: name) != nil)
         }
     }
 
