@@ -1,10 +1,13 @@
+import Foundation
 import Repository
+import SystemPackage
 import Transport
 
 /// Builds `NodeStatus`: the repository's status plus what the node knows about itself.
 final class StatusReporter: Sendable {
     private let repository: Repository
     private let replicationAddress: SocketAddress
+    private let dataDirectory: String
     private let startedAt = ContinuousClock.now
     /// The configured address until the HTTP server is bound, then the real one (port 0 resolved).
     private let boundHTTPAddress: Locked<SocketAddress>
@@ -12,6 +15,9 @@ final class StatusReporter: Sendable {
     init(repository: Repository, httpAddress: SocketAddress, replicationAddress: SocketAddress) {
         self.repository = repository
         self.replicationAddress = replicationAddress
+        // Absolute, so a client in another working directory finds it.
+        let root = repository.directory.root
+        dataDirectory = root.isAbsolute ? root.string : FilePath(FileManager.default.currentDirectoryPath).pushing(root).string
         boundHTTPAddress = Locked(httpAddress)
     }
 
@@ -27,7 +33,7 @@ final class StatusReporter: Sendable {
         return NodeStatus(
             role: repositoryStatus.restoring ? "restoring" : "primary", version: UnderstudyVersion.current,
             httpAddress: "\(httpAddress)", replicationAddress: "\(replicationAddress)",
-            uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18,
+            uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18, dataDirectory: dataDirectory,
             restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus)
     }
 }

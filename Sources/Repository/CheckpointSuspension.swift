@@ -7,13 +7,25 @@ import Tranlog
 public struct CheckpointSuspensionStatus: Codable, Hashable, Sendable {
     public var suspended: Bool
     public var secondsRemaining: Double
+
+    public init(suspended: Bool, secondsRemaining: Double) {
+        self.suspended = suspended
+        self.secondsRemaining = secondsRemaining
+    }
 }
 
 extension Repository {
     /// Suspends checkpoints for `duration`, after waiting for a checkpoint in progress to finish. A
-    /// second suspend while one is still waiting for that checkpoint fails.
+    /// second suspend while one is still waiting for that checkpoint fails. Refused in partial
+    /// logging mode, as in the reference manual: there the tranlogs a snapshot needs may already be
+    /// recycled, so an extent snapshot cannot be rolled forward — take a full backup instead.
     public func suspendCheckpoints(for duration: Duration) throws(RepositoryError) -> CheckpointSuspensionStatus {
-        guard duration > .zero else { throw .invalidTransaction("a checkpoint suspension needs a positive duration") }
+        guard duration > .zero else { throw .notAllowed("a checkpoint suspension needs a positive duration") }
+        guard config.loggingMode == .full else {
+            throw .notAllowed(
+                "checkpoints cannot be suspended in partial logging mode (extent snapshot backups need full logging); "
+                    + "make a full backup instead: understudy backup full")
+        }
         try stateLock.locked { () throws(RepositoryError) in
             guard !suspensionWaiting else {
                 throw .busy("another checkpoint suspension is waiting for the checkpoint in progress to finish; try again when it has")

@@ -5,6 +5,8 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
     /// A precondition did not hold: nothing of the transaction was applied.
     case conflict(key: [UInt8], expected: String, actual: String)
     case invalidTransaction(String)
+    /// An operation this repository's mode or settings do not allow.
+    case notAllowed(String)
     /// Writes are refused: the repository is in restore mode (or a standby).
     case readOnly(String)
     /// The tranlog writer failed (a failed sync, a full disk); no further commits until a restart.
@@ -34,7 +36,7 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
             return "conflict on key \(KeyText.display(key)): expected \(expected), found \(actual); nothing was applied"
         case .invalidTransaction(let reason):
             return "invalid transaction: \(reason)"
-        case .readOnly(let reason):
+        case .readOnly(let reason), .notAllowed(let reason):
             return reason
         case .stopped(let reason):
             return "the repository accepts no more commits: \(reason)"

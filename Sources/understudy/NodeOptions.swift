@@ -9,9 +9,11 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("node"), help: ArgumentHelp("The node's HTTP API.", valueName: "URL"))
     var url = NodeClient.defaultURL
 
+    static let defaultTimeout = Duration.seconds(30)
+
     /// Runs `body` with a client for the node, closed afterwards.
-    func withClient<Value>(_ body: (NodeClient) throws -> Value) throws -> Value {
-        let client = try NodeClient(url: url)
+    func withClient<Value>(timeout: Duration = defaultTimeout, _ body: (NodeClient) throws -> Value) throws -> Value {
+        let client = try NodeClient(url: url, timeout: timeout)
         defer { client.close() }
         return try body(client)
     }

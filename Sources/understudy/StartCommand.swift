@@ -6,16 +6,22 @@ import Repository
 import SystemPackage
 import Transport
 
-/// `understudy start --data DIR`: runs a primary in the foreground until SIGTERM or SIGINT, then stops
-/// cleanly (final checkpoint, shutdown record) and exits 0.
+/// `understudy start --data DIR`: runs a node in the foreground until SIGTERM or SIGINT, then stops
+/// cleanly (final checkpoint, shutdown record) and exits 0. With `--restore-mode` the repository is
+/// put into restore mode first (the manual's `startstone -R`).
 struct StartCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "start",
-        abstract: "Run a primary node on a data directory, in the foreground.",
+        abstract: "Run a node on a data directory, in the foreground.",
         discussion: """
             Logs go to stderr. Once serving, one line goes to stdout:
-              understudy primary ready: http=HOST:PORT repository=ID
-            (with the real port when --http asks for port 0). SIGTERM or SIGINT stop the node cleanly.
+              understudy ROLE ready: http=HOST:PORT repository=ID
+            ROLE being `primary`, or `restoring` in restore mode (with the real port when --http asks for \
+            port 0). SIGTERM or SIGINT stop the node cleanly.
+
+            --restore-mode puts the repository into restore mode before opening it: commits are refused, \
+            and `understudy restore backup|logs|commit` drive the restore. Restore mode lasts, across \
+            restarts, until `restore commit`.
             """)
 
     @Option(help: ArgumentHelp("The data directory, created by `understudy init`.", valueName: "DIR"))
@@ -35,14 +41,19 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-mbytes"), help: "Checkpoint once this many MiB of tranlog were written since the last one (default 64).")
     var checkpointMBytes: Int?
 
+    @Flag(name: .customLong("restore-mode"), help: "Enter restore mode before opening the repository.")
+    var restoreMode = false
+
     func run() throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "understudy")
         let signals = TerminationSignals()
-        let node = try PrimaryNode(configuration: nodeConfiguration, logger: logger)
+        let configuration = nodeConfiguration
+        if restoreMode { try Repository.enterRestoreMode(configuration.dataDirectory) }
+        let node = try PrimaryNode(configuration: configuration, logger: logger)
         // Unbuffered, so whoever waits for the line sees it at once even when stdout is a pipe.
         FileHandle.standardOutput.write(Data(
-            "understudy primary ready: http=\(node.httpAddress) repository=\(node.repository.config.repositoryID)\n".utf8))
+            "understudy \(node.status.role) ready: http=\(node.httpAddress) repository=\(node.repository.config.repositoryID)\n".utf8))
         let signal = signals.wait()
         logger.info("stopping on a signal", metadata: ["signal": "\(signal)"])
         try node.stop()

@@ -9,6 +9,7 @@ struct Understudy: AsyncParsableCommand {
         discussion: "Run `understudy help <subcommand>` for the details of each command.",
         subcommands: [
             InitCommand.self, StartCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self,
-            CommitCommand.self, StatusCommand.self, CheckpointCommand.self, TranlogCommand.self, ExtentCommand.self,
+            CommitCommand.self, StatusCommand.self, CheckpointCommand.self, CheckpointsCommand.self, BackupCommand.self, RestoreCommand.self,
+            TranlogCommand.self, ExtentCommand.self, AuditCommand.self,
         ])
 }

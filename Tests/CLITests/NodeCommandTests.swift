@@ -10,10 +10,11 @@ final class NodeProcess: @unchecked Sendable {
     private var stdout = ""
     private let exited = DispatchSemaphore(value: 0)
 
-    init(data: URL, in directory: URL) throws {
+    /// `extraArguments` go to `start` (e.g. `--restore-mode`).
+    init(data: URL, in directory: URL, extraArguments: [String] = []) throws {
         let binary = try #require(CLIProcess.binary, "understudy not found next to the test bundle: build the whole package first")
         process.executableURL = binary
-        process.arguments = ["start", "--data", data.path, "--http", "127.0.0.1:0"]
+        process.arguments = ["start", "--data", data.path, "--http", "127.0.0.1:0"] + extraArguments
         let logURL = directory.appendingPathComponent("node-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logURL)
@@ -32,7 +33,7 @@ final class NodeProcess: @unchecked Sendable {
         url = try readyURL(log: logURL)
     }
 
-    /// Waits for `understudy primary ready: http=HOST:PORT …` and returns `http://HOST:PORT`.
+    /// Waits for `understudy ROLE ready: http=HOST:PORT …` and returns `http://HOST:PORT`.
     private func readyURL(log: URL) throws -> String {
         let deadline = Date().addingTimeInterval(CLIProcess.deadline)
         output.lock()
@@ -40,7 +41,7 @@ final class NodeProcess: @unchecked Sendable {
         while !stdout.contains("\n") && process.isRunning && output.wait(until: deadline) {}
         let line = stdout.split(separator: "\n").first.map(String.init) ?? ""
         let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        try #require(line.hasPrefix("understudy primary ready: http="), "no ready line; stdout '\(stdout)', log:\n\(logText)")
+        try #require(line.hasPrefix("understudy ") && line.contains(" ready: http="), "no ready line; stdout '\(stdout)', log:\n\(logText)")
         let address = line.split(separator: " ").first { $0.hasPrefix("http=") }!.dropFirst("http=".count)
         return "http://\(address)"
     }

@@ -51,10 +51,12 @@ final class NodeFixture {
         }
     }
 
-    /// A clean stop (final checkpoint, shutdown record), then a new node on the same directory.
-    func restart() throws {
+    /// A clean stop (final checkpoint, shutdown record), then a new node on the same directory;
+    /// `beforeOpening` runs in between (e.g. entering restore mode).
+    func restart(beforeOpening: () throws -> Void = {}) throws {
         client.close()
         try node.stop()
+        try beforeOpening()
         (node, client) = try Self.start(dataDirectory, configure)
     }
 

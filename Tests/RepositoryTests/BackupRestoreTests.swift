@@ -191,3 +191,13 @@ import UnderstudyTesting
         }
     }
 }
+
+extension BackupRestoreTests {
+    @Test func checkpointsCannotBeSuspendedInPartialLoggingMode() throws {
+        let repository = try openRepository(try initializedFileSystem(logging: .partial))
+        let refused = try? RestoreTests().expectFailure { _ = try repository.suspendCheckpoints(for: .seconds(60)) }
+        #expect(refused?.description.starts(with: "checkpoints cannot be suspended in partial logging mode") == true)
+        #expect(repository.checkpointSuspension == CheckpointSuspensionStatus(suspended: false, secondsRemaining: 0))
+        try repository.close()
+    }
+}

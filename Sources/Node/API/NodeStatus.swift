@@ -9,6 +9,8 @@ public struct NodeStatus: Codable, Sendable {
     public var httpAddress: String
     public var replicationAddress: String
     public var uptimeSeconds: Double
+    /// The data directory, absolute: where `understudy backup snapshot` copies from (on this machine).
+    public var dataDirectory: String
     /// The restoreStatus line of the reference manual: "Restore is not active" on a primary,
     /// "Restoring from transaction log files, restored to …, nextFileId = N, record = R oldest fileId = M"
     /// in restore mode.

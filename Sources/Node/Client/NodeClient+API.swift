@@ -56,7 +56,7 @@ extension NodeClient {
 
     /// Takes a checkpoint now; `token` is the content of DATA/admin.token.
     public func checkpoint(token: String) throws(NodeClientError) -> CheckpointReply {
-        try decode(CheckpointReply.self, from: send(method: "POST", path: "/admin/checkpoint", headers: ["Authorization": "Bearer \(token)"]))
+        try admin("POST", "/admin/checkpoint", token: token)
     }
 
     // MARK: - Helpers
@@ -73,7 +73,7 @@ extension NodeClient {
         }
     }
 
-    private static func requireSuccess(_ response: ClientResponse) throws(NodeClientError) {
+    static func requireSuccess(_ response: ClientResponse) throws(NodeClientError) {
         guard !(200..<300).contains(response.status) else { return }
         struct ErrorBody: Decodable {
             var error: String
@@ -83,7 +83,7 @@ extension NodeClient {
         throw .refused(status: response.status, error: body?.error ?? "HTTP error", detail: body?.detail ?? response.text)
     }
 
-    private func decode<Value: Decodable>(_ type: Value.Type, from response: ClientResponse) throws(NodeClientError) -> Value {
+    func decode<Value: Decodable>(_ type: Value.Type, from response: ClientResponse) throws(NodeClientError) -> Value {
         try Self.requireSuccess(response)
         do {
             return try JSONDecoder().decode(type, from: Data(response.body))

@@ -29,7 +29,24 @@ extension APIError {
         case .invalidTransaction: self.init(status: 400, error: "invalid transaction", detail: refusal.description)
         case .readOnly: self.init(status: 503, error: "read-only", detail: refusal.description)
         case .stopped: self.init(status: 503, error: "writes stopped", detail: refusal.description)
+        case .busy, .restoreNotActive, .logsRefused, .notAllowed: self.init(status: 409, error: "not now", detail: refusal.description)
+        case .backup(let problem): self.init(problem)
+        case .missingTranlog, .logsDoNotContinue, .forkInTime, .restoreInterrupted:
+            self.init(status: 422, error: "log restore failed", detail: refusal.description)
         default: self.init(status: 500, error: "repository failure", detail: refusal.description)
+        }
+    }
+
+    /// Targets and files the request named are the client's to fix (400); backup files that are
+    /// there but damaged or foreign cannot be used at all (422); a failed write is the node's (500).
+    private init(_ problem: BackupError) {
+        switch problem {
+        case .noFiles, .emptyFileName, .duplicateTarget, .directoryUnusable, .fileExists, .unreadable:
+            self.init(status: 400, error: "invalid backup files", detail: problem.description)
+        case .writeFailed:
+            self.init(status: 500, error: "backup failed", detail: problem.description)
+        default:
+            self.init(status: 422, error: "unusable backup", detail: problem.description)
         }
     }
 }

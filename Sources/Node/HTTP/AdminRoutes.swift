@@ -2,32 +2,31 @@ import Foundation
 import Repository
 import TransportUV
 
-/// `POST /admin/checkpoint`, guarded by the bearer token in `DATA/admin.token`: a missing or
-/// malformed `Authorization` is 401, a wrong token 403.
+/// Every `/admin/...` route, guarded by the bearer token in `DATA/admin.token`: a missing or
+/// malformed `Authorization` is 401, a wrong token 403. `POST /admin/checkpoint` is here; backups,
+/// checkpoint suspension and restore have their own groups (`BackupRoutes`, `RestoreRoutes`).
 struct AdminRoutes: Sendable {
     let repository: Repository
     let token: [UInt8]
 
     var routes: [Route] {
         [Route(name: "admin_checkpoint", path: .exact("/admin/checkpoint"), handlers: ["POST": { checkpoint($0, $1) }])]
+            + BackupRoutes(repository: repository, admin: self).routes
+            + RestoreRoutes(repository: repository, admin: self).routes
     }
 
     private func checkpoint(_ request: RoutedRequest, _ reply: Reply) {
         reply.orError { () throws(APIError) in
             try authorize(request.http.headers)
-            // A checkpoint writes and syncs files: never on the loop thread, which serves every socket.
-            DispatchQueue.global(qos: .utility).async { [repository] in
-                reply.orError { () throws(APIError) in
-                    let taken: Bool
-                    do throws(RepositoryError) { taken = try repository.checkpoint() != nil } catch { throw APIError(error) }
-                    let current = repository.status.checkpoint
-                    reply.sendJSON(CheckpointReply(taken: taken, manifestGeneration: current.manifestGeneration, position: current.position))
-                }
+            reply.sendJSONOffLoop { [repository] () throws(RepositoryError) in
+                let taken = try repository.checkpoint() != nil
+                let current = repository.status.checkpoint
+                return CheckpointReply(taken: taken, manifestGeneration: current.manifestGeneration, position: current.position)
             }
         }
     }
 
-    private func authorize(_ headers: HTTPHeaders) throws(APIError) {
+    func authorize(_ headers: HTTPHeaders) throws(APIError) {
         let scheme = "bearer "
         guard let value = headers["Authorization"], value.lowercased().hasPrefix(scheme) else {
             throw APIError(

@@ -1,4 +1,5 @@
 import Foundation
+import Repository
 import TransportUV
 
 /// A request as a route sees it: the HTTP request and, for prefix routes, the rest of the path.
@@ -60,7 +61,7 @@ struct Router: Sendable {
         guard let (route, remainder) = match(request.path) else {
             return Reply(responder: responder, route: "unknown", metrics: metrics).send(
                 APIError(status: 404, error: "no such endpoint", detail: "\(request.method) \(request.path) is not an endpoint of this node; "
-                    + "see GET /status, /metrics, /objects, /objects/{key}, POST /commit, /admin/checkpoint"))
+                    + "see GET /status, /metrics, /objects, /objects/{key}, POST /commit, /admin/… (docs/HTTP-API.md)"))
         }
         let reply = Reply(responder: responder, route: route.name, metrics: metrics)
         guard let handler = route.handlers[request.method] else {
@@ -156,5 +157,17 @@ extension Reply {
     /// Runs a handler's body, answering with the error it throws, if any.
     func orError(_ body: () throws(APIError) -> Void) {
         do { try body() } catch { send(error) }
+    }
+
+    /// Runs slow repository work (it writes and syncs files, or waits for a checkpoint) on a dispatch
+    /// queue — never on the loop thread, which serves every socket — and answers with its result as
+    /// JSON, or with its refusal as `refusal` words it.
+    func sendJSONOffLoop<Value: Encodable & Sendable>(
+        refusal: @escaping @Sendable (RepositoryError) -> APIError = { APIError($0) },
+        _ work: @escaping @Sendable () throws(RepositoryError) -> Value
+    ) {
+        DispatchQueue.global(qos: .utility).async {
+            do throws(RepositoryError) { sendJSON(try work()) } catch { send(refusal(error)) }
+        }
     }
 }

@@ -1,0 +1,53 @@
+import Repository
+import TransportUV
+
+/// The restore procedure of a node in restore mode (`understudy start --restore-mode`), behind the
+/// admin token: `POST /admin/restore/backup` (restoreFromBackups:), `POST /admin/restore/logs`
+/// (restoreFromCurrentLogs / restoreFromArchiveLogs: / restoreToEndOfLog: / restoreToPointInTime:)
+/// and `POST /admin/restore/commit` (commitRestore). Each replaces or replays the whole repository:
+/// always off the loop thread.
+struct RestoreRoutes: Sendable {
+    let repository: Repository
+    let admin: AdminRoutes
+
+    var routes: [Route] {
+        [
+            Route(name: "admin_restore_backup", path: .exact("/admin/restore/backup"), handlers: ["POST": { restoreBackup($0, $1) }]),
+            Route(name: "admin_restore_logs", path: .exact("/admin/restore/logs"), handlers: ["POST": { restoreLogs($0, $1) }]),
+            Route(name: "admin_restore_commit", path: .exact("/admin/restore/commit"), handlers: ["POST": { commitRestore($0, $1) }]),
+        ]
+    }
+
+    private func restoreBackup(_ request: RoutedRequest, _ reply: Reply) {
+        reply.orError { () throws(APIError) in
+            try admin.authorize(request.http.headers)
+            let paths = try JSONBody.decode(RestoreBackupRequest.self, from: request.http.body).paths()
+            reply.sendJSONOffLoop { [repository] () throws(RepositoryError) in try repository.restoreBackup(from: paths) }
+        }
+    }
+
+    private func restoreLogs(_ request: RoutedRequest, _ reply: Reply) {
+        reply.orError { () throws(APIError) in
+            try admin.authorize(request.http.headers)
+            let body = try JSONBody.decode(LogRestoreRequest.self, from: request.http.body)
+            let (sources, target) = (try body.sources(), try body.target())
+            reply.sendJSONOffLoop(refusal: Self.logRestoreRefusal) { [repository] () throws(RepositoryError) in
+                try repository.restoreLogs(from: sources, to: target, dryRun: body.dryRun)
+            }
+        }
+    }
+
+    private func commitRestore(_ request: RoutedRequest, _ reply: Reply) {
+        reply.orError { () throws(APIError) in
+            try admin.authorize(request.http.headers)
+            reply.sendJSONOffLoop { [repository] () throws(RepositoryError) in try repository.commitRestore() }
+        }
+    }
+
+    /// A tranlog error while restoring logs is about the logs given (missing, damaged, another
+    /// repository's), like the restore failures proper: 422, not a failure of the node.
+    @Sendable static func logRestoreRefusal(_ error: RepositoryError) -> APIError {
+        if case .tranlog = error { return APIError(status: 422, error: "log restore failed", detail: error.description) }
+        return APIError(error)
+    }
+}
