@@ -99,6 +99,7 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: ["Node", "Repository", "Tranlog", "Transport", "TransportUV", "UnderstudyTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Repository", "Tranlog", "Transport", "UnderstudyTesting"]),
         .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Repository"]),
     ]
 )

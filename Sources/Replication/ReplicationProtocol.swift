@@ -1,8 +1,15 @@
+import Tranlog
+
 /// The replication wire protocol's identity, checked first in every handshake so that a peer of
 /// another protocol or version is refused with a reason instead of misread.
 public enum ReplicationProtocol {
-    /// The first bytes a standby sends on a replication connection.
+    /// The first bytes of a standby's `hello`.
     public static let magic: [UInt8] = Array("USREPL".utf8)
     /// Bumped on any incompatible change; a primary refuses other versions, naming both.
     public static let version: UInt16 = 1
+    /// Bytes of the random challenge a primary sends when a connection opens.
+    public static let challengeBytes = 32
+    /// The longest message either side accepts: one maximal record frame plus room for the records
+    /// header. A longer declared length closes the connection before anything is allocated for it.
+    public static let maxMessageBytes = TranlogLimits.maxFrameBytes + 64 * 1024
 }

@@ -1,0 +1,40 @@
+import Crypto
+
+/// The shared secret both nodes read from their key file; the caller passes its bytes.
+public struct ReplicationKey: Sendable {
+    private let bytes: [UInt8]
+
+    /// At least 16 bytes: a shorter key is guessable, which would make the proof decorative.
+    public init(bytes: [UInt8]) {
+        precondition(bytes.count >= 16, "a replication key is at least 16 bytes")
+        self.bytes = bytes
+    }
+
+    var symmetricKey: SymmetricKey { SymmetricKey(data: bytes) }
+}
+
+/// Proves a standby holds the key without sending it: the primary's fresh random challenge, followed
+/// by the hello's fields, signed with HMAC-SHA256. Signing the fields too means a man in the middle
+/// cannot replay a proof with another repository id or position.
+public enum HelloProof {
+    static let bytes = 32
+
+    /// Random challenge bytes for a new connection.
+    public static func makeChallenge() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<ReplicationProtocol.challengeBytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// `hello` with its proof for `challenge`.
+    public static func sign(_ hello: Hello, challenge: [UInt8], key: ReplicationKey) -> Hello {
+        var signed = hello
+        signed.proof = Array(HMAC<SHA256>.authenticationCode(for: challenge + MessageCodec.helloFields(hello), using: key.symmetricKey))
+        return signed
+    }
+
+    /// Whether `hello.proof` is right; the comparison takes the same time wherever the bytes differ.
+    public static func verify(_ hello: Hello, challenge: [UInt8], key: ReplicationKey) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(
+            hello.proof, authenticating: challenge + MessageCodec.helloFields(hello), using: key.symmetricKey)
+    }
+}

@@ -1,0 +1,252 @@
+import Logging
+import Tranlog
+import Transport
+
+/// The primary's side of one standby connection (PostgreSQL's walsender): challenge, hello, welcome
+/// or reject, then the log streamed from where the standby's own copy ends, file by file, as it grows.
+///
+/// Loop-confined. Reading is paced by the connection: the next chunk of log is read only while the
+/// connection is writable, and `onWritable` resumes it, so a slow standby pins at most the write
+/// queue's high-water mark plus one batch. When the log is exhausted the shipper waits for
+/// `logAdvanced()` (the node calls it after each group commit) or for its poll timer.
+///
+/// `@unchecked Sendable` only so other threads can hand it work through `loop.execute`; every entry
+/// point checks that it runs on the loop.
+public final class LogShipper: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        /// A heartbeat goes out this often, also when idle. Default 1 s.
+        public var heartbeatInterval: Duration = .seconds(1)
+        /// The log is checked for growth this often without a `logAdvanced()`. Default 200 ms.
+        public var pollInterval: Duration = .milliseconds(200)
+        /// A standby that has not sent its hello by then is disconnected. Default 10 s.
+        public var handshakeTimeout: Duration = .seconds(10)
+        /// Log bytes read (and sent as one records message) at a time. Default 256 KiB.
+        public var batchBytes = 256 * 1024
+        /// Gzip record batches (level 1) when that makes them smaller. Default off: worth it on slow links.
+        public var compressRecords = false
+
+        public init() {}
+    }
+
+    private enum State {
+        case awaitingHello(challenge: [UInt8])
+        case streaming
+        case closed
+
+        var name: String {
+            switch self {
+            case .awaitingHello: "awaiting hello"
+            case .streaming: "streaming"
+            case .closed: "closed"
+            }
+        }
+    }
+
+    public private(set) var status: ShipperStatus
+    private let connection: any Connection
+    private let loop: any EventLoop
+    private let log: PrimaryLog
+    private let key: ReplicationKey
+    private let configuration: Configuration
+    private var logger: Logger
+    private let onClose: (ShipperStatus) -> Void
+    private var state = State.closed
+    private var decoder = MessageDecoder()
+    private var cursor: ShipCursor?
+    /// Sent batches not yet acknowledged as flushed, oldest first: the last seqno and end of each.
+    private var unflushed: [(lastSeqno: Seqno, end: EventID, bytes: Int)] = []
+    private var timers: [any LoopTimer] = []
+
+    public init(
+        connection: any Connection, loop: any EventLoop, log: PrimaryLog, key: ReplicationKey,
+        configuration: Configuration = Configuration(), logger: Logger, onClose: @escaping (ShipperStatus) -> Void = { _ in }
+    ) {
+        self.connection = connection
+        self.loop = loop
+        self.log = log
+        self.key = key
+        self.configuration = configuration
+        self.logger = logger
+        self.logger[metadataKey: "replication.peer"] = "\(connection.peerAddress)"
+        self.onClose = onClose
+        status = ShipperStatus(peer: connection.peerAddress)
+    }
+
+    /// Starts reading and sends the challenge. The connection keeps the shipper alive until it closes.
+    public func start() {
+        precondition(loop.inEventLoop, "LogShipper is loop-confined")
+        let challenge = HelloProof.makeChallenge()
+        state = .awaitingHello(challenge: challenge)
+        connection.start(
+            ConnectionCallbacks(
+                onRead: { self.received($0) }, onWritable: { self.pump() }, onClose: { self.closed($0) }))
+        send(.challenge(challenge))
+        timers.append(loop.scheduleTimer(after: configuration.handshakeTimeout) { [weak self] in
+            guard let self, case .awaitingHello = self.state else { return }
+            self.close("no hello within \(self.configuration.handshakeTimeout)")
+        })
+    }
+
+    /// The log grew (a group commit became durable): ship it now rather than at the next poll.
+    public func logAdvanced() {
+        precondition(loop.inEventLoop, "LogShipper is loop-confined")
+        pump()
+    }
+
+    /// Disconnects the standby; it will reconnect on its own.
+    public func close(_ reason: String) {
+        precondition(loop.inEventLoop, "LogShipper is loop-confined")
+        logger.warning("closing replication connection: \(reason)")
+        connection.close(.local(reason), mode: .immediately)
+    }
+
+    // MARK: - Incoming
+
+    private func received(_ bytes: [UInt8]) {
+        decoder.feed(bytes)
+        do throws(ProtocolViolation) {
+            while connection.isOpen, let message = try decoder.next() { try handle(message) }
+        } catch {
+            close("protocol violation: \(error)")
+        }
+    }
+
+    private func handle(_ message: ReplicationMessage) throws(ProtocolViolation) {
+        switch (state, message) {
+        case (.awaitingHello(let challenge), .hello(let hello)):
+            admit(hello, challenge: challenge)
+        case (.awaitingHello, .foreignHello(let version)):
+            reject(.protocolVersion(primary: ReplicationProtocol.version, standby: version))
+        case (.streaming, .ack(let ack)):
+            acknowledged(ack)
+        default:
+            throw .unexpected(message.type, state: state.name)
+        }
+    }
+
+    private func admit(_ hello: Hello, challenge: [UInt8]) {
+        status.standby = hello.sourceID
+        logger[metadataKey: "replication.standby"] = "\(hello.sourceID)"
+        if let reason = StandbyAdmission.check(hello, challenge: challenge, key: key, log: log) {
+            reject(reason)
+            return
+        }
+        do throws(TranlogError) {
+            switch try ShipStart.locate(for: hello, in: log, chunkBytes: configuration.batchBytes) {
+            case .failure(let reason): reject(reason)
+            case .success(let start): beginStreaming(start, after: hello)
+            }
+        } catch {
+            close("cannot read the log to find seqno \(hello.position.seqno.next): \(error)")
+        }
+    }
+
+    private func reject(_ reason: RejectReason) {
+        logger.warning("refusing standby: \(reason)")
+        status.rejection = reason
+        send(.reject(reason))
+        state = .closed
+        connection.close(.local("rejected: \(reason)"), mode: .afterFlush)
+    }
+
+    private func beginStreaming(_ start: ShipStart, after hello: Hello) {
+        logger.info("standby at seqno \(hello.position.seqno) accepted; streaming from \(start.cursor.nextEventID)")
+        state = .streaming
+        status.state = .streaming
+        status.sentSeqno = hello.position.seqno
+        status.retainFrom = start.cursor.nextEventID
+        let history = log.history()
+        send(.welcome(Welcome(repositoryID: log.repositoryID, position: LogPosition(epoch: history.current.epoch, seqno: log.durableSeqno()), history: history)))
+        if start.sendsFileStart { send(.fileStart(header: start.headerBytes)) }
+        cursor = start.cursor
+        timers.append(loop.scheduleTimer(after: configuration.heartbeatInterval, repeating: configuration.heartbeatInterval) { [weak self] in
+            self?.sendHeartbeat()
+        })
+        timers.append(loop.scheduleTimer(after: configuration.pollInterval, repeating: configuration.pollInterval) { [weak self] in
+            self?.pump()
+        })
+        pump()
+    }
+
+    private func acknowledged(_ ack: Ack) {
+        status.acked = ack
+        status.lastAckTime = log.clock()
+        while let oldest = unflushed.first, oldest.lastSeqno <= ack.flushed {
+            unflushed.removeFirst()
+            status.retainFrom = oldest.end
+            status.unflushedBytes -= UInt64(oldest.bytes)
+        }
+    }
+
+    // MARK: - Streaming
+
+    /// Ships batches while the connection takes them, moving to the next file at the end of one.
+    private func pump() {
+        guard case .streaming = state, var current = cursor else { return }
+        defer { cursor = current }
+        do throws(TranlogError) {
+            while connection.isWritable {
+                if try shipBatch(&current) { continue }
+                guard try enterNextFile(&current) else { return }
+            }
+        } catch {
+            close("cannot ship \(current.file.fileID.fileName): \(error)")
+        }
+    }
+
+    /// Sends the next whole, durable frames of the current file; false when there are none yet.
+    private func shipBatch(_ current: inout ShipCursor) throws(TranlogError) -> Bool {
+        let chunk = try log.frames(of: current.file, from: current.offset, chunkBytes: configuration.batchBytes)
+        guard !chunk.records.isEmpty else { return false }
+        let first = current.nextEventID
+        chunk.records.forEach { current.advance(past: $0) }
+        let wireBytes = send(.records(RecordBatch(firstEventID: first, frames: chunk.bytes)))
+        unflushed.append((current.lastSeqno, current.nextEventID, chunk.bytes.count))
+        status.sentSeqno = current.lastSeqno
+        status.unflushedBytes += UInt64(chunk.bytes.count)
+        status.shippedFrameBytes += UInt64(chunk.bytes.count)
+        status.wireRecordBytes += UInt64(wireBytes)
+        return true
+    }
+
+    /// Moves to the file that continues the current one, once it exists with a whole header, and
+    /// sends its header; false when there is none yet.
+    private func enterNextFile(_ current: inout ShipCursor) throws(TranlogError) -> Bool {
+        guard let next = try log.files().first(where: { $0.fileID > current.file.fileID }),
+            let (header, bytes) = try log.header(of: next)
+        else { return false }
+        guard current.isContinued(by: header) else {
+            guard current.endedWithFileEnd else { return false }  // the rest of this file is not durable yet
+            throw .truncatedLog(
+                fileID: current.file.fileID, next: next.fileID,
+                detail: "\(next.fileID.fileName) does not continue seqno \(current.lastSeqno)")
+        }
+        send(.fileStart(header: bytes))
+        current = ShipCursor(file: next, header: header)
+        return true
+    }
+
+    private func sendHeartbeat() {
+        guard connection.isWritable else { return }  // records are queued: the standby hears from us anyway
+        send(.heartbeat(Heartbeat(lastSeqno: log.durableSeqno(), primaryTime: log.clock())))
+    }
+
+    @discardableResult
+    private func send(_ message: ReplicationMessage) -> Int {
+        let bytes = MessageCodec.encode(message, compressRecords: configuration.compressRecords)
+        switch connection.write(bytes) {
+        case .queued, .queueFull: break
+        case .rejected, .closed: logger.debug("\(message.type) not sent: the connection is full or closing")
+        }
+        return bytes.count
+    }
+
+    private func closed(_ reason: CloseReason) {
+        timers.forEach { $0.cancel() }
+        timers = []
+        state = .closed
+        status.state = .closed(reason.description)
+        logger.info("replication connection closed: \(reason)")
+        onClose(status)
+    }
+}

@@ -1,0 +1,91 @@
+import SystemPackage
+import Tranlog
+
+/// What a shipper needs of its primary: where the tranlogs are and the primary's identity, history
+/// and durable position, read afresh whenever needed (they change as the node commits).
+public struct PrimaryLog {
+    public var directory: FilePath
+    public var fileSystem: any TranlogFileSystem
+    public var repositoryID: RepositoryID
+    public var history: () -> EpochHistory
+    /// The last seqno whose record is synced. Nothing past it is shipped: a standby must never hold
+    /// a record its primary could still lose in a crash.
+    public var durableSeqno: () -> Seqno
+    /// The primary's wall clock, sent in heartbeats.
+    public var clock: () -> Timestamp
+
+    public init(
+        directory: FilePath, fileSystem: any TranlogFileSystem, repositoryID: RepositoryID,
+        history: @escaping () -> EpochHistory, durableSeqno: @escaping () -> Seqno,
+        clock: @escaping () -> Timestamp = { Timestamp.now() }
+    ) {
+        self.directory = directory
+        self.fileSystem = fileSystem
+        self.repositoryID = repositoryID
+        self.history = history
+        self.durableSeqno = durableSeqno
+        self.clock = clock
+    }
+
+    /// The plain tranlog files, in fileId order. Archived `.gz` files are not shipped: a standby that
+    /// needs one is told the logs were removed.
+    func files() throws(TranlogError) -> [TranlogFileRef] {
+        try TranlogDirectory.scan(directory, fileSystem: fileSystem).files.filter { !$0.isCompressed }
+    }
+
+    /// A file's header and its bytes; nil while the file is shorter than a header (being created).
+    func header(of file: TranlogFileRef) throws(TranlogError) -> (header: FileHeader, bytes: [UInt8])? {
+        let bytes = try fileSystem.read(file.path, at: 0, count: FileHeader.size)
+        guard bytes.count == FileHeader.size else { return nil }
+        switch FileHeader.decode(bytes[...]) {
+        case .success(let header):
+            guard header.repositoryID == repositoryID else {
+                throw .otherRepository(file: file.path.string, found: header.repositoryID, expected: repositoryID)
+            }
+            guard header.fileID == file.fileID else { throw .misnamedFile(file: file.path.string, headerFileID: header.fileID) }
+            return (header, bytes)
+        case .failure(let defect):
+            throw .corruptHeader(file: file.path.string, defect: defect)
+        }
+    }
+
+    /// Whole, durable frames of `file` from `offset`: about `chunkBytes` of them, or one frame when a
+    /// single frame is larger. Stops before an incomplete frame (being written) and before any record
+    /// past `durableSeqno`.
+    func frames(of file: TranlogFileRef, from offset: UInt64, chunkBytes: Int) throws(TranlogError) -> FrameChunk {
+        var bytes = try fileSystem.read(file.path, at: offset, count: chunkBytes)
+        if bytes.count == chunkBytes {
+            // A frame larger than a chunk is read whole; a length past the format's limit is left for
+            // the decoder to report as corrupt.
+            let length = Int(readUInt32(bytes[...]))
+            if length > chunkBytes && length <= TranlogLimits.maxFrameBytes {
+                bytes = try fileSystem.read(file.path, at: offset, count: length)
+            }
+        }
+        let durable = durableSeqno()
+        var chunk = FrameChunk()
+        var position = 0
+        while position < bytes.count {
+            switch RecordFrame.decode(bytes[position...]) {
+            case .record(let record) where record.header.seqno <= durable:
+                chunk.records.append(record)
+                position += record.frame.count
+            case .record, .needMoreBytes:
+                chunk.bytes = Array(bytes[..<position])
+                return chunk
+            case .invalid(let defect):
+                throw .corruptRecord(
+                    file: file.path.string, fileID: file.fileID, offset: offset + UInt64(position),
+                    expectedSeqno: (chunk.records.last?.header.seqno ?? .zero).next, defect: defect)
+            }
+        }
+        chunk.bytes = bytes
+        return chunk
+    }
+}
+
+/// Consecutive whole frames read from one file: `bytes` is exactly their frames back to back.
+struct FrameChunk {
+    var bytes: [UInt8] = []
+    var records: [DecodedRecord] = []
+}

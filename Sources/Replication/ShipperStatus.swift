@@ -1,0 +1,39 @@
+import Tranlog
+import Transport
+
+/// What the primary knows about one standby connection: for `status`, metrics and log retention.
+public struct ShipperStatus: Sendable {
+    public enum State: Sendable, Equatable {
+        case handshaking
+        case streaming
+        case closed(String)
+    }
+
+    public var peer: SocketAddress
+    public var state = State.handshaking
+    /// The standby's node name, once its hello arrived.
+    public var standby: SourceID?
+    public var rejection: RejectReason?
+    /// The last record sent.
+    public var sentSeqno = Seqno.zero
+    /// The last ack's positions and when it arrived (primary clock).
+    public var acked = Ack(received: .zero, flushed: .zero, applied: .zero)
+    public var lastAckTime: Timestamp?
+    /// The first log byte the standby has not acknowledged as flushed: retention keeps this file
+    /// and every later one for it.
+    public var retainFrom: EventID?
+    /// Bytes of frames sent but not yet acknowledged as flushed.
+    public var unflushedBytes: UInt64 = 0
+    /// Frame bytes shipped, and the bytes their records messages took on the wire (less when
+    /// compressed): `compressionRatio` is their quotient.
+    public var shippedFrameBytes: UInt64 = 0
+    public var wireRecordBytes: UInt64 = 0
+
+    public var compressionRatio: Double {
+        wireRecordBytes == 0 ? 1 : Double(shippedFrameBytes) / Double(wireRecordBytes)
+    }
+
+    init(peer: SocketAddress) {
+        self.peer = peer
+    }
+}

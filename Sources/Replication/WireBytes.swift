@@ -1,0 +1,79 @@
+/// Little-endian writing of message bodies. (Tranlog keeps its own `ByteWriter` internal; making it
+/// `package` would let this file go.)
+struct WireWriter {
+    private(set) var bytes: [UInt8] = []
+
+    mutating func append<Integer: FixedWidthInteger>(_ value: Integer) {
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func append(contentsOf other: some Sequence<UInt8>) {
+        bytes.append(contentsOf: other)
+    }
+
+    /// A string of at most 255 UTF-8 bytes, preceded by its length.
+    mutating func appendShortString(_ text: String) {
+        let utf8 = Array(text.utf8)
+        precondition(utf8.count <= 255, "short strings are at most 255 bytes")
+        append(UInt8(utf8.count))
+        append(contentsOf: utf8)
+    }
+}
+
+/// The little-endian UInt32 in the first four bytes (the envelope's length and CRC fields).
+func readUInt32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+    bytes.prefix(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
+}
+
+/// Little-endian reading of message bodies. Every read throws `ProtocolViolation.malformed` when the
+/// body ends early, so a decoder reads fields in order and never checks lengths by hand.
+struct WireReader {
+    private let bytes: ArraySlice<UInt8>
+    private var position: Int
+    private let messageType: MessageType
+
+    init(_ bytes: ArraySlice<UInt8>, type: MessageType) {
+        self.bytes = bytes
+        self.position = bytes.startIndex
+        self.messageType = type
+    }
+
+    var isAtEnd: Bool { position == bytes.endIndex }
+
+    mutating func read<Integer: FixedWidthInteger>(_: Integer.Type = Integer.self) throws(ProtocolViolation) -> Integer {
+        let raw = try readBytes(MemoryLayout<Integer>.size)
+        var value = Integer.zero
+        withUnsafeMutableBytes(of: &value) { target in
+            for (index, byte) in raw.enumerated() { target[index] = byte }
+        }
+        return Integer(littleEndian: value)
+    }
+
+    mutating func readBytes(_ count: Int) throws(ProtocolViolation) -> ArraySlice<UInt8> {
+        guard count >= 0, bytes.endIndex - position >= count else { throw malformed("it ends early") }
+        defer { position += count }
+        return bytes[position..<position + count]
+    }
+
+    mutating func readRest() -> ArraySlice<UInt8> {
+        defer { position = bytes.endIndex }
+        return bytes[position...]
+    }
+
+    mutating func readShortString() throws(ProtocolViolation) -> String {
+        let length: UInt8 = try read()
+        guard let text = String(validating: try readBytes(Int(length)), as: UTF8.self) else {
+            throw malformed("a string is not valid UTF-8")
+        }
+        return text
+    }
+
+    /// The body must be used up: trailing bytes mean the peer and we disagree on the layout.
+    func finish() throws(ProtocolViolation) {
+        guard isAtEnd else { throw malformed("\(bytes.endIndex - position) unexpected bytes follow its fields") }
+    }
+
+    func malformed(_ reason: String) -> ProtocolViolation {
+        .malformed(type: messageType, reason: reason)
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import Testing
+import Repository
+import SystemPackage
+import Tranlog
+import Transport
+import UnderstudyTesting
+
+@testable import Replication
+
+let primaryDirectory = FilePath("/primary/tranlogs")
+let standbyDirectory = FilePath("/standby/tranlogs")
+let testRepository = RepositoryID("6f1c3e2a-9b1d-4c55-8e0f-2a7b9c4d1e01")!
+let otherRepository = RepositoryID("0b5d7f3e-1111-4a2b-9c3d-5e6f7a8b9c0d")!
+let primarySource = SourceID("primary-1")!
+let standbySource = SourceID("standby-1")!
+let sharedKey = ReplicationKey(bytes: Array("a-shared-replication-key-for-tests".utf8))
+let primaryPort = 7_000
+let startOfTime = Timestamp(iso8601: "2026-11-22T03:00:00Z")!
+let firstEpochHistory = EpochHistory(
+    first: EpochEntry(epoch: .first, startSeqno: Seqno(1), parentEpoch: .none, time: startOfTime, sourceID: primarySource))
+let quietLogger = Logger(label: "replication-tests") { _ in SwiftLogNoOpLogHandler() }
+
+/// A settable clock: commit times and heartbeat times the tests choose.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = startOfTime
+
+    var now: Timestamp { lock.withLock { current } }
+
+    func advance(seconds: Double) {
+        lock.withLock { current = Timestamp(rawValue: current.rawValue + Int64(seconds * 1_000_000)) }
+    }
+}
+
+/// A primary's tranlog, written by the real writer on a simulated disk, rotating every few records.
+final class PrimaryFixture {
+    let fileSystem = SimulatedFileSystem()
+    let clock = TestClock()
+    private let configuration: TranlogWriterConfiguration
+    private(set) var writer: TranlogWriter
+    private var lastRecord: AppendedRecord?
+    var history = firstEpochHistory
+
+    init(rotationBytes: Int = 4096) throws {
+        try fileSystem.createDirectory(primaryDirectory)
+        var configuration = TranlogWriterConfiguration(directory: primaryDirectory, repositoryID: testRepository, sourceID: primarySource)
+        configuration.rotationBytes = rotationBytes
+        let clock = clock
+        configuration.clock = { clock.now }
+        self.configuration = configuration
+        writer = try TranlogWriter(configuration: configuration, fileSystem: fileSystem, startIfEmpty: .newRepository)
+    }
+
+    /// What a promote does: the current file ends at the restore point (no fileEnd) and the next epoch
+    /// starts in a file numbered above a skipped one, its header chained to the last record.
+    func beginEpoch() throws {
+        let last = try #require(lastRecord)
+        let fileID = writer.currentFileID
+        try writer.close()
+        let next = history.current.epoch.next
+        let start = ChainStart(fileID: FileID(fileID.rawValue + 2), epoch: next, previousLastSeqno: last.seqno, previousLastRecordCRC: last.crc)
+        writer = try TranlogWriter.beginningEpoch(start, parent: history.current.epoch, configuration: configuration, fileSystem: fileSystem).writer
+        try history.append(EpochEntry(epoch: next, startSeqno: last.seqno.next, parentEpoch: history.current.epoch, time: clock.now, sourceID: primarySource))
+    }
+
+    deinit { try? writer.close() }
+
+    /// Appends `count` commits, each durable before the next; returns the last.
+    @discardableResult
+    func commit(_ count: Int, valueBytes: Int = 100) throws -> AppendedRecord {
+        var last: AppendedRecord?
+        for index in 0..<count {
+            let value = Array(repeating: UInt8(truncatingIfNeeded: index), count: valueBytes)
+            last = try writer.appendAndWait(.commit([.put(key: Array("key-\(index % 37)".utf8), value: value)]))
+        }
+        lastRecord = last
+        return last!
+    }
+
+    var lastSeqno: Seqno { writer.lastDurableSeqno }
+
+    var log: PrimaryLog {
+        PrimaryLog(
+            directory: primaryDirectory, fileSystem: fileSystem, repositoryID: testRepository, history: { self.history },
+            durableSeqno: { self.writer.lastDurableSeqno }, clock: { self.clock.now })
+    }
+
+    var files: [String: [UInt8]] { tranlogFiles(in: fileSystem, at: primaryDirectory) }
+}
+
+func tranlogFiles(in fileSystem: SimulatedFileSystem, at directory: FilePath) -> [String: [UInt8]] {
+    let names = (try? fileSystem.contentsOfDirectory(directory)) ?? []
+    return Dictionary(uniqueKeysWithValues: names.filter { FileID(fileName: $0) != nil }.map { ($0, fileSystem.contents(of: directory.appending($0))!) })
+}
+
+/// Expects two sets of tranlog files to be byte-identical, naming the first difference (not printing
+/// megabytes of bytes).
+func expectIdentical(_ standby: [String: [UInt8]], _ primary: [String: [UInt8]], sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(standby.keys.sorted() == primary.keys.sorted(), sourceLocation: sourceLocation)
+    for (name, bytes) in primary {
+        guard let copy = standby[name], copy != bytes else { continue }
+        let offset = zip(copy, bytes).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(copy.count, bytes.count)
+        Issue.record("\(name) differs at offset \(offset) (standby \(copy.count) bytes, primary \(bytes.count))", sourceLocation: sourceLocation)
+    }
+}
+
+/// A fake network with a primary that runs a shipper per accepted connection, and a standby disk.
+final class ReplicationHarness {
+    let loop: FakeEventLoop
+    let primary: PrimaryFixture
+    let standbyFileSystem = SimulatedFileSystem()
+    var shipperConfiguration = LogShipper.Configuration()
+    private(set) var shippers: [LogShipper] = []
+    private(set) var accepted: [FakeConnection] = []
+    private var listener: (any Listener)?
+
+    init(transport: TransportConfiguration = TransportConfiguration(), rotationBytes: Int = 4096) throws {
+        loop = FakeEventLoop(configuration: transport)
+        primary = try PrimaryFixture(rotationBytes: rotationBytes)
+        try standbyFileSystem.createDirectory(standbyDirectory)
+    }
+
+    /// Starts accepting standbys on `primaryPort`.
+    func listen() throws {
+        listener = try loop.listen(host: "127.0.0.1", port: primaryPort) { [self] connection in
+            accepted.append(connection as! FakeConnection)
+            let shipper = LogShipper(
+                connection: connection, loop: loop, log: primary.log, key: sharedKey, configuration: shipperConfiguration,
+                logger: quietLogger)
+            shippers.append(shipper)
+            shipper.start()
+        }
+    }
+
+    func makeReceiver(
+        key: ReplicationKey = sharedKey, repositoryID: RepositoryID = testRepository, history: EpochHistory = firstEpochHistory,
+        restoredTo: AppliedPosition = .empty, onFlushed: @escaping (Seqno) -> Void = { _ in }
+    ) throws -> LogReceiver {
+        var configuration = LogReceiver.Configuration(
+            primaryHost: "127.0.0.1", primaryPort: primaryPort, repositoryID: repositoryID, sourceID: standbySource)
+        configuration.heartbeatInterval = shipperConfiguration.heartbeatInterval
+        return try LogReceiver(
+            loop: loop, directory: standbyDirectory, fileSystem: standbyFileSystem, key: key, configuration: configuration,
+            history: { history }, restoredTo: restoredTo, logger: quietLogger, onFlushed: onFlushed)
+    }
+
+    var standbyFiles: [String: [UInt8]] { tranlogFiles(in: standbyFileSystem, at: standbyDirectory) }
+
+    /// A standby played by the test, connected to the listening primary (it has the challenge).
+    func scriptedStandby() throws -> ScriptedPeer {
+        var peer: ScriptedPeer?
+        loop.connect(host: "127.0.0.1", port: primaryPort) { peer = ScriptedPeer(try! $0.get()) }
+        loop.run()
+        return try #require(peer)
+    }
+
+    /// A started receiver connected to a primary played by the test (instead of shippers).
+    func receiverWithScriptedPrimary() throws -> (LogReceiver, ScriptedPeer) {
+        var accepted: ScriptedPeer?
+        listener = try loop.listen(host: "127.0.0.1", port: primaryPort) { accepted = ScriptedPeer($0) }
+        let receiver = try makeReceiver()
+        receiver.start()
+        loop.run()
+        return (receiver, try #require(accepted))
+    }
+}
+
+/// One end of a connection driven by the test: it sends chosen bytes and records what it receives,
+/// to play a misbehaving primary or standby.
+final class ScriptedPeer {
+    let connection: FakeConnection
+    private var decoder = MessageDecoder()
+    private(set) var messages: [ReplicationMessage] = []
+    private(set) var closeReason: CloseReason?
+
+    init(_ connection: any Connection) {
+        self.connection = connection as! FakeConnection
+        self.connection.start(
+            ConnectionCallbacks(
+                onRead: { [unowned self] bytes in
+                    decoder.feed(bytes)
+                    while let message = try! decoder.next() { messages.append(message) }
+                },
+                onClose: { [unowned self] in closeReason = $0 }))
+    }
+
+    func send(_ message: ReplicationMessage) {
+        sendBytes(MessageCodec.encode(message))
+    }
+
+    func sendBytes(_ bytes: [UInt8]) {
+        _ = connection.write(bytes)
+    }
+}
