@@ -307,6 +307,15 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 }
 
+/// Seeds for a randomized test that runs once per seed: `UNDERSTUDY_SEED` replays exactly one,
+/// `UNDERSTUDY_SOAK=1` runs `soak` of them (the long opt-in run), otherwise `ci` (kept short for CI).
+public func testSeeds(ci: Int, soak: Int) -> [UInt64] {
+    let environment = ProcessInfo.processInfo.environment
+    if let fixed = environment["UNDERSTUDY_SEED"].flatMap(UInt64.init) { return [fixed] }
+    var random = SeededRandom(seed: testSeed())
+    return (0..<(environment["UNDERSTUDY_SOAK"] == "1" ? soak : ci)).map { _ in random.next() }
+}
+
 /// The seed for a randomized test: `UNDERSTUDY_SEED` to replay a failure, else a fresh one. Tests
 /// print it so every failure can be reproduced.
 public func testSeed() -> UInt64 {

@@ -13,12 +13,7 @@ import UnderstudyTesting
 /// CI runs a couple of seeds; `UNDERSTUDY_SOAK=1` runs many. `UNDERSTUDY_SEED` replays one.
 @Suite("kill -9 of a primary under concurrent load")
 struct NodeCrashTests {
-    static var seeds: [UInt64] {
-        if let fixed = ProcessInfo.processInfo.environment["UNDERSTUDY_SEED"].flatMap(UInt64.init) { return [fixed] }
-        let count = ProcessInfo.processInfo.environment["UNDERSTUDY_SOAK"] == "1" ? 20 : 2
-        var random = SeededRandom(seed: testSeed())
-        return (0..<count).map { _ in random.next() }
-    }
+    static let seeds = testSeeds(ci: 2, soak: 20)
 
     @Test(arguments: seeds)
     func acknowledgedCommitsSurviveKillNine(seed: UInt64) throws {

@@ -10,12 +10,7 @@ import UnderstudyTesting
 /// model of the acknowledged commits. Seeds print; `UNDERSTUDY_SEED` replays, `UNDERSTUDY_SOAK=1`
 /// runs many.
 @Suite struct RecoveryTests {
-    static var seeds: [UInt64] {
-        if let fixed = ProcessInfo.processInfo.environment["UNDERSTUDY_SEED"].flatMap(UInt64.init) { return [fixed] }
-        let count = ProcessInfo.processInfo.environment["UNDERSTUDY_SOAK"] == "1" ? 100 : 4
-        var random = SeededRandom(seed: testSeed())
-        return (0..<count).map { _ in random.next() }
-    }
+    static let seeds = testSeeds(ci: 4, soak: 100)
 
     @Test(arguments: seeds)
     func recoveryMatchesTheModel(seed: UInt64) async throws {

@@ -11,12 +11,7 @@ import UnderstudyTesting
 /// CI runs a few seeds; `UNDERSTUDY_SOAK=1` runs many. A failure prints its seed: replay it with
 /// `UNDERSTUDY_SEED=<seed>`.
 @Suite struct CrashTests {
-    static var seeds: [UInt64] {
-        if let fixed = ProcessInfo.processInfo.environment["UNDERSTUDY_SEED"].flatMap(UInt64.init) { return [fixed] }
-        let count = ProcessInfo.processInfo.environment["UNDERSTUDY_SOAK"] == "1" ? 200 : 6
-        var random = SeededRandom(seed: testSeed())
-        return (0..<count).map { _ in random.next() }
-    }
+    static let seeds = testSeeds(ci: 6, soak: 200)
 
     @Test(arguments: seeds)
     func everyAcknowledgedRecordSurvivesACrash(seed: UInt64) throws {

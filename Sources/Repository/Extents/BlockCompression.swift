@@ -1,48 +1,13 @@
 internal import CZlib
+import Tranlog
 
-/// Raw deflate (windowBits -15: no zlib header or Adler-32, since every block carries its own CRC-32
-/// and uncompressed length). One stream is reset and reused for every block of a run. The `z_stream`
-/// is heap-allocated: zlib keeps a pointer back to it and refuses a stream that moved.
-final class BlockCompressor {
-    /// Level 1: a checkpoint writes a whole run while commits go on, so speed matters more than the
-    /// last bytes. Measured on 64 KiB blocks of JSON-like values: level 1 compresses 5.8× at ~365 MB/s,
-    /// level 3 6.2× at ~230 MB/s, level 6 7.1× at ~90 MB/s (one core of the 2-vCPU CI machine).
-    static let level: Int32 = 1
+/// Level 1: a checkpoint writes a whole run while commits go on, so speed matters more than the
+/// last bytes. Measured on 64 KiB blocks of JSON-like values: level 1 compresses 5.8× at ~365 MB/s,
+/// level 3 6.2× at ~230 MB/s, level 6 7.1× at ~90 MB/s (one core of the 2-vCPU CI machine). Raw
+/// deflate (windowBits -15): every block carries its own CRC-32 and uncompressed length.
+func makeBlockCompressor() -> Deflater { Deflater(level: 1, windowBits: -15) }
 
-    private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-
-    init() {
-        stream.initialize(to: z_stream())
-        let status = understudy_deflateInit2(stream, Self.level, -15)
-        precondition(status == Z_OK, "deflateInit2 failed with \(status): out of memory")
-    }
-
-    deinit {
-        deflateEnd(stream)
-        stream.deinitialize(count: 1)
-        stream.deallocate()
-    }
-
-    func compress(_ input: [UInt8]) -> [UInt8] {
-        precondition(deflateReset(stream) == Z_OK)
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(stream, UInt(input.count))))
-        let produced = input.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-                stream.pointee.avail_in = UInt32(source.count)
-                stream.pointee.next_out = target.baseAddress
-                stream.pointee.avail_out = UInt32(target.count)
-                let result = deflate(stream, Z_FINISH)
-                precondition(result == Z_STREAM_END, "deflate with a deflateBound-sized buffer returned \(result)")
-                return target.count - Int(stream.pointee.avail_out)
-            }
-        }
-        output.removeSubrange(produced...)
-        return output
-    }
-}
-
-/// The inverse of `BlockCompressor`, inflating into a buffer of exactly the declared size.
+/// The inverse of `makeBlockCompressor()`'s deflater, inflating into a buffer of exactly the declared size.
 final class BlockDecompressor {
     private let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
 

@@ -91,7 +91,7 @@ public enum ExtentRunWriter {
 /// Streams entries into blocks of a run being written; `build` owns the file's whole life.
 struct ExtentRunBuilder {
     private let file: any AppendableFile
-    private let compressor = BlockCompressor()
+    private let compressor = makeBlockCompressor()
     private var block = LittleEndianWriter()
     private var blockEntryCount: UInt32 = 0
     private var blockFirstKey: [UInt8] = []

@@ -5,29 +5,7 @@ internal import CZlib
 public enum Gzip {
     /// Compresses into the gzip format (windowBits 31).
     public static func compress(_ input: [UInt8], level: Int32 = 6) -> [UInt8] {
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        defer {
-            deflateEnd(stream)
-            stream.deinitialize(count: 1)
-            stream.deallocate()
-        }
-        let status = understudy_deflateInit2(stream, level, 31)
-        precondition(status == Z_OK, "deflateInit2 failed with \(status): out of memory")
-        var output = [UInt8](repeating: 0, count: Int(deflateBound(stream, UInt(input.count))) + 32)
-        let produced = input.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-                stream.pointee.avail_in = UInt32(source.count)
-                stream.pointee.next_out = target.baseAddress
-                stream.pointee.avail_out = UInt32(target.count)
-                let result = deflate(stream, Z_FINISH)
-                precondition(result == Z_STREAM_END, "deflate with a deflateBound-sized buffer returned \(result)")
-                return target.count - Int(stream.pointee.avail_out)
-            }
-        }
-        output.removeSubrange(produced...)
-        return output
+        Deflater(level: level, windowBits: 31).compress(input)
     }
 
     /// Decompresses gzip (or zlib) data. Fails with zlib's reason on damage or a truncated stream.

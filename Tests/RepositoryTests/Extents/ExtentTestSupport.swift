@@ -130,7 +130,7 @@ struct SpecRunEncoder {
             Self.append(UInt32(entry.value?.count ?? 0), to: &raw)
             raw += entry.key + (entry.value ?? [])
         }
-        let compressed = BlockCompressor().compress(raw)
+        let compressed = makeBlockCompressor().compress(raw)
         var block: [UInt8] = []
         Self.append(UInt32(compressed.count), to: &block)
         Self.append(UInt32(raw.count), to: &block)
