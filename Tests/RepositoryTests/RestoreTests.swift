@@ -222,3 +222,24 @@ import UnderstudyTesting
         throw RepositoryError.invalidTransaction("expected the operation to fail")
     }
 }
+
+extension RestoreTests {
+    /// A standby applies its mirror in steps as records arrive; the scheduler's checkpoints (here:
+    /// an explicit one) persist the position, and a restart resumes from it.
+    @Test func continuousRestoreAppliesTheMirrorInSteps() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        var repository = try Self.restoring(fileSystem)
+        #expect(try repository.applyLocalLogs(through: seqnos[39]).seqno == seqnos[39])
+        #expect(repository.status.objectCount == 40)
+        #expect(try repository.applyLocalLogs(through: seqnos[19]).seqno == seqnos[39], "never backwards")
+        try repository.checkpoint()
+        try repository.close()
+        repository = try openRepository(fileSystem)
+        #expect(repository.status.applied.seqno == seqnos[39] && repository.isRestoring)
+        #expect(try repository.applyLocalLogs(through: seqnos[89]).seqno == seqnos[89])
+        #expect(repository.status.objectCount == 90)
+        let promoted = try repository.commitRestore()
+        #expect(promoted.epochBegin.seqno == seqnos[89].next)
+        try repository.close()
+    }
+}

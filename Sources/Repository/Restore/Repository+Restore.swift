@@ -64,14 +64,8 @@ extension Repository {
     /// survives it) finds the restore exactly where it stopped.
     private func keep(_ replay: LogReplay) throws(RepositoryError) {
         guard replay.records > 0 else { return }
-        commitLock.withLock { head = replay.table }
-        let historyChanged = stateLock.withLock {
-            visible = replay.table
-            applied = replay.applied
-            dirty.merge(replay.dirty) { _, replayed in replayed }
-            defer { history = replay.history }
-            return history != replay.history
-        }
+        let historyChanged = stateLock.withLock { history != replay.history }
+        publishReplay(replay)
         if historyChanged {
             do { try EpochHistoryStore.write(replay.history, to: directory.epochsFile, fileSystem: fileSystem) } catch { throw .tranlog(error) }
         }
