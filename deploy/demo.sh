@@ -21,14 +21,15 @@ cleanup() {
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-# Starts a node in the background and prints its HTTP URL once it is ready.
+# Starts a node in the background (in this shell, so the exit trap can stop it); sets $url to its
+# HTTP URL once it is ready.
 start_node() {
     local log="$1"; shift
     "$bin/understudy" start "$@" --http 127.0.0.1:0 >"$log.out" 2>"$log" &
     pids+=($!)
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 400); do
         if grep -q " ready: " "$log.out" 2>/dev/null; then
-            sed -n 's/.*http=\([^ ]*\).*/http:\/\/\1/p' "$log.out" | head -1
+            url=$(sed -n 's/.*http=\([^ ]*\).*/http:\/\/\1/p' "$log.out" | head -1)
             return
         fi
         sleep 0.05
@@ -38,7 +39,7 @@ start_node() {
 
 step "initialize and start a primary"
 "$bin/understudy" init --data "$work/primary" --source-id demo-primary
-primary=$(start_node "$work/primary.log" --data "$work/primary" --checkpoint-seconds 5)
+start_node "$work/primary.log" --data "$work/primary" --checkpoint-seconds 5; primary=$url
 echo "primary at $primary"
 
 step "load: 16 clients, 100-byte values, ${DEMO_SECONDS:-8} s — with the primary's status every 2 s"
@@ -59,7 +60,7 @@ wait "$load"
 
 step "restore the backup on a second node, roll it forward with the primary's tranlogs, commit"
 "$bin/understudy" init --data "$work/restored" --source-id demo-restored
-restored=$(start_node "$work/restored.log" --data "$work/restored" --restore-mode)
+start_node "$work/restored.log" --data "$work/restored" --restore-mode; restored=$url
 "$bin/understudy" restore backup "$work/nightly.bak.gz" --node "$restored" --data "$work/restored"
 "$bin/understudy" restore logs --archive "$work/primary/tranlogs" --node "$restored" --data "$work/restored"
 "$bin/understudy" restore commit --node "$restored" --data "$work/restored"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Full backup and restore throughput (MB/s of object data, objects/s), compressed and not, next to
+# `tar` and `tar | gzip` of the same data directory, measured in the same run on this machine.
+# Usage: examples/benchmarks/backup-throughput.sh   (OBJECTS=200000 VALUE_BYTES=1000 by default)
+# Prints a Markdown table. Uses a scratch directory under the project (same disk as real data).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+objects=${OBJECTS:-200000}
+value_bytes=${VALUE_BYTES:-1000}
+
+swift build -c release --product understudy --product understudy-load >/dev/null
+bin="$(swift build -c release --show-bin-path)"
+work="$(mktemp -d "$PWD/.bench-backup-XXXXXX")"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Starts a node in the background (in this shell, so the exit trap can stop it); sets $url to its
+# HTTP URL once it is ready.
+start_node() {
+    local log="$1"; shift
+    "$bin/understudy" start "$@" --http 127.0.0.1:0 >"$log.out" 2>"$log" &
+    pids+=($!)
+    for _ in $(seq 1 400); do
+        if grep -q " ready: " "$log.out" 2>/dev/null; then
+            url=$(sed -n 's/.*http=\([^ ]*\).*/http:\/\/\1/p' "$log.out" | head -1)
+            return
+        fi
+        sleep 0.05
+    done
+    echo "node did not start; its log:" >&2; cat "$log" >&2; exit 1
+}
+seconds() { python3 -c "import time; print(time.time())"; }
+elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
+rate() { python3 -c "print(f'{$1 / $2:,.0f}')"; }
+
+"$bin/understudy" init --data "$work/primary" --source-id bench >/dev/null
+start_node "$work/primary.log" --data "$work/primary"; primary=$url
+"$bin/understudy-load" --node "$primary" --clients 32 --value-bytes "$value_bytes" --keys "$objects" --commits $((objects * 2)) >/dev/null
+"$bin/understudy" checkpoint --node "$primary" --data "$work/primary" >/dev/null
+data_mb=$(python3 -c "print($objects * ($value_bytes + 12) / 1e6)")
+echo "objects: $objects × ${value_bytes} B values (≈ ${data_mb} MB of keys and values); data directory: $(du -sh "$work/primary" | cut -f1)"
+echo
+echo "| operation | seconds | MB/s (object data) | objects/s | output size |"
+echo "|---|---:|---:|---:|---:|"
+
+row() { # name start end size
+    local secs; secs=$(elapsed "$2" "$3")
+    echo "| $1 | $secs | $(python3 -c "print(f'{$data_mb / $secs:,.1f}')") | $(rate "$objects" "$secs") | $4 |"
+}
+
+for mode in plain compress; do
+    flag=(); suffix=""
+    if [ "$mode" = compress ]; then flag=(--compress); suffix=".gz"; fi
+    start=$(seconds)
+    "$bin/understudy" backup full --node "$primary" --data "$work/primary" --to "$work/full-$mode.bak" "${flag[@]}" >/dev/null
+    end=$(seconds)
+    row "backup full ($mode)" "$start" "$end" "$(du -h "$work/full-$mode.bak$suffix" | cut -f1)"
+
+    "$bin/understudy" init --data "$work/restore-$mode" --source-id restore >/dev/null
+    start_node "$work/restore-$mode.log" --data "$work/restore-$mode" --restore-mode; node=$url
+    start=$(seconds)
+    "$bin/understudy" restore backup "$work/full-$mode.bak$suffix" --node "$node" --data "$work/restore-$mode" >/dev/null
+    end=$(seconds)
+    row "restore backup ($mode)" "$start" "$end" "-"
+done
+
+start=$(seconds); tar -C "$work" -cf "$work/primary.tar" primary; end=$(seconds)
+row "tar of the data directory" "$start" "$end" "$(du -h "$work/primary.tar" | cut -f1)"
+start=$(seconds); tar -C "$work" -cf - primary | gzip -1 >"$work/primary.tar.gz"; end=$(seconds)
+row "tar | gzip -1 of the data directory" "$start" "$end" "$(du -h "$work/primary.tar.gz" | cut -f1)"
+start=$(seconds); tar -C "$work" -cf - primary | gzip >"$work/primary6.tar.gz"; end=$(seconds)
+row "tar | gzip (level 6) of the data directory" "$start" "$end" "$(du -h "$work/primary6.tar.gz" | cut -f1)"
