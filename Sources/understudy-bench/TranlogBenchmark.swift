@@ -64,7 +64,4 @@ struct TranlogBenchmark: AsyncParsableCommand {
         }
     }
 
-    private func format(_ value: Double, _ decimals: Int) -> String {
-        String(format: "%.\(decimals)f", value)
-    }
 }

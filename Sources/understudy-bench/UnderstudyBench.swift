@@ -7,5 +7,5 @@ struct UnderstudyBench: AsyncParsableCommand {
         commandName: "understudy-bench",
         abstract: "Measure Understudy on this machine and print the figures as Markdown.",
         discussion: "Build in release mode for meaningful figures: swift build -c release --product understudy-bench",
-        subcommands: [TranlogBenchmark.self])
+        subcommands: [TranlogBenchmark.self, RecoveryBenchmark.self, RecoveryWriter.self, MemoryBenchmark.self])
 }
