@@ -58,7 +58,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Repository", "Tranlog", "Transport", "TransportUV",
+                "Repository", "Tranlog", "Transport", "TransportUV", "Replication",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -96,10 +96,10 @@ let package = Package(
 
         .testTarget(name: "TranlogTests", dependencies: ["Tranlog", "UnderstudyTesting"], exclude: ["Golden"]),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "Tranlog", "UnderstudyTesting"]),
-        .testTarget(name: "NodeTests", dependencies: ["Node", "Repository", "Tranlog", "Transport", "TransportUV", "UnderstudyTesting"]),
+        .testTarget(name: "NodeTests", dependencies: ["Node", "Replication", "Repository", "Tranlog", "Transport", "TransportUV", "UnderstudyTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Repository", "Tranlog", "Transport", "UnderstudyTesting"]),
-        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Repository"]),
+        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Replication", "Repository"]),
     ]
 )

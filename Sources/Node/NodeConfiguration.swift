@@ -11,9 +11,15 @@ public struct NodeConfiguration: Sendable {
     /// The HTTP API: where it listens (default 127.0.0.1:7480, loopback only: exposing the API is an
     /// explicit choice) and its request limits (see `HTTPServerConfiguration`).
     public var http: HTTPServerConfiguration
-    /// Where standbys will connect (default 127.0.0.1:7481). Only stored and reported for now: the
-    /// replication port itself comes with the shipper.
+    /// Where standbys connect (default 127.0.0.1:7481; port 0: any free port). A primary listens
+    /// there only with a `replicationKeyFile`.
     public var replicationAddress = SocketAddress(host: "127.0.0.1", port: 7481)
+    /// The shared secret of primary and standbys (at least 16 bytes; a trailing newline is ignored).
+    /// Nil: replication is off.
+    public var replicationKeyFile: FilePath?
+    /// Set on a standby: the primary it follows. The node then runs in restore mode, mirrors the
+    /// primary's tranlog and applies it continuously until promoted. Needs `replicationKeyFile`.
+    public var standbyOf: SocketAddress?
     /// Checkpoint interval and size, run count, tranlog rotation.
     public var repository = RepositoryConfiguration()
 
@@ -38,6 +44,7 @@ public struct NodeConfiguration: Sendable {
         do { try http.validate() } catch { return "HTTP: \(error.message)" }
         if !(0...65535).contains(replicationAddress.port) { return "replication port must be in 0...65535" }
         if let problem = repository.validate() { return "repository: \(problem)" }
+        if standbyOf != nil && replicationKeyFile == nil { return "a standby needs the replication key file of its primary" }
         return nil
     }
 }

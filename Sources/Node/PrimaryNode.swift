@@ -1,9 +1,12 @@
 import Logging
+import Replication
 import Repository
 import Transport
 import TransportUV
 
-/// A primary node: one repository, served over HTTP from one libuv loop thread.
+/// A node: one repository, served over HTTP from one libuv loop thread; a primary (serving standbys
+/// on its replication port when given a key file) or, with `configuration.standbyOf`, a standby
+/// following a primary in restore mode until promoted (`POST /admin/promote`).
 ///
 /// Reads and request parsing run on the loop thread; a commit is handed to the repository and answered
 /// from the tranlog's flush thread once durable; checkpoints run on a dispatch queue. `stop()` closes
@@ -16,6 +19,7 @@ public final class PrimaryNode: Sendable {
     private let reporter: StatusReporter
     private let metrics: NodeMetrics
     private let adminToken: [UInt8]
+    private let replication: NodeReplication
     private let server = Locked<LoopConfinedServer?>(nil)
     private let stopped = Locked(false)
 
@@ -24,6 +28,9 @@ public final class PrimaryNode: Sendable {
         if let problem = configuration.validate() { throw .invalidConfiguration(problem) }
         self.configuration = configuration
         self.logger = logger
+        // Read before anything opens: a bad key file leaves nothing to undo.
+        let key = try configuration.replicationKeyFile.map { path throws(NodeError) in try ReplicationKeyFile.read(path) }
+        if configuration.standbyOf != nil { try Self.enterStandbyMode(configuration.dataDirectory) }
         let repository: Repository
         do {
             repository = try Repository(directory: configuration.dataDirectory, configuration: configuration.repository, logger: logger)
@@ -31,8 +38,6 @@ public final class PrimaryNode: Sendable {
             throw .repository(error)
         }
         self.repository = repository
-        reporter = StatusReporter(repository: repository, httpAddress: configuration.httpAddress,
-                                  replicationAddress: configuration.replicationAddress)
         metrics = NodeMetrics(initial: repository.status)
         do { adminToken = Array(try AdminToken.read(configuration.dataDirectory).utf8) } catch {
             Self.abandon(repository, logger: logger)
@@ -42,6 +47,9 @@ public final class PrimaryNode: Sendable {
             Self.abandon(repository, logger: logger)
             throw .http(error)
         }
+        replication = NodeReplication(loop: loop)
+        reporter = StatusReporter(repository: repository, httpAddress: configuration.httpAddress,
+                                  replicationAddress: configuration.replicationAddress, replication: replication)
         do {
             try startHTTP()
         } catch {
@@ -49,8 +57,15 @@ public final class PrimaryNode: Sendable {
             Self.abandon(repository, logger: logger)
             throw .http(error)
         }
-        logger.info("primary ready", metadata: [
-            "http.address": "\(httpAddress)", "repository.id": "\(repository.config.repositoryID)",
+        do {
+            try replication.start(configuration, repository: repository, key: key, logger: logger)
+        } catch {
+            stopServing()
+            Self.abandon(repository, logger: logger)
+            throw error
+        }
+        logger.info("node ready", metadata: [
+            "role": "\(status.role)", "http.address": "\(httpAddress)", "repository.id": "\(repository.config.repositoryID)",
             "seqno": "\(repository.status.applied.seqno)",
         ])
     }
@@ -60,6 +75,9 @@ public final class PrimaryNode: Sendable {
 
     public var status: NodeStatus { reporter.status }
 
+    /// Where standbys connect, with the real port when 0 was asked for; nil when not serving them.
+    public var replicationAddress: SocketAddress? { replication.listeningAddress }
+
     /// Graceful stop: no new connections or requests, then the repository's final checkpoint and
     /// shutdown record. Answers still pending are dropped. Calling it again does nothing.
     public func stop() throws(NodeError) {
@@ -68,12 +86,29 @@ public final class PrimaryNode: Sendable {
             return !stopped
         }
         guard first else { return }
+        replication.stop()
+        stopServing()
+        do { try repository.close() } catch { throw .repository(error) }
+        logger.info("node stopped", metadata: ["seqno": "\(repository.status.applied.seqno)"])
+    }
+
+    /// Closes the HTTP port, then the loop (and with it every connection).
+    private func stopServing() {
         if let server = server.withLock({ $0 }) {
             _ = loop.executeAndWait { server.server.close() }
         }
         loop.shutdown()
-        do { try repository.close() } catch { throw .repository(error) }
-        logger.info("primary stopped", metadata: ["seqno": "\(repository.status.applied.seqno)"])
+    }
+
+    /// A standby runs in restore mode, on a copy of its primary's repository: a directory without one
+    /// is refused here, since copying the base over the wire is not supported.
+    private static func enterStandbyMode(_ directory: DataDirectory) throws(NodeError) {
+        do { _ = try directory.readConfig() } catch {
+            throw .invalidConfiguration(
+                "\(directory.root) holds no repository (\(error)): a standby starts from a copy of its primary's, "
+                    + "made with `understudy backup snapshot` (or a `cp -a` of the stopped primary's data directory)")
+        }
+        do { try Repository.enterRestoreMode(directory) } catch { throw .repository(error) }
     }
 
     private func startHTTP() throws(TransportError) {
@@ -95,10 +130,12 @@ public final class PrimaryNode: Sendable {
 
     private func makeRouter() -> Router {
         let committer = Committer(repository: repository, metrics: metrics)
+        let admin = AdminRoutes(repository: repository, token: adminToken)
         let routes = ObjectRoutes(repository: repository, committer: committer).routes
             + CommitRoutes(committer: committer).routes
             + StatusRoutes(repository: repository, metrics: metrics, status: { [reporter] in reporter.status }).routes
-            + AdminRoutes(repository: repository, token: adminToken).routes
+            + admin.routes
+            + PromoteRoutes(admin: admin, promote: { [replication, repository] () throws(RepositoryError) in try replication.promote(repository) }).routes
         return Router(routes: routes, metrics: metrics)
     }
 

@@ -7,14 +7,16 @@ import Transport
 final class StatusReporter: Sendable {
     private let repository: Repository
     private let replicationAddress: SocketAddress
+    private let replication: NodeReplication
     private let dataDirectory: String
     private let startedAt = ContinuousClock.now
     /// The configured address until the HTTP server is bound, then the real one (port 0 resolved).
     private let boundHTTPAddress: Locked<SocketAddress>
 
-    init(repository: Repository, httpAddress: SocketAddress, replicationAddress: SocketAddress) {
+    init(repository: Repository, httpAddress: SocketAddress, replicationAddress: SocketAddress, replication: NodeReplication) {
         self.repository = repository
         self.replicationAddress = replicationAddress
+        self.replication = replication
         // Absolute, so a client in another working directory finds it.
         let root = repository.directory.root
         dataDirectory = root.isAbsolute ? root.string : FilePath(FileManager.default.currentDirectoryPath).pushing(root).string
@@ -30,10 +32,12 @@ final class StatusReporter: Sendable {
     var status: NodeStatus {
         let uptime = (ContinuousClock.now - startedAt).components
         let repositoryStatus = repository.status
-        return NodeStatus(
+        var status = NodeStatus(
             role: repositoryStatus.restoring ? "restoring" : "primary", version: UnderstudyVersion.current,
             httpAddress: "\(httpAddress)", replicationAddress: "\(replicationAddress)",
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18, dataDirectory: dataDirectory,
-            restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus)
+            restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus, standbys: nil, replication: nil)
+        replication.describe(into: &status)
+        return status
     }
 }

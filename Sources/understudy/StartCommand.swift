@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Logging
 import Node
 import Repository
 import SystemPackage
@@ -15,9 +14,12 @@ struct StartCommand: ParsableCommand {
         abstract: "Run a node on a data directory, in the foreground.",
         discussion: """
             Logs go to stderr. Once serving, one line goes to stdout:
-              understudy ROLE ready: http=HOST:PORT repository=ID
-            ROLE being `primary`, or `restoring` in restore mode (with the real port when --http asks for \
-            port 0). SIGTERM or SIGINT stop the node cleanly.
+              understudy ROLE ready: http=HOST:PORT repository=ID [replication=HOST:PORT]
+            ROLE being `primary`, or `restoring` in restore mode (with the real port when --http or \
+            --replication ask for port 0). SIGTERM or SIGINT stop the node cleanly.
+
+            With --replication-key-file the node serves standbys (`understudy standby`) on --replication; \
+            without it replication is off.
 
             --restore-mode puts the repository into restore mode before opening it: commits are refused, \
             and `understudy restore backup|logs|commit` drive the restore. Restore mode lasts, across \
@@ -28,12 +30,16 @@ struct StartCommand: ParsableCommand {
     var data: String
 
     @Option(help: ArgumentHelp("Where the HTTP API listens (port 0: any free port).", valueName: "HOST:PORT"),
-            transform: Self.address)
+            transform: NodeRunner.address)
     var http = SocketAddress(host: "127.0.0.1", port: NodeConfiguration.defaultHTTPPort)
 
-    @Option(help: ArgumentHelp("Where standbys will connect (reported only, for now).", valueName: "HOST:PORT"),
-            transform: Self.address)
+    @Option(help: ArgumentHelp("Where standbys connect (port 0: any free port).", valueName: "HOST:PORT"),
+            transform: NodeRunner.address)
     var replication = SocketAddress(host: "127.0.0.1", port: 7481)
+
+    @Option(name: .customLong("replication-key-file"), help: ArgumentHelp(
+        "The secret shared with standbys (at least 16 bytes). Without it replication is off.", valueName: "KEYFILE"))
+    var replicationKeyFile: String?
 
     @Option(name: .customLong("checkpoint-seconds"), help: "Checkpoint at least this often while there are changes (default 60).")
     var checkpointSeconds: Int?
@@ -45,33 +51,21 @@ struct StartCommand: ParsableCommand {
     var restoreMode = false
 
     func run() throws {
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
-        let logger = Logger(label: "understudy")
-        let signals = TerminationSignals()
         let configuration = nodeConfiguration
         if restoreMode { try Repository.enterRestoreMode(configuration.dataDirectory) }
-        let node = try PrimaryNode(configuration: configuration, logger: logger)
-        // Unbuffered, so whoever waits for the line sees it at once even when stdout is a pipe.
-        FileHandle.standardOutput.write(Data(
-            "understudy \(node.status.role) ready: http=\(node.httpAddress) repository=\(node.repository.config.repositoryID)\n".utf8))
-        let signal = signals.wait()
-        logger.info("stopping on a signal", metadata: ["signal": "\(signal)"])
-        try node.stop()
+        try NodeRunner.run(configuration) { node in
+            "understudy \(node.status.role) ready: http=\(node.httpAddress) repository=\(node.repository.config.repositoryID)"
+                + (node.replicationAddress.map { " replication=\($0)" } ?? "")
+        }
     }
 
     private var nodeConfiguration: NodeConfiguration {
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
         configuration.httpAddress = http
         configuration.replicationAddress = replication
+        configuration.replicationKeyFile = replicationKeyFile.map { FilePath($0) }
         if let checkpointSeconds { configuration.repository.checkpointInterval = .seconds(checkpointSeconds) }
         if let checkpointMBytes { configuration.repository.checkpointLogBytes = checkpointMBytes << 20 }
         return configuration
-    }
-
-    private static func address(_ text: String) throws -> SocketAddress {
-        guard let address = SocketAddress(parsing: Substring(text)) else {
-            throw ValidationError("'\(text)' is not HOST:PORT with a numeric host, e.g. 127.0.0.1:7480 or [::1]:7480")
-        }
-        return address
     }
 }

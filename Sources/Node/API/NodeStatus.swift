@@ -2,7 +2,7 @@ import Repository
 
 /// `GET /status` and `understudy status --json`.
 public struct NodeStatus: Codable, Sendable {
-    /// `primary`, or `restoring` in restore mode (`standby` comes with replication).
+    /// `primary`, `standby` (following a primary, until promoted), or `restoring` in restore mode.
     public var role: String
     /// The Understudy version serving the node.
     public var version: String
@@ -16,6 +16,10 @@ public struct NodeStatus: Codable, Sendable {
     /// in restore mode.
     public var restoreStatus: String
     public var repository: RepositoryStatus
+    /// On a primary serving standbys: each connected standby (PostgreSQL's pg_stat_replication).
+    public var standbys: [StandbyConnectionStatus]?
+    /// On a standby: its receiver and lag per stage.
+    public var replication: StandbyReplicationStatus?
 }
 
 public enum UnderstudyVersion {

@@ -1,0 +1,103 @@
+import Replication
+import Repository
+import Tranlog
+
+/// One connected standby as its primary sees it (`standbys` in a primary's `GET /status`, like
+/// PostgreSQL's pg_stat_replication).
+public struct StandbyConnectionStatus: Codable, Sendable {
+    public var peer: String
+    /// `handshaking`, `streaming` or `closed: reason`.
+    public var state: String
+    /// The standby's node name, once its hello arrived.
+    public var standby: SourceID?
+    public var rejection: String?
+    public var sentSeqno: Seqno
+    public var receivedSeqno: Seqno
+    public var flushedSeqno: Seqno
+    public var appliedSeqno: Seqno
+    public var lastAckTime: Timestamp?
+    public var unflushedBytes: UInt64
+    public var compressionRatio: Double
+
+    init(_ status: ShipperStatus) {
+        peer = "\(status.peer)"
+        switch status.state {
+        case .handshaking: state = "handshaking"
+        case .streaming: state = "streaming"
+        case .closed(let reason): state = "closed: \(reason)"
+        }
+        standby = status.standby
+        rejection = status.rejection?.description
+        sentSeqno = status.sentSeqno
+        receivedSeqno = status.acked.received
+        flushedSeqno = status.acked.flushed
+        appliedSeqno = status.acked.applied
+        lastAckTime = status.lastAckTime
+        unflushedBytes = status.unflushedBytes
+        compressionRatio = status.compressionRatio
+    }
+}
+
+/// A standby's view of its replication (`replication` in a standby's `GET /status`).
+public struct StandbyReplicationStatus: Codable, Sendable {
+    public struct Stage: Codable, Sendable {
+        public var seqno: Seqno
+        public var recordsBehind: UInt64
+        public var bytesBehind: UInt64?
+        public var secondsBehind: Double?
+    }
+
+    /// The receiver's connection state (`streaming`, `waitingToReconnect`, `failed: …`).
+    public var receiver: String
+    /// The lag state: `streaming`, `catching-up`, `idle`, `stalled` or `disconnected`.
+    public var state: String
+    public var primary: String
+    /// Why the primary last refused this standby (e.g. a wrong key), until it is accepted again.
+    public var lastRejection: String?
+    public var received: Stage
+    public var flushed: Stage
+    public var applied: Stage
+    /// The primary's last seqno and clock, from its last heartbeat.
+    public var primaryLastSeqno: Seqno?
+    public var primaryTime: Timestamp?
+
+    init(receiver: LogReceiver, primary: String) {
+        let lag = receiver.lag
+        self.receiver = "\(receiver.state)"
+        state = lag.state.rawValue
+        self.primary = primary
+        lastRejection = receiver.lastRejection?.description
+        received = Stage(lag.received)
+        flushed = Stage(lag.flushed)
+        applied = Stage(lag.applied)
+        primaryLastSeqno = lag.primaryLastSeqno
+        primaryTime = lag.primaryTime
+    }
+}
+
+extension StandbyReplicationStatus.Stage {
+    init(_ stage: ReplicationLag.Stage) {
+        self.init(seqno: stage.seqno, recordsBehind: stage.recordsBehind, bytesBehind: stage.bytesBehind, secondsBehind: stage.secondsBehind)
+    }
+}
+
+/// `POST /admin/promote` and `understudy promote --json`.
+public struct PromoteReport: Codable, Sendable {
+    /// False when the node was not a standby (already promoted, or always a primary): nothing was done.
+    public var promoted: Bool
+    public var applied: AppliedPosition
+    public var epoch: Epoch
+    /// The primary's last seqno in its last heartbeat, nil if never heard; `lostRecords` is how many
+    /// of its records this node never applied (a crash of the primary loses them for good).
+    public var primaryLastSeqno: Seqno?
+    public var lostRecords: UInt64?
+    /// Milliseconds spent stopping the receiver, applying what was flushed, and opening the epoch.
+    public var milliseconds: Phases?
+    public var message: String
+
+    public struct Phases: Codable, Sendable {
+        public var stopReceiver: Double
+        public var applyFlushed: Double
+        public var commitRestore: Double
+    }
+}

@@ -1,0 +1,82 @@
+import Logging
+import Replication
+import Repository
+import Transport
+import TransportUV
+
+/// What a node does for replication, decided once at start: nothing (no key file), serve standbys
+/// (a primary), or follow a primary (a standby, until promoted).
+final class NodeReplication: Sendable {
+    private enum Role: Sendable {
+        case off
+        case serving(StandbyShippers)
+        case following(StandbyReplica)
+    }
+
+    private let loop: UVEventLoop
+    private let role = Locked(Role.off)
+
+    init(loop: UVEventLoop) {
+        self.loop = loop
+    }
+
+    /// Starts the role the configuration asks for. The repository is open (in restore mode on a standby).
+    func start(_ configuration: NodeConfiguration, repository: Repository, key: ReplicationKey?, logger: Logger) throws(NodeError) {
+        guard let key else {
+            return logger.notice("replication is off: start with --replication-key-file to serve standbys")
+        }
+        if let primary = configuration.standbyOf {
+            let replica = try StandbyReplica(loop: loop, repository: repository, key: key, primary: primary, logger: logger)
+            return role.withLock { $0 = .following(replica) }
+        }
+        let address = configuration.replicationAddress
+        let started = loop.executeAndWait { [loop] () -> Result<StandbyShippers, NodeError> in
+            Result { () throws(NodeError) in try StandbyShippers(loop: loop, repository: repository, key: key, address: address, logger: logger) }
+        }
+        guard let started else { throw .invalidConfiguration("the event loop stopped before the replication port opened") }
+        let shippers = try started.get()
+        role.withLock { $0 = .serving(shippers) }
+        logger.info("serving standbys", metadata: ["replication.address": "\(shippers.address.map { "\($0)" } ?? "?")"])
+    }
+
+    /// Where standbys connect, when serving them (the real port when 0 was asked for).
+    var listeningAddress: SocketAddress? {
+        guard case .serving(let shippers) = role.withLock({ $0 }) else { return nil }
+        return loop.onLoop { shippers.address } ?? nil
+    }
+
+    /// Adds the replication fields to a node's status: `standbys` on a primary serving them,
+    /// `replication` and the role `standby` on a standby not yet promoted.
+    func describe(into status: inout NodeStatus) {
+        switch role.withLock({ $0 }) {
+        case .off:
+            break
+        case .serving(let shippers):
+            if let address = loop.onLoop({ shippers.address }) ?? nil { status.replicationAddress = "\(address)" }
+            status.standbys = loop.onLoop { shippers.standbys }
+        case .following(let replica):
+            guard status.repository.restoring else { return }
+            status.role = "standby"
+            status.replication = replica.status
+        }
+    }
+
+    /// Promotes a standby; on any other node reports that there is nothing to promote.
+    func promote(_ repository: Repository) throws(RepositoryError) -> PromoteReport {
+        if case .following(let replica) = role.withLock({ $0 }) { return try replica.promote() }
+        var report = StandbyReplica.alreadyPromoted(repository.status)
+        if repository.isRestoring {
+            report.message = "not a standby: this node is in restore mode for a manual restore; finish it with `understudy restore commit`"
+        }
+        return report
+    }
+
+    /// Stops replication before the loop and the repository stop. Not on the loop.
+    func stop() {
+        switch role.withLock({ $0 }) {
+        case .off: break
+        case .serving(let shippers): _ = loop.executeAndWait { shippers.close() }
+        case .following(let replica): replica.stop()
+        }
+    }
+}

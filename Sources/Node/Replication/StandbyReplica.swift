@@ -1,0 +1,133 @@
+import Dispatch
+import Logging
+import Replication
+import Repository
+import Tranlog
+import Transport
+import TransportUV
+
+/// A standby's replication: a `LogReceiver` mirrors the primary's tranlog into the node's own
+/// `tranlogs/`, and a serial apply queue replays the mirror into the repository (in restore mode)
+/// as far as it is flushed, until `promote()`.
+///
+/// Applying is coalesced: a flush while an apply runs only raises the target, so the queue always
+/// applies through the newest flushed seqno and never runs two applies at once (the repository
+/// would refuse the second as busy). Promotion runs on the same queue, so it never races an apply.
+///
+/// `@unchecked Sendable`: `receiver` is set once in `init` and only used on the loop.
+final class StandbyReplica: @unchecked Sendable {
+    let primary: SocketAddress
+    private let loop: UVEventLoop
+    private let repository: Repository
+    private let logger: Logger
+    private let applyQueue = DispatchQueue(label: "understudy.standby.apply")
+    /// The newest flushed seqno not yet taken by the apply queue; nil when none is waiting.
+    private let pendingApply = Locked<Seqno?>(nil)
+    private var receiver: LogReceiver!
+
+    /// Opens the mirror and starts receiving. The repository must be open in restore mode.
+    init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, primary: SocketAddress, logger: Logger) throws(NodeError) {
+        self.primary = primary
+        self.loop = loop
+        self.repository = repository
+        self.logger = logger
+        let status = repository.status
+        let configuration = LogReceiver.Configuration(
+            primaryHost: primary.host, primaryPort: primary.port, repositoryID: status.repositoryID, sourceID: status.sourceID)
+        let history = try EpochHistoryReader.make(repository.directory, logger: logger)
+        do {
+            receiver = try LogReceiver(
+                loop: loop, directory: repository.directory.tranlogs, fileSystem: PosixFileSystem(), key: key,
+                configuration: configuration, history: history,
+                restoredTo: status.applied, logger: logger, onFlushed: { [weak self] in self?.flushed($0) })
+        } catch {
+            throw .repository(.tranlog(error))
+        }
+        // A restarted standby's mirror may already hold records past the last checkpoint: apply them now.
+        flushed(receiver.flushedSeqno)
+        loop.execute { [receiver] in receiver!.start() }
+    }
+
+    /// For `GET /status`; nil once the loop stopped.
+    var status: StandbyReplicationStatus? {
+        loop.onLoop { [receiver, primary] in StandbyReplicationStatus(receiver: receiver!, primary: "\(primary)") }
+    }
+
+    /// Disconnects and waits for a running apply, so the repository can close. Not on the loop.
+    func stop() {
+        _ = loop.executeAndWait { [receiver] in receiver!.stop() }
+        applyQueue.sync {}
+    }
+
+    /// Stops receiving, applies everything flushed and opens a new epoch: the node becomes a primary.
+    /// On a node not in restore mode it does nothing and says so (idempotent: a retried promote after
+    /// a lost answer must not fail). Not on the loop.
+    func promote() throws(RepositoryError) -> PromoteReport {
+        try applyQueue.sync { () -> Result<PromoteReport, RepositoryError> in Result { () throws(RepositoryError) in try promoteNow() } }.get()
+    }
+
+    private func promoteNow() throws(RepositoryError) -> PromoteReport {
+        guard repository.isRestoring else { return Self.alreadyPromoted(repository.status) }
+        var phase = PhaseTimer()
+        let stopped = loop.executeAndWait { [receiver] in
+            receiver!.stop()
+            return (flushed: receiver!.flushedSeqno, primaryLast: receiver!.lag.primaryLastSeqno)
+        }
+        guard let stopped else { throw .busy("the node is stopping") }
+        let stopMilliseconds = phase.lap()
+        let applied = try repository.applyLocalLogs(through: stopped.flushed)
+        let applyMilliseconds = phase.lap()
+        let committed = try repository.commitRestore()
+        let lost = stopped.primaryLast.map { $0.rawValue > applied.seqno.rawValue ? $0.rawValue - applied.seqno.rawValue : 0 }
+        logger.notice("promoted", metadata: ["epoch": "\(committed.epoch)", "seqno": "\(applied.seqno)", "lostRecords": "\(lost.map(String.init) ?? "unknown")"])
+        return PromoteReport(
+            promoted: true, applied: applied, epoch: committed.epoch, primaryLastSeqno: stopped.primaryLast, lostRecords: lost,
+            milliseconds: .init(stopReceiver: stopMilliseconds, applyFlushed: applyMilliseconds, commitRestore: phase.lap()),
+            message: "promoted: epoch \(committed.epoch) begins after seqno \(applied.seqno)"
+                + (lost.map { "; \($0) record(s) of the primary were never received" } ?? "; the primary's last seqno is unknown"))
+    }
+
+    static func alreadyPromoted(_ status: RepositoryStatus) -> PromoteReport {
+        PromoteReport(
+            promoted: false, applied: status.applied, epoch: status.epoch, primaryLastSeqno: nil, lostRecords: nil, milliseconds: nil,
+            message: "already promoted at epoch \(status.epoch), seqno \(status.applied.seqno)")
+    }
+
+    /// On the loop (or in `init`): raises the apply target, starting the queue if it was idle.
+    private func flushed(_ seqno: Seqno) {
+        let wasIdle = pendingApply.withLock { pending in
+            defer { pending = max(pending ?? seqno, seqno) }
+            return pending == nil
+        }
+        if wasIdle { applyQueue.async { self.applyPending() } }
+    }
+
+    private func applyPending() {
+        while let target = pendingApply.withLock({ pending in defer { pending = nil }; return pending }) {
+            apply(through: target)
+        }
+    }
+
+    private func apply(through target: Seqno) {
+        do {
+            let position = try repository.applyLocalLogs(through: target)
+            loop.execute { [receiver] in receiver!.applied(through: position.seqno, time: position.time) }
+        } catch {
+            // Promoted meanwhile: nothing left to apply. Anything else stays visible as applied lag.
+            if case .restoreNotActive = error { return }
+            logger.error("applying the mirrored tranlog failed", metadata: ["through": "\(target)", "error": "\(error)"])
+        }
+    }
+}
+
+/// Milliseconds between successive laps, for the promote report's phases.
+private struct PhaseTimer {
+    private var last = ContinuousClock.now
+
+    mutating func lap() -> Double {
+        let now = ContinuousClock.now
+        defer { last = now }
+        let elapsed = (now - last).components
+        return Double(elapsed.seconds) * 1e3 + Double(elapsed.attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,62 @@
+import Logging
+import Replication
+import Repository
+import Tranlog
+import Transport
+import TransportUV
+
+/// The primary's replication port: one `LogShipper` per accepted standby connection, dropped when it
+/// closes (PostgreSQL's walsenders). Loop-confined; `@unchecked Sendable` only to be carried to the
+/// loop. Shippers poll the log for growth themselves (every 200 ms), so commits need no hook here.
+final class StandbyShippers: @unchecked Sendable {
+    private let loop: UVEventLoop
+    private let log: PrimaryLog
+    private let key: ReplicationKey
+    private let logger: Logger
+    private var listener: (any Listener)?
+    private var shippers: [Int: LogShipper] = [:]
+    private var nextShipperID = 0
+
+    /// Listens on `address` (port 0: any free port). Call on the loop.
+    init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, logger: Logger) throws(NodeError) {
+        self.loop = loop
+        self.key = key
+        self.logger = logger
+        let history = try EpochHistoryReader.make(repository.directory, logger: logger)
+        log = PrimaryLog(
+            directory: repository.directory.tranlogs, fileSystem: PosixFileSystem(), repositoryID: repository.config.repositoryID,
+            history: history,
+            // Applied is durable on a primary: a commit becomes visible only once its record is synced.
+            durableSeqno: { repository.status.applied.seqno })
+        do {
+            listener = try loop.listen(host: address.host, port: address.port) { [weak self] in self?.accept($0) }
+        } catch {
+            throw .invalidConfiguration("cannot listen for standbys on \(address): \(error); choose another --replication HOST:PORT")
+        }
+    }
+
+    /// The bound address, with the real port when 0 was asked for.
+    var address: SocketAddress? { listener?.address }
+
+    /// The connected standbys, for `GET /status`. Call on the loop.
+    var standbys: [StandbyConnectionStatus] {
+        shippers.values.map { StandbyConnectionStatus($0.status) }.sorted { "\($0.peer)" < "\($1.peer)" }
+    }
+
+    /// Stops accepting; open connections close with the loop. Call on the loop.
+    func close() {
+        listener?.close()
+        listener = nil
+    }
+
+    private func accept(_ connection: any Connection) {
+        let id = nextShipperID
+        nextShipperID += 1
+        let shipper = LogShipper(connection: connection, loop: loop, log: log, key: key, logger: logger) { [weak self] status in
+            self?.shippers[id] = nil
+            self?.logger.info("standby disconnected", metadata: ["peer": "\(status.peer)", "state": "\(status.state)"])
+        }
+        shippers[id] = shipper
+        shipper.start()
+    }
+}

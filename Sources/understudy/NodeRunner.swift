@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Node
+import Transport
+
+/// Runs a node in the foreground for `start` and `standby`: one ready line on stdout once serving,
+/// then a clean stop (final checkpoint, shutdown record) on SIGTERM or SIGINT.
+enum NodeRunner {
+    /// `readyLine` gets the running node: ports asked as 0 are known only then.
+    static func run(_ configuration: NodeConfiguration, readyLine: (PrimaryNode) -> String) throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        let logger = Logger(label: "understudy")
+        let signals = TerminationSignals()
+        let node = try PrimaryNode(configuration: configuration, logger: logger)
+        // Unbuffered, so whoever waits for the line sees it at once even when stdout is a pipe.
+        FileHandle.standardOutput.write(Data((readyLine(node) + "\n").utf8))
+        let signal = signals.wait()
+        logger.info("stopping on a signal", metadata: ["signal": "\(signal)"])
+        try node.stop()
+    }
+
+    /// The `HOST:PORT` of `--http`, `--replication` and `--primary`.
+    static func address(_ text: String) throws -> SocketAddress {
+        guard let address = SocketAddress(parsing: Substring(text)) else {
+            throw ValidationError("'\(text)' is not HOST:PORT with a numeric host, e.g. 127.0.0.1:7480 or [::1]:7480")
+        }
+        return address
+    }
+}

@@ -1,0 +1,29 @@
+import ArgumentParser
+
+/// `understudy promote`: a standby stops following its primary and becomes a primary.
+struct PromoteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "promote",
+        abstract: "Make a standby a primary: apply what it received, open a new epoch, accept writes.",
+        discussion: """
+            Prints the final applied position, the new epoch and how many of the primary's records (per \
+            its last heartbeat) the standby never received: those are lost if the primary is gone. On a \
+            node that is not a standby it changes nothing and says so (exit status 0), so it can be \
+            retried safely. \(AdminOptions.tokenHelp)
+            """)
+
+    @OptionGroup var admin: AdminOptions
+
+    @Flag(help: "Print the promote report as JSON.")
+    var json = false
+
+    func run() throws {
+        let report = try admin.withClient { try $0.promote(token: $1) }
+        if json { return print(try jsonLine(report)) }
+        print(report.message)
+        if let phases = report.milliseconds {
+            print("took \(phases.stopReceiver + phases.applyFlushed + phases.commitRestore) ms "
+                + "(stop receiver \(phases.stopReceiver), apply \(phases.applyFlushed), new epoch \(phases.commitRestore))")
+        }
+    }
+}

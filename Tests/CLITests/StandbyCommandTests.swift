@@ -1,0 +1,224 @@
+import Foundation
+import Node
+import Testing
+
+/// A long-running `understudy` verb (`start`, `standby`) as a real process: its ready line's
+/// `name=value` fields, its log in a file. Killed in `cleanUp` whatever the test did.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    let logURL: URL
+    private(set) var fields: [String: String] = [:]
+    private let output = NSCondition()
+    private var stdout = ""
+    private let exited = DispatchSemaphore(value: 0)
+
+    init(_ arguments: [String], in directory: URL) throws {
+        process.executableURL = try #require(CLIProcess.binary, "understudy not found next to the test bundle")
+        process.arguments = arguments
+        logURL = directory.appendingPathComponent("node-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
+            let chunk = handle.availableData
+            if chunk.isEmpty { handle.readabilityHandler = nil }
+            output.lock()
+            self.stdout += String(decoding: chunk, as: UTF8.self)
+            output.broadcast()
+            output.unlock()
+        }
+        process.terminationHandler = { [exited] _ in exited.signal() }
+        try process.run()
+        fields = try readyFields()
+    }
+
+    var url: String { "http://\(fields["http"] ?? "")" }
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    private func readyFields() throws -> [String: String] {
+        let deadline = Date().addingTimeInterval(30)
+        output.lock()
+        defer { output.unlock() }
+        while !stdout.contains("\n") && process.isRunning && output.wait(until: deadline) {}
+        let line = stdout.split(separator: "\n").first.map(String.init) ?? ""
+        try #require(line.contains(" ready: "), "no ready line; stdout '\(stdout)', log:\n\(log)")
+        let pairs = line.split(separator: " ").compactMap { word -> (String, String)? in
+            let parts = word.split(separator: "=", maxSplits: 1)
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }
+        return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
+    }
+
+    @discardableResult
+    func stop(with signal: Int32) -> Int32 {
+        kill(process.processIdentifier, signal)
+        guard exited.wait(timeout: .now() + CLIProcess.deadline) == .success else {
+            Issue.record("the node did not exit on signal \(signal)")
+            kill(process.processIdentifier, SIGKILL)
+            exited.wait()
+            return -1
+        }
+        return process.terminationStatus
+    }
+
+    func cleanUp() {
+        if process.isRunning { stop(with: SIGKILL) }
+    }
+}
+
+@Suite("Standby replication with real processes: start --replication, standby, promote")
+struct StandbyCommandTests {
+    /// A primary that served `keys`, stopped, copied to `standby`, and restarted serving standbys.
+    struct Pair {
+        let directory: URL
+        let primaryData: URL
+        let standbyData: URL
+        var primary: ServerProcess
+
+        init(in directory: URL, keys: [String: String]) throws {
+            self.directory = directory
+            primaryData = directory.appendingPathComponent("primary")
+            standbyData = directory.appendingPathComponent("standby")
+            try Self.run(["init", "--data", primaryData.path, "--source-id", "primary"], in: directory)
+            try Data("primary-and-standby-share-this-key\n".utf8).write(to: directory.appendingPathComponent("key"))
+            primary = try Self.startPrimary(primaryData, in: directory)
+            try StandbyCommandTests.put(keys, on: primary.url)
+            #expect(primary.stop(with: SIGTERM) == 0)
+            let copy = try Process.run(URL(fileURLWithPath: "/bin/cp"), arguments: ["-a", primaryData.path, standbyData.path])
+            copy.waitUntilExit()
+            #expect(copy.terminationStatus == 0)
+            primary = try Self.startPrimary(primaryData, in: directory)
+        }
+
+        func startStandby(keyFile: String = "key") throws -> ServerProcess {
+            try ServerProcess([
+                "standby", "--data", standbyData.path, "--primary", primary.fields["replication"] ?? "?",
+                "--replication-key-file", directory.appendingPathComponent(keyFile).path, "--http", "127.0.0.1:0",
+            ], in: directory)
+        }
+
+        private static func startPrimary(_ data: URL, in directory: URL) throws -> ServerProcess {
+            let node = try ServerProcess([
+                "start", "--data", data.path, "--http", "127.0.0.1:0", "--replication", "127.0.0.1:0",
+                "--replication-key-file", directory.appendingPathComponent("key").path,
+            ], in: directory)
+            try #require(node.fields["replication"] != nil, "no replication= in the ready line")
+            return node
+        }
+
+        static func run(_ arguments: [String], in directory: URL) throws {
+            let result = try CLIProcess.run(arguments, in: directory)
+            #expect(result.status == 0, "\(arguments): \(result.standardError)")
+        }
+
+        func cleanUp() {
+            primary.cleanUp()
+        }
+    }
+
+    @Test("a standby catches up, serves reads, refuses writes; promoted after kill -9 it takes writes in epoch 2")
+    func followAndPromote() throws {
+        try withTemporaryDirectory { directory in
+            let before = Dictionary(uniqueKeysWithValues: (0..<5).map { ("before-\($0)", "value \($0)") })
+            let pair = try Pair(in: directory, keys: before)
+            defer { pair.cleanUp() }
+            let standby = try pair.startStandby()
+            defer { standby.cleanUp() }
+            let after = Dictionary(uniqueKeysWithValues: (0..<5).map { ("after-\($0)", "later \($0)") })
+            try Self.put(after, on: pair.primary.url)
+
+            let target = try Self.client(pair.primary.url) { try $0.status().repository.applied.seqno }
+            let caughtUp = try Self.waitForStatus(of: standby) { $0.repository.applied.seqno == target }
+            #expect(caughtUp.role == "standby")
+            #expect(caughtUp.replication?.primary == pair.primary.fields["replication"])
+            let primaryStatus = try Self.client(pair.primary.url) { try $0.status() }
+            #expect(primaryStatus.standbys?.count == 1)
+            try Self.client(standby.url) { client in
+                for (key, value) in before.merging(after, uniquingKeysWith: { $1 }) {
+                    #expect(try client.get(key: Array(key.utf8))?.value == Array(value.utf8), "\(key)")
+                }
+                do {
+                    _ = try client.put(key: Array("refused".utf8), value: [1])
+                    Issue.record("a standby accepted a write")
+                } catch let error as NodeClientError {
+                    if case .refused(let status, _, let detail) = error {
+                        #expect(status == 503)
+                        #expect(detail.contains("restore mode"), "\(detail)")
+                    } else {
+                        Issue.record("\(error)")
+                    }
+                }
+            }
+
+            pair.primary.stop(with: SIGKILL)
+            let promoted = try CLIProcess.run(["promote", "--node", standby.url, "--data", pair.standbyData.path, "--json"], in: directory)
+            #expect(promoted.status == 0, "\(promoted.standardError)")
+            let report = try JSONDecoder().decode(PromoteReport.self, from: Data(promoted.standardOutput.utf8))
+            #expect(report.promoted)
+            #expect(report.epoch.rawValue == 2)
+            #expect(report.applied.seqno == target)
+            #expect(report.lostRecords == 0)
+            try Self.client(standby.url) { client in
+                _ = try client.put(key: Array("after-promotion".utf8), value: Array("written".utf8))
+                #expect(try client.status().role == "primary")
+            }
+            let again = try CLIProcess.run(["promote", "--node", standby.url, "--data", pair.standbyData.path], in: directory)
+            #expect(again.standardOutput.hasPrefix("already promoted at epoch 2"), "\(again.standardOutput)")
+            #expect(standby.stop(with: SIGTERM) == 0)
+        }
+    }
+
+    @Test("a standby with the wrong key is refused, and its status says why")
+    func wrongKey() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try Pair(in: directory, keys: ["only": "one"])
+            defer { pair.cleanUp() }
+            try Data("this-is-not-the-primary-key".utf8).write(to: directory.appendingPathComponent("wrong"))
+            let standby = try pair.startStandby(keyFile: "wrong")
+            defer { standby.cleanUp() }
+            let refused = try Self.waitForStatus(of: standby) { $0.replication?.lastRejection != nil }
+            #expect(refused.replication?.lastRejection?.contains("replication key") == true, "\(String(describing: refused.replication))")
+        }
+    }
+
+    @Test("a standby on a directory without a repository is refused, pointing to backup snapshot")
+    func emptyDirectory() throws {
+        try withTemporaryDirectory { directory in
+            try Data("primary-and-standby-share-this-key".utf8).write(to: directory.appendingPathComponent("key"))
+            let result = try CLIProcess.run([
+                "standby", "--data", directory.appendingPathComponent("nothing").path, "--primary", "127.0.0.1:1",
+                "--replication-key-file", directory.appendingPathComponent("key").path, "--http", "127.0.0.1:0",
+            ], in: directory)
+            #expect(result.status != 0)
+            #expect(result.standardError.contains("backup snapshot"), "\(result.standardError)")
+        }
+    }
+
+    static func put(_ keys: [String: String], on url: String) throws {
+        try client(url) { client in
+            for (key, value) in keys { _ = try client.put(key: Array(key.utf8), value: Array(value.utf8)) }
+        }
+    }
+
+    @discardableResult
+    static func client<Value>(_ url: String, _ body: (NodeClient) throws -> Value) throws -> Value {
+        let client = try NodeClient(url: url, timeout: .seconds(10))
+        defer { client.close() }
+        return try body(client)
+    }
+
+    /// Polls `GET /status` until `condition` holds; a missed deadline fails the test with the node's log.
+    static func waitForStatus(of node: ServerProcess, deadline seconds: TimeInterval = 20, _ condition: (NodeStatus) -> Bool) throws -> NodeStatus {
+        let deadline = Date().addingTimeInterval(seconds)
+        return try client(node.url) { client in
+            var status = try client.status()
+            while !condition(status) {
+                try #require(Date() < deadline, "status never matched; last: \(status), log:\n\(node.log)")
+                Thread.sleep(forTimeInterval: 0.05)
+                status = try client.status()
+            }
+            return status
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Node
+import Repository
+import SystemPackage
+import Testing
+import Transport
+
+@Suite("Replication settings of a node: key file, replication port, promote on a non-standby")
+struct ReplicationConfigTests {
+    @Test("without a key file replication is off: no port, no standbys, promote changes nothing")
+    func off() throws {
+        try withNode { fixture in
+            #expect(fixture.node.replicationAddress == nil)
+            #expect(fixture.node.status.standbys == nil)
+            let response = try fixture.admin("POST", "/admin/promote")
+            #expect(response.status == 200)
+            let report = try JSONDecoder().decode(PromoteReport.self, from: Data(response.body))
+            #expect(!report.promoted)
+            #expect(report.message == "already promoted at epoch 1, seqno 0")
+        }
+    }
+
+    @Test("with a key file the node listens for standbys on the port asked (0: any) and reports none yet")
+    func serving() throws {
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-key-\(UUID().uuidString)")
+        try Data("sixteen-or-more-bytes\n".utf8).write(to: keyFile)
+        defer { try? FileManager.default.removeItem(at: keyFile) }
+        try withNode(configure: {
+            $0.replicationKeyFile = FilePath(keyFile.path)
+            $0.replicationAddress = SocketAddress(host: "127.0.0.1", port: 0)
+        }) { fixture in
+            let address = try #require(fixture.node.replicationAddress)
+            #expect(address.port != 0)
+            #expect(fixture.node.status.replicationAddress == "\(address)")
+            #expect(fixture.node.status.standbys?.isEmpty == true)
+            #expect(try fixture.send("POST", "/admin/promote").status == 401)
+        }
+    }
+
+    @Test("a short key file is refused before anything opens")
+    func shortKey() throws {
+        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-key-\(UUID().uuidString)")
+        try Data("short\n".utf8).write(to: keyFile)
+        defer { try? FileManager.default.removeItem(at: keyFile) }
+        #expect(throws: NodeError.self) {
+            try withNode(configure: { $0.replicationKeyFile = FilePath(keyFile.path) }) { _ in }
+        }
+    }
+}
