@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-swift build --product understudy --product understudy-load >/dev/null
+# One product per call: with several --product flags, swift build builds only the last.
+for product in understudy understudy-load; do swift build --product "$product" >/dev/null; done
 bin="$(swift build --show-bin-path)"
 work="$(mktemp -d)"
 pids=()

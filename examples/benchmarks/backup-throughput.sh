@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 objects=${OBJECTS:-200000}
 value_bytes=${VALUE_BYTES:-1000}
 
-swift build -c release --product understudy --product understudy-load >/dev/null
+for product in understudy understudy-load; do swift build -c release --product "$product" >/dev/null; done
 bin="$(swift build -c release --show-bin-path)"
 work="$(mktemp -d "$PWD/.bench-backup-XXXXXX")"
 pids=()
