@@ -201,3 +201,32 @@ extension BackupRestoreTests {
         try repository.close()
     }
 }
+
+extension BackupRestoreTests {
+    /// The logs offered must continue exactly where the backup ends: here the files holding the
+    /// records right after the backup are missing from the archive.
+    @Test func logsThatDoNotStartWhereTheBackupEndsAreRefused() async throws {
+        let fileSystem = try Self.fileSystemWithBackupDirectory()
+        let primary = try openRepository(fileSystem, testConfiguration(rotationBytes: 4096))
+        for index in 0..<80 { _ = try await primary.commit(put("key-\(index)", String(repeating: "v", count: 100))) }
+        let backup = try primary.fullBackup(to: [BackupTarget(path: Self.backupDirectory.appending("full"))], compress: false)
+        for index in 80..<200 { _ = try await primary.commit(put("key-\(index)", String(repeating: "w", count: 100))) }
+        try primary.close()
+        let position = try BackupReader.open([FilePath(backup.files[0])], fileSystem: fileSystem).description.position
+        let backupFile = try #require(position.eventID?.fileID)
+        let archive = FilePath("/archive")
+        try fileSystem.createDirectory(archive)
+        for ref in try TranlogDirectory.scan(DataDirectory(nodeRoot).tranlogs, fileSystem: fileSystem).files where ref.fileID.rawValue > backupFile.rawValue + 1 {
+            fileSystem.overwrite(archive.appending(ref.fileID.fileName), with: fileSystem.contents(of: ref.path)!)
+        }
+        try DataDirectory.initialize(FilePath("/restored"), sourceID: nodeSource, loggingMode: .full, fileSystem: fileSystem)
+        let restored = try RestoreTests.restoring(fileSystem, root: FilePath("/restored"))
+        _ = try restored.restoreBackup(from: [FilePath(backup.files[0])])
+        let error = try? RestoreTests().expectFailure { _ = try restored.restoreLogs(from: [archive]) }
+        let message = try #require(error?.description)
+        #expect(message.contains("the logs do not continue the repository"))
+        #expect(message.contains("but seqno \(position.seqno.next) is needed"))
+        #expect(restored.status.applied == position, "nothing applied")
+        try restored.close()
+    }
+}
