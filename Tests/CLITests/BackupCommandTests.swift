@@ -9,7 +9,7 @@ struct BackupCommandTests {
     func fullAndVerify() throws {
         try withTemporaryDirectory { directory in
             let data = try initialized(directory)
-            let node = try NodeProcess(data: data, in: directory)
+            let node = try ServerProcess(data: data, in: directory)
             defer { node.cleanUp() }
             for key in ["alpha", "beta", "gamma"] { try succeeding(["put", key, "value of \(key)", "--node", node.url], in: directory) }
 
@@ -47,7 +47,7 @@ struct BackupCommandTests {
     func snapshotAndRestore() throws {
         try withTemporaryDirectory { directory in
             let data = try initialized(directory)
-            let primary = try NodeProcess(data: data, in: directory)
+            let primary = try ServerProcess(data: data, in: directory)
             defer { primary.cleanUp() }
             for index in 0..<5 { try succeeding(["put", "before\(index)", "v\(index)", "--node", primary.url], in: directory) }
 
@@ -62,7 +62,7 @@ struct BackupCommandTests {
             let checkpoints = try succeeding(["checkpoints", "status", "--data", data.path, "--node", primary.url], in: directory)
             #expect(checkpoints.standardOutput == "checkpoints not suspended\n")
 
-            let restoring = try NodeProcess(data: copy, in: directory, extraArguments: ["--restore-mode"])
+            let restoring = try ServerProcess(data: copy, in: directory, extraArguments: ["--restore-mode"])
             defer { restoring.cleanUp() }
             let status = try succeeding(["status", "--node", restoring.url], in: directory).standardOutput
             #expect(field("role", in: status) == "restoring")
@@ -86,7 +86,7 @@ struct BackupCommandTests {
     func suspendResume() throws {
         try withTemporaryDirectory { directory in
             let data = try initialized(directory)
-            let node = try NodeProcess(data: data, in: directory)
+            let node = try ServerProcess(data: data, in: directory)
             defer { node.cleanUp() }
             let admin = ["--data", data.path, "--node", node.url]
             let suspended = try succeeding(["checkpoints", "suspend", "--minutes", "3"] + admin, in: directory)

@@ -1,69 +1,6 @@
 import Foundation
 import Testing
 
-/// `understudy start` as a real process: the ready line read from its stdout, logs kept in a file.
-/// Killed in `cleanUp` whatever the test did.
-final class NodeProcess: @unchecked Sendable {
-    let process = Process()
-    private(set) var url = ""
-    private let output = NSCondition()
-    private var stdout = ""
-    private let exited = DispatchSemaphore(value: 0)
-
-    /// `extraArguments` go to `start` (e.g. `--restore-mode`).
-    init(data: URL, in directory: URL, extraArguments: [String] = []) throws {
-        let binary = try #require(CLIProcess.binary, "understudy not found next to the test bundle: build the whole package first")
-        process.executableURL = binary
-        process.arguments = ["start", "--data", data.path, "--http", "127.0.0.1:0"] + extraArguments
-        let logURL = directory.appendingPathComponent("node-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: logURL)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty { handle.readabilityHandler = nil }
-            output.lock()
-            self.stdout += String(decoding: chunk, as: UTF8.self)
-            output.broadcast()
-            output.unlock()
-        }
-        process.terminationHandler = { [exited] _ in exited.signal() }
-        try process.run()
-        url = try readyURL(log: logURL)
-    }
-
-    /// Waits for `understudy ROLE ready: http=HOST:PORT …` and returns `http://HOST:PORT`.
-    private func readyURL(log: URL) throws -> String {
-        let deadline = Date().addingTimeInterval(CLIProcess.deadline)
-        output.lock()
-        defer { output.unlock() }
-        while !stdout.contains("\n") && process.isRunning && output.wait(until: deadline) {}
-        let line = stdout.split(separator: "\n").first.map(String.init) ?? ""
-        let logText = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        try #require(line.hasPrefix("understudy ") && line.contains(" ready: http="), "no ready line; stdout '\(stdout)', log:\n\(logText)")
-        let address = line.split(separator: " ").first { $0.hasPrefix("http=") }!.dropFirst("http=".count)
-        return "http://\(address)"
-    }
-
-    /// Sends `signal` and waits for the exit; returns the exit status (or the signal that ended it).
-    @discardableResult
-    func stop(with signal: Int32) -> Int32 {
-        kill(process.processIdentifier, signal)
-        guard exited.wait(timeout: .now() + CLIProcess.deadline) == .success else {
-            Issue.record("the node did not exit on signal \(signal) within \(CLIProcess.deadline) s")
-            kill(process.processIdentifier, SIGKILL)
-            exited.wait()
-            return -1
-        }
-        return process.terminationStatus
-    }
-
-    func cleanUp() {
-        if process.isRunning { stop(with: SIGKILL) }
-    }
-}
-
 @Suite("Node verbs against a real `understudy start`")
 struct NodeCommandTests {
     @Test("init, start, put/get/list/commit/status; kill -9 loses nothing acknowledged; SIGTERM stops cleanly")
@@ -74,7 +11,7 @@ struct NodeCommandTests {
             #expect(field("logging mode", in: created.standardOutput) == "full")
             #expect(field("source id", in: created.standardOutput) == "cli-test")
 
-            var node = try NodeProcess(data: data, in: directory)
+            var node = try ServerProcess(data: data, in: directory)
             defer { node.cleanUp() }
             let expected = try writeThroughCLI(node: node.url, in: directory)
             #expect(try understudy(["get", "alpha", "--node", node.url], in: directory).standardOutput == "one")
@@ -85,7 +22,7 @@ struct NodeCommandTests {
             #expect((status["repository"] as? [String: Any])?["objectCount"] as? Int == expected.count)
 
             #expect(node.stop(with: SIGKILL) == SIGKILL)
-            node = try NodeProcess(data: data, in: directory)
+            node = try ServerProcess(data: data, in: directory)
             for (key, value) in expected {
                 #expect(try understudy(["get", key, "--node", node.url], in: directory).standardOutput == value, "\(key)")
             }

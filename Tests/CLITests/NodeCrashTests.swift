@@ -25,7 +25,7 @@ struct NodeCrashTests {
             try #require(created.status == 0, "init: \(created.standardError)")
             let acknowledged = Acknowledged()
             for round in 0..<3 {
-                let node = try NodeProcess(data: data, in: directory)
+                let node = try ServerProcess(data: data, in: directory)
                 defer { node.cleanUp() }
                 try expectHolds(acknowledged, node: node.url, context: "before round \(round), seed \(seed)")
                 let load = Load(node: node.url, round: round, clients: 6, acknowledged: acknowledged)
@@ -34,7 +34,7 @@ struct NodeCrashTests {
                 load.finish()
                 #expect(load.unexpectedErrors.isEmpty, "clients saw errors other than the kill: \(load.unexpectedErrors.prefix(3))")
             }
-            let node = try NodeProcess(data: data, in: directory)
+            let node = try ServerProcess(data: data, in: directory)
             defer { node.cleanUp() }
             try expectHolds(acknowledged, node: node.url, context: "after the last crash, seed \(seed)")
             #expect(node.stop(with: SIGTERM) == 0)
