@@ -22,21 +22,7 @@ cleanup() {
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-# Starts a node in the background (in this shell, so the exit trap can stop it); sets $url to its
-# HTTP URL once it is ready.
-start_node() {
-    local log="$1"; shift
-    "$bin/understudy" start "$@" --http 127.0.0.1:0 >"$log.out" 2>"$log" &
-    pids+=($!)
-    for _ in $(seq 1 400); do
-        if grep -q " ready: " "$log.out" 2>/dev/null; then
-            url=$(sed -n 's/.*http=\([^ ]*\).*/http:\/\/\1/p' "$log.out" | head -1)
-            return
-        fi
-        sleep 0.05
-    done
-    echo "node did not start; its log:" >&2; cat "$log" >&2; exit 1
-}
+source deploy/lib/nodes.sh
 
 step "initialize and start a primary"
 "$bin/understudy" init --data "$work/primary" --source-id demo-primary
