@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import Node
 
@@ -35,6 +36,29 @@ struct StatusCommand: ParsableCommand {
             "uptime": "\(Int(status.uptimeSeconds)) s",
             "version": status.version,
         ])
+        if let replication = status.replication { printReplication(replication) }
+        for standby in status.standbys ?? [] {
+            print(
+                "standby \(standby.standby.map { "\($0)" } ?? standby.peer): \(standby.state), sent \(standby.sentSeqno), "
+                    + "flushed \(standby.flushedSeqno), applied \(standby.appliedSeqno)"
+                    + (standby.rejection.map { ", refused: \($0)" } ?? ""))
+        }
         print(status.restoreStatus)
+    }
+
+    /// A standby's lag per stage, as records, bytes and seconds behind its primary.
+    private func printReplication(_ replication: StandbyReplicationStatus) {
+        func stage(_ stage: StandbyReplicationStatus.Stage) -> String {
+            "seqno \(stage.seqno), \(stage.recordsBehind) records"
+                + (stage.bytesBehind.map { ", \($0) bytes" } ?? "")
+                + (stage.secondsBehind.map { String(format: ", %.3f s", $0) } ?? "") + " behind"
+        }
+        printFields([
+            "replication": "\(replication.state) from \(replication.primary) (receiver \(replication.receiver))"
+                + (replication.lastRejection.map { "; refused: \($0)" } ?? ""),
+            "received": stage(replication.received),
+            "flushed": stage(replication.flushed),
+            "applied": stage(replication.applied),
+        ])
     }
 }

@@ -25,7 +25,7 @@ elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 rate() { python3 -c "print(f'{$1 / $2:,.0f}')"; }
 
 "$bin/understudy" init --data "$work/primary" --source-id bench >/dev/null
-start_node "$work/primary.log" --data "$work/primary"; primary=$url
+start_node "$work/primary.log" start --data "$work/primary"; primary=$url
 "$bin/understudy-load" --node "$primary" --clients 32 --value-bytes "$value_bytes" --keys "$objects" --commits $((objects * 2)) >/dev/null
 "$bin/understudy" checkpoint --node "$primary" --data "$work/primary" >/dev/null
 # Random keys leave some of the key space unwritten: count what the node actually holds.
@@ -51,7 +51,7 @@ for mode in plain compress; do
     row "backup full ($mode)" "$start" "$end" "$(du -h "$work/full-$mode.bak$suffix" | cut -f1)"
 
     "$bin/understudy" init --data "$work/restore-$mode" --source-id restore >/dev/null
-    start_node "$work/restore-$mode.log" --data "$work/restore-$mode" --restore-mode; node=$url
+    start_node "$work/restore-$mode.log" start --data "$work/restore-$mode" --restore-mode; node=$url
     start=$(seconds)
     "$bin/understudy" restore backup "$work/full-$mode.bak$suffix" --node "$node" --data "$work/restore-$mode" >/dev/null
     end=$(seconds)
