@@ -97,7 +97,7 @@ import UnderstudyTesting
         #expect(report.message == "Restore complete (backup made while in partial logging mode)")
         let refused = try? RestoreTests().expectFailure { _ = try restored.restoreLogs() }
         #expect(refused?.description.starts(with: "transaction logs cannot be restored: the backup was made in partial logging mode") == true)
-        try restored.commitRestore()
+        _ = try restored.commitRestore()
         try restored.close()
     }
 
