@@ -93,6 +93,15 @@ let package = Package(
             ],
             path: "examples/LoadGenerator"
         ),
+        // examples/: a small client of the HTTP API (transfers with optimistic concurrency, reads on a standby).
+        .executableTarget(
+            name: "understudy-client-example",
+            dependencies: [
+                "Node", "Repository", "Tranlog",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "examples/ClientExample"
+        ),
 
         .testTarget(name: "TranlogTests", dependencies: ["Tranlog", "UnderstudyTesting"], exclude: ["Golden"]),
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "Tranlog", "UnderstudyTesting"]),
