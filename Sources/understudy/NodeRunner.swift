@@ -7,12 +7,22 @@ import Transport
 /// Runs a node in the foreground for `start` and `standby`: one ready line on stdout once serving,
 /// then a clean stop (final checkpoint, shutdown record) on SIGTERM or SIGINT.
 enum NodeRunner {
+    /// A node refused to start for a reason a restart cannot fix (configuration, data directory, damaged
+    /// logs): EX_CONFIG, so a service manager stops retrying (`RestartPreventExitStatus=78` in
+    /// deploy/systemd). A port that cannot be opened stays 1: it may be free on the next try.
+    static let refusedExitStatus: Int32 = 78
+
     /// `readyLine` gets the running node: ports asked as 0 are known only then.
     static func run(_ configuration: NodeConfiguration, readyLine: (PrimaryNode) -> String) throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "understudy")
         let signals = TerminationSignals()
-        let node = try PrimaryNode(configuration: configuration, logger: logger)
+        let node: PrimaryNode
+        do { node = try PrimaryNode(configuration: configuration, logger: logger) } catch {
+            if case .http = error { throw error }
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode(refusedExitStatus)
+        }
         // Unbuffered, so whoever waits for the line sees it at once even when stdout is a pipe.
         FileHandle.standardOutput.write(Data((readyLine(node) + "\n").utf8))
         let signal = signals.wait()

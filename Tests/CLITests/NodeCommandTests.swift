@@ -34,6 +34,16 @@ struct NodeCommandTests {
         }
     }
 
+    @Test("a node refused at start exits 78 (EX_CONFIG, no service-manager restart loop) and says why")
+    func refusedStartExitStatus() throws {
+        try withTemporaryDirectory { directory in
+            let empty = directory.appendingPathComponent("nothing-here")
+            let result = try CLIProcess.run(["start", "--data", empty.path, "--http", "127.0.0.1:0"], in: directory)
+            #expect(result.status == 78)
+            #expect(result.standardError.contains(empty.path))
+        }
+    }
+
     @Test("a client verb without a node says how to start one")
     func noNode() throws {
         try withTemporaryDirectory { directory in
