@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A primary and a hot standby on loopback, in a temporary directory, under a steady load, with the
+# standby's live status until Ctrl-C (then everything is stopped and removed).
+#   LOAD_RATE   commits per second of the load (default 500; 0: no load)
+#   LOAD_CLIENTS concurrent clients (default 8)
+# The nodes' logs, data directories and URLs are printed, so another terminal can use them:
+#   understudy status --node URL [--json | --watch], understudy get KEY --node URL, understudy promote …
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for product in understudy understudy-load; do swift build --product "$product" >/dev/null; done
+bin="$(swift build --show-bin-path)"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+    trap - EXIT INT TERM
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+    echo; echo "stopped; $work removed"
+}
+trap cleanup EXIT
+trap 'exit 0' INT TERM
+source deploy/lib/nodes.sh
+
+head -c 32 /dev/urandom >"$work/replication.key" && chmod 600 "$work/replication.key"
+"$bin/understudy" init --data "$work/primary" --source-id local-primary >/dev/null
+start_node "$work/primary.log" start --data "$work/primary" --checkpoint-seconds 30 \
+    --replication 127.0.0.1:0 --replication-key-file "$work/replication.key"
+primary=$url primary_replication=$replication
+
+"$bin/understudy" backup snapshot --node "$primary" --data "$work/primary" --to "$work/standby" >/dev/null
+start_node "$work/standby.log" standby --data "$work/standby" --primary "$primary_replication" \
+    --replication-key-file "$work/replication.key"
+standby=$url
+
+if [ "${LOAD_RATE:-500}" != 0 ]; then
+    "$bin/understudy-load" --node "$primary" --clients "${LOAD_CLIENTS:-8}" --rate "${LOAD_RATE:-500}" \
+        --keys 10000 --seconds 86400 >"$work/load.log" 2>&1 &
+    pids+=($!)
+fi
+
+cat <<INFO
+primary  $primary   (replication $primary_replication, data $work/primary, log $work/primary.log)
+standby  $standby   (data $work/standby, log $work/standby.log)
+load     ${LOAD_RATE:-500} commits/s from ${LOAD_CLIENTS:-8} clients (log $work/load.log)
+Ctrl-C stops everything.
+INFO
+"$bin/understudy" status --node "$standby" --watch
