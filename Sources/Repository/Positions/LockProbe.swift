@@ -14,7 +14,8 @@ public struct LockState: Hashable, Sendable, Codable {
     static func probe(_ directory: DataDirectory, fileSystem: any TranlogFileSystem) -> LockState {
         let pid = (try? fileSystem.readFile(directory.pidFile))
             .map { String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard fileSystem.fileExists(directory.lockFile) else {
+        // Without LOCK (or a pid left by a holder) no process ever locked it: don't create the file.
+        guard fileSystem.fileExists(directory.lockFile) || pid != nil else {
             return LockState(heldByLiveProcess: false, pid: pid, detail: "not locked (no LOCK file)")
         }
         do {
