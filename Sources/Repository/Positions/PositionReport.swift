@@ -95,11 +95,11 @@ public struct TranlogScan: Hashable, Sendable, Codable {
         if first > applied.next {
             return .init(ok: false, detail: "gap: the tranlogs start at seqno \(first), so \(applied.next)…\(first.rawValue - 1) are missing")
         }
-        if last < applied {
-            return .init(ok: false, detail: "the tranlogs end at seqno \(last), before the applied seqno \(applied) (a standby's mirror restarting after it, or logs lost)")
-        }
         if let damage {
             return .init(ok: false, detail: "readable only through seqno \(last): \(damage)")
+        }
+        if last < applied {
+            return .init(ok: false, detail: "the tranlogs end at seqno \(last), before the applied seqno \(applied) (a standby's mirror restarting after it, or logs lost)")
         }
         if last == applied { return .init(ok: true, detail: "nothing after the applied position: the tranlogs end at it") }
         return .init(ok: true, detail: "\(applied.next)…\(last) without a gap (\(applied.distance(to: last)) records to replay)")

@@ -74,6 +74,28 @@ import UnderstudyTesting
         #expect(report.coverage.detail.hasPrefix("\(checkpoint.seqno.next)…\(repository.status.applied.seqno) without a gap"))
     }
 
+    @Test func showReportsATornTailAndDamagePrecisely() async throws {
+        let fileSystem = try await stoppedRepository()
+        let file = directory.tranlogs.appending("tranlog1.dbf")
+        let intact = try fileSystem.readFile(file)
+        try fileSystem.replaceFile(file, contents: (intact + [0x17, 0x00, 0x00])[...])
+        let torn = try PositionReport.inspect(directory, fileSystem: fileSystem)
+        #expect(torn.tranlogs.tornTail?.contains("torn tail of 3 bytes at offset \(intact.count)") == true, "\(String(describing: torn.tranlogs.tornTail))")
+        #expect(torn.tranlogs.damage == nil)
+        #expect(torn.coverage.ok)
+
+        // A byte flipped inside seqno 3, with valid records after it: damage, not a torn tail.
+        let third = try record(3, in: fileSystem)
+        var damaged = intact
+        damaged[Int(third.eventID.offset) + 20] ^= 0xFF
+        try fileSystem.replaceFile(file, contents: damaged[...])
+        let report = try PositionReport.inspect(directory, fileSystem: fileSystem)
+        #expect(report.tranlogs.damage?.contains("damaged at offset \(third.eventID.offset)") == true, "\(String(describing: report.tranlogs.damage))")
+        #expect(report.tranlogs.span.last?.seqno == Seqno(2))
+        #expect(!report.coverage.ok)
+        #expect(report.coverage.detail.hasPrefix("readable only through seqno 2: "), "\(report.coverage.detail)")
+    }
+
     @Test func setTakesTheLocalRecordAndTheRepositoryReplaysFromIt() async throws {
         let fileSystem = try await stoppedRepository()
         let wanted = try record(4, in: fileSystem)
