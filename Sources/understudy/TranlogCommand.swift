@@ -11,5 +11,5 @@ struct TranlogCommand: ParsableCommand {
             gzipped (tranlogN.dbf.gz) and are read transparently. Every read checks each record's CRC, the \
             CRC chain across records and files, seqno continuity and the fileId sequence.
             """,
-        subcommands: [TranlogInspect.self, TranlogList.self, TranlogVerify.self, TranlogGenerate.self])
+        subcommands: [TranlogInspect.self, TranlogList.self, TranlogFind.self, TranlogVerify.self, TranlogGenerate.self])
 }
