@@ -16,7 +16,7 @@ import Tranlog
 /// backup, replay logs) until commitRestore opens a new epoch and a writer for it.
 public final class Repository: @unchecked Sendable {
     public let directory: DataDirectory
-    let configuration: RepositoryConfiguration
+    public let configuration: RepositoryConfiguration
     let fileSystem: any TranlogFileSystem
     let logger: Logger
     private let directoryLock: DirectoryLock
