@@ -42,6 +42,9 @@ struct RetentionCommandTests {
             #expect(row.lastSeen != nil)
             #expect((row.retainedBytes ?? 0) > 40_000)
             #expect((row.lagRecords ?? 0) >= 200)
+            let metrics = try StandbyCommandTests.client(pair.primary.url) { try $0.metrics() }
+            #expect(metrics.contains("understudy_standby_retained_bytes{standby=\"east\"} \(row.retainedBytes ?? 0)"), "\(metrics)")
+            #expect(metrics.contains("understudy_standby_connected{standby=\"east\"} 0"), "\(metrics)")
             let needed = status.repository.checkpoint.oldestFileIDNeeded.rawValue
             try #require(needed > 3, "the log did not rotate: oldest needed \(needed)")
             let purge = ["tranlog", "purge", "--node", pair.primary.url, "--data", pair.primaryData.path, "--through-fileid", "\(needed - 1)"]
@@ -68,6 +71,16 @@ struct RetentionCommandTests {
             defer { returning.cleanUp() }
             let rejected = try StandbyCommandTests.waitForStatus(of: returning) { $0.replication?.lastRejection != nil }
             #expect(rejected.replication?.lastRejection?.contains("oldest available is") == true, "\(String(describing: rejected.replication))")
+
+            // On the stopped primary: the list comes from standbys.json, the purge takes the lock.
+            #expect(returning.stop(with: SIGTERM) == 0)
+            #expect(pair.primary.stop(with: SIGTERM) == 0)
+            let listed = try CLIProcess.run(["standbys", "list", "--data", pair.primaryData.path, "--json"], in: directory)
+            #expect(listed.status == 0, "\(listed.standardError)")
+            #expect(try JSONDecoder().decode([KnownStandby].self, from: Data(listed.standardOutput.utf8)).map(\.nodeID) == [])
+            let offline = try CLIProcess.run(["tranlog", "purge", "--data", pair.primaryData.path, "--yes"], in: directory)
+            #expect(offline.status == 0, "\(offline.standardError)")
+            #expect(offline.standardOutput.contains("kept: crash recovery needs"), "\(offline.standardOutput)")
         }
     }
 }
