@@ -22,7 +22,7 @@ final class StandbyRetention {
     /// A shipper admitted a standby or received its ack.
     func progressed(_ status: ShipperStatus) {
         guard let nodeID = status.standby?.name, let retainFrom = status.retainFrom else { return }
-        if status.acked.applied >= repository.status.applied.seqno || caughtUp[nodeID] == nil { caughtUp[nodeID] = .now }
+        if status.acked.applied >= durableSeqno || caughtUp[nodeID] == nil { caughtUp[nodeID] = .now }
         let known = KnownStandby(
             nodeID: nodeID, address: "\(status.peer)", flushedSeqno: status.acked.flushed, appliedSeqno: status.acked.applied,
             neededFileID: retainFrom.fileID, lastSeen: status.lastAckTime ?? .now())
@@ -36,12 +36,16 @@ final class StandbyRetention {
         do { try repository.knownStandbys.flush() } catch {
             logger.error("cannot write standbys.json", metadata: ["error": "\(error)"])
         }
-        if let files = try? repository.retention().files { growth.sample(files, at: .now) }
+        if let files = try? repository.tranlogFiles() { growth.sample(files, at: .now) }
     }
+
+    /// The primary's last durable seqno, from the visible state: `repository.status` would wait for
+    /// a checkpoint in progress, and this runs on the loop at every ack.
+    private var durableSeqno: Seqno { repository.snapshot().position.seqno }
 
     /// One row per connected standby and per known one that is not connected.
     func rows(connected: [ShipperStatus], retention: TranlogRetention?) -> [StandbyConnectionStatus] {
-        let durable = repository.status.applied.seqno
+        let durable = durableSeqno
         let known = Dictionary(repository.knownStandbys.all.map { ($0.nodeID, $0) }) { _, last in last }
         var rows = connected.map { status in
             var row = StandbyConnectionStatus(status)

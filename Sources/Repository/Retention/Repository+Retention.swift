@@ -8,8 +8,12 @@ extension Repository {
         let recoveryNeeds = checkpointLock.withLock { manifest.oldestFileIDNeeded }
         let restoreNeeds: FileID? = stateLock.withLock { restoreState.active ? (applied.eventID?.fileID ?? .first) : nil }
         return TranlogRetention(
-            files: try TranlogRetention.scanFiles(directory.tranlogs, fileSystem: fileSystem),
-            recoveryNeeds: recoveryNeeds, standbys: knownStandbys.all, restoreNeeds: restoreNeeds)
+            files: try tranlogFiles(), recoveryNeeds: recoveryNeeds, standbys: knownStandbys.all, restoreNeeds: restoreNeeds)
+    }
+
+    /// Every tranlog file with its size (no lock: for sampling the log's growth).
+    public func tranlogFiles() throws(RepositoryError) -> [RetainedFile] {
+        try TranlogRetention.scanFiles(directory.tranlogs, fileSystem: fileSystem)
     }
 
     /// `understudy tranlog purge --node`: the same checks and removal as on a stopped node.
