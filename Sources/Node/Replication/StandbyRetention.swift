@@ -23,8 +23,12 @@ final class StandbyRetention {
     func progressed(_ status: ShipperStatus) {
         guard let nodeID = status.standby?.name, let retainFrom = status.retainFrom else { return }
         if status.acked.applied >= durableSeqno || caughtUp[nodeID] == nil { caughtUp[nodeID] = .now }
+        // Before its first ack, a standby's flushed position is where its hello said its mirror ends.
+        let previous = repository.knownStandbys.all.first { $0.nodeID == nodeID }
+        let acked = status.lastAckTime != nil
         let known = KnownStandby(
-            nodeID: nodeID, address: "\(status.peer)", flushedSeqno: status.acked.flushed, appliedSeqno: status.acked.applied,
+            nodeID: nodeID, address: "\(status.peer)", flushedSeqno: acked ? status.acked.flushed : status.sentSeqno,
+            appliedSeqno: acked ? status.acked.applied : previous?.appliedSeqno ?? .zero,
             neededFileID: retainFrom.fileID, lastSeen: status.lastAckTime ?? .now())
         do { try repository.knownStandbys.record(known) } catch {
             logger.error("cannot record the standby's position; its tranlogs stay protected by the last one recorded", metadata: ["standby": "\(nodeID)", "error": "\(error)"])
