@@ -36,8 +36,11 @@ struct StandbyCommand: ParsableCommand {
             transform: NodeRunner.address)
     var http = SocketAddress(host: "127.0.0.1", port: NodeConfiguration.defaultHTTPPort)
 
+    @OptionGroup var retention: RetentionOptions
+
     func run() throws {
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
+        retention.apply(to: &configuration.repository)
         configuration.httpAddress = http
         configuration.replicationKeyFile = FilePath(replicationKeyFile)
         configuration.standbyOf = primary
