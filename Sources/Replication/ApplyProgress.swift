@@ -41,7 +41,6 @@ struct ApplyProgressTracker {
     private var history: [ApplyProgress.Sample] = []
     /// Time since the last history sample: ticks shorter than a second add up to one.
     private var secondsSinceSample = 0.0
-    private var appliedSeqno: Seqno?
     private var appliedBytes: UInt64 = 0
     private var receivedBytes: UInt64 = 0
     /// Received batches not yet applied: their last seqno and the received byte count through them.
@@ -66,15 +65,15 @@ struct ApplyProgressTracker {
     }
 
     mutating func applied(through seqno: Seqno) {
-        appliedSeqno = seqno
         guard let covered = unappliedBatches.lastIndex(where: { $0.seqno <= seqno }) else { return }
         appliedBytes = unappliedBatches[covered].bytesThrough
         unappliedBatches.removeFirst(covered + 1)
     }
 
-    /// One heartbeat interval passed; `lag` is the lag as of now.
+    /// One heartbeat interval passed; `lag` is the lag as of now (its applied seqno is the one the
+    /// rates count).
     mutating func tick(lag: ReplicationLag) {
-        window.append(WindowSample(applied: appliedSeqno ?? lag.applied.seqno, appliedBytes: appliedBytes, primary: lag.primaryLastSeqno))
+        window.append(WindowSample(applied: lag.applied.seqno, appliedBytes: appliedBytes, primary: lag.primaryLastSeqno))
         if window.count > windowTicks + 1 { window.removeFirst(window.count - windowTicks - 1) }
         secondsSinceSample += tickSeconds
         guard secondsSinceSample >= 1 - 1e-9 else { return }

@@ -190,10 +190,11 @@ understudy_run() {
     kill -KILL "$primary_pid"
     wait "$primary_pid" 2>/dev/null || true
     started=$(now)
-    "$bin/understudy" promote --node "$standby" --data "$WORK/standby" >/dev/null
+    "$bin/understudy" promote --node "$standby" --data "$WORK/standby" --json >"$WORK/promote.json"
     until curl -sf -X PUT --data-binary "after promotion" "$standby/objects/promoted" >/dev/null; do sleep 0.001; done
     finished=$(now)
     U_PROMOTE_MS=$(python3 -c "print(round(($finished - $started) * 1000))")
+    U_PROMOTE_PHASES=$(jq -r '.milliseconds | "stop receiver \(.stopReceiver|round), apply \(.applyFlushed|round), commitRestore \(.commitRestore|round) ms"' "$WORK/promote.json")
 }
 
 # --- PostgreSQL 15 --------------------------------------------------------------------------------
@@ -325,7 +326,7 @@ main() {
     echo "| max commit rate, closed loop, standby attached (/s) | $U_MAX | $P_MAX |"
     echo "| (b) replay lag p50 / p99 at 50% of max | $(lag_cell "$U_LAG_50") | $(lag_cell "$P_LAG_50") |"
     echo "| (b) replay lag p50 / p99 at 90% of max | $(lag_cell "$U_LAG_90") | $(lag_cell "$P_LAG_90") |"
-    echo "| (c) promote → first accepted write, ms | $U_PROMOTE_MS | $P_PROMOTE_MS |"
+    echo "| (c) promote → first accepted write, ms | $U_PROMOTE_MS ($U_PROMOTE_PHASES) | $P_PROMOTE_MS |"
 }
 
 main "$@"
