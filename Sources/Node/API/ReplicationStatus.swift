@@ -83,6 +83,11 @@ public struct StandbyReplicationStatus: Codable, Sendable {
     /// The primary's last seqno and clock, from its last heartbeat.
     public var primaryLastSeqno: Seqno?
     public var primaryTime: Timestamp?
+    /// Apply rate over the last 10 s and the catch-up estimate. Optional so a client still reads a node that
+    /// does not report it.
+    public var apply: ApplyRateStatus?
+    /// The applied stage's lag, one sample per second for the last minute, oldest first.
+    public var lagHistory: [LagSampleStatus]?
 
     init(receiver: LogReceiver, primary: String) {
         let lag = receiver.lag
@@ -95,6 +100,9 @@ public struct StandbyReplicationStatus: Codable, Sendable {
         applied = Stage(lag.applied)
         primaryLastSeqno = lag.primaryLastSeqno
         primaryTime = lag.primaryTime
+        let progress = receiver.progress
+        apply = ApplyRateStatus(progress)
+        lagHistory = progress.history.map(LagSampleStatus.init)
     }
 }
 
