@@ -104,10 +104,11 @@ extension Repository {
         }
     }
 
-    /// Partial logging: tranlogs wholly before the checkpoint are no longer needed by recovery.
+    /// Partial logging: tranlogs wholly before the checkpoint are no longer needed by recovery (and,
+    /// with an archive, removed only once archived).
     private func removeTranlogs(before fileID: FileID) {
         guard let logs = try? TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem) else { return }
-        for ref in logs.files where ref.fileID < fileID { removeQuietly(ref.path) }
+        for ref in logs.files where ref.fileID < fileID && tranlogRetention.mayRemove(ref.fileID) { removeQuietly(ref.path) }
     }
 
     /// Removes a file nothing needs any more; failing leaves only garbage, so it is logged, not thrown.

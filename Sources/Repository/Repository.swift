@@ -59,6 +59,8 @@ public final class Repository: @unchecked Sendable {
     var suspensionWaiting = false
     /// The full backup under way (guarded by `stateLock`).
     var backupInProgress: BackupProgress?
+    /// What partial logging may remove, held back by the archiver when there is one.
+    public let tranlogRetention: TranlogRetention
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
     /// the repository is in restore mode — repair a torn tranlog tail and replay every record after
@@ -72,6 +74,7 @@ public final class Repository: @unchecked Sendable {
         self.configuration = configuration
         self.fileSystem = fileSystem
         self.logger = logger
+        tranlogRetention = TranlogRetention(archiving: configuration.archivesTranlogs)
         let config = try directory.readConfig(fileSystem: fileSystem)
         storedConfig = config
         directoryLock = try DirectoryLock(directory, fileSystem: fileSystem)

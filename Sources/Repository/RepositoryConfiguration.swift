@@ -11,6 +11,8 @@ public struct RepositoryConfiguration: Sendable {
     public var maxRuns: Int = 8
     /// Tranlog rotation size (default 64 MiB).
     public var rotationBytes: Int = 64 * 1024 * 1024
+    /// Completed tranlogs are copied to an archive: partial logging removes none before it is archived.
+    public var archivesTranlogs = false
 
     public init() {}
 

@@ -27,20 +27,31 @@ struct StandbyCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("The primary's replication address (its `start --replication`).", valueName: "HOST:PORT"),
             transform: NodeRunner.address)
-    var primary: SocketAddress
+    var primary: SocketAddress?
 
     @Option(name: .customLong("replication-key-file"), help: ArgumentHelp("The primary's replication secret.", valueName: "KEYFILE"))
-    var replicationKeyFile: String
+    var replicationKeyFile: String?
+
+    @OptionGroup var warm: WarmStandbyOptions
+
+    @OptionGroup var archiving: ArchiveOptions
 
     @Option(help: ArgumentHelp("Where the HTTP API listens (port 0: any free port).", valueName: "HOST:PORT"),
             transform: NodeRunner.address)
     var http = SocketAddress(host: "127.0.0.1", port: NodeConfiguration.defaultHTTPPort)
 
+    func validate() throws {
+        try warm.validate(primary: primary != nil, replicationKeyFile: replicationKeyFile != nil)
+    }
+
     func run() throws {
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
         configuration.httpAddress = http
-        configuration.replicationKeyFile = FilePath(replicationKeyFile)
+        configuration.replicationKeyFile = replicationKeyFile.map { FilePath($0) }
         configuration.standbyOf = primary
-        try NodeRunner.run(configuration) { node in "understudy standby ready: http=\(node.httpAddress) primary=\(primary)" }
+        warm.apply(to: &configuration)
+        archiving.apply(to: &configuration)
+        let source = primary.map { "primary=\($0)" } ?? "archive=\(warm.archive ?? "")"
+        try NodeRunner.run(configuration) { node in "understudy standby ready: http=\(node.httpAddress) \(source)" }
     }
 }
