@@ -37,6 +37,8 @@ struct StatusCommand: ParsableCommand {
             "version": status.version,
         ])
         if let replication = status.replication { printReplication(replication) }
+        if let archive = status.archive { print(ArchiveStatusLines.archive(archive)) }
+        if let warm = status.warmStandby { print(ArchiveStatusLines.warmStandby(warm)) }
         for standby in status.standbys ?? [] {
             print(
                 "standby \(standby.standby.map { "\($0)" } ?? standby.peer): \(standby.state), sent \(standby.sentSeqno), "
