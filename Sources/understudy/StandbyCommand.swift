@@ -20,6 +20,11 @@ struct StandbyCommand: ParsableCommand {
             Logs go to stderr. Once serving, one line goes to stdout:
               understudy standby ready: http=HOST:PORT primary=HOST:PORT
             SIGTERM or SIGINT stop the standby cleanly; started again, it resumes where it stopped.
+
+            Warm standby: with --archive DIR instead of --primary, it applies completed tranlogs (plain or \
+            .gz) from an archive (a primary's --archive-dir) as they appear, every --poll-seconds; \
+            `understudy status` says which file it waits for, or which file it cannot apply and why. The \
+            ready line then ends with archive=DIR.
             """)
 
     @Option(help: ArgumentHelp("The data directory, holding a copy of the primary's repository.", valueName: "DIR"))
