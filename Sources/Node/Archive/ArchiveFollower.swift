@@ -84,17 +84,18 @@ final class ArchiveFollower: Sendable {
     private func applyAvailable() -> Outcome {
         let began = ContinuousClock.now
         let start = repository.status.applied.eventID?.fileID ?? .first
-        let run: [TranlogFileRef]
-        do { run = Self.unbrokenRun(try TranlogDirectory.scan(archive).starting(at: start).files, from: start) } catch {
+        let available: [TranlogFileRef]
+        do { available = try TranlogDirectory.scan(archive).starting(at: start).files } catch {
             return fail("cannot read the archive \(archive): \(error)")
         }
+        let run = Self.unbrokenRun(available, from: start)
         guard let last = run.last else { return wait(for: start) }
         state.withLock { status in
             let newFile = status.waitingFor.map { waited in run.contains { $0.fileID.fileName == waited } } ?? true
             if newFile && !status.state.hasPrefix("failed") { status.state = "applying" }
         }
         do {
-            let report = try repository.restoreLogs(TranlogDirectory(description: archive.string, files: run))
+            let report = try repository.restoreLogs(TranlogDirectory(description: archive.string, files: run), seen: available.last?.fileID)
             record(report, since: began)
             return wait(for: last.fileID.next)
         } catch {
