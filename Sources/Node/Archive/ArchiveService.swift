@@ -52,6 +52,7 @@ final class ArchiveService: Sendable {
             while let ref = survey.backlog.first {
                 current = ref.fileID
                 try archiver.archive(ref)
+                logger.info("archived", metadata: ["file": "\(ref.fileID.fileName)", "archive.dir": "\(archiver.archive)"])
                 survey.backlog.removeFirst()
                 survey.newestArchived = max(survey.newestArchived ?? ref.fileID, ref.fileID)
                 survey.firstUnarchived = survey.backlog.first?.fileID ?? max(survey.firstUnarchived, ref.fileID.next)
