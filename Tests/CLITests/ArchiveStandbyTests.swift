@@ -164,6 +164,32 @@ struct ArchiveStandbyTests {
         }
     }
 
+    @Test("a failing copy is reported with the file and the reason, the file stays in the backlog, and the retry succeeds")
+    func failedCopyIsReportedAndRetried() throws {
+        try withTemporaryDirectory { directory in
+            let setup = try ArchivingPrimary(in: directory)
+            defer { setup.cleanUp() }
+            _ = try StandbyCommandTests.waitForStatus(of: setup.primary) { $0.archive?.state == "archiving" }
+            // A directory where the copy's temporary file must go: removing it fails (EISDIR), like a
+            // permission problem would for a non-root user.
+            let obstacle = setup.archived("tranlog1.dbf.gz.tmp")
+            try FileManager.default.createDirectory(at: obstacle, withIntermediateDirectories: false)
+            _ = try setup.write(prefix: "key")
+            let failing = try StandbyCommandTests.waitForStatus(of: setup.primary) { $0.archive?.lastError != nil }
+            let archive = try #require(failing.archive)
+            #expect(archive.lastError?.contains("archiving tranlog1.dbf") == true, "\(archive)")
+            #expect(archive.lastError?.contains(obstacle.path) == true, "\(archive)")
+            #expect(archive.backlogFiles >= 1)
+            #expect(archive.failures >= 1)
+            #expect(setup.primary.log.contains("archiving a tranlog failed"))
+
+            try FileManager.default.removeItem(at: obstacle)
+            let last = try setup.waitForArchive()
+            #expect(last >= 3)
+            #expect(try StandbyCommandTests.client(setup.primary.url) { try $0.status().archive?.lastError } == nil)
+        }
+    }
+
     @Test("standby takes --primary or --archive, not both")
     func primaryAndArchiveExcludeEachOther() throws {
         try withTemporaryDirectory { directory in
