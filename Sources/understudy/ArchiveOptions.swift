@@ -30,6 +30,9 @@ struct WarmStandbyOptions: ParsableArguments {
         if primary && archive != nil { throw ValidationError("--primary and --archive exclude each other: follow a primary or an archive") }
         if !primary && archive == nil { throw ValidationError("give --primary HOST:PORT (hot standby) or --archive DIR (warm standby)") }
         if primary && !replicationKeyFile { throw ValidationError("--primary needs --replication-key-file") }
+        if !primary && replicationKeyFile {
+            throw ValidationError("--replication-key-file goes with --primary; a warm standby (--archive) does not serve standbys")
+        }
         if archive == nil && pollSeconds != nil { throw ValidationError("--poll-seconds applies to --archive only") }
         if let pollSeconds, !(pollSeconds > 0) { throw ValidationError("--poll-seconds must be positive") }
     }
