@@ -20,6 +20,18 @@ public struct NodeConfiguration: Sendable {
     /// Set on a standby: the primary it follows. The node then runs in restore mode, mirrors the
     /// primary's tranlog and applies it continuously until promoted. Needs `replicationKeyFile`.
     public var standbyOf: SocketAddress?
+    /// Completed tranlogs are copied here, compressed and atomically (`--archive-dir`); nil: none
+    /// are. Partial logging then removes no tranlog before it is archived.
+    public var archiveDirectory: FilePath? {
+        didSet { repository.archivesTranlogs = archiveDirectory != nil }
+    }
+    /// How often the archiver looks for completed tranlogs.
+    public var archiveInterval: Duration = .seconds(1)
+    /// Set on a warm standby: the archive whose completed tranlogs it applies, in restore mode, until
+    /// promoted (`standby --archive`). Excludes `standbyOf`.
+    public var standbyArchive: FilePath?
+    /// How often a warm standby polls its archive.
+    public var archivePollInterval: Duration = .seconds(2)
     /// Checkpoint interval and size, run count, tranlog rotation.
     public var repository = RepositoryConfiguration()
 
@@ -45,6 +57,8 @@ public struct NodeConfiguration: Sendable {
         if !(0...65535).contains(replicationAddress.port) { return "replication port must be in 0...65535" }
         if let problem = repository.validate() { return "repository: \(problem)" }
         if standbyOf != nil && replicationKeyFile == nil { return "a standby needs the replication key file of its primary" }
+        if standbyOf != nil && standbyArchive != nil { return "a standby follows either a primary or an archive, not both" }
+        if archiveInterval <= .zero || archivePollInterval <= .zero { return "archive intervals must be positive" }
         return nil
     }
 }

@@ -18,6 +18,9 @@ final class NodeMetrics: Sendable {
     /// counts the checkpoints taken since, however they were triggered.
     private let lastManifestGeneration: Locked<UInt64>
     private let replication: ReplicationMetrics
+    private let archiveBacklog: Gauge
+    private let archiveLastFileID: Gauge
+    private let archiveFailures: Counter
 
     init(initial status: RepositoryStatus) {
         commits = registry.makeCounter(descriptor: Self.name("commits", "total", "Commits made durable"))
@@ -33,6 +36,9 @@ final class NodeMetrics: Sendable {
         checkpoints = registry.makeCounter(descriptor: Self.name("checkpoints", "total", "Checkpoints taken since the node started"))
         lastManifestGeneration = Locked(status.checkpoint.manifestGeneration)
         replication = ReplicationMetrics(registry: registry)
+        archiveBacklog = registry.makeGauge(descriptor: Self.name("archive_backlog", "files", "Completed tranlogs not archived yet"))
+        archiveLastFileID = registry.makeGauge(descriptor: Self.name("archive_last_fileid", "", "Highest fileId in the archive directory"))
+        archiveFailures = registry.makeCounter(descriptor: Self.name("archive_failures", "total", "Failed attempts to archive a tranlog"))
     }
 
     /// `understudy_NAME_UNIT`.
@@ -46,6 +52,13 @@ final class NodeMetrics: Sendable {
     func recordCommit(duration: Duration) {
         commits.increment()
         commitDuration.record(duration)
+    }
+
+    /// After each archiver step (`--archive-dir`).
+    func recordArchive(_ status: ArchiveStatus, failed: Bool = false) {
+        archiveBacklog.set(Double(status.backlogFiles))
+        archiveLastFileID.set(Double(status.lastArchivedFileID?.rawValue ?? 0))
+        if failed { archiveFailures.increment() }
     }
 
     func recordConflict() {

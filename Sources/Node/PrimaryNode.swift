@@ -20,6 +20,7 @@ public final class PrimaryNode: Sendable {
     private let metrics: NodeMetrics
     private let adminToken: [UInt8]
     private let replication: NodeReplication
+    private let archive: ArchiveService?
     private let server = Locked<LoopConfinedServer?>(nil)
     private let stopped = Locked(false)
 
@@ -30,7 +31,7 @@ public final class PrimaryNode: Sendable {
         self.logger = logger
         // Read before anything opens: a bad key file leaves nothing to undo.
         let key = try configuration.replicationKeyFile.map { path throws(NodeError) in try ReplicationKeyFile.read(path) }
-        if configuration.standbyOf != nil { try Self.enterStandbyMode(configuration.dataDirectory) }
+        if configuration.standbyOf != nil || configuration.standbyArchive != nil { try Self.enterStandbyMode(configuration.dataDirectory) }
         let repository: Repository
         do {
             repository = try Repository(directory: configuration.dataDirectory, configuration: configuration.repository, logger: logger)
@@ -48,8 +49,17 @@ public final class PrimaryNode: Sendable {
             throw .http(error)
         }
         replication = NodeReplication(loop: loop)
+        do {
+            archive = try configuration.archiveDirectory.map { [interval = configuration.archiveInterval, metrics] directory throws(NodeError) in
+                try ArchiveService(directory: directory, interval: interval, repository: repository, metrics: metrics, logger: logger)
+            }
+        } catch {
+            loop.shutdown()
+            Self.abandon(repository, logger: logger)
+            throw error
+        }
         reporter = StatusReporter(repository: repository, httpAddress: configuration.httpAddress,
-                                  replicationAddress: configuration.replicationAddress, replication: replication)
+                                  replicationAddress: configuration.replicationAddress, replication: replication, archive: archive)
         do {
             try startHTTP()
         } catch {
@@ -64,6 +74,7 @@ public final class PrimaryNode: Sendable {
             Self.abandon(repository, logger: logger)
             throw error
         }
+        archive?.start()
         logger.info("node ready", metadata: [
             "role": "\(status.role)", "http.address": "\(httpAddress)", "repository.id": "\(repository.config.repositoryID)",
             "seqno": "\(repository.status.applied.seqno)",
@@ -87,6 +98,7 @@ public final class PrimaryNode: Sendable {
         }
         guard first else { return }
         replication.stop()
+        archive?.stop()
         stopServing()
         do { try repository.close() } catch { throw .repository(error) }
         logger.info("node stopped", metadata: ["seqno": "\(repository.status.applied.seqno)"])

@@ -8,15 +8,18 @@ final class StatusReporter: Sendable {
     private let repository: Repository
     private let replicationAddress: SocketAddress
     private let replication: NodeReplication
+    private let archive: ArchiveService?
     private let dataDirectory: String
     private let startedAt = ContinuousClock.now
     /// The configured address until the HTTP server is bound, then the real one (port 0 resolved).
     private let boundHTTPAddress: Locked<SocketAddress>
 
-    init(repository: Repository, httpAddress: SocketAddress, replicationAddress: SocketAddress, replication: NodeReplication) {
+    init(repository: Repository, httpAddress: SocketAddress, replicationAddress: SocketAddress, replication: NodeReplication,
+         archive: ArchiveService? = nil) {
         self.repository = repository
         self.replicationAddress = replicationAddress
         self.replication = replication
+        self.archive = archive
         // Absolute, so a client in another working directory finds it.
         let root = repository.directory.root
         dataDirectory = root.isAbsolute ? root.string : FilePath(FileManager.default.currentDirectoryPath).pushing(root).string
@@ -38,6 +41,7 @@ final class StatusReporter: Sendable {
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18, dataDirectory: dataDirectory,
             restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus, standbys: nil, replication: nil)
         replication.describe(into: &status)
+        status.archive = archive?.status
         return status
     }
 }

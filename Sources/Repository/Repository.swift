@@ -63,6 +63,8 @@ public final class Repository: @unchecked Sendable {
     public let knownStandbys: KnownStandbys
     /// One tranlog removal (purge, partial logging) at a time.
     let retentionLock = NSLock()
+    /// How far the archiver got: files not archived yet are kept.
+    public let archiveProgress: ArchiveProgress
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
     /// the repository is in restore mode — repair a torn tranlog tail and replay every record after
@@ -76,6 +78,7 @@ public final class Repository: @unchecked Sendable {
         self.configuration = configuration
         self.fileSystem = fileSystem
         self.logger = logger
+        archiveProgress = ArchiveProgress(archiving: configuration.archivesTranlogs)
         let config = try directory.readConfig(fileSystem: fileSystem)
         storedConfig = config
         directoryLock = try DirectoryLock(directory, fileSystem: fileSystem)

@@ -14,6 +14,8 @@ public struct RepositoryConfiguration: Sendable {
     /// At most this much tranlog is kept for standbys (`--max-retained-mbytes`); nil: no limit. In
     /// partial logging mode older files are removed past it; in full logging it sets the runway reported.
     public var maxRetainedBytes: UInt64?
+    /// Completed tranlogs are copied to an archive: partial logging removes none before it is archived.
+    public var archivesTranlogs = false
 
     public init() {}
 

@@ -20,6 +20,11 @@ struct StandbyCommand: ParsableCommand {
             Logs go to stderr. Once serving, one line goes to stdout:
               understudy standby ready: http=HOST:PORT primary=HOST:PORT
             SIGTERM or SIGINT stop the standby cleanly; started again, it resumes where it stopped.
+
+            Warm standby: with --archive DIR instead of --primary, it applies completed tranlogs (plain or \
+            .gz) from an archive (a primary's --archive-dir) as they appear, every --poll-seconds; \
+            `understudy status` says which file it waits for, or which file it cannot apply and why. The \
+            ready line then ends with archive=DIR.
             """)
 
     @Option(help: ArgumentHelp("The data directory, holding a copy of the primary's repository.", valueName: "DIR"))
@@ -27,10 +32,14 @@ struct StandbyCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("The primary's replication address (its `start --replication`).", valueName: "HOST:PORT"),
             transform: NodeRunner.address)
-    var primary: SocketAddress
+    var primary: SocketAddress?
 
     @Option(name: .customLong("replication-key-file"), help: ArgumentHelp("The primary's replication secret.", valueName: "KEYFILE"))
-    var replicationKeyFile: String
+    var replicationKeyFile: String?
+
+    @OptionGroup var warm: WarmStandbyOptions
+
+    @OptionGroup var archiving: ArchiveOptions
 
     @Option(help: ArgumentHelp("Where the HTTP API listens (port 0: any free port).", valueName: "HOST:PORT"),
             transform: NodeRunner.address)
@@ -38,12 +47,19 @@ struct StandbyCommand: ParsableCommand {
 
     @OptionGroup var retention: RetentionOptions
 
+    func validate() throws {
+        try warm.validate(primary: primary != nil, replicationKeyFile: replicationKeyFile != nil)
+    }
+
     func run() throws {
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
         retention.apply(to: &configuration.repository)
         configuration.httpAddress = http
-        configuration.replicationKeyFile = FilePath(replicationKeyFile)
+        configuration.replicationKeyFile = replicationKeyFile.map { FilePath($0) }
         configuration.standbyOf = primary
-        try NodeRunner.run(configuration) { node in "understudy standby ready: http=\(node.httpAddress) primary=\(primary)" }
+        warm.apply(to: &configuration)
+        archiving.apply(to: &configuration)
+        let source = primary.map { "primary=\($0)" } ?? "archive=\(warm.archive ?? "")"
+        try NodeRunner.run(configuration) { node in "understudy standby ready: http=\(node.httpAddress) \(source)" }
     }
 }

@@ -48,6 +48,7 @@ struct StartCommand: ParsableCommand {
     var checkpointMBytes: Int?
 
     @OptionGroup var retention: RetentionOptions
+    @OptionGroup var archiving: ArchiveOptions
 
     @Flag(name: .customLong("restore-mode"), help: "Enter restore mode before opening the repository.")
     var restoreMode = false
@@ -69,6 +70,7 @@ struct StartCommand: ParsableCommand {
         if let checkpointSeconds { configuration.repository.checkpointInterval = .seconds(checkpointSeconds) }
         if let checkpointMBytes { configuration.repository.checkpointLogBytes = checkpointMBytes << 20 }
         retention.apply(to: &configuration.repository)
+        archiving.apply(to: &configuration)
         return configuration
     }
 }

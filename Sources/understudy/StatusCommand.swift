@@ -54,6 +54,8 @@ struct StatusCommand: ParsableCommand {
             "version": status.version,
         ])
         if let replication = status.replication { printReplication(replication) }
+        if let archive = status.archive { print(ArchiveStatusLines.archive(archive)) }
+        if let warm = status.warmStandby { print(ArchiveStatusLines.warmStandby(warm)) }
         for standby in status.standbys ?? [] {
             print(StatusWatchView.standbyRow(standby, primarySeqno: applied.seqno))
         }

@@ -12,7 +12,8 @@ final class ServerProcess: @unchecked Sendable {
     private let exited = DispatchSemaphore(value: 0)
 
     init(_ arguments: [String], in directory: URL) throws {
-        process.executableURL = try #require(CLIProcess.binary, "understudy not found next to the test bundle")
+        let binary = try #require(CLIProcess.binary, "understudy not found next to the test bundle")
+        process.executableURL = binary
         process.arguments = arguments
         logURL = directory.appendingPathComponent("node-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)

@@ -22,6 +22,10 @@ public struct NodeStatus: Codable, Sendable {
     public var retention: RetentionStatus?
     /// On a standby: its receiver and lag per stage.
     public var replication: StandbyReplicationStatus?
+    /// With `--archive-dir`: how far archiving got, its backlog and last error.
+    public var archive: ArchiveStatus?
+    /// On a warm standby (`standby --archive`): what it applies from its archive.
+    public var warmStandby: WarmStandbyStatus?
 }
 
 public enum UnderstudyVersion {

@@ -11,6 +11,7 @@ final class NodeReplication: Sendable {
         case off
         case serving(StandbyShippers)
         case following(StandbyReplica)
+        case followingArchive(ArchiveFollower)
     }
 
     private let loop: UVEventLoop
@@ -22,6 +23,11 @@ final class NodeReplication: Sendable {
 
     /// Starts the role the configuration asks for. The repository is open (in restore mode on a standby).
     func start(_ configuration: NodeConfiguration, repository: Repository, key: ReplicationKey?, logger: Logger) throws(NodeError) {
+        if let archive = configuration.standbyArchive {
+            let follower = ArchiveFollower(archive: archive, pollInterval: configuration.archivePollInterval, repository: repository, logger: logger)
+            role.withLock { $0 = .followingArchive(follower) }
+            return follower.start()
+        }
         guard let key else {
             return logger.notice("replication is off: start with --replication-key-file to serve standbys")
         }
@@ -59,12 +65,16 @@ final class NodeReplication: Sendable {
             guard status.repository.restoring else { return }
             status.role = "standby"
             status.replication = replica.status
+        case .followingArchive(let follower):
+            status.warmStandby = follower.status
+            if status.repository.restoring { status.role = "standby" }
         }
     }
 
     /// Promotes a standby; on any other node reports that there is nothing to promote.
     func promote(_ repository: Repository) throws(RepositoryError) -> PromoteReport {
         if case .following(let replica) = role.withLock({ $0 }) { return try replica.promote() }
+        if case .followingArchive(let follower) = role.withLock({ $0 }) { return try follower.promote() }
         var report = StandbyReplica.alreadyPromoted(repository.status)
         if repository.isRestoring {
             report.message = "not a standby: this node is in restore mode for a manual restore; finish it with `understudy restore commit`"
@@ -78,6 +88,7 @@ final class NodeReplication: Sendable {
         case .off: break
         case .serving(let shippers): _ = loop.executeAndWait { shippers.close() }
         case .following(let replica): replica.stop()
+        case .followingArchive(let follower): follower.stop()
         }
     }
 }

@@ -121,7 +121,7 @@ final class StandbyReplica: @unchecked Sendable {
 }
 
 /// Milliseconds between successive laps, for the promote report's phases.
-private struct PhaseTimer {
+struct PhaseTimer {
     private var last = ContinuousClock.now
 
     mutating func lap() -> Double {

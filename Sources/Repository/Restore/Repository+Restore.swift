@@ -34,13 +34,23 @@ extension Repository {
     /// before it is kept (checkpointed) and the same call resumes from there once the missing or
     /// damaged file is supplied. `dryRun` reports what would be applied and changes nothing.
     public func restoreLogs(from sources: [FilePath]? = nil, to target: RestoreTarget = .endOfLogs, dryRun: Bool = false) throws(RepositoryError) -> LogRestoreReport {
+        let logs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(sources ?? [directory.tranlogs], fileSystem: fileSystem) }
+        return try restoreLogs(logs, to: target, dryRun: dryRun)
+    }
+
+    /// `restoreLogs` over exactly these files (a warm standby passes the unbroken run of its archive
+    /// from the file holding its position, so a file not archived yet is waited for, not an error).
+    /// `seen` is the highest fileId present beyond them (after a gap): the new epoch's first file must
+    /// go above it too, as fileIds are never reused.
+    public func restoreLogs(
+        _ logs: TranlogDirectory, seen: FileID? = nil, to target: RestoreTarget = .endOfLogs, dryRun: Bool = false
+    ) throws(RepositoryError) -> LogRestoreReport {
         guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
         defer { restoreLock.unlock() }
         let (state, start) = stateLock.withLock { (restoreState, LogReplay(table: visible, applied: applied, history: history)) }
         guard state.active else { throw .restoreNotActive }
         if let reason = state.logsRefused { throw .logsRefused(reason) }
         var run = LogRestoreRun(replay: start, target: target)
-        let logs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(sources ?? [directory.tranlogs], fileSystem: fileSystem) }
         let failure: RepositoryError?
         do { try run.read(logs, repositoryID: config.repositoryID, fileSystem: fileSystem) ; failure = nil } catch { failure = error }
         if dryRun {
@@ -50,7 +60,7 @@ extension Repository {
         try keep(run.replay)
         var newState = state
         newState.lastLogRestoreReachedEnd = failure == nil && !run.stoppedByTarget
-        newState.highestFileIDSeen = max(state.highestFileIDSeen ?? .init(0), logs.files.last?.fileID ?? .init(0))
+        newState.highestFileIDSeen = max(state.highestFileIDSeen ?? .init(0), logs.files.last?.fileID ?? .init(0), seen ?? .init(0))
         newState.highestEpochSeen = max(state.highestEpochSeen ?? .none, run.highestEpochSeen)
         try RestoreStateStore.write(newState, directory, fileSystem: fileSystem)
         stateLock.withLock { restoreState = newState }

@@ -1,8 +1,9 @@
 import Tranlog
 
-/// Which tranlogs a checkpoint removes in partial logging mode: those recovery no longer needs,
-/// except the ones a known standby still needs — up to `maxRetainedBytes` held for standbys. Past
-/// the limit the oldest files go anyway, and each standby that needed them must be re-seeded.
+/// Which tranlogs a checkpoint removes in partial logging mode: those recovery no longer needs and
+/// the archiver copied, except the ones a known standby still needs — up to `maxRetainedBytes` held
+/// for standbys. Past the limit the oldest files go anyway, and each standby that needed them must be
+/// re-seeded; recovery's and unarchived files always stay.
 public struct PartialLoggingRemoval: Sendable {
     public var remove: [RetainedFile]
     /// Standbys whose needed file is removed: they will be refused with "logs removed".
@@ -10,10 +11,11 @@ public struct PartialLoggingRemoval: Sendable {
 
     public init(_ retention: TranlogRetention, maxRetainedBytes: UInt64?) {
         let standbyNeeds = retention.standbys.map(\.neededFileID).min() ?? retention.recoveryNeeds
-        var keepFrom = min(standbyNeeds, retention.recoveryNeeds)
+        let alwaysKept = min(retention.recoveryNeeds, retention.archiveNeeds ?? retention.recoveryNeeds)
+        var keepFrom = min(standbyNeeds, alwaysKept)
         if let maxRetainedBytes {
-            // Give up the oldest files one at a time until what is held fits (recovery's files always stay).
-            for file in retention.files where file.fileID >= keepFrom && file.fileID < retention.recoveryNeeds {
+            // Give up the oldest files one at a time until what is held fits.
+            for file in retention.files where file.fileID >= keepFrom && file.fileID < alwaysKept {
                 guard retention.bytes(from: keepFrom) > maxRetainedBytes else { break }
                 keepFrom = file.fileID.next
             }

@@ -2,13 +2,14 @@ import SystemPackage
 import Tranlog
 
 extension Repository {
-    /// Who needs which tranlogs now: recovery (MANIFEST), the known standbys, and in restore mode the
-    /// restore (the file of the applied position).
+    /// Who needs which tranlogs now: recovery (MANIFEST), the known standbys, the archiver, and in
+    /// restore mode the restore (the file of the applied position).
     public func retention() throws(RepositoryError) -> TranlogRetention {
         let recoveryNeeds = checkpointLock.withLock { manifest.oldestFileIDNeeded }
         let restoreNeeds: FileID? = stateLock.withLock { restoreState.active ? (applied.eventID?.fileID ?? .first) : nil }
         return TranlogRetention(
-            files: try tranlogFiles(), recoveryNeeds: recoveryNeeds, standbys: knownStandbys.all, restoreNeeds: restoreNeeds)
+            files: try tranlogFiles(), recoveryNeeds: recoveryNeeds, standbys: knownStandbys.all, restoreNeeds: restoreNeeds,
+            archiveNeeds: archiveProgress.needsFrom)
     }
 
     /// Every tranlog file with its size (no lock: for sampling the log's growth).

@@ -23,11 +23,13 @@ public enum RetentionReason: Hashable, Sendable, CustomStringConvertible {
     case standby(nodeID: String, needs: FileID)
     /// An unfinished restore applies the logs after its applied position, which is in this file.
     case restore(FileID)
+    /// The archiver (`--archive-dir`) has not copied this file yet.
+    case archive(FileID)
 
     /// The first file this reason protects.
     public var firstFileID: FileID {
         switch self {
-        case .recovery(let fileID), .restore(let fileID), .standby(_, let fileID): fileID
+        case .recovery(let fileID), .restore(let fileID), .archive(let fileID), .standby(_, let fileID): fileID
         }
     }
 
@@ -45,6 +47,8 @@ public enum RetentionReason: Hashable, Sendable, CustomStringConvertible {
             "standby \(nodeID) needs \(fileID.fileName) and later (`understudy standbys forget \(nodeID)` if it is decommissioned)"
         case .restore(let fileID):
             "the unfinished restore needs \(fileID.fileName) and later (the file of its applied position)"
+        case .archive(let fileID):
+            "the archiver has not copied \(fileID.fileName) and later to --archive-dir yet (see `archive` in status)"
         }
     }
 }
@@ -58,8 +62,11 @@ public struct TranlogRetention: Sendable {
     public var standbys: [KnownStandby]
     /// Set in restore mode.
     public var restoreNeeds: FileID?
+    /// Set with an archive: the first file not archived yet.
+    public var archiveNeeds: FileID?
 
-    public init(files: [RetainedFile], recoveryNeeds: FileID, standbys: [KnownStandby], restoreNeeds: FileID?) {
+    public init(files: [RetainedFile], recoveryNeeds: FileID, standbys: [KnownStandby], restoreNeeds: FileID?, archiveNeeds: FileID? = nil) {
+        self.archiveNeeds = archiveNeeds
         self.files = files.sorted { $0.fileID < $1.fileID }
         self.recoveryNeeds = recoveryNeeds
         self.standbys = standbys
@@ -71,6 +78,7 @@ public struct TranlogRetention: Sendable {
         var reasons = [RetentionReason.recovery(recoveryNeeds)]
         reasons += standbys.map { .standby(nodeID: $0.nodeID, needs: $0.neededFileID) }
         if let restoreNeeds { reasons.append(.restore(restoreNeeds)) }
+        if let archiveNeeds { reasons.append(.archive(archiveNeeds)) }
         return reasons.sorted { $0.firstFileID < $1.firstFileID }
     }
 

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Node
+import SystemPackage
+
+/// `--archive-dir`, on `start` and `standby` (a standby archives once promoted). `--rotation-kbytes`
+/// (RetentionOptions) sets how much a tranlog holds before it is completed and archived.
+struct ArchiveOptions: ParsableArguments {
+    @Option(name: .customLong("archive-dir"), help: ArgumentHelp(
+        "Copy every completed tranlog here as tranlogN.dbf.gz (atomically, off the commit path).", valueName: "DIR"))
+    var archiveDirectory: String?
+
+    func apply(to configuration: inout NodeConfiguration) {
+        configuration.archiveDirectory = archiveDirectory.map { FilePath($0) }
+    }
+}
+
+/// `--archive` and `--poll-seconds`: a warm standby, applying an archive instead of following a primary.
+struct WarmStandbyOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "Apply completed tranlogs (plain or .gz) from this archive as they appear, instead of following --primary.", valueName: "DIR"))
+    var archive: String?
+
+    @Option(name: .customLong("poll-seconds"), help: "How often a warm standby looks for new files in --archive (default 2).")
+    var pollSeconds: Double?
+
+    func validate(primary: Bool, replicationKeyFile: Bool) throws {
+        if primary && archive != nil { throw ValidationError("--primary and --archive exclude each other: follow a primary or an archive") }
+        if !primary && archive == nil { throw ValidationError("give --primary HOST:PORT (hot standby) or --archive DIR (warm standby)") }
+        if primary && !replicationKeyFile { throw ValidationError("--primary needs --replication-key-file") }
+        if !primary && replicationKeyFile {
+            throw ValidationError("--replication-key-file goes with --primary; a warm standby (--archive) does not serve standbys")
+        }
+        if archive == nil && pollSeconds != nil { throw ValidationError("--poll-seconds applies to --archive only") }
+        if let pollSeconds, !(pollSeconds > 0) { throw ValidationError("--poll-seconds must be positive") }
+    }
+
+    func apply(to configuration: inout NodeConfiguration) {
+        configuration.standbyArchive = archive.map { FilePath($0) }
+        if let pollSeconds { configuration.archivePollInterval = .milliseconds(Int((pollSeconds * 1000).rounded())) }
+    }
+}
