@@ -30,6 +30,7 @@ public final class PrimaryNode: Sendable {
         self.logger = logger
         // Read before anything opens: a bad key file leaves nothing to undo.
         let key = try configuration.replicationKeyFile.map { path throws(NodeError) in try ReplicationKeyFile.read(path) }
+        let baseCopy = try Self.copyBaseIfNeeded(configuration, key: key, logger: logger)
         if configuration.standbyOf != nil { try Self.enterStandbyMode(configuration.dataDirectory) }
         let repository: Repository
         do {
@@ -49,7 +50,8 @@ public final class PrimaryNode: Sendable {
         }
         replication = NodeReplication(loop: loop)
         reporter = StatusReporter(repository: repository, httpAddress: configuration.httpAddress,
-                                  replicationAddress: configuration.replicationAddress, replication: replication)
+                                  replicationAddress: configuration.replicationAddress, replication: replication,
+                                  baseCopy: baseCopy)
         do {
             try startHTTP()
         } catch {
@@ -100,8 +102,8 @@ public final class PrimaryNode: Sendable {
         loop.shutdown()
     }
 
-    /// A standby runs in restore mode, on a copy of its primary's repository: a directory without one
-    /// is refused here, since copying the base over the wire is not supported.
+    /// A standby runs in restore mode, on a copy of its primary's repository (made by the base copy
+    /// when its directory was empty).
     private static func enterStandbyMode(_ directory: DataDirectory) throws(NodeError) {
         do { _ = try directory.readConfig() } catch {
             throw .invalidConfiguration(

@@ -8,12 +8,15 @@ final class StatusReporter: Sendable {
     private let repository: Repository
     private let replicationAddress: SocketAddress
     private let replication: NodeReplication
+    private let baseCopy: BaseCopyStatus?
     private let dataDirectory: String
     private let startedAt = ContinuousClock.now
     /// The configured address until the HTTP server is bound, then the real one (port 0 resolved).
     private let boundHTTPAddress: Locked<SocketAddress>
 
-    init(repository: Repository, httpAddress: SocketAddress, replicationAddress: SocketAddress, replication: NodeReplication) {
+    init(repository: Repository, httpAddress: SocketAddress, replicationAddress: SocketAddress, replication: NodeReplication,
+         baseCopy: BaseCopyStatus? = nil) {
+        self.baseCopy = baseCopy
         self.repository = repository
         self.replicationAddress = replicationAddress
         self.replication = replication
@@ -37,6 +40,7 @@ final class StatusReporter: Sendable {
             httpAddress: "\(httpAddress)", replicationAddress: "\(replicationAddress)",
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18, dataDirectory: dataDirectory,
             restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus, standbys: nil, replication: nil)
+        status.baseCopy = baseCopy
         replication.describe(into: &status)
         return status
     }

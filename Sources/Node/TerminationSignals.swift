@@ -29,6 +29,11 @@ public final class TerminationSignals {
         for source in sources { source.cancel() }
     }
 
+    /// Whether a signal arrived, without waiting: for long work before `wait`, from any thread.
+    public var arrived: @Sendable () -> Bool {
+        { [received] in received.withLock { $0 != nil } }
+    }
+
     /// Blocks until one of the signals arrives; returns its number.
     public func wait() -> Int32 {
         while !received.wait(timeout: .seconds(3600), until: { $0 != nil }) {}

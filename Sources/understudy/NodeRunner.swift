@@ -12,6 +12,8 @@ enum NodeRunner {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "understudy")
         let signals = TerminationSignals()
+        var configuration = configuration
+        configuration.stopRequested = signals.arrived
         let node = try PrimaryNode(configuration: configuration, logger: logger)
         // Unbuffered, so whoever waits for the line sees it at once even when stdout is a pipe.
         FileHandle.standardOutput.write(Data((readyLine(node) + "\n").utf8))

@@ -20,6 +20,8 @@ public struct NodeStatus: Codable, Sendable {
     public var standbys: [StandbyConnectionStatus]?
     /// On a standby: its receiver and lag per stage.
     public var replication: StandbyReplicationStatus?
+    /// On a standby whose data directory was made by a base copy at this start: how that went.
+    public var baseCopy: BaseCopyStatus?
 }
 
 public enum UnderstudyVersion {
