@@ -26,11 +26,12 @@ public final class PrimaryNode: Sendable {
     /// Opens (recovers) the repository and starts serving HTTP. On failure nothing is left running.
     public init(configuration: NodeConfiguration, logger: Logger) throws(NodeError) {
         if let problem = configuration.validate() { throw .invalidConfiguration(problem) }
-        self.configuration = configuration
+        var configuration = configuration
         self.logger = logger
         // Read before anything opens: a bad key file leaves nothing to undo.
         let key = try configuration.replicationKeyFile.map { path throws(NodeError) in try ReplicationKeyFile.read(path) }
-        let baseCopy = try Self.copyBaseIfNeeded(configuration, key: key, logger: logger)
+        let baseCopy = try Self.copyBaseIfNeeded(&configuration, key: key, logger: logger)
+        self.configuration = configuration
         if configuration.standbyOf != nil { try Self.enterStandbyMode(configuration.dataDirectory) }
         let repository: Repository
         do {

@@ -128,14 +128,22 @@ struct BaseCopyTests {
             let standby = try ServerProcess(primary.standbyArguments(standbyData), in: directory, awaitReady: false)
             defer { standby.cleanUp() }
             try Self.waitForLog(of: standby, containing: "base copy started")
+            let statusURL = try #require(Self.statusServer(in: standby.log), "no status server in the log:\n\(standby.log)")
+            let copying = try Self.phaseStatus(statusURL)
+            #expect(copying.role == "standby")
+            #expect(copying.baseCopy.state == .copying)
+            #expect((copying.baseCopy.total ?? 0) > copying.baseCopy.bytes)
+            #expect(try StandbyCommandTests.client(statusURL) { try $0.send(method: "GET", path: "/objects/key-00001").status } == 503)
 
             primary.process.stop(with: SIGKILL)
             try Self.waitForLog(of: standby, containing: "the base copy was interrupted")
+            #expect(try Self.phaseStatus(statusURL).baseCopy.lastError?.contains("interrupted") == true)
             #expect(!FileManager.default.fileExists(atPath: standbyData.path))
             #expect(!FileManager.default.fileExists(atPath: standbyData.appendingPathComponent("understudy.json").path))
 
             primary.process = try Primary.start(primary.data, replication: primary.replication, in: directory)
             try standby.awaitReady()
+            #expect(standby.url == statusURL, "the node serves on the port its status server had")
             try Self.expectSameContent(standby, primary)
             let status = try StandbyCommandTests.client(standby.url) { try $0.status() }
             #expect((status.baseCopy?.attempts ?? 0) >= 2)
@@ -164,6 +172,19 @@ struct BaseCopyTests {
         for (key, value) in primary.values.prefix(50) {
             #expect(try StandbyCommandTests.client(standby.url) { try $0.get(key: Array(key.utf8))?.value } == value)
         }
+    }
+
+    /// The URL of the `GET /status` a standby serves while it copies its base, from its log.
+    static func statusServer(in log: String) -> String? {
+        let marker = "serving GET /status during the base copy: http="
+        guard let range = log.range(of: marker) else { return nil }
+        return "http://" + log[range.upperBound...].prefix { !$0.isWhitespace }
+    }
+
+    static func phaseStatus(_ url: String) throws -> BaseCopyPhaseStatus {
+        let response = try StandbyCommandTests.client(url) { try $0.send(method: "GET", path: "/status") }
+        #expect(response.status == 200, "\(response.text)")
+        return try JSONDecoder().decode(BaseCopyPhaseStatus.self, from: Data(response.body))
     }
 
     static func allKeys(_ url: String) throws -> [[UInt8]] {

@@ -25,3 +25,13 @@ public struct BaseCopyStatus: Codable, Hashable, Sendable {
         self.attempts = attempts
     }
 }
+
+/// `GET /status` while a standby copies its base (no repository exists yet to report on): the same
+/// `role`, `version`, `httpAddress` and `dataDirectory` as `NodeStatus`, and the copy's progress.
+public struct BaseCopyPhaseStatus: Codable, Hashable, Sendable {
+    public var role: String
+    public var version: String
+    public var httpAddress: String
+    public var dataDirectory: String
+    public var baseCopy: BaseCopyStatus
+}

@@ -5,6 +5,7 @@ import Repository
 import SystemPackage
 import Tranlog
 import Transport
+import TransportUV
 
 /// `understudy standby` on a missing or empty data directory: copies a consistent base from the
 /// primary over the replication port (like pg_basebackup), then the node starts streaming from the
@@ -20,6 +21,7 @@ struct BaseCopyBootstrap {
     let primary: SocketAddress
     let key: ReplicationKey
     let repositoryConfiguration: RepositoryConfiguration
+    let http: HTTPServerConfiguration
     let stopRequested: @Sendable () -> Bool
     let logger: Logger
 
@@ -28,20 +30,32 @@ struct BaseCopyBootstrap {
 
     var staging: FilePath { FilePath(directory.root.string + Self.stagingSuffix) }
 
-    /// Nil when DIR already holds a repository; the copy's status once DIR holds the primary's.
-    func runIfNeeded() throws(NodeError) -> BaseCopyStatus? {
+    /// Nil when DIR already holds a repository; otherwise, once DIR holds the primary's, the copy's
+    /// status and the HTTP address its status server had (the node serves on the same port).
+    func runIfNeeded() throws(NodeError) -> (status: BaseCopyStatus, httpAddress: SocketAddress)? {
         switch try Self.contents(of: directory.root) {
         case .repository: return nil
         case .empty: break
         }
         logger.notice("no repository in \(directory.root): copying a base from the primary", metadata: ["primary": "\(primary)"])
+        let loop: UVEventLoop
+        do { loop = try UVEventLoop(logger: logger) } catch { throw .http(error) }
+        defer { loop.shutdown() }
         let progress = BaseCopyProgress(logger: logger)
+        let server = try BaseCopyStatusServer.start(
+            on: loop, configuration: http, dataDirectory: Self.absolute(directory.root), progress: progress, logger: logger)
+        defer { server.close(on: loop) }
+        logger.notice("serving GET /status during the base copy: http=\(server.address)")
+        return (try copy(on: loop, progress: progress), server.address)
+    }
+
+    private func copy(on loop: UVEventLoop, progress: BaseCopyProgress) throws(NodeError) -> BaseCopyStatus {
         let sourceID = Self.standbySourceID()
         var delay = Duration.milliseconds(500)
         while true {
             progress.attemptStarted()
             do throws(BaseCopyFailure) {
-                let restored = try attempt(sourceID: sourceID, progress: progress)
+                let restored = try attempt(on: loop, sourceID: sourceID, progress: progress)
                 removeStaging()
                 logger.notice("base copy installed; streaming from seqno \(restored.seqno.next)", metadata: ["sourceID": "\(sourceID)"])
                 return progress.finished(restoredSeqno: restored.seqno.rawValue)
@@ -56,14 +70,14 @@ struct BaseCopyBootstrap {
         }
     }
 
-    private func attempt(sourceID: SourceID, progress: BaseCopyProgress) throws(BaseCopyFailure) -> AppliedPosition {
+    private func attempt(on loop: UVEventLoop, sourceID: SourceID, progress: BaseCopyProgress) throws(BaseCopyFailure) -> AppliedPosition {
         removeStaging()
         do { try FileManager.default.createDirectory(atPath: staging.string, withIntermediateDirectories: false) } catch {
             throw .storage("cannot create \(staging): \(error.localizedDescription)")
         }
         let backup = staging.appending("base.backup")
         let end = try BaseCopyDownload.run(
-            from: primary, key: key, sourceID: sourceID, into: backup, progress: progress, stopRequested: stopRequested, logger: logger)
+            from: primary, on: loop, key: key, sourceID: sourceID, into: backup, progress: progress, stopRequested: stopRequested, logger: logger)
         progress.entered(.verifying)
         let install = BaseCopyInstall(
             backup: backup, staging: staging, target: directory, sourceID: sourceID, repositoryConfiguration: repositoryConfiguration,
@@ -109,6 +123,10 @@ struct BaseCopyBootstrap {
                 + "give a standby an empty or missing directory to copy a base into, or a copy of the primary's repository")
     }
 
+    private static func absolute(_ path: FilePath) -> String {
+        path.isAbsolute ? path.string : FilePath(FileManager.default.currentDirectoryPath).pushing(path).string
+    }
+
     /// The standby writes its own name into records once promoted: not the primary's.
     private static func standbySourceID() -> SourceID {
         let host = String(ProcessInfo.processInfo.hostName.prefix(200))
@@ -118,12 +136,16 @@ struct BaseCopyBootstrap {
 }
 
 extension PrimaryNode {
-    /// A standby on a missing or empty directory gets a base copy first; nil otherwise.
-    static func copyBaseIfNeeded(_ configuration: NodeConfiguration, key: ReplicationKey?, logger: Logger) throws(NodeError) -> BaseCopyStatus? {
+    /// A standby on a missing or empty directory gets a base copy first; nil otherwise. The node
+    /// then serves HTTP on the port the copy's status server had (the same one when 0 was asked for).
+    static func copyBaseIfNeeded(_ configuration: inout NodeConfiguration, key: ReplicationKey?, logger: Logger) throws(NodeError) -> BaseCopyStatus? {
         guard let primary = configuration.standbyOf, let key else { return nil }
-        return try BaseCopyBootstrap(
+        let copied = try BaseCopyBootstrap(
             directory: configuration.dataDirectory, primary: primary, key: key, repositoryConfiguration: configuration.repository,
-            stopRequested: configuration.stopRequested, logger: logger
+            http: configuration.http, stopRequested: configuration.stopRequested, logger: logger
         ).runIfNeeded()
+        guard let copied else { return nil }
+        configuration.httpAddress = copied.httpAddress
+        return copied.status
     }
 }

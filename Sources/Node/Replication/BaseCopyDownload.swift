@@ -5,20 +5,15 @@ import Tranlog
 import Transport
 import TransportUV
 
-/// One attempt at receiving a base copy into a file, on an event loop of its own (the node's loop
+/// One attempt at receiving a base copy into a file, on the base copy's own event loop (the node's
 /// does not exist yet: the repository it would serve is what is being copied).
 enum BaseCopyDownload {
     /// Blocks until the copy is received and checked (size, CRC, SHA-256, the primary's proof), failed,
     /// or `stopRequested` (polled) says to give up.
     static func run(
-        from primary: SocketAddress, key: ReplicationKey, sourceID: SourceID, into file: FilePath, progress: BaseCopyProgress,
-        stopRequested: @Sendable () -> Bool, logger: Logger
+        from primary: SocketAddress, on loop: UVEventLoop, key: ReplicationKey, sourceID: SourceID, into file: FilePath,
+        progress: BaseCopyProgress, stopRequested: @Sendable () -> Bool, logger: Logger
     ) throws(BaseCopyFailure) -> BaseCopyEnd {
-        let loop: UVEventLoop
-        do { loop = try UVEventLoop(logger: logger) } catch {
-            throw .connectionLost("cannot start an event loop: \(error)", received: 0, total: nil)
-        }
-        defer { loop.shutdown() }
         let outcome = Locked<Result<BaseCopyEnd, BaseCopyFailure>?>(nil)
         let holder = ClientHolder()
         loop.execute {
@@ -31,6 +26,7 @@ enum BaseCopyDownload {
         while !outcome.wait(timeout: .milliseconds(200), until: { $0 != nil }) {
             if stopRequested() { loop.execute { holder.client?.cancel("the standby is stopping") } }
         }
+        loop.execute { holder.client = nil }
         return try outcome.withLock { $0! }.get()
     }
 }
