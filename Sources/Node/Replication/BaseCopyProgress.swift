@@ -63,20 +63,23 @@ final class BaseCopyProgress: Sendable {
         }
     }
 
-    /// "base copy: 12.3 of 45.6 MiB (27%), 5.1 MiB/s, ETA 7 s"
+    /// "base copy: 12.3 MiB of 45.6 MiB (27%), 5.1 MiB/s, ETA 7 s"
     static func line(_ progress: BaseCopyClient.Progress, elapsed: Duration) -> String {
-        let mebibytes = { (bytes: UInt64) in String(format: "%.1f", Double(bytes) / 1_048_576) }
-        let seconds = max(Self.seconds(elapsed), 0.001)
-        let rate = Double(progress.receivedBytes) / seconds
-        var line = "base copy: \(mebibytes(progress.receivedBytes))"
+        let rate = Double(progress.receivedBytes) / max(Self.seconds(elapsed), 0.001)
+        var line = "base copy: \(size(progress.receivedBytes))"
         if let total = progress.totalBytes, total > 0 {
             let remaining = rate > 0 ? Double(total - min(progress.receivedBytes, total)) / rate : nil
-            line += " of \(mebibytes(total)) MiB (\(progress.receivedBytes * 100 / total)%)"
-            line += ", \(mebibytes(UInt64(rate))) MiB/s, ETA \(remaining.map { "\(Int($0.rounded(.up))) s" } ?? "?")"
+            line += " of \(size(total)) (\(progress.receivedBytes * 100 / total)%)"
+            line += ", \(size(UInt64(rate)))/s, ETA \(remaining.map { "\(Int($0.rounded(.up))) s" } ?? "?")"
         } else {
-            line += " MiB, \(mebibytes(UInt64(rate))) MiB/s"
+            line += ", \(size(UInt64(rate)))/s"
         }
         return line
+    }
+
+    /// KiB below a MiB, so a small copy does not read "0.0 of 0.0 MiB".
+    private static func size(_ bytes: UInt64) -> String {
+        bytes < 1_048_576 ? String(format: "%.1f KiB", Double(bytes) / 1024) : String(format: "%.1f MiB", Double(bytes) / 1_048_576)
     }
 
     private static func seconds(_ duration: Duration) -> Double {
