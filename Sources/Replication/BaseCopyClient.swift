@@ -83,7 +83,7 @@ public final class BaseCopyClient {
     private func received(_ bytes: [UInt8]) {
         decoder.feed(bytes)
         do throws(BaseCopyFailure) {
-            while case .some = connection, let message = try nextMessage() { try handle(message) }
+            while connection?.isOpen == true, let message = try nextMessage() { try handle(message) }
         } catch {
             finish(.failure(error))
         }

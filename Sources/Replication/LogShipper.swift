@@ -165,6 +165,7 @@ public final class LogShipper: @unchecked Sendable {
             configuration: .init(chunkBytes: configuration.baseCopyChunkBytes, chunkDelay: configuration.baseCopyChunkDelay),
             logger: logger, onReject: { [weak self] in self?.reject($0) })
         state = .baseCopy(sender)
+        status.state = .sendingBaseCopy
         sender.start()
     }
 

@@ -164,6 +164,8 @@ import UnderstudyTesting
         #expect(outcome.progress.last == BaseCopyClient.Progress(receivedBytes: 700_000, totalBytes: 700_000))
         #expect(outcome.progress.count == 1 + 11)  // the start, then one per 64 KiB chunk
         #expect(harness.shippers.first?.status.standby == standbySource)
+        // Closed, by whichever side was first.
+        guard case .closed = harness.shippers.first?.status.state else { Issue.record("the primary's connection is still open"); return }
     }
 
     @Test func aWrongKeyIsRejectedBeforeAnythingIsStaged() throws {
@@ -223,6 +225,7 @@ import UnderstudyTesting
             BaseCopyRequest(sourceID: standbySource, nonce: BaseCopyProof.makeNonce()), challenge: challenge, key: sharedKey)))
         standby.connection.pauseReading()
         harness.loop.run()
+        #expect(harness.shippers.first?.status.state == .sendingBaseCopy)
         let primarySide = try #require(harness.accepted.first)
         let bound = transport.writeHighWaterBytes + chunk + 64
         #expect(primarySide.queuedWriteBytes > 0)
