@@ -13,7 +13,11 @@ struct StatusCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let status = try node.withClient { try $0.status() }
+        let status: NodeStatus
+        do { status = try node.withClient { try $0.status() } } catch {
+            if try printBaseCopyPhase() { return }
+            throw error
+        }
         if json { return print(try jsonDocument(status)) }
         let repository = status.repository
         let applied = repository.applied

@@ -122,7 +122,7 @@ struct BaseCopyTests {
         try withTemporaryDirectory { directory in
             // Slowed down (test-only knobs) so that the copy is surely under way when the primary dies.
             var primary = try Primary(
-                in: directory, environment: ["UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES": "4096", "UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS": "20"])
+                in: directory, environment: ["UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES": "2048", "UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS": "50"])
             defer { primary.process.cleanUp() }
             let standbyData = directory.appendingPathComponent("standby")
             let standby = try ServerProcess(primary.standbyArguments(standbyData), in: directory, awaitReady: false)
@@ -134,6 +134,11 @@ struct BaseCopyTests {
             #expect(copying.baseCopy.state == .copying)
             #expect((copying.baseCopy.total ?? 0) > copying.baseCopy.bytes)
             #expect(try StandbyCommandTests.client(statusURL) { try $0.send(method: "GET", path: "/objects/key-00001").status } == 503)
+            let printed = try CLIProcess.run(["status", "--node", statusURL, "--json"], in: directory)
+            #expect(printed.status == 0, "\(printed.standardError)")
+            #expect(try JSONDecoder().decode(BaseCopyPhaseStatus.self, from: Data(printed.standardOutput.utf8)).role == "standby")
+            let primaryStatus = try StandbyCommandTests.client(primary.process.url) { try $0.status() }
+            #expect(primaryStatus.standbys?.map(\.state) == ["sendingBaseCopy"])
 
             primary.process.stop(with: SIGKILL)
             try Self.waitForLog(of: standby, containing: "the base copy was interrupted")
