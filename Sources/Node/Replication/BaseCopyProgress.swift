@@ -8,7 +8,7 @@ import Transport
 final class BaseCopyProgress: Sendable {
     private struct Meter {
         var status = BaseCopyStatus(state: .copying)
-        var attemptStarted = ContinuousClock.now
+        var transferStarted = ContinuousClock.now
         var lastLine: ContinuousClock.Instant?
     }
 
@@ -29,20 +29,21 @@ final class BaseCopyProgress: Sendable {
             meter.status.state = .copying
             meter.status.bytes = 0
             meter.status.total = nil
-            meter.attemptStarted = .now
         }
     }
 
     /// From the loop thread, per chunk.
     func received(_ progress: BaseCopyClient.Progress) {
         let line = meter.withLock { meter -> String? in
+            let now = ContinuousClock.now
+            // The rate counts from the first byte, not from the request: staging on the primary can take long.
+            if progress.receivedBytes == 0 { meter.transferStarted = now }
             meter.status.bytes = progress.receivedBytes
             meter.status.total = progress.totalBytes
-            let now = ContinuousClock.now
             let finished = progress.totalBytes == progress.receivedBytes
             guard finished || meter.lastLine.map({ now - $0 >= Self.lineInterval }) ?? true else { return nil }
             meter.lastLine = now
-            return Self.line(progress, elapsed: now - meter.attemptStarted)
+            return Self.line(progress, elapsed: now - meter.transferStarted)
         }
         if let line { logger.notice("\(line)") }
     }
