@@ -16,6 +16,11 @@ public final class BaseCopyClient {
         public var receivedBytes: UInt64
         /// Known once the primary staged its backup.
         public var totalBytes: UInt64?
+
+        public init(receivedBytes: UInt64, totalBytes: UInt64?) {
+            self.receivedBytes = receivedBytes
+            self.totalBytes = totalBytes
+        }
     }
 
     private enum State {
