@@ -12,7 +12,7 @@ import Transport
 /// staging thread can hand the result back through `loop.execute`.
 final class BaseCopySender: @unchecked Sendable {
     struct Configuration: Sendable {
-        /// Bytes read and sent per `baseCopyData`. Default 256 KiB.
+        /// Bytes read and sent per `baseCopyData` (at most `BaseCopyProtocol.maxChunkBytes`). Default 256 KiB.
         var chunkBytes = 256 * 1024
         /// A pause after each chunk; nil (the default) sends as fast as the connection takes them.
         /// Only tests set it (the `UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS` knob), to interrupt a copy.
@@ -46,6 +46,8 @@ final class BaseCopySender: @unchecked Sendable {
         self.source = source
         self.key = key
         self.request = request
+        var configuration = configuration
+        configuration.chunkBytes = min(max(configuration.chunkBytes, 1), BaseCopyProtocol.maxChunkBytes)
         self.configuration = configuration
         self.logger = logger
         self.onReject = onReject

@@ -9,7 +9,7 @@ extension LogShipper.Configuration {
         var configuration = Self()
         let environment = ProcessInfo.processInfo.environment
         if let bytes = environment["UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES"].flatMap(Int.init), bytes > 0 {
-            configuration.baseCopyChunkBytes = min(bytes, BaseCopyProtocol.maxChunkBytes)
+            configuration.baseCopyChunkBytes = bytes
         }
         if let milliseconds = environment["UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS"].flatMap(Int.init), milliseconds > 0 {
             configuration.baseCopyChunkDelay = .milliseconds(milliseconds)
