@@ -34,6 +34,9 @@ public struct NodeConfiguration: Sendable {
     public var archivePollInterval: Duration = .seconds(2)
     /// Checkpoint interval and size, run count, tranlog rotation.
     public var repository = RepositoryConfiguration()
+    /// Polled during long start-up work (a standby's base copy): true once the node should give up
+    /// and exit (the runner sets it from SIGTERM/SIGINT).
+    public var stopRequested: @Sendable () -> Bool = { false }
 
     public static let defaultHTTPPort = 7480
 

@@ -1,3 +1,4 @@
+import Replication
 import Repository
 import Transport
 
@@ -7,6 +8,8 @@ public enum NodeError: Error, Sendable, CustomStringConvertible {
     case repository(RepositoryError)
     /// The HTTP port could not be opened.
     case http(TransportError)
+    /// A standby's base copy failed for good (a retryable failure is retried); nothing was left in `directory`.
+    case baseCopy(BaseCopyFailure, directory: String)
 
     public var description: String {
         switch self {
@@ -16,6 +19,8 @@ public enum NodeError: Error, Sendable, CustomStringConvertible {
             error.description
         case .http(let error):
             "cannot serve HTTP: \(error); is another node using the port? Choose another with --http HOST:PORT"
+        case .baseCopy(let failure, let directory):
+            "\(failure); \(directory) was not created (nothing of the copy is left): fix the cause and start the standby again"
         }
     }
 }

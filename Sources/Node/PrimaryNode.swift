@@ -27,10 +27,12 @@ public final class PrimaryNode: Sendable {
     /// Opens (recovers) the repository and starts serving HTTP. On failure nothing is left running.
     public init(configuration: NodeConfiguration, logger: Logger) throws(NodeError) {
         if let problem = configuration.validate() { throw .invalidConfiguration(problem) }
-        self.configuration = configuration
+        var configuration = configuration
         self.logger = logger
         // Read before anything opens: a bad key file leaves nothing to undo.
         let key = try configuration.replicationKeyFile.map { path throws(NodeError) in try ReplicationKeyFile.read(path) }
+        let baseCopy = try Self.copyBaseIfNeeded(&configuration, key: key, logger: logger)
+        self.configuration = configuration
         if configuration.standbyOf != nil || configuration.standbyArchive != nil { try Self.enterStandbyMode(configuration.dataDirectory) }
         let repository: Repository
         do {
@@ -59,7 +61,8 @@ public final class PrimaryNode: Sendable {
             throw error
         }
         reporter = StatusReporter(repository: repository, httpAddress: configuration.httpAddress,
-                                  replicationAddress: configuration.replicationAddress, replication: replication, archive: archive)
+                                  replicationAddress: configuration.replicationAddress, replication: replication, archive: archive,
+                                  baseCopy: baseCopy)
         do {
             try startHTTP()
         } catch {
@@ -112,8 +115,8 @@ public final class PrimaryNode: Sendable {
         loop.shutdown()
     }
 
-    /// A standby runs in restore mode, on a copy of its primary's repository: a directory without one
-    /// is refused here, since copying the base over the wire is not supported.
+    /// A standby runs in restore mode, on a copy of its primary's repository (made by the base copy
+    /// when its directory was empty).
     private static func enterStandbyMode(_ directory: DataDirectory) throws(NodeError) {
         do { _ = try directory.readConfig() } catch {
             throw .invalidConfiguration(

@@ -9,13 +9,15 @@ final class StatusReporter: Sendable {
     private let replicationAddress: SocketAddress
     private let replication: NodeReplication
     private let archive: ArchiveService?
+    private let baseCopy: BaseCopyStatus?
     private let dataDirectory: String
     private let startedAt = ContinuousClock.now
     /// The configured address until the HTTP server is bound, then the real one (port 0 resolved).
     private let boundHTTPAddress: Locked<SocketAddress>
 
     init(repository: Repository, httpAddress: SocketAddress, replicationAddress: SocketAddress, replication: NodeReplication,
-         archive: ArchiveService? = nil) {
+         archive: ArchiveService? = nil, baseCopy: BaseCopyStatus? = nil) {
+        self.baseCopy = baseCopy
         self.repository = repository
         self.replicationAddress = replicationAddress
         self.replication = replication
@@ -40,6 +42,7 @@ final class StatusReporter: Sendable {
             httpAddress: "\(httpAddress)", replicationAddress: "\(replicationAddress)",
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18, dataDirectory: dataDirectory,
             restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus, standbys: nil, replication: nil)
+        status.baseCopy = baseCopy
         replication.describe(into: &status)
         status.archive = archive?.status
         return status

@@ -36,6 +36,11 @@ public final class TerminationSignals {
         return received.withLock { $0 }
     }
 
+    /// Whether a signal arrived, without waiting: for long work before `wait`, from any thread.
+    public var arrived: @Sendable () -> Bool {
+        { [received] in received.withLock { $0 != nil } }
+    }
+
     /// Blocks until one of the signals arrives; returns its number.
     public func wait() -> Int32 {
         while !received.wait(timeout: .seconds(3600), until: { $0 != nil }) {}

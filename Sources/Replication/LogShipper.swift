@@ -24,6 +24,9 @@ public final class LogShipper: @unchecked Sendable {
         public var batchBytes = 256 * 1024
         /// Gzip record batches (level 1) when that makes them smaller. Default off: worth it on slow links.
         public var compressRecords = false
+        /// Backup bytes sent per `baseCopyData`, and an optional pause after each (tests only). Default 256 KiB.
+        public var baseCopyChunkBytes = 256 * 1024
+        public var baseCopyChunkDelay: Duration?
 
         public init() {}
     }
@@ -31,12 +34,15 @@ public final class LogShipper: @unchecked Sendable {
     private enum State {
         case awaitingHello(challenge: [UInt8])
         case streaming
+        /// Serving a base copy: the sender has the connection's events.
+        case baseCopy(BaseCopySender)
         case closed
 
         var name: String {
             switch self {
             case .awaitingHello: "awaiting hello"
             case .streaming: "streaming"
+            case .baseCopy: "sending a base copy"
             case .closed: "closed"
             }
         }
@@ -47,6 +53,7 @@ public final class LogShipper: @unchecked Sendable {
     private let loop: any EventLoop
     private let log: PrimaryLog
     private let key: ReplicationKey
+    private let baseCopySource: (any BaseCopySource)?
     private let configuration: Configuration
     private var logger: Logger
     private let onClose: (ShipperStatus) -> Void
@@ -61,9 +68,10 @@ public final class LogShipper: @unchecked Sendable {
 
     public init(
         connection: any Connection, loop: any EventLoop, log: PrimaryLog, key: ReplicationKey,
-        configuration: Configuration = Configuration(), logger: Logger, onClose: @escaping (ShipperStatus) -> Void = { _ in },
-        onProgress: @escaping (ShipperStatus) -> Void = { _ in }
+        configuration: Configuration = Configuration(), baseCopySource: (any BaseCopySource)? = nil, logger: Logger,
+        onClose: @escaping (ShipperStatus) -> Void = { _ in }, onProgress: @escaping (ShipperStatus) -> Void = { _ in }
     ) {
+        self.baseCopySource = baseCopySource
         self.connection = connection
         self.loop = loop
         self.log = log
@@ -121,6 +129,10 @@ public final class LogShipper: @unchecked Sendable {
             admit(hello, challenge: challenge)
         case (.awaitingHello, .foreignHello(let version)):
             reject(.protocolVersion(primary: ReplicationProtocol.version, standby: version))
+        case (.awaitingHello(let challenge), .baseCopyRequest(let request)):
+            startBaseCopy(request, challenge: challenge)
+        case (.awaitingHello, .foreignBaseCopyRequest(let version)):
+            reject(.protocolVersion(primary: BaseCopyProtocol.version, standby: version))
         case (.streaming, .ack(let ack)):
             acknowledged(ack)
         default:
@@ -143,6 +155,21 @@ public final class LogShipper: @unchecked Sendable {
         } catch {
             close("cannot read the log to find seqno \(hello.position.seqno.next): \(error)")
         }
+    }
+
+    /// Checks the request's proof, then hands the connection to a `BaseCopySender`.
+    private func startBaseCopy(_ request: BaseCopyRequest, challenge: [UInt8]) {
+        status.standby = request.sourceID
+        logger[metadataKey: "replication.standby"] = "\(request.sourceID)"
+        guard BaseCopyProof.verify(request, challenge: challenge, key: key) else { return reject(.wrongKey) }
+        guard let baseCopySource else { return reject(.baseCopyFailed(detail: "this primary does not serve base copies")) }
+        let sender = BaseCopySender(
+            connection: connection, loop: loop, source: baseCopySource, key: key, request: request,
+            configuration: .init(chunkBytes: configuration.baseCopyChunkBytes, chunkDelay: configuration.baseCopyChunkDelay),
+            logger: logger, onReject: { [weak self] in self?.reject($0) })
+        state = .baseCopy(sender)
+        status.state = .sendingBaseCopy
+        sender.start()
     }
 
     private func reject(_ reason: RejectReason) {
@@ -188,6 +215,7 @@ public final class LogShipper: @unchecked Sendable {
 
     /// Ships batches while the connection takes them, moving to the next file at the end of one.
     private func pump() {
+        if case .baseCopy(let sender) = state { return sender.writable() }
         guard case .streaming = state, var current = cursor else { return }
         defer { cursor = current }
         do throws(TranlogError) {
@@ -250,6 +278,7 @@ public final class LogShipper: @unchecked Sendable {
     private func closed(_ reason: CloseReason) {
         timers.forEach { $0.cancel() }
         timers = []
+        if case .baseCopy(let sender) = state { sender.closed() }
         state = .closed
         status.state = .closed(reason.description)
         logger.info("replication connection closed: \(reason)")

@@ -36,6 +36,8 @@ import Tranlog
 ///                   stream): whole record frames, byte-identical to the primary's file
 ///     7 heartbeat   u64 lastSeqno (primary's last durable record), i64 primary clock µs
 ///     8 ack         u64 received, u64 flushed, u64 applied
+///     9 … 12        the base copy (`BaseCopyCodec`); reject reasons 9 backupInProgress and
+///                   10 baseCopyFailed carry a u16 length + UTF-8 detail
 ///
 /// Conversation: on connect the primary sends `challenge`; the standby answers `hello`; the primary
 /// answers `reject` (and closes) or `welcome`, then streams `fileStart` whenever it enters a file
@@ -96,6 +98,8 @@ public enum MessageCodec {
             writer.append(ack.received.rawValue)
             writer.append(ack.flushed.rawValue)
             writer.append(ack.applied.rawValue)
+        case .baseCopyRequest, .foreignBaseCopyRequest, .baseCopyStart, .baseCopyData, .baseCopyEnd:
+            writeBaseCopyBody(message, into: &writer)
         }
     }
 
@@ -145,6 +149,12 @@ public enum MessageCodec {
             writer.append(UInt8(8))
             writer.append(standby.rawValue)
             writer.append(primary.rawValue)
+        case .backupInProgress(let detail):
+            writer.append(UInt8(9))
+            writer.appendLongString(detail)
+        case .baseCopyFailed(let detail):
+            writer.append(UInt8(10))
+            writer.appendLongString(detail)
         }
     }
 
@@ -158,17 +168,17 @@ public enum MessageCodec {
         writer.append(contentsOf: useCompressed ? compressed! : batch.frames)
     }
 
-    private static func writePosition(_ position: LogPosition, into writer: inout WireWriter) {
+    static func writePosition(_ position: LogPosition, into writer: inout WireWriter) {
         writer.append(position.epoch.rawValue)
         writer.append(position.seqno.rawValue)
     }
 
-    private static func writeEventID(_ eventID: EventID, into writer: inout WireWriter) {
+    static func writeEventID(_ eventID: EventID, into writer: inout WireWriter) {
         writer.append(eventID.fileID.rawValue)
         writer.append(eventID.offset)
     }
 
-    private static func writeHistory(_ history: EpochHistory, into writer: inout WireWriter) {
+    static func writeHistory(_ history: EpochHistory, into writer: inout WireWriter) {
         writer.append(UInt16(history.entries.count))
         for entry in history.entries {
             writer.append(entry.epoch.rawValue)

@@ -92,6 +92,8 @@ extension MessageCodec {
             return .heartbeat(Heartbeat(lastSeqno: Seqno(try reader.read()), primaryTime: Timestamp(rawValue: try reader.read())))
         case .ack:
             return .ack(Ack(received: Seqno(try reader.read()), flushed: Seqno(try reader.read()), applied: Seqno(try reader.read())))
+        case .baseCopyRequest, .baseCopyStart, .baseCopyData, .baseCopyEnd:
+            return try readBaseCopyBody(type, from: &reader, maxMessageBytes: maxMessageBytes)
         }
     }
 
@@ -137,6 +139,8 @@ extension MessageCodec {
             let oldest = Seqno(try reader.read())
             return .logsRemoved(needed: needed, oldestAvailable: oldest == .zero ? nil : oldest)
         case 8: return .standbyAhead(standby: Seqno(try reader.read()), primary: Seqno(try reader.read()))
+        case 9: return .backupInProgress(detail: try reader.readLongString())
+        case 10: return .baseCopyFailed(detail: try reader.readLongString())
         default: throw reader.malformed("unknown reject reason \(code)")
         }
     }
@@ -174,21 +178,21 @@ extension MessageCodec {
 
     // MARK: - Fields
 
-    private static func readRepositoryID(from reader: inout WireReader) throws(ProtocolViolation) -> RepositoryID {
+    static func readRepositoryID(from reader: inout WireReader) throws(ProtocolViolation) -> RepositoryID {
         RepositoryID(bytes: try reader.readBytes(16))
     }
 
-    private static func readSourceID(from reader: inout WireReader) throws(ProtocolViolation) -> SourceID {
+    static func readSourceID(from reader: inout WireReader) throws(ProtocolViolation) -> SourceID {
         let name = try reader.readShortString()
         guard let sourceID = SourceID(name) else { throw reader.malformed("'\(name)' is not \(SourceID.textFormat)") }
         return sourceID
     }
 
-    private static func readPosition(from reader: inout WireReader) throws(ProtocolViolation) -> LogPosition {
+    static func readPosition(from reader: inout WireReader) throws(ProtocolViolation) -> LogPosition {
         LogPosition(epoch: Epoch(try reader.read()), seqno: Seqno(try reader.read()))
     }
 
-    private static func readEventID(from reader: inout WireReader) throws(ProtocolViolation) -> EventID {
+    static func readEventID(from reader: inout WireReader) throws(ProtocolViolation) -> EventID {
         EventID(fileID: FileID(try reader.read()), offset: try reader.read())
     }
 

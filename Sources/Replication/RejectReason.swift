@@ -17,6 +17,10 @@ public enum RejectReason: Error, Hashable, Sendable, CustomStringConvertible {
     case logsRemoved(needed: Seqno, oldestAvailable: Seqno?)
     /// The standby holds records the primary does not (an old primary rejoining without a rewind).
     case standbyAhead(standby: Seqno, primary: Seqno)
+    /// A base copy was asked while the primary runs a full backup (one at a time): try again later.
+    case backupInProgress(detail: String)
+    /// The primary could not make the base copy's backup (its disk is full, say): the detail says why.
+    case baseCopyFailed(detail: String)
 
     public var description: String {
         switch self {
@@ -40,6 +44,10 @@ public enum RejectReason: Error, Hashable, Sendable, CustomStringConvertible {
                 + ": restore the standby from a newer backup"
         case .standbyAhead(let standby, let primary):
             "the standby holds records up to seqno \(standby), past the primary's last seqno \(primary)"
+        case .backupInProgress(let detail):
+            "the primary is busy with another full backup (\(detail)); the base copy is retried later"
+        case .baseCopyFailed(let detail):
+            "the primary could not make the base copy: \(detail)"
         }
     }
 }

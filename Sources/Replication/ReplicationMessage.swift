@@ -10,6 +10,10 @@ public enum MessageType: UInt8, Sendable {
     case records = 6
     case heartbeat = 7
     case ack = 8
+    case baseCopyRequest = 9
+    case baseCopyStart = 10
+    case baseCopyData = 11
+    case baseCopyEnd = 12
 }
 
 /// Everything the shipper and the receiver say to each other (the layouts are in `MessageCodec`).
@@ -27,6 +31,13 @@ public enum ReplicationMessage: Hashable, Sendable {
     case records(RecordBatch)
     case heartbeat(Heartbeat)
     case ack(Ack)
+    /// standby → primary, instead of a `hello`: an empty standby asks for a base copy (see `BaseCopyRequest`).
+    case baseCopyRequest(BaseCopyRequest)
+    /// standby → primary: a `baseCopyRequest` of another base-copy version, of which only the version is read.
+    case foreignBaseCopyRequest(version: UInt16)
+    case baseCopyStart(BaseCopyStart)
+    case baseCopyData(BaseCopyChunk)
+    case baseCopyEnd(BaseCopyEnd)
 
     public var type: MessageType {
         switch self {
@@ -38,6 +49,10 @@ public enum ReplicationMessage: Hashable, Sendable {
         case .records: .records
         case .heartbeat: .heartbeat
         case .ack: .ack
+        case .baseCopyRequest, .foreignBaseCopyRequest: .baseCopyRequest
+        case .baseCopyStart: .baseCopyStart
+        case .baseCopyData: .baseCopyData
+        case .baseCopyEnd: .baseCopyEnd
         }
     }
 }

@@ -6,6 +6,8 @@ public struct ShipperStatus: Sendable {
     public enum State: Sendable, Equatable {
         case handshaking
         case streaming
+        /// Staging or sending a base copy (a full backup) to an empty standby.
+        case sendingBaseCopy
         case closed(String)
     }
 

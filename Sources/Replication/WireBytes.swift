@@ -18,6 +18,14 @@ struct WireWriter {
         append(UInt8(utf8.count))
         append(contentsOf: utf8)
     }
+
+    /// A string of at most 16,000 characters (so at most 64,000 UTF-8 bytes; longer is cut), preceded
+    /// by its UTF-8 length as a u16.
+    mutating func appendLongString(_ text: String) {
+        let utf8 = Array(text.prefix(16_000).utf8)
+        append(UInt16(utf8.count))
+        append(contentsOf: utf8)
+    }
 }
 
 /// The little-endian UInt32 in the first four bytes (the envelope's length and CRC fields).
@@ -62,6 +70,14 @@ struct WireReader {
 
     mutating func readShortString() throws(ProtocolViolation) -> String {
         let length: UInt8 = try read()
+        guard let text = String(validating: try readBytes(Int(length)), as: UTF8.self) else {
+            throw malformed("a string is not valid UTF-8")
+        }
+        return text
+    }
+
+    mutating func readLongString() throws(ProtocolViolation) -> String {
+        let length: UInt16 = try read()
         guard let text = String(validating: try readBytes(Int(length)), as: UTF8.self) else {
             throw malformed("a string is not valid UTF-8")
         }

@@ -17,6 +17,8 @@ enum NodeRunner {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "understudy")
         let signals = TerminationSignals()
+        var configuration = configuration
+        configuration.stopRequested = signals.arrived
         let node: PrimaryNode
         do { node = try PrimaryNode(configuration: configuration, logger: logger) } catch {
             if case .http = error { throw error }

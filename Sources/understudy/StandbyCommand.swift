@@ -12,8 +12,10 @@ struct StandbyCommand: ParsableCommand {
         commandName: "standby",
         abstract: "Run a standby of a primary, in the foreground.",
         discussion: """
-            DIR must hold a copy of the primary's repository: make it with `understudy backup snapshot` \
-            (or a `cp -a` of the stopped primary's data directory); an empty DIR is refused. The standby \
+            A missing or empty DIR is first filled with a base copy of the primary, sent over the \
+            replication connection (a full backup, verified, restored, then renamed into place; an \
+            interrupted copy starts over). Otherwise DIR must hold a copy of the primary's repository \
+            (`understudy backup snapshot`, or a `cp -a` of the stopped primary's data directory). The standby \
             runs in restore mode: reads are served, writes refused until `understudy promote`. \
             `understudy status` shows its lag per stage.
 
@@ -27,7 +29,7 @@ struct StandbyCommand: ParsableCommand {
             ready line then ends with archive=DIR.
             """)
 
-    @Option(help: ArgumentHelp("The data directory, holding a copy of the primary's repository.", valueName: "DIR"))
+    @Option(help: ArgumentHelp("The data directory: a copy of the primary's repository, or missing/empty for a base copy.", valueName: "DIR"))
     var data: String
 
     @Option(help: ArgumentHelp("The primary's replication address (its `start --replication`).", valueName: "HOST:PORT"),

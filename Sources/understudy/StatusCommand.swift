@@ -30,7 +30,11 @@ struct StatusCommand: ParsableCommand {
         if watch {
             return try StatusWatch(url: node.url, interval: .milliseconds(Int64(interval * 1000)), count: count, json: json).run()
         }
-        let status = try node.withClient { try $0.status() }
+        let status: NodeStatus
+        do { status = try node.withClient { try $0.status() } } catch {
+            if try printBaseCopyPhase() { return }
+            throw error
+        }
         if json { return print(try jsonDocument(status)) }
         let repository = status.repository
         let applied = repository.applied

@@ -11,10 +11,12 @@ final class ServerProcess: @unchecked Sendable {
     private var stdout = ""
     private let exited = DispatchSemaphore(value: 0)
 
-    init(_ arguments: [String], in directory: URL) throws {
+    /// `environment` is added to the test's; with `awaitReady` false, call `awaitReady()` later.
+    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:], awaitReady: Bool = true) throws {
         let binary = try #require(CLIProcess.binary, "understudy not found next to the test bundle")
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         logURL = directory.appendingPathComponent("node-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: logURL)
@@ -30,6 +32,11 @@ final class ServerProcess: @unchecked Sendable {
         }
         process.terminationHandler = { [exited] _ in exited.signal() }
         try process.run()
+        if awaitReady { fields = try readyFields() }
+    }
+
+    /// Waits for the ready line of a process started with `awaitReady: false`.
+    func awaitReady() throws {
         fields = try readyFields()
     }
 

@@ -118,16 +118,18 @@ struct StandbyCommandTests {
         }
     }
 
-    @Test("a standby on a directory without a repository is refused, pointing to backup snapshot")
+    @Test("a standby on a non-empty directory without a repository is refused, naming what is in it")
     func emptyDirectory() throws {
         try withTemporaryDirectory { directory in
             try Data("primary-and-standby-share-this-key".utf8).write(to: directory.appendingPathComponent("key"))
+            try FileManager.default.createDirectory(at: directory.appendingPathComponent("nothing"), withIntermediateDirectories: false)
+            try Data("mine".utf8).write(to: directory.appendingPathComponent("nothing/notes.txt"))
             let result = try CLIProcess.run([
                 "standby", "--data", directory.appendingPathComponent("nothing").path, "--primary", "127.0.0.1:1",
                 "--replication-key-file", directory.appendingPathComponent("key").path, "--http", "127.0.0.1:0",
             ], in: directory)
             #expect(result.status != 0)
-            #expect(result.standardError.contains("backup snapshot"), "\(result.standardError)")
+            #expect(result.standardError.contains("nothing/notes.txt"), "\(result.standardError)")
         }
     }
 

@@ -26,6 +26,8 @@ public struct NodeStatus: Codable, Sendable {
     public var archive: ArchiveStatus?
     /// On a warm standby (`standby --archive`): what it applies from its archive.
     public var warmStandby: WarmStandbyStatus?
+    /// On a standby whose data directory was made by a base copy at this start: how that went.
+    public var baseCopy: BaseCopyStatus?
 }
 
 public enum UnderstudyVersion {

@@ -33,6 +33,7 @@ public struct StandbyConnectionStatus: Codable, Sendable {
         switch status.state {
         case .handshaking: state = "handshaking"
         case .streaming: state = "streaming"
+        case .sendingBaseCopy: state = "sendingBaseCopy"
         case .closed(let reason): state = "closed: \(reason)"
         }
         standby = status.standby

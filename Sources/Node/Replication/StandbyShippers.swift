@@ -12,6 +12,7 @@ final class StandbyShippers: @unchecked Sendable {
     private let loop: UVEventLoop
     private let log: PrimaryLog
     private let key: ReplicationKey
+    private let baseCopySource: RepositoryBaseCopySource
     private let logger: Logger
     private var listener: (any Listener)?
     private var shippers: [Int: LogShipper] = [:]
@@ -25,6 +26,7 @@ final class StandbyShippers: @unchecked Sendable {
         self.key = key
         self.logger = logger
         retention = StandbyRetention(repository: repository, logger: logger)
+        baseCopySource = RepositoryBaseCopySource(repository: repository, logger: logger)
         let history = try EpochHistoryReader.make(repository.directory, logger: logger)
         log = PrimaryLog(
             directory: repository.directory.tranlogs, fileSystem: PosixFileSystem(), repositoryID: repository.config.repositoryID,
@@ -63,7 +65,9 @@ final class StandbyShippers: @unchecked Sendable {
     private func accept(_ connection: any Connection) {
         let id = nextShipperID
         nextShipperID += 1
-        let shipper = LogShipper(connection: connection, loop: loop, log: log, key: key, logger: logger) { [weak self] status in
+        let shipper = LogShipper(
+            connection: connection, loop: loop, log: log, key: key, configuration: .fromEnvironment, baseCopySource: baseCopySource, logger: logger
+        ) { [weak self] status in
             self?.shippers[id] = nil
             self?.logger.info("standby disconnected", metadata: ["peer": "\(status.peer)", "state": "\(status.state)"])
         } onProgress: { [weak self] in self?.retention.progressed($0) }

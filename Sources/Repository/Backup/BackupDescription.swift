@@ -56,8 +56,11 @@ public struct BackupSummary: Codable, Hashable, Sendable {
     public var byteCount: UInt64
     /// Bytes of the backup's content before compression (equal to `byteCount` when uncompressed).
     public var uncompressedBytes: UInt64
+    /// The backup's applied position (every object is as of it).
+    public var position: AppliedPosition?
 
-    public init(files: [String], objectCount: Int, byteCount: UInt64, uncompressedBytes: UInt64) {
+    public init(files: [String], objectCount: Int, byteCount: UInt64, uncompressedBytes: UInt64, position: AppliedPosition? = nil) {
+        self.position = position
         self.files = files
         self.objectCount = objectCount
         self.byteCount = byteCount

@@ -47,7 +47,8 @@ public struct BackupReader: Sendable {
             uncompressedBytes += content.offset
         }
         return BackupSummary(
-            files: paths.map(\.string), objectCount: Int(scanner.objectCount), byteCount: byteCount, uncompressedBytes: uncompressedBytes)
+            files: paths.map(\.string), objectCount: Int(scanner.objectCount), byteCount: byteCount, uncompressedBytes: uncompressedBytes,
+            position: description.position)
     }
 
     private static func content(of path: FilePath, part: Int, fileSystem: any TranlogFileSystem) throws(BackupError) -> BackupContent {

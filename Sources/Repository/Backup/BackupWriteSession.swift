@@ -43,7 +43,7 @@ struct BackupWriteSession {
         for directory in Set(parts.map { BackupWriter.directory(of: $0.path) }) { try fileSystem.syncDirectory(directory) }
         return BackupSummary(
             files: parts.map(\.path.string), objectCount: Int(objectCount), byteCount: parts.reduce(0) { $0 + $1.byteCount },
-            uncompressedBytes: parts.reduce(0) { $0 + $1.uncompressedBytes })
+            uncompressedBytes: parts.reduce(0) { $0 + $1.uncompressedBytes }, position: description.position)
     }
 
     /// After a failure: closes and deletes every file created; returns those that could not be deleted.

@@ -1,0 +1,151 @@
+import Foundation
+import Logging
+import Replication
+import Repository
+import SystemPackage
+import Tranlog
+import Transport
+import TransportUV
+
+/// `understudy standby` on a missing or empty data directory: copies a consistent base from the
+/// primary over the replication port (like pg_basebackup), then the node starts streaming from the
+/// base's position + 1 as after any restore.
+///
+/// Everything happens in `DIR.base-copy-in-progress` beside DIR; DIR appears only by the final rename,
+/// whole. An interrupted attempt (connection lost, primary busy or restarting) is wiped and started
+/// over after a backoff — a copy is not resumed, since the primary's next backup is another one; a
+/// failure retrying cannot fix (wrong key, a backup that does not verify, a full disk here) wipes the
+/// staging directory and fails the start.
+struct BaseCopyBootstrap {
+    let directory: DataDirectory
+    let primary: SocketAddress
+    let key: ReplicationKey
+    let repositoryConfiguration: RepositoryConfiguration
+    let http: HTTPServerConfiguration
+    let stopRequested: @Sendable () -> Bool
+    let logger: Logger
+
+    static let stagingSuffix = ".base-copy-in-progress"
+    static let maxRetryDelay = Duration.seconds(30)
+
+    var staging: FilePath { FilePath(directory.root.string + Self.stagingSuffix) }
+
+    /// Nil when DIR already holds a repository; otherwise, once DIR holds the primary's, the copy's
+    /// status and the HTTP address its status server had (the node serves on the same port).
+    func runIfNeeded() throws(NodeError) -> (status: BaseCopyStatus, httpAddress: SocketAddress)? {
+        switch try Self.contents(of: directory.root) {
+        case .repository: return nil
+        case .empty: break
+        }
+        logger.notice("no repository in \(directory.root): copying a base from the primary", metadata: ["primary": "\(primary)"])
+        let loop: UVEventLoop
+        do { loop = try UVEventLoop(logger: logger) } catch { throw .http(error) }
+        defer { loop.shutdown() }
+        let progress = BaseCopyProgress(logger: logger)
+        let server = try BaseCopyStatusServer.start(
+            on: loop, configuration: http, dataDirectory: Self.absolute(directory.root), progress: progress, logger: logger)
+        defer { server.close(on: loop) }
+        logger.notice("serving GET /status during the base copy: http=\(server.address)")
+        return (try copy(on: loop, progress: progress), server.address)
+    }
+
+    private func copy(on loop: UVEventLoop, progress: BaseCopyProgress) throws(NodeError) -> BaseCopyStatus {
+        let sourceID = Self.standbySourceID()
+        var delay = Duration.milliseconds(500)
+        while true {
+            progress.attemptStarted()
+            do throws(BaseCopyFailure) {
+                let restored = try attempt(on: loop, sourceID: sourceID, progress: progress)
+                removeStaging()
+                logger.notice("base copy installed; streaming from seqno \(restored.seqno.next)", metadata: ["sourceID": "\(sourceID)"])
+                return progress.finished(restoredSeqno: restored.seqno.rawValue)
+            } catch {
+                removeStaging()
+                guard error.isRetryable, !stopRequested() else { throw .baseCopy(error, directory: directory.root.string) }
+                logger.error("\(error); retrying in \(delay)")
+                progress.entered(.waitingToRetry, lastError: error.description)
+                guard waitOrStop(delay) else { throw .baseCopy(error, directory: directory.root.string) }
+                delay = min(delay * 2, Self.maxRetryDelay)
+            }
+        }
+    }
+
+    private func attempt(on loop: UVEventLoop, sourceID: SourceID, progress: BaseCopyProgress) throws(BaseCopyFailure) -> AppliedPosition {
+        removeStaging()
+        do { try FileManager.default.createDirectory(atPath: staging.string, withIntermediateDirectories: false) } catch {
+            throw .storage("cannot create \(staging): \(error.localizedDescription)")
+        }
+        let backup = staging.appending("base.backup")
+        let end = try BaseCopyDownload.run(
+            from: primary, on: loop, key: key, sourceID: sourceID, into: backup, progress: progress, stopRequested: stopRequested, logger: logger)
+        progress.entered(.verifying)
+        let install = BaseCopyInstall(
+            backup: backup, staging: staging, target: directory, sourceID: sourceID, repositoryConfiguration: repositoryConfiguration,
+            logger: logger)
+        return try install.run(end: end) { progress.entered(.restoring) }
+    }
+
+    private func removeStaging() {
+        guard FileManager.default.fileExists(atPath: staging.string) else { return }
+        do { try FileManager.default.removeItem(atPath: staging.string) } catch {
+            logger.error("cannot remove \(staging): \(error.localizedDescription); remove it by hand")
+        }
+    }
+
+    /// Sleeps `delay` in short steps; false when a stop was requested meanwhile.
+    private func waitOrStop(_ delay: Duration) -> Bool {
+        let deadline = ContinuousClock.now + delay
+        while ContinuousClock.now < deadline {
+            if stopRequested() { return false }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        return !stopRequested()
+    }
+
+    private enum Contents {
+        case repository
+        case empty
+    }
+
+    /// A directory holding `understudy.json` is a repository; a missing or empty one gets a base
+    /// copy; anything else is refused, naming what is in it, so that nothing of the operator's is
+    /// ever replaced.
+    private static func contents(of root: FilePath) throws(NodeError) -> Contents {
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: root.string).sorted() } catch {
+            guard FileManager.default.fileExists(atPath: root.string) else { return .empty }
+            throw .invalidConfiguration("cannot read \(root): \(error.localizedDescription)")
+        }
+        if names.contains(DataDirectory(root).configFile.lastComponent!.string) { return .repository }
+        guard let first = names.first else { return .empty }
+        throw .invalidConfiguration(
+            "\(root) is not empty (it holds \(root.appending(first))) but holds no repository (no understudy.json): "
+                + "give a standby an empty or missing directory to copy a base into, or a copy of the primary's repository")
+    }
+
+    private static func absolute(_ path: FilePath) -> String {
+        path.isAbsolute ? path.string : FilePath(FileManager.default.currentDirectoryPath).pushing(path).string
+    }
+
+    /// The standby writes its own name into records once promoted: not the primary's.
+    private static func standbySourceID() -> SourceID {
+        let host = String(ProcessInfo.processInfo.hostName.prefix(200))
+        let suffix = String(UInt32.random(in: .min ... .max), radix: 16)
+        return SourceID("\(host)-standby-\(suffix)") ?? SourceID("standby-\(suffix)")!
+    }
+}
+
+extension PrimaryNode {
+    /// A standby on a missing or empty directory gets a base copy first; nil otherwise. The node
+    /// then serves HTTP on the port the copy's status server had (the same one when 0 was asked for).
+    static func copyBaseIfNeeded(_ configuration: inout NodeConfiguration, key: ReplicationKey?, logger: Logger) throws(NodeError) -> BaseCopyStatus? {
+        guard let primary = configuration.standbyOf, let key else { return nil }
+        let copied = try BaseCopyBootstrap(
+            directory: configuration.dataDirectory, primary: primary, key: key, repositoryConfiguration: configuration.repository,
+            http: configuration.http, stopRequested: configuration.stopRequested, logger: logger
+        ).runIfNeeded()
+        guard let copied else { return nil }
+        configuration.httpAddress = copied.httpAddress
+        return copied.status
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import Replication
+import Transport
+
+/// Tracks a base copy for the operator: `status` for `GET /status`, and at most one log line a second
+/// on the terminal with bytes, rate and ETA.
+final class BaseCopyProgress: Sendable {
+    private struct Meter {
+        var status = BaseCopyStatus(state: .copying)
+        var transferStarted = ContinuousClock.now
+        var lastLine: ContinuousClock.Instant?
+    }
+
+    static let lineInterval = Duration.seconds(1)
+    private let logger: Logger
+    private let meter = Locked(Meter())
+    private let started = ContinuousClock.now
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    var status: BaseCopyStatus { meter.withLock { $0.status } }
+
+    func attemptStarted() {
+        meter.withLock { meter in
+            meter.status.attempts += 1
+            meter.status.state = .copying
+            meter.status.bytes = 0
+            meter.status.total = nil
+        }
+    }
+
+    /// From the loop thread, per chunk.
+    func received(_ progress: BaseCopyClient.Progress) {
+        let line = meter.withLock { meter -> String? in
+            let now = ContinuousClock.now
+            // The rate counts from the first byte, not from the request: staging on the primary can take long.
+            if progress.receivedBytes == 0 { meter.transferStarted = now }
+            meter.status.bytes = progress.receivedBytes
+            meter.status.total = progress.totalBytes
+            let finished = progress.totalBytes == progress.receivedBytes
+            guard finished || meter.lastLine.map({ now - $0 >= Self.lineInterval }) ?? true else { return nil }
+            meter.lastLine = now
+            return Self.line(progress, elapsed: now - meter.transferStarted)
+        }
+        if let line { logger.notice("\(line)") }
+    }
+
+    func entered(_ state: BaseCopyStatus.State, lastError: String? = nil) {
+        meter.withLock { meter in
+            meter.status.state = state
+            if let lastError { meter.status.lastError = lastError }
+        }
+    }
+
+    func finished(restoredSeqno: UInt64) -> BaseCopyStatus {
+        meter.withLock { meter in
+            meter.status.state = .done
+            meter.status.restoredSeqno = restoredSeqno
+            meter.status.seconds = Self.seconds(ContinuousClock.now - started)
+            return meter.status
+        }
+    }
+
+    /// "base copy: 12.3 MiB of 45.6 MiB (27%), 5.1 MiB/s, ETA 7 s"
+    static func line(_ progress: BaseCopyClient.Progress, elapsed: Duration) -> String {
+        let rate = Double(progress.receivedBytes) / max(Self.seconds(elapsed), 0.001)
+        var line = "base copy: \(size(progress.receivedBytes))"
+        if let total = progress.totalBytes, total > 0 {
+            let remaining = rate > 0 ? Double(total - min(progress.receivedBytes, total)) / rate : nil
+            line += " of \(size(total)) (\(progress.receivedBytes * 100 / total)%)"
+            line += ", \(size(UInt64(rate)))/s, ETA \(remaining.map { "\(Int($0.rounded(.up))) s" } ?? "?")"
+        } else {
+            line += ", \(size(UInt64(rate)))/s"
+        }
+        return line
+    }
+
+    /// KiB below a MiB, so a small copy does not read "0.0 of 0.0 MiB".
+    private static func size(_ bytes: UInt64) -> String {
+        bytes < 1_048_576 ? String(format: "%.1f KiB", Double(bytes) / 1024) : String(format: "%.1f MiB", Double(bytes) / 1_048_576)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        let components = duration.components
+        return Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,19 @@
+import Foundation
+import Replication
+
+extension LogShipper.Configuration {
+    /// The defaults, except for test-only knobs read from the environment:
+    /// `UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES` and `UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS` slow a
+    /// base copy down so that a test can interrupt it midway. Operators never set them.
+    static var fromEnvironment: Self {
+        var configuration = Self()
+        let environment = ProcessInfo.processInfo.environment
+        if let bytes = environment["UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES"].flatMap(Int.init), bytes > 0 {
+            configuration.baseCopyChunkBytes = bytes
+        }
+        if let milliseconds = environment["UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS"].flatMap(Int.init), milliseconds > 0 {
+            configuration.baseCopyChunkDelay = .milliseconds(milliseconds)
+        }
+        return configuration
+    }
+}

@@ -1,0 +1,32 @@
+/// Why a base copy did not complete. Every case leaves the standby's data directory untouched; the
+/// copy starts over from the first byte on the next attempt.
+public enum BaseCopyFailure: Error, Hashable, Sendable, CustomStringConvertible {
+    case rejected(RejectReason)
+    /// The connection could not be opened, or closed before the end, after `received` of `total` bytes.
+    case connectionLost(String, received: UInt64, total: UInt64?)
+    /// The primary broke the protocol (a chunk at the wrong offset, bytes past the announced size…).
+    case protocolViolation(String)
+    /// The bytes received do not match the primary's end message (size, CRC, digest, proof).
+    case verification(String)
+    /// The standby could not write or read its staging files (a full disk, say).
+    case storage(String)
+
+    public var description: String {
+        switch self {
+        case .rejected(let reason): "the primary refused the base copy: \(reason)"
+        case .connectionLost(let why, let received, let total):
+            "the base copy was interrupted after \(received) of \(total.map(String.init) ?? "?") bytes (\(why)); it starts over on the next attempt"
+        case .protocolViolation(let why): "the primary broke the base-copy protocol: \(why)"
+        case .verification(let why): "the base copy does not verify: \(why)"
+        case .storage(let why): "the base copy cannot be stored: \(why)"
+        }
+    }
+
+    /// Whether trying again later may succeed without the operator changing anything.
+    public var isRetryable: Bool {
+        switch self {
+        case .rejected(.backupInProgress), .rejected(.baseCopyFailed), .connectionLost: true
+        case .rejected, .protocolViolation, .verification, .storage: false
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Crypto
+import Tranlog
+
+/// The base copy's two proofs, both HMAC-SHA256 under the replication key: the standby's request
+/// over the primary's challenge (the standby holds the key), and the primary's end over the
+/// standby's nonce (the backup, its repository id and position come from a holder of the key, and
+/// were received whole: the end carries the SHA-256 of every byte sent).
+public enum BaseCopyProof {
+    public static func makeNonce() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<BaseCopyProtocol.nonceBytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    public static func sign(_ request: BaseCopyRequest, challenge: [UInt8], key: ReplicationKey) -> BaseCopyRequest {
+        var signed = request
+        signed.proof = Array(HMAC<SHA256>.authenticationCode(for: challenge + MessageCodec.baseCopyRequestFields(request), using: key.symmetricKey))
+        return signed
+    }
+
+    public static func verify(_ request: BaseCopyRequest, challenge: [UInt8], key: ReplicationKey) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(
+            request.proof, authenticating: challenge + MessageCodec.baseCopyRequestFields(request), using: key.symmetricKey)
+    }
+
+    public static func sign(_ end: BaseCopyEnd, nonce: [UInt8], key: ReplicationKey) -> BaseCopyEnd {
+        var signed = end
+        signed.proof = Array(HMAC<SHA256>.authenticationCode(for: nonce + MessageCodec.baseCopyEndFields(end), using: key.symmetricKey))
+        return signed
+    }
+
+    public static func verify(_ end: BaseCopyEnd, nonce: [UInt8], key: ReplicationKey) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(end.proof, authenticating: nonce + MessageCodec.baseCopyEndFields(end), using: key.symmetricKey)
+    }
+}
+
+/// CRC-32 and SHA-256 of a byte stream, fed a chunk at a time (both sides compute it).
+public struct BaseCopyDigest {
+    private var hash = SHA256()
+    public private(set) var crc: UInt32 = 0
+    public private(set) var byteCount: UInt64 = 0
+
+    public init() {}
+
+    public mutating func update(_ bytes: [UInt8]) {
+        hash.update(data: bytes)
+        crc = Checksum.crc32(bytes, seed: crc)
+        byteCount += UInt64(bytes.count)
+    }
+
+    public func finalize() -> [UInt8] {
+        Array(hash.finalize())
+    }
+}
