@@ -59,6 +59,9 @@ public final class Repository: @unchecked Sendable {
     var suspensionWaiting = false
     /// The full backup under way (guarded by `stateLock`).
     var backupInProgress: BackupProgress?
+    /// Called (on the tranlog's flush thread) each time a record becomes durable and visible.
+    private var durableObservers: [@Sendable () -> Void] = []
+    private let observersLock = NSLock()
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
     /// the repository is in restore mode — repair a torn tranlog tail and replay every record after
@@ -223,6 +226,14 @@ public final class Repository: @unchecked Sendable {
             return logBytesSinceCheckpoint
         }
         if logBytes >= configuration.checkpointLogBytes { scheduler?.requestCheckpoint() }
+        observersLock.withLock { durableObservers }.forEach { $0() }
+    }
+
+    /// Registers `observer` to run on the tranlog's flush thread after each record becomes durable
+    /// and visible (replication wakes its shippers with it rather than waiting for their poll). It
+    /// must return quickly and coalesce: a group commit calls it once per record.
+    public func observeDurableRecords(_ observer: @escaping @Sendable () -> Void) {
+        observersLock.withLock { durableObservers.append(observer) }
     }
 
     private func stop(because error: TranlogError) {
