@@ -137,6 +137,7 @@ extension MessageCodec {
             let oldest = Seqno(try reader.read())
             return .logsRemoved(needed: needed, oldestAvailable: oldest == .zero ? nil : oldest)
         case 8: return .standbyAhead(standby: Seqno(try reader.read()), primary: Seqno(try reader.read()))
+        case 9: return .notPrimary
         default: throw reader.malformed("unknown reject reason \(code)")
         }
     }

@@ -17,6 +17,8 @@ public enum RejectReason: Error, Hashable, Sendable, CustomStringConvertible {
     case logsRemoved(needed: Seqno, oldestAvailable: Seqno?)
     /// The standby holds records the primary does not (an old primary rejoining without a rewind).
     case standbyAhead(standby: Seqno, primary: Seqno)
+    /// The node asked is itself a standby: standbys are not cascaded. It serves once promoted.
+    case notPrimary
 
     public var description: String {
         switch self {
@@ -40,6 +42,9 @@ public enum RejectReason: Error, Hashable, Sendable, CustomStringConvertible {
                 + ": restore the standby from a newer backup"
         case .standbyAhead(let standby, let primary):
             "the standby holds records up to seqno \(standby), past the primary's last seqno \(primary)"
+        case .notPrimary:
+            "the node at this address is in restore mode (a standby, or a restore under way), and a standby does not "
+                + "serve cascaded standbys: point this standby at the primary, or leave it retrying until that node is promoted"
         }
     }
 }
