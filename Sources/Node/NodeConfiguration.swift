@@ -20,6 +20,9 @@ public struct NodeConfiguration: Sendable {
     /// Set on a standby: the primary it follows. The node then runs in restore mode, mirrors the
     /// primary's tranlog and applies it continuously until promoted. Needs `replicationKeyFile`.
     public var standbyOf: SocketAddress?
+    /// On a standby: listen on `replicationAddress` from the start, refusing standbys (they are not
+    /// cascaded) until promoted, then serving them without a restart.
+    public var standbyServesWhenPromoted = false
     /// Checkpoint interval and size, run count, tranlog rotation.
     public var repository = RepositoryConfiguration()
 

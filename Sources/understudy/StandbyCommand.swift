@@ -18,7 +18,9 @@ struct StandbyCommand: ParsableCommand {
             `understudy status` shows its lag per stage.
 
             Logs go to stderr. Once serving, one line goes to stdout:
-              understudy standby ready: http=HOST:PORT primary=HOST:PORT
+              understudy standby ready: http=HOST:PORT primary=HOST:PORT [replication=HOST:PORT]
+            With --replication the standby listens there for standbys of its own: it refuses them \
+            while it is a standby (standbys are not cascaded) and serves them once promoted.
             SIGTERM or SIGINT stop the standby cleanly; started again, it resumes where it stopped.
             """)
 
@@ -32,6 +34,11 @@ struct StandbyCommand: ParsableCommand {
     @Option(name: .customLong("replication-key-file"), help: ArgumentHelp("The primary's replication secret.", valueName: "KEYFILE"))
     var replicationKeyFile: String
 
+    @Option(help: ArgumentHelp(
+        "This node's own replication address, where its standbys connect once it is promoted (port 0: any free port).",
+        valueName: "HOST:PORT"), transform: NodeRunner.address)
+    var replication: SocketAddress?
+
     @Option(help: ArgumentHelp("Where the HTTP API listens (port 0: any free port).", valueName: "HOST:PORT"),
             transform: NodeRunner.address)
     var http = SocketAddress(host: "127.0.0.1", port: NodeConfiguration.defaultHTTPPort)
@@ -41,6 +48,12 @@ struct StandbyCommand: ParsableCommand {
         configuration.httpAddress = http
         configuration.replicationKeyFile = FilePath(replicationKeyFile)
         configuration.standbyOf = primary
-        try NodeRunner.run(configuration) { node in "understudy standby ready: http=\(node.httpAddress) primary=\(primary)" }
+        if let replication {
+            configuration.replicationAddress = replication
+            configuration.standbyServesWhenPromoted = true
+        }
+        try NodeRunner.run(configuration) { node in
+            "understudy standby ready: http=\(node.httpAddress) primary=\(primary)" + (node.replicationAddress.map { " replication=\($0)" } ?? "")
+        }
     }
 }
