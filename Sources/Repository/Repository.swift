@@ -28,6 +28,8 @@ public final class Repository: @unchecked Sendable {
     var head: ObjectTable
     /// One restore operation (restore backup, restore logs, commitRestore) at a time.
     let restoreLock = NSLock()
+    /// Where the next `applyLocalLogs` resumes reading the mirror (guarded by `restoreLock`).
+    var applyResume: TranlogResumePoint?
 
     private let configLock = NSLock()
     private var storedConfig: DataDirectoryConfig
