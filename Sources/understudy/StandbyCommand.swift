@@ -2,6 +2,7 @@ import ArgumentParser
 import Node
 import Repository
 import SystemPackage
+import Tranlog
 import Transport
 
 /// `understudy standby --data DIR --primary HOST:PORT --replication-key-file KEYFILE`: runs a node
@@ -39,6 +40,11 @@ struct StandbyCommand: ParsableCommand {
         valueName: "HOST:PORT"), transform: NodeRunner.address)
     var replication: SocketAddress?
 
+    @Option(name: .customLong("source-id"), help: ArgumentHelp(
+        "This standby's own source id, kept in understudy.json (default: a copied primary's id gets \"-standby-\" and 6 hex digits).",
+        valueName: "NAME"), transform: ArgumentParsing.sourceID)
+    var sourceID: SourceID?
+
     @Option(help: ArgumentHelp("Where the HTTP API listens (port 0: any free port).", valueName: "HOST:PORT"),
             transform: NodeRunner.address)
     var http = SocketAddress(host: "127.0.0.1", port: NodeConfiguration.defaultHTTPPort)
@@ -48,6 +54,7 @@ struct StandbyCommand: ParsableCommand {
         configuration.httpAddress = http
         configuration.replicationKeyFile = FilePath(replicationKeyFile)
         configuration.standbyOf = primary
+        configuration.standbySourceID = sourceID
         if let replication {
             configuration.replicationAddress = replication
             configuration.standbyServesWhenPromoted = true

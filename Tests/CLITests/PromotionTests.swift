@@ -40,11 +40,11 @@ struct PromotionTests {
         }
 
         /// A standby of `primary` (a replication address) that listens on a replication port of its own.
-        func startStandby(_ name: String, following primary: ServerProcess) throws -> ServerProcess {
+        func startStandby(_ name: String, following primary: ServerProcess, sourceID: String? = nil) throws -> ServerProcess {
             let node = try ServerProcess([
                 "standby", "--data", data(name), "--primary", primary.fields["replication"] ?? "?", "--replication-key-file", key,
                 "--http", "127.0.0.1:0", "--replication", "127.0.0.1:0",
-            ], in: directory)
+            ] + (sourceID.map { ["--source-id", $0] } ?? []), in: directory)
             try #require(node.fields["replication"] != nil, "no replication= in the standby's ready line")
             return node
         }
@@ -61,7 +61,7 @@ struct PromotionTests {
     }
 
     static func waitUntilApplied(_ node: ServerProcess, reaches seqno: Seqno) throws {
-        try StandbyCommandTests.waitForStatus(of: node, deadline: 60) { $0.repository.applied.seqno >= seqno }
+        _ = try StandbyCommandTests.waitForStatus(of: node, deadline: 60) { $0.repository.applied.seqno >= seqno }
     }
 
     /// Every key and value a node holds, paging through `GET /objects`.
@@ -90,7 +90,7 @@ struct PromotionTests {
             defer { primary.cleanUp() }
             let s1 = try site.startStandby("s1", following: primary)
             defer { s1.cleanUp() }
-            let s2 = try site.startStandby("s2", following: s1)
+            let s2 = try site.startStandby("s2", following: s1, sourceID: "s2")
             defer { s2.cleanUp() }
 
             try StandbyCommandTests.put(Self.keys("before", 20), on: primary.url)
@@ -100,6 +100,9 @@ struct PromotionTests {
             let s1Status = try StandbyCommandTests.client(s1.url) { try $0.status() }
             #expect(s1Status.role == "standby")
             #expect(s1Status.replicationAddress == s1.fields["replication"])
+            let s1ID = s1Status.repository.sourceID.name
+            #expect(s1ID.hasPrefix("primary-standby-"), "a copy of the primary takes its own source id: \(s1ID)")
+            #expect(try StandbyCommandTests.client(s2.url) { try $0.status().repository.sourceID.name } == "s2")
 
             primary.stop(with: SIGKILL)
             let report = try site.promote(s1, data: "s1")
@@ -112,6 +115,7 @@ struct PromotionTests {
             let promoted = try StandbyCommandTests.client(s1.url) { try $0.status() }
             #expect(promoted.role == "primary")
             #expect(promoted.standbys?.count == 1)
+            #expect(promoted.repository.applied.sourceID?.name == s1ID, "the promoted node's commits carry its own id")
             let expected = try Self.contents(of: s1)
             #expect(expected.count == 55)
             #expect(try Self.contents(of: s2) == expected)
