@@ -71,7 +71,8 @@ public struct TranlogCursor {
     }
 
     private static func readTail(of file: TranlogFileRef, from offset: UInt64, fileSystem: any TranlogFileSystem) throws(TranlogError) -> [UInt8] {
-        let chunk = 1 << 20
+        // A step usually finds a batch or two (the shipper sends at most 256 KiB at a time).
+        let chunk = 128 << 10
         var bytes: [UInt8] = []
         while true {
             let read = try fileSystem.read(file.path, at: offset + UInt64(bytes.count), count: chunk)
