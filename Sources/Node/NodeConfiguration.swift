@@ -1,5 +1,6 @@
 import Repository
 import SystemPackage
+import Tranlog
 import Transport
 import TransportUV
 
@@ -32,6 +33,12 @@ public struct NodeConfiguration: Sendable {
     public var standbyArchive: FilePath?
     /// How often a warm standby polls its archive.
     public var archivePollInterval: Duration = .seconds(2)
+    /// On a standby: listen on `replicationAddress` from the start, refusing standbys (they are not
+    /// cascaded) until promoted, then serving them without a restart.
+    public var standbyServesWhenPromoted = false
+    /// On a standby: the source id it takes (`understudy.json`); nil derives one from a copied
+    /// primary's id (see `Repository.ensureOwnSourceID`).
+    public var standbySourceID: SourceID?
     /// Checkpoint interval and size, run count, tranlog rotation.
     public var repository = RepositoryConfiguration()
     /// Polled during long start-up work (a standby's base copy): true once the node should give up

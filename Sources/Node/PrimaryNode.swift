@@ -1,6 +1,7 @@
 import Logging
 import Replication
 import Repository
+import Tranlog
 import Transport
 import TransportUV
 
@@ -33,7 +34,9 @@ public final class PrimaryNode: Sendable {
         let key = try configuration.replicationKeyFile.map { path throws(NodeError) in try ReplicationKeyFile.read(path) }
         let baseCopy = try Self.copyBaseIfNeeded(&configuration, key: key, logger: logger)
         self.configuration = configuration
-        if configuration.standbyOf != nil || configuration.standbyArchive != nil { try Self.enterStandbyMode(configuration.dataDirectory) }
+        if configuration.standbyOf != nil || configuration.standbyArchive != nil {
+            try Self.enterStandbyMode(configuration.dataDirectory, sourceID: configuration.standbySourceID, logger: logger)
+        }
         let repository: Repository
         do {
             repository = try Repository(directory: configuration.dataDirectory, configuration: configuration.repository, logger: logger)
@@ -116,14 +119,20 @@ public final class PrimaryNode: Sendable {
     }
 
     /// A standby runs in restore mode, on a copy of its primary's repository (made by the base copy
-    /// when its directory was empty).
-    private static func enterStandbyMode(_ directory: DataDirectory) throws(NodeError) {
+    /// when its directory was empty). It gets its own source id first (see `Repository.ensureOwnSourceID`).
+    private static func enterStandbyMode(_ directory: DataDirectory, sourceID: SourceID?, logger: Logger) throws(NodeError) {
         do { _ = try directory.readConfig() } catch {
             throw .invalidConfiguration(
                 "\(directory.root) holds no repository (\(error)): a standby starts from a copy of its primary's, "
                     + "made with `understudy backup snapshot` (or a `cp -a` of the stopped primary's data directory)")
         }
-        do { try Repository.enterRestoreMode(directory) } catch { throw .repository(error) }
+        do {
+            let own = try Repository.ensureOwnSourceID(directory, requested: sourceID)
+            if own.changed { logger.notice("this standby's source id is now \(own.sourceID) (understudy.json); promoted, it writes records under it") }
+            try Repository.enterRestoreMode(directory)
+        } catch {
+            throw .repository(error)
+        }
     }
 
     private func startHTTP() throws(TransportError) {

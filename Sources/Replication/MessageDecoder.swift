@@ -141,6 +141,7 @@ extension MessageCodec {
         case 8: return .standbyAhead(standby: Seqno(try reader.read()), primary: Seqno(try reader.read()))
         case 9: return .backupInProgress(detail: try reader.readLongString())
         case 10: return .baseCopyFailed(detail: try reader.readLongString())
+        case 11: return .notPrimary
         default: throw reader.malformed("unknown reject reason \(code)")
         }
     }

@@ -13,11 +13,14 @@ public struct PrimaryLog {
     public var durableSeqno: () -> Seqno
     /// The primary's wall clock, sent in heartbeats.
     public var clock: () -> Timestamp
+    /// False while the node is itself a standby (in restore mode): it then refuses every standby,
+    /// since standbys are not cascaded; it serves them once promoted.
+    public var isPrimary: () -> Bool
 
     public init(
         directory: FilePath, fileSystem: any TranlogFileSystem, repositoryID: RepositoryID,
         history: @escaping () -> EpochHistory, durableSeqno: @escaping () -> Seqno,
-        clock: @escaping () -> Timestamp = { Timestamp.now() }
+        clock: @escaping () -> Timestamp = { Timestamp.now() }, isPrimary: @escaping () -> Bool = { true }
     ) {
         self.directory = directory
         self.fileSystem = fileSystem
@@ -25,6 +28,7 @@ public struct PrimaryLog {
         self.history = history
         self.durableSeqno = durableSeqno
         self.clock = clock
+        self.isPrimary = isPrimary
     }
 
     /// The plain tranlog files, in fileId order. Archived `.gz` files are not shipped: a standby that

@@ -21,6 +21,8 @@ public enum RejectReason: Error, Hashable, Sendable, CustomStringConvertible {
     case backupInProgress(detail: String)
     /// The primary could not make the base copy's backup (its disk is full, say): the detail says why.
     case baseCopyFailed(detail: String)
+    /// The node asked is itself a standby: standbys are not cascaded. It serves once promoted.
+    case notPrimary
 
     public var description: String {
         switch self {
@@ -48,6 +50,9 @@ public enum RejectReason: Error, Hashable, Sendable, CustomStringConvertible {
             "the primary is busy with another full backup (\(detail)); the base copy is retried later"
         case .baseCopyFailed(let detail):
             "the primary could not make the base copy: \(detail)"
+        case .notPrimary:
+            "the node at this address is in restore mode (a standby, or a restore under way), and a standby does not "
+                + "serve cascaded standbys: point this standby at the primary, or leave it retrying until that node is promoted"
         }
     }
 }

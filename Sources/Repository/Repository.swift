@@ -28,6 +28,8 @@ public final class Repository: @unchecked Sendable {
     var head: ObjectTable
     /// One restore operation (restore backup, restore logs, commitRestore) at a time.
     let restoreLock = NSLock()
+    /// Where the next `applyLocalLogs` resumes reading the mirror (guarded by `restoreLock`).
+    var applyResume: TranlogResumePoint?
 
     private let configLock = NSLock()
     private var storedConfig: DataDirectoryConfig
@@ -65,6 +67,9 @@ public final class Repository: @unchecked Sendable {
     let retentionLock = NSLock()
     /// How far the archiver got: files not archived yet are kept.
     public let archiveProgress: ArchiveProgress
+    /// Called (on the tranlog's flush thread) each time a record becomes durable and visible.
+    private var durableObservers: [@Sendable () -> Void] = []
+    private let observersLock = NSLock()
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
     /// the repository is in restore mode — repair a torn tranlog tail and replay every record after
@@ -231,6 +236,14 @@ public final class Repository: @unchecked Sendable {
             return logBytesSinceCheckpoint
         }
         if logBytes >= configuration.checkpointLogBytes { scheduler?.requestCheckpoint() }
+        observersLock.withLock { durableObservers }.forEach { $0() }
+    }
+
+    /// Registers `observer` to run on the tranlog's flush thread after each record becomes durable
+    /// and visible (replication wakes its shippers with it rather than waiting for their poll). It
+    /// must return quickly and coalesce: a group commit calls it once per record.
+    public func observeDurableRecords(_ observer: @escaping @Sendable () -> Void) {
+        observersLock.withLock { durableObservers.append(observer) }
     }
 
     private func stop(because error: TranlogError) {

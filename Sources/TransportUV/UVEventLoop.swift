@@ -2,6 +2,12 @@ import CLibUV
 import Logging
 import Transport
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The libuv implementation of `EventLoop`: one thread runs one `uv_loop_t` and owns every socket and
 /// timer created on it.
 ///
@@ -39,6 +45,11 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
         throws(TransportError)
     {
         try configuration.validate()
+        // A write to a socket its peer has closed raises SIGPIPE, whose default action ends the
+        // process: a standby or client dropping mid-write would kill the node. libuv leaves this to
+        // the application; with the signal ignored the write fails with EPIPE and only that
+        // connection closes.
+        signal(SIGPIPE, SIG_IGN)
         self.configuration = configuration
         self.logger = logger
         loop = .allocate(capacity: 1)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Node
 import Repository
 import SystemPackage
+import Tranlog
 import Transport
 
 /// `understudy standby --data DIR --primary HOST:PORT --replication-key-file KEYFILE`: runs a node
@@ -20,7 +21,9 @@ struct StandbyCommand: ParsableCommand {
             `understudy status` shows its lag per stage.
 
             Logs go to stderr. Once serving, one line goes to stdout:
-              understudy standby ready: http=HOST:PORT primary=HOST:PORT
+              understudy standby ready: http=HOST:PORT primary=HOST:PORT [replication=HOST:PORT]
+            With --replication the standby listens there for standbys of its own: it refuses them \
+            while it is a standby (standbys are not cascaded) and serves them once promoted.
             SIGTERM or SIGINT stop the standby cleanly; started again, it resumes where it stopped.
 
             Warm standby: with --archive DIR instead of --primary, it applies completed tranlogs (plain or \
@@ -43,6 +46,16 @@ struct StandbyCommand: ParsableCommand {
 
     @OptionGroup var archiving: ArchiveOptions
 
+    @Option(help: ArgumentHelp(
+        "This node's own replication address, where its standbys connect once it is promoted (port 0: any free port).",
+        valueName: "HOST:PORT"), transform: NodeRunner.address)
+    var replication: SocketAddress?
+
+    @Option(name: .customLong("source-id"), help: ArgumentHelp(
+        "This standby's own source id, kept in understudy.json (default: a copied primary's id gets \"-standby-\" and 6 hex digits).",
+        valueName: "NAME"), transform: ArgumentParsing.sourceID)
+    var sourceID: SourceID?
+
     @Option(help: ArgumentHelp("Where the HTTP API listens (port 0: any free port).", valueName: "HOST:PORT"),
             transform: NodeRunner.address)
     var http = SocketAddress(host: "127.0.0.1", port: NodeConfiguration.defaultHTTPPort)
@@ -61,7 +74,14 @@ struct StandbyCommand: ParsableCommand {
         configuration.standbyOf = primary
         warm.apply(to: &configuration)
         archiving.apply(to: &configuration)
+        configuration.standbySourceID = sourceID
+        if let replication {
+            configuration.replicationAddress = replication
+            configuration.standbyServesWhenPromoted = true
+        }
         let source = primary.map { "primary=\($0)" } ?? "archive=\(warm.archive ?? "")"
-        try NodeRunner.run(configuration) { node in "understudy standby ready: http=\(node.httpAddress) \(source)" }
+        try NodeRunner.run(configuration) { node in
+            "understudy standby ready: http=\(node.httpAddress) \(source)" + (node.replicationAddress.map { " replication=\($0)" } ?? "")
+        }
     }
 }

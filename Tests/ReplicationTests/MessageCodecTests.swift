@@ -36,6 +36,7 @@ private func sampleMessages() -> [ReplicationMessage] {
         .reject(.logsRemoved(needed: Seqno(1), oldestAvailable: Seqno(40))),
         .reject(.logsRemoved(needed: Seqno(1), oldestAvailable: nil)),
         .reject(.standbyAhead(standby: Seqno(9), primary: Seqno(3))),
+        .reject(.notPrimary),
         .fileStart(header: header),
         .records(RecordBatch(firstEventID: EventID(fileID: FileID(3), offset: 128), frames: frames)),
         .heartbeat(Heartbeat(lastSeqno: Seqno(61), primaryTime: startOfTime)),

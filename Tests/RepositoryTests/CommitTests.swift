@@ -127,4 +127,27 @@ import UnderstudyTesting
             #expect(error.description.contains(message))
         }
     }
+
+    @Test func durableObserversRunOnceForEachRecordBeforeItsCommitIsAcknowledged() async throws {
+        let repository = try openRepository(try initializedFileSystem())
+        defer { try? repository.close() }
+        let seen = SeenSeqnos()
+        repository.observeDurableRecords { seen.withLock { $0.append(repository.status.applied.seqno) } }
+        var acknowledged: [Seqno] = []
+        for index in 0..<3 {
+            acknowledged.append(try await repository.commit(put("observed-\(index)", "v")).seqno)
+            #expect(seen.withLock { $0 }.last == acknowledged.last, "the record was visible and observed before the acknowledgement")
+        }
+        #expect(seen.withLock { $0 } == acknowledged)
+    }
+}
+
+/// The seqnos an observer saw, from the flush thread.
+private final class SeenSeqnos: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seqnos: [Seqno] = []
+
+    func withLock<Value>(_ body: (inout [Seqno]) -> Value) -> Value {
+        lock.withLock { body(&seqnos) }
+    }
 }

@@ -242,4 +242,31 @@ extension RestoreTests {
         #expect(promoted.epochBegin.seqno == seqnos[89].next)
         try repository.close()
     }
+
+    @Test func continuousRestoreOneRecordAtATimeResumesAndCrossesRotations() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let repository = try Self.restoring(fileSystem)
+        defer { try? repository.close() }
+        for (index, seqno) in seqnos.enumerated().dropFirst(10) {
+            #expect(try repository.applyLocalLogs(through: seqno).seqno == seqno)
+            #expect(repository.status.objectCount == index + 1)
+        }
+        #expect(repository.status.applied.eventID!.fileID > FileID(2), "the steps crossed rotations")
+        #expect(repository.get(Array("key-89".utf8))?.value == Array(("value-89-" + String(repeating: "x", count: 60)).utf8))
+    }
+
+    @Test func aResumedStepStillReportsDamageInAnOlderFile() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let repository = try Self.restoring(fileSystem)
+        defer { try? repository.close() }
+        #expect(try repository.applyLocalLogs(through: seqnos[10]).seqno == seqnos[10])
+        let position = repository.status.applied.eventID!
+        let file = Self.tranlogs.appending(position.fileID.fileName)
+        var bytes = try fileSystem.readFile(file)
+        bytes[bytes.count - 5] ^= 0xFF
+        fileSystem.overwrite(file, with: bytes)
+        let error = await expectRepositoryError { _ = try repository.applyLocalLogs(through: seqnos[89]) }
+        #expect(error?.description.contains(position.fileID.fileName) == true, "\(String(describing: error))")
+        #expect(repository.status.applied.seqno < seqnos[89])
+    }
 }

@@ -4,13 +4,15 @@ import Repository
 import Transport
 import TransportUV
 
-/// What a node does for replication, decided once at start: nothing (no key file), serve standbys
-/// (a primary), or follow a primary (a standby, until promoted).
+/// What a node does for replication, decided at start: nothing (no key file), serve standbys (a
+/// primary), or follow a primary (a standby, until promoted). A standby started with its own
+/// replication address listens there from the start, refusing standbys while it is one (admission
+/// refuses any node in restore mode), and switches to serving when promoted.
 final class NodeReplication: Sendable {
     private enum Role: Sendable {
         case off
         case serving(StandbyShippers)
-        case following(StandbyReplica)
+        case following(StandbyReplica, serveWhenPromoted: StandbyShippers?)
         case followingArchive(ArchiveFollower)
     }
 
@@ -32,23 +34,42 @@ final class NodeReplication: Sendable {
             return logger.notice("replication is off: start with --replication-key-file to serve standbys")
         }
         if let primary = configuration.standbyOf {
-            let replica = try StandbyReplica(loop: loop, repository: repository, key: key, primary: primary, logger: logger)
-            return role.withLock { $0 = .following(replica) }
+            let shippers = configuration.standbyServesWhenPromoted
+                ? try listen(configuration.replicationAddress, repository: repository, key: key, logger: logger) : nil
+            do {
+                let replica = try StandbyReplica(loop: loop, repository: repository, key: key, primary: primary, logger: logger)
+                return role.withLock { $0 = .following(replica, serveWhenPromoted: shippers) }
+            } catch {
+                if let shippers { _ = loop.executeAndWait { shippers.close() } }
+                throw error
+            }
         }
-        let address = configuration.replicationAddress
-        let started = loop.executeAndWait { [loop] () -> Result<StandbyShippers, NodeError> in
-            Result { () throws(NodeError) in try StandbyShippers(loop: loop, repository: repository, key: key, address: address, logger: logger) }
-        }
-        guard let started else { throw .invalidConfiguration("the event loop stopped before the replication port opened") }
-        let shippers = try started.get()
+        let shippers = try listen(configuration.replicationAddress, repository: repository, key: key, logger: logger)
         role.withLock { $0 = .serving(shippers) }
         logger.info("serving standbys", metadata: ["replication.address": "\(shippers.address.map { "\($0)" } ?? "?")"])
     }
 
+    private func listen(_ address: SocketAddress, repository: Repository, key: ReplicationKey, logger: Logger) throws(NodeError) -> StandbyShippers {
+        let started = loop.executeAndWait { [loop] () -> Result<StandbyShippers, NodeError> in
+            Result { () throws(NodeError) in try StandbyShippers(loop: loop, repository: repository, key: key, address: address, logger: logger) }
+        }
+        guard let started else { throw .invalidConfiguration("the event loop stopped before the replication port opened") }
+        return try started.get()
+    }
+
     /// Where standbys connect, when serving them (the real port when 0 was asked for).
     var listeningAddress: SocketAddress? {
-        guard case .serving(let shippers) = role.withLock({ $0 }) else { return nil }
+        guard let shippers = listener else { return nil }
         return loop.onLoop { shippers.address } ?? nil
+    }
+
+    /// The replication port's owner: a primary's, or a standby's that will serve once promoted.
+    private var listener: StandbyShippers? {
+        switch role.withLock({ $0 }) {
+        case .off, .followingArchive: nil
+        case .serving(let shippers): shippers
+        case .following(_, let shippers): shippers
+        }
     }
 
     /// Adds the replication fields to a node's status: `standbys` on a primary serving them,
@@ -61,10 +82,11 @@ final class NodeReplication: Sendable {
             if let address = loop.onLoop({ shippers.address }) ?? nil { status.replicationAddress = "\(address)" }
             status.standbys = loop.onLoop { shippers.standbys }
             status.retention = loop.onLoop { shippers.retentionStatus } ?? nil
-        case .following(let replica):
+        case .following(let replica, let shippers):
             guard status.repository.restoring else { return }
             status.role = "standby"
             status.replication = replica.status
+            if let shippers, let address = loop.onLoop({ shippers.address }) ?? nil { status.replicationAddress = "\(address)" }
         case .followingArchive(let follower):
             status.warmStandby = follower.status
             if status.repository.restoring { status.role = "standby" }
@@ -73,7 +95,16 @@ final class NodeReplication: Sendable {
 
     /// Promotes a standby; on any other node reports that there is nothing to promote.
     func promote(_ repository: Repository) throws(RepositoryError) -> PromoteReport {
-        if case .following(let replica) = role.withLock({ $0 }) { return try replica.promote() }
+        if case .following(let replica, let shippers) = role.withLock({ $0 }) {
+            let report = try replica.promote()
+            // Admission already serves standbys once the repository left restore mode; the role
+            // switch makes the status list them as a primary's.
+            if let shippers {
+                role.withLock { $0 = .serving(shippers) }
+                replica.stop()
+            }
+            return report
+        }
         if case .followingArchive(let follower) = role.withLock({ $0 }) { return try follower.promote() }
         var report = StandbyReplica.alreadyPromoted(repository.status)
         if repository.isRestoring {
@@ -87,7 +118,9 @@ final class NodeReplication: Sendable {
         switch role.withLock({ $0 }) {
         case .off: break
         case .serving(let shippers): _ = loop.executeAndWait { shippers.close() }
-        case .following(let replica): replica.stop()
+        case .following(let replica, let shippers):
+            replica.stop()
+            if let shippers { _ = loop.executeAndWait { shippers.close() } }
         case .followingArchive(let follower): follower.stop()
         }
     }

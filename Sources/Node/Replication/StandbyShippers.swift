@@ -7,7 +7,8 @@ import TransportUV
 
 /// The primary's replication port: one `LogShipper` per accepted standby connection, dropped when it
 /// closes (PostgreSQL's walsenders). Loop-confined; `@unchecked Sendable` only to be carried to the
-/// loop. Shippers poll the log for growth themselves (every 200 ms), so commits need no hook here.
+/// loop. Each durable record wakes the shippers (`logAdvanced()`), one loop hop per burst; their
+/// 200 ms poll remains the fallback.
 final class StandbyShippers: @unchecked Sendable {
     private let loop: UVEventLoop
     private let log: PrimaryLog
@@ -19,6 +20,8 @@ final class StandbyShippers: @unchecked Sendable {
     private var nextShipperID = 0
     private let retention: StandbyRetention
     private var retentionTimer: (any LoopTimer)?
+    /// A wake-up is queued on the loop: further durable records until it runs need no other.
+    private let wakeQueued = Locked(false)
 
     /// Listens on `address` (port 0: any free port). Call on the loop.
     init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, logger: Logger) throws(NodeError) {
@@ -32,13 +35,30 @@ final class StandbyShippers: @unchecked Sendable {
             directory: repository.directory.tranlogs, fileSystem: PosixFileSystem(), repositoryID: repository.config.repositoryID,
             history: history,
             // Applied is durable on a primary: a commit becomes visible only once its record is synced.
-            durableSeqno: { repository.status.applied.seqno })
+            durableSeqno: { repository.status.applied.seqno },
+            isPrimary: { !repository.isRestoring })
         do {
             listener = try loop.listen(host: address.host, port: address.port) { [weak self] in self?.accept($0) }
         } catch {
             throw .invalidConfiguration("cannot listen for standbys on \(address): \(error); choose another --replication HOST:PORT")
         }
         retentionTimer = loop.scheduleTimer(after: .seconds(1), repeating: .seconds(1)) { [weak self] in self?.retention.tick() }
+        repository.observeDurableRecords { [weak self] in self?.durableRecord() }
+    }
+
+    /// On the flush thread: queues one wake-up of every shipper unless one is already queued.
+    private func durableRecord() {
+        let queued = wakeQueued.withLock { queued in
+            defer { queued = true }
+            return queued
+        }
+        guard !queued else { return }
+        loop.execute { [weak self] in
+            guard let self else { return }
+            // Cleared before waking, so a record made durable while the shippers read is not missed.
+            wakeQueued.withLock { $0 = false }
+            shippers.values.forEach { $0.logAdvanced() }
+        }
     }
 
     /// The bound address, with the real port when 0 was asked for.

@@ -7,6 +7,7 @@ extension Repository {
     /// of `restore logs`. Only in restore mode. Unlike `restoreLogs` it does not checkpoint each
     /// time: the checkpoint scheduler persists the position periodically, and a restart re-applies
     /// from the last checkpoint (the mirror holds the records). Returns the new applied position.
+    /// Each step normally reads only the bytes the mirror gained since the last one.
     @discardableResult
     public func applyLocalLogs(through seqno: Seqno) throws(RepositoryError) -> AppliedPosition {
         guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
@@ -15,15 +16,30 @@ extension Repository {
         guard active else { throw .restoreNotActive }
         guard seqno > start.applied.seqno else { return start.applied }
         var run = LogRestoreRun(replay: start, target: .seqno(seqno))
-        let logs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem) }
         var failure: RepositoryError?
-        do { try run.read(logs, repositoryID: config.repositoryID, fileSystem: fileSystem) } catch { failure = error }
+        do { try readMirror(&run, through: seqno) } catch { failure = error }
+        if run.replay.records > 0 { applyResume = run.resumePoint }
         publishReplay(run.replay)
         if run.replay.history != start.history {
             do { try EpochHistoryStore.write(run.replay.history, to: directory.epochsFile, fileSystem: fileSystem) } catch { throw .tranlog(error) }
         }
         if let failure { throw failure }
         return run.replay.applied
+    }
+
+    /// Reads the new bytes of the file the last step stopped in when it still stands where the
+    /// repository does; otherwise, or when that does not reach `seqno` (the mirror rotated to a new
+    /// file, or something in it needs the full checks' verdict), scans and reads from the file
+    /// holding the applied record, as `restore logs` does.
+    private func readMirror(_ run: inout LogRestoreRun, through seqno: Seqno) throws(RepositoryError) {
+        if let point = applyResume, point.lastSeqno == run.replay.applied.seqno, point.lastEventID == run.replay.applied.eventID,
+            point.lastCRC == run.replay.applied.recordCRC
+        {
+            try run.resume(at: point, fileSystem: fileSystem)
+        }
+        guard run.replay.applied.seqno < seqno else { return }
+        let logs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem) }
+        try run.read(logs, repositoryID: config.repositoryID, fileSystem: fileSystem)
     }
 
     /// Makes a replay's result visible (and the head, for after a promote).

@@ -144,6 +144,8 @@ struct LogRestoreRun {
     var commits = 0
     var firstSeqno: Seqno?
     var highestEpochSeen = Epoch.none
+    /// Just past the record applied last, in its file: where the next continuous-restore step resumes.
+    var resumePoint: TranlogResumePoint?
 
     init(replay: LogReplay, target: RestoreTarget) {
         self.replay = replay
@@ -160,6 +162,18 @@ struct LogRestoreRun {
         }
         let paths = Dictionary(uniqueKeysWithValues: candidates.files.map { ($0.fileID, $0.path.string) })
         var cursor = TranlogCursor(directory: candidates, fileSystem: fileSystem, expectedRepository: repositoryID)
+        try readRecords(from: &cursor, paths: paths)
+    }
+
+    /// Continues where the last continuous-restore step stopped (`point`, just past the applied
+    /// record), reading only the bytes its file gained since.
+    mutating func resume(at point: TranlogResumePoint, fileSystem: any TranlogFileSystem) throws(RepositoryError) {
+        var cursor: TranlogCursor
+        do { cursor = try TranlogCursor(resuming: point, fileSystem: fileSystem) } catch { throw .tranlog(error) }
+        try readRecords(from: &cursor, paths: [point.file.fileID: point.file.path.string])
+    }
+
+    private mutating func readRecords(from cursor: inout TranlogCursor, paths: [FileID: String]) throws(RepositoryError) {
         do {
             while let record = try cursor.next() {
                 highestEpochSeen = max(highestEpochSeen, record.header.epoch)
@@ -168,6 +182,7 @@ struct LogRestoreRun {
                     return
                 }
                 try apply(record, from: paths[record.eventID.fileID] ?? record.eventID.fileID.fileName)
+                if record.seqno == replay.applied.seqno { resumePoint = cursor.resumePoint }
             }
         } catch let error as TranlogError {
             if case .forkInTime(_, _, let epoch, _, _, _) = error { highestEpochSeen = max(highestEpochSeen, epoch) }

@@ -13,6 +13,8 @@ public struct TranlogCursor {
     private var fileIndex = -1
     private var current: TranlogFileContents?
     private var offset = 0
+    /// The file offset of `current.bytes[0]`: 0, or the resume offset when resumed mid-file.
+    private var base = 0
     private var sawFileEnd = false
     private var firstRecordOfFile = true
     private var finished = false
@@ -40,6 +42,45 @@ public struct TranlogCursor {
         self.expectedRepository = expectedRepository
     }
 
+    /// Resumes reading `point`'s file just past the record it names, reading only the bytes after it
+    /// (a standby applying its growing mirror). Every check applies as if the file had been read from
+    /// its start; the file is treated as the newest, so a partial frame at its end ends the sequence
+    /// as a torn tail — a caller that expected more must fall back to reading from the start.
+    public init(resuming point: TranlogResumePoint, fileSystem: any TranlogFileSystem = PosixFileSystem()) throws(TranlogError) {
+        self.init(directory: TranlogDirectory(description: point.file.path.string, files: [point.file]), fileSystem: fileSystem,
+                  expectedRepository: point.header.repositoryID)
+        fileIndex = 0
+        current = TranlogFileContents(ref: point.file, header: point.header, bytes: try Self.readTail(of: point.file, from: point.offset, fileSystem: fileSystem))
+        currentHeader = point.header
+        offset = Int(point.offset)
+        base = offset
+        firstRecordOfFile = false
+        lastSeqno = point.lastSeqno
+        lastCRC = point.lastCRC
+        lastEpoch = point.header.epoch
+        lastEventID = point.lastEventID
+    }
+
+    /// Where this cursor could resume after the last record it returned; nil before any record, or
+    /// once that record was a fileEnd (what follows is in the next file).
+    public var resumePoint: TranlogResumePoint? {
+        guard let current, !current.ref.isCompressed, !sawFileEnd, let lastSeqno, let lastCRC, let lastEventID,
+            lastEventID.fileID == current.ref.fileID
+        else { return nil }
+        return TranlogResumePoint(file: current.ref, header: current.header, offset: UInt64(offset), lastSeqno: lastSeqno, lastCRC: lastCRC, lastEventID: lastEventID)
+    }
+
+    private static func readTail(of file: TranlogFileRef, from offset: UInt64, fileSystem: any TranlogFileSystem) throws(TranlogError) -> [UInt8] {
+        // A step usually finds a batch or two (the shipper sends at most 256 KiB at a time).
+        let chunk = 128 << 10
+        var bytes: [UInt8] = []
+        while true {
+            let read = try fileSystem.read(file.path, at: offset + UInt64(bytes.count), count: chunk)
+            bytes += read
+            if read.count < chunk { return bytes }
+        }
+    }
+
     /// The next record, or nil at the end of the last file.
     public mutating func next() throws(TranlogError) -> TranlogRecord? {
         while !finished {
@@ -47,11 +88,11 @@ public struct TranlogCursor {
                 try openNextFile()
                 continue
             }
-            if offset == contents.bytes.count {
+            if offset == base + contents.bytes.count {
                 finishFile(contents)
                 continue
             }
-            switch RecordFrame.decode(contents.bytes[offset...]) {
+            switch RecordFrame.decode(contents.bytes[(offset - base)...]) {
             case .record(let record):
                 return try accept(record, in: contents)
             case .needMoreBytes:
@@ -82,6 +123,7 @@ public struct TranlogCursor {
         offset = FileHeader.size
         sawFileEnd = false
         firstRecordOfFile = true
+        base = 0
     }
 
     /// A file shorter than its header: legitimate only as the newest file, when a crash interrupted
@@ -219,15 +261,26 @@ public struct TranlogCursor {
         }
         let reason = defect?.description ?? "the file ends inside the record"
         if let valid = TornTailProbe.firstValidRecord(
-            in: contents.bytes, after: offset, epoch: contents.header.epoch, lastSeqno: lastSeqno ?? .zero)
+            in: contents.bytes, after: offset - base, epoch: contents.header.epoch, lastSeqno: lastSeqno ?? .zero)
         {
             throw .damagedBeforeValidRecords(
-                file: file, fileID: fileID, damageOffset: UInt64(offset), defect: reason, validOffset: UInt64(valid.offset),
+                file: file, fileID: fileID, damageOffset: UInt64(offset), defect: reason, validOffset: UInt64(base + valid.offset),
                 validSeqno: valid.seqno)
         }
         tornTail = TornTail(
-            fileID: fileID, file: file, offset: UInt64(offset), byteCount: UInt64(contents.bytes.count - offset),
+            fileID: fileID, file: file, offset: UInt64(offset), byteCount: UInt64(base + contents.bytes.count - offset),
             reason: reason)
         finished = true
     }
+}
+
+/// Where a `TranlogCursor` stopped, just past a record in a file it may resume reading as the file
+/// grows: the file, its header, the offset after the record, and the chain the next record continues.
+public struct TranlogResumePoint: Hashable, Sendable {
+    public var file: TranlogFileRef
+    public var header: FileHeader
+    public var offset: UInt64
+    public var lastSeqno: Seqno
+    public var lastCRC: UInt32
+    public var lastEventID: EventID
 }
