@@ -20,6 +20,9 @@ public struct NodeConfiguration: Sendable {
     /// Set on a standby: the primary it follows. The node then runs in restore mode, mirrors the
     /// primary's tranlog and applies it continuously until promoted. Needs `replicationKeyFile`.
     public var standbyOf: SocketAddress?
+    /// A standby starts offline (receiving and applying nothing) until `understudy standby online`:
+    /// to check a copy just put in place before it streams. Default false.
+    public var standbyStartsOffline = false
     /// Checkpoint interval and size, run count, tranlog rotation.
     public var repository = RepositoryConfiguration()
 

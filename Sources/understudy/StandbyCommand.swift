@@ -4,12 +4,12 @@ import Repository
 import SystemPackage
 import Transport
 
-/// `understudy standby --data DIR --primary HOST:PORT --replication-key-file KEYFILE`: runs a node
+/// `understudy standby [run] --data DIR --primary HOST:PORT --replication-key-file KEYFILE`: runs a node
 /// that follows a primary: in restore mode, mirroring and applying its tranlog continuously, serving
 /// reads, until `understudy promote`.
 struct StandbyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "standby",
+        commandName: "run",
         abstract: "Run a standby of a primary, in the foreground.",
         discussion: """
             DIR must hold a copy of the primary's repository: make it with `understudy backup snapshot` \
@@ -19,7 +19,8 @@ struct StandbyCommand: ParsableCommand {
 
             Logs go to stderr. Once serving, one line goes to stdout:
               understudy standby ready: http=HOST:PORT primary=HOST:PORT
-            SIGTERM or SIGINT stop the standby cleanly; started again, it resumes where it stopped.
+            SIGTERM or SIGINT stop the standby cleanly; started again, it resumes where it stopped \
+            (offline if it was offline). `run` is the default: `understudy standby --data DIR …` runs it.
             """)
 
     @Option(help: ArgumentHelp("The data directory, holding a copy of the primary's repository.", valueName: "DIR"))
@@ -36,11 +37,15 @@ struct StandbyCommand: ParsableCommand {
             transform: NodeRunner.address)
     var http = SocketAddress(host: "127.0.0.1", port: NodeConfiguration.defaultHTTPPort)
 
+    @Flag(help: "Start offline: receive and apply nothing until `understudy standby online`.")
+    var offline = false
+
     func run() throws {
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
         configuration.httpAddress = http
         configuration.replicationKeyFile = FilePath(replicationKeyFile)
         configuration.standbyOf = primary
+        configuration.standbyStartsOffline = offline
         try NodeRunner.run(configuration) { node in "understudy standby ready: http=\(node.httpAddress) primary=\(primary)" }
     }
 }

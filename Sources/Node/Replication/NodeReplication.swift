@@ -26,7 +26,8 @@ final class NodeReplication: Sendable {
             return logger.notice("replication is off: start with --replication-key-file to serve standbys")
         }
         if let primary = configuration.standbyOf {
-            let replica = try StandbyReplica(loop: loop, repository: repository, key: key, primary: primary, logger: logger)
+            let replica = try StandbyReplica(
+                loop: loop, repository: repository, key: key, primary: primary, startOffline: configuration.standbyStartsOffline, logger: logger)
             return role.withLock { $0 = .following(replica) }
         }
         let address = configuration.replicationAddress
@@ -69,6 +70,13 @@ final class NodeReplication: Sendable {
             report.message = "not a standby: this node is in restore mode for a manual restore; finish it with `understudy restore commit`"
         }
         return report
+    }
+
+    /// `POST /admin/standby/offline|online` on a standby; any other node refuses: there is no replication to stop.
+    func standby(_ repository: Repository) throws(RepositoryError) -> StandbyReplica {
+        if case .following(let replica) = role.withLock({ $0 }), repository.isRestoring { return replica }
+        throw .notAllowed(
+            "not a standby: only a node started with `understudy standby` (and not promoted) can be taken offline or online")
     }
 
     /// Stops replication before the loop and the repository stop. Not on the loop.

@@ -1,0 +1,124 @@
+import Foundation
+import Node
+import Testing
+import Tranlog
+
+/// `understudy standby offline|online` with real processes: what each mode applies, that offline
+/// survives a restart, and that a fault blocks `online` until it is cleared.
+@Suite("Standby offline and online with real processes", .serialized)
+struct StandbyOfflineTests {
+    @Test("offline applies what is flushed and survives a restart; online resumes; --at-seqno stops exactly there")
+    func offlineAndOnline() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try StandbyCommandTests.Pair(in: directory, keys: ["first": "1"])
+            defer { pair.cleanUp() }
+            var standby = try pair.startStandby()
+            defer { standby.cleanUp() }
+            try StandbyCommandTests.put(["second": "2"], on: pair.primary.url)
+            try Self.waitCaughtUp(standby, primary: pair.primary)
+
+            let offline = try Self.standbyVerb(["offline"], standby, pair)
+            #expect(offline.state == "offline")
+            #expect(offline.applied.seqno == offline.flushedSeqno, "default offline applies everything flushed")
+            #expect(offline.offline?.reason == .requested)
+            // Disconnected: the primary no longer lists it, so nothing written now can reach it.
+            try Self.waitForPrimary(pair.primary) { ($0.standbys ?? []).isEmpty }
+            try StandbyCommandTests.put(["while-offline": "3"], on: pair.primary.url)
+            let text = try CLIProcess.run(["status", "--node", standby.url], in: directory)
+            #expect(text.standardOutput.contains("replication: offline from"), "\(text.standardOutput)")
+            #expect(field("offline", in: text.standardOutput)?.contains("taken offline by request") == true, "\(text.standardOutput)")
+
+            // Offline is kept in the data directory: a restarted standby stays offline, where it was.
+            #expect(standby.stop(with: SIGTERM) == 0)
+            standby = try pair.startStandby()
+            let restarted = try StandbyCommandTests.client(standby.url) { try $0.status() }
+            #expect(restarted.replication?.state == "offline")
+            #expect(restarted.repository.applied.seqno == offline.applied.seqno)
+            #expect(try StandbyCommandTests.client(standby.url) { try $0.get(key: Array("while-offline".utf8)) } == nil)
+
+            let online = try Self.standbyVerb(["online"], standby, pair)
+            #expect(online.state == "online")
+            try Self.waitCaughtUp(standby, primary: pair.primary)
+            #expect(try StandbyCommandTests.client(standby.url) { try $0.get(key: Array("while-offline".utf8)) }?.value == Array("3".utf8))
+
+            // --at-seqno: applying stops exactly at N although more records arrive, then offline.
+            let now = try StandbyCommandTests.client(standby.url) { try $0.status().repository.applied.seqno }
+            let stop = Seqno(now.rawValue + 3)
+            let pending = try Self.standbyVerb(["offline", "--at-seqno", "\(stop.rawValue)"], standby, pair)
+            #expect(pending.state == "going-offline")
+            #expect(pending.offlineAtSeqno == stop)
+            try StandbyCommandTests.put(Dictionary(uniqueKeysWithValues: (0..<10).map { ("after-stop-\($0)", "\($0)") }), on: pair.primary.url)
+            let stopped = try StandbyCommandTests.waitForStatus(of: standby) { $0.replication?.state == "offline" }
+            #expect(stopped.repository.applied.seqno == stop, "applied must stop at --at-seqno exactly")
+            #expect(stopped.replication?.offline?.detail.contains("reached seqno \(stop)") == true)
+
+            let past = try CLIProcess.run(
+                ["standby", "online", "--node", standby.url, "--data", pair.standbyData.path], in: directory)
+            #expect(past.status == 0, "\(past.standardError)")
+            let refused = try CLIProcess.run(
+                ["standby", "offline", "--at-seqno", "1", "--node", standby.url, "--data", pair.standbyData.path], in: directory)
+            #expect(refused.status != 0)
+            #expect(refused.standardError.contains("already applied through"), "\(refused.standardError)")
+
+            let immediate = try Self.standbyVerb(["offline", "--immediate"], standby, pair)
+            #expect(immediate.state == "offline")
+            #expect(immediate.applied.seqno <= immediate.flushedSeqno)
+            _ = try Self.standbyVerb(["online"], standby, pair)
+            try Self.waitCaughtUp(standby, primary: pair.primary)
+
+            let notStandby = try CLIProcess.run(
+                ["standby", "offline", "--node", pair.primary.url, "--data", pair.primaryData.path], in: directory)
+            #expect(notStandby.status != 0)
+            #expect(notStandby.standardError.contains("not a standby"), "\(notStandby.standardError)")
+        }
+    }
+
+    @Test("a refusal by the primary takes the standby offline; online refuses naming it until --force")
+    func faultBlocksOnline() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try StandbyCommandTests.Pair(in: directory, keys: ["primary-key": "primary value"])
+            defer { pair.cleanUp() }
+            try FileManager.default.removeItem(at: pair.standbyData)
+            try StandbyCommandTests.Pair.run(["init", "--data", pair.standbyData.path, "--source-id", "stranger"], in: directory)
+            let standby = try pair.startStandby()
+            defer { standby.cleanUp() }
+
+            let faulted = try StandbyCommandTests.waitForStatus(of: standby) { $0.replication?.offline != nil }
+            #expect(faulted.replication?.state == "offline")
+            #expect(faulted.replication?.offline?.reason == .fault)
+            #expect(faulted.replication?.offline?.fault?.kind == .rejected)
+
+            let refused = try CLIProcess.run(["standby", "online", "--node", standby.url, "--data", pair.standbyData.path], in: directory)
+            #expect(refused.status != 0)
+            #expect(refused.standardError.contains("the primary serves repository"), "\(refused.standardError)")
+            #expect(refused.standardError.contains("--force"), "\(refused.standardError)")
+
+            // Forced, it tries again, is refused again, and is offline again with the same fault.
+            let forced = try Self.standbyVerb(["online", "--force"], standby, pair)
+            #expect(forced.state == "online")
+            let again = try StandbyCommandTests.waitForStatus(of: standby) {
+                $0.replication?.offline?.fault?.kind == .rejected && $0.replication!.offline!.since > faulted.replication!.offline!.since
+            }
+            #expect(again.replication?.state == "offline")
+        }
+    }
+
+    /// Runs `understudy standby VERB… --json` against the standby and decodes its report.
+    static func standbyVerb(_ arguments: [String], _ standby: ServerProcess, _ pair: StandbyCommandTests.Pair) throws -> StandbyModeReport {
+        let result = try CLIProcess.run(
+            ["standby"] + arguments + ["--node", standby.url, "--data", pair.standbyData.path, "--json"], in: pair.directory)
+        try #require(result.status == 0, "\(arguments): \(result.standardError)")
+        return try JSONDecoder().decode(StandbyModeReport.self, from: Data(result.standardOutput.utf8))
+    }
+
+    /// Waits until the standby applied the primary's last seqno.
+    @discardableResult
+    static func waitCaughtUp(_ standby: ServerProcess, primary: ServerProcess, deadline: TimeInterval = 60) throws -> NodeStatus {
+        let target = try StandbyCommandTests.client(primary.url) { try $0.status().repository.applied.seqno }
+        return try StandbyCommandTests.waitForStatus(of: standby, deadline: deadline) { $0.repository.applied.seqno >= target }
+    }
+
+    static func waitForPrimary(_ primary: ServerProcess, _ condition: (NodeStatus) -> Bool) throws {
+        _ = try StandbyCommandTests.waitForStatus(of: primary, condition)
+    }
+}
