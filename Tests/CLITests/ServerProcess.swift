@@ -11,7 +11,8 @@ final class ServerProcess: @unchecked Sendable {
     private var stdout = ""
     private let exited = DispatchSemaphore(value: 0)
 
-    init(_ arguments: [String], in directory: URL) throws {
+    /// `mayBeRefused`: a node that exits instead of serving is an outcome, not a failure (`refused`).
+    init(_ arguments: [String], in directory: URL, mayBeRefused: Bool = false) throws {
         process.executableURL = try #require(CLIProcess.binary, "understudy not found next to the test bundle")
         process.arguments = arguments
         logURL = directory.appendingPathComponent("node-\(UUID().uuidString).log")
@@ -29,18 +30,25 @@ final class ServerProcess: @unchecked Sendable {
         }
         process.terminationHandler = { [exited] _ in exited.signal() }
         try process.run()
-        fields = try readyFields()
+        fields = try readyFields(mayBeRefused: mayBeRefused)
     }
+
+    /// The node exited without serving (only with `mayBeRefused`); its reason is in `log`.
+    var refused: Bool { fields.isEmpty }
 
     var url: String { "http://\(fields["http"] ?? "")" }
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
-    private func readyFields() throws -> [String: String] {
+    private func readyFields(mayBeRefused: Bool) throws -> [String: String] {
         let deadline = Date().addingTimeInterval(30)
         output.lock()
         defer { output.unlock() }
         while !stdout.contains("\n") && process.isRunning && output.wait(until: deadline) {}
         let line = stdout.split(separator: "\n").first.map(String.init) ?? ""
+        if mayBeRefused, !line.contains(" ready: "), !process.isRunning {
+            exited.wait()
+            return [:]
+        }
         try #require(line.contains(" ready: "), "no ready line; stdout '\(stdout)', log:\n\(log)")
         let pairs = line.split(separator: " ").compactMap { word -> (String, String)? in
             let parts = word.split(separator: "=", maxSplits: 1)

@@ -4,26 +4,27 @@ import Testing
 
 @Suite("Standby replication with real processes: start --replication, standby, promote")
 struct StandbyCommandTests {
-    /// A primary that served `keys`, stopped, copied to `standby`, and restarted serving standbys.
+    /// A primary that served `keys`, stopped, copied to `standby`, and restarted serving standbys
+    /// (`primaryArguments` added to its `start`).
     struct Pair {
         let directory: URL
         let primaryData: URL
         let standbyData: URL
         var primary: ServerProcess
 
-        init(in directory: URL, keys: [String: String]) throws {
+        init(in directory: URL, keys: [String: String], primaryArguments: [String] = []) throws {
             self.directory = directory
             primaryData = directory.appendingPathComponent("primary")
             standbyData = directory.appendingPathComponent("standby")
             try Self.run(["init", "--data", primaryData.path, "--source-id", "primary"], in: directory)
             try Data("primary-and-standby-share-this-key\n".utf8).write(to: directory.appendingPathComponent("key"))
-            primary = try Self.startPrimary(primaryData, in: directory)
+            primary = try Self.startPrimary(primaryData, in: directory, primaryArguments)
             try StandbyCommandTests.put(keys, on: primary.url)
             #expect(primary.stop(with: SIGTERM) == 0)
             let copy = try Process.run(URL(fileURLWithPath: "/bin/cp"), arguments: ["-a", primaryData.path, standbyData.path])
             copy.waitUntilExit()
             #expect(copy.terminationStatus == 0)
-            primary = try Self.startPrimary(primaryData, in: directory)
+            primary = try Self.startPrimary(primaryData, in: directory, primaryArguments)
         }
 
         func startStandby(keyFile: String = "key") throws -> ServerProcess {
@@ -33,11 +34,11 @@ struct StandbyCommandTests {
             ], in: directory)
         }
 
-        private static func startPrimary(_ data: URL, in directory: URL) throws -> ServerProcess {
+        private static func startPrimary(_ data: URL, in directory: URL, _ arguments: [String]) throws -> ServerProcess {
             let node = try ServerProcess([
                 "start", "--data", data.path, "--http", "127.0.0.1:0", "--replication", "127.0.0.1:0",
                 "--replication-key-file", directory.appendingPathComponent("key").path,
-            ], in: directory)
+            ] + arguments, in: directory)
             try #require(node.fields["replication"] != nil, "no replication= in the ready line")
             return node
         }
