@@ -124,6 +124,22 @@ struct ExternalBackupTests {
         }
     }
 
+    @Test("a copy whose MANIFEST names a run that was not copied is refused at start, naming the run")
+    func missingRunIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try StandbyCommandTests.Pair(in: directory, keys: ["a": "1", "b": "2"])
+            defer { pair.cleanUp() }
+            let extents = pair.standbyData.appendingPathComponent("extents")
+            let run = try #require(try FileManager.default.contentsOfDirectory(atPath: extents.path).sorted().last { $0.hasSuffix(".dbf") })
+            try FileManager.default.removeItem(at: extents.appendingPathComponent(run))
+            let standby = try Self.startStandby(pair, mayBeRefused: true)
+            defer { standby.cleanUp() }
+            #expect(standby.refused)
+            #expect(standby.process.terminationStatus == 78)
+            #expect(standby.log.contains(run), "\(standby.log)")
+        }
+    }
+
     // MARK: - Steps, with plain tools
 
     /// What `understudy tranlog purge` does to a stopped standby: its tranlog files are gone.

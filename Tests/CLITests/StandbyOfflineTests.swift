@@ -103,6 +103,65 @@ struct StandbyOfflineTests {
         }
     }
 
+    @Test("a record that cannot be applied takes the standby offline; online re-applies and refuses until the tranlog is replaced")
+    func applyFaultBlocksOnline() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try StandbyCommandTests.Pair(in: directory, keys: ["base": "0"])
+            defer { pair.cleanUp() }
+            try StandbyCommandTests.put(["later-1": "1", "later-2": "2", "later-3": "3"], on: pair.primary.url)
+            #expect(pair.primary.stop(with: SIGTERM) == 0)
+            let healthy = directory.appendingPathComponent("healthy")
+            #expect(try ExternalBackupTests.copy(pair.primaryData, to: healthy) == 0)
+
+            // Another timeline of the same repository: the older copy restored and committed (epoch 2), then written to.
+            let forked = try ServerProcess(data: pair.standbyData, in: directory, extraArguments: ["--restore-mode"])
+            defer { forked.cleanUp() }
+            let admin = ["--node", forked.url, "--data", pair.standbyData.path]
+            try StandbyCommandTests.Pair.run(["restore", "logs"] + admin, in: directory)
+            try StandbyCommandTests.Pair.run(["restore", "commit"] + admin, in: directory)
+            try StandbyCommandTests.put(Dictionary(uniqueKeysWithValues: (0..<20).map { ("forked-\($0)", "\($0)") }), on: forked.url)
+            #expect(forked.stop(with: SIGTERM) == 0)
+
+            // The healthy copy's extents with the forked tranlogs: the record at its position differs.
+            let damaged = directory.appendingPathComponent("damaged")
+            #expect(try ExternalBackupTests.copy(healthy, to: damaged) == 0)
+            try Self.replaceTranlogs(of: damaged, with: pair.standbyData)
+            // No primary listens on port 1: only the apply can fail here.
+            let arguments = [
+                "standby", "--data", damaged.path, "--primary", "127.0.0.1:1",
+                "--replication-key-file", directory.appendingPathComponent("key").path, "--http", "127.0.0.1:0",
+            ]
+            var standby = try ServerProcess(arguments + ["--offline"], in: directory)
+            defer { standby.cleanUp() }
+            let online = ["standby", "online", "--node", standby.url, "--data", damaged.path]
+            try StandbyCommandTests.Pair.run(online, in: directory)
+            let faulted = try StandbyCommandTests.waitForStatus(of: standby) { $0.replication?.offline?.fault != nil }
+            #expect(faulted.replication?.offline?.fault?.kind == .apply)
+            #expect(faulted.replication?.offline?.fault?.message.contains("another timeline") == true, "\(String(describing: faulted.replication?.offline))")
+
+            let refused = try CLIProcess.run(online, in: directory)
+            #expect(refused.status != 0)
+            #expect(refused.standardError.contains("applying the mirror still fails"), "\(refused.standardError)")
+
+            // The fault is kept across a restart; with the primary's tranlogs back, online re-applies and succeeds.
+            #expect(standby.stop(with: SIGTERM) == 0)
+            try Self.replaceTranlogs(of: damaged, with: healthy)
+            standby = try ServerProcess(arguments, in: directory)
+            #expect(try StandbyCommandTests.client(standby.url) { try $0.status() }.replication?.offline?.fault?.kind == .apply)
+            let cleared = try CLIProcess.run(["standby", "online", "--node", standby.url, "--data", damaged.path, "--json"], in: directory)
+            #expect(cleared.status == 0, "\(cleared.standardError)")
+            let status = try StandbyCommandTests.client(standby.url) { try $0.status() }
+            #expect(status.replication?.offline == nil)
+            #expect(try StandbyCommandTests.client(standby.url) { try $0.get(key: Array("later-3".utf8)) }?.value == Array("3".utf8))
+        }
+    }
+
+    static func replaceTranlogs(of data: URL, with source: URL) throws {
+        let tranlogs = data.appendingPathComponent("tranlogs")
+        try FileManager.default.removeItem(at: tranlogs)
+        #expect(try ExternalBackupTests.copy(source.appendingPathComponent("tranlogs"), to: tranlogs) == 0)
+    }
+
     /// Runs `understudy standby VERB… --json` against the standby and decodes its report.
     static func standbyVerb(_ arguments: [String], _ standby: ServerProcess, _ pair: StandbyCommandTests.Pair) throws -> StandbyModeReport {
         let result = try CLIProcess.run(
