@@ -66,6 +66,14 @@ struct StandbyOfflineTests {
             _ = try Self.standbyVerb(["online"], standby, pair)
             try Self.waitCaughtUp(standby, primary: pair.primary)
 
+            // Promote works offline: it applies everything flushed, and the node is no standby any more.
+            let beforePromote = try Self.standbyVerb(["offline", "--immediate"], standby, pair)
+            let promoted = try CLIProcess.run(["promote", "--node", standby.url, "--data", pair.standbyData.path, "--json"], in: directory)
+            let report = try JSONDecoder().decode(PromoteReport.self, from: Data(promoted.standardOutput.utf8))
+            #expect(report.promoted)
+            #expect(report.applied.seqno == beforePromote.flushedSeqno)
+            #expect(!FileManager.default.fileExists(atPath: pair.standbyData.appendingPathComponent("standby.json").path))
+
             let notStandby = try CLIProcess.run(
                 ["standby", "offline", "--node", pair.primary.url, "--data", pair.primaryData.path], in: directory)
             #expect(notStandby.status != 0)

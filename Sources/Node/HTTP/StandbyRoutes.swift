@@ -19,6 +19,7 @@ struct StandbyRoutes: Sendable {
         reply.orError { () throws(APIError) in
             try admin.authorize(request.http.headers)
             let body = request.http.body.isEmpty ? StandbyOfflineRequest() : try JSONBody.decode(StandbyOfflineRequest.self, from: request.http.body)
+            if body.atSeqno != nil && body.immediate == true { throw .badRequest("invalid request", "atSeqno and immediate exclude each other") }
             // Going offline waits for the apply in progress: off the loop thread.
             reply.sendJSONOffLoop { [standby] () throws(RepositoryError) in try standby().offline(body) }
         }

@@ -12,7 +12,6 @@ extension StandbyReplica {
     /// `POST /admin/standby/offline`. Not on the loop.
     func offline(_ request: StandbyOfflineRequest) throws(RepositoryError) -> StandbyModeReport {
         if let stop = request.atSeqno {
-            guard request.immediate != true else { throw .invalidTransaction("--at-seqno and --immediate exclude each other") }
             return try onApplyQueue { () throws(RepositoryError) in try offline(at: stop) }
         }
         if request.immediate == true {
