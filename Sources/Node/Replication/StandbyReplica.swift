@@ -138,7 +138,7 @@ final class StandbyReplica: @unchecked Sendable {
             let position = try repository.applyLocalLogs(through: target)
             loop.execute { [receiver] in receiver!.applied(through: position.seqno, time: position.time) }
         } catch {
-            // Promoted meanwhile: nothing left to apply. Anything else stays visible as applied lag.
+            // Promoted meanwhile: nothing left to apply.
             if case .restoreNotActive = error { return }
             logger.error("applying the mirrored tranlog failed", metadata: ["through": "\(target)", "error": "\(error)"])
             // Another restore operation holds the repository: the next flush retries. Anything else
