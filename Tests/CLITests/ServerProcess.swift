@@ -28,7 +28,13 @@ final class ServerProcess: @unchecked Sendable {
             output.broadcast()
             output.unlock()
         }
-        process.terminationHandler = { [exited] _ in exited.signal() }
+        process.terminationHandler = { [exited, output] _ in
+            exited.signal()
+            // Wakes a wait for the ready line: a node that exits instead prints none.
+            output.lock()
+            output.broadcast()
+            output.unlock()
+        }
         try process.run()
         fields = try readyFields(mayBeRefused: mayBeRefused)
     }

@@ -164,6 +164,20 @@ struct StandbyOfflineTests {
         }
     }
 
+    @Test("a corrupt standby.json is refused at start, naming it, rather than guessing online or offline")
+    func corruptStateFile() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try StandbyCommandTests.Pair(in: directory, keys: ["only": "one"])
+            defer { pair.cleanUp() }
+            try Data("{\"offline\": ".utf8).write(to: pair.standbyData.appendingPathComponent("standby.json"))
+            let standby = try ExternalBackupTests.startStandby(pair, mayBeRefused: true)
+            defer { standby.cleanUp() }
+            #expect(standby.refused)
+            #expect(standby.process.terminationStatus == 78)
+            #expect(standby.log.contains("standby.json is unreadable or corrupt"), "\(standby.log)")
+        }
+    }
+
     static func replaceTranlogs(of data: URL, with source: URL) throws {
         let tranlogs = data.appendingPathComponent("tranlogs")
         try FileManager.default.removeItem(at: tranlogs)
