@@ -69,4 +69,28 @@ final class NodeMetrics: Sendable {
         if taken > 0 { checkpoints.increment(by: Int64(taken)) }
         return registry.emitToBuffer()
     }
+
+    /// Retention gauges from a primary's status (nothing on a node serving no standbys): per standby
+    /// the bytes kept for it and its lag in records, and the runway under `--max-retained-mbytes`.
+    func recordRetention(_ status: NodeStatus) {
+        for standby in status.standbys ?? [] {
+            guard let name = standby.standby?.name else { continue }
+            let labels = [("standby", name)]
+            registry.makeGauge(descriptor: Self.name("standby_retained", "bytes", "Tranlog bytes kept for a known standby"), labels: labels)
+                .set(Double(standby.retainedBytes ?? 0))
+            registry.makeGauge(descriptor: Self.name("standby_lag", "records", "Records a known standby has not applied"), labels: labels)
+                .set(Double(standby.lagRecords ?? 0))
+            registry.makeGauge(descriptor: Self.name("standby_connected", "", "1 while a known standby is connected"), labels: labels)
+                .set(standby.state == "disconnected" ? 0.0 : 1.0)
+        }
+        guard let retention = status.retention else { return }
+        registry.makeGauge(descriptor: Self.name("tranlog_retained", "bytes", "Tranlog bytes kept for standbys")).set(Double(retention.retainedBytes))
+        if let runway = retention.runwayBytes {
+            registry.makeGauge(descriptor: Self.name("retention_runway", "bytes", "Bytes left under --max-retained-mbytes")).set(Double(runway))
+        }
+        if let seconds = retention.runwaySeconds {
+            registry.makeGauge(descriptor: Self.name("retention_runway", "seconds", "Seconds left under --max-retained-mbytes at the recent log growth"))
+                .set(seconds)
+        }
+    }
 }

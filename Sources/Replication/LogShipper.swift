@@ -50,6 +50,8 @@ public final class LogShipper: @unchecked Sendable {
     private let configuration: Configuration
     private var logger: Logger
     private let onClose: (ShipperStatus) -> Void
+    /// Called on admission and on every ack: what tranlog retention records for the standby.
+    private let onProgress: (ShipperStatus) -> Void
     private var state = State.closed
     private var decoder = MessageDecoder()
     private var cursor: ShipCursor?
@@ -59,7 +61,8 @@ public final class LogShipper: @unchecked Sendable {
 
     public init(
         connection: any Connection, loop: any EventLoop, log: PrimaryLog, key: ReplicationKey,
-        configuration: Configuration = Configuration(), logger: Logger, onClose: @escaping (ShipperStatus) -> Void = { _ in }
+        configuration: Configuration = Configuration(), logger: Logger, onClose: @escaping (ShipperStatus) -> Void = { _ in },
+        onProgress: @escaping (ShipperStatus) -> Void = { _ in }
     ) {
         self.connection = connection
         self.loop = loop
@@ -69,6 +72,7 @@ public final class LogShipper: @unchecked Sendable {
         self.logger = logger
         self.logger[metadataKey: "replication.peer"] = "\(connection.peerAddress)"
         self.onClose = onClose
+        self.onProgress = onProgress
         status = ShipperStatus(peer: connection.peerAddress)
     }
 
@@ -159,6 +163,7 @@ public final class LogShipper: @unchecked Sendable {
         send(.welcome(Welcome(repositoryID: log.repositoryID, position: LogPosition(epoch: history.current.epoch, seqno: log.durableSeqno()), history: history)))
         if start.sendsFileStart { send(.fileStart(header: start.headerBytes)) }
         cursor = start.cursor
+        onProgress(status)
         timers.append(loop.scheduleTimer(after: configuration.heartbeatInterval, repeating: configuration.heartbeatInterval) { [weak self] in
             self?.sendHeartbeat()
         })
@@ -176,6 +181,7 @@ public final class LogShipper: @unchecked Sendable {
             status.retainFrom = oldest.end
             status.unflushedBytes -= UInt64(oldest.bytes)
         }
+        onProgress(status)
     }
 
     // MARK: - Streaming

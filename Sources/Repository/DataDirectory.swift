@@ -47,6 +47,8 @@ public struct DataDirectory: Sendable {
     public var pidFile: FilePath { root.appending("LOCK.pid") }
     /// Present while the repository is in restore mode (see `RestoreState`).
     public var restoreStateFile: FilePath { root.appending("restore.json") }
+    /// The standbys a primary keeps tranlogs for (see `KnownStandbys`).
+    public var standbysFile: FilePath { root.appending("standbys.json") }
     public var extents: FilePath { root.appending("extents") }
     public var tranlogs: FilePath { root.appending("tranlogs") }
 

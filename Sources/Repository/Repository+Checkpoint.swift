@@ -5,7 +5,7 @@ extension Repository {
     /// Takes a checkpoint of the visible state: the objects changed since the last one become a new
     /// extent run (runs are merged when there are too many), MANIFEST switches atomically to the new
     /// run set and position, and a checkpoint record goes into the tranlog. In partial logging mode
-    /// tranlogs recovery no longer needs are then removed. Returns nil when nothing changed.
+    /// tranlogs recovery no longer needs are then removed (except what known standbys need). Returns nil when nothing changed.
     @discardableResult
     public func checkpoint(cleanShutdown: Bool = false) throws(RepositoryError) -> Manifest? {
         checkpointLock.lock()
@@ -20,7 +20,7 @@ extension Repository {
         // In restore mode nothing is written to the tranlogs, and they are what the restore reads.
         guard commitLock.withLock({ writer != nil }) else { return switched }
         _ = try appendMarker(.checkpoint(CheckpointInfo(extentGeneration: switched.generation, oldestFileIDNeeded: switched.oldestFileIDNeeded)))
-        if config.loggingMode == .partial { removeTranlogs(before: switched.oldestFileIDNeeded) }
+        if config.loggingMode == .partial { removeTranlogsForPartialLogging() }
         return switched
     }
 
@@ -104,14 +104,8 @@ extension Repository {
         }
     }
 
-    /// Partial logging: tranlogs wholly before the checkpoint are no longer needed by recovery.
-    private func removeTranlogs(before fileID: FileID) {
-        guard let logs = try? TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem) else { return }
-        for ref in logs.files where ref.fileID < fileID { removeQuietly(ref.path) }
-    }
-
     /// Removes a file nothing needs any more; failing leaves only garbage, so it is logged, not thrown.
-    private func removeQuietly(_ path: FilePath) {
+    func removeQuietly(_ path: FilePath) {
         do { try fileSystem.removeFile(path) } catch {
             logger.warning("could not remove an obsolete file", metadata: ["path": "\(path)", "error": "\(error)"])
         }

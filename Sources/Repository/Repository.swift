@@ -16,7 +16,7 @@ import Tranlog
 /// backup, replay logs) until commitRestore opens a new epoch and a writer for it.
 public final class Repository: @unchecked Sendable {
     public let directory: DataDirectory
-    let configuration: RepositoryConfiguration
+    public let configuration: RepositoryConfiguration
     let fileSystem: any TranlogFileSystem
     let logger: Logger
     private let directoryLock: DirectoryLock
@@ -59,6 +59,10 @@ public final class Repository: @unchecked Sendable {
     var suspensionWaiting = false
     /// The full backup under way (guarded by `stateLock`).
     var backupInProgress: BackupProgress?
+    /// The standbys whose tranlogs are kept (`standbys.json`).
+    public let knownStandbys: KnownStandbys
+    /// One tranlog removal (purge, partial logging) at a time.
+    let retentionLock = NSLock()
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
     /// the repository is in restore mode — repair a torn tranlog tail and replay every record after
@@ -77,6 +81,7 @@ public final class Repository: @unchecked Sendable {
         directoryLock = try DirectoryLock(directory, fileSystem: fileSystem)
         do {
             restoreState = try RestoreStateStore.read(directory, fileSystem: fileSystem)
+            knownStandbys = try KnownStandbys(directory: directory, fileSystem: fileSystem)
             let recovered = try Recovery.run(
                 directory: directory, config: config, configuration: configuration, restoreMode: restoreState.active,
                 fileSystem: fileSystem, logger: logger)

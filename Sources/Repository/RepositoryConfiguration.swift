@@ -11,6 +11,9 @@ public struct RepositoryConfiguration: Sendable {
     public var maxRuns: Int = 8
     /// Tranlog rotation size (default 64 MiB).
     public var rotationBytes: Int = 64 * 1024 * 1024
+    /// At most this much tranlog is kept for standbys (`--max-retained-mbytes`); nil: no limit. In
+    /// partial logging mode older files are removed past it; in full logging it sets the runway reported.
+    public var maxRetainedBytes: UInt64?
 
     public init() {}
 
@@ -20,6 +23,7 @@ public struct RepositoryConfiguration: Sendable {
         if checkpointLogBytes <= 0 { return "checkpointLogBytes must be positive" }
         if maxRuns < 1 { return "maxRuns must be at least 1" }
         if rotationBytes < 4096 { return "rotationBytes must be at least 4096" }
+        if maxRetainedBytes == 0 { return "maxRetainedBytes must be positive" }
         return nil
     }
 }

@@ -213,6 +213,11 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
         _ = lock.withLock { directories.insert(path.string) }
     }
 
+    public func fileSize(_ path: FilePath) throws(TranlogError) -> UInt64 {
+        guard fileExists(path) else { throw .io(operation: "reading the size of", path: path.string, errno: ENOENT) }
+        return size(of: path.string)
+    }
+
     public func lockExclusively(_ path: FilePath) throws(TranlogError) -> (any FileLock)? {
         lock.withLock { heldLocks.insert(path.string).inserted } ? SimulatedLock(fileSystem: self, path: path.string) : nil
     }

@@ -25,6 +25,11 @@ struct AdminOptions: ParsableArguments {
     }
 
     func token() throws -> String {
+        try Self.token(data: data)
+    }
+
+    /// DIR/admin.token when `data` is given, else UNDERSTUDY_ADMIN_TOKEN.
+    static func token(data: String?) throws -> String {
         if let data { return try AdminToken.read(DataDirectory(FilePath(data))) }
         if let token = ProcessInfo.processInfo.environment["UNDERSTUDY_ADMIN_TOKEN"] { return token }
         throw CommandError("the admin token is needed: pass --data DIR (reads DIR/admin.token) or set UNDERSTUDY_ADMIN_TOKEN")

@@ -37,8 +37,10 @@ struct BackupSnapshot: ParsableCommand {
         var wereStillSuspended: Bool
     }
 
-    /// The lock belongs to the running process: a copy must start unlocked.
-    static let excluded: Set<String> = ["LOCK", "LOCK.pid"]
+    /// The lock belongs to the running process: a copy must start unlocked. The known standbys are
+    /// the primary's (like pg_basebackup skipping replication slots): a copy that becomes a standby,
+    /// then a primary, must not keep logs for its old siblings.
+    static let excluded: Set<String> = ["LOCK", "LOCK.pid", "standbys.json"]
 
     func run() throws {
         let target = absolutePath(self.target)

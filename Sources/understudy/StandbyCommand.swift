@@ -40,8 +40,11 @@ struct StandbyCommand: ParsableCommand {
     @Flag(help: "Start offline: receive and apply nothing until `understudy standby online`.")
     var offline = false
 
+    @OptionGroup var retention: RetentionOptions
+
     func run() throws {
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
+        retention.apply(to: &configuration.repository)
         configuration.httpAddress = http
         configuration.replicationKeyFile = FilePath(replicationKeyFile)
         configuration.standbyOf = primary

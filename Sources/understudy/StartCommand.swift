@@ -47,6 +47,8 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-mbytes"), help: "Checkpoint once this many MiB of tranlog were written since the last one (default 64).")
     var checkpointMBytes: Int?
 
+    @OptionGroup var retention: RetentionOptions
+
     @Flag(name: .customLong("restore-mode"), help: "Enter restore mode before opening the repository.")
     var restoreMode = false
 
@@ -66,6 +68,7 @@ struct StartCommand: ParsableCommand {
         configuration.replicationKeyFile = replicationKeyFile.map { FilePath($0) }
         if let checkpointSeconds { configuration.repository.checkpointInterval = .seconds(checkpointSeconds) }
         if let checkpointMBytes { configuration.repository.checkpointLogBytes = checkpointMBytes << 20 }
+        retention.apply(to: &configuration.repository)
         return configuration
     }
 }

@@ -37,12 +37,8 @@ struct StatusCommand: ParsableCommand {
             "version": status.version,
         ])
         if let replication = status.replication { printReplication(replication) }
-        for standby in status.standbys ?? [] {
-            print(
-                "standby \(standby.standby.map { "\($0)" } ?? standby.peer): \(standby.state), sent \(standby.sentSeqno), "
-                    + "flushed \(standby.flushedSeqno), applied \(standby.appliedSeqno)"
-                    + (standby.rejection.map { ", refused: \($0)" } ?? ""))
-        }
+        for standby in status.standbys ?? [] { print(standbyRow(standby)) }
+        if let retention = status.retention { print(retentionLine(retention)) }
         print(status.restoreStatus)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Repository
 import Tranlog
 
 /// `understudy tranlog list DIR`: prints records, Tungsten `thl list` style.
@@ -63,35 +64,30 @@ struct TranlogList: ParsableCommand {
     }
 
     func run() throws {
-        let selection = self.selection
-        var reader = try ChainReader(path: directory)
-        var shown = 0
-        var lastSkipped: EventID?
-        reading: while let record = try reader.next() {
-            switch selection.decide(record) {
-            case .skip:
-                lastSkipped = record.eventID
-            case .show:
-                try show(record)
-                shown += 1
-            case .showAndStop:
-                try show(record)
-                shown += 1
-                break reading
-            case .stop:
-                break reading
-            }
+        switch selection {
+        case .one(let key):
+            try show(findRecord(key, inTranlogDirectory: directory))
+        case .range(let from, let to):
+            try showRange(from: from, to: to)
         }
-        if shown == 0, let problem = selection.nothingFound(tally: reader.tally, previousEventID: lastSkipped, directory: directory) {
-            throw problem
+    }
+
+    private func showRange(from: Seqno?, to: Seqno?) throws {
+        var reader = try ChainReader(path: directory)
+        reading: while let record = try reader.next() {
+            switch RecordSelection.decide(record, from: from, to: to) {
+            case .skip: continue
+            case .show: try show(record)
+            case .stop: break reading
+            }
         }
         reportTornTail(reader.tornTail, as: "note")
     }
 
     private var selection: RecordSelection {
-        if let seqno { return .seqno(Seqno(seqno)) }
-        if let event { return .event(event) }
-        if let time { return .time(time) }
+        if let seqno { return .one(.seqno(Seqno(seqno))) }
+        if let event { return .one(.event(event)) }
+        if let time { return .one(.time(time)) }
         return .range(from: fromSeqno.map { Seqno($0) }, to: toSeqno.map { Seqno($0) })
     }
 

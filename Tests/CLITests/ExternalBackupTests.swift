@@ -51,10 +51,14 @@ struct ExternalBackupTests {
             // The copy in place of the standby's directory, started offline to check its position first.
             try FileManager.default.removeItem(at: pair.standbyData)
             if logs == .purged { try Self.purgeTranlogs(of: copy) }
+            // The primary's list of its standbys is the primary's, not the copy's (docs/OPERATIONS.md).
+            try? FileManager.default.removeItem(at: copy.appendingPathComponent("standbys.json"))
             try FileManager.default.moveItem(at: copy, to: pair.standbyData)
+            let shown = try Self.positionShown(pair.standbyData, in: directory)
             standby = try Self.startStandby(pair, extraArguments: ["--offline"])
             let placed = try StandbyCommandTests.client(standby.url) { try $0.status() }
             let stored = placed.repository.checkpoint.position.seqno
+            #expect(shown == stored, "position show and the started standby agree on the copy's stored position")
             let mirrorEnd = try #require(placed.replication?.flushed.seqno)
             #expect(placed.replication?.state == "offline")
             #expect(placed.repository.applied.seqno == stored, "an offline standby stands at the copy's stored position")
@@ -142,12 +146,23 @@ struct ExternalBackupTests {
 
     // MARK: - Steps, with plain tools
 
-    /// What `understudy tranlog purge` does to a stopped standby: its tranlog files are gone.
+    /// Tungsten's `thl purge` on a stopped standby: every tranlog file of its mirror is gone.
+    /// (`understudy tranlog purge` keeps the file of the checkpoint's position, even in restore mode,
+    /// so it cannot do this yet.)
     static func purgeTranlogs(of data: URL) throws {
         let tranlogs = data.appendingPathComponent("tranlogs")
         for name in try FileManager.default.contentsOfDirectory(atPath: tranlogs.path) {
             try FileManager.default.removeItem(at: tranlogs.appendingPathComponent(name))
         }
+    }
+
+    /// The applied seqno `understudy position show --data DATA --json` reports for a stopped directory.
+    static func positionShown(_ data: URL, in directory: URL) throws -> Seqno {
+        let shown = try CLIProcess.run(["position", "show", "--data", data.path, "--json"], in: directory)
+        #expect(shown.status == 0, "\(shown.standardOutput)\(shown.standardError)")
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(shown.standardOutput.utf8)) as? [String: Any])
+        let applied = try #require(document["applied"] as? [String: Any])
+        return Seqno(try #require((applied["seqno"] as? NSNumber)?.uint64Value))
     }
 
     /// `cp -a SOURCE TARGET`; its exit status (a file removed while cp runs makes it non-zero).

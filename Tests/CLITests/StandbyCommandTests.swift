@@ -4,14 +4,14 @@ import Testing
 
 @Suite("Standby replication with real processes: start --replication, standby, promote")
 struct StandbyCommandTests {
-    /// A primary that served `keys`, stopped, copied to `standby`, and restarted serving standbys
-    /// (`primaryArguments` added to its `start`).
+    /// A primary that served `keys`, stopped, copied to `standby`, and restarted serving standbys.
     struct Pair {
         let directory: URL
         let primaryData: URL
         let standbyData: URL
         var primary: ServerProcess
 
+        /// `primaryArguments` are added to the primary's `start` (rotation size, retention limit).
         init(in directory: URL, keys: [String: String], primaryArguments: [String] = []) throws {
             self.directory = directory
             primaryData = directory.appendingPathComponent("primary")
@@ -34,7 +34,7 @@ struct StandbyCommandTests {
             ], in: directory)
         }
 
-        private static func startPrimary(_ data: URL, in directory: URL, _ arguments: [String]) throws -> ServerProcess {
+        private static func startPrimary(_ data: URL, in directory: URL, _ arguments: [String] = []) throws -> ServerProcess {
             let node = try ServerProcess([
                 "start", "--data", data.path, "--http", "127.0.0.1:0", "--replication", "127.0.0.1:0",
                 "--replication-key-file", directory.appendingPathComponent("key").path,

@@ -18,6 +18,8 @@ public struct NodeStatus: Codable, Sendable {
     public var repository: RepositoryStatus
     /// On a primary serving standbys: each connected standby (PostgreSQL's pg_stat_replication).
     public var standbys: [StandbyConnectionStatus]?
+    /// On a primary serving standbys: the tranlog kept for them and the runway under the limit.
+    public var retention: RetentionStatus?
     /// On a standby: its receiver and lag per stage.
     public var replication: StandbyReplicationStatus?
 }

@@ -18,6 +18,15 @@ public struct StandbyConnectionStatus: Codable, Sendable {
     public var lastAckTime: Timestamp?
     public var unflushedBytes: UInt64
     public var compressionRatio: Double
+    /// Records and seconds the standby's applied position is behind (see `StandbyRetention`).
+    public var lagRecords: UInt64?
+    public var lagSeconds: Double?
+    /// Tranlog kept for it: the file it needs, and the bytes from that file to the end.
+    public var neededFileID: FileID?
+    public var retainedBytes: UInt64?
+    /// When it was last heard from (`disconnected` rows), and whether the file it needs is gone.
+    public var lastSeen: Timestamp?
+    public var logsRemoved: Bool?
 
     init(_ status: ShipperStatus) {
         peer = "\(status.peer)"
@@ -35,6 +44,20 @@ public struct StandbyConnectionStatus: Codable, Sendable {
         lastAckTime = status.lastAckTime
         unflushedBytes = status.unflushedBytes
         compressionRatio = status.compressionRatio
+    }
+
+    /// A known standby that is not connected.
+    init(disconnected known: KnownStandby) {
+        peer = known.address
+        state = "disconnected"
+        standby = SourceID(known.nodeID)
+        sentSeqno = known.flushedSeqno
+        receivedSeqno = known.flushedSeqno
+        flushedSeqno = known.flushedSeqno
+        appliedSeqno = known.appliedSeqno
+        unflushedBytes = 0
+        compressionRatio = 1
+        lastSeen = known.lastSeen
     }
 }
 

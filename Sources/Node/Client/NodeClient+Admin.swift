@@ -48,3 +48,14 @@ extension NodeClient {
     /// The absent body of a request that takes none.
     struct Empty: Encodable {}
 }
+
+/// Tranlog retention (`RetentionRoutes`) as typed calls.
+extension NodeClient {
+    public func purgeTranlogs(_ request: TranlogPurgeRequest, token: String) throws(NodeClientError) -> PurgeReport {
+        try admin("POST", "/admin/tranlogs/purge", token: token, body: request)
+    }
+
+    public func forgetStandby(_ nodeID: String, token: String) throws(NodeClientError) -> ForgetStandbyReply {
+        try admin("DELETE", "/admin/standbys/" + PercentEncoding.encode(Array(nodeID.utf8)), token: token)
+    }
+}

@@ -13,6 +13,7 @@ struct AdminRoutes: Sendable {
         [Route(name: "admin_checkpoint", path: .exact("/admin/checkpoint"), handlers: ["POST": { checkpoint($0, $1) }])]
             + BackupRoutes(repository: repository, admin: self).routes
             + RestoreRoutes(repository: repository, admin: self).routes
+            + RetentionRoutes(repository: repository, admin: self).routes
     }
 
     private func checkpoint(_ request: RoutedRequest, _ reply: Reply) {

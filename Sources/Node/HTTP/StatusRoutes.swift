@@ -15,6 +15,7 @@ struct StatusRoutes: Sendable {
     }
 
     private func scrape(_ reply: Reply) {
+        metrics.recordRetention(status())
         reply.send(HTTPResponse(
             status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
             body: metrics.exposition(refreshedFrom: repository.status)))

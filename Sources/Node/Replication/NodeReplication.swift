@@ -55,6 +55,7 @@ final class NodeReplication: Sendable {
         case .serving(let shippers):
             if let address = loop.onLoop({ shippers.address }) ?? nil { status.replicationAddress = "\(address)" }
             status.standbys = loop.onLoop { shippers.standbys }
+            status.retention = loop.onLoop { shippers.retentionStatus } ?? nil
         case .following(let replica):
             guard status.repository.restoring else { return }
             status.role = "standby"

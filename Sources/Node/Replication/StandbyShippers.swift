@@ -16,12 +16,15 @@ final class StandbyShippers: @unchecked Sendable {
     private var listener: (any Listener)?
     private var shippers: [Int: LogShipper] = [:]
     private var nextShipperID = 0
+    private let retention: StandbyRetention
+    private var retentionTimer: (any LoopTimer)?
 
     /// Listens on `address` (port 0: any free port). Call on the loop.
     init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, logger: Logger) throws(NodeError) {
         self.loop = loop
         self.key = key
         self.logger = logger
+        retention = StandbyRetention(repository: repository, logger: logger)
         let history = try EpochHistoryReader.make(repository.directory, logger: logger)
         log = PrimaryLog(
             directory: repository.directory.tranlogs, fileSystem: PosixFileSystem(), repositoryID: repository.config.repositoryID,
@@ -33,6 +36,7 @@ final class StandbyShippers: @unchecked Sendable {
         } catch {
             throw .invalidConfiguration("cannot listen for standbys on \(address): \(error); choose another --replication HOST:PORT")
         }
+        retentionTimer = loop.scheduleTimer(after: .seconds(1), repeating: .seconds(1)) { [weak self] in self?.retention.tick() }
     }
 
     /// The bound address, with the real port when 0 was asked for.
@@ -40,13 +44,20 @@ final class StandbyShippers: @unchecked Sendable {
 
     /// The connected standbys, for `GET /status`. Call on the loop.
     var standbys: [StandbyConnectionStatus] {
-        shippers.values.map { StandbyConnectionStatus($0.status) }.sorted { "\($0.peer)" < "\($1.peer)" }
+        retention.rows(connected: shippers.values.map(\.status), retention: try? retention.repository.retention())
+    }
+
+    /// The tranlog kept for standbys and the runway (`retention` of `GET /status`). Call on the loop.
+    var retentionStatus: RetentionStatus? {
+        retention.summary(try? retention.repository.retention())
     }
 
     /// Stops accepting; open connections close with the loop. Call on the loop.
     func close() {
         listener?.close()
         listener = nil
+        retentionTimer?.cancel()
+        retention.tick()
     }
 
     private func accept(_ connection: any Connection) {
@@ -55,7 +66,7 @@ final class StandbyShippers: @unchecked Sendable {
         let shipper = LogShipper(connection: connection, loop: loop, log: log, key: key, logger: logger) { [weak self] status in
             self?.shippers[id] = nil
             self?.logger.info("standby disconnected", metadata: ["peer": "\(status.peer)", "state": "\(status.state)"])
-        }
+        } onProgress: { [weak self] in self?.retention.progressed($0) }
         shippers[id] = shipper
         shipper.start()
     }

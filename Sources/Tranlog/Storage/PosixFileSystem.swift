@@ -53,6 +53,12 @@ public struct PosixFileSystem: TranlogFileSystem {
         FileManager.default.fileExists(atPath: path.string)
     }
 
+    public func fileSize(_ path: FilePath) throws(TranlogError) -> UInt64 {
+        var info = stat()
+        guard stat(path.string, &info) == 0 else { throw .io(operation: "reading the size of", path: path.string, errno: errno) }
+        return UInt64(info.st_size)
+    }
+
     public func createFile(_ path: FilePath, ownerOnly: Bool) throws(TranlogError) -> any AppendableFile {
         let permissions: FilePermissions = ownerOnly ? [.ownerReadWrite] : [.ownerReadWrite, .groupRead, .otherRead]
         let descriptor = try open(path, .writeOnly, options: [.create, .exclusiveCreate, .append], permissions: permissions)

@@ -10,6 +10,8 @@ public protocol TranlogFileSystem: Sendable {
     /// file that is still being written without rereading it whole.
     func read(_ path: FilePath, at offset: UInt64, count: Int) throws(TranlogError) -> [UInt8]
     func fileExists(_ path: FilePath) -> Bool
+    /// The size of a file in bytes (what retention and purge count).
+    func fileSize(_ path: FilePath) throws(TranlogError) -> UInt64
     /// Creates a new file (failing if it exists) open for appending; `ownerOnly` makes it mode 0600
     /// from the start (secrets such as the admin token are never readable by others, even briefly).
     func createFile(_ path: FilePath, ownerOnly: Bool) throws(TranlogError) -> any AppendableFile

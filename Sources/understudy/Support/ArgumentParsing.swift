@@ -1,4 +1,5 @@
 import ArgumentParser
+import Repository
 import Tranlog
 
 /// Parsers for positions given on the command line, with messages that show the expected form.
@@ -23,5 +24,12 @@ enum ArgumentParsing {
             throw ValidationError("'\(text)' is not a valid source id (1–255 bytes, no control characters)")
         }
         return sourceID
+    }
+
+    static func recordCRC(_ text: String) throws -> UInt32 {
+        guard let crc = CRCText.parse(text) else {
+            throw ValidationError("'\(text)' is not a record CRC; copy it as `tranlog find` prints it, e.g. 0x1a2b3c4d")
+        }
+        return crc
     }
 }

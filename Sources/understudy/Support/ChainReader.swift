@@ -31,7 +31,6 @@ struct ChainTally {
     private(set) var firstSeqno: Seqno?
     private(set) var lastSeqno: Seqno?
     private(set) var lastEventID: EventID?
-    private(set) var lastTime: Timestamp?
     /// In the order they appear; epochs only grow along one chain.
     private(set) var epochs: [Epoch] = []
 
@@ -40,7 +39,6 @@ struct ChainTally {
         if firstSeqno == nil { firstSeqno = record.seqno }
         lastSeqno = record.seqno
         lastEventID = record.eventID
-        lastTime = record.header.time
         if epochs.last != record.header.epoch { epochs.append(record.header.epoch) }
     }
 

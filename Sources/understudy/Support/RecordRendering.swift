@@ -1,20 +1,25 @@
+import Repository
 import Tranlog
 
 /// How `list` prints a record: Tungsten's `thl list` form, one tab-separated header line, or JSON.
 enum RecordRendering {
     /// Tungsten's multi-line form, with one line per operation of a commit.
     static func tungsten(_ record: TranlogRecord) -> String {
-        let header = record.header
-        let lines = [
-            "SEQ# = \(header.seqno) / FRAG# = 0 (last frag)",
-            "- FILE = \(record.eventID.fileID.fileName)",
-            "- TIME = \(header.time.iso8601)",
-            "- EPOCH# = \(header.epoch)",
-            "- EVENTID = \(record.eventID)",
-            "- SOURCEID = \(header.sourceID)",
-            "- KIND = \(header.kind)",
+        (headerBlock(RecordHeaders(record)) + bodyLines(record.body)).joined(separator: "\n")
+    }
+
+    /// The header lines of Tungsten's form (`thl list -headers` without the body): what `list`
+    /// prints above the operations and `find` prints with the CRC.
+    static func headerBlock(_ headers: RecordHeaders) -> [String] {
+        [
+            "SEQ# = \(headers.seqno) / FRAG# = 0 (last frag)",
+            "- FILE = \(headers.eventID.fileID.fileName)",
+            "- TIME = \(headers.time.iso8601)",
+            "- EPOCH# = \(headers.epoch)",
+            "- EVENTID = \(headers.eventID)",
+            "- SOURCEID = \(headers.sourceID)",
+            "- KIND = \(headers.kind)",
         ]
-        return (lines + bodyLines(record.body)).joined(separator: "\n")
     }
 
     /// seqno, epoch, time, event id, source id, kind, operation count: `cut`- and `awk`-friendly.

@@ -1,0 +1,88 @@
+import Logging
+import Replication
+import Repository
+import Tranlog
+
+/// The primary's bookkeeping of the tranlog it keeps for standbys: records each admitted standby's
+/// progress in `KnownStandbys` (hence `standbys.json`), samples the log's growth, and builds the
+/// `standbys` rows and `retention` summary of `GET /status`. Loop-confined, like the shippers that
+/// feed it; the writes it causes are small, throttled to about one a second (see `KnownStandbys`).
+final class StandbyRetention {
+    let repository: Repository
+    private let logger: Logger
+    private var growth = LogGrowth()
+    /// When each standby's applied seqno last reached the primary's durable seqno: its lag in seconds.
+    private var caughtUp: [String: ContinuousClock.Instant] = [:]
+
+    init(repository: Repository, logger: Logger) {
+        self.repository = repository
+        self.logger = logger
+    }
+
+    /// A shipper admitted a standby or received its ack.
+    func progressed(_ status: ShipperStatus) {
+        guard let nodeID = status.standby?.name, let retainFrom = status.retainFrom else { return }
+        if status.acked.applied >= durableSeqno || caughtUp[nodeID] == nil { caughtUp[nodeID] = .now }
+        // Before its first ack, a standby's flushed position is where its hello said its mirror ends.
+        let previous = repository.knownStandbys.all.first { $0.nodeID == nodeID }
+        let acked = status.lastAckTime != nil
+        let known = KnownStandby(
+            nodeID: nodeID, address: "\(status.peer)", flushedSeqno: acked ? status.acked.flushed : status.sentSeqno,
+            appliedSeqno: acked ? status.acked.applied : previous?.appliedSeqno ?? .zero,
+            neededFileID: retainFrom.fileID, lastSeen: status.lastAckTime ?? .now())
+        do { try repository.knownStandbys.record(known) } catch {
+            logger.error("cannot record the standby's position; its tranlogs stay protected by the last one recorded", metadata: ["standby": "\(nodeID)", "error": "\(error)"])
+        }
+    }
+
+    /// About once a second: writes throttled positions, samples the log's growth.
+    func tick() {
+        do { try repository.knownStandbys.flush() } catch {
+            logger.error("cannot write standbys.json", metadata: ["error": "\(error)"])
+        }
+        if let files = try? repository.tranlogFiles() { growth.sample(files, at: .now) }
+    }
+
+    /// The primary's last durable seqno, from the visible state: `repository.status` would wait for
+    /// a checkpoint in progress, and this runs on the loop at every ack.
+    private var durableSeqno: Seqno { repository.snapshot().position.seqno }
+
+    /// One row per connected standby and per known one that is not connected.
+    func rows(connected: [ShipperStatus], retention: TranlogRetention?) -> [StandbyConnectionStatus] {
+        let durable = durableSeqno
+        let known = Dictionary(repository.knownStandbys.all.map { ($0.nodeID, $0) }) { _, last in last }
+        var rows = connected.map { status in
+            var row = StandbyConnectionStatus(status)
+            if let nodeID = status.standby?.name, let record = known[nodeID] { describe(&row, record, retention, durable: durable) }
+            return row
+        }
+        let connectedIDs = Set(connected.compactMap { $0.standby?.name })
+        for record in known.values where !connectedIDs.contains(record.nodeID) {
+            var row = StandbyConnectionStatus(disconnected: record)
+            describe(&row, record, retention, durable: durable)
+            rows.append(row)
+        }
+        return rows.sorted { ($0.standby?.name ?? $0.peer, $0.peer) < ($1.standby?.name ?? $1.peer, $1.peer) }
+    }
+
+    private func describe(_ row: inout StandbyConnectionStatus, _ record: KnownStandby, _ retention: TranlogRetention?, durable: Seqno) {
+        row.lagRecords = record.appliedSeqno.distance(to: max(durable, record.appliedSeqno))
+        let since = row.state == "disconnected" ? nil : caughtUp[record.nodeID]
+        row.lagSeconds = row.lagRecords == 0 ? 0 : since.map { (.now - $0).inSeconds }
+        row.neededFileID = record.neededFileID
+        row.retainedBytes = retention?.bytes(from: record.neededFileID)
+        row.lastSeen = record.lastSeen
+        row.logsRemoved = retention.map { $0.hasLost(record) }
+    }
+
+    /// The `retention` summary of `GET /status`.
+    func summary(_ retention: TranlogRetention?) -> RetentionStatus? {
+        guard let retention else { return nil }
+        let limit = repository.configuration.maxRetainedBytes
+        let runway = limit.map { retention.runwayBytes(maxRetainedBytes: $0) }
+        let rate = growth.bytesPerSecond(at: .now)
+        return RetentionStatus(
+            retainedBytes: retention.bytesHeldForStandbys, maxRetainedBytes: limit, runwayBytes: runway, logBytesPerSecond: rate,
+            runwaySeconds: runway.flatMap { bytes in rate.flatMap { $0 > 0 ? Double(bytes) / $0 : nil } })
+    }
+}
