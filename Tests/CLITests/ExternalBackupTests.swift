@@ -165,6 +165,13 @@ struct ExternalBackupTests {
         return Seqno(try #require((applied["seqno"] as? NSNumber)?.uint64Value))
     }
 
+    /// The last seqno of a data directory's tranlogs, as `understudy tranlog verify --json` reads it.
+    static func lastSeqno(in data: URL, directory: URL) throws -> Seqno {
+        let verify = try CLIProcess.run(["tranlog", "verify", data.appendingPathComponent("tranlogs").path, "--json"], in: directory)
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(verify.standardOutput.utf8)) as? [String: Any])
+        return Seqno(try #require((document["lastSeqno"] as? NSNumber)?.uint64Value))
+    }
+
     /// `cp -a SOURCE TARGET`; its exit status (a file removed while cp runs makes it non-zero).
     static func copy(_ source: URL, to target: URL) throws -> Int32 {
         let copy = try Process.run(URL(fileURLWithPath: "/bin/cp"), arguments: ["-a", source.path, target.path])

@@ -21,8 +21,8 @@ struct StandbyOfflineTests {
             #expect(offline.state == "offline")
             #expect(offline.applied.seqno == offline.flushedSeqno, "default offline applies everything flushed")
             #expect(offline.offline?.reason == .requested)
-            // Disconnected: the primary no longer lists it, so nothing written now can reach it.
-            try Self.waitForPrimary(pair.primary) { ($0.standbys ?? []).isEmpty }
+            // Disconnected: the primary shows no connected standby, so nothing written now can reach it.
+            try Self.waitForPrimary(pair.primary) { ($0.standbys ?? []).allSatisfy { $0.state == "disconnected" } }
             try StandbyCommandTests.put(["while-offline": "3"], on: pair.primary.url)
             let text = try CLIProcess.run(["status", "--node", standby.url], in: directory)
             #expect(text.standardOutput.contains("replication: offline from"), "\(text.standardOutput)")
@@ -111,7 +111,7 @@ struct StandbyOfflineTests {
         }
     }
 
-    @Test("a record that cannot be applied takes the standby offline; online re-applies and refuses until the tranlog is replaced")
+    @Test("a record that cannot be applied takes the standby offline; online and a restart re-check it until the tranlog is replaced")
     func applyFaultBlocksOnline() throws {
         try withTemporaryDirectory { directory in
             let pair = try StandbyCommandTests.Pair(in: directory, keys: ["base": "0"])
@@ -151,15 +151,20 @@ struct StandbyOfflineTests {
             #expect(refused.status != 0)
             #expect(refused.standardError.contains("applying the mirror still fails"), "\(refused.standardError)")
 
-            // The fault is kept across a restart; with the primary's tranlogs back, online re-applies and succeeds.
+            // A restart re-checks the fault: still there, the standby is offline again at once.
+            #expect(standby.stop(with: SIGTERM) == 0)
+            standby = try ServerProcess(arguments, in: directory)
+            let again = try StandbyCommandTests.waitForStatus(of: standby) { $0.replication?.offline?.fault != nil }
+            #expect(again.replication?.offline?.fault?.kind == .apply)
+
+            // With the primary's tranlogs back, the restarted standby applies them and stays online.
             #expect(standby.stop(with: SIGTERM) == 0)
             try Self.replaceTranlogs(of: damaged, with: healthy)
             standby = try ServerProcess(arguments, in: directory)
-            #expect(try StandbyCommandTests.client(standby.url) { try $0.status() }.replication?.offline?.fault?.kind == .apply)
-            let cleared = try CLIProcess.run(["standby", "online", "--node", standby.url, "--data", damaged.path, "--json"], in: directory)
-            #expect(cleared.status == 0, "\(cleared.standardError)")
-            let status = try StandbyCommandTests.client(standby.url) { try $0.status() }
-            #expect(status.replication?.offline == nil)
+            let lastHealthy = try ExternalBackupTests.lastSeqno(in: healthy, directory: directory)
+            let fixed = try StandbyCommandTests.waitForStatus(of: standby) { $0.repository.applied.seqno == lastHealthy }
+            #expect(fixed.replication?.offline == nil)
+            #expect(!FileManager.default.fileExists(atPath: damaged.appendingPathComponent("standby.json").path))
             #expect(try StandbyCommandTests.client(standby.url) { try $0.get(key: Array("later-3".utf8)) }?.value == Array("3".utf8))
         }
     }

@@ -55,6 +55,27 @@ extension StandbyReplica {
         }
     }
 
+    /// At start: the offline state to resume, if any. A fault is re-checked by starting online (it
+    /// takes the standby offline again at once if it is still there: the disk was fixed, the position
+    /// corrected, a copy put in place…); an offline by request stays. `--offline` adds one.
+    func startingOffline(_ requested: Bool) throws(NodeError) -> StandbyOffline? {
+        do {
+            if let offline = control.state.offline, offline.reason == .fault {
+                logger.notice("standby was offline after a fault; starting online to re-check it", metadata: ["fault": "\(offline.detail)"])
+                try control.update { $0 = StandbyControlState() }
+            }
+            if requested, control.state.offline == nil {
+                let applied = repository.status.applied.seqno
+                try control.update {
+                    $0 = StandbyControlState(offline: StandbyOffline(reason: .requested, detail: "started with --offline", since: .now(), appliedSeqno: applied))
+                }
+            }
+        } catch {
+            throw .repository(error)
+        }
+        return control.state.offline
+    }
+
     /// Restarted while offline: stand where the standby was taken offline (a kill -9 may have lost
     /// the position since the last checkpoint; the mirror still holds the records), receive nothing.
     func resumeOffline(_ offline: StandbyOffline) {
@@ -141,8 +162,10 @@ extension StandbyReplica {
             return report("already offline: \(already.detail)")
         }
         let applied = repository.status.applied.seqno
+        // A fault while offline by request keeps the request (a restart stays offline) and records the fault.
+        let kept = control.state.offline.map { (reason: $0.reason, detail: "\($0.detail); then: \(detail)") } ?? (reason: reason, detail: detail)
         try control.update {
-            $0 = StandbyControlState(offline: StandbyOffline(reason: reason, detail: detail, since: .now(), appliedSeqno: applied, fault: fault))
+            $0 = StandbyControlState(offline: StandbyOffline(reason: kept.reason, detail: kept.detail, since: .now(), appliedSeqno: applied, fault: fault))
         }
         if reason == .requested { logger.notice("standby offline: \(detail)", metadata: ["applied": "\(applied)"]) }
         return report("offline at seqno \(applied): \(detail)")

@@ -35,16 +35,6 @@ final class StandbyReplica: @unchecked Sendable {
         self.repository = repository
         self.logger = logger
         control = try StandbyControlStore(directory: repository.directory)
-        if startOffline, control.state.offline == nil {
-            do {
-                try control.update {
-                    $0 = StandbyControlState(offline: StandbyOffline(
-                        reason: .requested, detail: "started with --offline", since: .now(), appliedSeqno: repository.status.applied.seqno))
-                }
-            } catch {
-                throw .repository(error)
-            }
-        }
         let status = repository.status
         let configuration = LogReceiver.Configuration(
             primaryHost: primary.host, primaryPort: primary.port, repositoryID: status.repositoryID, sourceID: status.sourceID)
@@ -58,7 +48,7 @@ final class StandbyReplica: @unchecked Sendable {
         } catch {
             throw .repository(.tranlog(error))
         }
-        if let offline = control.state.offline {
+        if let offline = try startingOffline(startOffline) {
             resumeOffline(offline)
             return
         }
