@@ -12,6 +12,7 @@ struct StandbyOnlineCommand: ParsableCommand {
             refuses, naming it and what to do, while it is still there: a damaged or forked record is \
             applied again, a failed mirror needs a restart of the standby. A refusal by the primary (fork, \
             another repository, logs removed) cannot be checked from here: once fixed, run online --force. \
+            A restart also re-checks a fault: the standby starts online, and offline again if it is still there. \
             \(AdminOptions.tokenHelp)
             """)
 

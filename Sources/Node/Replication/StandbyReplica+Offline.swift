@@ -180,7 +180,7 @@ extension StandbyReplica {
             guard !failed else {
                 throw .notAllowed(
                     "cannot go online: \(fault.message). Free or repair the disk holding \(repository.directory.tranlogs), "
-                        + "restart the standby (it reopens the mirror, cutting off a torn tail), then run `understudy standby online`")
+                        + "then restart the standby: it reopens the mirror (cutting off a torn tail) and goes online")
             }
         case .apply:
             let flushed = loop.onLoop { [receiver] in receiver!.flushedSeqno } ?? .zero
@@ -188,14 +188,15 @@ extension StandbyReplica {
                 throw .notAllowed(
                     "cannot go online: applying the mirror still fails: \(error). Replace the damaged tranlog in "
                         + "\(repository.directory.tranlogs) with the primary's copy, or put a fresh copy of the primary in place "
-                        + "of the data directory (docs/OPERATIONS.md, \"Restore an external backup\"), then run `understudy standby online`")
+                        + "of the data directory (docs/OPERATIONS.md, \"Restore an external backup\"), then run `understudy standby online` "
+                        + "or restart the standby")
             }
         case .rejected:
             guard force else {
                 throw .notAllowed(
                     "cannot go online: \(fault.message). Reconnecting cannot fix this: rebuild the standby from a fresh copy "
                         + "of the primary (docs/OPERATIONS.md, \"Restore an external backup\"), or fix the primary; then run "
-                        + "`understudy standby online --force` (refused again, the standby goes offline again)")
+                        + "`understudy standby online --force` or restart the standby (refused again, it goes offline again)")
             }
         }
     }
