@@ -17,6 +17,7 @@ final class NodeMetrics: Sendable {
     /// The manifest generation last seen: each checkpoint advances it by one, so the difference
     /// counts the checkpoints taken since, however they were triggered.
     private let lastManifestGeneration: Locked<UInt64>
+    private let replication: ReplicationMetrics
 
     init(initial status: RepositoryStatus) {
         commits = registry.makeCounter(descriptor: Self.name("commits", "total", "Commits made durable"))
@@ -31,6 +32,7 @@ final class NodeMetrics: Sendable {
             descriptor: Self.name("log_since_checkpoint", "bytes", "Tranlog bytes written since the last checkpoint"))
         checkpoints = registry.makeCounter(descriptor: Self.name("checkpoints", "total", "Checkpoints taken since the node started"))
         lastManifestGeneration = Locked(status.checkpoint.manifestGeneration)
+        replication = ReplicationMetrics(registry: registry)
     }
 
     /// `understudy_NAME_UNIT`.
@@ -57,8 +59,9 @@ final class NodeMetrics: Sendable {
         ).increment()
     }
 
-    /// The text exposition, gauges brought up to date first.
-    func exposition(refreshedFrom status: RepositoryStatus) -> [UInt8] {
+    /// The text exposition, gauges brought up to date first (a standby's lag gauges too).
+    func exposition(refreshedFrom status: RepositoryStatus, replication standby: StandbyReplicationStatus? = nil) -> [UInt8] {
+        if let standby { replication.refresh(from: standby) }
         appliedSeqno.set(Double(status.applied.seqno.rawValue))
         objects.set(Double(status.objectCount))
         logBytesSinceCheckpoint.set(Double(status.checkpoint.logBytesSinceCheckpoint))

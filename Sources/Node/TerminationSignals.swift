@@ -29,6 +29,13 @@ public final class TerminationSignals {
         for source in sources { source.cancel() }
     }
 
+    /// Waits at most `timeout` for one of the signals: its number, or nil if none arrived (a paced
+    /// loop that must still stop at once on Ctrl-C, like `status --watch`).
+    public func wait(timeout: Duration) -> Int32? {
+        _ = received.wait(timeout: timeout, until: { $0 != nil })
+        return received.withLock { $0 }
+    }
+
     /// Blocks until one of the signals arrives; returns its number.
     public func wait() -> Int32 {
         while !received.wait(timeout: .seconds(3600), until: { $0 != nil }) {}

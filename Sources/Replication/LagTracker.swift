@@ -79,12 +79,17 @@ struct LagTracker {
     }
 
     mutating func heartbeat(_ heartbeat: Heartbeat) {
-        primarySeqno = heartbeat.lastSeqno
-        primaryTime = heartbeat.primaryTime
+        primarySeqno = max(primarySeqno ?? heartbeat.lastSeqno, heartbeat.lastSeqno)
+        primaryTime = max(primaryTime ?? heartbeat.primaryTime, heartbeat.primaryTime)
     }
 
     mutating func received(through seqno: Seqno, time: Timestamp?, bytes: Int) {
         received = StagePosition(seqno: seqno, time: time)
+        // A received record is a lower bound of the primary's position and clock, fresher than the
+        // last heartbeat (up to an interval old): without it a standby busy applying would show 0
+        // behind until the next heartbeat.
+        primarySeqno = max(primarySeqno ?? seqno, seqno)
+        if let time { primaryTime = max(primaryTime ?? time, time) }
         unflushedBytes += UInt64(bytes)
         recordsThisTick = true
     }

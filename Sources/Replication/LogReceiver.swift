@@ -57,6 +57,7 @@ public final class LogReceiver: @unchecked Sendable {
     public private(set) var flushedSeqno: Seqno
     public var receivedSeqno: Seqno { validator.lastSeqno }
     public var lag: ReplicationLag { lagTracker.lag }
+    public var progress: ApplyProgress { progressTracker.progress(lag: lagTracker.lag) }
 
     private let loop: any EventLoop
     private let key: ReplicationKey
@@ -68,6 +69,7 @@ public final class LogReceiver: @unchecked Sendable {
     private let mirror: MirrorLogWriter
     private var validator: StreamValidator
     private var lagTracker: LagTracker
+    private var progressTracker: ApplyProgressTracker
     private var appliedSeqno = Seqno.zero
     private var connection: (any Connection)?
     private var decoder: MessageDecoder
@@ -95,6 +97,7 @@ public final class LogReceiver: @unchecked Sendable {
             emptyPosition: (restoredTo.seqno, restoredTo.recordCRC ?? 0), logger: logger)
         flushedSeqno = validator.lastSeqno
         lagTracker = LagTracker(stalledAfterTicks: configuration.stalledAfterIntervals, mirrorEnd: validator.lastSeqno, time: validator.lastTime)
+        progressTracker = ApplyProgressTracker(tickInterval: configuration.heartbeatInterval)
         decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
     }
 
@@ -122,6 +125,7 @@ public final class LogReceiver: @unchecked Sendable {
         precondition(loop.inEventLoop, "LogReceiver is loop-confined")
         appliedSeqno = seqno
         lagTracker.applied(through: seqno, time: time)
+        progressTracker.applied(through: seqno)
     }
 
     // MARK: - Connecting
@@ -182,6 +186,7 @@ public final class LogReceiver: @unchecked Sendable {
 
     private func tick() {
         lagTracker.tick()
+        progressTracker.tick(lag: lagTracker.lag)
         if state == .streaming { sendAck() }
     }
 
@@ -275,6 +280,7 @@ public final class LogReceiver: @unchecked Sendable {
         case .success(let records):
             do { try mirror.append(batch.frames) } catch { throw .mirror(error) }
             lagTracker.received(through: validator.lastSeqno, time: records.last?.header.time, bytes: batch.frames.count)
+            progressTracker.received(through: validator.lastSeqno, bytes: batch.frames.count)
         }
     }
 

@@ -53,8 +53,8 @@ struct StandbysList: ParsableCommand {
             let rows = status.standbys ?? []
             if json { return print(try jsonDocument(rows)) }
             if rows.isEmpty { print("no known standbys") }
-            rows.forEach { print(standbyRow($0)) }
-            if let retention = status.retention { print(retentionLine(retention)) }
+            rows.forEach { print(StatusWatchView.standbyRow($0, primarySeqno: status.repository.applied.seqno)) }
+            if let retention = status.retention { print(StatusWatchView.retentionLine(retention)) }
             return
         }
         let known = try KnownStandbys(directory: DataDirectory(FilePath(target.data!)), fileSystem: PosixFileSystem()).all

@@ -9,10 +9,27 @@ struct StatusCommand: ParsableCommand {
 
     @OptionGroup var node: NodeOptions
 
-    @Flag(help: "Print the status as JSON (what GET /status answers).")
+    @Flag(help: "Print the status as JSON (what GET /status answers); with --watch, one JSON line per refresh.")
     var json = false
 
+    @Flag(help: "Refresh until Ctrl-C: redrawn in place on a terminal, one line per refresh otherwise.")
+    var watch = false
+
+    @Option(help: ArgumentHelp("Seconds between refreshes with --watch.", valueName: "S"))
+    var interval = 1.0
+
+    @Option(help: ArgumentHelp("With --watch, stop after this many refreshes.", valueName: "N"))
+    var count: Int?
+
+    func validate() throws {
+        guard interval > 0 else { throw ValidationError("--interval must be more than 0 seconds") }
+        if count != nil && !watch { throw ValidationError("--count applies only with --watch") }
+    }
+
     func run() throws {
+        if watch {
+            return try StatusWatch(url: node.url, interval: .milliseconds(Int64(interval * 1000)), count: count, json: json).run()
+        }
         let status = try node.withClient { try $0.status() }
         if json { return print(try jsonDocument(status)) }
         let repository = status.repository
@@ -37,18 +54,16 @@ struct StatusCommand: ParsableCommand {
             "version": status.version,
         ])
         if let replication = status.replication { printReplication(replication) }
-        for standby in status.standbys ?? [] { print(standbyRow(standby)) }
-        if let retention = status.retention { print(retentionLine(retention)) }
+        for standby in status.standbys ?? [] {
+            print(StatusWatchView.standbyRow(standby, primarySeqno: applied.seqno))
+        }
+        if let retention = status.retention { print(StatusWatchView.retentionLine(retention)) }
         print(status.restoreStatus)
     }
 
     /// A standby's lag per stage, as records, bytes and seconds behind its primary.
     private func printReplication(_ replication: StandbyReplicationStatus) {
-        func stage(_ stage: StandbyReplicationStatus.Stage) -> String {
-            "seqno \(stage.seqno), \(stage.recordsBehind) records"
-                + (stage.bytesBehind.map { ", \($0) bytes" } ?? "")
-                + (stage.secondsBehind.map { String(format: ", %.3f s", $0) } ?? "") + " behind"
-        }
+        let stage = StatusWatchView.stage
         printFields([
             "replication": "\(replication.state) from \(replication.primary) (receiver \(replication.receiver))"
                 + (replication.lastRejection.map { "; refused: \($0)" } ?? ""),

@@ -52,4 +52,26 @@ import Tranlog
         #expect(lag.state == .catchingUp)
         #expect(lag.received.recordsBehind == 50)
     }
+
+    @Test func receivedRecordsAdvanceThePrimarysPositionAndClockBetweenHeartbeats() {
+        var tracker = LagTracker(stalledAfterTicks: 3, mirrorEnd: .zero, time: nil)
+        let start = Timestamp(microsecondsSinceEpoch: 1_000_000_000_000)
+        func at(_ seconds: Int64) -> Timestamp { Timestamp(microsecondsSinceEpoch: start.rawValue + seconds * 1_000_000) }
+        tracker.welcomed(primaryLastSeqno: Seqno(10))
+        tracker.heartbeat(Heartbeat(lastSeqno: Seqno(10), primaryTime: at(0)))
+        tracker.received(through: Seqno(25), time: at(2), bytes: 100)
+        tracker.flushed(through: Seqno(25), time: at(2))
+        tracker.applied(through: Seqno(20), time: at(1))
+        var lag = tracker.lag
+        #expect(lag.primaryLastSeqno == Seqno(25) && lag.primaryTime == at(2))
+        #expect(lag.received.recordsBehind == 0 && lag.state == .streaming)
+        #expect(lag.applied.recordsBehind == 5 && lag.applied.secondsBehind == 1)
+
+        // A heartbeat sent before those records arrived does not move the primary back.
+        tracker.heartbeat(Heartbeat(lastSeqno: Seqno(22), primaryTime: at(1)))
+        lag = tracker.lag
+        #expect(lag.primaryLastSeqno == Seqno(25) && lag.primaryTime == at(2))
+        tracker.heartbeat(Heartbeat(lastSeqno: Seqno(30), primaryTime: at(3)))
+        #expect(tracker.lag.applied.recordsBehind == 10 && tracker.lag.applied.secondsBehind == 2)
+    }
 }

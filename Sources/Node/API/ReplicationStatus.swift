@@ -88,6 +88,11 @@ public struct StandbyReplicationStatus: Codable, Sendable {
     public var offline: StandbyOffline?
     /// A pending `offline --at-seqno`: applying stops at this seqno, then the standby goes offline.
     public var offlineAtSeqno: Seqno?
+    /// Apply rate over the last 10 s and the catch-up estimate. Optional so a client still reads a node that
+    /// does not report it.
+    public var apply: ApplyRateStatus?
+    /// The applied stage's lag, one sample per second for the last minute, oldest first.
+    public var lagHistory: [LagSampleStatus]?
 
     init(receiver: LogReceiver, primary: String) {
         let lag = receiver.lag
@@ -100,6 +105,9 @@ public struct StandbyReplicationStatus: Codable, Sendable {
         applied = Stage(lag.applied)
         primaryLastSeqno = lag.primaryLastSeqno
         primaryTime = lag.primaryTime
+        let progress = receiver.progress
+        apply = ApplyRateStatus(progress)
+        lagHistory = progress.history.map(LagSampleStatus.init)
     }
 }
 

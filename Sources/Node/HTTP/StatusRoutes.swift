@@ -18,6 +18,6 @@ struct StatusRoutes: Sendable {
         metrics.recordRetention(status())
         reply.send(HTTPResponse(
             status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-            body: metrics.exposition(refreshedFrom: repository.status)))
+            body: metrics.exposition(refreshedFrom: repository.status, replication: status().replication)))
     }
 }

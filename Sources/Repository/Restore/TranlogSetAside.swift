@@ -55,14 +55,33 @@ struct TranlogSetAside {
         return outcome
     }
 
+    /// Reads only the 128-byte header of a plain file (files run to 64 MiB and a promote must be
+    /// quick); a compressed one is inflated whole.
     private func belongsToRepository(_ ref: TranlogFileRef) -> Bool {
-        guard let contents = try? TranlogFileContents.load(ref, fileSystem: fileSystem) else { return false }
-        return contents.header.repositoryID == repositoryID
+        guard !ref.isCompressed else {
+            return (try? TranlogFileContents.load(ref, fileSystem: fileSystem))??.header.repositoryID == repositoryID
+        }
+        guard let bytes = try? fileSystem.read(ref.path, at: 0, count: FileHeader.size),
+              case .success(let header) = FileHeader.decode(bytes[...])
+        else { return false }
+        return header.repositoryID == repositoryID
+    }
+
+    /// Whether a plain file ends exactly with the restored record, read from its event id (the usual
+    /// case at a promote: the standby applied everything it had), without reading the whole file.
+    private func endsWithRestoredRecord(_ ref: TranlogFileRef, _ position: AppliedPosition) -> Bool {
+        guard !ref.isCompressed, let eventID = position.eventID, eventID.fileID == ref.fileID,
+              let size = try? fileSystem.fileSize(ref.path), size > eventID.offset,
+              let bytes = try? fileSystem.read(ref.path, at: eventID.offset, count: Int(size - eventID.offset)),
+              case .record(let record) = RecordFrame.decode(bytes[...])
+        else { return false }
+        return record.header.seqno == position.seqno && record.crc == position.recordCRC && record.frame.count == bytes.count
     }
 
     /// Keeps the file if it ends with the restored record; otherwise sets it aside and, when the
     /// restored record is in it, writes back the prefix ending with that record.
     private func cutBack(_ ref: TranlogFileRef, at position: AppliedPosition, aside: FilePath, _ outcome: inout Outcome) throws(RepositoryError) {
+        if endsWithRestoredRecord(ref, position) { return }
         var cursor = TranlogCursor(directory: TranlogDirectory(description: ref.path.string, files: [ref]), fileSystem: fileSystem)
         var restored: TranlogRecord?
         var later = false

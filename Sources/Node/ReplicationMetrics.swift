@@ -1,0 +1,52 @@
+import Prometheus
+import Transport
+
+/// A standby's lag and apply-rate gauges in the node's registry, refreshed from its
+/// `StandbyReplicationStatus` at each scrape. Nothing is registered on a primary.
+final class ReplicationMetrics: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    /// The lag state last exported, set back to 0 when the state changes (one series per state).
+    private let lastState = Locked<String?>(nil)
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+    }
+
+    func refresh(from replication: StandbyReplicationStatus) {
+        exportState(replication.state)
+        for (name, stage) in [("received", replication.received), ("flushed", replication.flushed), ("applied", replication.applied)] {
+            gauge("lag", "records", "Records the primary has that this stage has not", stage: name).set(Double(stage.recordsBehind))
+            if let seconds = stage.secondsBehind {
+                gauge("lag", "seconds", "Primary's clock minus the commit time of this stage's last record", stage: name).set(seconds)
+            }
+        }
+        guard let apply = replication.apply else { return }
+        gauge("apply_records", "per_second", "Records applied per second over the last 10 s").set(apply.recordsPerSecond)
+        gauge("apply_bytes", "per_second", "Tranlog bytes applied per second over the last 10 s").set(apply.bytesPerSecond)
+        gauge("primary_records", "per_second", "The primary's commits per second over the last 10 s").set(apply.primaryRecordsPerSecond)
+        // +Inf when not catching up, so `> threshold` alerts cover both a slow and a hopeless catch-up.
+        gauge("catch_up", "seconds", "Estimated seconds until applied reaches the primary; +Inf when not catching up")
+            .set(apply.catchUpSeconds ?? .infinity)
+    }
+
+    private func exportState(_ state: String) {
+        let previous = lastState.withLock { last in defer { last = state }; return last }
+        if let previous, previous != state { stateGauge(previous).set(0.0) }
+        stateGauge(state).set(1.0)
+    }
+
+    private func stateGauge(_ state: String) -> Gauge {
+        registry.makeGauge(
+            descriptor: Self.name("state", "", "1 for the standby's current lag state (streaming, catching-up, idle, stalled, …)"),
+            labels: [("state", state)])
+    }
+
+    private func gauge(_ name: String, _ unit: String, _ help: String, stage: String? = nil) -> Gauge {
+        registry.makeGauge(descriptor: Self.name(name, unit, help), labels: stage.map { [("stage", $0)] } ?? [])
+    }
+
+    /// `understudy_replication_NAME_UNIT`.
+    private static func name(_ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(namespace: "understudy", subsystem: "replication", metricName: name, unitName: unit, helpText: help)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Node
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `understudy status --watch`: polls `GET /status` every interval and redraws the view in place on a
+/// terminal (one line, or one JSON line, per refresh otherwise). A node that stops answering is shown
+/// as unreachable and polled on; Ctrl-C ends the watch with the cursor restored.
+struct StatusWatch {
+    let url: String
+    let interval: Duration
+    let count: Int?
+    let json: Bool
+
+    private static let hideCursor = "\u{1B}[?25l"
+    private static let showCursor = "\u{1B}[?25h"
+    private static let clearScreen = "\u{1B}[2J"
+    private static let home = "\u{1B}[H"
+    private static let clearToEndOfLine = "\u{1B}[K"
+    private static let clearBelow = "\u{1B}[J"
+
+    func run() throws {
+        let signals = TerminationSignals([SIGINT, SIGTERM])
+        let terminal = !json && isatty(STDOUT_FILENO) == 1
+        if terminal { emit(Self.hideCursor + Self.clearScreen) }
+        defer { if terminal { emit(Self.showCursor + "\n") } }
+        var last: NodeStatus?
+        var unreachableSince: Date?
+        var refreshes = 0
+        repeat {
+            let now = Date()
+            var observation = StatusObservation(node: url, time: now, status: last)
+            do {
+                observation.status = try fetch()
+                unreachableSince = nil
+            } catch {
+                unreachableSince = unreachableSince ?? now
+                observation.unreachableSince = unreachableSince
+                observation.error = "\(error)"
+            }
+            last = observation.status
+            try show(observation, terminal: terminal)
+            refreshes += 1
+            if let count, refreshes >= count { return }
+        } while signals.wait(timeout: interval) == nil
+    }
+
+    /// A fresh client each time: a restarted node is found again without any reconnect logic.
+    private func fetch() throws -> NodeStatus {
+        let client = try NodeClient(url: url, timeout: max(interval, .seconds(2)))
+        defer { client.close() }
+        return try client.status()
+    }
+
+    private func show(_ observation: StatusObservation, terminal: Bool) throws {
+        if json {
+            emit(try jsonLine(WatchLine(observation)) + "\n")
+        } else if terminal {
+            let lines = StatusWatchView.screen(observation).map { $0 + Self.clearToEndOfLine }
+            emit(Self.home + lines.joined(separator: "\n") + "\n" + Self.clearBelow)
+        } else {
+            emit(StatusWatchView.line(observation) + "\n")
+        }
+    }
+
+    private func emit(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+}
+
+/// One refresh of `status --watch --json`: the status, or since when the node has not answered.
+private struct WatchLine: Encodable {
+    var time: String
+    var status: NodeStatus?
+    var unreachableSince: String?
+    var error: String?
+
+    init(_ observation: StatusObservation) {
+        let format = Date.ISO8601FormatStyle()
+        time = observation.time.formatted(format)
+        unreachableSince = observation.unreachableSince?.formatted(format)
+        status = observation.unreachableSince == nil ? observation.status : nil
+        error = observation.error
+    }
+}

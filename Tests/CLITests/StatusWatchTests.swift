@@ -1,0 +1,45 @@
+import Foundation
+import Node
+import Testing
+
+@Suite("understudy status --watch with real processes")
+struct StatusWatchTests {
+    @Test("not on a terminal, a standby's watch prints one line per refresh with its lag and apply rate")
+    func standbyLines() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try StandbyCommandTests.Pair(in: directory, keys: ["a": "1", "b": "2"])
+            defer { pair.cleanUp() }
+            let standby = try pair.startStandby()
+            defer { standby.cleanUp() }
+            let target = try StandbyCommandTests.client(pair.primary.url) { try $0.status().repository.applied.seqno }
+            _ = try StandbyCommandTests.waitForStatus(of: standby) { $0.repository.applied.seqno == target }
+
+            let watch = try CLIProcess.run(["status", "--watch", "--interval", "0.2", "--count", "3", "--node", standby.url], in: directory)
+            #expect(watch.status == 0, "\(watch.standardError)")
+            let lines = watch.standardOutput.split(separator: "\n")
+            #expect(lines.count == 3, "\(watch.standardOutput)")
+            for line in lines {
+                #expect(line.contains("| standby seqno \(target) |"), "\(line)")
+                #expect(line.contains("applied \(target) behind 0 records"), "\(line)")
+                #expect(line.contains("records/s") && line.contains("catch-up"), "\(line)")
+                #expect(!line.contains("\u{1B}"), "escape codes in a non-terminal watch: \(line)")
+            }
+        }
+    }
+
+    @Test("a node that does not answer is shown unreachable since its first miss, and the watch goes on")
+    func unreachable() throws {
+        try withTemporaryDirectory { directory in
+            // A port nothing listens on: bound and closed at once.
+            let watch = try CLIProcess.run(
+                ["status", "--watch", "--interval", "0.1", "--count", "2", "--json", "--node", "http://127.0.0.1:1"], in: directory)
+            #expect(watch.status == 0, "\(watch.standardError)")
+            let lines = watch.standardOutput.split(separator: "\n").map { Data($0.utf8) }
+            #expect(lines.count == 2, "\(watch.standardOutput)")
+            let decoded = try lines.map { try JSONSerialization.jsonObject(with: $0) as? [String: Any] ?? [:] }
+            let since = decoded.map { $0["unreachableSince"] as? String }
+            #expect(since[0] != nil && since[0] == since[1], "\(watch.standardOutput)")
+            #expect(decoded.allSatisfy { $0["status"] == nil && $0["error"] != nil })
+        }
+    }
+}

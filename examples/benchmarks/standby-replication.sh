@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# A hot standby on loopback, Understudy next to PostgreSQL 15 streaming replication doing the same
+# work (durable upserts of a V-byte value to a random key among K, C clients):
+#   (a) catch-up: a standby copied from the primary stays stopped while the primary takes N commits,
+#       then starts; timed from its start until it has applied the primary's last position;
+#   (b) replay lag under steady open-loop load at 50% and 90% of the primary's maximum commit rate
+#       (measured first, closed loop, with the standby attached), sampled on the standby every 100 ms
+#       in the same way for both: 0 when everything it received is applied, else the age of the last
+#       applied commit (wall clock − its commit time; one machine, one clock);
+#   (c) promote: the primary is killed (kill -9 / pg_ctl -m immediate), then from the promote command
+#       (`understudy promote`, `SELECT pg_promote()`, both waiting for the promotion) to the first
+#       write the promoted node accepts.
+#
+#   Understudy: `understudy start --replication` + `understudy standby` (deploy/lib/nodes.sh), a
+#               snapshot (`backup snapshot`) as the standby's copy, load from `understudy-load`.
+#   PostgreSQL: initdb with wal_level=replica, fsync=on, synchronous_commit=on (asynchronous standby);
+#               `pg_basebackup -R -C -S` (a slot keeps the WAL the stopped standby needs); pgbench -M
+#               prepared running INSERT … ON CONFLICT (key) DO UPDATE; -R for the open-loop rates.
+#
+# Opt-in (never run by `swift test`). Prints a Markdown table with the load average before and after.
+# Everything runs in a scratch directory removed on exit, Ctrl-C included; every process is stopped.
+#
+# Usage: examples/benchmarks/standby-replication.sh [--quick]     (--quick: 100 000 behind, short cells)
+# Environment (defaults in brackets):
+#   BEHIND [1000000]  commits the stopped standby misses      CLIENTS [32]  VALUE_BYTES [100]  KEYS [100000]
+#   MAX_SECONDS [10]  closed-loop run finding the max rate    LAG_SECONDS [20]  each open-loop lag cell
+#   SKIP_POSTGRES [0]  BUILD_PATH [.build]  SKIP_BUILD [0]  BENCH_DIR (where the scratch directory goes)
+set -euo pipefail
+
+QUICK=0
+[[ ${1:-} == --quick ]] && QUICK=1
+[[ $QUICK == 1 ]] && : "${BEHIND:=100000}" "${MAX_SECONDS:=5}" "${LAG_SECONDS:=8}"
+BEHIND=${BEHIND:-1000000}
+MAX_SECONDS=${MAX_SECONDS:-10}
+LAG_SECONDS=${LAG_SECONDS:-20}
+CLIENTS=${CLIENTS:-32}
+VALUE_BYTES=${VALUE_BYTES:-100}
+KEYS=${KEYS:-100000}
+SKIP_POSTGRES=${SKIP_POSTGRES:-0}
+SKIP_BUILD=${SKIP_BUILD:-0}
+PROJECT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD_PATH=${BUILD_PATH:-$PROJECT/.build}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+log() { echo "standby-replication: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+# --- scratch directory and cleanup -----------------------------------------------------------------
+
+scratch_root() {
+    if [[ -n ${BENCH_DIR:-} ]]; then echo "$BENCH_DIR"
+    elif [[ $(stat -f -c %T /tmp) == tmpfs ]]; then echo "$PROJECT"   # tmpfs would flatter fsync
+    else echo /tmp
+    fi
+}
+
+WORK=$(mktemp -d "$(scratch_root)/understudy-standby-bench.XXXXXX")
+chmod 755 "$WORK"
+pids=()          # Understudy nodes and background clients (deploy/lib/nodes.sh appends to it)
+PG_CLUSTERS=()   # data directories of running PostgreSQL servers
+
+cleanup() {
+    trap - EXIT INT TERM
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for cluster in "${PG_CLUSTERS[@]}"; do as_postgres "$PG_BIN/pg_ctl" -D "$cluster" -m immediate -w stop >/dev/null 2>&1 || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'log interrupted; exit 130' INT TERM
+
+# PostgreSQL refuses to run as root: run its servers and tools as the postgres user then.
+as_postgres() {
+    if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+now() { date +%s.%N; }
+elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
+# ratio A B [DIGITS]: A / B.
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.{sys.argv[3]}f}')" "$1" "$2" "${3:-0}"; }
+
+# Replay-lag samples: `sampler.py understudy URL SECONDS` polls a standby's GET /status every 100 ms
+# and prints one lag (seconds) per line; `sampler.py summary` reads such lines (or psql output) and
+# prints "p50_ms p99_ms samples".
+write_sampler() {
+    cat >"$WORK/sampler.py" <<'PY'
+import json, sys, time, urllib.request
+
+def understudy(url, seconds):
+    end = time.time() + seconds
+    while time.time() < end:
+        started = time.time()
+        try:
+            status = json.load(urllib.request.urlopen(url + "/status", timeout=2))
+        except OSError:
+            continue
+        sampled = time.time()
+        applied = status["repository"]["applied"]
+        flushed = status["replication"]["flushed"]["seqno"]
+        caught_up = applied["seqno"] >= flushed or applied.get("time") is None
+        print(0.0 if caught_up else max(0.0, sampled - applied["time"] / 1e6), flush=True)
+        time.sleep(max(0.0, 0.1 - (time.time() - started)))
+
+def number(line):
+    try: return float(line)
+    except ValueError: return None  # blank lines and titles between psql's \watch results
+
+def summary():
+    lags = sorted(value for value in map(number, sys.stdin) if value is not None)
+    if not lags:
+        print("- - 0"); return
+    pick = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))]
+    print(f"{pick(0.50) * 1000:.1f} {pick(0.99) * 1000:.1f} {len(lags)}")
+
+if sys.argv[1] == "understudy": understudy(sys.argv[2], float(sys.argv[3]))
+else: summary()
+PY
+}
+
+# --- Understudy -----------------------------------------------------------------------------------
+
+build() {
+    bin=$BUILD_PATH/release
+    [[ $SKIP_BUILD == 1 ]] && return
+    log "building release binaries in $BUILD_PATH"
+    for product in understudy understudy-load; do
+        swift build -c release --package-path "$PROJECT" --scratch-path "$BUILD_PATH" --product "$product" >&2
+    done
+}
+
+applied_seqno() { curl -sf "$1/status" | jq -r '.repository.applied.seqno'; }
+tranlog_bytes() { find "$1/tranlogs" -name 'tranlog*.dbf' -printf '%s\n' | awk '{ total += $1 } END { print total + 0 }'; }
+
+# Polls until the node at URL has applied TARGET; fails after 30 minutes.
+wait_for_applied() {
+    local url=$1 target=$2
+    for _ in $(seq 18000); do
+        [[ $(applied_seqno "$url" || echo 0) -ge $target ]] && return
+        sleep 0.1
+    done
+    die "$url never applied seqno $target"
+}
+
+load() { "$bin/understudy-load" --node "$1" --clients "$CLIENTS" --value-bytes "$VALUE_BYTES" --keys "$KEYS" --json "${@:2}"; }
+
+understudy_run() {
+    source "$PROJECT/deploy/lib/nodes.sh"
+    head -c 32 /dev/urandom >"$WORK/replication.key" && chmod 600 "$WORK/replication.key"
+    "$bin/understudy" init --data "$WORK/primary" --source-id bench-primary >/dev/null
+    start_node "$WORK/primary.log" start --data "$WORK/primary" --replication 127.0.0.1:0 --replication-key-file "$WORK/replication.key"
+    local primary=$url primary_replication=$replication primary_pid=${pids[-1]}
+    "$bin/understudy" backup snapshot --node "$primary" --data "$WORK/primary" --to "$WORK/standby" >/dev/null
+
+    log "Understudy (a): $BEHIND commits while the standby is stopped"
+    local bytes_before start target
+    bytes_before=$(tranlog_bytes "$WORK/primary")
+    start=$(applied_seqno "$primary")
+    load "$primary" --commits "$BEHIND" >/dev/null
+    target=$(applied_seqno "$primary")
+    local bytes=$(( $(tranlog_bytes "$WORK/primary") - bytes_before )) started finished
+    started=$(now)
+    start_node "$WORK/standby.log" standby --data "$WORK/standby" --primary "$primary_replication" \
+        --replication-key-file "$WORK/replication.key"
+    local standby=$url
+    wait_for_applied "$standby" "$target"
+    finished=$(now)
+    U_CATCHUP_SECONDS=$(elapsed "$started" "$finished")
+    U_CATCHUP_RECORDS=$(ratio $((target - start)) "$U_CATCHUP_SECONDS")
+    U_CATCHUP_MB=$(ratio "$bytes" "$(python3 -c "print($U_CATCHUP_SECONDS * 1e6)")" 1)
+
+    log "Understudy (b): maximum commit rate, then replay lag at 50% and 90% of it"
+    U_MAX=$(load "$primary" --seconds "$MAX_SECONDS" | jq -r '.commitsPerSecond | floor')
+    for percent in 50 90; do
+        local rate=$((U_MAX * percent / 100)) report lags
+        load "$primary" --rate "$rate" --seconds "$LAG_SECONDS" >"$WORK/load-$percent.json" &
+        local load_pid=$!
+        pids+=("$load_pid")
+        lags=$(python3 "$WORK/sampler.py" understudy "$standby" "$LAG_SECONDS" | python3 "$WORK/sampler.py" summary)
+        wait "$load_pid"
+        report=$(jq -r '.commitsPerSecond | floor' "$WORK/load-$percent.json")
+        printf -v "U_LAG_$percent" '%s' "$lags achieved:$report"
+    done
+
+    log "Understudy (c): kill -9 the primary, promote the standby, first write"
+    wait_for_applied "$standby" "$(applied_seqno "$primary")"
+    kill -KILL "$primary_pid"
+    wait "$primary_pid" 2>/dev/null || true
+    started=$(now)
+    "$bin/understudy" promote --node "$standby" --data "$WORK/standby" --json >"$WORK/promote.json"
+    until curl -sf -X PUT --data-binary "after promotion" "$standby/objects/promoted" >/dev/null; do sleep 0.001; done
+    finished=$(now)
+    U_PROMOTE_MS=$(python3 -c "print(round(($finished - $started) * 1000))")
+    U_PROMOTE_PHASES=$(jq -r '.milliseconds | "stop receiver \(.stopReceiver|round), apply \(.applyFlushed|round), commitRestore \(.commitRestore|round) ms"' "$WORK/promote.json")
+}
+
+# --- PostgreSQL 15 --------------------------------------------------------------------------------
+
+psql_at() { local port=$1; shift; "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
+
+pg_start() {
+    local data=$1 port=$2
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -o "-c listen_addresses=127.0.0.1 -c port=$port \
+        -c unix_socket_directories=$WORK/pgsocket" start >/dev/null
+    PG_CLUSTERS+=("$data")
+}
+
+write_upsert_script() {
+    local hex
+    hex=$(head -c "$VALUE_BYTES" /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+    cat >"$WORK/upsert.sql" <<SQL
+\set k random(0, :keys - 1)
+INSERT INTO kv (key, value) VALUES ('load-' || :k::text, '\\x$hex'::bytea) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
+SQL
+}
+
+pgbench_run() {
+    "$PG_BIN/pgbench" -n -M prepared -f "$WORK/upsert.sql" -D keys="$KEYS" -c "$CLIENTS" -j "$CLIENTS" \
+        -h 127.0.0.1 -p "$PG_PRIMARY" -U postgres "$@" postgres 2>&1
+}
+
+pg_wait_for_replay() {
+    local lsn=$1
+    for _ in $(seq 18000); do
+        [[ $(psql_at "$PG_STANDBY" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn" 2>/dev/null) == t ]] && return
+        sleep 0.1
+    done
+    die "the PostgreSQL standby never replayed $lsn"
+}
+
+postgres_run() {
+    [[ -x $PG_BIN/pgbench ]] || die "PostgreSQL 15 is not installed in $PG_BIN (apt-get install -y postgresql) or set SKIP_POSTGRES=1"
+    PG_PRIMARY=$(free_port) PG_STANDBY=$(free_port)
+    mkdir "$WORK/pg-primary" "$WORK/pgsocket"
+    [[ $(id -u) == 0 ]] && chown postgres: "$WORK/pg-primary" "$WORK/pgsocket" "$WORK"
+    as_postgres "$PG_BIN/initdb" -D "$WORK/pg-primary" -U postgres --auth=trust --no-instructions >/dev/null
+    cat >>"$WORK/pg-primary/postgresql.conf" <<CONF
+wal_level = replica
+fsync = on
+synchronous_commit = on
+max_wal_senders = 4
+max_replication_slots = 4
+max_connections = 100
+shared_buffers = 256MB
+hot_standby = on
+CONF
+    pg_start "$WORK/pg-primary" "$PG_PRIMARY"
+    psql_at "$PG_PRIMARY" -c "CREATE TABLE kv (key text PRIMARY KEY, value bytea)"
+    write_upsert_script
+    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY" -U postgres -D "$WORK/pg-standby" -R -X stream -C -S bench
+
+    log "PostgreSQL (a): $BEHIND transactions while the standby is stopped"
+    local before target started finished
+    before=$(psql_at "$PG_PRIMARY" -c "SELECT pg_current_wal_lsn()")
+    pgbench_run -t $((BEHIND / CLIENTS)) >/dev/null
+    target=$(psql_at "$PG_PRIMARY" -c "SELECT pg_current_wal_lsn()")
+    local bytes
+    bytes=$(psql_at "$PG_PRIMARY" -c "SELECT pg_wal_lsn_diff('$target', '$before')::bigint")
+    started=$(now)
+    pg_start "$WORK/pg-standby" "$PG_STANDBY"
+    pg_wait_for_replay "$target"
+    finished=$(now)
+    P_CATCHUP_SECONDS=$(elapsed "$started" "$finished")
+    P_CATCHUP_RECORDS=$(ratio $(((BEHIND / CLIENTS) * CLIENTS)) "$P_CATCHUP_SECONDS")
+    P_CATCHUP_MB=$(ratio "$bytes" "$(python3 -c "print($P_CATCHUP_SECONDS * 1e6)")" 1)
+
+    log "PostgreSQL (b): maximum TPS, then replay lag at 50% and 90% of it"
+    P_MAX=$(pgbench_run -T "$MAX_SECONDS" | sed -n 's/^tps = \([0-9]*\).*/\1/p')
+    local query="SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+        ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) END"
+    for percent in 50 90; do
+        local rate=$((P_MAX * percent / 100)) lags output
+        pgbench_run -R "$rate" -T "$LAG_SECONDS" >"$WORK/pgbench-$percent.out" &
+        local bench_pid=$!
+        pids+=("$bench_pid")
+        # One session re-running the query every 100 ms for the length of the cell.
+        printf '%s;\n\\watch 0.1\n' "$query" | timeout "$LAG_SECONDS" "$PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$PG_STANDBY" \
+            -U postgres >"$WORK/pglag-$percent" 2>/dev/null || true
+        wait "$bench_pid"
+        lags=$(python3 "$WORK/sampler.py" summary <"$WORK/pglag-$percent")
+        output=$(sed -n 's/^tps = \([0-9]*\).*/\1/p' "$WORK/pgbench-$percent.out")
+        printf -v "P_LAG_$percent" '%s' "$lags achieved:$output"
+    done
+
+    log "PostgreSQL (c): stop the primary (immediate), pg_promote(), first write"
+    pg_wait_for_replay "$(psql_at "$PG_PRIMARY" -c "SELECT pg_current_wal_lsn()")"
+    as_postgres "$PG_BIN/pg_ctl" -D "$WORK/pg-primary" -m immediate -w stop >/dev/null
+    started=$(now)
+    psql_at "$PG_STANDBY" -c "SELECT pg_promote()" >/dev/null
+    until psql_at "$PG_STANDBY" -c "INSERT INTO kv VALUES ('promoted', 'x'::bytea) ON CONFLICT (key) DO NOTHING" >/dev/null 2>&1; do
+        sleep 0.001
+    done
+    finished=$(now)
+    P_PROMOTE_MS=$(python3 -c "print(round(($finished - $started) * 1000))")
+}
+
+# --- the table ------------------------------------------------------------------------------------
+
+lag_cell() {  # "p50 p99 n achieved:R" -> "p50 / p99 ms (n samples, R/s)"
+    read -r p50 p99 n achieved <<<"$1"
+    echo "$p50 / $p99 ms ($n samples at ${achieved#achieved:}/s)"
+}
+
+main() {
+    command -v jq >/dev/null || die "jq is required"
+    command -v curl >/dev/null || die "curl is required"
+    build
+    write_sampler
+    local load_before
+    load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+    log "scratch directory $WORK ($(df --output=source,fstype "$WORK" | tail -1 | tr -s ' ')), load average $load_before"
+    understudy_run
+    P_CATCHUP_SECONDS=- P_CATCHUP_RECORDS=- P_CATCHUP_MB=- P_MAX=- P_LAG_50="- - - achieved:-" P_LAG_90="- - - achieved:-" P_PROMOTE_MS=-
+    [[ $SKIP_POSTGRES == 1 ]] || postgres_run
+    echo "Standby replication on loopback: $(nproc) cores, $CLIENTS clients, $VALUE_BYTES-byte values, $KEYS keys," \
+        "$BEHIND behind, $(date -u +%Y-%m-%dT%H:%MZ); load average before $load_before, after $(cut -d' ' -f1-3 /proc/loadavg)"
+    echo
+    echo "| | Understudy | PostgreSQL 15 |"
+    echo "|---|---:|---:|"
+    echo "| (a) catch-up from $BEHIND behind: seconds | $U_CATCHUP_SECONDS | $P_CATCHUP_SECONDS |"
+    echo "| (a) catch-up records (transactions)/s | $U_CATCHUP_RECORDS | $P_CATCHUP_RECORDS |"
+    echo "| (a) catch-up MB/s (tranlog / WAL bytes) | $U_CATCHUP_MB | $P_CATCHUP_MB |"
+    echo "| max commit rate, closed loop, standby attached (/s) | $U_MAX | $P_MAX |"
+    echo "| (b) replay lag p50 / p99 at 50% of max | $(lag_cell "$U_LAG_50") | $(lag_cell "$P_LAG_50") |"
+    echo "| (b) replay lag p50 / p99 at 90% of max | $(lag_cell "$U_LAG_90") | $(lag_cell "$P_LAG_90") |"
+    echo "| (c) promote → first accepted write, ms | $U_PROMOTE_MS ($U_PROMOTE_PHASES) | $P_PROMOTE_MS |"
+}
+
+main "$@"
