@@ -39,6 +39,9 @@ public struct NodeConfiguration: Sendable {
     /// On a standby: the source id it takes (`understudy.json`); nil derives one from a copied
     /// primary's id (see `Repository.ensureOwnSourceID`).
     public var standbySourceID: SourceID?
+    /// A standby starts offline (receiving and applying nothing) until `understudy standby online`:
+    /// to check a copy just put in place before it streams. Default false.
+    public var standbyStartsOffline = false
     /// Checkpoint interval and size, run count, tranlog rotation.
     public var repository = RepositoryConfiguration()
     /// Polled during long start-up work (a standby's base copy): true once the node should give up

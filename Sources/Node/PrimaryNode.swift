@@ -160,6 +160,7 @@ public final class PrimaryNode: Sendable {
             + StatusRoutes(repository: repository, metrics: metrics, status: { [reporter] in reporter.status }).routes
             + admin.routes
             + PromoteRoutes(admin: admin, promote: { [replication, repository] () throws(RepositoryError) in try replication.promote(repository) }).routes
+            + StandbyRoutes(admin: admin, standby: { [replication, repository] () throws(RepositoryError) in try replication.standby(repository) }).routes
             + TranlogRoutes(repository: repository).routes
         return Router(routes: routes, metrics: metrics)
     }

@@ -64,6 +64,7 @@ public final class LogReceiver: @unchecked Sendable {
     private let configuration: Configuration
     private let history: () -> EpochHistory
     private let onFlushed: (Seqno) -> Void
+    private let onFault: (ReceiverFault) -> Void
     private var logger: Logger
     private let mirror: MirrorLogWriter
     private var validator: StreamValidator
@@ -77,16 +78,18 @@ public final class LogReceiver: @unchecked Sendable {
 
     /// Opens the mirror in `directory` (cutting off a torn tail). An empty mirror starts after
     /// `restoredTo`, the position the standby's data was restored to (a backup's applied position).
+    /// `onFault` hears of a failed mirror and of a refusal that needs an operator, on the loop.
     public init(
         loop: any EventLoop, directory: FilePath, fileSystem: any TranlogFileSystem, key: ReplicationKey,
         configuration: Configuration, history: @escaping () -> EpochHistory, restoredTo: AppliedPosition = .empty,
-        logger: Logger, onFlushed: @escaping (Seqno) -> Void = { _ in }
+        logger: Logger, onFlushed: @escaping (Seqno) -> Void = { _ in }, onFault: @escaping (ReceiverFault) -> Void = { _ in }
     ) throws(TranlogError) {
         self.loop = loop
         self.key = key
         self.configuration = configuration
         self.history = history
         self.onFlushed = onFlushed
+        self.onFault = onFault
         self.logger = logger
         self.logger[metadataKey: "replication.peer"] = "\(configuration.primaryHost):\(configuration.primaryPort)"
         (mirror, validator) = try MirrorLogWriter.open(
@@ -173,6 +176,7 @@ public final class LogReceiver: @unchecked Sendable {
         state = .failed(reason)
         stopTimers()
         connection?.close(.local(reason))
+        onFault(.mirrorWrite(reason))
     }
 
     private func stopTimers() {
@@ -228,6 +232,7 @@ public final class LogReceiver: @unchecked Sendable {
             try welcomed(welcome)
         case (.awaitingWelcome, .reject(let reason)):
             lastRejection = reason
+            if reason.needsOperator { onFault(.rejected(reason)) }
             throw .refused("the primary refused this standby: \(reason)")
         case (.streaming, .fileStart(let bytes)):
             try startFile(bytes)

@@ -5,12 +5,12 @@ import SystemPackage
 import Tranlog
 import Transport
 
-/// `understudy standby --data DIR --primary HOST:PORT --replication-key-file KEYFILE`: runs a node
+/// `understudy standby [run] --data DIR --primary HOST:PORT --replication-key-file KEYFILE`: runs a node
 /// that follows a primary: in restore mode, mirroring and applying its tranlog continuously, serving
 /// reads, until `understudy promote`.
 struct StandbyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "standby",
+        commandName: "run",
         abstract: "Run a standby of a primary, in the foreground.",
         discussion: """
             A missing or empty DIR is first filled with a base copy of the primary, sent over the \
@@ -24,7 +24,8 @@ struct StandbyCommand: ParsableCommand {
               understudy standby ready: http=HOST:PORT primary=HOST:PORT [replication=HOST:PORT]
             With --replication the standby listens there for standbys of its own: it refuses them \
             while it is a standby (standbys are not cascaded) and serves them once promoted.
-            SIGTERM or SIGINT stop the standby cleanly; started again, it resumes where it stopped.
+            SIGTERM or SIGINT stop the standby cleanly; started again, it resumes where it stopped \
+            (offline if it was offline). `run` is the default: `understudy standby --data DIR …` runs it.
 
             Warm standby: with --archive DIR instead of --primary, it applies completed tranlogs (plain or \
             .gz) from an archive (a primary's --archive-dir) as they appear, every --poll-seconds; \
@@ -60,6 +61,9 @@ struct StandbyCommand: ParsableCommand {
             transform: NodeRunner.address)
     var http = SocketAddress(host: "127.0.0.1", port: NodeConfiguration.defaultHTTPPort)
 
+    @Flag(help: "Start offline: receive and apply nothing until `understudy standby online`.")
+    var offline = false
+
     @OptionGroup var retention: RetentionOptions
 
     func validate() throws {
@@ -75,6 +79,7 @@ struct StandbyCommand: ParsableCommand {
         warm.apply(to: &configuration)
         archiving.apply(to: &configuration)
         configuration.standbySourceID = sourceID
+        configuration.standbyStartsOffline = offline
         if let replication {
             configuration.replicationAddress = replication
             configuration.standbyServesWhenPromoted = true

@@ -77,5 +77,9 @@ struct StatusCommand: ParsableCommand {
             "flushed": stage(replication.flushed),
             "applied": stage(replication.applied),
         ])
+        if let offline = replication.offline {
+            printFields(["offline": "since \(offline.since.iso8601) at seqno \(offline.appliedSeqno): \(offline.detail)"])
+        }
+        if let stop = replication.offlineAtSeqno { printFields(["offline at": "seqno \(stop) (pending)"]) }
     }
 }

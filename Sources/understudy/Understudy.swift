@@ -8,7 +8,7 @@ struct Understudy: AsyncParsableCommand {
         abstract: "Understudy: a warm/hot standby replication service.",
         discussion: "Run `understudy help <subcommand>` for the details of each command.",
         subcommands: [
-            InitCommand.self, StartCommand.self, StandbyCommand.self, PromoteCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self,
+            InitCommand.self, StartCommand.self, StandbyGroup.self, PromoteCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self,
             CommitCommand.self, StatusCommand.self, CheckpointCommand.self, CheckpointsCommand.self, BackupCommand.self, RestoreCommand.self,
             TranlogCommand.self, ExtentCommand.self, AuditCommand.self, PositionCommand.self, StandbysCommand.self,
         ])

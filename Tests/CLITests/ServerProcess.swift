@@ -12,7 +12,9 @@ final class ServerProcess: @unchecked Sendable {
     private let exited = DispatchSemaphore(value: 0)
 
     /// `environment` is added to the test's; with `awaitReady` false, call `awaitReady()` later.
-    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:], awaitReady: Bool = true) throws {
+    /// `mayBeRefused`: a node that exits instead of serving is an outcome, not a failure (`refused`).
+    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:], awaitReady: Bool = true,
+         mayBeRefused: Bool = false) throws {
         let binary = try #require(CLIProcess.binary, "understudy not found next to the test bundle")
         process.executableURL = binary
         process.arguments = arguments
@@ -30,25 +32,38 @@ final class ServerProcess: @unchecked Sendable {
             output.broadcast()
             output.unlock()
         }
-        process.terminationHandler = { [exited] _ in exited.signal() }
+        process.terminationHandler = { [exited, output] _ in
+            exited.signal()
+            // Wakes a wait for the ready line: a node that exits instead prints none.
+            output.lock()
+            output.broadcast()
+            output.unlock()
+        }
         try process.run()
-        if awaitReady { fields = try readyFields() }
+        if awaitReady { fields = try readyFields(mayBeRefused: mayBeRefused) }
     }
 
     /// Waits for the ready line of a process started with `awaitReady: false`.
     func awaitReady() throws {
-        fields = try readyFields()
+        fields = try readyFields(mayBeRefused: false)
     }
+
+    /// The node exited without serving (only with `mayBeRefused`); its reason is in `log`.
+    var refused: Bool { fields.isEmpty }
 
     var url: String { "http://\(fields["http"] ?? "")" }
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
-    private func readyFields() throws -> [String: String] {
+    private func readyFields(mayBeRefused: Bool) throws -> [String: String] {
         let deadline = Date().addingTimeInterval(30)
         output.lock()
         defer { output.unlock() }
         while !stdout.contains("\n") && process.isRunning && output.wait(until: deadline) {}
         let line = stdout.split(separator: "\n").first.map(String.init) ?? ""
+        if mayBeRefused, !line.contains(" ready: "), !process.isRunning {
+            exited.wait()
+            return [:]
+        }
         try #require(line.contains(" ready: "), "no ready line; stdout '\(stdout)', log:\n\(log)")
         let pairs = line.split(separator: " ").compactMap { word -> (String, String)? in
             let parts = word.split(separator: "=", maxSplits: 1)

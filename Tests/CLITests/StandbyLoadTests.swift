@@ -120,6 +120,7 @@ final class CountedLoad: @unchecked Sendable {
     private var acknowledged: [String: Write] = [:]
     private var failures: [String] = []
     private var running = 0
+    private var stopRequested = false
 
     init(url: String, clients: Int, commitsPerClient: Int) {
         self.url = url
@@ -144,6 +145,17 @@ final class CountedLoad: @unchecked Sendable {
         try #require(acknowledged.count >= count, "only \(acknowledged.count) commits acknowledged; failures: \(failures.prefix(3))")
     }
 
+    var acknowledgedCount: Int {
+        state.lock()
+        defer { state.unlock() }
+        return acknowledged.count
+    }
+
+    /// Clients stop after their commit in flight; `finish()` waits for them.
+    func stop() {
+        update { $0.stopRequested = true }
+    }
+
     /// Waits for every client to stop; `failuresExpected` when the node was killed under them.
     func finish(failuresExpected: Bool = false, seconds: TimeInterval = 120) throws -> [String: Write] {
         let deadline = Date().addingTimeInterval(seconds)
@@ -163,6 +175,7 @@ final class CountedLoad: @unchecked Sendable {
             let node = try NodeClient(url: url, timeout: .seconds(10))
             defer { node.close() }
             for index in 0..<commitsPerClient {
+                if isStopRequested { return }
                 let key = "client\(client)/\(index)"
                 let value = "value \(index) of client \(client)"
                 let reply = try node.put(key: Array(key.utf8), value: Array(value.utf8))
@@ -171,6 +184,12 @@ final class CountedLoad: @unchecked Sendable {
         } catch {
             update { $0.failures.append("client \(client): \(error)") }
         }
+    }
+
+    private var isStopRequested: Bool {
+        state.lock()
+        defer { state.unlock() }
+        return stopRequested
     }
 
     private func update(_ body: (CountedLoad) -> Void) {

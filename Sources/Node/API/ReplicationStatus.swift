@@ -73,7 +73,8 @@ public struct StandbyReplicationStatus: Codable, Sendable {
 
     /// The receiver's connection state (`streaming`, `waitingToReconnect`, `failed: …`).
     public var receiver: String
-    /// The lag state: `streaming`, `catching-up`, `idle`, `stalled` or `disconnected`.
+    /// The lag state: `streaming`, `catching-up`, `idle`, `stalled` or `disconnected`; `offline`
+    /// while taken offline (then `offline` says why and since when).
     public var state: String
     public var primary: String
     /// Why the primary last refused this standby (e.g. a wrong key), until it is accepted again.
@@ -84,6 +85,10 @@ public struct StandbyReplicationStatus: Codable, Sendable {
     /// The primary's last seqno and clock, from its last heartbeat.
     public var primaryLastSeqno: Seqno?
     public var primaryTime: Timestamp?
+    /// Set while the standby is offline (`understudy standby offline`, or a fault).
+    public var offline: StandbyOffline?
+    /// A pending `offline --at-seqno`: applying stops at this seqno, then the standby goes offline.
+    public var offlineAtSeqno: Seqno?
     /// Apply rate over the last 10 s and the catch-up estimate. Optional so a client still reads a node that
     /// does not report it.
     public var apply: ApplyRateStatus?

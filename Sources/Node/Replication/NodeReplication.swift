@@ -37,7 +37,8 @@ final class NodeReplication: Sendable {
             let shippers = configuration.standbyServesWhenPromoted
                 ? try listen(configuration.replicationAddress, repository: repository, key: key, logger: logger) : nil
             do {
-                let replica = try StandbyReplica(loop: loop, repository: repository, key: key, primary: primary, logger: logger)
+                let replica = try StandbyReplica(loop: loop, repository: repository, key: key, primary: primary,
+                    startOffline: configuration.standbyStartsOffline, logger: logger)
                 return role.withLock { $0 = .following(replica, serveWhenPromoted: shippers) }
             } catch {
                 if let shippers { _ = loop.executeAndWait { shippers.close() } }
@@ -111,6 +112,13 @@ final class NodeReplication: Sendable {
             report.message = "not a standby: this node is in restore mode for a manual restore; finish it with `understudy restore commit`"
         }
         return report
+    }
+
+    /// `POST /admin/standby/offline|online` on a standby; any other node refuses: there is no replication to stop.
+    func standby(_ repository: Repository) throws(RepositoryError) -> StandbyReplica {
+        if case .following(let replica, _) = role.withLock({ $0 }), repository.isRestoring { return replica }
+        throw .notAllowed(
+            "not a standby: only a node started with `understudy standby` (and not promoted) can be taken offline or online")
     }
 
     /// Stops replication before the loop and the repository stop. Not on the loop.

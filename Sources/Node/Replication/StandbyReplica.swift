@@ -13,24 +13,28 @@ import TransportUV
 /// Applying is coalesced: a flush while an apply runs only raises the target, so the queue always
 /// applies through the newest flushed seqno and never runs two applies at once (the repository
 /// would refuse the second as busy). Promotion runs on the same queue, so it never races an apply.
+/// Taking the standby offline and online (`StandbyReplica+Offline.swift`) runs there too.
 ///
 /// `@unchecked Sendable`: `receiver` is set once in `init` and only used on the loop.
 final class StandbyReplica: @unchecked Sendable {
     let primary: SocketAddress
-    private let loop: UVEventLoop
-    private let repository: Repository
-    private let logger: Logger
-    private let applyQueue = DispatchQueue(label: "understudy.standby.apply")
+    let loop: UVEventLoop
+    let repository: Repository
+    let logger: Logger
+    let applyQueue = DispatchQueue(label: "understudy.standby.apply")
     /// The newest flushed seqno not yet taken by the apply queue; nil when none is waiting.
-    private let pendingApply = Locked<Seqno?>(nil)
-    private var receiver: LogReceiver!
+    let pendingApply = Locked<Seqno?>(nil)
+    private(set) var receiver: LogReceiver!
+    /// Offline or online, kept in the data directory.
+    let control: StandbyControlStore
 
     /// Opens the mirror and starts receiving. The repository must be open in restore mode.
-    init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, primary: SocketAddress, logger: Logger) throws(NodeError) {
+    init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, primary: SocketAddress, startOffline: Bool = false, logger: Logger) throws(NodeError) {
         self.primary = primary
         self.loop = loop
         self.repository = repository
         self.logger = logger
+        control = try StandbyControlStore(directory: repository.directory)
         let status = repository.status
         let configuration = LogReceiver.Configuration(
             primaryHost: primary.host, primaryPort: primary.port, repositoryID: status.repositoryID, sourceID: status.sourceID)
@@ -39,9 +43,14 @@ final class StandbyReplica: @unchecked Sendable {
             receiver = try LogReceiver(
                 loop: loop, directory: repository.directory.tranlogs, fileSystem: PosixFileSystem(), key: key,
                 configuration: configuration, history: history,
-                restoredTo: status.applied, logger: logger, onFlushed: { [weak self] in self?.flushed($0) })
+                restoredTo: status.applied, logger: logger, onFlushed: { [weak self] in self?.flushed($0) },
+                onFault: { [weak self] in self?.faulted($0) })
         } catch {
             throw .repository(.tranlog(error))
+        }
+        if let offline = try startingOffline(startOffline) {
+            resumeOffline(offline)
+            return
         }
         // A restarted standby's mirror may already hold records past the last checkpoint: apply them now.
         flushed(receiver.flushedSeqno)
@@ -50,7 +59,9 @@ final class StandbyReplica: @unchecked Sendable {
 
     /// For `GET /status`; nil once the loop stopped.
     var status: StandbyReplicationStatus? {
-        loop.onLoop { [receiver, primary] in StandbyReplicationStatus(receiver: receiver!, primary: "\(primary)") }
+        let control = control.state
+        return loop.onLoop { [receiver, primary] in StandbyReplicationStatus(receiver: receiver!, primary: "\(primary)") }
+            .map { Self.overlay(control, on: $0) }
     }
 
     /// Disconnects and waits for a running apply, so the repository can close. Not on the loop.
@@ -78,6 +89,7 @@ final class StandbyReplica: @unchecked Sendable {
         let applied = try repository.applyLocalLogs(through: stopped.flushed)
         let applyMilliseconds = phase.lap()
         let committed = try repository.commitRestore()
+        forgetOfflineState()
         let lost = stopped.primaryLast.map { $0.rawValue > applied.seqno.rawValue ? $0.rawValue - applied.seqno.rawValue : 0 }
         logger.notice("promoted", metadata: ["epoch": "\(committed.epoch)", "seqno": "\(applied.seqno)", "lostRecords": "\(lost.map(String.init) ?? "unknown")"])
         return PromoteReport(
@@ -94,7 +106,7 @@ final class StandbyReplica: @unchecked Sendable {
     }
 
     /// On the loop (or in `init`): raises the apply target, starting the queue if it was idle.
-    private func flushed(_ seqno: Seqno) {
+    func flushed(_ seqno: Seqno) {
         let wasIdle = pendingApply.withLock { pending in
             defer { pending = max(pending ?? seqno, seqno) }
             return pending == nil
@@ -104,18 +116,25 @@ final class StandbyReplica: @unchecked Sendable {
 
     private func applyPending() {
         while let target = pendingApply.withLock({ pending in defer { pending = nil }; return pending }) {
-            apply(through: target)
+            // Offline: what is flushed waits for `online`; a pending --at-seqno caps the target.
+            guard let limited = applyTarget(target) else { continue }
+            apply(through: limited)
+            offlineIfReachedStop()
         }
     }
 
-    private func apply(through target: Seqno) {
+    func apply(through target: Seqno) {
         do {
             let position = try repository.applyLocalLogs(through: target)
             loop.execute { [receiver] in receiver!.applied(through: position.seqno, time: position.time) }
         } catch {
-            // Promoted meanwhile: nothing left to apply. Anything else stays visible as applied lag.
+            // Promoted meanwhile: nothing left to apply.
             if case .restoreNotActive = error { return }
             logger.error("applying the mirrored tranlog failed", metadata: ["through": "\(target)", "error": "\(error)"])
+            // Another restore operation holds the repository: the next flush retries. Anything else
+            // (a damaged or forked record, a gap) fails the same way every time: offline until fixed.
+            if case .busy = error { return }
+            goOffline(fault: StandbyFault(kind: .apply, message: "applying the mirrored tranlog through seqno \(target) failed: \(error)"))
         }
     }
 }

@@ -136,14 +136,15 @@ final class ReplicationHarness {
 
     func makeReceiver(
         key: ReplicationKey = sharedKey, repositoryID: RepositoryID = testRepository, history: EpochHistory = firstEpochHistory,
-        restoredTo: AppliedPosition = .empty, onFlushed: @escaping (Seqno) -> Void = { _ in }
+        restoredTo: AppliedPosition = .empty, onFlushed: @escaping (Seqno) -> Void = { _ in },
+        onFault: @escaping (ReceiverFault) -> Void = { _ in }
     ) throws -> LogReceiver {
         var configuration = LogReceiver.Configuration(
             primaryHost: "127.0.0.1", primaryPort: primaryPort, repositoryID: repositoryID, sourceID: standbySource)
         configuration.heartbeatInterval = shipperConfiguration.heartbeatInterval
         return try LogReceiver(
             loop: loop, directory: standbyDirectory, fileSystem: standbyFileSystem, key: key, configuration: configuration,
-            history: { history }, restoredTo: restoredTo, logger: quietLogger, onFlushed: onFlushed)
+            history: { history }, restoredTo: restoredTo, logger: quietLogger, onFlushed: onFlushed, onFault: onFault)
     }
 
     var standbyFiles: [String: [UInt8]] { tranlogFiles(in: standbyFileSystem, at: standbyDirectory) }

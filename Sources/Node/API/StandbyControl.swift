@@ -1,0 +1,70 @@
+import Repository
+import Tranlog
+
+/// Why and since when a standby is offline (`replication.offline` in `GET /status`, and what
+/// `DATA/standby.json` keeps across restarts).
+public struct StandbyOffline: Codable, Sendable, Equatable {
+    public enum Reason: String, Codable, Sendable {
+        /// `understudy standby offline` (or its `--at-seqno` was reached).
+        case requested
+        /// Replication could not go on by itself: see `fault`.
+        case fault
+    }
+
+    public var reason: Reason
+    /// What happened, for people: "taken offline by request", "reached seqno 120 (--at-seqno)", the fault.
+    public var detail: String
+    public var since: Timestamp
+    /// The seqno applied when the standby went offline: a restart (even after kill -9) applies the
+    /// mirror back up to it, and no further.
+    public var appliedSeqno: Seqno
+    public var fault: StandbyFault?
+}
+
+/// What stopped a standby by itself, and what clears it (docs/OPERATIONS.md, "Take a standby offline / online").
+public struct StandbyFault: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable {
+        /// Writing or syncing the mirror failed. Cleared by a restart of the standby (it reopens the mirror).
+        case mirrorWrite
+        /// Applying a mirrored record failed (damaged, forked, a gap). `online` applies again: cleared when that succeeds.
+        case apply
+        /// The primary refused the standby (fork, another repository, logs removed). Only the operator
+        /// can tell it is fixed: `online --force`, or a fresh copy put in place of the data directory.
+        case rejected
+    }
+
+    public var kind: Kind
+    public var message: String
+}
+
+/// `POST /admin/standby/offline`. Without a field: apply everything flushed, then go offline.
+public struct StandbyOfflineRequest: Codable, Sendable {
+    /// Keep streaming and applying until applied is exactly this seqno, then go offline.
+    public var atSeqno: Seqno?
+    /// Go offline now: an apply already running completes (it is atomic), nothing more is applied.
+    public var immediate: Bool?
+
+    public init(atSeqno: Seqno? = nil, immediate: Bool? = nil) {
+        self.atSeqno = atSeqno
+        self.immediate = immediate
+    }
+}
+
+/// `POST /admin/standby/online`.
+public struct StandbyOnlineRequest: Codable, Sendable {
+    /// Clear a fault only the operator can judge (a refusal by the primary) and try again.
+    public var force: Bool?
+
+    public init(force: Bool? = nil) { self.force = force }
+}
+
+/// The answer of both routes and of `understudy standby offline|online --json`.
+public struct StandbyModeReport: Codable, Sendable {
+    /// `online`, `offline`, or `going-offline` (an `--at-seqno` not reached yet).
+    public var state: String
+    public var applied: AppliedPosition
+    public var flushedSeqno: Seqno
+    public var offline: StandbyOffline?
+    public var offlineAtSeqno: Seqno?
+    public var message: String
+}

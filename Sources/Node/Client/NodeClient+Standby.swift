@@ -1,0 +1,10 @@
+/// `POST /admin/standby/offline|online` as typed calls.
+extension NodeClient {
+    public func standbyOffline(_ request: StandbyOfflineRequest, token: String) throws(NodeClientError) -> StandbyModeReport {
+        try admin("POST", "/admin/standby/offline", token: token, body: request)
+    }
+
+    public func standbyOnline(force: Bool, token: String) throws(NodeClientError) -> StandbyModeReport {
+        try admin("POST", "/admin/standby/online", token: token, body: StandbyOnlineRequest(force: force))
+    }
+}

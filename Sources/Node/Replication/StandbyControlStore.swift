@@ -1,0 +1,64 @@
+import Foundation
+import Repository
+import SystemPackage
+import Tranlog
+import Transport
+
+/// Whether a standby is offline, and a pending `offline --at-seqno`, kept in `DATA/standby.json`
+/// (replaced atomically) so a restart keeps them. Absent: online. A fresh copy put in place of the
+/// data directory has no such file, so it starts online.
+struct StandbyControlState: Codable, Equatable, Sendable {
+    var offline: StandbyOffline?
+    var offlineAtSeqno: Seqno?
+}
+
+/// The state above, in memory and on disk; every change is durable before it is visible.
+final class StandbyControlStore: Sendable {
+    private let path: FilePath
+    private let fileSystem: any TranlogFileSystem
+    private let current: Locked<StandbyControlState>
+
+    static func path(in directory: DataDirectory) -> FilePath { directory.root.appending("standby.json") }
+
+    init(directory: DataDirectory, fileSystem: any TranlogFileSystem = PosixFileSystem()) throws(NodeError) {
+        path = Self.path(in: directory)
+        self.fileSystem = fileSystem
+        var state = StandbyControlState()
+        if fileSystem.fileExists(path) {
+            do {
+                state = try JSONDecoder().decode(StandbyControlState.self, from: Data(try fileSystem.readFile(path)))
+            } catch {
+                throw .invalidConfiguration(
+                    "\(path) is unreadable or corrupt (\(error)); it says whether this standby was taken offline. "
+                        + "Remove it to start the standby online, or put a fresh copy of the primary in place")
+            }
+        }
+        current = Locked(state)
+    }
+
+    var state: StandbyControlState { current.withLock { $0 } }
+
+    /// Applies `change` and makes the result durable; on a failed write nothing changes.
+    @discardableResult
+    func update(_ change: (inout StandbyControlState) -> Void) throws(RepositoryError) -> StandbyControlState {
+        var next = state
+        change(&next)
+        guard next != state else { return next }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        // Our own Codable types cannot fail to encode.
+        let bytes = Array(try! encoder.encode(next)) + [0x0A]
+        do {
+            if next == StandbyControlState() {
+                if fileSystem.fileExists(path) { try fileSystem.removeFile(path) }
+                try fileSystem.syncDirectory(path.removingLastComponent())
+            } else {
+                try fileSystem.replaceFile(path, contents: bytes[...])
+            }
+        } catch {
+            throw .tranlog(error)
+        }
+        current.withLock { $0 = next }
+        return next
+    }
+}

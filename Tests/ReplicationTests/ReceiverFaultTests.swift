@@ -1,0 +1,53 @@
+import Repository
+import Testing
+import Tranlog
+
+@testable import Replication
+
+/// The receiver tells the node when replication cannot go on by itself (the node then takes the
+/// standby offline), and only then: a failed mirror, or a refusal no reconnect can fix.
+@Suite struct ReceiverFaultTests {
+    /// Runs a receiver against a primary of 40 commits until the loop is idle; returns the faults reported.
+    private func faults(
+        key: ReplicationKey = sharedKey, repositoryID: RepositoryID = testRepository, failSyncsAfter: Int? = nil
+    ) throws -> [ReceiverFault] {
+        let harness = try ReplicationHarness()
+        try harness.primary.commit(40)
+        try harness.listen()
+        if let failSyncsAfter { harness.standbyFileSystem.failSyncs(afterSuccessful: failSyncsAfter) }
+        var reported: [ReceiverFault] = []
+        let receiver = try harness.makeReceiver(key: key, repositoryID: repositoryID, onFault: { reported.append($0) })
+        receiver.start()
+        harness.loop.run()
+        return reported
+    }
+
+    @Test func aFailedMirrorSyncIsReportedOnce() throws {
+        let reported = try faults(failSyncsAfter: 3)
+        #expect(reported.count == 1)
+        guard case .mirrorWrite(let reason) = reported.first else {
+            Issue.record("\(reported)")
+            return
+        }
+        #expect(reason.contains("sync"), "\(reason)")
+    }
+
+    @Test func anotherRepositoryIsAFault() throws {
+        #expect(try faults(repositoryID: otherRepository) == [.rejected(.otherRepository(primary: testRepository, standby: otherRepository))])
+    }
+
+    @Test func aWrongKeyIsNotAFault() throws {
+        #expect(try faults(key: ReplicationKey(bytes: Array("not-the-primary's-key".utf8))).isEmpty)
+    }
+
+    @Test func aHealthyStreamReportsNoFault() throws {
+        #expect(try faults().isEmpty)
+    }
+
+    @Test func onlyRefusalsNoReconnectCanFixNeedAnOperator() {
+        #expect(!RejectReason.wrongKey.needsOperator)
+        #expect(!RejectReason.protocolVersion(primary: 1, standby: 2).needsOperator)
+        #expect(RejectReason.logsRemoved(needed: Seqno(5), oldestAvailable: Seqno(9)).needsOperator)
+        #expect(RejectReason.divergentRecord(seqno: Seqno(5), primaryCRC: 1, standbyCRC: 2).needsOperator)
+    }
+}
