@@ -37,7 +37,7 @@ struct ExternalBackupTests {
             // On the standby: offline, stop, purge its tranlogs.
             #expect(try StandbyOfflineTests.standbyVerb(["offline"], standby, pair).state == "offline")
             #expect(standby.stop(with: SIGTERM) == 0)
-            try Self.purgeTranlogs(of: pair.standbyData)
+            try Self.purgeTranlogs(of: pair.standbyData, in: directory)
 
             // On the primary: a checkpoint, so the copy's stored position is recent; suspend; copy; resume.
             let admin = ["--node", pair.primary.url, "--data", pair.primaryData.path]
@@ -50,7 +50,7 @@ struct ExternalBackupTests {
 
             // The copy in place of the standby's directory, started offline to check its position first.
             try FileManager.default.removeItem(at: pair.standbyData)
-            if logs == .purged { try Self.purgeTranlogs(of: copy) }
+            if logs == .purged { try Self.removeTranlogFiles(of: copy) }
             // The primary's list of its standbys is the primary's, not the copy's (docs/OPERATIONS.md).
             try? FileManager.default.removeItem(at: copy.appendingPathComponent("standbys.json"))
             try FileManager.default.moveItem(at: copy, to: pair.standbyData)
@@ -146,10 +146,17 @@ struct ExternalBackupTests {
 
     // MARK: - Steps, with plain tools
 
-    /// Tungsten's `thl purge` on a stopped standby: every tranlog file of its mirror is gone.
-    /// (`understudy tranlog purge` keeps the file of the checkpoint's position, even in restore mode,
-    /// so it cannot do this yet.)
-    static func purgeTranlogs(of data: URL) throws {
+    /// Tungsten's `thl purge` on a stopped standby: `understudy tranlog purge --force` removes every
+    /// tranlog file of its mirror (a standby in restore mode does not replay them when it opens).
+    static func purgeTranlogs(of data: URL, in directory: URL) throws {
+        let purged = try CLIProcess.run(["tranlog", "purge", "--data", data.path, "--yes", "--force"], in: directory)
+        #expect(purged.status == 0, "\(purged.standardOutput)\(purged.standardError)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: data.appendingPathComponent("tranlogs").path)
+        #expect(!left.contains { $0.hasPrefix("tranlog") && $0.contains(".dbf") }, "\(left)")
+    }
+
+    /// A copy made without its tranlogs (a volume snapshot of the extents only): its position is all it has.
+    static func removeTranlogFiles(of data: URL) throws {
         let tranlogs = data.appendingPathComponent("tranlogs")
         for name in try FileManager.default.contentsOfDirectory(atPath: tranlogs.path) {
             try FileManager.default.removeItem(at: tranlogs.appendingPathComponent(name))

@@ -10,8 +10,9 @@ public struct PartialLoggingRemoval: Sendable {
     public var cutOff: [KnownStandby]
 
     public init(_ retention: TranlogRetention, maxRetainedBytes: UInt64?) {
-        let standbyNeeds = retention.standbys.map(\.neededFileID).min() ?? retention.recoveryNeeds
-        let alwaysKept = min(retention.recoveryNeeds, retention.archiveNeeds ?? retention.recoveryNeeds)
+        let replayNeeds = retention.recoveryNeeds ?? retention.restoreNeeds ?? .first
+        let standbyNeeds = retention.standbys.map(\.neededFileID).min() ?? replayNeeds
+        let alwaysKept = min(replayNeeds, retention.archiveNeeds ?? replayNeeds)
         var keepFrom = min(standbyNeeds, alwaysKept)
         if let maxRetainedBytes {
             // Give up the oldest files one at a time until what is held fits.

@@ -23,7 +23,8 @@ public struct PurgePlan: Sendable {
     /// Plans removal of the files through `through` (nil: every file nothing needs).
     public init(_ retention: TranlogRetention, through: FileID?, force: Bool) {
         let binding = retention.reasons.filter { !force || !$0.overridable }
-        let safeBelow = binding.map(\.firstFileID).min() ?? .first
+        // Nothing binding (a standby's logs with --force): every file may go.
+        let safeBelow = binding.map(\.firstFileID).min() ?? (retention.files.last?.fileID.next ?? .first)
         let candidates = retention.files.filter { through == nil || $0.fileID <= through! }
         remove = candidates.filter { $0.fileID < safeBelow }
         refused = candidates.filter { $0.fileID >= safeBelow }.map { Kept(file: $0, reasons: retention.reasons(keeping: $0.fileID).filter { binding.contains($0) }) }

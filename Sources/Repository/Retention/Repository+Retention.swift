@@ -5,8 +5,8 @@ extension Repository {
     /// Who needs which tranlogs now: recovery (MANIFEST), the known standbys, the archiver, and in
     /// restore mode the restore (the file of the applied position).
     public func retention() throws(RepositoryError) -> TranlogRetention {
-        let recoveryNeeds = checkpointLock.withLock { manifest.oldestFileIDNeeded }
         let restoreNeeds: FileID? = stateLock.withLock { restoreState.active ? (applied.eventID?.fileID ?? .first) : nil }
+        let recoveryNeeds = restoreNeeds == nil ? checkpointLock.withLock { manifest.oldestFileIDNeeded } : nil
         return TranlogRetention(
             files: try tranlogFiles(), recoveryNeeds: recoveryNeeds, standbys: knownStandbys.all, restoreNeeds: restoreNeeds,
             archiveNeeds: archiveProgress.needsFrom)

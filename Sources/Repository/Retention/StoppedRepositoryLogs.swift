@@ -34,7 +34,7 @@ public final class StoppedRepositoryLogs {
         let restoring = try RestoreStateStore.read(directory, fileSystem: fileSystem).active
         return TranlogRetention(
             files: try TranlogRetention.scanFiles(directory.tranlogs, fileSystem: fileSystem),
-            recoveryNeeds: manifest.oldestFileIDNeeded, standbys: knownStandbys.all,
+            recoveryNeeds: restoring ? nil : manifest.oldestFileIDNeeded, standbys: knownStandbys.all,
             restoreNeeds: restoring ? (manifest.checkpoint.eventID?.fileID ?? .first) : nil)
     }
 

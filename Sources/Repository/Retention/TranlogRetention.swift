@@ -58,14 +58,16 @@ public enum RetentionReason: Hashable, Sendable, CustomStringConvertible {
 public struct TranlogRetention: Sendable {
     /// Every tranlog file in the data directory, in fileId order.
     public var files: [RetainedFile]
-    public var recoveryNeeds: FileID
+    /// Nil in restore mode: a restoring repository does not replay its tranlogs when it opens (the
+    /// restore reason keeps what it applies next), so a standby's logs can be purged for a new copy.
+    public var recoveryNeeds: FileID?
     public var standbys: [KnownStandby]
     /// Set in restore mode.
     public var restoreNeeds: FileID?
     /// Set with an archive: the first file not archived yet.
     public var archiveNeeds: FileID?
 
-    public init(files: [RetainedFile], recoveryNeeds: FileID, standbys: [KnownStandby], restoreNeeds: FileID?, archiveNeeds: FileID? = nil) {
+    public init(files: [RetainedFile], recoveryNeeds: FileID?, standbys: [KnownStandby], restoreNeeds: FileID?, archiveNeeds: FileID? = nil) {
         self.archiveNeeds = archiveNeeds
         self.files = files.sorted { $0.fileID < $1.fileID }
         self.recoveryNeeds = recoveryNeeds
@@ -75,7 +77,7 @@ public struct TranlogRetention: Sendable {
 
     /// Every reason to keep files, oldest first protected first.
     public var reasons: [RetentionReason] {
-        var reasons = [RetentionReason.recovery(recoveryNeeds)]
+        var reasons = recoveryNeeds.map { [RetentionReason.recovery($0)] } ?? []
         reasons += standbys.map { .standby(nodeID: $0.nodeID, needs: $0.neededFileID) }
         if let restoreNeeds { reasons.append(.restore(restoreNeeds)) }
         if let archiveNeeds { reasons.append(.archive(archiveNeeds)) }

@@ -12,8 +12,8 @@ import Tranlog
             lastSeen: Timestamp(microsecondsSinceEpoch: 0))
     }
 
-    static func retention(recovery: UInt64 = 8, standbys: [KnownStandby] = [], restore: UInt64? = nil) -> TranlogRetention {
-        TranlogRetention(files: files, recoveryNeeds: FileID(recovery), standbys: standbys, restoreNeeds: restore.map { FileID($0) })
+    static func retention(recovery: UInt64? = 8, standbys: [KnownStandby] = [], restore: UInt64? = nil) -> TranlogRetention {
+        TranlogRetention(files: files, recoveryNeeds: recovery.map { FileID($0) }, standbys: standbys, restoreNeeds: restore.map { FileID($0) })
     }
 
     @Test func everythingSafeStopsAtTheCheckpointsFile() {
@@ -52,6 +52,17 @@ import Tranlog
         #expect(refused.refusalReasons == [.restore(FileID(3))])
         let forced = PurgePlan(Self.retention(restore: 3), through: FileID(5), force: true)
         #expect(forced.remove.map(\.fileID.rawValue) == Array(1...5))
+    }
+
+    /// A standby (restore mode) does not replay its tranlogs when it opens: only the restore's need
+    /// binds, so an operator can empty a stopped standby's tranlogs with --force (Tungsten's "reset
+    /// its logs" before an external backup is put in place).
+    @Test func aStandbysOwnLogsCanAllGoWithForce() {
+        let retention = Self.retention(recovery: nil, restore: 8)
+        #expect(PurgePlan(retention, through: FileID(10), force: false).refusalReasons == [.restore(FileID(8))])
+        let forced = PurgePlan(retention, through: FileID(10), force: true)
+        #expect(forced.remove.map(\.fileID.rawValue) == Array(1...10))
+        #expect(forced.refused.isEmpty)
     }
 
     @Test func withoutThroughTheOldestNeedWins() {
