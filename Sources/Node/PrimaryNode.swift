@@ -126,6 +126,7 @@ public final class PrimaryNode: Sendable {
                 "\(directory.root) holds no repository (\(error)): a standby starts from a copy of its primary's, "
                     + "made with `understudy backup snapshot` (or a `cp -a` of the stopped primary's data directory)")
         }
+        try refuseIfPromoted(directory)
         do {
             let own = try Repository.ensureOwnSourceID(directory, requested: sourceID)
             if own.changed { logger.notice("this standby's source id is now \(own.sourceID) (understudy.json); promoted, it writes records under it") }
@@ -133,6 +134,19 @@ public final class PrimaryNode: Sendable {
         } catch {
             throw .repository(error)
         }
+    }
+
+    /// A directory that opened its own epoch is a primary: a standby command line (a service manager
+    /// restarting a promoted node, say) must not turn it back into a standby of the node it replaced.
+    private static func refuseIfPromoted(_ directory: DataDirectory) throws(NodeError) {
+        let promotion: PromotionMarker?
+        do { promotion = try Repository.promotion(of: directory) } catch { throw .repository(error) }
+        guard let promotion else { return }
+        throw .invalidConfiguration(
+            "\(directory.root) is a primary: it was promoted at \(promotion.time.iso8601) and opened epoch \(promotion.epoch) at seqno "
+                + "\(promotion.seqno) (\(PromotionMarker.path(in: directory).string)). Start it with `understudy start` (systemd: "
+                + "disable understudy-standby, enable understudy-primary). To make it follow a primary anyway (a copy meant for a "
+                + "new standby, or a demoted node rejoining: refused as forked if it committed past the fork), delete that file first")
     }
 
     private func startHTTP() throws(TransportError) {

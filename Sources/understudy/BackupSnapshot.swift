@@ -40,7 +40,7 @@ struct BackupSnapshot: ParsableCommand {
     /// The lock belongs to the running process: a copy must start unlocked. The known standbys are
     /// the primary's (like pg_basebackup skipping replication slots): a copy that becomes a standby,
     /// then a primary, must not keep logs for its old siblings.
-    static let excluded: Set<String> = ["LOCK", "LOCK.pid", "standbys.json"]
+    static let excluded: Set<String> = ["LOCK", "LOCK.pid", "promoted.json", "standbys.json"]
 
     func run() throws {
         let target = absolutePath(self.target)

@@ -110,6 +110,8 @@ extension Repository {
             try newHistory.append(EpochEntry(epoch: epoch, startSeqno: begin.seqno, parentEpoch: position.epoch, time: begin.time, sourceID: config.sourceID))
             try EpochHistoryStore.write(newHistory, to: directory.epochsFile, fileSystem: fileSystem)
             try RestoreStateStore.write(.inactive, directory, fileSystem: fileSystem)
+            try PromotionMarker(epoch: epoch, seqno: begin.seqno, time: begin.time, sourceID: config.sourceID)
+                .write(directory, fileSystem: fileSystem)
         } catch {
             try? writer.close()
             throw (error as? RepositoryError) ?? .dataDirectory(path: directory.root.string, problem: "\(error)")
