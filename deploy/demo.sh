@@ -38,7 +38,7 @@ echo "primary: http $primary, replication $primary_replication"
 step "a hot standby from a snapshot of the running primary"
 "$bin/understudy" backup snapshot --node "$primary" --data "$work/primary" --to "$work/standby"
 start_node "$work/standby.log" standby --data "$work/standby" --primary "$primary_replication" \
-    --replication-key-file "$work/replication.key"
+    --replication 127.0.0.1:0 --replication-key-file "$work/replication.key"
 standby=$url
 echo "standby: http $standby"
 

@@ -29,9 +29,9 @@ start_node "$work/primary.log" start --data "$work/primary" --checkpoint-seconds
     --replication 127.0.0.1:0 --replication-key-file "$work/replication.key"
 primary=$url primary_replication=$replication
 
-"$bin/understudy" backup snapshot --node "$primary" --data "$work/primary" --to "$work/standby" >/dev/null
+# An empty directory: the standby copies its base from the primary over the replication port.
 start_node "$work/standby.log" standby --data "$work/standby" --primary "$primary_replication" \
-    --replication-key-file "$work/replication.key"
+    --replication 127.0.0.1:0 --replication-key-file "$work/replication.key"
 standby=$url
 
 if [ "${LOAD_RATE:-500}" != 0 ]; then

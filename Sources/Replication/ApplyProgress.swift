@@ -16,8 +16,9 @@ public struct ApplyProgress: Sendable, Equatable {
     public var primaryRecordsPerSecond: Double
     /// The window the rates cover: 10 s once the standby has run that long, less before.
     public var windowSeconds: Double
-    /// Seconds until applied reaches the primary at these rates: 0 when caught up, nil when the
-    /// standby is not catching up (it applies no faster than the primary commits, or applies nothing).
+    /// Seconds until applied reaches the primary at these rates: 0 when caught up; for a standby
+    /// keeping pace within one heartbeat's records, the time to apply those; nil when the standby is
+    /// not catching up (a backlog, and it applies no faster than the primary commits, or nothing).
     public var catchUpSeconds: Double?
     /// The applied lag, one sample per second (per tick when ticks are longer), oldest first, at most
     /// a minute of them.
@@ -93,7 +94,7 @@ struct ApplyProgressTracker {
         return ApplyProgress(
             recordsPerSecond: records, bytesPerSecond: Double(last.appliedBytes - first.appliedBytes) / seconds,
             primaryRecordsPerSecond: primaryRate(), windowSeconds: seconds,
-            catchUpSeconds: Self.catchUpSeconds(behind: lag.applied.recordsBehind, applying: records, committing: primaryRate()),
+            catchUpSeconds: catchUpSeconds(behind: lag.applied.recordsBehind, applying: records, committing: primaryRate()),
             history: history)
     }
 
@@ -105,8 +106,11 @@ struct ApplyProgressTracker {
         return Double(first.distance(to: last)) / (Double(window.count - 1 - oldest) * tickSeconds)
     }
 
-    private static func catchUpSeconds(behind: UInt64, applying: Double, committing: Double) -> Double? {
+    private func catchUpSeconds(behind: UInt64, applying: Double, committing: Double) -> Double? {
         if behind == 0 { return 0 }
+        // Keeping pace with no more behind than one heartbeat brings: the records in flight, not a
+        // backlog. They land at the apply rate; the closing speed is ~0 there and means nothing.
+        if applying > 0, applying >= committing * 0.95, Double(behind) <= committing * tickSeconds { return Double(behind) / applying }
         let closing = applying - committing
         return closing > 0 ? Double(behind) / closing : nil
     }

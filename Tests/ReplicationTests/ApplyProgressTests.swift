@@ -49,6 +49,21 @@ import Tranlog
         #expect(tracker.progress(lag: lag(primary: 30, applied: 30)).catchUpSeconds == 0)
     }
 
+    /// Streaming at the primary's pace a few records behind (what one heartbeat brings) is keeping
+    /// up, not "not catching up": the ETA is the time to apply those records.
+    @Test func aStandbyAtThePrimarysPaceWithRecordsInFlightIsKeepingUp() {
+        var tracker = ApplyProgressTracker(tickInterval: .seconds(1))
+        for second: UInt64 in 0...3 {
+            tracker.applied(through: Seqno(second * 500))
+            tracker.tick(lag: lag(primary: second * 500 + 2, applied: second * 500))
+        }
+        let progress = tracker.progress(lag: lag(primary: 1502, applied: 1500))
+        #expect(progress.recordsPerSecond == 500 && progress.primaryRecordsPerSecond == 500)
+        #expect(progress.catchUpSeconds == 2.0 / 500)
+        // The same rates with a backlog of more than a heartbeat's records are not catching up.
+        #expect(tracker.progress(lag: lag(primary: 3000, applied: 1500)).catchUpSeconds == nil)
+    }
+
     @Test func beforeTwoTicksThereIsNoRateAndNoEta() {
         var tracker = ApplyProgressTracker(tickInterval: .seconds(1))
         #expect(tracker.progress(lag: lag(primary: 10, applied: 0)).catchUpSeconds == nil)

@@ -133,7 +133,8 @@ public enum StatusWatchView {
 
     private static func catchUp(_ apply: ApplyRateStatus) -> String {
         guard let eta = apply.catchUpSeconds else { return "not catching up" }
-        return eta == 0 ? "caught up" : String(format: "about %.0f s", eta.rounded(.up))
+        if eta == 0 { return "caught up" }
+        return eta < 1 ? "keeping up (< 1 s)" : String(format: "about %.0f s", eta.rounded(.up))
     }
 
     private static func seconds(_ value: Double?) -> String {
