@@ -18,6 +18,9 @@ public struct NodeConfiguration: Sendable {
     /// The shared secret of primary and standbys (at least 16 bytes; a trailing newline is ignored).
     /// Nil: replication is off.
     public var replicationKeyFile: FilePath?
+    /// Records batches are shipped gzip-compressed when that makes them smaller (`--compress`): for
+    /// standbys across a slow link; each standby's ratio is in status and metrics.
+    public var compressReplication = false
     /// Set on a standby: the primary it follows. The node then runs in restore mode, mirrors the
     /// primary's tranlog and applies it continuously until promoted. Needs `replicationKeyFile`.
     public var standbyOf: SocketAddress?

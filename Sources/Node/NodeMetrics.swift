@@ -98,6 +98,9 @@ final class NodeMetrics: Sendable {
                 .set(Double(standby.lagRecords ?? 0))
             registry.makeGauge(descriptor: Self.name("standby_connected", "", "1 while a known standby is connected"), labels: labels)
                 .set(standby.state == "disconnected" ? 0.0 : 1.0)
+            registry.makeGauge(
+                descriptor: Self.name("standby_compression", "ratio", "Tranlog bytes per byte sent to a standby (1 without --compress)"), labels: labels)
+                .set(standby.compressionRatio)
         }
         guard let retention = status.retention else { return }
         registry.makeGauge(descriptor: Self.name("tranlog_retained", "bytes", "Tranlog bytes kept for standbys")).set(Double(retention.retainedBytes))

@@ -3,7 +3,7 @@ import Node
 import SystemPackage
 
 /// `--archive-dir`, on `start` and `standby` (a standby archives once promoted). `--rotation-kbytes`
-/// (RetentionOptions) sets how much a tranlog holds before it is completed and archived.
+/// (ServingOptions) sets how much a tranlog holds before it is completed and archived.
 struct ArchiveOptions: ParsableArguments {
     @Option(name: .customLong("archive-dir"), help: ArgumentHelp(
         "Copy every completed tranlog here as tranlogN.dbf.gz (atomically, off the commit path).", valueName: "DIR"))

@@ -64,7 +64,7 @@ struct StandbyCommand: ParsableCommand {
     @Flag(help: "Start offline: receive and apply nothing until `understudy standby online`.")
     var offline = false
 
-    @OptionGroup var retention: RetentionOptions
+    @OptionGroup var serving: ServingOptions
 
     func validate() throws {
         try warm.validate(primary: primary != nil, replicationKeyFile: replicationKeyFile != nil)
@@ -72,7 +72,7 @@ struct StandbyCommand: ParsableCommand {
 
     func run() throws {
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
-        retention.apply(to: &configuration.repository)
+        serving.apply(to: &configuration)
         configuration.httpAddress = http
         configuration.replicationKeyFile = replicationKeyFile.map { FilePath($0) }
         configuration.standbyOf = primary

@@ -47,7 +47,7 @@ struct StartCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-mbytes"), help: "Checkpoint once this many MiB of tranlog were written since the last one (default 64).")
     var checkpointMBytes: Int?
 
-    @OptionGroup var retention: RetentionOptions
+    @OptionGroup var serving: ServingOptions
     @OptionGroup var archiving: ArchiveOptions
 
     @Flag(name: .customLong("restore-mode"), help: "Enter restore mode before opening the repository.")
@@ -69,7 +69,7 @@ struct StartCommand: ParsableCommand {
         configuration.replicationKeyFile = replicationKeyFile.map { FilePath($0) }
         if let checkpointSeconds { configuration.repository.checkpointInterval = .seconds(checkpointSeconds) }
         if let checkpointMBytes { configuration.repository.checkpointLogBytes = checkpointMBytes << 20 }
-        retention.apply(to: &configuration.repository)
+        serving.apply(to: &configuration)
         archiving.apply(to: &configuration)
         return configuration
     }

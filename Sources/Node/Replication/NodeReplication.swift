@@ -35,7 +35,7 @@ final class NodeReplication: Sendable {
         }
         if let primary = configuration.standbyOf {
             let shippers = configuration.standbyServesWhenPromoted
-                ? try listen(configuration.replicationAddress, repository: repository, key: key, logger: logger) : nil
+                ? try listen(configuration, repository: repository, key: key, logger: logger) : nil
             do {
                 let replica = try StandbyReplica(loop: loop, repository: repository, key: key, primary: primary,
                     startOffline: configuration.standbyStartsOffline, logger: logger)
@@ -45,14 +45,17 @@ final class NodeReplication: Sendable {
                 throw error
             }
         }
-        let shippers = try listen(configuration.replicationAddress, repository: repository, key: key, logger: logger)
+        let shippers = try listen(configuration, repository: repository, key: key, logger: logger)
         role.withLock { $0 = .serving(shippers) }
         logger.info("serving standbys", metadata: ["replication.address": "\(shippers.address.map { "\($0)" } ?? "?")"])
     }
 
-    private func listen(_ address: SocketAddress, repository: Repository, key: ReplicationKey, logger: Logger) throws(NodeError) -> StandbyShippers {
+    private func listen(_ configuration: NodeConfiguration, repository: Repository, key: ReplicationKey, logger: Logger) throws(NodeError) -> StandbyShippers {
+        let (address, compress) = (configuration.replicationAddress, configuration.compressReplication)
         let started = loop.executeAndWait { [loop] () -> Result<StandbyShippers, NodeError> in
-            Result { () throws(NodeError) in try StandbyShippers(loop: loop, repository: repository, key: key, address: address, logger: logger) }
+            Result { () throws(NodeError) in
+                try StandbyShippers(loop: loop, repository: repository, key: key, address: address, compress: compress, logger: logger)
+            }
         }
         guard let started else { throw .invalidConfiguration("the event loop stopped before the replication port opened") }
         return try started.get()

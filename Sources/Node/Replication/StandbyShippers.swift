@@ -22,10 +22,14 @@ final class StandbyShippers: @unchecked Sendable {
     private var retentionTimer: (any LoopTimer)?
     /// A wake-up is queued on the loop: further durable records until it runs need no other.
     private let wakeQueued = Locked(false)
+    private var shipperConfiguration: LogShipper.Configuration
 
-    /// Listens on `address` (port 0: any free port). Call on the loop.
-    init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, logger: Logger) throws(NodeError) {
+    /// Listens on `address` (port 0: any free port); `compress`: ship records batches gzip-compressed
+    /// when that makes them smaller (`--compress`). Call on the loop.
+    init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, compress: Bool, logger: Logger) throws(NodeError) {
         self.loop = loop
+        shipperConfiguration = .fromEnvironment
+        shipperConfiguration.compressRecords = compress
         self.key = key
         self.logger = logger
         retention = StandbyRetention(repository: repository, logger: logger)
@@ -86,7 +90,7 @@ final class StandbyShippers: @unchecked Sendable {
         let id = nextShipperID
         nextShipperID += 1
         let shipper = LogShipper(
-            connection: connection, loop: loop, log: log, key: key, configuration: .fromEnvironment, baseCopySource: baseCopySource, logger: logger
+            connection: connection, loop: loop, log: log, key: key, configuration: shipperConfiguration, baseCopySource: baseCopySource, logger: logger
         ) { [weak self] status in
             self?.shippers[id] = nil
             self?.logger.info("standby disconnected", metadata: ["peer": "\(status.peer)", "state": "\(status.state)"])

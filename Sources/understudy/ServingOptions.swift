@@ -1,8 +1,10 @@
 import ArgumentParser
+import Node
 import Repository
 
-/// Tranlog retention and rotation flags of `start` and `standby` (a standby keeps them once promoted).
-struct RetentionOptions: ParsableArguments {
+/// How a node serves its standbys: tranlog retention and rotation, stream compression. Flags of
+/// `start` and `standby` (a standby uses them once promoted).
+struct ServingOptions: ParsableArguments {
     @Option(name: .customLong("max-retained-mbytes"), help: ArgumentHelp(
         "Keep at most this many MiB of tranlog for standbys: in partial logging mode older files are removed past it "
             + "(the standbys needing them must be re-seeded); in full logging mode it sets the runway reported. Default: no limit.",
@@ -12,12 +14,16 @@ struct RetentionOptions: ParsableArguments {
     @Option(name: .customLong("rotation-kbytes"), help: ArgumentHelp("Rotate tranlogs at this many KiB (default 65536; at least 4).", valueName: "N"))
     var rotationKBytes: Int?
 
+    @Flag(help: "Ship tranlog records to standbys gzip-compressed (batches that compress; for slow links). The ratio is in status and metrics.")
+    var compress = false
+
     func validate() throws {
         if maxRetainedMBytes == 0 { throw ValidationError("--max-retained-mbytes must be at least 1") }
     }
 
-    func apply(to configuration: inout RepositoryConfiguration) {
-        if let maxRetainedMBytes { configuration.maxRetainedBytes = maxRetainedMBytes << 20 }
-        if let rotationKBytes { configuration.rotationBytes = rotationKBytes << 10 }
+    func apply(to configuration: inout NodeConfiguration) {
+        if let maxRetainedMBytes { configuration.repository.maxRetainedBytes = maxRetainedMBytes << 20 }
+        if let rotationKBytes { configuration.repository.rotationBytes = rotationKBytes << 10 }
+        configuration.compressReplication = compress
     }
 }
