@@ -10,19 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# One product per call: with several --product flags, swift build builds only the last.
-for product in understudy understudy-load; do swift build --product "$product" >/dev/null; done
-bin="$(swift build --show-bin-path)"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 source deploy/lib/nodes.sh
+begin_scratch
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 applied() { "$bin/understudy" status --node "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['repository']['applied']['seqno'])"; }
 
 step "a primary with a replication key"

@@ -8,20 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for product in understudy understudy-load; do swift build --product "$product" >/dev/null; done
-bin="$(swift build --show-bin-path)"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-    echo; echo "stopped; $work removed"
-}
-trap cleanup EXIT
-trap 'exit 0' INT TERM
 source deploy/lib/nodes.sh
+begin_scratch
+trap 'end_scratch; echo; echo "stopped; $work removed"' EXIT
+trap 'exit 0' INT TERM
 
 head -c 32 /dev/urandom >"$work/replication.key" && chmod 600 "$work/replication.key"
 "$bin/understudy" init --data "$work/primary" --source-id local-primary >/dev/null

@@ -10,18 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for product in understudy understudy-load; do swift build --product "$product" >/dev/null; done
-bin="$(swift build --show-bin-path)"
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 source deploy/lib/nodes.sh
+begin_scratch
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 status() { "$bin/understudy" status --node "$1" --json; }
 key="$work/replication.key"

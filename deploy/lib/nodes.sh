@@ -1,5 +1,25 @@
-# Shared by the scripts that start nodes: sourced, not run. Expects $bin (the directory holding
-# `understudy`) and a `pids` array, which an exit trap uses to stop every node started.
+# Shared by the scripts that start nodes: sourced, not run, from the project's root.
+
+# Builds `understudy` and `understudy-load` (with `release`: a release build), and sets $bin (where
+# they are), $work (a new scratch directory; with a second argument, made under that directory) and
+# the `pids` array; on exit every process in `pids` is stopped and $work removed.
+begin_scratch() {
+    local configuration=debug
+    [ "${1:-}" = release ] && configuration=release
+    # One product per call: with several --product flags, swift build builds only the last.
+    for product in understudy understudy-load; do swift build -c "$configuration" --product "$product" >/dev/null; done
+    bin="$(swift build -c "$configuration" --show-bin-path)"
+    if [ -n "${2:-}" ]; then work="$(mktemp -d "$2/.scratch-XXXXXX")"; else work="$(mktemp -d)"; fi
+    pids=()
+    trap end_scratch EXIT
+}
+
+end_scratch() {
+    trap - EXIT INT TERM
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
 
 # Starts a node in the background (in this shell, so the exit trap can stop it) with
 # `understudy VERB ARGS… --http 127.0.0.1:0`; sets $url to its HTTP URL and $replication to its

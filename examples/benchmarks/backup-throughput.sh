@@ -8,18 +8,9 @@ cd "$(dirname "$0")/../.."
 objects=${OBJECTS:-200000}
 value_bytes=${VALUE_BYTES:-1000}
 
-for product in understudy understudy-load; do swift build -c release --product "$product" >/dev/null; done
-bin="$(swift build -c release --show-bin-path)"
-work="$(mktemp -d "$PWD/.bench-backup-XXXXXX")"
-pids=()
-cleanup() {
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
 source deploy/lib/nodes.sh
+begin_scratch release "$PWD"
+
 seconds() { python3 -c "import time; print(time.time())"; }
 elapsed() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 rate() { python3 -c "print(f'{$1 / $2:,.0f}')"; }
