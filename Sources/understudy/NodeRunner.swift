@@ -21,8 +21,10 @@ enum NodeRunner {
         configuration.stopRequested = signals.arrived
         let node: PrimaryNode
         do { node = try PrimaryNode(configuration: configuration, logger: logger) } catch {
-            if case .http = error { throw error }
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            // Stopped on a signal during long start-up work (a base copy): what the operator asked for.
+            if signals.arrived() { throw ExitCode.success }
+            if case .http = error { throw ExitCode.failure }
             throw ExitCode(refusedExitStatus)
         }
         // Unbuffered, so whoever waits for the line sees it at once even when stdout is a pipe.

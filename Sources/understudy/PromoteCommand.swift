@@ -6,8 +6,9 @@ struct PromoteCommand: ParsableCommand {
         commandName: "promote",
         abstract: "Make a standby a primary: apply what it received, open a new epoch, accept writes.",
         discussion: """
-            Prints the final applied position, the new epoch and how many of the primary's records (per \
-            its last heartbeat) the standby never received: those are lost if the primary is gone. On a \
+            Prints the final applied position, the new epoch and how many of the primary's records the \
+            standby knows of (from its last heartbeat or the last record received, whichever is newer) and \
+            never received: a lower bound of what is lost if the primary is gone. On a \
             node that is not a standby it changes nothing and says so (exit status 0), so it can be \
             retried safely. \(AdminOptions.tokenHelp)
             """)

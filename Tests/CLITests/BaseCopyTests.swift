@@ -159,6 +159,23 @@ struct BaseCopyTests {
         }
     }
 
+    @Test("SIGTERM during a base copy stops the standby cleanly: exit 0, no half directory, the primary unharmed")
+    func stoppedMidCopy() throws {
+        try withTemporaryDirectory { directory in
+            let primary = try Primary(
+                in: directory, environment: ["UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES": "2048", "UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS": "50"])
+            defer { primary.process.cleanUp() }
+            let standbyData = directory.appendingPathComponent("standby")
+            let standby = try ServerProcess(primary.standbyArguments(standbyData), in: directory, awaitReady: false)
+            defer { standby.cleanUp() }
+            try Self.waitForLog(of: standby, containing: "base copy started")
+            #expect(standby.stop(with: SIGTERM) == 0, "\(standby.log)")
+            #expect(!FileManager.default.fileExists(atPath: standbyData.path))
+            #expect(!FileManager.default.fileExists(atPath: standbyData.path + ".base-copy-in-progress"))
+            #expect(try StandbyCommandTests.client(primary.process.url) { try $0.status() }.role == "primary")
+        }
+    }
+
     /// Waits until the standby applied everything the primary has, then compares every key.
     static func expectSameContent(_ standby: ServerProcess, _ primary: Primary) throws {
         let target = try StandbyCommandTests.client(primary.process.url) { try $0.status().repository.applied.seqno }

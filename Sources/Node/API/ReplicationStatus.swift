@@ -82,7 +82,7 @@ public struct StandbyReplicationStatus: Codable, Sendable {
     public var received: Stage
     public var flushed: Stage
     public var applied: Stage
-    /// The primary's last seqno and clock, from its last heartbeat.
+    /// The primary's last seqno and clock, from its last heartbeat or the last record received, whichever is newer.
     public var primaryLastSeqno: Seqno?
     public var primaryTime: Timestamp?
     /// Set while the standby is offline (`understudy standby offline`, or a fault).
@@ -124,8 +124,9 @@ public struct PromoteReport: Codable, Sendable {
     public var promoted: Bool
     public var applied: AppliedPosition
     public var epoch: Epoch
-    /// The primary's last seqno in its last heartbeat, nil if never heard; `lostRecords` is how many
-    /// of its records this node never applied (a crash of the primary loses them for good).
+    /// The primary's last seqno as last known (its last heartbeat or the last record received, whichever
+    /// is newer), nil if never heard; `lostRecords` is how many of its records this node never applied
+    /// (a crash of the primary loses them for good): a lower bound, commits made after that are not counted.
     public var primaryLastSeqno: Seqno?
     public var lostRecords: UInt64?
     /// Milliseconds spent stopping the receiver, applying what was flushed, and opening the epoch.
