@@ -26,6 +26,10 @@ public final class LogReceiver: @unchecked Sendable {
         public var heartbeatInterval: Duration = .seconds(1)
         /// Heartbeat intervals without a word from the primary before the state is `stalled`. Default 3.
         public var stalledAfterIntervals = 3
+        /// Heartbeat intervals without a word from the primary before the connection is dropped and
+        /// made again: a half-open connection (the primary's host vanished in a partition) never
+        /// closes by itself. Default 15 (PostgreSQL's wal_receiver_timeout is 60 s).
+        public var timeoutIntervals = 15
         /// Reconnect backoff: doubles from the first delay up to the cap. Defaults 100 ms and 30 s.
         public var reconnectInitialDelay: Duration = .milliseconds(100)
         public var reconnectMaxDelay: Duration = .seconds(30)
@@ -75,6 +79,8 @@ public final class LogReceiver: @unchecked Sendable {
     private var decoder: MessageDecoder
     private var tickTimer: (any LoopTimer)?
     private var reconnectTimer: (any LoopTimer)?
+    /// Heartbeat intervals since the primary last said anything on the current connection.
+    private var silentIntervals = 0
 
     /// Opens the mirror in `directory` (cutting off a torn tail). An empty mirror starts after
     /// `restoredTo`, the position the standby's data was restored to (a backup's applied position).
@@ -146,6 +152,7 @@ public final class LogReceiver: @unchecked Sendable {
 
     private func connected(_ connection: any Connection) {
         self.connection = connection
+        silentIntervals = 0
         decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
         state = .awaitingChallenge
         connection.start(ConnectionCallbacks(onRead: { self.received($0) }, onClose: { self.closed($0) }))
@@ -186,6 +193,14 @@ public final class LogReceiver: @unchecked Sendable {
 
     private func tick() {
         lagTracker.tick()
+        if let connection {
+            silentIntervals += 1
+            if silentIntervals >= configuration.timeoutIntervals {
+                let reason = "no word from the primary for \(silentIntervals) heartbeat intervals (replication timeout); reconnecting"
+                logger.warning("closing replication connection: \(reason)")
+                return connection.close(.local(reason))
+            }
+        }
         progressTracker.tick(lag: lagTracker.lag)
         if state == .streaming { sendAck() }
     }
@@ -193,6 +208,7 @@ public final class LogReceiver: @unchecked Sendable {
     // MARK: - Receiving
 
     private func received(_ bytes: [UInt8]) {
+        silentIntervals = 0
         decoder.feed(bytes)
         var refusal: String?
         do throws(ReceiveFailure) {

@@ -20,6 +20,10 @@ public final class LogShipper: @unchecked Sendable {
         public var pollInterval: Duration = .milliseconds(200)
         /// A standby that has not sent its hello by then is disconnected. Default 10 s.
         public var handshakeTimeout: Duration = .seconds(10)
+        /// Heartbeat intervals without a message from a streaming standby (it acks every interval)
+        /// before its connection is dropped: a half-open connection (the standby's host vanished in a
+        /// partition) never closes by itself. Default 15 (PostgreSQL's wal_sender_timeout is 60 s).
+        public var timeoutIntervals = 15
         /// Log bytes read (and sent as one records message) at a time. Default 256 KiB.
         public var batchBytes = 256 * 1024
         /// Gzip record batches (level 1) when that makes them smaller. Default off: worth it on slow links.
@@ -65,6 +69,8 @@ public final class LogShipper: @unchecked Sendable {
     /// Sent batches not yet acknowledged as flushed, oldest first: the last seqno and end of each.
     private var unflushed: [(lastSeqno: Seqno, end: EventID, bytes: Int)] = []
     private var timers: [any LoopTimer] = []
+    /// Heartbeats sent since the standby's last message.
+    private var silentIntervals = 0
 
     public init(
         connection: any Connection, loop: any EventLoop, log: PrimaryLog, key: ReplicationKey,
@@ -115,6 +121,7 @@ public final class LogShipper: @unchecked Sendable {
     // MARK: - Incoming
 
     private func received(_ bytes: [UInt8]) {
+        silentIntervals = 0
         decoder.feed(bytes)
         do throws(ProtocolViolation) {
             while connection.isOpen, let message = try decoder.next() { try handle(message) }
@@ -261,6 +268,10 @@ public final class LogShipper: @unchecked Sendable {
     }
 
     private func sendHeartbeat() {
+        silentIntervals += 1
+        guard silentIntervals < configuration.timeoutIntervals else {
+            return close("the standby sent nothing for \(silentIntervals) heartbeat intervals (replication timeout): the connection is presumed dead")
+        }
         guard connection.isWritable else { return }  // records are queued: the standby hears from us anyway
         send(.heartbeat(Heartbeat(lastSeqno: log.durableSeqno(), primaryTime: log.clock())))
     }
