@@ -45,6 +45,13 @@ public final class BaseCopyClient {
     private var decoder = MessageDecoder()
     private var output: (any AppendableFile)?
     private var digest = BaseCopyDigest()
+    /// Drops a connection that went silent while chunks were flowing (see `silenceLimit`).
+    private var watchdog: (any LoopTimer)?
+    private var silentChecks = 0
+    /// How long chunks may stop before the copy is presumed dead (a partition leaves TCP half-open)
+    /// and retried. Not while the primary stages its backup: that takes as long as the backup does,
+    /// and nothing is sent meanwhile. Checked every `silenceLimit / 6`.
+    public var silenceLimit: Duration = .seconds(60)
 
     public init(
         loop: any EventLoop, key: ReplicationKey, sourceID: SourceID, file: FilePath, fileSystem: any TranlogFileSystem, logger: Logger,
@@ -71,6 +78,7 @@ public final class BaseCopyClient {
                 self.connection = connection
                 state = .awaitingChallenge
                 connection.start(ConnectionCallbacks(onRead: { self.received($0) }, onClose: { self.closed($0) }))
+                watchdog = loop.scheduleTimer(after: silenceLimit / 6, repeating: silenceLimit / 6) { [weak self] in self?.checkSilence() }
             }
         }
     }
@@ -86,6 +94,7 @@ public final class BaseCopyClient {
     }
 
     private func received(_ bytes: [UInt8]) {
+        silentChecks = 0
         decoder.feed(bytes)
         do throws(BaseCopyFailure) {
             while connection?.isOpen == true, let message = try nextMessage() { try handle(message) }
@@ -157,6 +166,17 @@ public final class BaseCopyClient {
         }
     }
 
+    private func checkSilence() {
+        switch state {
+        case .awaitingChallenge, .receiving: silentChecks += 1
+        case .connecting, .awaitingStart, .done: silentChecks = 0
+        }
+        guard silentChecks >= 6 else { return }
+        finish(.failure(.connectionLost(
+            "nothing from the primary for \(silenceLimit) in the middle of the copy: the connection is presumed dead",
+            received: digest.byteCount, total: total)))
+    }
+
     private func closed(_ reason: CloseReason) {
         connection = nil
         finish(.failure(.connectionLost("connection closed: \(reason)", received: digest.byteCount, total: total)))
@@ -166,6 +186,8 @@ public final class BaseCopyClient {
     private func finish(_ result: Result<BaseCopyEnd, BaseCopyFailure>) {
         if case .done = state { return }
         state = .done
+        watchdog?.cancel()
+        watchdog = nil
         if case .failure(let failure) = result {
             try? output?.close()
             output = nil

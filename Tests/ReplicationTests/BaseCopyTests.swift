@@ -266,6 +266,29 @@ import UnderstudyTesting
         #expect(!harness.source.stagedFileExists)
     }
 
+    /// A primary that stops sending mid-copy without closing (a partition: TCP half-open) is given up
+    /// on after a minute of silence, and the copy is retried like any lost connection.
+    @Test func chunksStoppingForAMinuteFailTheCopyAsLost() throws {
+        let harness = try Harness(byteCount: 100_000)
+        harness.configuration.baseCopyChunkBytes = 10_000
+        harness.configuration.baseCopyChunkDelay = .seconds(3600)
+        try harness.listen()
+        let outcome = harness.startClient()
+        harness.loop.run()
+        #expect(harness.received?.count == 10_000)
+        harness.loop.advanceTime(by: .seconds(50))
+        #expect(outcome.result == nil)
+        harness.loop.advanceTime(by: .seconds(11))
+        guard case .connectionLost(let why, let received, _) = outcome.failure else {
+            Issue.record("expected a lost connection, got \(String(describing: outcome.result))")
+            return
+        }
+        #expect(why.contains("presumed dead"), "\(why)")
+        #expect(received == 10_000)
+        #expect(outcome.failure?.isRetryable == true)
+        #expect(harness.received == nil)
+    }
+
     @Test func aFullStandbyDiskFailsTheCopyAndRemovesThePartialFile() throws {
         let harness = try Harness(byteCount: 200_000)
         harness.configuration.baseCopyChunkBytes = 50_000
