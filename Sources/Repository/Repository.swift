@@ -83,11 +83,11 @@ public final class Repository: @unchecked Sendable {
         self.configuration = configuration
         self.fileSystem = fileSystem
         self.logger = logger
-        archiveProgress = ArchiveProgress(archiving: configuration.archivesTranlogs)
         let config = try directory.readConfig(fileSystem: fileSystem)
         storedConfig = config
         directoryLock = try DirectoryLock(directory, fileSystem: fileSystem)
         do {
+            archiveProgress = try ArchiveProgress(archiving: configuration.archivesTranlogs, directory: directory, fileSystem: fileSystem)
             restoreState = try RestoreStateStore.read(directory, fileSystem: fileSystem)
             knownStandbys = try KnownStandbys(directory: directory, fileSystem: fileSystem)
             let recovered = try Recovery.run(

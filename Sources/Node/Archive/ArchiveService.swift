@@ -7,7 +7,7 @@ import Transport
 /// `--archive-dir`: copies every completed tranlog into the archive directory, compressed and
 /// atomically (`TranlogArchiver`), on a background queue: a commit never waits for it. A failed copy
 /// is logged (once per distinct failure), shown in status and metrics, and retried at every pass;
-/// until a file is archived partial logging may not remove it (`TranlogRetention`). In restore mode
+/// until a file is archived neither partial logging nor a purge may remove it (`ArchiveProgress`). In restore mode
 /// (a standby before its promotion) there is no file of this node's own to archive, so it idles.
 final class ArchiveService: Sendable {
     private let archiver: TranlogArchiver
@@ -65,9 +65,11 @@ final class ArchiveService: Sendable {
         }
     }
 
-    /// Shows the survey, and lets partial logging remove what is archived.
+    /// Shows the survey, and lets partial logging and purges remove what is archived.
     private func publish(_ survey: ArchiveSurvey) {
-        repository.archiveProgress.archived(below: survey.firstUnarchived)
+        do { try repository.archiveProgress.archived(below: survey.firstUnarchived) } catch {
+            logger.error("recording archive progress failed: purges keep the files archived since", metadata: ["error": "\(error)"])
+        }
         let status = state.withLock { status in
             status.state = "archiving"
             status.backlogFiles = survey.backlog.count

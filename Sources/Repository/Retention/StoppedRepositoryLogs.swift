@@ -3,7 +3,7 @@ import Tranlog
 
 /// The tranlogs of a stopped node, for `understudy tranlog purge --data` and `understudy standbys
 /// forget --data`: holds the data directory lock (so no node starts meanwhile) without recovering
-/// the repository — MANIFEST, `restore.json` and `standbys.json` say who needs which files.
+/// the repository — MANIFEST, `restore.json`, `standbys.json` and `archive.json` say who needs which files.
 public final class StoppedRepositoryLogs {
     public let directory: DataDirectory
     private let fileSystem: any TranlogFileSystem
@@ -35,7 +35,8 @@ public final class StoppedRepositoryLogs {
         return TranlogRetention(
             files: try TranlogRetention.scanFiles(directory.tranlogs, fileSystem: fileSystem),
             recoveryNeeds: restoring ? nil : manifest.oldestFileIDNeeded, standbys: knownStandbys.all,
-            restoreNeeds: restoring ? (manifest.checkpoint.eventID?.fileID ?? .first) : nil)
+            restoreNeeds: restoring ? (manifest.checkpoint.eventID?.fileID ?? .first) : nil,
+            archiveNeeds: try ArchiveProgress.persisted(directory, fileSystem: fileSystem))
     }
 
     public func purge(through: FileID?, force: Bool, dryRun: Bool) throws(RepositoryError) -> PurgeReport {
