@@ -11,7 +11,7 @@ import Tranlog
 ///                         u32 crc, 32-byte SHA-256, 32-byte proof = HMAC-SHA256(key,
 ///                         nonce || the body before the proof)
 extension MessageCodec {
-    static func writeBaseCopyBody(_ message: ReplicationMessage, into writer: inout WireWriter) {
+    static func writeBaseCopyBody(_ message: ReplicationMessage, into writer: inout ByteWriter) {
         switch message {
         case .baseCopyRequest(let request):
             precondition(request.proof.count == HelloProof.bytes, "sign a base-copy request before sending it")
@@ -38,18 +38,18 @@ extension MessageCodec {
     }
 
     static func baseCopyRequestFields(_ request: BaseCopyRequest) -> [UInt8] {
-        var writer = WireWriter()
+        var writer = ByteWriter()
         writeBaseCopyRequestFields(request, into: &writer)
         return writer.bytes
     }
 
     static func baseCopyEndFields(_ end: BaseCopyEnd) -> [UInt8] {
-        var writer = WireWriter()
+        var writer = ByteWriter()
         writeBaseCopyEndFields(end, into: &writer)
         return writer.bytes
     }
 
-    private static func writeBaseCopyRequestFields(_ request: BaseCopyRequest, into writer: inout WireWriter) {
+    private static func writeBaseCopyRequestFields(_ request: BaseCopyRequest, into writer: inout ByteWriter) {
         precondition(request.nonce.count == BaseCopyProtocol.nonceBytes, "a base-copy nonce is \(BaseCopyProtocol.nonceBytes) bytes")
         writer.append(contentsOf: BaseCopyProtocol.magic)
         writer.append(BaseCopyProtocol.version)
@@ -57,7 +57,7 @@ extension MessageCodec {
         writer.append(contentsOf: request.nonce)
     }
 
-    private static func writeBaseCopyEndFields(_ end: BaseCopyEnd, into writer: inout WireWriter) {
+    private static func writeBaseCopyEndFields(_ end: BaseCopyEnd, into writer: inout ByteWriter) {
         precondition(end.digest.count == 32, "a base-copy digest is a SHA-256")
         writer.append(contentsOf: end.repositoryID.bytes)
         writePosition(end.position, into: &writer)

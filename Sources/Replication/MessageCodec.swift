@@ -49,9 +49,9 @@ public enum MessageCodec {
 
     /// Encodes a message, compressing a records batch when asked and when that makes it smaller.
     public static func encode(_ message: ReplicationMessage, compressRecords: Bool = false) -> [UInt8] {
-        var body = WireWriter()
+        var body = ByteWriter()
         encodeBody(message, compressRecords: compressRecords, into: &body)
-        var writer = WireWriter()
+        var writer = ByteWriter()
         writer.append(UInt32(envelopeBytes + body.bytes.count))
         writer.append(message.type.rawValue)
         writer.append(contentsOf: body.bytes)
@@ -61,14 +61,14 @@ public enum MessageCodec {
 
     /// The hello fields the proof signs: the body up to, not including, the proof.
     static func helloFields(_ hello: Hello) -> [UInt8] {
-        var writer = WireWriter()
+        var writer = ByteWriter()
         writeHelloFields(hello, into: &writer)
         return writer.bytes
     }
 
     // MARK: - Encoding bodies
 
-    private static func encodeBody(_ message: ReplicationMessage, compressRecords: Bool, into writer: inout WireWriter) {
+    private static func encodeBody(_ message: ReplicationMessage, compressRecords: Bool, into writer: inout ByteWriter) {
         switch message {
         case .challenge(let bytes):
             precondition(bytes.count == ReplicationProtocol.challengeBytes, "a challenge is \(ReplicationProtocol.challengeBytes) bytes")
@@ -103,7 +103,7 @@ public enum MessageCodec {
         }
     }
 
-    private static func writeHelloFields(_ hello: Hello, into writer: inout WireWriter) {
+    private static func writeHelloFields(_ hello: Hello, into writer: inout ByteWriter) {
         writer.append(contentsOf: ReplicationProtocol.magic)
         writer.append(ReplicationProtocol.version)
         writer.append(contentsOf: hello.repositoryID.bytes)
@@ -115,7 +115,7 @@ public enum MessageCodec {
         writeHistory(hello.history, into: &writer)
     }
 
-    private static func writeReject(_ reason: RejectReason, into writer: inout WireWriter) {
+    private static func writeReject(_ reason: RejectReason, into writer: inout ByteWriter) {
         switch reason {
         case .wrongKey:
             writer.append(UInt8(1))
@@ -160,7 +160,7 @@ public enum MessageCodec {
         }
     }
 
-    private static func writeRecords(_ batch: RecordBatch, compress: Bool, into writer: inout WireWriter) {
+    private static func writeRecords(_ batch: RecordBatch, compress: Bool, into writer: inout ByteWriter) {
         // Level 1: several times smaller for key/value records at a fraction of level 6's cost.
         let compressed = compress ? Gzip.compress(batch.frames, level: 1) : nil
         let useCompressed = compressed.map { $0.count < batch.frames.count } ?? false
@@ -170,17 +170,17 @@ public enum MessageCodec {
         writer.append(contentsOf: useCompressed ? compressed! : batch.frames)
     }
 
-    static func writePosition(_ position: LogPosition, into writer: inout WireWriter) {
+    static func writePosition(_ position: LogPosition, into writer: inout ByteWriter) {
         writer.append(position.epoch.rawValue)
         writer.append(position.seqno.rawValue)
     }
 
-    static func writeEventID(_ eventID: EventID, into writer: inout WireWriter) {
+    static func writeEventID(_ eventID: EventID, into writer: inout ByteWriter) {
         writer.append(eventID.fileID.rawValue)
         writer.append(eventID.offset)
     }
 
-    static func writeHistory(_ history: EpochHistory, into writer: inout WireWriter) {
+    static func writeHistory(_ history: EpochHistory, into writer: inout ByteWriter) {
         writer.append(UInt16(history.entries.count))
         for entry in history.entries {
             writer.append(entry.epoch.rawValue)

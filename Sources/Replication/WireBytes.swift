@@ -1,16 +1,7 @@
-/// Little-endian writing of message bodies. (Tranlog keeps its own `ByteWriter` internal; making it
-/// `package` would let this file go.)
-struct WireWriter {
-    private(set) var bytes: [UInt8] = []
+import Tranlog
 
-    mutating func append<Integer: FixedWidthInteger>(_ value: Integer) {
-        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
-    }
-
-    mutating func append(contentsOf other: some Sequence<UInt8>) {
-        bytes.append(contentsOf: other)
-    }
-
+/// Message bodies are written with Tranlog's little-endian `ByteWriter`, plus the strings of the wire.
+extension ByteWriter {
     /// A string of at most 255 UTF-8 bytes, preceded by its length.
     mutating func appendShortString(_ text: String) {
         let utf8 = Array(text.utf8)
@@ -30,42 +21,34 @@ struct WireWriter {
 
 /// The little-endian UInt32 in the first four bytes (the envelope's length and CRC fields).
 func readUInt32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-    bytes.prefix(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
+    readLittleEndian(UInt32.self, in: bytes, at: bytes.startIndex)
 }
 
 /// Little-endian reading of message bodies. Every read throws `ProtocolViolation.malformed` when the
 /// body ends early, so a decoder reads fields in order and never checks lengths by hand.
 struct WireReader {
-    private let bytes: ArraySlice<UInt8>
-    private var position: Int
+    private var reader: ByteReader
     private let messageType: MessageType
 
     init(_ bytes: ArraySlice<UInt8>, type: MessageType) {
-        self.bytes = bytes
-        self.position = bytes.startIndex
+        reader = ByteReader(bytes)
         self.messageType = type
     }
 
-    var isAtEnd: Bool { position == bytes.endIndex }
+    var isAtEnd: Bool { reader.isAtEnd }
 
     mutating func read<Integer: FixedWidthInteger>(_: Integer.Type = Integer.self) throws(ProtocolViolation) -> Integer {
-        let raw = try readBytes(MemoryLayout<Integer>.size)
-        var value = Integer.zero
-        withUnsafeMutableBytes(of: &value) { target in
-            for (index, byte) in raw.enumerated() { target[index] = byte }
-        }
-        return Integer(littleEndian: value)
+        guard let value = reader.read(Integer.self) else { throw malformed("it ends early") }
+        return value
     }
 
     mutating func readBytes(_ count: Int) throws(ProtocolViolation) -> ArraySlice<UInt8> {
-        guard count >= 0, bytes.endIndex - position >= count else { throw malformed("it ends early") }
-        defer { position += count }
-        return bytes[position..<position + count]
+        guard let bytes = reader.readBytes(count) else { throw malformed("it ends early") }
+        return bytes
     }
 
     mutating func readRest() -> ArraySlice<UInt8> {
-        defer { position = bytes.endIndex }
-        return bytes[position...]
+        reader.readBytes(reader.remaining) ?? []
     }
 
     mutating func readShortString() throws(ProtocolViolation) -> String {
@@ -86,7 +69,7 @@ struct WireReader {
 
     /// The body must be used up: trailing bytes mean the peer and we disagree on the layout.
     func finish() throws(ProtocolViolation) {
-        guard isAtEnd else { throw malformed("\(bytes.endIndex - position) unexpected bytes follow its fields") }
+        guard isAtEnd else { throw malformed("\(reader.remaining) unexpected bytes follow its fields") }
     }
 
     func malformed(_ reason: String) -> ProtocolViolation {

@@ -135,7 +135,7 @@ import UnderstudyTesting
     }
 
     @Test func anEmptyChunkIsMalformed() throws {
-        var writer = WireWriter()
+        var writer = ByteWriter()
         writer.append(UInt32(8 + MessageCodec.envelopeBytes))
         writer.append(MessageType.baseCopyData.rawValue)
         writer.append(UInt64(0))

@@ -52,7 +52,7 @@ func forkedHistory() -> EpochHistory {
 
 /// Wraps a body in a well-formed envelope (right length and CRC), to smuggle a bad body past it.
 private func envelope(type: UInt8, body: [UInt8]) -> [UInt8] {
-    var writer = WireWriter()
+    var writer = ByteWriter()
     writer.append(UInt32(9 + body.count))
     writer.append(type)
     writer.append(contentsOf: body)
@@ -147,7 +147,7 @@ private func expectViolation(_ bytes: [UInt8], maxMessageBytes: Int = Replicatio
     }
 
     @Test func compressedBatchLargerThanDeclaredFails() {
-        var body = WireWriter()
+        var body = ByteWriter()
         body.append(UInt8(1))
         body.append(UInt64(1))
         body.append(UInt64(128))

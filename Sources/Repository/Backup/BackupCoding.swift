@@ -9,7 +9,7 @@ struct BackupPartHeader {
     func encode() -> [UInt8] {
         let json = JSONCoding.encode(description)
         precondition(json.count <= BackupFormat.maxDescriptionBytes, "a backup description of \(json.count) bytes")
-        var writer = LittleEndianWriter()
+        var writer = ByteWriter()
         writer.append(contentsOf: BackupFormat.magic)
         writer.append(UInt16(BackupFormat.version))
         writer.append(UInt32(partIndex))
@@ -26,7 +26,7 @@ struct BackupPartHeader {
             throw .notABackup(file: content.file)
         }
         let fixed = try content.read(BackupFormat.headerFixedBytes - magic.count, inside: "the header")
-        var reader = LittleEndianReader(fixed)
+        var reader = ByteReader(fixed)
         let version = Int(reader.read(UInt16.self)!)
         guard version == BackupFormat.version else { throw .unsupportedVersion(file: content.file, version: version) }
         let partIndex = Int(reader.read(UInt32.self)!)
@@ -37,7 +37,7 @@ struct BackupPartHeader {
         }
         let json = try content.read(jsonLength, inside: "the header")
         let computed = Checksum.crc32(json, seed: Checksum.crc32(fixed, seed: Checksum.crc32(magic)))
-        var crcReader = LittleEndianReader(try content.read(4, inside: "the header"))
+        var crcReader = ByteReader(try content.read(4, inside: "the header"))
         let stored = crcReader.read(UInt32.self)!
         guard stored == computed else { throw content.corrupt(.header, at: 0, "CRC mismatch (stored \(stored), computed \(computed))") }
         let description = try decodeDescription(json, content: content)
@@ -69,7 +69,7 @@ struct BackupPartTrailer: Hashable {
     var chainCRC: UInt32
 
     func encode() -> [UInt8] {
-        var writer = LittleEndianWriter()
+        var writer = ByteWriter()
         writer.append(BackupFormat.SectionKind.trailer.rawValue)
         writer.append(UInt8(isFinal ? 1 : 0))
         writer.append(objectCount)
@@ -83,7 +83,7 @@ struct BackupPartTrailer: Hashable {
     static func decode(_ bytes: some Collection<UInt8>) -> BackupPartTrailer? {
         let bytes = Array(bytes)
         guard bytes.count == BackupFormat.trailerBytes else { return nil }
-        var reader = LittleEndianReader(bytes[...])
+        var reader = ByteReader(bytes[...])
         let kind = reader.read(UInt8.self)!, final = reader.read(UInt8.self)!
         let objectCount = reader.read(UInt64.self)!, chainCRC = reader.read(UInt32.self)!
         guard reader.read(UInt32.self)! == Checksum.crc32(bytes[..<(BackupFormat.trailerBytes - 4)]),
@@ -95,7 +95,7 @@ struct BackupPartTrailer: Hashable {
 
 /// Collects objects, in key order, into the next block (writer side).
 struct BackupBlockBuilder {
-    private var data = LittleEndianWriter()
+    private var data = ByteWriter()
     private(set) var entryCount: UInt32 = 0
 
     var isEmpty: Bool { entryCount == 0 }
@@ -108,7 +108,7 @@ struct BackupBlockBuilder {
 
     /// The encoded block, chained to `chainCRC`, which becomes this block's; the builder starts afresh.
     mutating func take(chainingFrom chainCRC: inout UInt32) -> [UInt8] {
-        var block = LittleEndianWriter()
+        var block = ByteWriter()
         block.append(BackupFormat.SectionKind.block.rawValue)
         block.append(entryCount)
         block.append(UInt32(data.bytes.count))

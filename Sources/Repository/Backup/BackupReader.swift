@@ -127,7 +127,7 @@ struct BackupPartScanner {
             .corrupt(file: file, part: part, region: .block(number), offset: offset, detail: detail)
         }
         let fields = try content.read(BackupFormat.blockHeaderBytes - 1, inside: "block \(number)")
-        var reader = LittleEndianReader(fields)
+        var reader = ByteReader(fields)
         let entryCount = Int(reader.read(UInt32.self)!), dataLength = Int(reader.read(UInt32.self)!), stored = reader.read(UInt32.self)!
         let fieldsCRC = Checksum.crc32(fields.prefix(8), seed: Checksum.crc32([BackupFormat.SectionKind.block.rawValue], seed: chainCRC))
         guard dataLength <= BackupFormat.maxBlockBytes else { throw corrupt("a data length of \(dataLength) bytes is impossible") }
@@ -146,7 +146,7 @@ struct BackupPartScanner {
     private mutating func decodeEntries(
         _ data: ArraySlice<UInt8>, count: Int, corrupt: (String) -> BackupError
     ) throws(BackupError) -> [ExtentEntry] {
-        var reader = LittleEndianReader(data)
+        var reader = ByteReader(data)
         var entries: [ExtentEntry] = []
         for number in 0..<count {
             let entry: ExtentEntry

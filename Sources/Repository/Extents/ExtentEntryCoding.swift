@@ -2,7 +2,7 @@ import Tranlog
 
 /// The entry layout inside an uncompressed block (see the format in ExtentRunWriter.swift).
 enum ExtentEntryCoding {
-    static func encode(_ entry: ExtentEntry, into writer: inout LittleEndianWriter) {
+    static func encode(_ entry: ExtentEntry, into writer: inout ByteWriter) {
         writer.append(UInt16(entry.key.count))
         writer.append((entry.isTombstone ? ExtentFormat.Kind.tombstone : .value).rawValue)
         writer.append(entry.seqno.rawValue)
@@ -12,7 +12,7 @@ enum ExtentEntryCoding {
     }
 
     /// Decodes the next entry, refusing lengths past `TranlogLimits` before reading any bytes.
-    static func decode(from reader: inout LittleEndianReader) -> Result<ExtentEntry, ExtentDefect> {
+    static func decode(from reader: inout ByteReader) -> Result<ExtentEntry, ExtentDefect> {
         guard let keyLength = reader.read(UInt16.self), let kindByte = reader.read(UInt8.self),
             let seqno = reader.read(UInt64.self), let valueLength = reader.read(UInt32.self)
         else { return .failure(ExtentDefect("the block ends inside an entry header")) }

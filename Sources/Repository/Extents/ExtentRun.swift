@@ -79,7 +79,7 @@ struct ExtentRunLayout {
         }
         let header = bytes[0..<ExtentFormat.headerBytes]
         try checkCRC(of: header.dropLast(4), storedAt: ExtentFormat.headerBytes - 4, region: .header, offset: 0)
-        var reader = LittleEndianReader(header.dropFirst(ExtentFormat.magic.count))
+        var reader = ByteReader(header.dropFirst(ExtentFormat.magic.count))
         let version = reader.read(UInt16.self)!
         guard version == ExtentFormat.version else { throw .unsupportedVersion(file: file, version: version) }
         let headerSize = reader.read(UInt16.self)!
@@ -99,7 +99,7 @@ struct ExtentRunLayout {
             throw .truncated(file: file, byteCount: bytes.count)
         }
         try checkCRC(of: bytes[start..<start + 60], storedAt: start + 60, region: .footer, offset: start)
-        var reader = LittleEndianReader(bytes[start..<start + 56])
+        var reader = ByteReader(bytes[start..<start + 56])
         let footer = ExtentFooter(
             indexOffset: Int(clamping: reader.read(UInt64.self)!), indexLength: Int(clamping: reader.read(UInt64.self)!),
             blockCount: reader.read()!, entryCount: reader.read()!, tombstoneCount: reader.read()!,
@@ -127,7 +127,7 @@ struct ExtentRunLayout {
     func checkIndex(_ footer: ExtentFooter) throws(ExtentError) -> [ExtentRun.BlockReference] {
         let index = bytes[footer.indexOffset..<footer.indexOffset + footer.indexLength]
         try checkCRC(of: index, storedAt: bytes.count - ExtentFormat.footerBytes + 56, region: .index, offset: footer.indexOffset)
-        var reader = LittleEndianReader(index)
+        var reader = ByteReader(index)
         var blocks: [ExtentRun.BlockReference] = []
         var nextOffset = ExtentFormat.headerBytes
         for number in 0..<footer.blockCount {
@@ -151,7 +151,7 @@ struct ExtentRunLayout {
     }
 
     private static func readBlockReference(
-        _ reader: inout LittleEndianReader, expectedOffset: Int, end: Int
+        _ reader: inout ByteReader, expectedOffset: Int, end: Int
     ) -> ExtentRun.BlockReference? {
         guard let offset = reader.read(UInt64.self), let length = reader.read(UInt32.self),
             let keyLength = reader.read(UInt16.self), (1...TranlogLimits.maxKeyBytes).contains(Int(keyLength)),
@@ -162,7 +162,7 @@ struct ExtentRunLayout {
     }
 
     func checkCRC(of covered: ArraySlice<UInt8>, storedAt: Int, region: ExtentRegion, offset: Int) throws(ExtentError) {
-        var reader = LittleEndianReader(bytes[storedAt..<storedAt + 4])
+        var reader = ByteReader(bytes[storedAt..<storedAt + 4])
         let stored = reader.read(UInt32.self)!
         let computed = Checksum.crc32(covered)
         guard stored == computed else {

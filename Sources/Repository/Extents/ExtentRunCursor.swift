@@ -36,7 +36,7 @@ struct ExtentRunCursor {
         let corrupt = { [file = layout.file] (detail: String) -> ExtentError in
             .corrupt(file: file, region: .block(number), offset: block.offset, detail: detail)
         }
-        var reader = LittleEndianReader(run.bytes[block.offset..<block.offset + block.length])
+        var reader = ByteReader(run.bytes[block.offset..<block.offset + block.length])
         let compressedLength = Int(reader.read(UInt32.self)!)
         let uncompressedLength = Int(reader.read(UInt32.self)!)
         let entryCount = Int(reader.read(UInt32.self)!)
@@ -62,7 +62,7 @@ struct ExtentRunCursor {
     private mutating func decodeEntries(
         _ uncompressed: [UInt8], count: Int, corrupt: (String) -> ExtentError
     ) throws(ExtentError) -> [ExtentEntry] {
-        var reader = LittleEndianReader(uncompressed[...])
+        var reader = ByteReader(uncompressed[...])
         var entries: [ExtentEntry] = []
         for number in 0..<count {
             let entry: ExtentEntry

@@ -92,10 +92,10 @@ public enum ExtentRunWriter {
 struct ExtentRunBuilder {
     private let file: any AppendableFile
     private let compressor = makeBlockCompressor()
-    private var block = LittleEndianWriter()
+    private var block = ByteWriter()
     private var blockEntryCount: UInt32 = 0
     private var blockFirstKey: [UInt8] = []
-    private var index = LittleEndianWriter()
+    private var index = ByteWriter()
     private var offset = UInt64(ExtentFormat.headerBytes)
     private var blockCount: UInt64 = 0
     private var totals = ExtentRunTotals()
@@ -151,7 +151,7 @@ struct ExtentRunBuilder {
     }
 
     private func writeHeader(generation: UInt64, repositoryID: RepositoryID) throws(ExtentError) {
-        var header = LittleEndianWriter()
+        var header = ByteWriter()
         header.append(contentsOf: ExtentFormat.magic)
         header.append(ExtentFormat.version)
         header.append(UInt16(ExtentFormat.headerBytes))
@@ -166,7 +166,7 @@ struct ExtentRunBuilder {
 
     private mutating func flushBlock() throws(ExtentError) {
         let compressed = compressor.compress(block.bytes)
-        var encoded = LittleEndianWriter()
+        var encoded = ByteWriter()
         encoded.append(UInt32(compressed.count))
         encoded.append(UInt32(block.bytes.count))
         encoded.append(blockEntryCount)
@@ -187,7 +187,7 @@ struct ExtentRunBuilder {
     /// Writes the last block, the index and the footer; returns the file's size.
     private mutating func finish() throws(ExtentError) -> UInt64 {
         if blockEntryCount > 0 { try flushBlock() }
-        var footer = LittleEndianWriter()
+        var footer = ByteWriter()
         footer.append(offset)
         footer.append(UInt64(index.bytes.count))
         footer.append(blockCount)

@@ -90,7 +90,7 @@ public enum ManifestStore {
 
     static func encode(_ manifest: Manifest) -> [UInt8] {
         let json = JSONCoding.encode(manifest)
-        var writer = LittleEndianWriter()
+        var writer = ByteWriter()
         writer.append(contentsOf: magic)
         writer.append(UInt16(version))
         writer.append(UInt32(json.count))
@@ -108,7 +108,7 @@ public enum ManifestStore {
         guard bytes.count >= framingBytes, bytes.starts(with: magic) else {
             return .failure(.corrupt("\(bytes.count) bytes without a manifest's magic and framing"))
         }
-        var reader = LittleEndianReader(bytes.dropFirst(magic.count))
+        var reader = ByteReader(bytes.dropFirst(magic.count))
         let fileVersion = Int(reader.read(UInt16.self)!)
         guard fileVersion == version else { return .failure(.unsupportedVersion(fileVersion)) }
         let jsonLength = Int(reader.read(UInt32.self)!)

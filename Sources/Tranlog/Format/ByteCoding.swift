@@ -1,26 +1,27 @@
-/// Little-endian encoding into a growing byte array. Every on-disk and wire integer is little-endian.
-struct ByteWriter {
-    var bytes: [UInt8]
+/// Little-endian encoding into a growing byte array. Every on-disk and wire integer is little-endian:
+/// tranlogs, extents, MANIFEST, backups and replication messages all use this one coder (`package`).
+package struct ByteWriter {
+    package var bytes: [UInt8]
 
-    init(capacity: Int = 0) {
+    package init(capacity: Int = 0) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
-    mutating func append<Integer: FixedWidthInteger>(_ value: Integer) {
+    package mutating func append<Integer: FixedWidthInteger>(_ value: Integer) {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    mutating func append(contentsOf other: some Sequence<UInt8>) {
+    package mutating func append(contentsOf other: some Sequence<UInt8>) {
         bytes.append(contentsOf: other)
     }
 
-    mutating func appendZeros(_ count: Int) {
+    package mutating func appendZeros(_ count: Int) {
         bytes.append(contentsOf: repeatElement(0, count: count))
     }
 
     /// Overwrites a fixed-width integer already reserved at `offset` (lengths and CRCs known last).
-    mutating func set<Integer: FixedWidthInteger>(_ value: Integer, at offset: Int) {
+    package mutating func set<Integer: FixedWidthInteger>(_ value: Integer, at offset: Int) {
         withUnsafeBytes(of: value.littleEndian) { raw in
             for (index, byte) in raw.enumerated() { bytes[offset + index] = byte }
         }
@@ -29,19 +30,19 @@ struct ByteWriter {
 
 /// Little-endian decoding from a slice. Reads return nil when the bytes run out: callers turn that
 /// into the precise error for what they were reading.
-struct ByteReader {
-    let bytes: ArraySlice<UInt8>
-    private(set) var position: Int
+package struct ByteReader {
+    package let bytes: ArraySlice<UInt8>
+    package private(set) var position: Int
 
-    init(_ bytes: ArraySlice<UInt8>) {
+    package init(_ bytes: ArraySlice<UInt8>) {
         self.bytes = bytes
         self.position = bytes.startIndex
     }
 
-    var remaining: Int { bytes.endIndex - position }
-    var isAtEnd: Bool { position == bytes.endIndex }
+    package var remaining: Int { bytes.endIndex - position }
+    package var isAtEnd: Bool { position == bytes.endIndex }
 
-    mutating func read<Integer: FixedWidthInteger>(_: Integer.Type = Integer.self) -> Integer? {
+    package mutating func read<Integer: FixedWidthInteger>(_: Integer.Type = Integer.self) -> Integer? {
         let size = MemoryLayout<Integer>.size
         guard remaining >= size else { return nil }
         var value = Integer.zero
@@ -52,7 +53,7 @@ struct ByteReader {
         return Integer(littleEndian: value)
     }
 
-    mutating func readBytes(_ count: Int) -> ArraySlice<UInt8>? {
+    package mutating func readBytes(_ count: Int) -> ArraySlice<UInt8>? {
         guard count >= 0, remaining >= count else { return nil }
         defer { position += count }
         return bytes[position..<position + count]
@@ -60,7 +61,7 @@ struct ByteReader {
 }
 
 /// Reads a little-endian integer at an absolute index of a byte collection.
-func readLittleEndian<Integer: FixedWidthInteger>(
+package func readLittleEndian<Integer: FixedWidthInteger>(
     _: Integer.Type, in bytes: ArraySlice<UInt8>, at index: Int
 ) -> Integer {
     var value = Integer.zero
