@@ -29,7 +29,7 @@ public final class Repository: @unchecked Sendable {
     /// One restore operation (restore backup, restore logs, commitRestore) at a time.
     let restoreLock = NSLock()
     /// Where the next `applyLocalLogs` resumes reading the mirror (guarded by `restoreLock`).
-    var applyResume: TranlogResumePoint?
+    var applyResume: ApplyResume?
 
     private let configLock = NSLock()
     private var storedConfig: DataDirectoryConfig

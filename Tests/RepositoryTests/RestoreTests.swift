@@ -255,6 +255,31 @@ extension RestoreTests {
         #expect(repository.get(Array("key-89".utf8))?.value == Array(("value-89-" + String(repeating: "x", count: 60)).utf8))
     }
 
+    /// A step that applied a file's fileEnd resumes at the next file's start (its header chained to
+    /// the fileEnd's seqno and CRC) instead of re-reading the file just applied: a standby's rotation
+    /// used to re-read 64 MiB. Observable here: damage in the finished file no longer stops the step.
+    @Test func afterAFileEndTheNextStepStartsInTheNextFile() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let repository = try Self.restoring(fileSystem)
+        defer { try? repository.close() }
+        #expect(try repository.applyLocalLogs(through: seqnos[10]).seqno == seqnos[10])
+        var cursor = TranlogCursor(directory: try TranlogDirectory.scan(Self.tranlogs, fileSystem: fileSystem), fileSystem: fileSystem)
+        var fileEnd: TranlogRecord?
+        while fileEnd == nil, let record = try cursor.next() {
+            if record.seqno > seqnos[10], record.header.kind == .fileEnd { fileEnd = record }
+        }
+        let end = try #require(fileEnd)
+        #expect(try repository.applyLocalLogs(through: end.seqno).seqno == end.seqno)
+
+        let finished = Self.tranlogs.appending(end.eventID.fileID.fileName)
+        var bytes = try fileSystem.readFile(finished)
+        bytes[FileHeader.size + 10] ^= 0xFF
+        fileSystem.overwrite(finished, with: bytes)
+        let next = try #require(seqnos.first { $0 > end.seqno })
+        #expect(try repository.applyLocalLogs(through: next).seqno == next)
+        #expect(repository.status.applied.eventID?.fileID == end.eventID.fileID.next)
+    }
+
     @Test func aResumedStepStillReportsDamageInAnOlderFile() async throws {
         let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
         let repository = try Self.restoring(fileSystem)

@@ -28,17 +28,24 @@ extension Repository {
     }
 
     /// Reads the new bytes of the file the last step stopped in when it still stands where the
-    /// repository does; otherwise, or when that does not reach `seqno` (the mirror rotated to a new
-    /// file, or something in it needs the full checks' verdict), scans and reads from the file
-    /// holding the applied record, as `restore logs` does.
+    /// repository does, or — when that step ended with a fileEnd — the files from the next one on
+    /// (a rotation must not re-read the 64 MiB file just applied). Otherwise, or when that does not
+    /// reach `seqno` (the mirror rotated, or something needs the full checks' verdict), scans and
+    /// reads from the file holding the applied record, as `restore logs` does.
     private func readMirror(_ run: inout LogRestoreRun, through seqno: Seqno) throws(RepositoryError) {
-        if let point = applyResume, point.lastSeqno == run.replay.applied.seqno, point.lastEventID == run.replay.applied.eventID,
-            point.lastCRC == run.replay.applied.recordCRC
+        let applied = run.replay.applied
+        if case .inFile(let point) = applyResume, point.lastSeqno == applied.seqno, point.lastEventID == applied.eventID,
+            point.lastCRC == applied.recordCRC
         {
             try run.resume(at: point, fileSystem: fileSystem)
         }
+        var nextFile: FileID?
+        if case .nextFile(let fileID, let lastSeqno, let lastCRC) = applyResume, lastSeqno == applied.seqno, lastCRC == applied.recordCRC {
+            nextFile = fileID
+        }
         guard run.replay.applied.seqno < seqno else { return }
         let logs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem) }
+        if let nextFile, try run.readNextFile(nextFile, in: logs, repositoryID: config.repositoryID, fileSystem: fileSystem) { return }
         try run.read(logs, repositoryID: config.repositoryID, fileSystem: fileSystem)
     }
 

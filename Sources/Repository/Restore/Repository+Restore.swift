@@ -146,8 +146,8 @@ struct LogRestoreRun {
     var commits = 0
     var firstSeqno: Seqno?
     var highestEpochSeen = Epoch.none
-    /// Just past the record applied last, in its file: where the next continuous-restore step resumes.
-    var resumePoint: TranlogResumePoint?
+    /// Where the next continuous-restore step resumes: just past the record applied last.
+    var resumePoint: ApplyResume?
 
     init(replay: LogReplay, target: RestoreTarget) {
         self.replay = replay
@@ -167,6 +167,24 @@ struct LogRestoreRun {
         try readRecords(from: &cursor, paths: paths)
     }
 
+    /// Starts at `fileID` when its header continues the applied record (seqno and CRC): the applied
+    /// record was its predecessor's fileEnd, so nothing before it needs reading again. False, having
+    /// read nothing, when the file is not there (plain) or does not chain: the caller then reads the
+    /// full way, whose checks name any problem.
+    mutating func readNextFile(_ fileID: FileID, in logs: TranlogDirectory, repositoryID: RepositoryID, fileSystem: any TranlogFileSystem)
+        throws(RepositoryError) -> Bool
+    {
+        let candidates = logs.starting(at: fileID)
+        guard let first = candidates.files.first, first.fileID == fileID, !first.isCompressed,
+            let bytes = try? fileSystem.read(first.path, at: 0, count: FileHeader.size),
+            case .success(let header) = FileHeader.decode(bytes[...]), header.repositoryID == repositoryID,
+            header.previousLastSeqno == replay.applied.seqno, header.previousLastRecordCRC == replay.applied.recordCRC
+        else { return false }
+        var cursor = TranlogCursor(directory: candidates, fileSystem: fileSystem, expectedRepository: repositoryID)
+        try readRecords(from: &cursor, paths: Dictionary(uniqueKeysWithValues: candidates.files.map { ($0.fileID, $0.path.string) }))
+        return true
+    }
+
     /// Continues where the last continuous-restore step stopped (`point`, just past the applied
     /// record), reading only the bytes its file gained since.
     mutating func resume(at point: TranlogResumePoint, fileSystem: any TranlogFileSystem) throws(RepositoryError) {
@@ -184,7 +202,11 @@ struct LogRestoreRun {
                     return
                 }
                 try apply(record, from: paths[record.eventID.fileID] ?? record.eventID.fileID.fileName)
-                if record.seqno == replay.applied.seqno { resumePoint = cursor.resumePoint }
+                if record.seqno == replay.applied.seqno {
+                    resumePoint = record.header.kind == .fileEnd
+                        ? .nextFile(record.eventID.fileID.next, lastSeqno: record.seqno, lastCRC: record.crc)
+                        : cursor.resumePoint.map(ApplyResume.inFile)
+                }
             }
         } catch let error as TranlogError {
             if case .forkInTime(_, _, let epoch, _, _, _) = error { highestEpochSeen = max(highestEpochSeen, epoch) }
@@ -217,4 +239,13 @@ struct LogRestoreRun {
             lastSeqno: replay.records > 0 ? replay.applied.seqno : nil, files: files, restoredTo: replay.applied,
             reachedEndOfLogs: reached, target: target.description, message: message)
     }
+}
+
+/// Where a standby's next continuous-restore step starts reading (`Repository.applyResume`).
+enum ApplyResume: Hashable, Sendable {
+    /// Just past the applied record, in its file, which may have grown since.
+    case inFile(TranlogResumePoint)
+    /// The applied record was its file's fileEnd: the next one opens file `FileID`, whose header
+    /// must continue this seqno and CRC.
+    case nextFile(FileID, lastSeqno: Seqno, lastCRC: UInt32)
 }
