@@ -278,6 +278,19 @@ extension RestoreTests {
         let next = try #require(seqnos.first { $0 > end.seqno })
         #expect(try repository.applyLocalLogs(through: next).seqno == next)
         #expect(repository.status.applied.eventID?.fileID == end.eventID.fileID.next)
+
+        // The same when one step reads on from the middle of a file through its fileEnd into the next.
+        var laterEnd: TranlogRecord?
+        while laterEnd == nil, let record = try cursor.next() {
+            if record.header.kind == .fileEnd { laterEnd = record }
+        }
+        let second = try #require(laterEnd)
+        let middle = Self.tranlogs.appending(second.eventID.fileID.fileName)
+        var middleBytes = try fileSystem.readFile(middle)
+        middleBytes[FileHeader.size + 10] ^= 0xFF
+        fileSystem.overwrite(middle, with: middleBytes)
+        let beyond = try #require(seqnos.first { $0 > second.seqno })
+        #expect(try repository.applyLocalLogs(through: beyond).seqno == beyond)
     }
 
     @Test func aResumedStepStillReportsDamageInAnOlderFile() async throws {

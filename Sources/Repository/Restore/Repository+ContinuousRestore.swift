@@ -39,11 +39,14 @@ extension Repository {
         {
             try run.resume(at: point, fileSystem: fileSystem)
         }
+        guard run.replay.applied.seqno < seqno else { return }
+        // The fileEnd may have been applied by the last step or just now by the resumed read.
         var nextFile: FileID?
-        if case .nextFile(let fileID, let lastSeqno, let lastCRC) = applyResume, lastSeqno == applied.seqno, lastCRC == applied.recordCRC {
+        if case .nextFile(let fileID, let lastSeqno, let lastCRC) = run.resumePoint ?? applyResume,
+            lastSeqno == run.replay.applied.seqno, lastCRC == run.replay.applied.recordCRC
+        {
             nextFile = fileID
         }
-        guard run.replay.applied.seqno < seqno else { return }
         let logs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem) }
         if let nextFile, try run.readNextFile(nextFile, in: logs, repositoryID: config.repositoryID, fileSystem: fileSystem) { return }
         try run.read(logs, repositoryID: config.repositoryID, fileSystem: fileSystem)
