@@ -31,15 +31,10 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 log() { echo "commit-throughput: $*" >&2; }
 die() { log "$*"; exit 1; }
+source "$PROJECT/examples/benchmarks/lib/common.sh"
 
 # --- scratch directory and cleanup -----------------------------------------------------------------
 
-scratch_root() {
-    if [[ -n ${BENCH_DIR:-} ]]; then echo "$BENCH_DIR"
-    elif [[ $(stat -f -c %T /tmp) == tmpfs ]]; then echo "$PROJECT"   # tmpfs would flatter fsync
-    else echo /tmp
-    fi
-}
 
 WORK=$(mktemp -d "$(scratch_root)/understudy-commit-bench.XXXXXX")
 chmod 755 "$WORK"
@@ -56,28 +51,14 @@ trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
 
 # PostgreSQL refuses to run as root: run the server (not the clients) as the postgres user then.
-as_postgres() {
-    if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # --- Understudy -----------------------------------------------------------------------------------
 
-build() {
-    BIN=$BUILD_PATH/release
-    [[ $SKIP_BUILD == 1 ]] && return
-    log "building release binaries in $BUILD_PATH"
-    for product in understudy understudy-load; do
-        swift build -c release --package-path "$PROJECT" --scratch-path "$BUILD_PATH" --product "$product" >&2
-    done
-}
 
 start_node() {
-    "$BIN/understudy" init --data "$WORK/data" >/dev/null
-    "$BIN/understudy" start --data "$WORK/data" --http 127.0.0.1:0 >"$WORK/node.out" 2>"$WORK/node.log" &
+    "$bin/understudy" init --data "$WORK/data" >/dev/null
+    "$bin/understudy" start --data "$WORK/data" --http 127.0.0.1:0 >"$WORK/node.out" 2>"$WORK/node.log" &
     NODE_PID=$!
     for _ in $(seq 300); do
         NODE_PORT=$(sed -n 's/^understudy primary ready: http=127\.0\.0\.1:\([0-9]*\) .*/\1/p' "$WORK/node.out")
@@ -91,7 +72,7 @@ start_node() {
 # Prints "commits/s p50 p99" for one cell.
 understudy_cell() {
     local clients=$1 value_bytes=$2 report
-    report=$("$BIN/understudy-load" --node "http://127.0.0.1:$NODE_PORT" --clients "$clients" \
+    report=$("$bin/understudy-load" --node "http://127.0.0.1:$NODE_PORT" --clients "$clients" \
         --value-bytes "$value_bytes" --keys "$KEYS" --seconds "$CELL_SECONDS" --json) \
         || die "understudy-load failed: $report"
     jq -r '"\(.commitsPerSecond|floor) \(.latencyMilliseconds.p50*1000|round/1000) \(.latencyMilliseconds.p99*1000|round/1000)"' <<<"$report"
@@ -119,19 +100,11 @@ start_postgres() {
 psql_run() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
 
 # The value is random hex, generated once, so TOAST compression cannot shrink it (like the node's).
-write_upsert_script() {
-    local value_bytes=$1 hex
-    hex=$(head -c "$value_bytes" /dev/urandom | od -An -v -tx1 | tr -d ' \n')
-    cat >"$WORK/upsert-$value_bytes.sql" <<SQL
-\set k random(0, :keys - 1)
-INSERT INTO kv (key, value) VALUES ('load-' || :k::text, '\\x$hex'::bytea) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
-SQL
-}
 
 # Prints "tps p50 p99" for one cell; percentiles come from pgbench's per-transaction log (µs).
 postgres_cell() {
     local clients=$1 value_bytes=$2 output logs=$WORK/pglog-$1-$2
-    write_upsert_script "$value_bytes"
+    write_upsert_script "$value_bytes" "$WORK/upsert-$value_bytes.sql"
     mkdir "$logs"
     output=$("$PG_BIN/pgbench" -n -M prepared -f "$WORK/upsert-$value_bytes.sql" -D keys="$KEYS" \
         -c "$clients" -j "$clients" -T "$CELL_SECONDS" -l --log-prefix="$logs/tx" \

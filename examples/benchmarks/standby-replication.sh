@@ -44,15 +44,10 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
 log() { echo "standby-replication: $*" >&2; }
 die() { log "$*"; exit 1; }
+source "$PROJECT/examples/benchmarks/lib/common.sh"
 
 # --- scratch directory and cleanup -----------------------------------------------------------------
 
-scratch_root() {
-    if [[ -n ${BENCH_DIR:-} ]]; then echo "$BENCH_DIR"
-    elif [[ $(stat -f -c %T /tmp) == tmpfs ]]; then echo "$PROJECT"   # tmpfs would flatter fsync
-    else echo /tmp
-    fi
-}
 
 WORK=$(mktemp -d "$(scratch_root)/understudy-standby-bench.XXXXXX")
 chmod 755 "$WORK"
@@ -70,13 +65,7 @@ trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
 
 # PostgreSQL refuses to run as root: run its servers and tools as the postgres user then.
-as_postgres() {
-    if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
@@ -123,14 +112,6 @@ PY
 
 # --- Understudy -----------------------------------------------------------------------------------
 
-build() {
-    bin=$BUILD_PATH/release
-    [[ $SKIP_BUILD == 1 ]] && return
-    log "building release binaries in $BUILD_PATH"
-    for product in understudy understudy-load; do
-        swift build -c release --package-path "$PROJECT" --scratch-path "$BUILD_PATH" --product "$product" >&2
-    done
-}
 
 applied_seqno() { curl -sf "$1/status" | jq -r '.repository.applied.seqno'; }
 tranlog_bytes() { find "$1/tranlogs" -name 'tranlog*.dbf' -printf '%s\n' | awk '{ total += $1 } END { print total + 0 }'; }
@@ -208,14 +189,6 @@ pg_start() {
     PG_CLUSTERS+=("$data")
 }
 
-write_upsert_script() {
-    local hex
-    hex=$(head -c "$VALUE_BYTES" /dev/urandom | od -An -v -tx1 | tr -d ' \n')
-    cat >"$WORK/upsert.sql" <<SQL
-\set k random(0, :keys - 1)
-INSERT INTO kv (key, value) VALUES ('load-' || :k::text, '\\x$hex'::bytea) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
-SQL
-}
 
 pgbench_run() {
     "$PG_BIN/pgbench" -n -M prepared -f "$WORK/upsert.sql" -D keys="$KEYS" -c "$CLIENTS" -j "$CLIENTS" \
@@ -249,7 +222,7 @@ hot_standby = on
 CONF
     pg_start "$WORK/pg-primary" "$PG_PRIMARY"
     psql_at "$PG_PRIMARY" -c "CREATE TABLE kv (key text PRIMARY KEY, value bytea)"
-    write_upsert_script
+    write_upsert_script "$VALUE_BYTES" "$WORK/upsert.sql"
     as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$PG_PRIMARY" -U postgres -D "$WORK/pg-standby" -R -X stream -C -S bench
 
     log "PostgreSQL (a): $BEHIND transactions while the standby is stopped"
