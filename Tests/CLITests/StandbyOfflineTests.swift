@@ -95,6 +95,11 @@ struct StandbyOfflineTests {
             #expect(faulted.replication?.state == "offline")
             #expect(faulted.replication?.offline?.reason == .fault)
             #expect(faulted.replication?.offline?.fault?.kind == .rejected)
+            // The rejection names both repositories, and nothing of the primary's reached the standby.
+            let rejection = try #require(faulted.replication?.lastRejection)
+            let primaryID = try StandbyCommandTests.client(pair.primary.url) { try $0.status().repository.repositoryID }
+            #expect(rejection.contains("\(primaryID)") && rejection.contains("\(faulted.repository.repositoryID)"), "\(rejection)")
+            #expect(faulted.repository.objectCount == 0)
 
             let refused = try CLIProcess.run(["standby", "online", "--node", standby.url, "--data", pair.standbyData.path], in: directory)
             #expect(refused.status != 0)
