@@ -21,9 +21,12 @@ enum NodeRunner {
         configuration.stopRequested = signals.arrived
         let node: PrimaryNode
         do { node = try PrimaryNode(configuration: configuration, logger: logger) } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             // Stopped on a signal during long start-up work (a base copy): what the operator asked for.
-            if signals.arrived() { throw ExitCode.success }
+            if signals.arrived() {
+                logger.notice("stopped on a signal before the node was ready", metadata: ["why": "\(error)"])
+                throw ExitCode.success
+            }
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             if case .http = error { throw ExitCode.failure }
             throw ExitCode(refusedExitStatus)
         }

@@ -28,6 +28,9 @@ struct BaseCopyTests {
             try load()
         }
 
+        /// Test-only knobs slowing the primary's sending, so a copy is surely under way when the test acts.
+        static let slowCopy = ["UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES": "2048", "UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS": "50"]
+
         static func start(_ data: URL, replication: String, in directory: URL, environment: [String: String] = [:]) throws -> ServerProcess {
             try ServerProcess([
                 "start", "--data", data.path, "--http", "127.0.0.1:0", "--replication", replication,
@@ -112,17 +115,14 @@ struct BaseCopyTests {
             let result = try CLIProcess.run(primary.standbyArguments(standbyData, keyFile: "wrong"), in: directory)
             #expect(result.status != 0)
             #expect(result.standardError.contains("replication key"), "\(result.standardError)")
-            #expect(!FileManager.default.fileExists(atPath: standbyData.path))
-            #expect(!FileManager.default.fileExists(atPath: standbyData.path + ".base-copy-in-progress"))
+            Self.expectNothingLeft(at: standbyData)
         }
     }
 
     @Test("a primary killed mid-copy: the standby reports it, leaves no half directory, and succeeds once the primary is back")
     func primaryKilledMidCopy() throws {
         try withTemporaryDirectory { directory in
-            // Slowed down (test-only knobs) so that the copy is surely under way when the primary dies.
-            var primary = try Primary(
-                in: directory, environment: ["UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES": "2048", "UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS": "50"])
+            var primary = try Primary(in: directory, environment: Primary.slowCopy)
             defer { primary.process.cleanUp() }
             let standbyData = directory.appendingPathComponent("standby")
             let standby = try ServerProcess(primary.standbyArguments(standbyData), in: directory, awaitReady: false)
@@ -162,18 +162,22 @@ struct BaseCopyTests {
     @Test("SIGTERM during a base copy stops the standby cleanly: exit 0, no half directory, the primary unharmed")
     func stoppedMidCopy() throws {
         try withTemporaryDirectory { directory in
-            let primary = try Primary(
-                in: directory, environment: ["UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES": "2048", "UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS": "50"])
+            let primary = try Primary(in: directory, environment: Primary.slowCopy)
             defer { primary.process.cleanUp() }
             let standbyData = directory.appendingPathComponent("standby")
             let standby = try ServerProcess(primary.standbyArguments(standbyData), in: directory, awaitReady: false)
             defer { standby.cleanUp() }
             try Self.waitForLog(of: standby, containing: "base copy started")
             #expect(standby.stop(with: SIGTERM) == 0, "\(standby.log)")
-            #expect(!FileManager.default.fileExists(atPath: standbyData.path))
-            #expect(!FileManager.default.fileExists(atPath: standbyData.path + ".base-copy-in-progress"))
+            Self.expectNothingLeft(at: standbyData)
             #expect(try StandbyCommandTests.client(primary.process.url) { try $0.status() }.role == "primary")
         }
+    }
+
+    /// A failed or abandoned copy leaves neither the data directory nor its staging directory.
+    static func expectNothingLeft(at standbyData: URL, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(!FileManager.default.fileExists(atPath: standbyData.path), sourceLocation: sourceLocation)
+        #expect(!FileManager.default.fileExists(atPath: standbyData.path + ".base-copy-in-progress"), sourceLocation: sourceLocation)
     }
 
     /// Waits until the standby applied everything the primary has, then compares every key.
