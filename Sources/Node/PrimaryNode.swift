@@ -139,14 +139,15 @@ public final class PrimaryNode: Sendable {
     /// A directory that opened its own epoch is a primary: a standby command line (a service manager
     /// restarting a promoted node, say) must not turn it back into a standby of the node it replaced.
     private static func refuseIfPromoted(_ directory: DataDirectory) throws(NodeError) {
-        let promotion: PromotionMarker?
+        let promotion: EpochCommit?
         do { promotion = try Repository.promotion(of: directory) } catch { throw .repository(error) }
         guard let promotion else { return }
         throw .invalidConfiguration(
-            "\(directory.root) is a primary: it was promoted at \(promotion.time.iso8601) and opened epoch \(promotion.epoch) at seqno "
-                + "\(promotion.seqno) (\(PromotionMarker.path(in: directory).string)). Start it with `understudy start` (systemd: "
-                + "disable understudy-standby, enable understudy-primary). To make it follow a primary anyway (a copy meant for a "
-                + "new standby, or a demoted node rejoining: refused as forked if it committed past the fork), delete that file first")
+            "\(directory.root) is a primary: `\(promotion.by)` at \(promotion.time.iso8601) opened epoch \(promotion.epoch) at seqno "
+                + "\(promotion.seqno) (recorded in \(directory.restoreStateFile.string)). Start it with `understudy start` (systemd: "
+                + "disable understudy-standby, enable understudy-primary); that also completes a promote a crash interrupted. To make "
+                + "it follow a primary anyway (a copy meant for a new standby, or a demoted node rejoining: refused as forked if it "
+                + "committed past the fork), delete that file first")
     }
 
     private func startHTTP() throws(TransportError) {
@@ -167,8 +168,9 @@ public final class PrimaryNode: Sendable {
     }
 
     private func makeRouter() -> Router {
-        let committer = Committer(repository: repository, metrics: metrics)
-        let admin = AdminRoutes(repository: repository, token: adminToken)
+        let following: @Sendable () -> String? = { [replication, repository] in replication.following(repository) }
+        let committer = Committer(repository: repository, metrics: metrics, following: following)
+        let admin = AdminRoutes(repository: repository, token: adminToken, following: following)
         let routes = ObjectRoutes(repository: repository, committer: committer).routes
             + CommitRoutes(committer: committer).routes
             + StatusRoutes(repository: repository, metrics: metrics, status: { [reporter] in reporter.status }).routes

@@ -32,7 +32,7 @@ public struct DataDirectoryConfig: Codable, Hashable, Sendable {
 /// The layout of a data directory (see docs/FORMATS.md):
 ///
 ///     DATA/understudy.json   DATA/epochs   DATA/admin.token   DATA/LOCK   DATA/LOCK.pid
-///     DATA/restore.json  DATA/standbys.json  DATA/standby.json  DATA/promoted.json   (when they apply)
+///     DATA/restore.json  DATA/standbys.json  DATA/standby.json   (when they apply)
 ///     DATA/extents/MANIFEST  DATA/extents/extent-NNNNNN.dbf
 ///     DATA/tranlogs/tranlogN.dbf
 public struct DataDirectory: Sendable {

@@ -86,18 +86,36 @@ enum Recovery {
         _ replay: inout LogReplay, directory: DataDirectory, manifest: Manifest, config: DataDirectoryConfig,
         fileSystem: any TranlogFileSystem
     ) throws(RepositoryError) {
-        let needed = manifest.oldestFileIDNeeded
-        let logs: TranlogDirectory
-        do { logs = try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem).starting(at: needed) } catch { throw .tranlog(error) }
-        guard logs.files.first?.fileID == needed else {
-            throw .missingTranlog(
-                needed: needed, directory: directory.tranlogs.string,
-                detail: logs.files.first.map { "the oldest tranlog present is \($0.fileID.fileName)" } ?? "there is none")
-        }
+        let logs = try logsAfterCheckpoint(manifest, directory: directory, fileSystem: fileSystem)
         var cursor = TranlogCursor(directory: logs, fileSystem: fileSystem, expectedRepository: config.repositoryID)
         while let record = try tranlogCall({ () throws(TranlogError) in try cursor.next() }) {
             try replay.apply(record, from: record.eventID.fileID.fileName)
         }
+    }
+
+    /// The local tranlogs from the one holding the first record after the checkpoint: the file
+    /// MANIFEST names, or, when that one is not here, a later file whose header continues the
+    /// checkpoint's record exactly (a new epoch opened right after a restore from logs that were
+    /// never copied here: nothing lies between the two).
+    private static func logsAfterCheckpoint(
+        _ manifest: Manifest, directory: DataDirectory, fileSystem: any TranlogFileSystem
+    ) throws(RepositoryError) -> TranlogDirectory {
+        let needed = manifest.oldestFileIDNeeded
+        let logs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem).starting(at: needed) }
+        guard let first = logs.files.first else {
+            throw .missingTranlog(needed: needed, directory: directory.tranlogs.string, detail: "there is none")
+        }
+        if first.fileID == needed { return logs }
+        let checkpoint = manifest.checkpoint
+        if !first.isCompressed, let crc = checkpoint.recordCRC {
+            let bytes = try tranlogCall { () throws(TranlogError) in try fileSystem.read(first.path, at: 0, count: FileHeader.size) }
+            if case .success(let header) = FileHeader.decode(bytes[...]), header.previousLastSeqno == checkpoint.seqno,
+                header.previousLastRecordCRC == crc
+            {
+                return logs
+            }
+        }
+        throw .missingTranlog(needed: needed, directory: directory.tranlogs.string, detail: "the oldest tranlog present is \(first.fileID.fileName)")
     }
 
     /// Removes what an interrupted checkpoint or merge left behind (see `leftovers`). Nothing

@@ -89,6 +89,8 @@ public final class Repository: @unchecked Sendable {
         do {
             archiveProgress = try ArchiveProgress(archiving: configuration.archivesTranlogs, directory: directory, fileSystem: fileSystem)
             restoreState = try RestoreStateStore.read(directory, fileSystem: fileSystem)
+            try Self.completeInterruptedCommit(
+                restoreState, directory: directory, config: config, configuration: configuration, fileSystem: fileSystem, logger: logger)
             knownStandbys = try KnownStandbys(directory: directory, fileSystem: fileSystem)
             let recovered = try Recovery.run(
                 directory: directory, config: config, configuration: configuration, restoreMode: restoreState.active,
@@ -144,7 +146,7 @@ public final class Repository: @unchecked Sendable {
             if let problem = body.limitViolation { throw .invalidTransaction(problem) }
             try commitLock.locked { () throws(RepositoryError) in
                 if let failure = stateLock.withLock({ failure }) { throw .stopped(failure) }
-                guard writer != nil else { throw .readOnly(Self.restoreModeRefusal) }
+                guard writer != nil else { throw .readOnly(readOnlyReason) }
                 try Self.check(transaction.preconditions, against: head)
                 append(body, operations: transaction.operations) { result in completion(result.mapError { $0 }) }
             }
@@ -162,7 +164,16 @@ public final class Repository: @unchecked Sendable {
     }
 
     static let restoreModeRefusal =
-        "repository is in restore mode; commit the restore (`understudy restore commit`) or promote it to accept writes"
+        "repository is in restore mode: a standby accepts writes once promoted (`understudy promote`), a manual restore "
+            + "(`understudy start --restore-mode`) once committed (`understudy restore commit`)"
+
+    /// Why a repository without a writer refuses commits: restore mode, or a commit whose completion
+    /// an error interrupted.
+    private var readOnlyReason: String {
+        guard let commit = promotion else { return Self.restoreModeRefusal }
+        return "epoch \(commit.epoch) was committed (`\(commit.by)`) but opening it did not complete: run `understudy \(commit.by)` "
+            + "again, or restart the node with `understudy start`, to complete it"
+    }
 
     private static func check(_ preconditions: [Precondition], against table: ObjectTable) throws(RepositoryError) {
         for precondition in preconditions {

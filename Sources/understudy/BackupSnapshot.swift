@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Node
 import Repository
+import SystemPackage
 
 /// `understudy backup snapshot --to DIR`: the manual's online extent snapshot — suspend checkpoints,
 /// copy the data directory, resume checkpoints, and check they were still suspended.
@@ -40,7 +41,15 @@ struct BackupSnapshot: ParsableCommand {
     /// The lock belongs to the running process: a copy must start unlocked. The known standbys are
     /// the primary's (like pg_basebackup skipping replication slots): a copy that becomes a standby,
     /// then a primary, must not keep logs for its old siblings.
-    static let excluded: Set<String> = ["LOCK", "LOCK.pid", "promoted.json", "standbys.json"]
+    static let excluded: Set<String> = ["LOCK", "LOCK.pid", "standbys.json"]
+
+    /// What is not copied from `source`: `excluded`, and `restore.json` when it only records that the
+    /// node was promoted (a copy is meant to become a standby, which that record refuses).
+    static func excluded(from source: String) throws -> Set<String> {
+        let directory = DataDirectory(FilePath(source))
+        guard try Repository.promotion(of: directory) != nil else { return excluded }
+        return excluded.union([directory.restoreStateFile.lastComponent!.string])
+    }
 
     func run() throws {
         let target = absolutePath(self.target)
@@ -80,6 +89,7 @@ struct BackupSnapshot: ParsableCommand {
     /// Copies entry by entry (FileManager keeps permissions, so admin.token stays owner-only).
     private static func copy(_ source: String, to target: String) throws {
         let files = FileManager.default
+        let excluded = try excluded(from: source)
         for name in try files.contentsOfDirectory(atPath: source).sorted() where !excluded.contains(name) {
             try files.copyItem(atPath: source + "/" + name, toPath: target + "/" + name)
         }

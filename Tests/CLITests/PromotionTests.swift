@@ -181,16 +181,16 @@ struct PromotionTests {
             #expect(s1.stop(with: SIGTERM) == 0)
 
             primary = try site.startPrimary("primary")
-            // Its standby command line alone is refused: S1 is a primary now (promoted.json).
+            // Its standby command line alone is refused: S1 is a primary now (restore.json records the promotion).
             let demoted = try CLIProcess.run([
                 "standby", "--data", site.data("s1"), "--primary", primary.fields["replication"] ?? "?",
                 "--replication-key-file", site.key, "--http", "127.0.0.1:0",
             ], in: directory)
             #expect(demoted.status == 78)
-            #expect(demoted.standardError.contains("promoted.json"), "\(demoted.standardError)")
+            #expect(demoted.standardError.contains("restore.json"), "\(demoted.standardError)")
             #expect(demoted.standardError.contains("understudy start"), "\(demoted.standardError)")
             // The operator insists (deletes the marker): the protocol still refuses the fork.
-            try FileManager.default.removeItem(atPath: site.data("s1") + "/promoted.json")
+            try FileManager.default.removeItem(atPath: site.data("s1") + "/restore.json")
             let s1AsStandby = try site.startStandby("s1", following: primary)
             defer { s1AsStandby.cleanUp() }
             let refused = try StandbyCommandTests.waitForStatus(of: s1AsStandby) { $0.replication?.lastRejection != nil }

@@ -7,16 +7,15 @@ import Transport
 
 @Suite("Replication settings of a node: key file, replication port, promote on a non-standby")
 struct ReplicationConfigTests {
-    @Test("without a key file replication is off: no port, no standbys, promote changes nothing")
+    @Test("without a key file replication is off: no port, no standbys; promote is refused: a primary is not a standby")
     func off() throws {
         try withNode { fixture in
             #expect(fixture.node.replicationAddress == nil)
             #expect(fixture.node.status.standbys == nil)
             let response = try fixture.admin("POST", "/admin/promote")
-            #expect(response.status == 200)
-            let report = try JSONDecoder().decode(PromoteReport.self, from: Data(response.body))
-            #expect(!report.promoted)
-            #expect(report.message == "already promoted at epoch 1, seqno 0")
+            #expect(response.status == 409)
+            let body = String(decoding: response.body, as: UTF8.self)
+            #expect(body.contains("this node is a primary, not a standby: there is nothing to promote (epoch 1, seqno 0)"), "\(body)")
         }
     }
 

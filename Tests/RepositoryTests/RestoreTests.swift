@@ -35,7 +35,7 @@ import UnderstudyTesting
         let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 40, checkpointAfter: 20)
         var repository = try Self.restoring(fileSystem)
         let refused = await expectRepositoryError { _ = try await repository.commit(put("new", "x")) }
-        #expect(refused?.description == "repository is in restore mode; commit the restore (`understudy restore commit`) or promote it to accept writes")
+        #expect(refused?.description == Repository.restoreModeRefusal)
         #expect(repository.status.restoring)
         let line = repository.status.restoreStatus
         #expect(line.hasPrefix("Restoring from transaction log files, restored to 20"))

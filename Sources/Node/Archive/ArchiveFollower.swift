@@ -50,7 +50,7 @@ final class ArchiveFollower: Sendable {
     }
 
     private func promoteNow() throws(RepositoryError) -> PromoteReport {
-        guard repository.isRestoring else { return StandbyReplica.alreadyPromoted(repository.status) }
+        guard repository.isRestoring else { return try StandbyReplica.promoteNonStandby(repository) }
         var phase = PhaseTimer()
         let stopMilliseconds = phase.lap()
         if case .failed(let reason) = applyAvailable() {
@@ -60,7 +60,7 @@ final class ArchiveFollower: Sendable {
         }
         let applyMilliseconds = phase.lap()
         let applied = repository.status.applied
-        let committed = try repository.commitRestore()
+        let committed = try repository.commitRestore(by: "promote")
         state.withLock { $0.state = "promoted" }
         logger.notice("promoted", metadata: ["epoch": "\(committed.epoch)", "seqno": "\(applied.seqno)", "archive": "\(archive)"])
         return PromoteReport(

@@ -8,11 +8,13 @@ import TransportUV
 struct AdminRoutes: Sendable {
     let repository: Repository
     let token: [UInt8]
+    /// What the node follows while it is a standby (`NodeReplication.following`).
+    let following: @Sendable () -> String?
 
     var routes: [Route] {
         [Route(name: "admin_checkpoint", path: .exact("/admin/checkpoint"), handlers: ["POST": { checkpoint($0, $1) }])]
             + BackupRoutes(repository: repository, admin: self).routes
-            + RestoreRoutes(repository: repository, admin: self).routes
+            + RestoreRoutes(repository: repository, admin: self, following: following).routes
             + RetentionRoutes(repository: repository, admin: self).routes
     }
 

@@ -6,6 +6,8 @@ import TransportUV
 struct Committer: Sendable {
     let repository: Repository
     let metrics: NodeMetrics
+    /// What the node follows while it is a standby (`NodeReplication.following`).
+    let following: @Sendable () -> String?
 
     func commit(_ transaction: Transaction, reply: Reply) {
         let started = ContinuousClock.now
@@ -16,9 +18,15 @@ struct Committer: Sendable {
                 reply.sendJSON(CommitReply(outcome))
             case .failure(let refusal):
                 if case .conflict = refusal { metrics.recordConflict() }
-                reply.send(APIError(refusal))
+                reply.send(APIError(standbyRefusal(refusal) ?? refusal))
             }
         }
+    }
+
+    /// A write refused by a standby names what makes it writable: `promote`, not `restore commit`.
+    private func standbyRefusal(_ refusal: RepositoryError) -> RepositoryError? {
+        guard case .readOnly = refusal, let following = following() else { return nil }
+        return .readOnly("this node is \(following) and serves reads only; `understudy promote` makes it a primary that accepts writes")
     }
 }
 

@@ -6,9 +6,16 @@ import TransportUV
 /// (restoreFromCurrentLogs / restoreFromArchiveLogs: / restoreToEndOfLog: / restoreToPointInTime:)
 /// and `POST /admin/restore/commit` (commitRestore). Each replaces or replays the whole repository:
 /// always off the loop thread.
+///
+/// A standby is in restore mode too, but its restore belongs to its receiver: these routes refuse
+/// it, naming `promote`, which stops the receiver before the same commit. (A `restore commit` on a
+/// streaming standby would make a second writable node, whose own tranlog the old primary's records
+/// would keep landing in.)
 struct RestoreRoutes: Sendable {
     let repository: Repository
     let admin: AdminRoutes
+    /// What the node follows while it is a standby (`NodeReplication.following`).
+    let following: @Sendable () -> String?
 
     var routes: [Route] {
         [
@@ -21,6 +28,7 @@ struct RestoreRoutes: Sendable {
     private func restoreBackup(_ request: RoutedRequest, _ reply: Reply) {
         reply.orError { () throws(APIError) in
             try admin.authorize(request.http.headers)
+            try refuseOnStandby()
             let paths = try JSONBody.decode(RestoreBackupRequest.self, from: request.http.body).paths()
             reply.sendJSONOffLoop { [repository] () throws(RepositoryError) in try repository.restoreBackup(from: paths) }
         }
@@ -29,6 +37,7 @@ struct RestoreRoutes: Sendable {
     private func restoreLogs(_ request: RoutedRequest, _ reply: Reply) {
         reply.orError { () throws(APIError) in
             try admin.authorize(request.http.headers)
+            try refuseOnStandby()
             let body = try JSONBody.decode(LogRestoreRequest.self, from: request.http.body)
             let (sources, target) = (try body.sources(), try body.target())
             reply.sendJSONOffLoop(refusal: Self.logRestoreRefusal) { [repository] () throws(RepositoryError) in
@@ -40,8 +49,17 @@ struct RestoreRoutes: Sendable {
     private func commitRestore(_ request: RoutedRequest, _ reply: Reply) {
         reply.orError { () throws(APIError) in
             try admin.authorize(request.http.headers)
+            try refuseOnStandby()
             reply.sendJSONOffLoop { [repository] () throws(RepositoryError) in try repository.commitRestore() }
         }
+    }
+
+    private func refuseOnStandby() throws(APIError) {
+        guard let following = following() else { return }
+        throw APIError(
+            status: 409, error: "standby",
+            detail: "this node is \(following): its restore is fed by replication, not by restore commands. To make it a primary, "
+                + "run `understudy promote` (it stops receiving first, then commits the restore)")
     }
 
     /// A tranlog error while restoring logs is about the logs given (missing, damaged, another

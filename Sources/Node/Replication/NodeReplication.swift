@@ -97,7 +97,9 @@ final class NodeReplication: Sendable {
         }
     }
 
-    /// Promotes a standby; on any other node reports that there is nothing to promote.
+    /// Promotes a standby. On any other node: completes a promote an error interrupted after its
+    /// commit point, says so for a node already promoted (a retried promote after a lost answer
+    /// must not fail), and refuses a primary or a manual restore (`StandbyReplica.promoteNonStandby`).
     func promote(_ repository: Repository) throws(RepositoryError) -> PromoteReport {
         if case .following(let replica, let shippers) = role.withLock({ $0 }) {
             let report = try replica.promote()
@@ -110,11 +112,18 @@ final class NodeReplication: Sendable {
             return report
         }
         if case .followingArchive(let follower) = role.withLock({ $0 }) { return try follower.promote() }
-        var report = StandbyReplica.alreadyPromoted(repository.status)
-        if repository.isRestoring {
-            report.message = "not a standby: this node is in restore mode for a manual restore; finish it with `understudy restore commit`"
+        return try StandbyReplica.promoteNonStandby(repository)
+    }
+
+    /// While this node is a standby: what it follows, for the messages that refuse what a standby
+    /// cannot do. Nil on any other node.
+    func following(_ repository: Repository) -> String? {
+        guard repository.isRestoring else { return nil }
+        switch role.withLock({ $0 }) {
+        case .following(let replica, _): return "a standby of the primary at \(replica.primary)"
+        case .followingArchive(let follower): return "a warm standby fed from the archive \(follower.archive)"
+        case .off, .serving: return nil
         }
-        return report
     }
 
     /// `POST /admin/standby/offline|online` on a standby; any other node refuses: there is no replication to stop.

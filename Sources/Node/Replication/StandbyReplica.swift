@@ -78,7 +78,7 @@ final class StandbyReplica: @unchecked Sendable {
     }
 
     private func promoteNow() throws(RepositoryError) -> PromoteReport {
-        guard repository.isRestoring else { return Self.alreadyPromoted(repository.status) }
+        guard repository.isRestoring else { return try Self.promoteNonStandby(repository) }
         var phase = PhaseTimer()
         let stopped = loop.executeAndWait { [receiver] in
             receiver!.stop()
@@ -88,7 +88,7 @@ final class StandbyReplica: @unchecked Sendable {
         let stopMilliseconds = phase.lap()
         let applied = try repository.applyLocalLogs(through: stopped.flushed)
         let applyMilliseconds = phase.lap()
-        let committed = try repository.commitRestore()
+        let committed = try repository.commitRestore(by: "promote")
         forgetOfflineState()
         let lost = stopped.primaryLast.map { $0.rawValue > applied.seqno.rawValue ? $0.rawValue - applied.seqno.rawValue : 0 }
         logger.notice("promoted", metadata: ["epoch": "\(committed.epoch)", "seqno": "\(applied.seqno)", "lostRecords": "\(lost.map(String.init) ?? "unknown")"])
@@ -99,10 +99,28 @@ final class StandbyReplica: @unchecked Sendable {
                 + (lost.map { "; \($0) record(s) of the primary were never received" } ?? "; the primary's last seqno is unknown"))
     }
 
-    static func alreadyPromoted(_ status: RepositoryStatus) -> PromoteReport {
-        PromoteReport(
-            promoted: false, applied: status.applied, epoch: status.epoch, primaryLastSeqno: nil, lostRecords: nil, milliseconds: nil,
-            message: "already promoted at epoch \(status.epoch), seqno \(status.applied.seqno)")
+    /// `promote` on a node that is not a standby (any more): completes a commit an error
+    /// interrupted after its commit point, reports a finished promotion without changing anything,
+    /// and refuses a primary that never was a standby, or a manual restore.
+    static func promoteNonStandby(_ repository: Repository) throws(RepositoryError) -> PromoteReport {
+        if repository.pendingCommit != nil {
+            let completed = try repository.commitRestore(by: "promote")
+            return PromoteReport(
+                promoted: true, applied: completed.epochBegin, epoch: completed.epoch, primaryLastSeqno: nil, lostRecords: nil,
+                milliseconds: nil, message: completed.message)
+        }
+        let status = repository.status
+        if let promotion = repository.promotion {
+            return PromoteReport(
+                promoted: false, applied: status.applied, epoch: status.epoch, primaryLastSeqno: nil, lostRecords: nil, milliseconds: nil,
+                message: "already promoted at epoch \(status.epoch), seqno \(status.applied.seqno) (`\(promotion.by)` at "
+                    + "\(promotion.time.iso8601) opened epoch \(promotion.epoch) at seqno \(promotion.seqno))")
+        }
+        if status.restoring {
+            throw .notAllowed(
+                "this node is in restore mode for a manual restore, not a standby: finish the restore with `understudy restore commit`")
+        }
+        throw .notAllowed("this node is a primary, not a standby: there is nothing to promote (epoch \(status.epoch), seqno \(status.applied.seqno))")
     }
 
     /// On the loop (or in `init`): raises the apply target, starting the queue if it was idle.

@@ -20,7 +20,10 @@ struct LogReplay {
     /// Applies `record` if it is the next one; returns false for records at or before the position.
     @discardableResult
     mutating func apply(_ record: TranlogRecord, from file: String) throws(RepositoryError) -> Bool {
-        if record.seqno < applied.seqno { return false }
+        if record.seqno < applied.seqno {
+            try checkOnHistory(record, from: file)
+            return false
+        }
         if record.seqno == applied.seqno {
             try checkSameRecord(record, from: file)
             return false
@@ -35,6 +38,26 @@ struct LogReplay {
         bytes += record.frameLength
         records += 1
         return true
+    }
+
+    /// A record the repository has already passed is skipped, but only if it lies on the
+    /// repository's history: of the epoch the history gives its seqno, and, for an epochBegin, the
+    /// very epoch the history records there. Logs of another timeline are refused even where they
+    /// overlap the position rather than run past it.
+    private func checkOnHistory(_ record: TranlogRecord, from file: String) throws(RepositoryError) {
+        guard let ours = history.entries.last(where: { $0.startSeqno <= record.seqno }) else { return }
+        let here = "seqno \(record.seqno) at \(record.eventID) (\(file))"
+        let oursText = "on this repository's history seqno \(record.seqno) is in epoch \(ours.epoch) (begun at seqno \(ours.startSeqno))"
+        if case .epochBegin(let info) = record.body {
+            guard info.epoch != ours.epoch || info.parentEpoch != ours.parentEpoch || record.seqno != ours.startSeqno else { return }
+            throw .forkInTime(
+                "\(here) begins epoch \(info.epoch) as a branch of epoch \(info.parentEpoch) after seqno \(info.forkSeqno), but "
+                    + "\(oursText): these logs belong to another timeline, forked after seqno \(info.forkSeqno). Nothing of it is applied")
+        }
+        guard record.header.epoch != ours.epoch else { return }
+        throw .forkInTime(
+            "\(here) is of epoch \(record.header.epoch), but \(oursText): these logs belong to another timeline, forked at or "
+                + "before seqno \(Seqno(record.seqno.rawValue - 1)). Nothing of it is applied")
     }
 
     private func checkSameRecord(_ record: TranlogRecord, from file: String) throws(RepositoryError) {

@@ -19,10 +19,8 @@ extension Repository {
         var failure: RepositoryError?
         do { try readMirror(&run, through: seqno) } catch { failure = error }
         if run.replay.records > 0 { applyResume = run.resumePoint }
+        try persistHistory(of: run.replay)
         publishReplay(run.replay)
-        if run.replay.history != start.history {
-            do { try EpochHistoryStore.write(run.replay.history, to: directory.epochsFile, fileSystem: fileSystem) } catch { throw .tranlog(error) }
-        }
         if let failure { throw failure }
         return run.replay.applied
     }
@@ -50,6 +48,14 @@ extension Repository {
         let logs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem) }
         if let nextFile, try run.readNextFile(nextFile, in: logs, repositoryID: config.repositoryID, fileSystem: fileSystem) { return }
         try run.read(logs, repositoryID: config.repositoryID, fileSystem: fileSystem)
+    }
+
+    /// Writes the epoch history a replay extended (it applied an epochBegin) before its position is
+    /// published: a checkpoint taken from then on records a position in that epoch, which a restart
+    /// must find in the history it reads.
+    func persistHistory(of replay: LogReplay) throws(RepositoryError) {
+        guard stateLock.withLock({ history != replay.history }) else { return }
+        do { try EpochHistoryStore.write(replay.history, to: directory.epochsFile, fileSystem: fileSystem) } catch { throw .tranlog(error) }
     }
 
     /// Makes a replay's result visible (and the head, for after a promote).

@@ -74,65 +74,9 @@ extension Repository {
     /// survives it) finds the restore exactly where it stopped.
     private func keep(_ replay: LogReplay) throws(RepositoryError) {
         guard replay.records > 0 else { return }
-        let historyChanged = stateLock.withLock { history != replay.history }
+        try persistHistory(of: replay)
         publishReplay(replay)
-        if historyChanged {
-            do { try EpochHistoryStore.write(replay.history, to: directory.epochsFile, fileSystem: fileSystem) } catch { throw .tranlog(error) }
-        }
         try checkpoint()
-    }
-
-    /// commitRestore: leaves restore mode by opening a new epoch at the restored position, and
-    /// accepts commits. Tranlogs of the abandoned timeline (files after the restore point) are moved
-    /// into a subdirectory, never deleted; the new epoch starts in a file numbered above every fileId
-    /// seen, chained to the restored record. Warns when the last log restore did not apply every
-    /// available record (the manual's "commitRestore not immediately preceded by a complete log restore").
-    public func commitRestore() throws(RepositoryError) -> CommitRestoreReport {
-        guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
-        defer { restoreLock.unlock() }
-        let (state, position, objectCount, current) = stateLock.withLock { (restoreState, applied, visible.count, history.current) }
-        guard state.active else { throw .restoreNotActive }
-        let epoch = Epoch(max(current.epoch, state.highestEpochSeen ?? .none).rawValue + 1)
-        let setAside = try TranlogSetAside(directory: directory, fileSystem: fileSystem, repositoryID: config.repositoryID)
-            .clear(after: position, into: "set-aside-before-epoch-\(epoch)")
-        let start = ChainStart(
-            fileID: FileID(max(setAside.highestFileID.rawValue, state.highestFileIDSeen?.rawValue ?? 0) + 1), epoch: epoch,
-            previousLastSeqno: position.seqno, previousLastRecordCRC: position.recordCRC ?? 0)
-        var writerConfiguration = TranlogWriterConfiguration(directory: directory.tranlogs, repositoryID: config.repositoryID, sourceID: config.sourceID)
-        writerConfiguration.rotationBytes = configuration.rotationBytes
-        let (writer, begin) = try tranlogCall { () throws(TranlogError) in
-            try TranlogWriter.beginningEpoch(start, parent: position.epoch, configuration: writerConfiguration, fileSystem: fileSystem)
-        }
-        let beginPosition = AppliedPosition(
-            seqno: begin.seqno, epoch: epoch, eventID: begin.eventID, sourceID: config.sourceID, time: begin.time, recordCRC: begin.crc)
-        var newHistory = stateLock.withLock { history }
-        do {
-            try newHistory.append(EpochEntry(epoch: epoch, startSeqno: begin.seqno, parentEpoch: position.epoch, time: begin.time, sourceID: config.sourceID))
-            try EpochHistoryStore.write(newHistory, to: directory.epochsFile, fileSystem: fileSystem)
-            try RestoreStateStore.write(.inactive, directory, fileSystem: fileSystem)
-            try PromotionMarker(epoch: epoch, seqno: begin.seqno, time: begin.time, sourceID: config.sourceID)
-                .write(directory, fileSystem: fileSystem)
-        } catch {
-            try? writer.close()
-            throw (error as? RepositoryError) ?? .dataDirectory(path: directory.root.string, problem: "\(error)")
-        }
-        commitLock.withLock {
-            self.writer = writer
-            head = stateLock.withLock { visible }
-        }
-        stateLock.withLock {
-            applied = beginPosition
-            history = newHistory
-            restoreState = .inactive
-        }
-        let warning = state.lastLogRestoreReachedEnd == true
-            ? nil : "commitRestore not immediately preceded by a complete log restore: some transactions may not be restored"
-        logger.notice("commitRestore", metadata: ["epoch": "\(epoch)", "seqno": "\(begin.seqno)", "eventID": "\(begin.eventID)"])
-        return CommitRestoreReport(
-            epoch: epoch, parentEpoch: position.epoch, epochBegin: beginPosition, objectCount: objectCount, setAside: setAside.moved,
-            warning: warning,
-            message: "The restore was committed: epoch \(epoch) begins at seqno \(begin.seqno) (\(begin.eventID)), "
-                + "continuing \(position) with \(objectCount) objects. Commits are accepted.")
     }
 }
 

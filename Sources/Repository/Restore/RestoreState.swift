@@ -19,6 +19,9 @@ public struct RestoreState: Codable, Hashable, Sendable {
     /// The highest epoch seen in any log during this restore: the new epoch is numbered above it, so
     /// two timelines never share an epoch number either.
     public var highestEpochSeen: Epoch?
+    /// Set by commitRestore, in the same write that ends restore mode: the epoch this directory
+    /// opened as a primary (see `EpochCommit`).
+    public var promoted: EpochCommit?
 
     public static let inactive = RestoreState(active: false)
 

@@ -58,5 +58,7 @@ public struct CommitRestoreReport: Codable, Hashable, Sendable {
     /// Tranlogs of the abandoned timeline, moved into a subdirectory (never deleted).
     public var setAside: [String]
     public var warning: String?
+    /// This call completed a commit that an error had interrupted after its commit point.
+    public var completedInterrupted: Bool
     public var message: String
 }

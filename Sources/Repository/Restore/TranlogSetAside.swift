@@ -6,16 +6,13 @@ import Tranlog
 /// after restoring another repository's backup). They are moved into a subdirectory — never
 /// deleted: they may be someone's only copy — and the file holding the restored record is cut back
 /// to end with it when it also holds later records.
+///
+/// Every read error stops the operation and names the file: a file that cannot be read is never
+/// taken for another repository's or for one that may be cut.
 struct TranlogSetAside {
     let directory: DataDirectory
     let fileSystem: any TranlogFileSystem
     let repositoryID: RepositoryID
-
-    struct Outcome {
-        var moved: [String] = []
-        /// The highest fileId the directory held (or the position names): the new epoch starts above it.
-        var highestFileID: FileID
-    }
 
     init(directory: DataDirectory, fileSystem: any TranlogFileSystem, repositoryID: RepositoryID) {
         self.directory = directory
@@ -23,88 +20,113 @@ struct TranlogSetAside {
         self.repositoryID = repositoryID
     }
 
-    func clear(after position: AppliedPosition, into subdirectory: String) throws(RepositoryError) -> Outcome {
-        let refs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem).files }
+    /// The highest fileId the directory holds or the position names: the new epoch starts above it.
+    func highestFileID(_ position: AppliedPosition) throws(RepositoryError) -> FileID {
+        max(try scan().last?.fileID ?? FileID(0), position.eventID?.fileID ?? FileID(0))
+    }
+
+    /// Sets aside what follows `position`; returns the paths the files were moved to.
+    func clear(after position: AppliedPosition, into subdirectory: String) throws(RepositoryError) -> [String] {
         let restorePointFile = position.eventID?.fileID
-        var outcome = Outcome(highestFileID: max(refs.last?.fileID ?? FileID(0), restorePointFile ?? FileID(0)))
         let aside = directory.tranlogs.appending(subdirectory)
-        for ref in refs {
+        var moved: [String] = []
+        for ref in try scan() {
             let beyond = restorePointFile.map { ref.fileID > $0 } ?? true
-            if beyond || !belongsToRepository(ref) {
-                try move(ref, to: aside, &outcome)
+            let ours = try belongsToRepository(ref)
+            if beyond || !ours {
+                moved.append(try move(ref, to: aside))
             } else if ref.fileID == restorePointFile {
-                try cutBack(ref, at: position, aside: aside, &outcome)
+                moved += try cutBack(ref, at: position, aside: aside)
             }
         }
-        if !outcome.moved.isEmpty {
+        if !moved.isEmpty {
             try tranlogCall { () throws(TranlogError) in
                 try fileSystem.syncDirectory(aside)
                 try fileSystem.syncDirectory(directory.tranlogs)
             }
         }
-        return outcome
+        return moved
     }
 
     /// Sets aside every tranlog of another repository (after restoring another repository's backup).
-    func setAsideOtherRepositories(into subdirectory: String) throws(RepositoryError) -> Outcome {
-        let refs = try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem).files }
-        var outcome = Outcome(highestFileID: refs.last?.fileID ?? FileID(0))
-        for ref in refs where !belongsToRepository(ref) {
-            try move(ref, to: directory.tranlogs.appending(subdirectory), &outcome)
+    func setAsideOtherRepositories(into subdirectory: String) throws(RepositoryError) -> [String] {
+        var moved: [String] = []
+        for ref in try scan() {
+            guard try !belongsToRepository(ref) else { continue }
+            moved.append(try move(ref, to: directory.tranlogs.appending(subdirectory)))
         }
-        return outcome
+        return moved
+    }
+
+    private func scan() throws(RepositoryError) -> [TranlogFileRef] {
+        try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem).files }
     }
 
     /// Reads only the 128-byte header of a plain file (files run to 64 MiB and a promote must be
-    /// quick); a compressed one is inflated whole.
-    private func belongsToRepository(_ ref: TranlogFileRef) -> Bool {
-        guard !ref.isCompressed else {
-            return (try? TranlogFileContents.load(ref, fileSystem: fileSystem))??.header.repositoryID == repositoryID
+    /// quick); a compressed one is inflated whole. A header too short to read is a file a crash
+    /// left before its header was synced: nothing in it, and nothing to keep it for.
+    private func belongsToRepository(_ ref: TranlogFileRef) throws(RepositoryError) -> Bool {
+        if ref.isCompressed {
+            let contents = try tranlogCall { () throws(TranlogError) in try TranlogFileContents.load(ref, fileSystem: fileSystem) }
+            return contents.map { $0.header.repositoryID == repositoryID } ?? false
         }
-        guard let bytes = try? fileSystem.read(ref.path, at: 0, count: FileHeader.size),
-              case .success(let header) = FileHeader.decode(bytes[...])
-        else { return false }
-        return header.repositoryID == repositoryID
+        let bytes = try tranlogCall { () throws(TranlogError) in try fileSystem.read(ref.path, at: 0, count: FileHeader.size) }
+        switch FileHeader.decode(bytes[...]) {
+        case .success(let header): return header.repositoryID == repositoryID
+        case .failure where bytes.count < FileHeader.size: return false
+        case .failure(let defect):
+            throw .tranlog(.corruptHeader(file: ref.path.string, defect: defect))
+        }
     }
 
     /// Whether a plain file ends exactly with the restored record, read from its event id (the usual
     /// case at a promote: the standby applied everything it had), without reading the whole file.
-    private func endsWithRestoredRecord(_ ref: TranlogFileRef, _ position: AppliedPosition) -> Bool {
-        guard !ref.isCompressed, let eventID = position.eventID, eventID.fileID == ref.fileID,
-              let size = try? fileSystem.fileSize(ref.path), size > eventID.offset,
-              let bytes = try? fileSystem.read(ref.path, at: eventID.offset, count: Int(size - eventID.offset)),
-              case .record(let record) = RecordFrame.decode(bytes[...])
-        else { return false }
+    private func endsWithRestoredRecord(_ ref: TranlogFileRef, _ position: AppliedPosition) throws(RepositoryError) -> Bool {
+        guard !ref.isCompressed, let eventID = position.eventID, eventID.fileID == ref.fileID else { return false }
+        let bytes = try tranlogCall { () throws(TranlogError) -> [UInt8]? in
+            let size = try fileSystem.fileSize(ref.path)
+            guard size > eventID.offset else { return nil }
+            return try fileSystem.read(ref.path, at: eventID.offset, count: Int(size - eventID.offset))
+        }
+        guard let bytes, case .record(let record) = RecordFrame.decode(bytes[...]) else { return false }
         return record.header.seqno == position.seqno && record.crc == position.recordCRC && record.frame.count == bytes.count
     }
 
     /// Keeps the file if it ends with the restored record; otherwise sets it aside and, when the
-    /// restored record is in it, writes back the prefix ending with that record.
-    private func cutBack(_ ref: TranlogFileRef, at position: AppliedPosition, aside: FilePath, _ outcome: inout Outcome) throws(RepositoryError) {
-        if endsWithRestoredRecord(ref, position) { return }
+    /// restored record is in it, writes back the prefix ending with that record. Damage after the
+    /// restored record is the abandoned timeline's (it goes aside with the file); damage before it
+    /// stops the commit.
+    private func cutBack(_ ref: TranlogFileRef, at position: AppliedPosition, aside: FilePath) throws(RepositoryError) -> [String] {
+        if try endsWithRestoredRecord(ref, position) { return [] }
         var cursor = TranlogCursor(directory: TranlogDirectory(description: ref.path.string, files: [ref]), fileSystem: fileSystem)
         var restored: TranlogRecord?
         var later = false
-        while let record = try? cursor.next() {
-            if record.seqno == position.seqno && record.crc == position.recordCRC { restored = record }
-            if record.seqno > position.seqno { later = true }
+        do {
+            while let record = try cursor.next() {
+                if record.seqno == position.seqno && record.crc == position.recordCRC { restored = record }
+                if record.seqno > position.seqno { later = true }
+            }
+        } catch {
+            guard restored != nil else { throw .tranlog(error) }
+            later = true
         }
-        if restored != nil && !later && cursor.tornTail == nil && !ref.isCompressed { return }
+        if restored != nil && !later && cursor.tornTail == nil && !ref.isCompressed { return [] }
         let bytes = try tranlogCall { () throws(TranlogError) in try TranlogFileContents.load(ref, fileSystem: fileSystem)?.bytes }
-        try move(ref, to: aside, &outcome)
-        guard let restored, let bytes else { return }
+        let moved = try move(ref, to: aside)
+        guard let restored, let bytes else { return [moved] }
         let end = Int(restored.eventID.offset) + restored.frameLength
         try tranlogCall { () throws(TranlogError) in
             try fileSystem.writeNewFile(directory.tranlogs.appending(ref.fileID.fileName), contents: bytes[0..<end])
         }
+        return [moved]
     }
 
-    private func move(_ ref: TranlogFileRef, to aside: FilePath, _ outcome: inout Outcome) throws(RepositoryError) {
-        guard let name = ref.path.lastComponent?.string else { return }
+    private func move(_ ref: TranlogFileRef, to aside: FilePath) throws(RepositoryError) -> String {
+        let name = ref.path.lastComponent?.string ?? ref.fileID.fileName
         try tranlogCall { () throws(TranlogError) in
             try fileSystem.createDirectory(aside)
             try fileSystem.rename(ref.path, to: aside.appending(name))
         }
-        outcome.moved.append(aside.appending(name).string)
+        return aside.appending(name).string
     }
 }

@@ -86,8 +86,10 @@ public final class TranlogWriter: @unchecked Sendable {
     /// the epochBegin record (child of `parent`) as its first record. `start.fileID` must be above
     /// every file in the directory: fileIds are never reused, so two timelines never share a file
     /// name. Returns the writer, open for appends in the new epoch, and the durable epochBegin record.
+    /// `time` stamps the file header and the epochBegin record (default: the clock), so a commit
+    /// decided earlier writes the same record however often it is redone.
     public static func beginningEpoch(
-        _ start: ChainStart, parent: Epoch, configuration: TranlogWriterConfiguration,
+        _ start: ChainStart, parent: Epoch, time: Timestamp? = nil, configuration: TranlogWriterConfiguration,
         fileSystem: any TranlogFileSystem = PosixFileSystem()
     ) throws(TranlogError) -> (writer: TranlogWriter, epochBegin: AppendedRecord) {
         if let problem = configuration.validate() { throw .recordOverLimits("invalid writer configuration: \(problem)") }
@@ -95,12 +97,13 @@ public final class TranlogWriter: @unchecked Sendable {
         if let newest = try TranlogDirectory.scan(configuration.directory, fileSystem: fileSystem).files.last, newest.fileID >= start.fileID {
             throw .recordOverLimits("a new epoch must start above \(newest.fileID.fileName), the newest file in \(configuration.directory)")
         }
-        let file = try createFile(start.fileID, header: header(for: start, configuration), configuration: configuration, fileSystem: fileSystem)
+        let file = try createFile(
+            start.fileID, header: header(for: start, configuration, time: time), configuration: configuration, fileSystem: fileSystem)
         let writer = TranlogWriter(configuration: configuration, fileSystem: fileSystem, chain: ChainState(startingFile: start), file: file, repaired: nil)
         let begin = EpochBeginInfo(epoch: start.epoch, parentEpoch: parent, forkSeqno: start.previousLastSeqno)
         do throws(TranlogError) {
             let record = try writer.waitForDurable { completion in
-                writer.condition.locked { _ = writer.enqueue(.epochBegin(begin), completion: completion) }
+                writer.condition.locked { _ = writer.enqueue(.epochBegin(begin), time: time, completion: completion) }
             }
             return (writer, record)
         } catch {
@@ -206,9 +209,11 @@ public final class TranlogWriter: @unchecked Sendable {
     }
 
     @discardableResult
-    private func enqueue(_ body: RecordBody, positioned: ((AppendedRecord) -> Void)? = nil, completion: Completion?) -> AppendedRecord {
+    private func enqueue(
+        _ body: RecordBody, time: Timestamp? = nil, positioned: ((AppendedRecord) -> Void)? = nil, completion: Completion?
+    ) -> AppendedRecord {
         let header = RecordHeader(
-            kind: body.kind, seqno: chain.lastSeqno.next, epoch: chain.epoch, time: configuration.clock(),
+            kind: body.kind, seqno: chain.lastSeqno.next, epoch: chain.epoch, time: time ?? configuration.clock(),
             sourceID: configuration.sourceID, previousCRC: chain.lastCRC)
         let (bytes, crc) = RecordFrame.encode(header, body)
         let record = AppendedRecord(
@@ -281,10 +286,10 @@ public final class TranlogWriter: @unchecked Sendable {
 
     // MARK: - Files
 
-    private static func header(for start: ChainStart, _ configuration: TranlogWriterConfiguration) -> [UInt8] {
+    private static func header(for start: ChainStart, _ configuration: TranlogWriterConfiguration, time: Timestamp? = nil) -> [UInt8] {
         FileHeader(
             repositoryID: configuration.repositoryID, fileID: start.fileID, epoch: start.epoch,
-            creationTime: configuration.clock(), previousLastSeqno: start.previousLastSeqno,
+            creationTime: time ?? configuration.clock(), previousLastSeqno: start.previousLastSeqno,
             previousLastRecordCRC: start.previousLastRecordCRC
         ).encode()
     }
