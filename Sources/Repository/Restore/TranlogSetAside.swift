@@ -92,10 +92,12 @@ struct TranlogSetAside {
         return record.header.seqno == position.seqno && record.crc == position.recordCRC && record.frame.count == bytes.count
     }
 
-    /// Keeps the file if it ends with the restored record; otherwise sets it aside and, when the
-    /// restored record is in it, writes back the prefix ending with that record. Damage after the
-    /// restored record is the abandoned timeline's (it goes aside with the file); damage before it
-    /// stops the commit.
+    /// Keeps the file if it ends with the restored record; otherwise sets a copy of it aside and,
+    /// when the restored record is in it, replaces it with the prefix ending with that record.
+    /// Damage after the restored record is the abandoned timeline's (it goes aside with the copy);
+    /// damage before it stops the commit. Each step is atomic and durable, so the file is at every
+    /// moment whole or cut back, never missing: moving it aside first and writing the prefix after
+    /// would leave a crash in between without the restore point's file.
     private func cutBack(_ ref: TranlogFileRef, at position: AppliedPosition, aside: FilePath) throws(RepositoryError) -> [String] {
         if try endsWithRestoredRecord(ref, position) { return [] }
         var cursor = TranlogCursor(directory: TranlogDirectory(description: ref.path.string, files: [ref]), fileSystem: fileSystem)
@@ -111,14 +113,17 @@ struct TranlogSetAside {
             later = true
         }
         if restored != nil && !later && cursor.tornTail == nil && !ref.isCompressed { return [] }
-        let bytes = try tranlogCall { () throws(TranlogError) in try TranlogFileContents.load(ref, fileSystem: fileSystem)?.bytes }
-        let moved = try move(ref, to: aside)
-        guard let restored, let bytes else { return [moved] }
-        let end = Int(restored.eventID.offset) + restored.frameLength
+        guard let restored else { return [try move(ref, to: aside)] }
+        let name = ref.path.lastComponent?.string ?? ref.fileID.fileName
+        let plainPath = directory.tranlogs.appending(ref.fileID.fileName)
         try tranlogCall { () throws(TranlogError) in
-            try fileSystem.writeNewFile(directory.tranlogs.appending(ref.fileID.fileName), contents: bytes[0..<end])
+            guard let contents = try TranlogFileContents.load(ref, fileSystem: fileSystem) else { return }
+            try fileSystem.createDirectory(aside)
+            try fileSystem.replaceFile(aside.appending(name), contents: try fileSystem.readFile(ref.path)[...])
+            try fileSystem.replaceFile(plainPath, contents: contents.bytes[0..<(Int(restored.eventID.offset) + restored.frameLength)])
+            if ref.path != plainPath { try fileSystem.removeFile(ref.path) }
         }
-        return [moved]
+        return [aside.appending(name).string]
     }
 
     private func move(_ ref: TranlogFileRef, to aside: FilePath) throws(RepositoryError) -> String {

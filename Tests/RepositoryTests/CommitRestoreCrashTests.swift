@@ -1,0 +1,144 @@
+import Foundation
+import SystemPackage
+import Testing
+import Tranlog
+import UnderstudyTesting
+@testable import Repository
+
+/// commitRestore's one commit point: a crash at every durable step (every file or directory sync)
+/// restarts either in restore mode exactly as before, or as the primary of the new epoch; never in
+/// between. Nothing acknowledged after the commit is lost, and the chain verifies.
+@Suite struct CommitRestoreCrashTests {
+    static let restoredRoot = FilePath("/restored")
+    static let archive = FilePath("/archive")
+
+    /// A restore in progress, ready to commit: a snapshot of a primary taken after `snapshotAfter`
+    /// commits, with no tranlogs of its own, restored from the primary's archived tranlogs up to
+    /// `restoreThrough` commits (all of them when nil). Returns the repository, the file system, and
+    /// how many objects it holds.
+    static func pendingRestore(
+        commits: Int = 60, snapshotAfter: Int = 20, restoreThrough: Int? = nil, archived: Bool = true
+    ) async throws -> (Repository, SimulatedFileSystem, objects: Int) {
+        let fileSystem = try initializedFileSystem()
+        let primary = try openRepository(fileSystem, testConfiguration(rotationBytes: 4096))
+        var seqnos: [Seqno] = []
+        for index in 0..<commits {
+            seqnos.append(try await primary.commit(put("key-\(index)", "value-\(index)-" + String(repeating: "x", count: 60))).seqno)
+            if index + 1 == snapshotAfter {
+                try primary.checkpoint()
+                fileSystem.copyTree(from: nodeRoot, to: restoredRoot)
+            }
+        }
+        try primary.close()
+        let restoredTranlogs = DataDirectory(restoredRoot).tranlogs
+        if archived {
+            fileSystem.copyTree(from: DataDirectory(nodeRoot).tranlogs, to: archive)
+            for ref in try TranlogDirectory.scan(restoredTranlogs, fileSystem: fileSystem).files { try fileSystem.removeFile(ref.path) }
+        } else {
+            for ref in try TranlogDirectory.scan(DataDirectory(nodeRoot).tranlogs, fileSystem: fileSystem).files {
+                fileSystem.overwrite(restoredTranlogs.appending(ref.fileID.fileName), with: fileSystem.contents(of: ref.path)!)
+            }
+        }
+        try Repository.enterRestoreMode(DataDirectory(restoredRoot), fileSystem: fileSystem)
+        let repository = try reopen(fileSystem)
+        let target: RestoreTarget = restoreThrough.map { .seqno(seqnos[$0 - 1]) } ?? .endOfLogs
+        _ = try repository.restoreLogs(from: archived ? [archive] : nil, to: target)
+        return (repository, fileSystem, restoreThrough ?? commits)
+    }
+
+    static func reopen(_ fileSystem: SimulatedFileSystem) throws -> Repository {
+        try Repository(directory: DataDirectory(restoredRoot), configuration: testConfiguration(rotationBytes: 4096), fileSystem: fileSystem)
+    }
+
+    /// Every tranlog of the restored directory reads as one unbroken chain (what `tranlog verify` checks).
+    static func verifyChain(_ fileSystem: SimulatedFileSystem) throws -> Seqno? {
+        var cursor = TranlogCursor(directory: try TranlogDirectory.scan(DataDirectory(restoredRoot).tranlogs, fileSystem: fileSystem), fileSystem: fileSystem)
+        var last: Seqno?
+        while let record = try cursor.next() { last = record.seqno }
+        return last
+    }
+
+    @Test("a restore from archived logs, committed, written to and killed, recovers every acknowledged write")
+    func committedArchiveRestoreSurvivesACrash() async throws {
+        let (repository, fileSystem, objects) = try await Self.pendingRestore()
+        let committed = try repository.commitRestore()
+        var acknowledged: [String] = []
+        for index in 0..<5 {
+            _ = try await repository.commit(put("after-\(index)", "v\(index)"))
+            acknowledged.append("after-\(index)")
+        }
+        let survivor = fileSystem.crashed(seed: testSeed())
+        _ = try? repository.close()
+        let reopened = try Self.reopen(survivor)
+        defer { _ = try? reopened.close() }
+        #expect(!reopened.isRestoring)
+        #expect(reopened.status.epoch == committed.epoch)
+        #expect(reopened.status.objectCount == objects + acknowledged.count)
+        for key in acknowledged { #expect(reopened.get(bytes(key)) != nil, "\(key) was acknowledged after the commit") }
+        #expect(try Self.verifyChain(survivor) == reopened.status.applied.seqno)
+    }
+
+    @Test("a crash at every durable step of commitRestore restarts as the restore it was or as the new primary",
+          arguments: [(archived: true, through: Int?.none), (archived: false, through: 40)])
+    func crashAtEveryDurableStep(archived: Bool, through: Int?) async throws {
+        let seed = testSeed()
+        var committedAt: Int?
+        for successfulSyncs in 0..<64 {
+            let (repository, fileSystem, objects) = try await Self.pendingRestore(restoreThrough: through, archived: archived)
+            let before = repository.status.applied
+            fileSystem.failSyncs(afterSuccessful: successfulSyncs)
+            let completed = (try? repository.commitRestore()) != nil
+            let survivor = fileSystem.crashed(seed: seed &+ UInt64(successfulSyncs))
+            _ = try? repository.close()
+            try await checkRestart(survivor, restoredTo: before, objects: objects, step: successfulSyncs)
+            if completed {
+                committedAt = successfulSyncs
+                break
+            }
+        }
+        let steps = try #require(committedAt, "commitRestore never completed within 64 syncs")
+        #expect(steps >= 3, "the commit makes several durable steps (seed \(seed))")
+    }
+
+    /// After a crash: either still restoring at the very same position (and a commit now works), or
+    /// the primary of the new epoch; in both cases writes are accepted after that and survive.
+    private func checkRestart(_ fileSystem: SimulatedFileSystem, restoredTo before: AppliedPosition, objects: Int, step: Int) async throws {
+        let repository = try Self.reopen(fileSystem)
+        defer { _ = try? repository.close() }
+        #expect(repository.status.objectCount == objects, "step \(step)")
+        if repository.isRestoring {
+            #expect(repository.status.applied == before, "a restart before the commit point stands where the restore stood (step \(step))")
+            #expect(repository.status.epoch == before.epoch)
+            _ = try repository.commitRestore()
+        } else {
+            #expect(repository.status.epoch.rawValue == before.epoch.rawValue + 1, "step \(step)")
+            #expect(repository.status.applied.seqno == before.seqno.next, "the epochBegin follows the restored record (step \(step))")
+        }
+        let written = try await repository.commit(put("after-crash", "\(step)"))
+        #expect(written.seqno == before.seqno.next.next, "step \(step)")
+        #expect(try Self.verifyChain(fileSystem) == written.seqno, "step \(step)")
+    }
+
+    @Test("an error after the commit point refuses writes, naming the command, until commitRestore runs again and completes it")
+    func interruptedCompletionIsCompletedByRunningItAgain() async throws {
+        let (repository, fileSystem, _) = try await Self.pendingRestore()
+        defer { _ = try? repository.close() }
+        // The commit point is the first sync of restore.json's replacement (preceded by none: an
+        // archive restore's checkpoint stands at the restore point and nothing is set aside);
+        // the next sync, the new epoch file's header, fails.
+        fileSystem.failSyncs(afterSuccessful: 2)
+        #expect(throws: RepositoryError.self) { try repository.commitRestore() }
+        let pending = try #require(repository.pendingCommit, "the commit point was passed")
+        #expect(!repository.isRestoring)
+        let refused = await expectRepositoryError { _ = try await repository.commit(put("k", "v")) }
+        #expect(refused?.description.contains("epoch \(pending.epoch) was committed (`restore commit`) but opening it did not complete") == true,
+                "\(refused?.description ?? "nil")")
+        fileSystem.failSyncs(afterSuccessful: .max)
+        let completed = try repository.commitRestore()
+        #expect(completed.completedInterrupted)
+        #expect(completed.epoch == pending.epoch)
+        #expect(completed.message.hasPrefix("Completed the commit of epoch \(pending.epoch) that an error had interrupted"))
+        #expect(repository.pendingCommit == nil)
+        _ = try await repository.commit(put("k", "v"))
+    }
+}
