@@ -38,7 +38,8 @@ final class StatusReporter: Sendable {
         let uptime = (ContinuousClock.now - startedAt).components
         let repositoryStatus = repository.status
         var status = NodeStatus(
-            role: repositoryStatus.restoring ? "restoring" : "primary", version: UnderstudyVersion.current,
+            role: repositoryStatus.restoring ? "restoring" : repository.pendingCommit != nil ? "promoting" : "primary",
+            version: UnderstudyVersion.current,
             httpAddress: "\(httpAddress)", replicationAddress: "\(replicationAddress)",
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18, dataDirectory: dataDirectory,
             restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus, standbys: nil, replication: nil)

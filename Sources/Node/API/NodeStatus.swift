@@ -2,7 +2,9 @@ import Repository
 
 /// `GET /status` and `understudy status --json`.
 public struct NodeStatus: Codable, Sendable {
-    /// `primary`, `standby` (following a primary, until promoted), or `restoring` in restore mode.
+    /// `primary`, `standby` (following a primary or an archive, until promoted), `restoring` (a manual
+    /// restore), or `promoting` (a promote's commit is durable but its completion was interrupted:
+    /// writes are refused until `promote` runs again or the node restarts). docs/ROLES.md.
     public var role: String
     /// The Understudy version serving the node.
     public var version: String
