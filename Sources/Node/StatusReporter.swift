@@ -38,8 +38,7 @@ final class StatusReporter: Sendable {
         let uptime = (ContinuousClock.now - startedAt).components
         let repositoryStatus = repository.status
         var status = NodeStatus(
-            role: repositoryStatus.restoring ? "restoring" : repository.pendingCommit != nil ? "promoting" : "primary",
-            version: UnderstudyVersion.current,
+            role: NodeRole.of(repository, following: replication.following(repository) != nil).rawValue, version: UnderstudyVersion.current,
             httpAddress: "\(httpAddress)", replicationAddress: "\(replicationAddress)",
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18, dataDirectory: dataDirectory,
             restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus, standbys: nil, replication: nil)

@@ -134,7 +134,7 @@ extension Repository {
                 checkpoint: position, oldestFileIDNeeded: position.eventID?.fileID ?? .first, cleanShutdown: false,
                 nextRunGeneration: generation + 1)
             try extentCall { () throws(ExtentError) in try ManifestStore.write(next, directory: directory.extents, fileSystem: fileSystem) }
-            for old in manifest.runs { try? fileSystem.removeFile(directory.extents.appending(old.fileName)) }
+            for old in manifest.runs { removeQuietly(directory.extents.appending(old.fileName)) }
             return next
         }
     }

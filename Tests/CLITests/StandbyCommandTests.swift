@@ -80,7 +80,7 @@ struct StandbyCommandTests {
                 } catch let error as NodeClientError {
                     if case .refused(let status, _, let detail) = error {
                         #expect(status == 503)
-                        #expect(detail.contains("restore mode"), "\(detail)")
+                        #expect(detail.contains("`understudy promote` makes it a primary"), "\(detail)")
                     } else {
                         Issue.record("\(error)")
                     }

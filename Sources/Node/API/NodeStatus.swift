@@ -2,9 +2,7 @@ import Repository
 
 /// `GET /status` and `understudy status --json`.
 public struct NodeStatus: Codable, Sendable {
-    /// `primary`, `standby` (following a primary or an archive, until promoted), `restoring` (a manual
-    /// restore), or `promoting` (a promote's commit is durable but its completion was interrupted:
-    /// writes are refused until `promote` runs again or the node restarts). docs/ROLES.md.
+    /// A `NodeRole`: `primary`, `standby`, `restoring` or `promoting` (docs/ROLES.md).
     public var role: String
     /// The Understudy version serving the node.
     public var version: String

@@ -77,7 +77,7 @@ final class NodeReplication: Sendable {
     }
 
     /// Adds the replication fields to a node's status: `standbys` on a primary serving them,
-    /// `replication` and the role `standby` on a standby not yet promoted.
+    /// `replication` on a standby not yet promoted.
     func describe(into status: inout NodeStatus) {
         switch role.withLock({ $0 }) {
         case .off:
@@ -88,12 +88,10 @@ final class NodeReplication: Sendable {
             status.retention = loop.onLoop { shippers.retentionStatus } ?? nil
         case .following(let replica, let shippers):
             guard status.repository.restoring else { return }
-            status.role = "standby"
             status.replication = replica.status
             if let shippers, let address = loop.onLoop({ shippers.address }) ?? nil { status.replicationAddress = "\(address)" }
         case .followingArchive(let follower):
             status.warmStandby = follower.status
-            if status.repository.restoring { status.role = "standby" }
         }
     }
 

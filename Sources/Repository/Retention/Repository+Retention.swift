@@ -40,7 +40,11 @@ extension Repository {
                     "standby \(standby.nodeID) needs \(standby.neededFileID.fileName); removed to stay under --max-retained-mbytes \(limit): re-seed it from a new backup")
             }
             for file in removal.remove { removeQuietly(FilePath(file.path)) }
-            if !removal.remove.isEmpty { try? fileSystem.syncDirectory(directory.tranlogs) }
+            guard !removal.remove.isEmpty else { return }
+            // A removal a crash undoes only brings back files nothing needs: worth a warning, not a failure.
+            do { try fileSystem.syncDirectory(directory.tranlogs) } catch {
+                logger.warning("could not sync \(directory.tranlogs) after removing tranlogs", metadata: ["error": "\(error)"])
+            }
         }
     }
 }
