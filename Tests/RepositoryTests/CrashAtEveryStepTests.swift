@@ -147,4 +147,28 @@ import UnderstudyTesting
         print("\(keys.count) commits across rotations: crashed after each of their \(steps) durable steps")
         #expect(steps >= keys.count + 3 * 3, "\(steps) durable steps")
     }
+
+    @Test(arguments: seeds)
+    func anInitCrashedAtEveryStepLeavesNoRepositoryOrAWholeOne(seed: UInt64) async throws {
+        print("anInitCrashedAtEveryStep seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
+        // Deep enough that the data directory's creation is durable only once its parent is synced.
+        let directory = DataDirectory(FilePath("/disk/nodes/data"))
+        let steps = try await CrashStepHarness(
+            name: "init", seed: seed,
+            setUp: { fileSystem in try fileSystem.createDirectory(directory.root.removingLastComponent()) },
+            operation: { fileSystem, _ in
+                try DataDirectory.initialize(directory.root, sourceID: nodeSource, loggingMode: .full, fileSystem: fileSystem)
+            },
+            check: { disk, _, crash in
+                // understudy.json goes last: without it the directory is an interrupted init, never a repository.
+                if crash.operationCompleted { #expect(disk.fileExists(directory.configFile), "init returned, \(crash)") }
+                guard disk.fileExists(directory.configFile) else { return }
+                let repository = try Repository(directory: directory, configuration: testConfiguration(), fileSystem: disk)
+                #expect(repository.config.sourceID == nodeSource && repository.status.objectCount == 0, "\(crash)")
+                try repository.close()
+                _ = try verifyTranlogChain(directory.tranlogs, fileSystem: disk)
+            }
+        ).run()
+        print("init: crashed after each of its \(steps) durable steps")
+    }
 }

@@ -82,7 +82,7 @@ struct BaseCopyInstall {
         }
         do {
             try fileSystem.rename(built, to: target)
-            try fileSystem.syncDirectory(target.removingLastComponent().isEmpty ? FilePath(".") : target.removingLastComponent())
+            try fileSystem.syncParentDirectory(of: target)
             try fileSystem.syncDirectory(staging)
         } catch {
             throw .storage("cannot move \(built) to \(target): \(error)")

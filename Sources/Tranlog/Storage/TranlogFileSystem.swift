@@ -64,6 +64,13 @@ extension TranlogFileSystem {
         try syncDirectory(path.removingLastComponent())
     }
 
+    /// Makes the entry of `path` itself durable (its creation, or a rename to it): syncs the
+    /// directory holding it, `.` for a bare name.
+    public func syncParentDirectory(of path: FilePath) throws(TranlogError) {
+        let parent = path.removingLastComponent()
+        try syncDirectory(parent.isEmpty ? FilePath(".") : parent)
+    }
+
     /// Removes `path` and, if it is a directory, everything in it (`rm -r`), for directories this
     /// program made (it does not expect symbolic links in them). Durable after the parent's sync.
     public func removeTree(_ path: FilePath) throws(TranlogError) {
