@@ -11,7 +11,8 @@ import UnderstudyTesting
 @testable import Node
 
 /// Power lost right after each durable step, through the node layer (`NodeConfiguration.fileSystem`):
-/// a checkpoint asked over the admin API of a running node, and a standby's base-copy install.
+/// a checkpoint asked over the admin API of a running node, writes that rotate its tranlog, and a
+/// standby's base-copy install.
 /// After each crash the node (or the standby's directory) comes back with every acknowledged write,
 /// and its tranlog chain verifies.
 @Suite(.timeLimit(.minutes(5))) struct CrashAtEveryStepTests {
@@ -26,8 +27,11 @@ import UnderstudyTesting
 
     /// A primary serving HTTP on 127.0.0.1 (any port) from `directory` on `fileSystem`, with no
     /// background checkpoint to race the harness's step count.
-    static func startNode(_ directory: DataDirectory, on fileSystem: SimulatedFileSystem, logger: Logger) throws -> (PrimaryNode, NodeClient) {
+    static func startNode(
+        _ directory: DataDirectory, on fileSystem: SimulatedFileSystem, rotationBytes: Int = 64 * 1024, logger: Logger
+    ) throws -> (PrimaryNode, NodeClient) {
         var configuration = NodeConfiguration(dataDirectory: directory)
+        configuration.repository.rotationBytes = rotationBytes
         configuration.httpAddress = SocketAddress(host: "127.0.0.1", port: 0)
         configuration.fileSystem = fileSystem
         configuration.repository.checkpointInterval = .seconds(3600)
@@ -97,6 +101,46 @@ import UnderstudyTesting
         ).run()
         print("node checkpoint: crashed after each of its \(steps) durable steps")
         #expect(steps >= 10, "a new run and a merged one, MANIFEST, the checkpoint record: \(steps) durable steps")
+    }
+
+    @Test(arguments: seeds)
+    func writesThatRotateANodesTranlogCrashedAtEveryStepLoseNothingAcknowledged(seed: UInt64) async throws {
+        print("writesThatRotateANodesTranlog seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
+        let directory = DataDirectory(Self.cluster.appending("node").appending("data"))
+        let keys = (0..<16).map { Array("rotating-\($0)".utf8) }
+        let value = { (index: Int) in [UInt8](repeating: UInt8(index), count: 900) }
+        let steps = try await CrashStepHarness(
+            name: "node writes across rotations", seed: seed,
+            setUp: { fileSystem in
+                try fileSystem.createDirectory(directory.root.removingLastComponent())
+                try DataDirectory.initialize(directory.root, sourceID: SourceID("crash-node")!, loggingMode: .full, fileSystem: fileSystem)
+                let (node, client) = try Self.startNode(directory, on: fileSystem, rotationBytes: 4096, logger: Self.silent)
+                return RunningNode(node: node, client: client, token: try AdminToken.read(directory, fileSystem: fileSystem))
+            },
+            operation: { _, running in
+                for (index, key) in keys.enumerated() {
+                    _ = try running.client.put(key: key, value: value(index))
+                    running.acknowledged[key] = value(index)
+                }
+            },
+            check: { disk, running, crash in
+                running.abandon()
+                let (node, client) = try Self.startNode(directory, on: disk, rotationBytes: 4096, logger: quietLogger)
+                // Writes are sequential: what survived is every acknowledged one and perhaps the next.
+                let found = try keys.map { key throws in try client.get(key: key)?.value }
+                let survived = found.prefix { $0 != nil }.count
+                #expect(survived == running.acknowledged.count || survived == running.acknowledged.count + 1,
+                    "survived \(survived), acknowledged \(running.acknowledged.count), \(crash)")
+                #expect(found.dropFirst(survived).allSatisfy { $0 == nil }, "no gap in the writes, \(crash)")
+                #expect(found.prefix(survived).enumerated().allSatisfy { $1 == value($0) }, "\(crash)")
+                client.close()
+                try node.stop()
+                let files = Set(try verifyTranlogChain(directory.tranlogs, fileSystem: disk).map(\.eventID.fileID))
+                if crash.operationCompleted { #expect(files.count >= 4, "the writes rotated the tranlog: files \(files.sorted()), \(crash)") }
+            }
+        ).run()
+        print("node writes across rotations: crashed after each of their \(steps) durable steps")
+        #expect(steps >= keys.count + 3 * 3, "a sync per write, three per rotation: \(steps) durable steps")
     }
 
     // MARK: - Base-copy install
