@@ -45,6 +45,9 @@ public struct NodeConfiguration: Sendable {
     /// A standby starts offline (receiving and applying nothing) until `understudy standby online`:
     /// to check a copy just put in place before it streams. Default false.
     public var standbyStartsOffline = false
+    /// Everything the node reads and writes goes through it: the data directory, the archive, a base
+    /// copy's staging. Tests inject one that simulates crashes.
+    public var fileSystem: any TranlogFileSystem = PosixFileSystem()
     /// Checkpoint interval and size, run count, tranlog rotation.
     public var repository = RepositoryConfiguration()
     /// Polled during long start-up work (a standby's base copy): true once the node should give up

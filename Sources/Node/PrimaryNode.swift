@@ -35,17 +35,20 @@ public final class PrimaryNode: Sendable {
         let baseCopy = try Self.copyBaseIfNeeded(&configuration, key: key, logger: logger)
         self.configuration = configuration
         if configuration.standbyOf != nil || configuration.standbyArchive != nil {
-            try Self.enterStandbyMode(configuration.dataDirectory, sourceID: configuration.standbySourceID, logger: logger)
+            try Self.enterStandbyMode(
+                configuration.dataDirectory, sourceID: configuration.standbySourceID, fileSystem: configuration.fileSystem, logger: logger)
         }
         let repository: Repository
         do {
-            repository = try Repository(directory: configuration.dataDirectory, configuration: configuration.repository, logger: logger)
+            repository = try Repository(
+                directory: configuration.dataDirectory, configuration: configuration.repository, fileSystem: configuration.fileSystem,
+                logger: logger)
         } catch {
             throw .repository(error)
         }
         self.repository = repository
         metrics = NodeMetrics(initial: repository.status)
-        do { adminToken = Array(try AdminToken.read(configuration.dataDirectory).utf8) } catch {
+        do { adminToken = Array(try AdminToken.read(configuration.dataDirectory, fileSystem: configuration.fileSystem).utf8) } catch {
             Self.abandon(repository, logger: logger)
             throw .repository(error)
         }
@@ -120,17 +123,19 @@ public final class PrimaryNode: Sendable {
 
     /// A standby runs in restore mode, on a copy of its primary's repository (made by the base copy
     /// when its directory was empty). It gets its own source id first (see `Repository.ensureOwnSourceID`).
-    private static func enterStandbyMode(_ directory: DataDirectory, sourceID: SourceID?, logger: Logger) throws(NodeError) {
-        do { _ = try directory.readConfig() } catch {
+    private static func enterStandbyMode(
+        _ directory: DataDirectory, sourceID: SourceID?, fileSystem: any TranlogFileSystem, logger: Logger
+    ) throws(NodeError) {
+        do { _ = try directory.readConfig(fileSystem: fileSystem) } catch {
             throw .invalidConfiguration(
                 "\(directory.root) holds no repository (\(error)): a standby starts from a copy of its primary's, "
                     + "made with `understudy backup snapshot` (or a `cp -a` of the stopped primary's data directory)")
         }
-        try refuseIfPromoted(directory)
+        try refuseIfPromoted(directory, fileSystem: fileSystem)
         do {
-            let own = try Repository.ensureOwnSourceID(directory, requested: sourceID)
+            let own = try Repository.ensureOwnSourceID(directory, requested: sourceID, fileSystem: fileSystem)
             if own.changed { logger.notice("this standby's source id is now \(own.sourceID) (understudy.json); promoted, it writes records under it") }
-            try Repository.enterRestoreMode(directory)
+            try Repository.enterRestoreMode(directory, fileSystem: fileSystem)
         } catch {
             throw .repository(error)
         }
@@ -138,9 +143,9 @@ public final class PrimaryNode: Sendable {
 
     /// A directory that opened its own epoch is a primary: a standby command line (a service manager
     /// restarting a promoted node, say) must not turn it back into a standby of the node it replaced.
-    private static func refuseIfPromoted(_ directory: DataDirectory) throws(NodeError) {
+    private static func refuseIfPromoted(_ directory: DataDirectory, fileSystem: any TranlogFileSystem) throws(NodeError) {
         let promotion: EpochCommit?
-        do { promotion = try Repository.promotion(of: directory) } catch { throw .repository(error) }
+        do { promotion = try Repository.promotion(of: directory, fileSystem: fileSystem) } catch { throw .repository(error) }
         guard let promotion else { return }
         throw .invalidConfiguration(
             "\(directory.root) is a primary: `\(promotion.by)` at \(promotion.time.iso8601) opened epoch \(promotion.epoch) at seqno "

@@ -67,6 +67,8 @@ public struct DataDirectory: Sendable {
         let config = DataDirectoryConfig(repositoryID: .random(), sourceID: sourceID, loggingMode: loggingMode, createdAt: now)
         do throws(TranlogError) {
             for path in [root, directory.extents, directory.tranlogs] { try fileSystem.createDirectory(path) }
+            // Else a power loss could take the whole new directory, understudy.json included, after init said it was made.
+            try fileSystem.syncParentDirectory(of: root)
             try EpochHistoryStore.write(
                 EpochHistory(first: EpochEntry(epoch: .first, startSeqno: Seqno(1), parentEpoch: .none, time: now, sourceID: sourceID)),
                 to: directory.epochsFile, fileSystem: fileSystem)

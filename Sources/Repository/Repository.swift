@@ -17,7 +17,9 @@ import Tranlog
 public final class Repository: @unchecked Sendable {
     public let directory: DataDirectory
     public let configuration: RepositoryConfiguration
-    let fileSystem: any TranlogFileSystem
+    /// What every file of the repository is read and written through; the node's other components
+    /// use the same one.
+    public let fileSystem: any TranlogFileSystem
     let logger: Logger
     private let directoryLock: DirectoryLock
 

@@ -23,7 +23,8 @@ import Tranlog
         func install() -> BaseCopyInstall {
             BaseCopyInstall(
                 backup: backup, staging: staging, target: target, sourceID: SourceID("standby-node")!,
-                repositoryConfiguration: RepositoryConfiguration(), logger: quietLogger)
+                repositoryConfiguration: RepositoryConfiguration(), fileSystem: PosixFileSystem(),
+                logger: quietLogger)
         }
     }
 

@@ -85,7 +85,7 @@ final class ArchiveFollower: Sendable {
         let began = ContinuousClock.now
         let start = repository.status.applied.eventID?.fileID ?? .first
         let available: [TranlogFileRef]
-        do { available = try TranlogDirectory.scan(archive).starting(at: start).files } catch {
+        do { available = try TranlogDirectory.scan(archive, fileSystem: repository.fileSystem).starting(at: start).files } catch {
             return fail("cannot read the archive \(archive): \(error)")
         }
         let run = Self.unbrokenRun(available, from: start)

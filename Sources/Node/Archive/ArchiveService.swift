@@ -19,7 +19,7 @@ final class ArchiveService: Sendable {
     private let task: PeriodicTask
 
     init(directory: FilePath, interval: Duration, repository: Repository, metrics: NodeMetrics, logger: Logger) throws(NodeError) {
-        archiver = TranlogArchiver(source: repository.directory.tranlogs, archive: directory)
+        archiver = TranlogArchiver(source: repository.directory.tranlogs, archive: directory, fileSystem: repository.fileSystem)
         self.repository = repository
         self.metrics = metrics
         self.logger = logger

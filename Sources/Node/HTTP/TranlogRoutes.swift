@@ -17,18 +17,20 @@ struct TranlogRoutes: Sendable {
     private func find(_ request: RoutedRequest, _ reply: Reply) {
         reply.orError { () throws(APIError) in
             let key = try Self.key(QueryParameters(request.http.query, allowed: ["seqno", "event", "time"]))
-            let (directory, repositoryID) = (repository.directory, repository.config.repositoryID)
+            let (directory, repositoryID, fileSystem) = (repository.directory, repository.config.repositoryID, repository.fileSystem)
             // Reading the logs takes file I/O: never on the loop thread.
             DispatchQueue.global(qos: .utility).async {
-                reply.orError { () throws(APIError) in reply.sendJSON(try Self.search(key, in: directory, repositoryID: repositoryID)) }
+                reply.orError { () throws(APIError) in reply.sendJSON(try Self.search(key, in: directory, repositoryID: repositoryID, fileSystem: fileSystem)) }
             }
         }
     }
 
-    private static func search(_ key: RecordKey, in directory: DataDirectory, repositoryID: RepositoryID) throws(APIError) -> RecordHeaders {
+    private static func search(
+        _ key: RecordKey, in directory: DataDirectory, repositoryID: RepositoryID, fileSystem: any TranlogFileSystem
+    ) throws(APIError) -> RecordHeaders {
         do {
-            let logs = try TranlogDirectory.scan(directory.tranlogs)
-            switch try RecordSearch.find(key, in: logs, expectedRepository: repositoryID) {
+            let logs = try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem)
+            switch try RecordSearch.find(key, in: logs, fileSystem: fileSystem, expectedRepository: repositoryID) {
             case .success(let record): return RecordHeaders(record)
             case .failure(let notFound): throw APIError(status: 404, error: "not found", detail: notFound.description)
             }

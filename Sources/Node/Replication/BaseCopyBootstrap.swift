@@ -23,6 +23,7 @@ struct BaseCopyBootstrap {
     let repositoryConfiguration: RepositoryConfiguration
     let http: HTTPServerConfiguration
     let stopRequested: @Sendable () -> Bool
+    let fileSystem: any TranlogFileSystem
     let logger: Logger
 
     static let stagingSuffix = ".base-copy-in-progress"
@@ -33,7 +34,7 @@ struct BaseCopyBootstrap {
     /// Nil when DIR already holds a repository; otherwise, once DIR holds the primary's, the copy's
     /// status and the HTTP address its status server had (the node serves on the same port).
     func runIfNeeded() throws(NodeError) -> (status: BaseCopyStatus, httpAddress: SocketAddress)? {
-        switch try Self.contents(of: directory.root) {
+        switch try Self.contents(of: directory.root, fileSystem: fileSystem) {
         case .repository: return nil
         case .empty: break
         }
@@ -72,23 +73,24 @@ struct BaseCopyBootstrap {
 
     private func attempt(on loop: UVEventLoop, sourceID: SourceID, progress: BaseCopyProgress) throws(BaseCopyFailure) -> AppliedPosition {
         removeStaging()
-        do { try FileManager.default.createDirectory(atPath: staging.string, withIntermediateDirectories: false) } catch {
-            throw .storage("cannot create \(staging): \(error.localizedDescription)")
+        do { try fileSystem.createDirectory(staging) } catch {
+            throw .storage("cannot create \(staging): \(error)")
         }
         let backup = staging.appending("base.backup")
         let end = try BaseCopyDownload.run(
-            from: primary, on: loop, key: key, sourceID: sourceID, into: backup, progress: progress, stopRequested: stopRequested, logger: logger)
+            from: primary, on: loop, key: key, sourceID: sourceID, into: backup, fileSystem: fileSystem, progress: progress,
+            stopRequested: stopRequested, logger: logger)
         progress.entered(.verifying)
         let install = BaseCopyInstall(
             backup: backup, staging: staging, target: directory, sourceID: sourceID, repositoryConfiguration: repositoryConfiguration,
-            logger: logger)
+            fileSystem: fileSystem, logger: logger)
         return try install.run(end: end) { progress.entered(.restoring) }
     }
 
     private func removeStaging() {
-        guard FileManager.default.fileExists(atPath: staging.string) else { return }
-        do { try FileManager.default.removeItem(atPath: staging.string) } catch {
-            logger.error("cannot remove \(staging): \(error.localizedDescription); remove it by hand")
+        guard fileSystem.fileExists(staging) else { return }
+        do { try fileSystem.removeTree(staging) } catch {
+            logger.error("cannot remove \(staging): \(error); remove it by hand")
         }
     }
 
@@ -110,11 +112,11 @@ struct BaseCopyBootstrap {
     /// A directory holding `understudy.json` is a repository; a missing or empty one gets a base
     /// copy; anything else is refused, naming what is in it, so that nothing of the operator's is
     /// ever replaced.
-    private static func contents(of root: FilePath) throws(NodeError) -> Contents {
+    private static func contents(of root: FilePath, fileSystem: any TranlogFileSystem) throws(NodeError) -> Contents {
         let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: root.string).sorted() } catch {
-            guard FileManager.default.fileExists(atPath: root.string) else { return .empty }
-            throw .invalidConfiguration("cannot read \(root): \(error.localizedDescription)")
+        do { names = try fileSystem.contentsOfDirectory(root).sorted() } catch {
+            guard fileSystem.fileExists(root) else { return .empty }
+            throw .invalidConfiguration("cannot read \(root): \(error)")
         }
         if names.contains(DataDirectory(root).configFile.lastComponent!.string) { return .repository }
         guard let first = names.first else { return .empty }
@@ -142,7 +144,7 @@ extension PrimaryNode {
         guard let primary = configuration.standbyOf, let key else { return nil }
         let copied = try BaseCopyBootstrap(
             directory: configuration.dataDirectory, primary: primary, key: key, repositoryConfiguration: configuration.repository,
-            http: configuration.http, stopRequested: configuration.stopRequested, logger: logger
+            http: configuration.http, stopRequested: configuration.stopRequested, fileSystem: configuration.fileSystem, logger: logger
         ).runIfNeeded()
         guard let copied else { return nil }
         configuration.httpAddress = copied.httpAddress

@@ -12,13 +12,13 @@ enum BaseCopyDownload {
     /// or `stopRequested` (polled) says to give up.
     static func run(
         from primary: SocketAddress, on loop: UVEventLoop, key: ReplicationKey, sourceID: SourceID, into file: FilePath,
-        progress: BaseCopyProgress, stopRequested: @Sendable () -> Bool, logger: Logger
+        fileSystem: any TranlogFileSystem, progress: BaseCopyProgress, stopRequested: @Sendable () -> Bool, logger: Logger
     ) throws(BaseCopyFailure) -> BaseCopyEnd {
         let outcome = Locked<Result<BaseCopyEnd, BaseCopyFailure>?>(nil)
         let holder = ClientHolder()
         loop.execute {
             let client = BaseCopyClient(
-                loop: loop, key: key, sourceID: sourceID, file: file, fileSystem: PosixFileSystem(), logger: logger,
+                loop: loop, key: key, sourceID: sourceID, file: file, fileSystem: fileSystem, logger: logger,
                 onProgress: { progress.received($0) }, completion: { result in outcome.withLockNotifying { $0 = result } })
             holder.client = client
             client.start(host: primary.host, port: primary.port)

@@ -14,8 +14,8 @@ struct BaseCopyInstall {
     let target: DataDirectory
     let sourceID: SourceID
     let repositoryConfiguration: RepositoryConfiguration
+    let fileSystem: any TranlogFileSystem
     let logger: Logger
-    private let fileSystem = PosixFileSystem()
 
     /// The restored repository's position.
     func run(end: BaseCopyEnd, restoring: () -> Void) throws(BaseCopyFailure) -> AppliedPosition {
@@ -63,27 +63,27 @@ struct BaseCopyInstall {
             try repository.close()
             // The first tranlog `init` wrote belongs to the throwaway repository id: the standby's log
             // is the primary's, mirrored from the backup's position on.
-            try? FileManager.default.removeItem(atPath: directory.tranlogs.appending("set-aside-other-repository").string)
+            do { try fileSystem.removeTree(directory.tranlogs.appending("set-aside-other-repository")) } catch { throw .tranlog(error) }
             return report
         } catch {
             throw .storage("restoring the base copy into \(built) failed: \(error)")
         }
     }
 
-    /// Replaces the (missing or empty) target with the built directory by one rename.
+    /// Replaces the (missing or empty) target with the built directory by one rename, durable once
+    /// both directories it touches are synced.
     private func place(_ built: FilePath) throws(BaseCopyFailure) {
         let target = target.root
-        do {
-            if FileManager.default.fileExists(atPath: target.string) {
-                // Still empty (checked at start, but the operator may have written to it since): rmdir refuses otherwise.
-                guard rmdir(target.string) == 0 else {
-                    throw BaseCopyFailure.storage("\(target) is no longer empty (or cannot be removed): \(String(cString: strerror(errno)))")
-                }
+        if fileSystem.fileExists(target) {
+            // Still empty (checked at start, but the operator may have written to it since): rmdir refuses otherwise.
+            do { try fileSystem.removeDirectory(target) } catch {
+                throw .storage("\(target) is no longer empty (or cannot be removed): \(error)")
             }
+        }
+        do {
             try fileSystem.rename(built, to: target)
-            try fileSystem.syncDirectory(target.removingLastComponent().isEmpty ? FilePath(".") : target.removingLastComponent())
-        } catch let error as BaseCopyFailure {
-            throw error
+            try fileSystem.syncParentDirectory(of: target)
+            try fileSystem.syncDirectory(staging)
         } catch {
             throw .storage("cannot move \(built) to \(target): \(error)")
         }

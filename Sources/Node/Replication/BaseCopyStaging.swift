@@ -11,7 +11,7 @@ import Tranlog
 /// repository's one-backup-at-a-time rule answers a concurrent request with `backupInProgress`.
 struct RepositoryBaseCopySource: BaseCopySource {
     private let repository: Repository
-    private let fileSystem = PosixFileSystem()
+    private let fileSystem: any TranlogFileSystem
     private let logger: Logger
 
     static let directoryName = "base-copy"
@@ -19,6 +19,7 @@ struct RepositoryBaseCopySource: BaseCopySource {
     /// Removes files a killed primary left staged: no copy can be using them any more.
     init(repository: Repository, logger: Logger) {
         self.repository = repository
+        fileSystem = repository.fileSystem
         self.logger = logger
         let directory = Self.directory(of: repository)
         for name in (try? fileSystem.contentsOfDirectory(directory)) ?? [] {

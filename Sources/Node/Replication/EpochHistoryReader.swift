@@ -7,12 +7,12 @@ import Tranlog
 /// commit or an applied epoch change adds an entry). Read once up front, since a node without a
 /// history cannot replicate, then on every call; a failed re-read keeps the last good one and logs.
 enum EpochHistoryReader {
-    static func make(_ directory: DataDirectory, logger: Logger) throws(NodeError) -> @Sendable () -> EpochHistory {
+    static func make(_ directory: DataDirectory, fileSystem: any TranlogFileSystem, logger: Logger) throws(NodeError) -> @Sendable () -> EpochHistory {
         let lastGood: Locked<EpochHistory>
-        do { lastGood = Locked(try EpochHistoryStore.read(directory.epochsFile)) } catch { throw .repository(error) }
+        do { lastGood = Locked(try EpochHistoryStore.read(directory.epochsFile, fileSystem: fileSystem)) } catch { throw .repository(error) }
         return {
             do {
-                let history = try EpochHistoryStore.read(directory.epochsFile)
+                let history = try EpochHistoryStore.read(directory.epochsFile, fileSystem: fileSystem)
                 lastGood.withLock { $0 = history }
                 return history
             } catch {

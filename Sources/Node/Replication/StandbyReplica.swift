@@ -34,14 +34,14 @@ final class StandbyReplica: @unchecked Sendable {
         self.loop = loop
         self.repository = repository
         self.logger = logger
-        control = try StandbyControlStore(directory: repository.directory)
+        control = try StandbyControlStore(directory: repository.directory, fileSystem: repository.fileSystem)
         let status = repository.status
         let configuration = LogReceiver.Configuration(
             primaryHost: primary.host, primaryPort: primary.port, repositoryID: status.repositoryID, sourceID: status.sourceID)
-        let history = try EpochHistoryReader.make(repository.directory, logger: logger)
+        let history = try EpochHistoryReader.make(repository.directory, fileSystem: repository.fileSystem, logger: logger)
         do {
             receiver = try LogReceiver(
-                loop: loop, directory: repository.directory.tranlogs, fileSystem: PosixFileSystem(), key: key,
+                loop: loop, directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, key: key,
                 configuration: configuration, history: history,
                 restoredTo: status.applied, logger: logger, onFlushed: { [weak self] in self?.flushed($0) },
                 onFault: { [weak self] in self?.faulted($0) })

@@ -34,9 +34,9 @@ final class StandbyShippers: @unchecked Sendable {
         self.logger = logger
         retention = StandbyRetention(repository: repository, logger: logger)
         baseCopySource = RepositoryBaseCopySource(repository: repository, logger: logger)
-        let history = try EpochHistoryReader.make(repository.directory, logger: logger)
+        let history = try EpochHistoryReader.make(repository.directory, fileSystem: repository.fileSystem, logger: logger)
         log = PrimaryLog(
-            directory: repository.directory.tranlogs, fileSystem: PosixFileSystem(), repositoryID: repository.config.repositoryID,
+            directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, repositoryID: repository.config.repositoryID,
             history: history,
             // Applied is durable on a primary: a commit becomes visible only once its record is synced.
             durableSeqno: { repository.status.applied.seqno },

@@ -81,6 +81,10 @@ public struct PosixFileSystem: TranlogFileSystem {
         guard unlink(path.string) == 0 else { throw .io(operation: "removing", path: path.string, errno: errno) }
     }
 
+    public func removeDirectory(_ path: FilePath) throws(TranlogError) {
+        guard rmdir(path.string) == 0 else { throw .io(operation: "removing directory", path: path.string, errno: errno) }
+    }
+
     public func rename(_ source: FilePath, to target: FilePath) throws(TranlogError) {
         guard Glibc.rename(source.string, target.string) == 0 else {
             throw .io(operation: "renaming \(source.string) to", path: target.string, errno: errno)

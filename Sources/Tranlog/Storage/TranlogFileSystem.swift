@@ -1,3 +1,4 @@
+import Glibc
 import SystemPackage
 
 /// The file operations the tranlog needs, so tests can substitute a file system that simulates
@@ -20,6 +21,8 @@ public protocol TranlogFileSystem: Sendable {
     /// Makes the creation, removal or renaming of entries in `path` durable.
     func syncDirectory(_ path: FilePath) throws(TranlogError)
     func removeFile(_ path: FilePath) throws(TranlogError)
+    /// Removes an empty directory (`rmdir`: ENOTEMPTY otherwise); durable after `syncDirectory` of its parent.
+    func removeDirectory(_ path: FilePath) throws(TranlogError)
     /// Renames atomically, replacing `target` if it exists (durable after `syncDirectory`).
     func rename(_ source: FilePath, to target: FilePath) throws(TranlogError)
     func createDirectory(_ path: FilePath) throws(TranlogError)
@@ -59,6 +62,25 @@ extension TranlogFileSystem {
         try file.close()
         try rename(temporary, to: path)
         try syncDirectory(path.removingLastComponent())
+    }
+
+    /// Makes the entry of `path` itself durable (its creation, or a rename to it): syncs the
+    /// directory holding it, `.` for a bare name.
+    public func syncParentDirectory(of path: FilePath) throws(TranlogError) {
+        let parent = path.removingLastComponent()
+        try syncDirectory(parent.isEmpty ? FilePath(".") : parent)
+    }
+
+    /// Removes `path` and, if it is a directory, everything in it (`rm -r`), for directories this
+    /// program made (it does not expect symbolic links in them). Durable after the parent's sync.
+    public func removeTree(_ path: FilePath) throws(TranlogError) {
+        let names: [String]
+        do { names = try contentsOfDirectory(path) } catch {
+            guard case .io(_, _, ENOTDIR) = error else { throw error }
+            return try removeFile(path)
+        }
+        for name in names { try removeTree(path.appending(name)) }
+        try removeDirectory(path)
     }
 
     /// Writes a whole new file and makes it durable, entry included.

@@ -1,0 +1,145 @@
+import SystemPackage
+import Tranlog
+
+/// Crashes an operation at every durable step it takes, one run per step, and hands each
+/// power-lost disk to a check.
+///
+/// A durable step is a file sync, a directory sync or a rename on the `SimulatedFileSystem`
+/// (`durableStepCount`). The harness first runs `setUp` and `operation` once without a crash and
+/// counts the operation's steps, S. Then, for every n in 0...S, it builds a fresh file system, runs
+/// `setUp` again, arms `crash(afterDurableStep:)` at n steps into the operation and runs it: the
+/// world stops right after step n (every later file operation fails with EIO, so the operation
+/// unwinds, failing or not as it likes). The disk as power loss leaves it (`crashed(seed:)`, a
+/// seeded choice of what unsynced data and directory changes survive) goes to `check`, which
+/// reopens whatever the operation works on and asserts what must hold at any crash point.
+///
+/// `setUp` must take the same durable steps every run (no background work racing it: no timers,
+/// sequential commits), since step n is counted from where `setUp` left the counter.
+///
+///     let seed = testSeed()
+///     print("commitRestore crash test: seed \(seed) (UNDERSTUDY_SEED replays it)")
+///     let steps = try await CrashStepHarness(
+///         name: "commitRestore", seed: seed,
+///         setUp: { fileSystem in try await restoredRepository(on: fileSystem) },   // returns a fixture
+///         operation: { fileSystem, fixture in _ = try fixture.repository.commitRestore() },
+///         check: { disk, fixture, crash in
+///             let reopened = try Repository(directory: fixture.directory, fileSystem: disk)
+///             defer { try? reopened.close() }
+///             #expect(reopened.isRestoring || reopened.status.epoch == fixture.epoch.next, "\(crash)")
+///             _ = try verifyTranlogChain(fixture.directory.tranlogs, fileSystem: disk)
+///         }
+///     ).run()
+///     #expect(steps >= 3)
+///
+/// `operation` releases what it holds (closing a repository that can no longer write is expected
+/// to fail, and that failure is its own business); `check` gets the `CrashPoint` to name in its
+/// assertions. An error thrown by `check` is rethrown as a `CrashStepFailure` naming the step and seed.
+public struct CrashStepHarness<Fixture> {
+    public let name: String
+    public let seed: UInt64
+    private let setUp: (SimulatedFileSystem) async throws -> Fixture
+    private let operation: (SimulatedFileSystem, Fixture) async throws -> Void
+    private let check: (SimulatedFileSystem, Fixture, CrashPoint) async throws -> Void
+
+    public init(
+        name: String, seed: UInt64,
+        setUp: @escaping (SimulatedFileSystem) async throws -> Fixture,
+        operation: @escaping (SimulatedFileSystem, Fixture) async throws -> Void,
+        check: @escaping (_ afterPowerLoss: SimulatedFileSystem, Fixture, CrashPoint) async throws -> Void
+    ) {
+        self.name = name
+        self.seed = seed
+        self.setUp = setUp
+        self.operation = operation
+        self.check = check
+    }
+
+    /// Runs the operation once per crash point; returns how many durable steps it takes.
+    @discardableResult
+    public func run() async throws -> Int {
+        let steps = try await countSteps()
+        var random = SeededRandom(seed: seed)
+        for step in 0...steps {
+            let point = CrashPoint(name: name, step: step, of: steps, seed: seed, diskSeed: random.next())
+            let fileSystem = SimulatedFileSystem()
+            let fixture = try await setUp(fileSystem)
+            fileSystem.crash(afterDurableStep: fileSystem.durableStepCount + step)
+            var outcome: (any Error)?
+            do { try await operation(fileSystem, fixture) } catch { outcome = error }
+            guard fileSystem.hasCrashed else {
+                throw CrashStepFailure(point: point, problem: "the world did not stop: the operation took fewer durable steps than counted (\(outcome.map { "it failed: \($0)" } ?? "it succeeded"))")
+            }
+            do { try await check(fileSystem.crashed(seed: point.diskSeed), fixture, point.with(operationError: outcome)) } catch {
+                throw CrashStepFailure(point: point, problem: "\(error)")
+            }
+        }
+        return steps
+    }
+
+    /// The operation's durable steps, on a run that does not crash (and must succeed).
+    private func countSteps() async throws -> Int {
+        let fileSystem = SimulatedFileSystem()
+        let fixture = try await setUp(fileSystem)
+        let before = fileSystem.durableStepCount
+        do { try await operation(fileSystem, fixture) } catch {
+            throw CrashStepFailure(point: CrashPoint(name: name, step: 0, of: 0, seed: seed, diskSeed: 0), problem: "without a crash the operation failed: \(error)")
+        }
+        return fileSystem.durableStepCount - before
+    }
+}
+
+/// Where a `CrashStepHarness` run stopped the world: after `step` of the operation's `of` durable
+/// steps (0: before the first; `of`: after the last, the operation having returned).
+public struct CrashPoint: Sendable, CustomStringConvertible {
+    public let name: String
+    public let step: Int
+    public let of: Int
+    public let seed: UInt64
+    /// Seeds what the power loss keeps of unsynced data (derived from `seed`).
+    public let diskSeed: UInt64
+    /// What the operation threw when the world stopped (nil: it returned).
+    public private(set) var operationError: (any Error & Sendable)?
+
+    init(name: String, step: Int, of: Int, seed: UInt64, diskSeed: UInt64) {
+        self.name = name
+        self.step = step
+        self.of = of
+        self.seed = seed
+        self.diskSeed = diskSeed
+    }
+
+    func with(operationError: (any Error)?) -> CrashPoint {
+        var point = self
+        point.operationError = operationError.map { SendableErrorDescription("\($0)") }
+        return point
+    }
+
+    /// True when the operation returned before the crash (a crash after its last step).
+    public var operationCompleted: Bool { operationError == nil }
+
+    public var description: String { "\(name): crash after durable step \(step) of \(of) (UNDERSTUDY_SEED=\(seed))" }
+}
+
+/// A check failed, or the harness could not crash where it meant to.
+public struct CrashStepFailure: Error, CustomStringConvertible {
+    public let point: CrashPoint
+    public let problem: String
+    public var description: String { "\(point): \(problem)" }
+}
+
+private struct SendableErrorDescription: Error, Sendable, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// What `understudy tranlog verify DIR` checks, on any file system: every record of every file in
+/// fileId order (CRCs, the CRC chain, seqno continuity, epochs, no missing or truncated file). A
+/// torn tail at the end of the newest file is not damage. Returns every record read.
+public func verifyTranlogChain(_ directory: FilePath, fileSystem: any TranlogFileSystem) throws(TranlogError) -> [TranlogRecord] {
+    let logs = try TranlogDirectory.scan(directory, fileSystem: fileSystem)
+    guard !logs.files.isEmpty else { throw .noLogs(directory: directory.string) }
+    var cursor = TranlogCursor(directory: logs, fileSystem: fileSystem)
+    var records: [TranlogRecord] = []
+    while let record = try cursor.next() { records.append(record) }
+    return records
+}
