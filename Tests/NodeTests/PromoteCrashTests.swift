@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import Replication
+import Repository
+import SystemPackage
+import Testing
+import Tranlog
+import Transport
+import UnderstudyTesting
+
+@testable import Node
+
+/// A standby's promote through the node layer, power lost right after each of its durable steps
+/// (docs/ROLES.md): the directory comes back either as the standby it was — in restore mode at the
+/// very position it had applied, and promotable — or as the primary of epoch 2; never a new epoch
+/// without its record, or a record without its epoch. No applied write is lost and the chain verifies.
+@Suite(.timeLimit(.minutes(5))) struct PromoteCrashTests {
+    static let seeds = testSeeds(ci: 1, soak: 10)
+    static let cluster = FilePath("/cluster")
+    static let standby = DataDirectory(cluster.appending("standby"))
+    /// Nothing listens there: the standby applies what its mirror holds and keeps reconnecting.
+    static let absentPrimary = SocketAddress(host: "127.0.0.1", port: 1)
+
+    final class Fixture {
+        let node: PrimaryNode
+        let client: NodeClient
+        let token: String
+        let objects: [[UInt8]: [UInt8]]
+        let applied: Seqno
+
+        init(node: PrimaryNode, client: NodeClient, token: String, objects: [[UInt8]: [UInt8]], applied: Seqno) {
+            self.node = node
+            self.client = client
+            self.token = token
+            self.objects = objects
+            self.applied = applied
+        }
+
+        func abandon() {
+            client.close()
+            _ = try? node.stop()
+        }
+    }
+
+    /// A key file on the real disk (the node reads it before it opens anything).
+    static let keyFile: FilePath = {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-promote-crash-key").path
+        FileManager.default.createFile(atPath: path, contents: Data("promote-crash-test-replication-key\n".utf8))
+        return FilePath(path)
+    }()
+
+    static func configuration(on fileSystem: SimulatedFileSystem, following primary: SocketAddress?) -> NodeConfiguration {
+        var configuration = NodeConfiguration(dataDirectory: standby)
+        configuration.httpAddress = SocketAddress(host: "127.0.0.1", port: 0)
+        configuration.fileSystem = fileSystem
+        configuration.standbyOf = primary
+        configuration.replicationKeyFile = keyFile
+        configuration.repository.rotationBytes = 4096
+        configuration.repository.checkpointInterval = .seconds(3600)
+        configuration.repository.checkpointLogBytes = 1 << 40
+        return configuration
+    }
+
+    static func start(_ configuration: NodeConfiguration) throws -> (PrimaryNode, NodeClient, String) {
+        let node = try PrimaryNode(configuration: configuration, logger: CrashAtEveryStepTests.silent)
+        do {
+            let client = try NodeClient(address: node.httpAddress, timeout: .seconds(10), logger: quietLogger)
+            return (node, client, try AdminToken.read(standby, fileSystem: configuration.fileSystem))
+        } catch {
+            _ = try? node.stop()
+            throw error
+        }
+    }
+
+    /// Waits (with a deadline) until the node has applied `seqno`.
+    static func awaitApplied(_ node: PrimaryNode, _ seqno: Seqno) throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while node.status.repository.applied.seqno < seqno {
+            try #require(ContinuousClock.now < deadline, "applied \(node.status.repository.applied.seqno), waiting for \(seqno)")
+            usleep(2_000)
+        }
+    }
+
+    /// A primary's directory copied mid-life (its checkpoint well behind its tranlogs, which span
+    /// several files), then a standby on the copy that has applied its whole mirror.
+    static func standbyReadyToPromote(on fileSystem: SimulatedFileSystem, seed: UInt64) async throws -> Fixture {
+        let primaryDirectory = DataDirectory(cluster.appending("primary"))
+        try DataDirectory.initialize(primaryDirectory.root, sourceID: SourceID("crash-primary")!, loggingMode: .full, fileSystem: fileSystem)
+        var repositoryConfiguration = RepositoryConfiguration()
+        repositoryConfiguration.rotationBytes = 4096
+        let primary = try Repository(directory: primaryDirectory, configuration: repositoryConfiguration, fileSystem: fileSystem, logger: CrashAtEveryStepTests.silent)
+        var objects: [[UInt8]: [UInt8]] = [:]
+        var random = SeededRandom(seed: seed)
+        var last = Seqno.zero
+        for index in 0..<60 {
+            let key = Array("key-\(index)".utf8)
+            let value = [UInt8](repeating: UInt8(truncatingIfNeeded: random.next()), count: 20 + Int(random.next() % 200))
+            last = try await primary.commit(Transaction(operations: [.put(key: key, value: value)])).seqno
+            objects[key] = value
+            if index == 19 { try primary.checkpoint() }
+        }
+        fileSystem.copyTree(from: primaryDirectory.root, to: standby.root)
+        for name in ["LOCK", "LOCK.pid"] where fileSystem.fileExists(standby.root.appending(name)) {
+            try fileSystem.removeFile(standby.root.appending(name))
+        }
+        try primary.close()
+        let (node, client, token) = try start(configuration(on: fileSystem, following: absentPrimary))
+        try awaitApplied(node, last)
+        return Fixture(node: node, client: client, token: token, objects: objects, applied: node.status.repository.applied.seqno)
+    }
+
+    @Test(arguments: seeds)
+    func promoteCrashedAtEveryStepRestartsAsTheStandbyOrThePromotedPrimary(seed: UInt64) async throws {
+        print("promote crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
+        let outcomes = CrashAtEveryStepTests.Outcomes()
+        let steps = try await CrashStepHarness(
+            name: "promote", seed: seed,
+            setUp: { fileSystem in try await Self.standbyReadyToPromote(on: fileSystem, seed: seed) },
+            operation: { _, fixture in
+                defer { fixture.abandon() }
+                _ = try fixture.client.promote(token: fixture.token)
+            },
+            check: { disk, fixture, crash in
+                if try Repository.promotion(of: Self.standby, fileSystem: disk) == nil {
+                    outcomes.none += 1
+                    try Self.checkStillTheStandby(disk, fixture, crash)
+                } else {
+                    outcomes.whole += 1
+                    try Self.checkPromoted(disk, fixture, crash)
+                }
+                _ = try verifyTranlogChain(Self.standby.tranlogs, fileSystem: disk)
+            }
+        ).run()
+        print("promote: crashed after each of its \(steps) durable steps; \(outcomes.none) came back as the standby, \(outcomes.whole) as the primary")
+        #expect(outcomes.none > 0 && outcomes.whole > 0, "early crashes keep the standby, late ones the primary")
+        #expect(steps >= 3, "\(steps) durable steps")
+    }
+
+    /// Before the commit point: restarted with its standby command line, it is the standby it was,
+    /// at the same applied position; promoting it now works.
+    static func checkStillTheStandby(_ disk: SimulatedFileSystem, _ fixture: Fixture, _ crash: CrashPoint) throws {
+        let (node, client, token) = try start(configuration(on: disk, following: absentPrimary))
+        defer {
+            client.close()
+            _ = try? node.stop()
+        }
+        try awaitApplied(node, fixture.applied)
+        let status = node.status
+        #expect(status.role == "standby" && status.repository.epoch == .first, "\(crash)")
+        #expect(status.repository.applied.seqno == fixture.applied, "\(crash)")
+        let promoted = try client.promote(token: token)
+        #expect(promoted.promoted && promoted.epoch == Epoch(2), "\(crash): \(promoted.message)")
+        try expectEveryObject(fixture, client, crash)
+    }
+
+    /// After it: the standby command line is refused; started as a primary, the open completes the
+    /// commit, it is in epoch 2 and accepts writes.
+    static func checkPromoted(_ disk: SimulatedFileSystem, _ fixture: Fixture, _ crash: CrashPoint) throws {
+        #expect(throws: NodeError.self, "a promoted directory is refused as a standby, \(crash)") {
+            let (node, client, _) = try start(configuration(on: disk, following: absentPrimary))
+            client.close()
+            _ = try? node.stop()
+        }
+        let (node, client, token) = try start(configuration(on: disk, following: nil))
+        defer {
+            client.close()
+            _ = try? node.stop()
+        }
+        let status = node.status
+        #expect(status.role == "primary" && status.repository.epoch == Epoch(2), "\(crash): \(status.role) epoch \(status.repository.epoch)")
+        // The epoch begins right after the last applied record (a graceful stop after the promote may
+        // have added its checkpoint and shutdown records since).
+        let history = try EpochHistoryStore.read(standby.epochsFile, fileSystem: disk)
+        #expect(history.current.epoch == Epoch(2) && history.current.startSeqno == fixture.applied.next, "\(crash): \(history)")
+        let again = try client.promote(token: token)
+        #expect(!again.promoted && again.message.hasPrefix("already promoted at epoch 2"), "\(crash): \(again.message)")
+        _ = try client.put(key: Array("after-promote".utf8), value: Array("written".utf8))
+        try expectEveryObject(fixture, client, crash)
+    }
+
+    static func expectEveryObject(_ fixture: Fixture, _ client: NodeClient, _ crash: CrashPoint) throws {
+        for (key, value) in fixture.objects {
+            #expect(try client.get(key: key)?.value == value, "\(String(decoding: key, as: UTF8.self)) after \(crash)")
+        }
+    }
+}
