@@ -25,7 +25,8 @@ import Tranlog
 ///
 /// **Crashing at a chosen step.** File syncs, directory syncs and renames are *durable steps*,
 /// counted from 1. `crash(afterDurableStep: n)` stops the world once step `n` completes: every later
-/// operation fails (EIO), so the code under test unwinds and changes nothing more. Then
+/// operation that can fail fails (EIO; `fileExists` and `contents(of:)` still answer), so the code
+/// under test unwinds and changes nothing more. Then
 /// `crashed(seed:)` is the disk after power loss at that instant (see `CrashStepHarness`).
 public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     private struct FileNode {

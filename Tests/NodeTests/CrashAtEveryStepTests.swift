@@ -30,19 +30,12 @@ import UnderstudyTesting
     static func startNode(
         _ directory: DataDirectory, on fileSystem: SimulatedFileSystem, rotationBytes: Int = 64 * 1024, logger: Logger
     ) throws -> (PrimaryNode, NodeClient) {
-        var configuration = NodeConfiguration(dataDirectory: directory)
-        configuration.repository.rotationBytes = rotationBytes
-        configuration.httpAddress = SocketAddress(host: "127.0.0.1", port: 0)
-        configuration.fileSystem = fileSystem
-        configuration.repository.checkpointInterval = .seconds(3600)
-        configuration.repository.checkpointLogBytes = 1 << 40
-        configuration.repository.maxRuns = 2
-        let node = try PrimaryNode(configuration: configuration, logger: logger)
-        do {
-            return (node, try NodeClient(address: node.httpAddress, timeout: .seconds(10), logger: quietLogger))
-        } catch {
-            try? node.stop()
-            throw error
+        try NodeFixture.start(directory, logger: logger) { configuration in
+            configuration.fileSystem = fileSystem
+            configuration.repository.rotationBytes = rotationBytes
+            configuration.repository.checkpointInterval = .seconds(3600)
+            configuration.repository.checkpointLogBytes = 1 << 40
+            configuration.repository.maxRuns = 2
         }
     }
 

@@ -38,11 +38,14 @@ final class NodeFixture {
         }
     }
 
-    private static func start(_ dataDirectory: DataDirectory, _ configure: (inout NodeConfiguration) -> Void) throws -> (PrimaryNode, NodeClient) {
+    /// A node on `dataDirectory` (HTTP on 127.0.0.1, any port) and a client for it.
+    static func start(
+        _ dataDirectory: DataDirectory, logger: Logger = quietLogger, _ configure: (inout NodeConfiguration) -> Void
+    ) throws -> (PrimaryNode, NodeClient) {
         var configuration = NodeConfiguration(dataDirectory: dataDirectory)
         configuration.httpAddress = SocketAddress(host: "127.0.0.1", port: 0)
         configure(&configuration)
-        let node = try PrimaryNode(configuration: configuration, logger: quietLogger)
+        let node = try PrimaryNode(configuration: configuration, logger: logger)
         do {
             return (node, try NodeClient(address: node.httpAddress, timeout: .seconds(10), logger: quietLogger))
         } catch {

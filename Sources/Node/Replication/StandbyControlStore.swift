@@ -20,7 +20,7 @@ final class StandbyControlStore: Sendable {
 
     static func path(in directory: DataDirectory) -> FilePath { directory.root.appending("standby.json") }
 
-    init(directory: DataDirectory, fileSystem: any TranlogFileSystem = PosixFileSystem()) throws(NodeError) {
+    init(directory: DataDirectory, fileSystem: any TranlogFileSystem) throws(NodeError) {
         path = Self.path(in: directory)
         self.fileSystem = fileSystem
         var state = StandbyControlState()
