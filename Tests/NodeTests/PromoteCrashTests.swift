@@ -10,7 +10,8 @@ import UnderstudyTesting
 
 @testable import Node
 
-/// A standby's promote through the node layer, power lost right after each of its durable steps
+/// A standby's promote and a manual restore's commit through the node layer, power lost right after
+/// each of their durable steps
 /// (docs/ROLES.md): the directory comes back either as the standby it was — in restore mode at the
 /// very position it had applied, and promotable — or as the primary of epoch 2; never a new epoch
 /// without its record, or a record without its epoch. No applied write is lost and the chain verifies.
@@ -55,6 +56,7 @@ import UnderstudyTesting
         configuration.fileSystem = fileSystem
         configuration.standbyOf = primary
         configuration.replicationKeyFile = keyFile
+        configuration.replicationAddress = SocketAddress(host: "127.0.0.1", port: 0)
         configuration.repository.rotationBytes = 4096
         configuration.repository.checkpointInterval = .seconds(3600)
         configuration.repository.checkpointLogBytes = 1 << 40
@@ -82,20 +84,20 @@ import UnderstudyTesting
     }
 
     /// A primary's directory copied mid-life (its checkpoint well behind its tranlogs, which span
-    /// several files), then a standby on the copy that has applied its whole mirror.
-    static func standbyReadyToPromote(on fileSystem: SimulatedFileSystem, seed: UInt64) async throws -> Fixture {
+    /// several files) to `standby`'s place; the objects and seqnos it wrote.
+    static func copiedPrimary(on fileSystem: SimulatedFileSystem, seed: UInt64) async throws -> (objects: [[UInt8]: [UInt8]], seqnos: [Seqno]) {
         let primaryDirectory = DataDirectory(cluster.appending("primary"))
         try DataDirectory.initialize(primaryDirectory.root, sourceID: SourceID("crash-primary")!, loggingMode: .full, fileSystem: fileSystem)
         var repositoryConfiguration = RepositoryConfiguration()
         repositoryConfiguration.rotationBytes = 4096
         let primary = try Repository(directory: primaryDirectory, configuration: repositoryConfiguration, fileSystem: fileSystem, logger: CrashAtEveryStepTests.silent)
         var objects: [[UInt8]: [UInt8]] = [:]
+        var seqnos: [Seqno] = []
         var random = SeededRandom(seed: seed)
-        var last = Seqno.zero
         for index in 0..<60 {
             let key = Array("key-\(index)".utf8)
             let value = [UInt8](repeating: UInt8(truncatingIfNeeded: random.next()), count: 20 + Int(random.next() % 200))
-            last = try await primary.commit(Transaction(operations: [.put(key: key, value: value)])).seqno
+            seqnos.append(try await primary.commit(Transaction(operations: [.put(key: key, value: value)])).seqno)
             objects[key] = value
             if index == 19 { try primary.checkpoint() }
         }
@@ -104,9 +106,26 @@ import UnderstudyTesting
             try fileSystem.removeFile(standby.root.appending(name))
         }
         try primary.close()
+        return (objects, seqnos)
+    }
+
+    /// A standby on the copy that has applied its whole mirror.
+    static func standbyReadyToPromote(on fileSystem: SimulatedFileSystem, seed: UInt64) async throws -> Fixture {
+        let (objects, seqnos) = try await copiedPrimary(on: fileSystem, seed: seed)
         let (node, client, token) = try start(configuration(on: fileSystem, following: absentPrimary))
-        try awaitApplied(node, last)
+        try awaitApplied(node, seqnos.last!)
         return Fixture(node: node, client: client, token: token, objects: objects, applied: node.status.repository.applied.seqno)
+    }
+
+    /// A manual restore on the copy (`start --restore-mode`), rolled forward to the 40th commit:
+    /// the files after it are set aside by the commit.
+    static func restoreReadyToCommit(on fileSystem: SimulatedFileSystem, seed: UInt64) async throws -> Fixture {
+        let (objects, seqnos) = try await copiedPrimary(on: fileSystem, seed: seed)
+        try Repository.enterRestoreMode(standby, fileSystem: fileSystem)
+        let (node, client, token) = try start(configuration(on: fileSystem, following: nil))
+        _ = try client.restoreLogs(LogRestoreRequest(target: .seqno(seqnos[39])), token: token)
+        let restored = objects.filter { key, _ in Int(String(decoding: key.dropFirst(4), as: UTF8.self))! < 40 }
+        return Fixture(node: node, client: client, token: token, objects: restored, applied: node.status.repository.applied.seqno)
     }
 
     @Test(arguments: seeds)
@@ -134,6 +153,44 @@ import UnderstudyTesting
         print("promote: crashed after each of its \(steps) durable steps; \(outcomes.none) came back as the standby, \(outcomes.whole) as the primary")
         #expect(outcomes.none > 0 && outcomes.whole > 0, "early crashes keep the standby, late ones the primary")
         #expect(steps >= 3, "\(steps) durable steps")
+    }
+
+    @Test(arguments: seeds)
+    func restoreCommitCrashedAtEveryStepRestartsRestoringOrAsThePrimary(seed: UInt64) async throws {
+        print("restore commit crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
+        let outcomes = CrashAtEveryStepTests.Outcomes()
+        let steps = try await CrashStepHarness(
+            name: "restore commit", seed: seed,
+            setUp: { fileSystem in try await Self.restoreReadyToCommit(on: fileSystem, seed: seed) },
+            operation: { _, fixture in
+                defer { fixture.abandon() }
+                _ = try fixture.client.commitRestore(token: fixture.token)
+            },
+            check: { disk, fixture, crash in
+                let committed = try Repository.promotion(of: Self.standby, fileSystem: disk) != nil
+                let (node, client, token) = try Self.start(Self.configuration(on: disk, following: nil))
+                defer {
+                    client.close()
+                    _ = try? node.stop()
+                }
+                if committed {
+                    outcomes.whole += 1
+                    let history = try EpochHistoryStore.read(Self.standby.epochsFile, fileSystem: disk)
+                    #expect(history.current.epoch == Epoch(2) && history.current.startSeqno == fixture.applied.next, "\(crash): \(history)")
+                    #expect(node.status.role == "primary", "\(crash)")
+                } else {
+                    outcomes.none += 1
+                    #expect(node.status.role == "restoring" && node.status.repository.applied.seqno == fixture.applied, "\(crash)")
+                    _ = try client.commitRestore(token: token)
+                }
+                _ = try client.put(key: Array("after-commit".utf8), value: Array("written".utf8))
+                try Self.expectEveryObject(fixture, client, crash)
+                #expect(try client.get(key: Array("key-40".utf8)) == nil, "nothing after the restore point, \(crash)")
+                _ = try verifyTranlogChain(Self.standby.tranlogs, fileSystem: disk)
+            }
+        ).run()
+        print("restore commit: crashed after each of its \(steps) durable steps; \(outcomes.none) came back restoring, \(outcomes.whole) as the primary")
+        #expect(outcomes.none > 0 && outcomes.whole > 0, "early crashes keep the restore, late ones the primary")
     }
 
     /// Before the commit point: restarted with its standby command line, it is the standby it was,
