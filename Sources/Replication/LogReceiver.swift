@@ -34,6 +34,8 @@ public final class LogReceiver: @unchecked Sendable {
         public var reconnectInitialDelay: Duration = .milliseconds(100)
         public var reconnectMaxDelay: Duration = .seconds(30)
         public var maxMessageBytes = ReplicationProtocol.maxMessageBytes
+        /// Lag estimates and log rate limits read it; tests inject the fake loop's.
+        public var clock = ReplicationClock.system
 
         public init(primaryHost: String, primaryPort: Int, repositoryID: RepositoryID, sourceID: SourceID) {
             self.primaryHost = primaryHost
@@ -102,7 +104,8 @@ public final class LogReceiver: @unchecked Sendable {
             directory: directory, fileSystem: fileSystem, repositoryID: configuration.repositoryID,
             emptyPosition: (restoredTo.seqno, restoredTo.recordCRC ?? 0), logger: logger)
         flushedSeqno = validator.lastSeqno
-        lagTracker = LagTracker(stalledAfterTicks: configuration.stalledAfterIntervals, mirrorEnd: validator.lastSeqno, time: validator.lastTime)
+        lagTracker = LagTracker(stalledAfterTicks: configuration.stalledAfterIntervals, mirrorEnd: validator.lastSeqno, time: validator.lastTime,
+            clock: configuration.clock)
         progressTracker = ApplyProgressTracker(tickInterval: configuration.heartbeatInterval)
         decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
     }
