@@ -9,10 +9,13 @@ import Transport
 /// byte-identically into its own tranlog directory, syncing once per read and acknowledging. The
 /// node's continuous restore applies from those files; `onFlushed` tells it how far they are durable.
 ///
-/// Loop-confined. Any failure (refused data, a reject, a lost connection) closes the connection and
-/// reconnects after a backoff that doubles up to a cap; the hello then names the mirror's last
-/// record, so streaming resumes at exactly the next seqno. A failed write or sync of the mirror is
-/// fatal: the receiver stops (`State.failed`).
+/// Loop-confined. Any failure (refused data, a reject, a peer that is no replication port, a lost
+/// connection) closes the connection and reconnects after a backoff that doubles up to a cap; the
+/// backoff starts over only once a connection carried the stream, so a standby refused right after
+/// the welcome does not spin. The hello names the mirror's last record, so streaming resumes at
+/// exactly the next seqno. A refusal is kept as `refusal` and logged once, then at most once per
+/// `refusalLogInterval`. A failed write or sync of the mirror is fatal: the receiver stops
+/// (`State.failed`).
 ///
 /// `@unchecked Sendable` only so other threads (the node's apply thread) can hand it work through
 /// `loop.execute`; every entry point checks that it runs on the loop.
@@ -33,6 +36,11 @@ public final class LogReceiver: @unchecked Sendable {
         /// Reconnect backoff: doubles from the first delay up to the cap. Defaults 100 ms and 30 s.
         public var reconnectInitialDelay: Duration = .milliseconds(100)
         public var reconnectMaxDelay: Duration = .seconds(30)
+        /// A primary sends its challenge as soon as it accepts: a peer silent this long is probed,
+        /// and one still silent after as long again is not a replication port. Default 2 s.
+        public var challengeTimeout: Duration = .seconds(2)
+        /// The same refusal is logged at most this often. Default 60 s.
+        public var refusalLogInterval: Duration = .seconds(60)
         public var maxMessageBytes = ReplicationProtocol.maxMessageBytes
         /// Lag estimates and log rate limits read it; tests inject the fake loop's.
         public var clock = ReplicationClock.system
@@ -55,9 +63,20 @@ public final class LogReceiver: @unchecked Sendable {
         case failed(String)
     }
 
+    /// Why connections keep failing in a way that needs someone to act: the primary's reject, a
+    /// refused stream, a peer that is no replication port.
+    public struct Refusal: Sendable, Equatable {
+        public var message: String
+        /// When this same refusal first came (the wall clock), and how many times in a row since.
+        public var since: Timestamp
+        public var count: Int
+    }
+
     public private(set) var state = State.stopped
     /// The last reject the primary sent, kept until a welcome.
     public private(set) var lastRejection: RejectReason?
+    /// The last refusal, kept until a connection carries the stream again.
+    public private(set) var refusal: Refusal?
     /// Connections lost or refused since the last welcome (drives the backoff).
     public private(set) var consecutiveFailures = 0
     public private(set) var flushedSeqno: Seqno
@@ -81,7 +100,14 @@ public final class LogReceiver: @unchecked Sendable {
     private var decoder: MessageDecoder
     private var tickTimer: (any LoopTimer)?
     private var reconnectTimer: (any LoopTimer)?
-    /// Heartbeat intervals since the primary last said anything on the current connection.
+    private var challengeTimer: (any LoopTimer)?
+    /// Set from the connect until the challenge: tells a primary from another service.
+    private var peerCheck: PeerCheck?
+    private var refusalLog: RepeatedMessageLimiter
+    /// The current connection's close was our refusal, already logged (rate-limited).
+    private var closingAfterRefusal = false
+    /// The current connection carried the stream past the welcome (see `streamProved()`).
+    private var streamProved = false    /// Heartbeat intervals since the primary last said anything on the current connection.
     private var silentIntervals = 0
 
     /// Opens the mirror in `directory` (cutting off a torn tail). An empty mirror starts after
@@ -108,6 +134,7 @@ public final class LogReceiver: @unchecked Sendable {
             clock: configuration.clock)
         progressTracker = ApplyProgressTracker(tickInterval: configuration.heartbeatInterval)
         decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
+        refusalLog = RepeatedMessageLimiter(interval: configuration.refusalLogInterval)
     }
 
     public func start() {
@@ -156,24 +183,52 @@ public final class LogReceiver: @unchecked Sendable {
     private func connected(_ connection: any Connection) {
         self.connection = connection
         silentIntervals = 0
+        closingAfterRefusal = false
+        streamProved = false
         decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
         state = .awaitingChallenge
+        peerCheck = PeerCheck(peer: "\(configuration.primaryHost):\(configuration.primaryPort)", timeout: configuration.challengeTimeout)
+        armChallengeTimer()
         connection.start(ConnectionCallbacks(onRead: { self.received($0) }, onClose: { self.closed($0) }))
+    }
+
+    private func armChallengeTimer() {
+        challengeTimer?.cancel()
+        challengeTimer = loop.scheduleTimer(after: configuration.challengeTimeout) { [weak self] in self?.challengeTimedOut() }
+    }
+
+    private func challengeTimedOut() {
+        guard state == .awaitingChallenge, var check = peerCheck else { return }
+        switch check.timedOut() {
+        case .success(let probe):
+            peerCheck = check
+            _ = connection?.write(probe)
+            armChallengeTimer()
+        case .failure(let wrongPeer):
+            refuse(wrongPeer.description)
+        }
     }
 
     private func closed(_ reason: CloseReason) {
         connection = nil
+        peerCheck = nil
+        challengeTimer?.cancel()
         lagTracker.disconnected()
-        lost("connection closed: \(reason)")
+        lost("connection closed: \(reason)", quietly: closingAfterRefusal)
     }
 
-    /// Schedules the next attempt, unless stopped or failed.
-    private func lost(_ why: String) {
+    /// Schedules the next attempt, unless stopped or failed. After a refusal (logged already, rate
+    /// limited) the reconnect itself is logged only at debug level.
+    private func lost(_ why: String, quietly: Bool = false) {
         guard state != .stopped, state != .waitingToReconnect else { return }
         if case .failed = state { return }
         let delay = min(configuration.reconnectInitialDelay * (1 << min(consecutiveFailures, 30)), configuration.reconnectMaxDelay)
         consecutiveFailures += 1
-        logger.warning("replication interrupted (\(why)); reconnecting in \(delay)")
+        if quietly {
+            logger.debug("replication refused; reconnecting in \(delay)")
+        } else {
+            logger.warning("replication interrupted (\(why)); reconnecting in \(delay)")
+        }
         state = .waitingToReconnect
         reconnectTimer = loop.scheduleTimer(after: delay) { [weak self] in
             guard let self, self.state == .waitingToReconnect else { return }
@@ -192,6 +247,32 @@ public final class LogReceiver: @unchecked Sendable {
     private func stopTimers() {
         tickTimer?.cancel()
         reconnectTimer?.cancel()
+        challengeTimer?.cancel()
+    }
+
+    /// Closes the connection for a reason that will come back on every retry until someone acts:
+    /// recorded in `refusal`, logged once and then at most once per `refusalLogInterval`.
+    private func refuse(_ message: String) {
+        if refusal?.message == message {
+            refusal?.count += 1
+        } else {
+            refusal = Refusal(message: message, since: configuration.clock.wall(), count: 1)
+        }
+        if let line = refusalLog.line(for: message, now: configuration.clock.monotonic()) {
+            logger.error("closing replication connection: \(line)")
+        }
+        closingAfterRefusal = true
+        connection?.close(.local(message))
+    }
+
+    /// The connection carries the stream (a record or a heartbeat accepted after the welcome): what
+    /// failed before is over, and the backoff starts over.
+    private func provedStream() {
+        guard !streamProved else { return }
+        streamProved = true
+        consecutiveFailures = 0
+        refusal = nil
+        refusalLog.reset()
     }
 
     private func tick() {
@@ -212,6 +293,7 @@ public final class LogReceiver: @unchecked Sendable {
 
     private func received(_ bytes: [UInt8]) {
         silentIntervals = 0
+        if state == .awaitingChallenge, let wrongPeer = peerCheck?.received(bytes) { return refuse(wrongPeer.description) }
         decoder.feed(bytes)
         var refusal: String?
         do throws(ReceiveFailure) {
@@ -229,10 +311,7 @@ public final class LogReceiver: @unchecked Sendable {
             fail("the mirror cannot be written: \(error)")
             return
         }
-        if let refusal {
-            logger.error("closing replication connection: \(refusal)")
-            connection?.close(.local(refusal))
-        }
+        if let refusal { refuse(refusal) }
     }
 
     private func nextMessage() throws(ReceiveFailure) -> ReplicationMessage? {
@@ -246,6 +325,8 @@ public final class LogReceiver: @unchecked Sendable {
     private func handle(_ message: ReplicationMessage) throws(ReceiveFailure) {
         switch (state, message) {
         case (.awaitingChallenge, .challenge(let challenge)):
+            peerCheck = nil
+            challengeTimer?.cancel()
             sendHello(challenge: challenge)
         case (.awaitingWelcome, .welcome(let welcome)):
             try welcomed(welcome)
@@ -257,8 +338,10 @@ public final class LogReceiver: @unchecked Sendable {
             try startFile(bytes)
         case (.streaming, .records(let batch)):
             try write(batch)
+            provedStream()
         case (.streaming, .heartbeat(let heartbeat)):
             lagTracker.heartbeat(heartbeat)
+            provedStream()
         default:
             throw .refused("protocol violation: \(ProtocolViolation.unexpected(message.type, state: "\(state)"))")
         }
@@ -281,7 +364,6 @@ public final class LogReceiver: @unchecked Sendable {
         logger.info("primary at seqno \(welcome.position.seqno) welcomed this standby at seqno \(validator.lastSeqno)")
         state = .streaming
         lastRejection = nil
-        consecutiveFailures = 0
         lagTracker.welcomed(primaryLastSeqno: welcome.position.seqno)
     }
 
@@ -335,3 +417,4 @@ private enum ReceiveFailure: Error, CustomStringConvertible {
         }
     }
 }
+

@@ -83,6 +83,10 @@ public struct StandbyReplicationStatus: Codable, Sendable {
     public var primary: String
     /// Why the primary last refused this standby (e.g. a wrong key), until it is accepted again.
     public var lastRejection: String?
+    /// Why connections keep failing in a way someone must fix (the primary's refusal, a refused
+    /// stream, a `--primary` that is no replication port), since when and how many times in a row;
+    /// until a connection carries the stream again.
+    public var refusal: RefusalStatus?
     public var received: Stage
     public var flushed: Stage
     public var applied: Stage
@@ -108,6 +112,7 @@ public struct StandbyReplicationStatus: Codable, Sendable {
         state = lag.state.rawValue
         self.primary = primary
         lastRejection = receiver.lastRejection?.description
+        refusal = receiver.refusal.map { RefusalStatus(message: $0.message, since: $0.since, count: $0.count) }
         received = Stage(lag.received)
         flushed = Stage(lag.flushed)
         applied = Stage(lag.applied)
@@ -118,6 +123,13 @@ public struct StandbyReplicationStatus: Codable, Sendable {
         apply = ApplyRateStatus(progress)
         lagHistory = progress.history.map(LagSampleStatus.init)
     }
+}
+
+/// `replication.refusal` in a standby's `GET /status`.
+public struct RefusalStatus: Codable, Sendable, Equatable {
+    public var message: String
+    public var since: Timestamp
+    public var count: Int
 }
 
 extension StandbyReplicationStatus.Stage {

@@ -81,6 +81,11 @@ public enum StatusWatchView {
         var rows = [
             ("state", "\(replication.state) from \(replication.primary) (receiver \(replication.receiver))"
                 + (replication.lastRejection.map { "; refused: \($0)" } ?? "")),
+        ]
+        if let refusal = replication.refusal {
+            rows.append(("refusal", "\(refusal.message) (since \(refusal.since), \(refusal.count) time(s))"))
+        }
+        rows += [
             ("primary", (replication.primaryLastSeqno.map { "seqno \($0)" } ?? "seqno unknown (not heard yet)")
                 + (replication.secondsSincePrimaryContact.map { ", last heard \(seconds($0)) ago" } ?? "")),
             ("received", stage(replication.received)),

@@ -143,7 +143,7 @@ final class ReplicationHarness {
     func makeReceiver(
         key: ReplicationKey = sharedKey, repositoryID: RepositoryID = testRepository, history: EpochHistory = firstEpochHistory,
         restoredTo: AppliedPosition = .empty, onFlushed: @escaping (Seqno) -> Void = { _ in },
-        onFault: @escaping (ReceiverFault) -> Void = { _ in }
+        onFault: @escaping (ReceiverFault) -> Void = { _ in }, logger: Logger = quietLogger
     ) throws -> LogReceiver {
         var configuration = LogReceiver.Configuration(
             primaryHost: "127.0.0.1", primaryPort: primaryPort, repositoryID: repositoryID, sourceID: standbySource)
@@ -151,7 +151,7 @@ final class ReplicationHarness {
         configuration.clock = clock
         return try LogReceiver(
             loop: loop, directory: standbyDirectory, fileSystem: standbyFileSystem, key: key, configuration: configuration,
-            history: { history }, restoredTo: restoredTo, logger: quietLogger, onFlushed: onFlushed, onFault: onFault)
+            history: { history }, restoredTo: restoredTo, logger: logger, onFlushed: onFlushed, onFault: onFault)
     }
 
     var standbyFiles: [String: [UInt8]] { tranlogFiles(in: standbyFileSystem, at: standbyDirectory) }
