@@ -127,6 +127,13 @@ struct LagTracker {
         unflushedBytes = 0
     }
 
+    /// The mirror was opened anew (a torn tail cut): received and flushed are where it ends.
+    mutating func mirrorReopened(through seqno: Seqno, time: Timestamp?) {
+        received = StagePosition(seqno: seqno, time: time)
+        flushed = received
+        unflushedBytes = 0
+    }
+
     mutating func applied(through seqno: Seqno, time: Timestamp?) {
         applied = StagePosition(seqno: seqno, time: time)
     }

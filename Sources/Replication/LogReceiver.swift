@@ -14,8 +14,8 @@ import Transport
 /// backoff starts over only once a connection carried the stream, so a standby refused right after
 /// the welcome does not spin. The hello names the mirror's last record, so streaming resumes at
 /// exactly the next seqno. A refusal is kept as `refusal` and logged once, then at most once per
-/// `refusalLogInterval`. A failed write or sync of the mirror is fatal: the receiver stops
-/// (`State.failed`).
+/// `refusalLogInterval`. A failed write or sync of the mirror stops the receiver (`State.failed`)
+/// until `reopen()`.
 ///
 /// `@unchecked Sendable` only so other threads (the node's apply thread) can hand it work through
 /// `loop.execute`; every entry point checks that it runs on the loop.
@@ -91,7 +91,8 @@ public final class LogReceiver: @unchecked Sendable {
     private let onFlushed: (Seqno) -> Void
     private let onFault: (ReceiverFault) -> Void
     private var logger: Logger
-    private let mirror: MirrorLogWriter
+    private var mirror: MirrorLogWriter
+    private let mirrorLocation: MirrorLocation
     private var validator: StreamValidator
     private var lagTracker: LagTracker
     private var progressTracker: ApplyProgressTracker
@@ -126,9 +127,10 @@ public final class LogReceiver: @unchecked Sendable {
         self.onFault = onFault
         self.logger = logger
         self.logger[metadataKey: "replication.peer"] = "\(configuration.primaryHost):\(configuration.primaryPort)"
-        (mirror, validator) = try MirrorLogWriter.open(
+        mirrorLocation = MirrorLocation(
             directory: directory, fileSystem: fileSystem, repositoryID: configuration.repositoryID,
-            emptyPosition: (restoredTo.seqno, restoredTo.recordCRC ?? 0), logger: logger)
+            emptyPosition: (restoredTo.seqno, restoredTo.recordCRC ?? 0))
+        (mirror, validator) = try mirrorLocation.open(logger: logger)
         flushedSeqno = validator.lastSeqno
         lagTracker = LagTracker(stalledAfterTicks: configuration.stalledAfterIntervals, mirrorEnd: validator.lastSeqno, time: validator.lastTime,
             clock: configuration.clock)
@@ -146,8 +148,8 @@ public final class LogReceiver: @unchecked Sendable {
         connect()
     }
 
-    /// Disconnects and stays disconnected until `start()`. A failed receiver stays failed: its mirror
-    /// must be reopened (a new receiver) after the operator fixed the disk.
+    /// Disconnects and stays disconnected until `start()`. A failed receiver stays failed until its
+    /// mirror is reopened (`reopenMirror()`, `resume(with:)`) after the operator fixed the disk.
     public func stop() {
         precondition(loop.inEventLoop, "LogReceiver is loop-confined")
         if case .failed = state {} else { state = .stopped }
@@ -162,6 +164,30 @@ public final class LogReceiver: @unchecked Sendable {
         appliedSeqno = seqno
         lagTracker.applied(through: seqno, time: time)
         progressTracker.applied(through: seqno)
+    }
+
+    /// After a failed write or sync of the mirror, once the disk is fixed: checks that the mirror's
+    /// directory takes writes again, then opens the mirror as `init` does (cutting off a torn tail).
+    /// File I/O: call it off the loop, then hand the result to `resume(with:)` on the loop. Reads
+    /// only what `init` fixed, so it is safe while the loop runs.
+    public func reopenMirror() throws(TranlogError) -> ReopenedMirror {
+        try MirrorLogWriter.checkWritable(directory: mirrorLocation.directory, fileSystem: mirrorLocation.fileSystem)
+        let (writer, validator) = try mirrorLocation.open(logger: logger)
+        return ReopenedMirror(writer: writer, validator: validator)
+    }
+
+    /// On the loop: a failed receiver takes the reopened mirror and is stopped (`start()` resumes
+    /// receiving from the mirror's end); the failed mirror goes to `reopened` to be closed off the loop.
+    public func resume(with reopened: ReopenedMirror) {
+        precondition(loop.inEventLoop, "LogReceiver is loop-confined")
+        guard case .failed = state else { return }
+        reopened.replaced = mirror
+        mirror = reopened.writer
+        validator = reopened.validator
+        flushedSeqno = validator.lastSeqno
+        lagTracker.mirrorReopened(through: validator.lastSeqno, time: validator.lastTime)
+        state = .stopped
+        logger.notice("mirror reopened at seqno \(validator.lastSeqno)")
     }
 
     // MARK: - Connecting
@@ -418,3 +444,34 @@ private enum ReceiveFailure: Error, CustomStringConvertible {
     }
 }
 
+/// Where a receiver's mirror lives, to open it at start and again after a failure.
+private struct MirrorLocation: @unchecked Sendable {
+    let directory: FilePath
+    let fileSystem: any TranlogFileSystem
+    let repositoryID: RepositoryID
+    let emptyPosition: (seqno: Seqno, crc: UInt32)
+
+    func open(logger: Logger) throws(TranlogError) -> (MirrorLogWriter, StreamValidator) {
+        try MirrorLogWriter.open(directory: directory, fileSystem: fileSystem, repositoryID: repositoryID, emptyPosition: emptyPosition, logger: logger)
+    }
+}
+
+/// A mirror opened again off the loop (`LogReceiver.reopenMirror()`), for `resume(with:)` on the loop.
+/// `@unchecked Sendable`: handed from one thread to the other, used by one at a time.
+public final class ReopenedMirror: @unchecked Sendable {
+    fileprivate let writer: MirrorLogWriter
+    fileprivate let validator: StreamValidator
+    /// The failed mirror `resume(with:)` replaced.
+    fileprivate var replaced: MirrorLogWriter?
+
+    fileprivate init(writer: MirrorLogWriter, validator: StreamValidator) {
+        self.writer = writer
+        self.validator = validator
+    }
+
+    /// Off the loop, after `resume(with:)`: closes the failed mirror's file (not synced: it failed).
+    public func closeReplaced() throws(TranlogError) {
+        defer { replaced = nil }
+        try replaced?.abandon()
+    }
+}
