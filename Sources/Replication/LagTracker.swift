@@ -86,7 +86,7 @@ struct LagTracker {
     mutating func welcomed(primaryLastSeqno: Seqno) {
         connected = true
         silentTicks = 0
-        primarySeqno = max(primarySeqno ?? primaryLastSeqno, primaryLastSeqno)
+        primarySeqno = primaryLastSeqno
     }
 
     mutating func disconnected() {
