@@ -264,12 +264,14 @@ public final class LogReceiver: @unchecked Sendable {
         }
     }
 
-    private func fail(_ reason: String) {
+    /// The mirror failed: `error` is the write's or sync's (the fault's description says what failed).
+    private func fail(_ error: String) {
+        let reason = ReceiverFault.mirrorWrite(error).description
         logger.error("receiver stopped: \(reason)")
         state = .failed(reason)
         stopTimers()
         connection?.close(.local(reason))
-        onFault(.mirrorWrite(reason))
+        onFault(.mirrorWrite(error))
     }
 
     private func stopTimers() {
@@ -336,7 +338,7 @@ public final class LogReceiver: @unchecked Sendable {
             // What was accepted before a refused message stays: make it durable and acknowledge it.
             try flushReceived()
         } catch {
-            fail("the mirror cannot be written: \(error)")
+            fail("\(error)")
             return
         }
         if let refusal { refuse(refusal) }
