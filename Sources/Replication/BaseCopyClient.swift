@@ -49,7 +49,6 @@ public final class BaseCopyClient {
     private var watchdog: (any LoopTimer)?
     private var silentChecks = 0
     private var peerCheck: PeerCheck?
-    private var challengeTimer: (any LoopTimer)?
     /// See `LogReceiver.Configuration.challengeTimeout`. Default 2 s.
     public var challengeTimeout: Duration = .seconds(2)
     /// How long chunks may stop before the copy is presumed dead (a partition leaves TCP half-open)
@@ -81,8 +80,9 @@ public final class BaseCopyClient {
                 guard case .connecting = state else { return connection.close(.local("base copy abandoned")) }
                 self.connection = connection
                 state = .awaitingChallenge
-                peerCheck = PeerCheck(peer: "\(host):\(port)", timeout: challengeTimeout)
-                armChallengeTimer()
+                peerCheck = PeerCheck(peer: "\(host):\(port)", timeout: challengeTimeout, loop: loop, connection: connection) { [weak self] in
+                    self?.finish(.failure(.wrongPeer($0)))
+                }
                 connection.start(ConnectionCallbacks(onRead: { self.received($0) }, onClose: { self.closed($0) }))
                 watchdog = loop.scheduleTimer(after: silenceLimit / 6, repeating: silenceLimit / 6) { [weak self] in self?.checkSilence() }
             }
@@ -97,23 +97,6 @@ public final class BaseCopyClient {
     private var total: UInt64? {
         if case .receiving(let start) = state { return start.byteCount }
         return nil
-    }
-
-    private func armChallengeTimer() {
-        challengeTimer?.cancel()
-        challengeTimer = loop.scheduleTimer(after: challengeTimeout) { [weak self] in self?.challengeTimedOut() }
-    }
-
-    private func challengeTimedOut() {
-        guard case .awaitingChallenge = state, var check = peerCheck else { return }
-        switch check.timedOut() {
-        case .success(let probe):
-            peerCheck = check
-            _ = connection?.write(probe)
-            armChallengeTimer()
-        case .failure(let wrongPeer):
-            finish(.failure(.wrongPeer(wrongPeer)))
-        }
     }
 
     private func received(_ bytes: [UInt8]) {
@@ -134,8 +117,8 @@ public final class BaseCopyClient {
     private func handle(_ message: ReplicationMessage) throws(BaseCopyFailure) {
         switch (state, message) {
         case (.awaitingChallenge, .challenge(let challenge)):
+            peerCheck?.cancel()
             peerCheck = nil
-            challengeTimer?.cancel()
             let request = BaseCopyProof.sign(BaseCopyRequest(sourceID: sourceID, nonce: nonce), challenge: challenge, key: key)
             _ = connection?.write(MessageCodec.encode(.baseCopyRequest(request)))
             state = .awaitingStart
@@ -214,7 +197,7 @@ public final class BaseCopyClient {
         state = .done
         watchdog?.cancel()
         watchdog = nil
-        challengeTimer?.cancel()
+        peerCheck?.cancel()
         if case .failure(let failure) = result {
             try? output?.close()
             output = nil

@@ -101,7 +101,6 @@ public final class LogReceiver: @unchecked Sendable {
     private var decoder: MessageDecoder
     private var tickTimer: (any LoopTimer)?
     private var reconnectTimer: (any LoopTimer)?
-    private var challengeTimer: (any LoopTimer)?
     /// Set from the connect until the challenge: tells a primary from another service.
     private var peerCheck: PeerCheck?
     private var refusalLog: RepeatedMessageLimiter
@@ -215,32 +214,17 @@ public final class LogReceiver: @unchecked Sendable {
         streamProved = false
         decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
         state = .awaitingChallenge
-        peerCheck = PeerCheck(peer: "\(configuration.primaryHost):\(configuration.primaryPort)", timeout: configuration.challengeTimeout)
-        armChallengeTimer()
+        peerCheck = PeerCheck(
+            peer: "\(configuration.primaryHost):\(configuration.primaryPort)", timeout: configuration.challengeTimeout, loop: loop,
+            connection: connection
+        ) { [weak self] in self?.refuse($0.description) }
         connection.start(ConnectionCallbacks(onRead: { self.received($0) }, onClose: { self.closed($0) }))
-    }
-
-    private func armChallengeTimer() {
-        challengeTimer?.cancel()
-        challengeTimer = loop.scheduleTimer(after: configuration.challengeTimeout) { [weak self] in self?.challengeTimedOut() }
-    }
-
-    private func challengeTimedOut() {
-        guard state == .awaitingChallenge, var check = peerCheck else { return }
-        switch check.timedOut() {
-        case .success(let probe):
-            peerCheck = check
-            _ = connection?.write(probe)
-            armChallengeTimer()
-        case .failure(let wrongPeer):
-            refuse(wrongPeer.description)
-        }
     }
 
     private func closed(_ reason: CloseReason) {
         connection = nil
+        peerCheck?.cancel()
         peerCheck = nil
-        challengeTimer?.cancel()
         lagTracker.disconnected()
         lost("connection closed: \(reason)", quietly: closingAfterRefusal)
     }
@@ -277,7 +261,7 @@ public final class LogReceiver: @unchecked Sendable {
     private func stopTimers() {
         tickTimer?.cancel()
         reconnectTimer?.cancel()
-        challengeTimer?.cancel()
+        peerCheck?.cancel()
     }
 
     /// Closes the connection for a reason that will come back on every retry until someone acts:
@@ -355,8 +339,8 @@ public final class LogReceiver: @unchecked Sendable {
     private func handle(_ message: ReplicationMessage) throws(ReceiveFailure) {
         switch (state, message) {
         case (.awaitingChallenge, .challenge(let challenge)):
+            peerCheck?.cancel()
             peerCheck = nil
-            challengeTimer?.cancel()
             sendHello(challenge: challenge)
         case (.awaitingWelcome, .welcome(let welcome)):
             try welcomed(welcome)

@@ -63,13 +63,24 @@ import Transport
         #expect(receiver.refusal?.message.contains("(it sent nothing within 4.0 seconds)") == true, "\(String(describing: receiver.refusal))")
     }
 
-    @Test func theFirstBytesOfAChallengeAreNotMistakenForAnotherService() {
-        var check = PeerCheck(peer: "p:1", timeout: .seconds(2))
+    @Test func theFirstBytesOfAChallengeAreNotMistakenForAnotherService() throws {
+        let harness = try ReplicationHarness()
+        var connections: [any Connection] = []
+        _ = try harness.loop.listen(host: "127.0.0.1", port: primaryPort) { connections.append($0) }
+        harness.loop.connect(host: "127.0.0.1", port: primaryPort) { connections.append(try! $0.get()) }
+        harness.loop.run()
+        func check() -> PeerCheck {
+            PeerCheck(peer: "p:1", timeout: .seconds(2), loop: harness.loop, connection: connections[0]) { Issue.record("\($0)") }
+        }
         let challenge = MessageCodec.encode(.challenge(HelloProof.makeChallenge()))
-        for byte in challenge.prefix(7) { #expect(check.received([byte]) == nil) }
-        var http = PeerCheck(peer: "p:1", timeout: .seconds(2))
+        let primary = check()
+        for byte in challenge.prefix(7) { #expect(primary.received([byte]) == nil) }
+        primary.cancel()
+        let http = check()
         #expect(http.received(Array("HT".utf8)) == nil, "could still be HTTP: wait for more")
         #expect(http.received(Array("TP/1.1 400".utf8))?.answer == .http)
+        http.cancel()
+        harness.loop.advanceTime(by: .seconds(10))
     }
 
     @Test func aBaseCopyFromAnHttpPortFailsNamingIt() throws {
