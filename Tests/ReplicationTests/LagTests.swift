@@ -157,4 +157,17 @@ import Tranlog
             #expect(primarySide > 0.5)
         }
     }
+
+    @Test func thePrimaryKeepsCommitTimesBoundedAndNeverUnderstatesTheLag() {
+        func at(_ seconds: Int64) -> Timestamp { Timestamp(rawValue: startOfTime.rawValue + seconds * 1_000_000) }
+        var times = SentCommitTimes(capacity: 4, stride: 2)
+        #expect(times.applied(through: Seqno(3)) == nil, "nothing sent: unknown")
+        for seqno in 1...10 { times.sent(Seqno(UInt64(seqno)), committed: at(Int64(seqno))) }
+        #expect(times.applied(through: Seqno(2)) == at(2))
+        #expect(times.applied(through: Seqno(2)) == at(2), "asked again at the same seqno")
+        #expect(times.applied(through: Seqno(4)) == at(4))
+        // Past the capacity only every second record was kept (6, 8, 10): 7 answers 6's time, older.
+        #expect(times.applied(through: Seqno(7)) == at(6))
+        #expect(times.applied(through: Seqno(10)) == at(10))
+    }
 }
