@@ -1,5 +1,16 @@
 import Tranlog
 
+/// The one lag rule, on both ends of a connection: a stage's seconds behind are the primary's clock
+/// now minus the commit time of the last record that stage holds, and 0 only when it is known to
+/// hold the primary's last record. The standby estimates the primary's clock from its heartbeats; the
+/// primary reads its own.
+public enum LagRule {
+    /// Nil when the commit time of the stage's last record is unknown.
+    public static func secondsBehind(primaryNow: Timestamp, committed: Timestamp?) -> Double? {
+        committed.map { max(0, Double(primaryNow.rawValue - $0.rawValue) / 1_000_000) }
+    }
+}
+
 /// How far a standby trails its primary, per stage, measured against the position and clock the
 /// primary sends in heartbeats (`LagRule`): an idle, caught-up standby shows 0; a stalled or
 /// disconnected one shows lag growing with the time since it last heard from the primary.

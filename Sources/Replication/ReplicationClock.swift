@@ -18,17 +18,6 @@ public struct ReplicationClock: Sendable {
     }()
 }
 
-/// The one lag rule, on both ends of a connection: a stage's seconds behind are the primary's clock
-/// now minus the commit time of the last record that stage holds, and 0 only when it is known to
-/// hold the primary's last record. The standby estimates the primary's clock from its heartbeats; the
-/// primary reads its own.
-public enum LagRule {
-    /// Nil when the commit time of the stage's last record is unknown.
-    public static func secondsBehind(primaryNow: Timestamp, committed: Timestamp?) -> Double? {
-        committed.map { max(0, Double(primaryNow.rawValue - $0.rawValue) / 1_000_000) }
-    }
-}
-
 extension Duration {
     /// Seconds as a Double, for rates and lags in status.
     public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
