@@ -15,7 +15,7 @@ import Transport
 /// the welcome does not spin. The hello names the mirror's last record, so streaming resumes at
 /// exactly the next seqno. A refusal is kept as `refusal` and logged once, then at most once per
 /// `refusalLogInterval`. A failed write or sync of the mirror stops the receiver (`State.failed`)
-/// until `reopen()`.
+/// until the mirror is reopened (`reopenMirror()`, `resume(with:)`).
 ///
 /// `@unchecked Sendable` only so other threads (the node's apply thread) can hand it work through
 /// `loop.execute`; every entry point checks that it runs on the loop.
@@ -106,8 +106,9 @@ public final class LogReceiver: @unchecked Sendable {
     private var refusalLog: RepeatedMessageLimiter
     /// The current connection's close was our refusal, already logged (rate-limited).
     private var closingAfterRefusal = false
-    /// The current connection carried the stream past the welcome (see `streamProved()`).
-    private var streamProved = false    /// Heartbeat intervals since the primary last said anything on the current connection.
+    /// The current connection carried the stream past the welcome (see `provedStream()`).
+    private var streamProved = false
+    /// Heartbeat intervals since the primary last said anything on the current connection.
     private var silentIntervals = 0
 
     /// Opens the mirror in `directory` (cutting off a torn tail). An empty mirror starts after
@@ -322,7 +323,7 @@ public final class LogReceiver: @unchecked Sendable {
             // What was accepted before a refused message stays: make it durable and acknowledge it.
             try flushReceived()
         } catch {
-            fail("\(error)")
+            fail(error.description)
             return
         }
         if let refusal { refuse(refusal) }
@@ -433,7 +434,7 @@ private enum ReceiveFailure: Error, CustomStringConvertible {
 }
 
 /// Where a receiver's mirror lives, to open it at start and again after a failure.
-private struct MirrorLocation: @unchecked Sendable {
+private struct MirrorLocation {
     let directory: FilePath
     let fileSystem: any TranlogFileSystem
     let repositoryID: RepositoryID
