@@ -87,7 +87,7 @@ final class NodeMetrics: Sendable {
     }
 
     /// Retention gauges from a primary's status (nothing on a node serving no standbys): per standby
-    /// the bytes kept for it and its lag in records, and the runway under `--max-retained-mbytes`.
+    /// the bytes kept for it and its lag in records and seconds, and the runway under `--max-retained-mbytes`.
     func recordRetention(_ status: NodeStatus) {
         for standby in status.standbys ?? [] {
             guard let name = standby.standby?.name else { continue }
@@ -96,6 +96,12 @@ final class NodeMetrics: Sendable {
                 .set(Double(standby.retainedBytes ?? 0))
             registry.makeGauge(descriptor: Self.name("standby_lag", "records", "Records a known standby has not applied"), labels: labels)
                 .set(Double(standby.lagRecords ?? 0))
+            if let seconds = standby.lagSeconds {
+                registry.makeGauge(
+                    descriptor: Self.name("standby_lag", "seconds", "Primary's clock minus the commit time of a known standby's last applied record"),
+                    labels: labels
+                ).set(seconds)
+            }
             registry.makeGauge(descriptor: Self.name("standby_connected", "", "1 while a known standby is connected"), labels: labels)
                 .set(standby.state == "disconnected" ? 0.0 : 1.0)
             registry.makeGauge(

@@ -20,6 +20,17 @@ final class ReplicationMetrics: Sendable {
                 gauge("lag", "seconds", "Primary's clock minus the commit time of this stage's last record", stage: name).set(seconds)
             }
         }
+        if let silence = replication.secondsSincePrimaryContact {
+            gauge("primary_contact_age", "seconds", "Seconds since the primary last said anything; grows while disconnected or stalled")
+                .set(silence)
+        }
+        // One series per kind, 0 without that fault, so `== 1` alerts need no absent() clause.
+        for kind in StandbyFault.Kind.allCases {
+            registry.makeGauge(
+                descriptor: Self.name("fault", "", "1 while the standby is offline after this kind of fault (mirrorWrite, apply, rejected)"),
+                labels: [("kind", kind.rawValue)]
+            ).set(replication.offline?.fault?.kind == kind ? 1.0 : 0.0)
+        }
         guard let apply = replication.apply else { return }
         gauge("apply_records", "per_second", "Records applied per second over the last 10 s").set(apply.recordsPerSecond)
         gauge("apply_bytes", "per_second", "Tranlog bytes applied per second over the last 10 s").set(apply.bytesPerSecond)

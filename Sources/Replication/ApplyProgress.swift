@@ -18,7 +18,8 @@ public struct ApplyProgress: Sendable, Equatable {
     public var windowSeconds: Double
     /// Seconds until applied reaches the primary at these rates: 0 when caught up; for a standby
     /// keeping pace within one heartbeat's records, the time to apply those; nil when the standby is
-    /// not catching up (a backlog, and it applies no faster than the primary commits, or nothing).
+    /// not catching up (a backlog, and it applies no faster than the primary commits, or nothing) or
+    /// cannot know (disconnected or stalled: the primary may be committing unheard).
     public var catchUpSeconds: Double?
     /// The applied lag, one sample per second (per tick when ticks are longer), oldest first, at most
     /// a minute of them.
@@ -50,14 +51,9 @@ struct ApplyProgressTracker {
     private var unappliedBatches: [(seqno: Seqno, bytesThrough: UInt64)] = []
 
     init(tickInterval: Duration, window: Duration = .seconds(10), historySpan: Duration = .seconds(60)) {
-        tickSeconds = max(Self.seconds(tickInterval), 0.001)
-        windowTicks = max(1, Int((Self.seconds(window) / tickSeconds).rounded()))
-        historyCapacity = max(1, Int(Self.seconds(historySpan) / max(tickSeconds, 1)))
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let components = duration.components
-        return Double(components.seconds) + Double(components.attoseconds) / 1e18
+        tickSeconds = max(tickInterval.inSeconds, 0.001)
+        windowTicks = max(1, Int((window.inSeconds / tickSeconds).rounded()))
+        historyCapacity = max(1, Int(historySpan.inSeconds / max(tickSeconds, 1)))
     }
 
     mutating func received(through seqno: Seqno, bytes: Int) {
@@ -87,14 +83,14 @@ struct ApplyProgressTracker {
         guard let first = window.first, let last = window.last, window.count > 1 else {
             return ApplyProgress(
                 recordsPerSecond: 0, bytesPerSecond: 0, primaryRecordsPerSecond: 0, windowSeconds: 0,
-                catchUpSeconds: lag.applied.recordsBehind == 0 ? 0 : nil, history: history)
+                catchUpSeconds: lag.isFresh && lag.applied.recordsBehind == 0 ? 0 : nil, history: history)
         }
         let seconds = Double(window.count - 1) * tickSeconds
         let records = Double(first.applied.distance(to: last.applied)) / seconds
         return ApplyProgress(
             recordsPerSecond: records, bytesPerSecond: Double(last.appliedBytes - first.appliedBytes) / seconds,
             primaryRecordsPerSecond: primaryRate(), windowSeconds: seconds,
-            catchUpSeconds: catchUpSeconds(behind: lag.applied.recordsBehind, applying: records, committing: primaryRate()),
+            catchUpSeconds: lag.isFresh ? catchUpSeconds(behind: lag.applied.recordsBehind, applying: records, committing: primaryRate()) : nil,
             history: history)
     }
 

@@ -48,6 +48,9 @@ public final class BaseCopyClient {
     /// Drops a connection that went silent while chunks were flowing (see `silenceLimit`).
     private var watchdog: (any LoopTimer)?
     private var silentChecks = 0
+    private var peerCheck: PeerCheck?
+    /// See `LogReceiver.Configuration.challengeTimeout`. Default 2 s.
+    public var challengeTimeout: Duration = .seconds(2)
     /// How long chunks may stop before the copy is presumed dead (a partition leaves TCP half-open)
     /// and retried. Not while the primary stages its backup: that takes as long as the backup does,
     /// and nothing is sent meanwhile. Checked every `silenceLimit / 6`.
@@ -77,6 +80,9 @@ public final class BaseCopyClient {
                 guard case .connecting = state else { return connection.close(.local("base copy abandoned")) }
                 self.connection = connection
                 state = .awaitingChallenge
+                peerCheck = PeerCheck(peer: "\(host):\(port)", timeout: challengeTimeout, loop: loop, connection: connection) { [weak self] in
+                    self?.finish(.failure(.wrongPeer($0)))
+                }
                 connection.start(ConnectionCallbacks(onRead: { self.received($0) }, onClose: { self.closed($0) }))
                 watchdog = loop.scheduleTimer(after: silenceLimit / 6, repeating: silenceLimit / 6) { [weak self] in self?.checkSilence() }
             }
@@ -95,6 +101,7 @@ public final class BaseCopyClient {
 
     private func received(_ bytes: [UInt8]) {
         silentChecks = 0
+        if case .awaitingChallenge = state, let wrongPeer = peerCheck?.received(bytes) { return finish(.failure(.wrongPeer(wrongPeer))) }
         decoder.feed(bytes)
         do throws(BaseCopyFailure) {
             while connection?.isOpen == true, let message = try nextMessage() { try handle(message) }
@@ -110,6 +117,8 @@ public final class BaseCopyClient {
     private func handle(_ message: ReplicationMessage) throws(BaseCopyFailure) {
         switch (state, message) {
         case (.awaitingChallenge, .challenge(let challenge)):
+            peerCheck?.cancel()
+            peerCheck = nil
             let request = BaseCopyProof.sign(BaseCopyRequest(sourceID: sourceID, nonce: nonce), challenge: challenge, key: key)
             _ = connection?.write(MessageCodec.encode(.baseCopyRequest(request)))
             state = .awaitingStart
@@ -188,6 +197,7 @@ public final class BaseCopyClient {
         state = .done
         watchdog?.cancel()
         watchdog = nil
+        peerCheck?.cancel()
         if case .failure(let failure) = result {
             try? output?.close()
             output = nil

@@ -10,6 +10,8 @@ public enum BaseCopyFailure: Error, Hashable, Sendable, CustomStringConvertible 
     case verification(String)
     /// The standby could not write or read its staging files (a full disk, say).
     case storage(String)
+    /// `--primary` names something that does not speak the replication protocol (its HTTP port, say).
+    case wrongPeer(WrongPeer)
 
     public var description: String {
         switch self {
@@ -19,13 +21,15 @@ public enum BaseCopyFailure: Error, Hashable, Sendable, CustomStringConvertible 
         case .protocolViolation(let why): "the primary broke the base-copy protocol: \(why)"
         case .verification(let why): "the base copy does not verify: \(why)"
         case .storage(let why): "the base copy cannot be stored: \(why)"
+        case .wrongPeer(let wrongPeer): "no base copy: \(wrongPeer)"
         }
     }
 
-    /// Whether trying again later may succeed without the operator changing anything.
+    /// Whether trying again later may succeed without the operator changing anything. A wrong peer
+    /// is retried, like a refused stream: the address may be right and the primary not up yet.
     public var isRetryable: Bool {
         switch self {
-        case .rejected(.backupInProgress), .rejected(.baseCopyFailed), .connectionLost: true
+        case .rejected(.backupInProgress), .rejected(.baseCopyFailed), .connectionLost, .wrongPeer: true
         case .rejected, .protocolViolation, .verification, .storage: false
         }
     }

@@ -9,10 +9,13 @@ import Transport
 /// byte-identically into its own tranlog directory, syncing once per read and acknowledging. The
 /// node's continuous restore applies from those files; `onFlushed` tells it how far they are durable.
 ///
-/// Loop-confined. Any failure (refused data, a reject, a lost connection) closes the connection and
-/// reconnects after a backoff that doubles up to a cap; the hello then names the mirror's last
-/// record, so streaming resumes at exactly the next seqno. A failed write or sync of the mirror is
-/// fatal: the receiver stops (`State.failed`).
+/// Loop-confined. Any failure (refused data, a reject, a peer that is no replication port, a lost
+/// connection) closes the connection and reconnects after a backoff that doubles up to a cap; the
+/// backoff starts over only once a connection carried the stream, so a standby refused right after
+/// the welcome does not spin. The hello names the mirror's last record, so streaming resumes at
+/// exactly the next seqno. A refusal is kept as `refusal` and logged once, then at most once per
+/// `refusalLogInterval`. A failed write or sync of the mirror stops the receiver (`State.failed`)
+/// until the mirror is reopened (`reopenMirror()`, `resume(with:)`).
 ///
 /// `@unchecked Sendable` only so other threads (the node's apply thread) can hand it work through
 /// `loop.execute`; every entry point checks that it runs on the loop.
@@ -33,7 +36,14 @@ public final class LogReceiver: @unchecked Sendable {
         /// Reconnect backoff: doubles from the first delay up to the cap. Defaults 100 ms and 30 s.
         public var reconnectInitialDelay: Duration = .milliseconds(100)
         public var reconnectMaxDelay: Duration = .seconds(30)
+        /// A primary sends its challenge as soon as it accepts: a peer silent this long is probed,
+        /// and one still silent after as long again is not a replication port. Default 2 s.
+        public var challengeTimeout: Duration = .seconds(2)
+        /// The same refusal is logged at most this often. Default 60 s.
+        public var refusalLogInterval: Duration = .seconds(60)
         public var maxMessageBytes = ReplicationProtocol.maxMessageBytes
+        /// Lag estimates and log rate limits read it; tests inject the fake loop's.
+        public var clock = ReplicationClock.system
 
         public init(primaryHost: String, primaryPort: Int, repositoryID: RepositoryID, sourceID: SourceID) {
             self.primaryHost = primaryHost
@@ -53,9 +63,20 @@ public final class LogReceiver: @unchecked Sendable {
         case failed(String)
     }
 
+    /// Why connections keep failing in a way that needs someone to act: the primary's reject, a
+    /// refused stream, a peer that is no replication port.
+    public struct Refusal: Sendable, Equatable {
+        public var message: String
+        /// When this same refusal first came (the wall clock), and how many times in a row since.
+        public var since: Timestamp
+        public var count: Int
+    }
+
     public private(set) var state = State.stopped
     /// The last reject the primary sent, kept until a welcome.
     public private(set) var lastRejection: RejectReason?
+    /// The last refusal, kept until a connection carries the stream again.
+    public private(set) var refusal: Refusal?
     /// Connections lost or refused since the last welcome (drives the backoff).
     public private(set) var consecutiveFailures = 0
     public private(set) var flushedSeqno: Seqno
@@ -70,7 +91,8 @@ public final class LogReceiver: @unchecked Sendable {
     private let onFlushed: (Seqno) -> Void
     private let onFault: (ReceiverFault) -> Void
     private var logger: Logger
-    private let mirror: MirrorLogWriter
+    private var mirror: MirrorLogWriter
+    private let mirrorLocation: MirrorLocation
     private var validator: StreamValidator
     private var lagTracker: LagTracker
     private var progressTracker: ApplyProgressTracker
@@ -79,6 +101,13 @@ public final class LogReceiver: @unchecked Sendable {
     private var decoder: MessageDecoder
     private var tickTimer: (any LoopTimer)?
     private var reconnectTimer: (any LoopTimer)?
+    /// Set from the connect until the challenge: tells a primary from another service.
+    private var peerCheck: PeerCheck?
+    private var refusalLog: RepeatedMessageLimiter
+    /// The current connection's close was our refusal, already logged (rate-limited).
+    private var closingAfterRefusal = false
+    /// The current connection carried the stream past the welcome (see `provedStream()`).
+    private var streamProved = false
     /// Heartbeat intervals since the primary last said anything on the current connection.
     private var silentIntervals = 0
 
@@ -98,13 +127,16 @@ public final class LogReceiver: @unchecked Sendable {
         self.onFault = onFault
         self.logger = logger
         self.logger[metadataKey: "replication.peer"] = "\(configuration.primaryHost):\(configuration.primaryPort)"
-        (mirror, validator) = try MirrorLogWriter.open(
+        mirrorLocation = MirrorLocation(
             directory: directory, fileSystem: fileSystem, repositoryID: configuration.repositoryID,
-            emptyPosition: (restoredTo.seqno, restoredTo.recordCRC ?? 0), logger: logger)
+            emptyPosition: (restoredTo.seqno, restoredTo.recordCRC ?? 0))
+        (mirror, validator) = try mirrorLocation.open(logger: logger)
         flushedSeqno = validator.lastSeqno
-        lagTracker = LagTracker(stalledAfterTicks: configuration.stalledAfterIntervals, mirrorEnd: validator.lastSeqno, time: validator.lastTime)
+        lagTracker = LagTracker(stalledAfterTicks: configuration.stalledAfterIntervals, mirrorEnd: validator.lastSeqno, time: validator.lastTime,
+            clock: configuration.clock)
         progressTracker = ApplyProgressTracker(tickInterval: configuration.heartbeatInterval)
         decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
+        refusalLog = RepeatedMessageLimiter(interval: configuration.refusalLogInterval)
     }
 
     public func start() {
@@ -116,8 +148,8 @@ public final class LogReceiver: @unchecked Sendable {
         connect()
     }
 
-    /// Disconnects and stays disconnected until `start()`. A failed receiver stays failed: its mirror
-    /// must be reopened (a new receiver) after the operator fixed the disk.
+    /// Disconnects and stays disconnected until `start()`. A failed receiver stays failed until its
+    /// mirror is reopened (`reopenMirror()`, `resume(with:)`) after the operator fixed the disk.
     public func stop() {
         precondition(loop.inEventLoop, "LogReceiver is loop-confined")
         if case .failed = state {} else { state = .stopped }
@@ -126,12 +158,38 @@ public final class LogReceiver: @unchecked Sendable {
     }
 
     /// The node's restore applied records through `seqno` (committed at `time`); the primary hears of
-    /// it with the next ack.
+    /// it at once (applies are coalesced, so at most one ack per flush): it measures the standby's
+    /// applied lag from acks, and one waiting for the next flush or tick read a record old under load.
     public func applied(through seqno: Seqno, time: Timestamp?) {
         precondition(loop.inEventLoop, "LogReceiver is loop-confined")
         appliedSeqno = seqno
         lagTracker.applied(through: seqno, time: time)
         progressTracker.applied(through: seqno)
+        if state == .streaming { sendAck() }
+    }
+
+    /// After a failed write or sync of the mirror, once the disk is fixed: checks that the mirror's
+    /// directory takes writes again, then opens the mirror as `init` does (cutting off a torn tail).
+    /// File I/O: call it off the loop, then hand the result to `resume(with:)` on the loop. Reads
+    /// only what `init` fixed, so it is safe while the loop runs.
+    public func reopenMirror() throws(TranlogError) -> ReopenedMirror {
+        try MirrorLogWriter.checkWritable(directory: mirrorLocation.directory, fileSystem: mirrorLocation.fileSystem)
+        let (writer, validator) = try mirrorLocation.open(logger: logger)
+        return ReopenedMirror(writer: writer, validator: validator)
+    }
+
+    /// On the loop: a failed receiver takes the reopened mirror and is stopped (`start()` resumes
+    /// receiving from the mirror's end); the failed mirror goes to `reopened` to be closed off the loop.
+    public func resume(with reopened: ReopenedMirror) {
+        precondition(loop.inEventLoop, "LogReceiver is loop-confined")
+        guard case .failed = state else { return }
+        reopened.replaced = mirror
+        mirror = reopened.writer
+        validator = reopened.validator
+        flushedSeqno = validator.lastSeqno
+        lagTracker.mirrorReopened(through: validator.lastSeqno, time: validator.lastTime)
+        state = .stopped
+        logger.notice("mirror reopened at seqno \(validator.lastSeqno)")
     }
 
     // MARK: - Connecting
@@ -153,24 +211,37 @@ public final class LogReceiver: @unchecked Sendable {
     private func connected(_ connection: any Connection) {
         self.connection = connection
         silentIntervals = 0
+        closingAfterRefusal = false
+        streamProved = false
         decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
         state = .awaitingChallenge
+        peerCheck = PeerCheck(
+            peer: "\(configuration.primaryHost):\(configuration.primaryPort)", timeout: configuration.challengeTimeout, loop: loop,
+            connection: connection
+        ) { [weak self] in self?.refuse($0.description) }
         connection.start(ConnectionCallbacks(onRead: { self.received($0) }, onClose: { self.closed($0) }))
     }
 
     private func closed(_ reason: CloseReason) {
         connection = nil
+        peerCheck?.cancel()
+        peerCheck = nil
         lagTracker.disconnected()
-        lost("connection closed: \(reason)")
+        lost("connection closed: \(reason)", quietly: closingAfterRefusal)
     }
 
-    /// Schedules the next attempt, unless stopped or failed.
-    private func lost(_ why: String) {
+    /// Schedules the next attempt, unless stopped or failed. After a refusal (logged already, rate
+    /// limited) the reconnect itself is logged only at debug level.
+    private func lost(_ why: String, quietly: Bool = false) {
         guard state != .stopped, state != .waitingToReconnect else { return }
         if case .failed = state { return }
         let delay = min(configuration.reconnectInitialDelay * (1 << min(consecutiveFailures, 30)), configuration.reconnectMaxDelay)
         consecutiveFailures += 1
-        logger.warning("replication interrupted (\(why)); reconnecting in \(delay)")
+        if quietly {
+            logger.debug("replication refused; reconnecting in \(delay)")
+        } else {
+            logger.warning("replication interrupted (\(why)); reconnecting in \(delay)")
+        }
         state = .waitingToReconnect
         reconnectTimer = loop.scheduleTimer(after: delay) { [weak self] in
             guard let self, self.state == .waitingToReconnect else { return }
@@ -178,17 +249,45 @@ public final class LogReceiver: @unchecked Sendable {
         }
     }
 
-    private func fail(_ reason: String) {
+    /// The mirror failed: `error` is the write's or sync's (the fault's description says what failed).
+    private func fail(_ error: String) {
+        let reason = ReceiverFault.mirrorWrite(error).description
         logger.error("receiver stopped: \(reason)")
         state = .failed(reason)
         stopTimers()
         connection?.close(.local(reason))
-        onFault(.mirrorWrite(reason))
+        onFault(.mirrorWrite(error))
     }
 
     private func stopTimers() {
         tickTimer?.cancel()
         reconnectTimer?.cancel()
+        peerCheck?.cancel()
+    }
+
+    /// Closes the connection for a reason that will come back on every retry until someone acts:
+    /// recorded in `refusal`, logged once and then at most once per `refusalLogInterval`.
+    private func refuse(_ message: String) {
+        if refusal?.message == message {
+            refusal?.count += 1
+        } else {
+            refusal = Refusal(message: message, since: configuration.clock.wall(), count: 1)
+        }
+        if let line = refusalLog.line(for: message, now: configuration.clock.monotonic()) {
+            logger.error("closing replication connection: \(line)")
+        }
+        closingAfterRefusal = true
+        connection?.close(.local(message))
+    }
+
+    /// The connection carries the stream (a record or a heartbeat accepted after the welcome): what
+    /// failed before is over, and the backoff starts over.
+    private func provedStream() {
+        guard !streamProved else { return }
+        streamProved = true
+        consecutiveFailures = 0
+        refusal = nil
+        refusalLog.reset()
     }
 
     private func tick() {
@@ -209,6 +308,7 @@ public final class LogReceiver: @unchecked Sendable {
 
     private func received(_ bytes: [UInt8]) {
         silentIntervals = 0
+        if state == .awaitingChallenge, let wrongPeer = peerCheck?.received(bytes) { return refuse(wrongPeer.description) }
         decoder.feed(bytes)
         var refusal: String?
         do throws(ReceiveFailure) {
@@ -223,13 +323,10 @@ public final class LogReceiver: @unchecked Sendable {
             // What was accepted before a refused message stays: make it durable and acknowledge it.
             try flushReceived()
         } catch {
-            fail("the mirror cannot be written: \(error)")
+            fail(error.description)
             return
         }
-        if let refusal {
-            logger.error("closing replication connection: \(refusal)")
-            connection?.close(.local(refusal))
-        }
+        if let refusal { refuse(refusal) }
     }
 
     private func nextMessage() throws(ReceiveFailure) -> ReplicationMessage? {
@@ -243,6 +340,8 @@ public final class LogReceiver: @unchecked Sendable {
     private func handle(_ message: ReplicationMessage) throws(ReceiveFailure) {
         switch (state, message) {
         case (.awaitingChallenge, .challenge(let challenge)):
+            peerCheck?.cancel()
+            peerCheck = nil
             sendHello(challenge: challenge)
         case (.awaitingWelcome, .welcome(let welcome)):
             try welcomed(welcome)
@@ -254,8 +353,10 @@ public final class LogReceiver: @unchecked Sendable {
             try startFile(bytes)
         case (.streaming, .records(let batch)):
             try write(batch)
+            provedStream()
         case (.streaming, .heartbeat(let heartbeat)):
             lagTracker.heartbeat(heartbeat)
+            provedStream()
         default:
             throw .refused("protocol violation: \(ProtocolViolation.unexpected(message.type, state: "\(state)"))")
         }
@@ -278,7 +379,6 @@ public final class LogReceiver: @unchecked Sendable {
         logger.info("primary at seqno \(welcome.position.seqno) welcomed this standby at seqno \(validator.lastSeqno)")
         state = .streaming
         lastRejection = nil
-        consecutiveFailures = 0
         lagTracker.welcomed(primaryLastSeqno: welcome.position.seqno)
     }
 
@@ -330,5 +430,37 @@ private enum ReceiveFailure: Error, CustomStringConvertible {
         case .refused(let reason): reason
         case .mirror(let error): error.description
         }
+    }
+}
+
+/// Where a receiver's mirror lives, to open it at start and again after a failure.
+private struct MirrorLocation {
+    let directory: FilePath
+    let fileSystem: any TranlogFileSystem
+    let repositoryID: RepositoryID
+    let emptyPosition: (seqno: Seqno, crc: UInt32)
+
+    func open(logger: Logger) throws(TranlogError) -> (MirrorLogWriter, StreamValidator) {
+        try MirrorLogWriter.open(directory: directory, fileSystem: fileSystem, repositoryID: repositoryID, emptyPosition: emptyPosition, logger: logger)
+    }
+}
+
+/// A mirror opened again off the loop (`LogReceiver.reopenMirror()`), for `resume(with:)` on the loop.
+/// `@unchecked Sendable`: handed from one thread to the other, used by one at a time.
+public final class ReopenedMirror: @unchecked Sendable {
+    fileprivate let writer: MirrorLogWriter
+    fileprivate let validator: StreamValidator
+    /// The failed mirror `resume(with:)` replaced.
+    fileprivate var replaced: MirrorLogWriter?
+
+    fileprivate init(writer: MirrorLogWriter, validator: StreamValidator) {
+        self.writer = writer
+        self.validator = validator
+    }
+
+    /// Off the loop, after `resume(with:)`: closes the failed mirror's file (not synced: it failed).
+    public func closeReplaced() throws(TranlogError) {
+        defer { replaced = nil }
+        try replaced?.abandon()
     }
 }

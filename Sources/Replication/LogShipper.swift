@@ -68,6 +68,7 @@ public final class LogShipper: @unchecked Sendable {
     private var cursor: ShipCursor?
     /// Sent batches not yet acknowledged as flushed, oldest first: the last seqno and end of each.
     private var unflushed: [(lastSeqno: Seqno, end: EventID, bytes: Int)] = []
+    private var commitTimes = SentCommitTimes()
     private var timers: [any LoopTimer] = []
     /// Heartbeats sent since the standby's last message.
     private var silentIntervals = 0
@@ -210,6 +211,7 @@ public final class LogShipper: @unchecked Sendable {
     private func acknowledged(_ ack: Ack) {
         status.acked = ack
         status.lastAckTime = log.clock()
+        if let time = commitTimes.applied(through: ack.applied) { status.appliedTime = time }
         while let oldest = unflushed.first, oldest.lastSeqno <= ack.flushed {
             unflushed.removeFirst()
             status.retainFrom = oldest.end
@@ -240,7 +242,10 @@ public final class LogShipper: @unchecked Sendable {
         let chunk = try log.frames(of: current.file, from: current.offset, chunkBytes: configuration.batchBytes)
         guard !chunk.records.isEmpty else { return false }
         let first = current.nextEventID
-        chunk.records.forEach { current.advance(past: $0) }
+        for record in chunk.records {
+            current.advance(past: record)
+            commitTimes.sent(record.header.seqno, committed: record.header.time)
+        }
         let wireBytes = send(.records(RecordBatch(firstEventID: first, frames: chunk.bytes)))
         unflushed.append((current.lastSeqno, current.nextEventID, chunk.bytes.count))
         status.sentSeqno = current.lastSeqno

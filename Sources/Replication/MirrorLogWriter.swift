@@ -5,7 +5,8 @@ import Tranlog
 /// Writes what a receiver validated into the standby's own tranlog directory, byte-identical to the
 /// primary's files: same names, same offsets. Appends are buffered by the file system and made
 /// durable by `sync()`, which the receiver calls once per read of the socket, so many frames share
-/// one sync. A failed write or sync is fatal, as for the primary's writer: nothing is retried.
+/// one sync. A failed write or sync is fatal, as for the primary's writer: nothing is retried; the
+/// mirror is opened anew (`open`, after `checkWritable`) once the operator fixed the disk.
 final class MirrorLogWriter {
     private let directory: FilePath
     private let fileSystem: any TranlogFileSystem
@@ -74,6 +75,34 @@ final class MirrorLogWriter {
         guard hasUnsyncedBytes, let file else { return }
         try file.sync()
         hasUnsyncedBytes = false
+    }
+
+    /// Bytes written and synced in `directory` by `checkWritable`: room for a few record batches.
+    static let writableCheckBytes = 1 << 20
+
+    /// Writes, syncs and removes a scratch file of `writableCheckBytes` in `directory`: a disk that
+    /// was full or failing takes it only once it was freed or repaired.
+    static func checkWritable(directory: FilePath, fileSystem: any TranlogFileSystem) throws(TranlogError) {
+        let scratch = directory.appending(".mirror-writable-check")
+        if fileSystem.fileExists(scratch) { try fileSystem.removeFile(scratch) }
+        let file = try fileSystem.createFile(scratch)
+        var failure: TranlogError?
+        do throws(TranlogError) {
+            try file.append([UInt8](repeating: 0, count: writableCheckBytes)[...])
+            try file.sync()
+        } catch {
+            failure = error
+        }
+        do throws(TranlogError) { try file.close() } catch { failure = failure ?? error }
+        // Removed whatever happened: the check leaves nothing behind on a full disk.
+        try fileSystem.removeFile(scratch)
+        if let failure { throw failure }
+    }
+
+    /// Closes the file of a mirror whose write or sync failed, without syncing it again.
+    func abandon() throws(TranlogError) {
+        defer { file = nil }
+        try file?.close()
     }
 
     func closeCurrentFile() throws(TranlogError) {

@@ -21,6 +21,9 @@ public struct ShipperStatus: Sendable {
     /// The last ack's positions and when it arrived (primary clock).
     public var acked = Ack(received: .zero, flushed: .zero, applied: .zero)
     public var lastAckTime: Timestamp?
+    /// The commit time of the last record the standby acknowledged as applied, when the shipper sent
+    /// it (`LagRule`: the standby's applied lag is the primary's clock minus this). Nil until then.
+    public var appliedTime: Timestamp?
     /// The first log byte the standby has not acknowledged as flushed: retention keeps this file
     /// and every later one for it.
     public var retainFrom: EventID?

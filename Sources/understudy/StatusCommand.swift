@@ -81,5 +81,13 @@ struct StatusCommand: ParsableCommand {
             printFields(["offline": "since \(offline.since.iso8601) at seqno \(offline.appliedSeqno): \(offline.detail)"])
         }
         if let stop = replication.offlineAtSeqno { printFields(["offline at": "seqno \(stop) (pending)"]) }
+        if let refusal = replication.refusal {
+            printFields(["refusal": "since \(refusal.since.iso8601), \(refusal.count) time(s): \(refusal.message)"])
+        }
+        if let silence = replication.secondsSincePrimaryContact, replication.state != "streaming", replication.state != "idle",
+            replication.state != "catching-up"
+        {
+            printFields(["primary": String(format: "last heard %.1f s ago", silence)])
+        }
     }
 }

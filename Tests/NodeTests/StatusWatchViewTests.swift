@@ -115,4 +115,31 @@ struct StatusWatchViewTests {
             }
         }
     }
+
+    @Test("a standby cut off from its primary: no catch-up estimate, when it last heard, the fault and contact age in metrics")
+    func cutOffStandby() throws {
+        try withNode { fixture in
+            var status = fixture.node.status
+            status.role = "standby"
+            var replication = try Self.standby(catchUpSeconds: nil)
+            replication.state = "offline"
+            replication.secondsSincePrimaryContact = 42.5
+            replication.offline = StandbyOffline(
+                reason: .fault, detail: "the mirror cannot be written", since: Timestamp(rawValue: 0), appliedSeqno: Seqno(550),
+                fault: StandbyFault(kind: .mirrorWrite, message: "the mirror cannot be written"))
+            status.replication = replication
+            let screen = StatusWatchView.screen(StatusObservation(node: "http://n", time: Self.noon, status: status))
+            #expect(screen.contains("catch-up: unknown while offline"), "\(screen)")
+            #expect(screen.contains("primary:  seqno 1300, last heard 42.500 s ago"), "\(screen)")
+
+            let metrics = NodeMetrics(initial: fixture.node.status.repository)
+            let text = String(decoding: metrics.exposition(refreshedFrom: status.repository, replication: replication), as: UTF8.self)
+            for line in [
+                #"understudy_replication_fault{kind="mirrorWrite"} 1.0"#, #"understudy_replication_fault{kind="apply"} 0.0"#,
+                #"understudy_replication_fault{kind="rejected"} 0.0"#, "understudy_replication_primary_contact_age_seconds 42.5",
+            ] {
+                #expect(text.split(separator: "\n").contains(Substring(line)), "missing \(line) in\n\(text)")
+            }
+        }
+    }
 }

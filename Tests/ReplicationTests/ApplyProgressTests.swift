@@ -11,7 +11,7 @@ import Tranlog
         let stage = ReplicationLag.Stage(seqno: Seqno(applied), recordsBehind: behind, bytesBehind: nil, secondsBehind: Double(behind))
         return ReplicationLag(
             state: .catchingUp, received: stage, flushed: stage, applied: stage,
-            primaryLastSeqno: primary.map { Seqno($0) }, primaryTime: nil)
+            primaryLastSeqno: primary.map { Seqno($0) }, primaryTime: nil, secondsSincePrimaryContact: 0)
     }
 
     @Test func ratesCoverTheLastTenSecondsAndTheEtaDividesTheBacklogByTheClosingSpeed() {

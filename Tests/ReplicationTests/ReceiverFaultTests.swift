@@ -50,4 +50,32 @@ import Tranlog
         #expect(RejectReason.logsRemoved(needed: Seqno(5), oldestAvailable: Seqno(9)).needsOperator)
         #expect(RejectReason.divergentRecord(seqno: Seqno(5), primaryCRC: 1, standbyCRC: 2).needsOperator)
     }
+
+    @Test func aMirrorThatFailedOnAFullDiskIsReopenedOnceThereIsRoomAndStreamsOn() throws {
+        let harness = try ReplicationHarness()
+        try harness.primary.commit(40)
+        try harness.listen()
+        harness.standbyFileSystem.limitFreeSpace(to: 3000)
+        var reported: [ReceiverFault] = []
+        let receiver = try harness.makeReceiver(onFault: { reported.append($0) })
+        receiver.start()
+        harness.loop.run()
+        guard case .failed = receiver.state, case .mirrorWrite = reported.first else {
+            Issue.record("\(receiver.state), \(reported)")
+            return
+        }
+        #expect(throws: TranlogError.self, "the disk is still full") { try receiver.reopenMirror() }
+
+        harness.standbyFileSystem.limitFreeSpace(to: 1 << 40)
+        let reopened = try receiver.reopenMirror()
+        receiver.resume(with: reopened)
+        try reopened.closeReplaced()
+        #expect(receiver.state == .stopped)
+        receiver.start()
+        harness.loop.run()
+        #expect(receiver.state == .streaming)
+        #expect(receiver.flushedSeqno == harness.primary.lastSeqno)
+        expectIdentical(harness.standbyFiles, harness.primary.files)
+        #expect(reported.count == 1)
+    }
 }

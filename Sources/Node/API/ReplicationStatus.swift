@@ -16,9 +16,12 @@ public struct StandbyConnectionStatus: Codable, Sendable {
     public var flushedSeqno: Seqno
     public var appliedSeqno: Seqno
     public var lastAckTime: Timestamp?
+    /// The commit time of the standby's last applied record (`lagSeconds` is the primary's clock minus it).
+    public var appliedTime: Timestamp?
     public var unflushedBytes: UInt64
     public var compressionRatio: Double
-    /// Records and seconds the standby's applied position is behind (see `StandbyRetention`).
+    /// Records and seconds the standby's applied position is behind, by the standby's own rule
+    /// (`LagRule`; see `StandbyRetention`).
     public var lagRecords: UInt64?
     public var lagSeconds: Double?
     /// Tranlog kept for it: the file it needs, and the bytes from that file to the end.
@@ -43,6 +46,7 @@ public struct StandbyConnectionStatus: Codable, Sendable {
         flushedSeqno = status.acked.flushed
         appliedSeqno = status.acked.applied
         lastAckTime = status.lastAckTime
+        appliedTime = status.appliedTime
         unflushedBytes = status.unflushedBytes
         compressionRatio = status.compressionRatio
     }
@@ -79,12 +83,19 @@ public struct StandbyReplicationStatus: Codable, Sendable {
     public var primary: String
     /// Why the primary last refused this standby (e.g. a wrong key), until it is accepted again.
     public var lastRejection: String?
+    /// Why connections keep failing in a way someone must fix (the primary's refusal, a refused
+    /// stream, a `--primary` that is no replication port), since when and how many times in a row;
+    /// until a connection carries the stream again.
+    public var refusal: RefusalStatus?
     public var received: Stage
     public var flushed: Stage
     public var applied: Stage
     /// The primary's last seqno and clock, from its last heartbeat or the last record received, whichever is newer.
     public var primaryLastSeqno: Seqno?
     public var primaryTime: Timestamp?
+    /// Seconds since the primary last said anything (since the standby started, before that): it
+    /// grows while the standby is disconnected or stalled. Optional so a client reads an older node.
+    public var secondsSincePrimaryContact: Double?
     /// Set while the standby is offline (`understudy standby offline`, or a fault).
     public var offline: StandbyOffline?
     /// A pending `offline --at-seqno`: applying stops at this seqno, then the standby goes offline.
@@ -101,15 +112,24 @@ public struct StandbyReplicationStatus: Codable, Sendable {
         state = lag.state.rawValue
         self.primary = primary
         lastRejection = receiver.lastRejection?.description
+        refusal = receiver.refusal.map { RefusalStatus(message: $0.message, since: $0.since, count: $0.count) }
         received = Stage(lag.received)
         flushed = Stage(lag.flushed)
         applied = Stage(lag.applied)
         primaryLastSeqno = lag.primaryLastSeqno
         primaryTime = lag.primaryTime
+        secondsSincePrimaryContact = lag.secondsSincePrimaryContact
         let progress = receiver.progress
         apply = ApplyRateStatus(progress)
         lagHistory = progress.history.map(LagSampleStatus.init)
     }
+}
+
+/// `replication.refusal` in a standby's `GET /status`.
+public struct RefusalStatus: Codable, Sendable, Equatable {
+    public var message: String
+    public var since: Timestamp
+    public var count: Int
 }
 
 extension StandbyReplicationStatus.Stage {

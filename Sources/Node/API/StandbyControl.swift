@@ -23,8 +23,9 @@ public struct StandbyOffline: Codable, Sendable, Equatable {
 
 /// What stopped a standby by itself, and what clears it (docs/OPERATIONS.md, "Take a standby offline / online").
 public struct StandbyFault: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable {
-        /// Writing or syncing the mirror failed. Cleared by a restart of the standby (it reopens the mirror).
+    public enum Kind: String, Codable, Sendable, CaseIterable {
+        /// Writing or syncing the mirror failed. Cleared once the disk takes writes again: `online`
+        /// (or a restart) reopens the mirror.
         case mirrorWrite
         /// Applying a mirrored record failed (damaged, forked, a gap). `online` applies again: cleared when that succeeds.
         case apply

@@ -48,7 +48,7 @@ public enum StatusWatchView {
             if let replication = status.replication {
                 let applied = replication.applied
                 parts.append("\(replication.state) applied \(applied.seqno) behind \(applied.recordsBehind) records \(seconds(applied.secondsBehind))")
-                if let apply = replication.apply { parts.append("apply \(rate(apply)) catch-up \(catchUp(apply))") }
+                if let apply = replication.apply { parts.append("apply \(rate(apply)) catch-up \(catchUp(apply, replication))") }
             }
             for standby in status.standbys ?? [] {
                 parts.append(standbyRow(standby, primarySeqno: status.repository.applied.seqno))
@@ -81,7 +81,13 @@ public enum StatusWatchView {
         var rows = [
             ("state", "\(replication.state) from \(replication.primary) (receiver \(replication.receiver))"
                 + (replication.lastRejection.map { "; refused: \($0)" } ?? "")),
-            ("primary", replication.primaryLastSeqno.map { "seqno \($0)" } ?? "seqno unknown (not heard yet)"),
+        ]
+        if let refusal = replication.refusal {
+            rows.append(("refusal", "\(refusal.message) (since \(refusal.since), \(refusal.count) time(s))"))
+        }
+        rows += [
+            ("primary", (replication.primaryLastSeqno.map { "seqno \($0)" } ?? "seqno unknown (not heard yet)")
+                + (replication.secondsSincePrimaryContact.map { ", last heard \(seconds($0)) ago" } ?? "")),
             ("received", stage(replication.received)),
             ("flushed", stage(replication.flushed)),
             ("applied", stage(replication.applied)),
@@ -93,7 +99,7 @@ public enum StatusWatchView {
         }
         if let apply = replication.apply {
             rows.append(("apply", rate(apply)))
-            rows.append(("catch-up", catchUp(apply)))
+            rows.append(("catch-up", catchUp(apply, replication)))
         }
         return rows
     }
@@ -131,7 +137,11 @@ public enum StatusWatchView {
             apply.recordsPerSecond, apply.bytesPerSecond / 1e6, apply.primaryRecordsPerSecond, apply.windowSeconds)
     }
 
-    private static func catchUp(_ apply: ApplyRateStatus) -> String {
+    private static func catchUp(_ apply: ApplyRateStatus, _ replication: StandbyReplicationStatus) -> String {
+        // Cut off from the primary, the standby cannot know what it is missing: no estimate at all.
+        if ["disconnected", "stalled", "offline"].contains(replication.state) {
+            return "unknown while \(replication.state)"
+        }
         guard let eta = apply.catchUpSeconds else { return "not catching up" }
         if eta == 0 { return "caught up" }
         return eta < 1 ? "keeping up (< 1 s)" : String(format: "about %.0f s", eta.rounded(.up))

@@ -53,6 +53,9 @@ struct BaseCopyBootstrap {
     private func copy(on loop: UVEventLoop, progress: BaseCopyProgress) throws(NodeError) -> BaseCopyStatus {
         let sourceID = Self.standbySourceID()
         var delay = Duration.milliseconds(500)
+        // The same failure on every attempt (a wrong --primary, say) is logged once, then once a minute.
+        var repeated = RepeatedMessageLimiter()
+        let started = ContinuousClock.now
         while true {
             progress.attemptStarted()
             do throws(BaseCopyFailure) {
@@ -63,7 +66,9 @@ struct BaseCopyBootstrap {
             } catch {
                 removeStaging()
                 guard error.isRetryable, !stopRequested() else { throw .baseCopy(error, directory: directory.root.string) }
-                logger.error("\(error); retrying in \(delay)")
+                if let line = repeated.line(for: error.description, now: started.duration(to: .now)) {
+                    logger.error("\(line); retrying in \(delay)")
+                }
                 progress.entered(.waitingToRetry, lastError: error.description)
                 guard waitOrStop(delay) else { throw .baseCopy(error, directory: directory.root.string) }
                 delay = min(delay * 2, Self.maxRetryDelay)

@@ -1,3 +1,4 @@
+import Replication
 import Repository
 import Tranlog
 
@@ -39,9 +40,4 @@ struct LogGrowth {
         guard seconds > 0 else { return nil }
         return Double(deltas.reduce(0) { $0 + $1.bytes }) / seconds
     }
-}
-
-extension Duration {
-    /// Seconds as a Double, for rates and lags in status.
-    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -12,7 +12,8 @@ struct StandbyControlState: Codable, Equatable, Sendable {
     var offlineAtSeqno: Seqno?
 }
 
-/// The state above, in memory and on disk; every change is durable before it is visible.
+/// The state above, in memory and on disk; every change is durable before it is visible, except a
+/// fault's (`updateEvenIfNotDurable`).
 final class StandbyControlStore: Sendable {
     private let path: FilePath
     private let fileSystem: any TranlogFileSystem
@@ -44,6 +45,23 @@ final class StandbyControlStore: Sendable {
         var next = state
         change(&next)
         guard next != state else { return next }
+        try write(next)
+        current.withLock { $0 = next }
+        return next
+    }
+
+    /// Applies `change` at once, then tries to make it durable, for a fault: it must show (and block
+    /// `online`) even when the disk that failed cannot record it, and a restart re-checks faults
+    /// anyway. Throws the failed write; the change stays in memory.
+    func updateEvenIfNotDurable(_ change: (inout StandbyControlState) -> Void) throws(RepositoryError) {
+        var next = state
+        change(&next)
+        guard next != state else { return }
+        current.withLock { $0 = next }
+        try write(next)
+    }
+
+    private func write(_ next: StandbyControlState) throws(RepositoryError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // Our own Codable types cannot fail to encode.
@@ -58,7 +76,5 @@ final class StandbyControlStore: Sendable {
         } catch {
             throw .tranlog(error)
         }
-        current.withLock { $0 = next }
-        return next
     }
 }

@@ -105,7 +105,10 @@ extension StandbyReplica {
         loop.execute { [receiver] in receiver!.stop() }
         logger.error("standby offline after a fault: \(fault.message)")
         do { _ = try setOffline(.fault, fault.message, fault: fault) } catch {
-            logger.error("could not record the offline state", metadata: ["error": "\(error)"])
+            let path = StandbyControlStore.path(in: repository.directory)
+            logger.error(
+                "the fault is shown and blocks `online`, but could not be recorded in \(path); a restart re-checks it anyway",
+                metadata: ["error": "\(error)"])
         }
     }
 
@@ -164,9 +167,9 @@ extension StandbyReplica {
         let applied = repository.status.applied.seqno
         // A fault while offline by request keeps the request (a restart stays offline) and records the fault.
         let kept = control.state.offline.map { (reason: $0.reason, detail: "\($0.detail); then: \(detail)") } ?? (reason: reason, detail: detail)
-        try control.update {
-            $0 = StandbyControlState(offline: StandbyOffline(reason: kept.reason, detail: kept.detail, since: .now(), appliedSeqno: applied, fault: fault))
-        }
+        let state = StandbyControlState(offline: StandbyOffline(reason: kept.reason, detail: kept.detail, since: .now(), appliedSeqno: applied, fault: fault))
+        // A fault shows even when the disk cannot record it (it may be the disk that failed).
+        if fault != nil { try control.updateEvenIfNotDurable { $0 = state } } else { try control.update { $0 = state } }
         if reason == .requested { logger.notice("standby offline: \(detail)", metadata: ["applied": "\(applied)"]) }
         return report("offline at seqno \(applied): \(detail)")
     }
@@ -175,13 +178,7 @@ extension StandbyReplica {
     private func recheck(_ fault: StandbyFault, force: Bool) throws(RepositoryError) {
         switch fault.kind {
         case .mirrorWrite:
-            // A receiver whose mirror failed never writes again; a restart opens the mirror anew.
-            let failed = loop.onLoop { [receiver] in if case .failed = receiver!.state { true } else { false } } ?? true
-            guard !failed else {
-                throw .notAllowed(
-                    "cannot go online: \(fault.message). Free or repair the disk holding \(repository.directory.tranlogs), "
-                        + "then restart the standby: it reopens the mirror (cutting off a torn tail) and goes online")
-            }
+            try reopenFailedMirror(fault)
         case .apply:
             let flushed = loop.onLoop { [receiver] in receiver!.flushedSeqno } ?? .zero
             do { try repository.applyLocalLogs(through: flushed) } catch {
@@ -198,6 +195,25 @@ extension StandbyReplica {
                         + "of the primary (docs/OPERATIONS.md, \"Restore an external backup\"), or fix the primary; then run "
                         + "`understudy standby online --force` or restart the standby (refused again, it goes offline again)")
             }
+        }
+    }
+
+    /// A receiver whose mirror failed writes nothing until the mirror is opened anew, which it is
+    /// once the disk takes writes again (here, off the loop; a torn tail is cut as at start).
+    private func reopenFailedMirror(_ fault: StandbyFault) throws(RepositoryError) {
+        guard let failed = loop.onLoop({ [receiver] in if case .failed = receiver!.state { true } else { false } }) else {
+            throw .busy("the node is stopping")
+        }
+        guard failed else { return }
+        let reopened: ReopenedMirror
+        do { reopened = try receiver.reopenMirror() } catch {
+            throw .notAllowed(
+                "cannot go online: \(fault.message); the mirror still cannot be written (\(error)). Free or repair the disk "
+                    + "holding \(repository.directory.tranlogs), then run `understudy standby online` again")
+        }
+        guard loop.onLoop({ [receiver] in receiver!.resume(with: reopened) }) != nil else { throw .busy("the node is stopping") }
+        do { try reopened.closeReplaced() } catch {
+            logger.warning("could not close the failed mirror's file", metadata: ["error": "\(error)"])
         }
     }
 

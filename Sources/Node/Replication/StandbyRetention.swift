@@ -11,8 +11,9 @@ final class StandbyRetention {
     let repository: Repository
     private let logger: Logger
     private var growth = LogGrowth()
-    /// When each standby's applied seqno last reached the primary's durable seqno: its lag in seconds.
-    private var caughtUp: [String: ContinuousClock.Instant] = [:]
+    /// The commit time of each standby's last applied record, as its shipper knew it: its lag in
+    /// seconds by `LagRule`, kept after it disconnects so the lag of a known standby keeps growing.
+    private var appliedTimes: [String: Timestamp] = [:]
 
     init(repository: Repository, logger: Logger) {
         self.repository = repository
@@ -22,7 +23,7 @@ final class StandbyRetention {
     /// A shipper admitted a standby or received its ack.
     func progressed(_ status: ShipperStatus) {
         guard let nodeID = status.standby?.name, let retainFrom = status.retainFrom else { return }
-        if status.acked.applied >= durableSeqno || caughtUp[nodeID] == nil { caughtUp[nodeID] = .now }
+        if let time = status.appliedTime { appliedTimes[nodeID] = time }
         // Before its first ack, a standby's flushed position is where its hello said its mirror ends.
         let previous = repository.knownStandbys.all.first { $0.nodeID == nodeID }
         let acked = status.lastAckTime != nil
@@ -67,8 +68,8 @@ final class StandbyRetention {
 
     private func describe(_ row: inout StandbyConnectionStatus, _ record: KnownStandby, _ retention: TranlogRetention?, durable: Seqno) {
         row.lagRecords = record.appliedSeqno.distance(to: max(durable, record.appliedSeqno))
-        let since = row.state == "disconnected" ? nil : caughtUp[record.nodeID]
-        row.lagSeconds = row.lagRecords == 0 ? 0 : since.map { (.now - $0).inSeconds }
+        // The primary knows its own last record: a standby holding it is 0 behind, connected or not.
+        row.lagSeconds = row.lagRecords == 0 ? 0 : LagRule.secondsBehind(primaryNow: .now(), committed: appliedTimes[record.nodeID])
         row.neededFileID = record.neededFileID
         row.retainedBytes = retention?.bytes(from: record.neededFileID)
         row.lastSeen = record.lastSeen

@@ -134,20 +134,32 @@ final class ReplicationHarness {
         }
     }
 
+    /// The primary's process is gone: connecting fails from now on.
+    func stopListening() {
+        listener?.close()
+        listener = nil
+    }
+
     func makeReceiver(
         key: ReplicationKey = sharedKey, repositoryID: RepositoryID = testRepository, history: EpochHistory = firstEpochHistory,
         restoredTo: AppliedPosition = .empty, onFlushed: @escaping (Seqno) -> Void = { _ in },
-        onFault: @escaping (ReceiverFault) -> Void = { _ in }
+        onFault: @escaping (ReceiverFault) -> Void = { _ in }, logger: Logger = quietLogger
     ) throws -> LogReceiver {
         var configuration = LogReceiver.Configuration(
             primaryHost: "127.0.0.1", primaryPort: primaryPort, repositoryID: repositoryID, sourceID: standbySource)
         configuration.heartbeatInterval = shipperConfiguration.heartbeatInterval
+        configuration.clock = clock
         return try LogReceiver(
             loop: loop, directory: standbyDirectory, fileSystem: standbyFileSystem, key: key, configuration: configuration,
-            history: { history }, restoredTo: restoredTo, logger: quietLogger, onFlushed: onFlushed, onFault: onFault)
+            history: { history }, restoredTo: restoredTo, logger: logger, onFlushed: onFlushed, onFault: onFault)
     }
 
     var standbyFiles: [String: [UInt8]] { tranlogFiles(in: standbyFileSystem, at: standbyDirectory) }
+
+    /// The fake loop's time, and the primary's clock as the standby's wall clock (one machine).
+    var clock: ReplicationClock {
+        ReplicationClock(monotonic: { [loop] in loop.now }, wall: { [clock = primary.clock] in clock.now })
+    }
 
     /// A standby played by the test, connected to the listening primary (it has the challenge).
     func scriptedStandby() throws -> ScriptedPeer {
