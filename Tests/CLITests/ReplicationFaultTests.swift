@@ -106,7 +106,7 @@ struct ReplicationFaultTests {
             try StandbyCommandTests.Pair.run(["restore", "commit"] + admin, in: directory)
             try StandbyCommandTests.put(["forked": "1"], on: forked.url)
             #expect(forked.stop(with: SIGTERM) == 0)
-            try FileManager.default.removeItem(at: pair.standbyData.appendingPathComponent("promoted.json"))
+            try FileManager.default.removeItem(at: pair.standbyData.appendingPathComponent("restore.json"))
             try StandbyCommandTests.put(["primary-only": "2"], on: pair.primary.url)
 
             let standby = try pair.startStandby()

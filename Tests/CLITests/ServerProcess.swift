@@ -24,14 +24,22 @@ final class ServerProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: logURL)
         let pipe = Pipe()
         process.standardOutput = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty { handle.readabilityHandler = nil }
-            output.lock()
-            self.stdout += String(decoding: chunk, as: UTF8.self)
-            output.broadcast()
-            output.unlock()
+        // A thread of its own reads stdout to its end, with blocking reads: Foundation's
+        // `readabilityHandler` registers a dispatch source on the descriptor, and with many nodes
+        // starting and exiting at once libdispatch's event loop crashed the test process
+        // (`_dispatch_event_loop_drain`) on a source whose descriptor had gone.
+        let reader = Thread { [output] in
+            let handle = pipe.fileHandleForReading
+            while true {
+                let chunk = handle.availableData
+                output.lock()
+                self.stdout += String(decoding: chunk, as: UTF8.self)
+                output.broadcast()
+                output.unlock()
+                if chunk.isEmpty { return }
+            }
         }
+        reader.name = "server-process-stdout"
         process.terminationHandler = { [exited, output] _ in
             exited.signal()
             // Wakes a wait for the ready line: a node that exits instead prints none.
@@ -40,6 +48,7 @@ final class ServerProcess: @unchecked Sendable {
             output.unlock()
         }
         try process.run()
+        reader.start()
         if awaitReady { fields = try readyFields(mayBeRefused: mayBeRefused) }
     }
 
