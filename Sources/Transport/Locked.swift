@@ -7,7 +7,7 @@ import Darwin
 /// A value guarded by a pthread mutex, with a condition to wait on.
 ///
 /// pthread rather than `Synchronization.Mutex`: TSan on Linux reports false races on the latter
-/// (PLATFORM-NOTES). Waits take a timeout so that no caller can hang forever.
+/// (docs/PLATFORM.md). Waits take a timeout so that no caller can hang forever.
 public final class Locked<State>: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
