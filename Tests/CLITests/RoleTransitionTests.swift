@@ -43,6 +43,61 @@ struct RoleTransitionTests {
         }
     }
 
+    /// Finding 4: C restored backup B and committed at once (epoch 2), then wrote a little; E
+    /// restored B and rolled forward with the primary's logs past C's seqnos. C's logs only overlap
+    /// E's position: they used to "succeed, applying no records".
+    @Test("restore logs --archive of a forked node's tranlogs that only overlap is refused, naming both epochs and the fork")
+    func overlappingForkedArchiveIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try StandbyCommandTests.Pair(in: directory, keys: ["base": "0"])
+            defer { pair.cleanUp() }
+            let nodeC = directory.appendingPathComponent("c")
+            #expect(try ExternalBackupTests.copy(pair.standbyData, to: nodeC) == 0)
+            try StandbyCommandTests.put(Dictionary(uniqueKeysWithValues: (0..<30).map { ("p\($0)", "v\($0)") }), on: pair.primary.url)
+            #expect(pair.primary.stop(with: SIGTERM) == 0)
+
+            let forked = try ServerProcess(data: nodeC, in: directory, extraArguments: ["--restore-mode"])
+            _ = try Self.run(["restore", "commit", "--node", forked.url, "--data", nodeC.path], in: directory)
+            try StandbyCommandTests.put(["c1": "x", "c2": "y"], on: forked.url)
+            #expect(forked.stop(with: SIGTERM) == 0)
+
+            let nodeE = try ServerProcess(data: pair.standbyData, in: directory, extraArguments: ["--restore-mode"])
+            defer { nodeE.cleanUp() }
+            let admin = ["--node", nodeE.url, "--data", pair.standbyData.path]
+            _ = try Self.run(["restore", "logs", "--archive", pair.primaryData.appendingPathComponent("tranlogs").path] + admin, in: directory)
+            let before = try StandbyCommandTests.client(nodeE.url) { try $0.status().repository.applied }
+            let refused = try CLIProcess.run(["restore", "logs", "--archive", nodeC.appendingPathComponent("tranlogs").path] + admin, in: directory)
+            #expect(refused.status != 0)
+            #expect(refused.standardError.contains("begins epoch 2 as a branch of epoch 1"), "\(refused.standardError)")
+            #expect(refused.standardError.contains("is in epoch 1"), "\(refused.standardError)")
+            #expect(!refused.standardOutput.contains("succeeded"), "\(refused.standardOutput)")
+            let after = try StandbyCommandTests.client(nodeE.url) { try $0.status().repository.applied }
+            #expect(after == before, "nothing of the forked timeline was applied")
+        }
+    }
+
+    /// Finding 7: a tranlog whose header cannot be read used to be taken for another repository's
+    /// and set aside by the commit; now the commit stops and names it.
+    @Test("restore commit stops at a tranlog with a damaged header, naming it, and moves nothing")
+    func damagedTranlogStopsTheCommit() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try StandbyCommandTests.Pair(in: directory, keys: ["base": "0"])
+            defer { pair.cleanUp() }
+            let restoring = try ServerProcess(data: pair.standbyData, in: directory, extraArguments: ["--restore-mode"])
+            defer { restoring.cleanUp() }
+            let first = pair.standbyData.appendingPathComponent("tranlogs/tranlog1.dbf")
+            var bytes = try Data(contentsOf: first)
+            bytes[0] ^= 0xFF
+            try bytes.write(to: first)
+            let commit = try CLIProcess.run(["restore", "commit", "--node", restoring.url, "--data", pair.standbyData.path], in: directory)
+            #expect(commit.status != 0)
+            #expect(commit.standardError.contains(first.path), "\(commit.standardError)")
+            #expect(try Data(contentsOf: first) == bytes, "the file stays where it was")
+            let status = try StandbyCommandTests.client(restoring.url) { try $0.status() }
+            #expect(status.role == "restoring")
+        }
+    }
+
     @Test("restore commit on a streaming standby is refused, naming promote; so is a write, and promote on a primary")
     func restoreCommitOnAStandbyIsRefused() throws {
         try withTemporaryDirectory { directory in
