@@ -1,5 +1,6 @@
 import ArgumentParser
 import Repository
+import Tranlog
 import SystemPackage
 
 /// `understudy audit --data DIR`: the manual's page audit and object audit, for deciding after a
@@ -41,7 +42,7 @@ struct AuditCommand: ParsableCommand {
         printFields([
             "data directory": report.dataDirectory,
             "extents": "\(counts.extentRuns) runs, \(counts.extentBlocks) blocks, \(counts.extentEntries) entries",
-            "tranlogs": "\(counts.tranlogFiles) files, \(counts.tranlogRecords) records",
+            "tranlogs": "\(counted(counts.tranlogFiles, "file")), \(counted(counts.tranlogRecords, "record"))",
             "objects": "\(counts.objects)",
             "checkpoint": report.checkpoint?.description ?? "unknown (MANIFEST unreadable)",
             "result": report.ok ? "no problems" : "\(report.problems.count) problem(s)",

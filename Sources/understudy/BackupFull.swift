@@ -40,9 +40,13 @@ struct BackupFull: ParsableCommand {
         let summary = try backUp()
         if json { return print(try jsonLine(summary)) }
         print("Full backup completed to file\(summary.files.count == 1 ? "" : "s"): \(summary.files.joined(separator: ", "))")
+        if summary.files != files.map(absolutePath) {
+            printToStandardError("note: --compress writes gzip files, so .gz was appended to the names given; name them so to verify or restore")
+        }
         printFields([
             "objects": "\(summary.objectCount)",
             "bytes": "\(summary.byteCount)" + (compress ? " (\(summary.uncompressedBytes) uncompressed)" : ""),
+            "position": summary.position.map { "\($0)" } ?? "unknown",
         ])
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Repository
 import SystemPackage
 import Tranlog
@@ -27,6 +28,9 @@ struct BackupVerify: ParsableCommand {
     }
 
     func run() throws {
+        for file in files where !FileManager.default.fileExists(atPath: file) && FileManager.default.fileExists(atPath: file + ".gz") {
+            throw CommandError("\(file) does not exist, but \(file).gz does: `backup full --compress` appends .gz to the names it is given. Verify \(file).gz")
+        }
         let reader = try BackupReader.open(files.map { FilePath($0) }, fileSystem: PosixFileSystem())
         let report = Report(backup: reader.description, summary: try reader.verify())
         if json { return print(try jsonDocument(report)) }

@@ -40,7 +40,7 @@ struct PositionShow: ParsableCommand {
             "commit time": applied.time?.iso8601 ?? "unknown",
             "record CRC": applied.recordCRC.map { CRCText.format($0) } ?? "unknown",
             "manifest": "generation \(report.manifestGeneration), oldest tranlog needed \(report.oldestFileIDNeeded.fileName)",
-            "tranlogs": scan.files.isEmpty ? "none in \(scan.directory)" : "\(fileRange(scan.files)), \(scan.span.records) records, seqno \(scan.span.seqnoRange ?? "none")",
+            "tranlogs": scan.files.isEmpty ? "none in \(scan.directory)" : "\(fileRange(scan.files)), \(counted(scan.span.records, "record")), seqno \(scan.span.seqnoRange ?? "none")",
             "last record": scan.span.last.map { "seqno \($0.seqno), epoch \($0.epoch), \($0.eventID), \($0.time.iso8601)" } ?? "none",
             "torn tail": scan.tornTail ?? "none",
             "damage": scan.damage ?? "none",

@@ -23,8 +23,9 @@ struct PromoteCommand: ParsableCommand {
         if json { return print(try jsonLine(report)) }
         print(report.message)
         if let phases = report.milliseconds {
-            print("took \(phases.stopReceiver + phases.applyFlushed + phases.commitRestore) ms "
-                + "(stop receiver \(phases.stopReceiver), apply \(phases.applyFlushed), new epoch \(phases.commitRestore))")
+            let total = phases.stopReceiver + phases.applyFlushed + phases.commitRestore
+            print("took \(humanMilliseconds(total)) (stop receiver \(humanMilliseconds(phases.stopReceiver)), "
+                + "apply \(humanMilliseconds(phases.applyFlushed)), new epoch \(humanMilliseconds(phases.commitRestore)))")
         }
     }
 }

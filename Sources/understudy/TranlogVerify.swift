@@ -44,7 +44,7 @@ struct TranlogVerify: ParsableCommand {
         if json { print(try jsonDocument(VerifyReport(reader: reader, error: error))) }
         let tally = reader.tally
         let lastGood = tally.lastEventID.map { ", the last at event id \($0)" } ?? ""
-        printToStandardError("verify: \(tally.records) records were intact (seqno \(tally.seqnoRange)\(lastGood)) before:")
+        printToStandardError("verify: \(counted(tally.records, "record")) intact (seqno \(tally.seqnoRange)\(lastGood)) before:")
     }
 
     private func printSuccess(_ report: VerifyReport) {

@@ -128,7 +128,7 @@ public enum StatusWatchView {
 
     /// A standby's stage as records, bytes and seconds behind its primary.
     public static func stage(_ stage: StandbyReplicationStatus.Stage) -> String {
-        "seqno \(stage.seqno), \(stage.recordsBehind) records" + (stage.bytesBehind.map { ", \($0) bytes" } ?? "")
+        "seqno \(stage.seqno), \(counted(stage.recordsBehind, "record"))" + (stage.bytesBehind.map { ", \($0) bytes" } ?? "")
             + (stage.secondsBehind.map { ", " + seconds($0) } ?? "") + " behind"
     }
 

@@ -96,7 +96,14 @@ final class StandbyReplica: @unchecked Sendable {
             promoted: true, applied: applied, epoch: committed.epoch, primaryLastSeqno: stopped.primaryLast, lostRecords: lost,
             milliseconds: .init(stopReceiver: stopMilliseconds, applyFlushed: applyMilliseconds, commitRestore: phase.lap()),
             message: "promoted: epoch \(committed.epoch) begins after seqno \(applied.seqno)"
-                + (lost.map { "; \($0) record(s) of the primary were never received" } ?? "; the primary's last seqno is unknown"))
+                + (lost.map(Self.lossLine) ?? "; the primary's last seqno is unknown"))
+    }
+
+    /// What the promote report says of the records the standby never received: a lower bound, since
+    /// what the primary made durable after its last word to the standby is not known here.
+    static func lossLine(_ lost: UInt64) -> String {
+        "; at least \(lost) \(lost == 1 ? "record" : "records") of the primary never reached this standby (a lower bound: "
+            + "records the primary made durable after its last heartbeat are not counted)"
     }
 
     /// `promote` on a node that is not a standby (any more): completes a commit an error

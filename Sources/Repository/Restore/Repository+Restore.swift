@@ -173,7 +173,7 @@ struct LogRestoreRun {
         let reached = !stoppedByTarget
         let summary = replay.records == 0
             ? "no records to apply after \(replay.applied)"
-            : "\(replay.records) records (\(commits) commits, seqno \(firstSeqno!) … \(replay.applied.seqno)) from \(files.count) file(s)"
+            : "\(counted(replay.records, "record")) (\(counted(commits, "commit")), seqno \(firstSeqno!) … \(replay.applied.seqno)) from \(counted(files.count, "file"))"
         let message = dryRun
             ? "Dry run: would apply \(summary), stopping at \(reached ? target.description : "a record beyond \(target)")."
             : "Restore from transaction log(s) succeeded: applied \(summary); restored to \(replay.applied)."

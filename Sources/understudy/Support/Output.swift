@@ -14,6 +14,15 @@ func printToStandardError(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
+/// A duration for a person: "0.42 ms", "6.4 ms", "1.25 s" (`--json` keeps the exact figure).
+func humanMilliseconds(_ milliseconds: Double) -> String {
+    switch milliseconds {
+    case ..<1: String(format: "%.2f ms", milliseconds)
+    case ..<1000: String(format: "%.1f ms", milliseconds)
+    default: String(format: "%.2f s", milliseconds / 1000)
+    }
+}
+
 /// Prints `label: value` lines with the values aligned, as `copydbf -i` lays out a file's facts.
 func printFields(_ fields: KeyValuePairs<String, String>) {
     let width = fields.map(\.key.count).max() ?? 0
