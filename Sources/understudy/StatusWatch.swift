@@ -7,7 +7,8 @@ import Glibc
 
 /// `understudy status --watch`: polls `GET /status` every interval and redraws the view in place on a
 /// terminal (one line, or one JSON line, per refresh otherwise). A node that stops answering is shown
-/// as unreachable and polled on; Ctrl-C ends the watch with the cursor restored.
+/// as unreachable and polled on; Ctrl-C ends the watch with the cursor restored. The exit status is
+/// 1 when the node did not answer the last poll, as for `status`.
 struct StatusWatch {
     let url: String
     let interval: Duration
@@ -43,8 +44,12 @@ struct StatusWatch {
             last = observation.status
             try show(observation, terminal: terminal)
             refreshes += 1
-            if let count, refreshes >= count { return }
+            if let count, refreshes >= count { break }
         } while signals.wait(timeout: interval) == nil
+        // Like `status`: a node that did not answer the last poll is a failure for a script.
+        if let unreachableSince {
+            throw CommandError("\(url) has not answered since \(unreachableSince.formatted(.iso8601))")
+        }
     }
 
     /// A fresh client each time: a restarted node is found again without any reconnect logic.

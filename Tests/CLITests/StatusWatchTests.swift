@@ -27,13 +27,14 @@ struct StatusWatchTests {
         }
     }
 
-    @Test("a node that does not answer is shown unreachable since its first miss, and the watch goes on")
+    @Test("a node that does not answer is shown unreachable since its first miss, the watch goes on, and it exits 1 like status")
     func unreachable() throws {
         try withTemporaryDirectory { directory in
             // A port nothing listens on: bound and closed at once.
             let watch = try CLIProcess.run(
                 ["status", "--watch", "--interval", "0.1", "--count", "2", "--json", "--node", "http://127.0.0.1:1"], in: directory)
-            #expect(watch.status == 0, "\(watch.standardError)")
+            #expect(watch.status == 1, "\(watch.standardError)")
+            #expect(watch.standardError.contains("http://127.0.0.1:1 has not answered since"), "\(watch.standardError)")
             let lines = watch.standardOutput.split(separator: "\n").map { Data($0.utf8) }
             #expect(lines.count == 2, "\(watch.standardOutput)")
             let decoded = try lines.map { try JSONSerialization.jsonObject(with: $0) as? [String: Any] ?? [:] }
