@@ -126,12 +126,15 @@ public final class LogReceiver: @unchecked Sendable {
     }
 
     /// The node's restore applied records through `seqno` (committed at `time`); the primary hears of
-    /// it with the next ack.
+    /// it at once, since commits waiting for level `applied` on a synchronous primary wait for this ack
+    /// (one per apply run, which covers every record flushed before it started).
     public func applied(through seqno: Seqno, time: Timestamp?) {
         precondition(loop.inEventLoop, "LogReceiver is loop-confined")
+        let advanced = seqno > appliedSeqno
         appliedSeqno = seqno
         lagTracker.applied(through: seqno, time: time)
         progressTracker.applied(through: seqno)
+        if advanced && state == .streaming { sendAck() }
     }
 
     // MARK: - Connecting
