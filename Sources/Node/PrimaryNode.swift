@@ -178,6 +178,7 @@ public final class PrimaryNode: Sendable {
             + admin.routes
             + PromoteRoutes(admin: admin, promote: { [replication, repository] () throws(RepositoryError) in try replication.promote(repository) }).routes
             + StandbyRoutes(admin: admin, standby: { [replication, repository] () throws(RepositoryError) in try replication.standby(repository) }).routes
+            + SynchronousRoutes(admin: admin, gate: { [replication] in replication.synchronous }).routes
             + TranlogRoutes(repository: repository).routes
         return Router(routes: routes, metrics: metrics)
     }
