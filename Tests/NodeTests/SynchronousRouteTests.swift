@@ -20,7 +20,7 @@ struct SynchronousRouteTests {
 
     @Test("on a primary serving standbys it switches synchronous replication on and off at run time; bad requests are 400")
     func setAtRunTime() throws {
-        try withServingNode(standbys: 0) { fixture in
+        try withServingNode { fixture in
             #expect(fixture.node.status.synchronous == nil)
             let on = try fixture.client.setSynchronous(SynchronousSetRequest(standbys: 1, level: .applied), token: try fixture.adminToken)
             #expect(on.synchronous?.state == .waiting && on.synchronous?.level == .applied && on.synchronous?.required == 1)
@@ -35,7 +35,7 @@ struct SynchronousRouteTests {
 
     @Test("--synchronous-standbys shows in status and metrics from the start: waiting, no standby yet")
     func startsWaiting() throws {
-        try withServingNode(standbys: 1) { fixture in
+        try withServingNode(configure: { $0.synchronous.standbys = 1 }) { fixture in
             let status = try #require(fixture.node.status.synchronous)
             #expect(status.state == .waiting && status.standbys.isEmpty && status.level == .flushed)
             let metrics = try fixture.client.metrics()
@@ -53,16 +53,5 @@ struct SynchronousRouteTests {
         #expect(configuration.validate() == nil)
         configuration.standbyOf = SocketAddress(host: "127.0.0.1", port: 7481)
         #expect(configuration.validate()?.contains("for a primary") == true)
-    }
-
-    private func withServingNode(standbys: Int, _ body: (NodeFixture) throws -> Void) throws {
-        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-key-\(UUID().uuidString)")
-        try Data("sixteen-or-more-bytes\n".utf8).write(to: keyFile)
-        defer { try? FileManager.default.removeItem(at: keyFile) }
-        try withNode(configure: {
-            $0.replicationKeyFile = FilePath(keyFile.path)
-            $0.replicationAddress = SocketAddress(host: "127.0.0.1", port: 0)
-            $0.synchronous.standbys = standbys
-        }, body)
     }
 }

@@ -7,14 +7,20 @@ import Transport
 /// What a synchronous primary relies on: acks that follow each flush and each apply without waiting
 /// for the heartbeat, and a shipper that says when it has sent everything durable.
 @Suite struct SynchronousAckTests {
-    @Test func flushAndApplyAreAcknowledgedBeforeTheNextHeartbeat() throws {
+    /// A primary with `commits` records and a receiver that took them all; no time has passed.
+    private func streamed(commits: Int, batchBytes: Int? = nil) throws -> (ReplicationHarness, LogReceiver, LogShipper) {
         let harness = try ReplicationHarness()
-        try harness.primary.commit(10)
+        if let batchBytes { harness.shipperConfiguration.batchBytes = batchBytes }
+        try harness.primary.commit(commits)
         try harness.listen()
         let receiver = try harness.makeReceiver()
         receiver.start()
         harness.loop.run()
-        let shipper = try #require(harness.shippers.first)
+        return (harness, receiver, try #require(harness.shippers.first))
+    }
+
+    @Test func flushAndApplyAreAcknowledgedBeforeTheNextHeartbeat() throws {
+        let (harness, receiver, shipper) = try streamed(commits: 10)
         #expect(shipper.status.acked.flushed == harness.primary.lastSeqno)
 
         try harness.primary.commit(5)
@@ -29,14 +35,7 @@ import Transport
     }
 
     @Test func theShipperIsCaughtUpOnceItSentEverythingDurable() throws {
-        let harness = try ReplicationHarness()
-        harness.shipperConfiguration.batchBytes = 512
-        try harness.primary.commit(40)
-        try harness.listen()
-        let receiver = try harness.makeReceiver()
-        receiver.start()
-        harness.loop.run()
-        let shipper = try #require(harness.shippers.first)
+        let (harness, _, shipper) = try streamed(commits: 40, batchBytes: 512)
         #expect(shipper.status.caughtUp)
         #expect(shipper.status.sentSeqno == harness.primary.lastSeqno)
     }
