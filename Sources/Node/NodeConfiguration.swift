@@ -48,6 +48,9 @@ public struct NodeConfiguration: Sendable {
     /// Everything the node reads and writes goes through it: the data directory, the archive, a base
     /// copy's staging. Tests inject one that simulates crashes.
     public var fileSystem: any TranlogFileSystem = PosixFileSystem()
+    /// On a primary serving standbys: how many of them must acknowledge a commit before its client
+    /// hears of it (default 0: asynchronous), at which level, and when to fall back.
+    public var synchronous = SynchronousSettings()
     /// Checkpoint interval and size, run count, tranlog rotation.
     public var repository = RepositoryConfiguration()
     /// Polled during long start-up work (a standby's base copy): true once the node should give up
@@ -77,7 +80,16 @@ public struct NodeConfiguration: Sendable {
         if let problem = repository.validate() { return "repository: \(problem)" }
         if standbyOf != nil && replicationKeyFile == nil { return "a standby needs the replication key file of its primary" }
         if standbyOf != nil && standbyArchive != nil { return "a standby follows either a primary or an archive, not both" }
+        if let problem = synchronousProblem { return problem }
         if archiveInterval <= .zero || archivePollInterval <= .zero { return "archive intervals must be positive" }
+        return nil
+    }
+
+    private var synchronousProblem: String? {
+        guard synchronous.standbys > 0 else { return nil }
+        if standbyOf != nil || standbyArchive != nil { return "synchronous replication is for a primary: start it with `understudy start`" }
+        if replicationKeyFile == nil { return "synchronous replication needs standbys: give --replication-key-file" }
+        if let after = synchronous.fallbackAfter, after <= .zero { return "the synchronous fallback must come after a positive time" }
         return nil
     }
 }

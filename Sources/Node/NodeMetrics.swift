@@ -21,6 +21,9 @@ final class NodeMetrics: Sendable {
     private let archiveBacklog: Gauge
     private let archiveLastFileID: Gauge
     private let archiveFailures: Counter
+    private let synchronousFallbacks: Counter
+    /// Whether the synchronous state series exist: once exported, they stay (at 0 while asynchronous).
+    private let synchronousExported = Locked(false)
 
     init(initial status: RepositoryStatus) {
         commits = registry.makeCounter(descriptor: Self.name("commits", "total", "Commits made durable"))
@@ -39,6 +42,8 @@ final class NodeMetrics: Sendable {
         archiveBacklog = registry.makeGauge(descriptor: Self.name("archive_backlog", "files", "Completed tranlogs not archived yet"))
         archiveLastFileID = registry.makeGauge(descriptor: Self.name("archive_last_fileid", "", "Highest fileId in the archive directory"))
         archiveFailures = registry.makeCounter(descriptor: Self.name("archive_failures", "total", "Failed attempts to archive a tranlog"))
+        synchronousFallbacks = registry.makeCounter(
+            descriptor: Self.name("synchronous_fallbacks", "total", "Times synchronous replication fell back to acknowledging commits asynchronously"))
     }
 
     /// `understudy_NAME_UNIT`.
@@ -59,6 +64,26 @@ final class NodeMetrics: Sendable {
         archiveBacklog.set(Double(status.backlogFiles))
         archiveLastFileID.set(Double(status.lastArchivedFileID?.rawValue ?? 0))
         if failed { archiveFailures.increment() }
+    }
+
+    func recordSynchronousFallback() {
+        synchronousFallbacks.increment()
+    }
+
+    /// `understudy_synchronous_state{state}`: 1 for the current state, 0 for the others (all 0 once
+    /// asynchronous again); nothing on a node that never required synchronous standbys.
+    func recordSynchronous(_ status: SynchronousReplicationStatus?) {
+        let exported = synchronousExported.withLock { exported in
+            defer { exported = exported || status != nil }
+            return exported || status != nil
+        }
+        guard exported else { return }
+        for state in SynchronousState.allCases {
+            registry.makeGauge(
+                descriptor: Self.name("synchronous_state", "", "1 for synchronous replication's current state (synchronous, waiting, fallback)"),
+                labels: [("state", state.rawValue)]
+            ).set(status?.state == state ? 1.0 : 0.0)
+        }
     }
 
     func recordConflict() {

@@ -56,7 +56,7 @@ public final class PrimaryNode: Sendable {
             Self.abandon(repository, logger: logger)
             throw .http(error)
         }
-        replication = NodeReplication(loop: loop)
+        replication = NodeReplication(loop: loop, metrics: metrics)
         do {
             archive = try configuration.archiveDirectory.map { [interval = configuration.archiveInterval, metrics] directory throws(NodeError) in
                 try ArchiveService(directory: directory, interval: interval, repository: repository, metrics: metrics, logger: logger)
@@ -174,7 +174,8 @@ public final class PrimaryNode: Sendable {
 
     private func makeRouter() -> Router {
         let following: @Sendable () -> String? = { [replication, repository] in replication.following(repository) }
-        let committer = Committer(repository: repository, metrics: metrics, following: following)
+        let committer = Committer(
+            repository: repository, metrics: metrics, following: following, synchronous: { [replication] in replication.synchronous })
         let admin = AdminRoutes(repository: repository, token: adminToken, following: following)
         let routes = ObjectRoutes(repository: repository, committer: committer).routes
             + CommitRoutes(committer: committer).routes
@@ -182,6 +183,7 @@ public final class PrimaryNode: Sendable {
             + admin.routes
             + PromoteRoutes(admin: admin, promote: { [replication, repository] () throws(RepositoryError) in try replication.promote(repository) }).routes
             + StandbyRoutes(admin: admin, standby: { [replication, repository] () throws(RepositoryError) in try replication.standby(repository) }).routes
+            + SynchronousRoutes(admin: admin, gate: { [replication] in replication.synchronous }).routes
             + TranlogRoutes(repository: repository).routes
         return Router(routes: routes, metrics: metrics)
     }

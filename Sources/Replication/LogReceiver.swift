@@ -159,13 +159,15 @@ public final class LogReceiver: @unchecked Sendable {
 
     /// The node's restore applied records through `seqno` (committed at `time`); the primary hears of
     /// it at once (applies are coalesced, so at most one ack per flush): it measures the standby's
-    /// applied lag from acks, and one waiting for the next flush or tick read a record old under load.
+    /// applied lag from acks, and commits waiting for level `applied` on a synchronous primary wait
+    /// for this ack (one per apply run, which covers every record flushed before it started).
     public func applied(through seqno: Seqno, time: Timestamp?) {
         precondition(loop.inEventLoop, "LogReceiver is loop-confined")
+        let advanced = seqno > appliedSeqno
         appliedSeqno = seqno
         lagTracker.applied(through: seqno, time: time)
         progressTracker.applied(through: seqno)
-        if state == .streaming { sendAck() }
+        if advanced && state == .streaming { sendAck() }
     }
 
     /// After a failed write or sync of the mirror, once the disk is fixed: checks that the mirror's

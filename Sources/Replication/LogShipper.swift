@@ -230,7 +230,10 @@ public final class LogShipper: @unchecked Sendable {
         do throws(TranlogError) {
             while connection.isWritable {
                 if try shipBatch(&current) { continue }
-                guard try enterNextFile(&current) else { return }
+                guard try enterNextFile(&current) else {
+                    status.caughtUp = true
+                    return
+                }
             }
         } catch {
             close("cannot ship \(current.file.fileID.fileName): \(error)")

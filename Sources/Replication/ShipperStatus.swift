@@ -18,6 +18,9 @@ public struct ShipperStatus: Sendable {
     public var rejection: RejectReason?
     /// The last record sent.
     public var sentSeqno = Seqno.zero
+    /// Set once everything durable was sent since admission (PostgreSQL's walsender leaving
+    /// `catchup`): from then on a synchronous commit waits at most for what is in flight.
+    public var caughtUp = false
     /// The last ack's positions and when it arrived (primary clock).
     public var acked = Ack(received: .zero, flushed: .zero, applied: .zero)
     public var lastAckTime: Timestamp?

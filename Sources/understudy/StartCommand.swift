@@ -49,6 +49,7 @@ struct StartCommand: ParsableCommand {
 
     @OptionGroup var serving: ServingOptions
     @OptionGroup var archiving: ArchiveOptions
+    @OptionGroup var synchronous: SynchronousOptions
 
     @Flag(name: .customLong("restore-mode"), help: "Enter restore mode before opening the repository.")
     var restoreMode = false
@@ -71,6 +72,7 @@ struct StartCommand: ParsableCommand {
         if let checkpointMBytes { configuration.repository.checkpointLogBytes = checkpointMBytes << 20 }
         serving.apply(to: &configuration)
         archiving.apply(to: &configuration)
+        synchronous.apply(to: &configuration)
         return configuration
     }
 }

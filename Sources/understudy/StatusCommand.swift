@@ -64,6 +64,7 @@ struct StatusCommand: ParsableCommand {
             print(StatusWatchView.standbyRow(standby, primarySeqno: applied.seqno))
         }
         if let retention = status.retention { print(StatusWatchView.retentionLine(retention)) }
+        if let synchronous = status.synchronous { print(synchronous.summary) }
         print(status.restoreStatus)
     }
 

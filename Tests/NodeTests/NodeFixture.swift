@@ -84,6 +84,21 @@ func withNode<Value>(
     return try body(fixture)
 }
 
+/// Runs `body` with a fresh node serving standbys (a replication key file, the replication port on
+/// any free port), `configure` adding the rest.
+func withServingNode<Value>(
+    configure: @escaping (inout NodeConfiguration) -> Void = { _ in }, _ body: (NodeFixture) throws -> Value
+) throws -> Value {
+    let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-key-\(UUID().uuidString)")
+    try Data("sixteen-or-more-bytes\n".utf8).write(to: keyFile)
+    defer { try? FileManager.default.removeItem(at: keyFile) }
+    return try withNode(configure: {
+        $0.replicationKeyFile = FilePath(keyFile.path)
+        $0.replicationAddress = SocketAddress(host: "127.0.0.1", port: 0)
+        configure(&$0)
+    }, body)
+}
+
 extension [UInt8] {
     init(_ text: String) { self = Array(text.utf8) }
 }

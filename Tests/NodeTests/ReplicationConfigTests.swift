@@ -21,13 +21,7 @@ struct ReplicationConfigTests {
 
     @Test("with a key file the node listens for standbys on the port asked (0: any) and reports none yet")
     func serving() throws {
-        let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-key-\(UUID().uuidString)")
-        try Data("sixteen-or-more-bytes\n".utf8).write(to: keyFile)
-        defer { try? FileManager.default.removeItem(at: keyFile) }
-        try withNode(configure: {
-            $0.replicationKeyFile = FilePath(keyFile.path)
-            $0.replicationAddress = SocketAddress(host: "127.0.0.1", port: 0)
-        }) { fixture in
+        try withServingNode { fixture in
             let address = try #require(fixture.node.replicationAddress)
             #expect(address.port != 0)
             #expect(fixture.node.status.replicationAddress == "\(address)")

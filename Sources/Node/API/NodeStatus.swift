@@ -20,6 +20,8 @@ public struct NodeStatus: Codable, Sendable {
     public var standbys: [StandbyConnectionStatus]?
     /// On a primary serving standbys: the tranlog kept for them and the runway under the limit.
     public var retention: RetentionStatus?
+    /// On a primary requiring synchronous standbys: its state, and the standbys counted.
+    public var synchronous: SynchronousReplicationStatus?
     /// On a standby: its receiver and lag per stage.
     public var replication: StandbyReplicationStatus?
     /// With `--archive-dir`: how far archiving got, its backlog and last error.

@@ -2,20 +2,28 @@ import Repository
 import TransportUV
 
 /// The one path by which HTTP writes reach the repository: commits the transaction, counts and
-/// times it, and answers once it is durable (from the tranlog's flush thread) or refused.
+/// times it, and answers once it is durable (from the tranlog's flush thread) or refused; with
+/// synchronous replication, once enough standbys acked it too (from the loop thread).
 struct Committer: Sendable {
     let repository: Repository
     let metrics: NodeMetrics
     /// What the node follows while it is a standby (`NodeReplication.following`).
     let following: @Sendable () -> String?
+    /// On a primary serving standbys: holds the answer until enough standbys acked (synchronous
+    /// replication). Asked at each commit: a standby's gate appears when it is promoted.
+    let synchronous: @Sendable () -> SynchronousGate?
 
     func commit(_ transaction: Transaction, reply: Reply) {
         let started = ContinuousClock.now
-        repository.commit(transaction) { [metrics] result in
+        repository.commit(transaction) { [metrics, synchronous] result in
             switch result {
             case .success(let outcome):
-                metrics.recordCommit(duration: ContinuousClock.now - started)
-                reply.sendJSON(CommitReply(outcome))
+                let acknowledge: @Sendable () -> Void = {
+                    metrics.recordCommit(duration: ContinuousClock.now - started)
+                    reply.sendJSON(CommitReply(outcome))
+                }
+                guard let gate = synchronous() else { return acknowledge() }
+                gate.acknowledge(outcome.seqno, acknowledge)
             case .failure(let refusal):
                 if case .conflict = refusal { metrics.recordConflict() }
                 reply.send(APIError(standbyRefusal(refusal) ?? refusal))

@@ -15,9 +15,11 @@ struct StatusRoutes: Sendable {
     }
 
     private func scrape(_ reply: Reply) {
-        metrics.recordRetention(status())
+        let current = status()
+        metrics.recordRetention(current)
+        metrics.recordSynchronous(current.synchronous)
         reply.send(HTTPResponse(
             status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
-            body: metrics.exposition(refreshedFrom: repository.status, replication: status().replication)))
+            body: metrics.exposition(refreshedFrom: repository.status, replication: current.replication)))
     }
 }

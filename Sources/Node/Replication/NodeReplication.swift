@@ -17,10 +17,12 @@ final class NodeReplication: Sendable {
     }
 
     private let loop: UVEventLoop
+    private let metrics: NodeMetrics
     private let role = Locked(Role.off)
 
-    init(loop: UVEventLoop) {
+    init(loop: UVEventLoop, metrics: NodeMetrics) {
         self.loop = loop
+        self.metrics = metrics
     }
 
     /// Starts the role the configuration asks for. The repository is open (in restore mode on a standby).
@@ -51,10 +53,12 @@ final class NodeReplication: Sendable {
     }
 
     private func listen(_ configuration: NodeConfiguration, repository: Repository, key: ReplicationKey, logger: Logger) throws(NodeError) -> StandbyShippers {
-        let (address, compress) = (configuration.replicationAddress, configuration.compressReplication)
-        let started = loop.executeAndWait { [loop] () -> Result<StandbyShippers, NodeError> in
+        let (address, compress, synchronous) = (configuration.replicationAddress, configuration.compressReplication, configuration.synchronous)
+        let started = loop.executeAndWait { [loop, metrics] () -> Result<StandbyShippers, NodeError> in
             Result { () throws(NodeError) in
-                try StandbyShippers(loop: loop, repository: repository, key: key, address: address, compress: compress, logger: logger)
+                try StandbyShippers(
+                    loop: loop, repository: repository, key: key, address: address, compress: compress, synchronous: synchronous,
+                    logger: logger, onFallback: { metrics.recordSynchronousFallback() })
             }
         }
         guard let started else { throw .invalidConfiguration("the event loop stopped before the replication port opened") }
@@ -86,6 +90,7 @@ final class NodeReplication: Sendable {
             if let address = loop.onLoop({ shippers.address }) ?? nil { status.replicationAddress = "\(address)" }
             status.standbys = loop.onLoop { shippers.standbys }
             status.retention = loop.onLoop { shippers.retentionStatus } ?? nil
+            status.synchronous = shippers.synchronous.status
         case .following(let replica, let shippers):
             guard status.repository.restoring else { return }
             status.replication = replica.status
@@ -93,6 +98,13 @@ final class NodeReplication: Sendable {
         case .followingArchive(let follower):
             status.warmStandby = follower.status
         }
+    }
+
+    /// On a primary serving standbys: what holds commits for synchronous replication. Nil on any
+    /// other node (a standby's port, open for after its promotion, holds none before it).
+    var synchronous: SynchronousGate? {
+        guard case .serving(let shippers) = role.withLock({ $0 }) else { return nil }
+        return shippers.synchronous
     }
 
     /// Promotes a standby. On any other node: completes a promote an error interrupted after its

@@ -23,11 +23,18 @@ final class StandbyShippers: @unchecked Sendable {
     /// A wake-up is queued on the loop: further durable records until it runs need no other.
     private let wakeQueued = Locked(false)
     private var shipperConfiguration: LogShipper.Configuration
+    /// Holds commits' acknowledgements for synchronous replication (asynchronous: releases at once).
+    let synchronous: SynchronousGate
 
     /// Listens on `address` (port 0: any free port); `compress`: ship records batches gzip-compressed
-    /// when that makes them smaller (`--compress`). Call on the loop.
-    init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, compress: Bool, logger: Logger) throws(NodeError) {
+    /// when that makes them smaller (`--compress`); `synchronous`: how many standbys a commit waits
+    /// for, `onFallback` counting each fallback to asynchronous. Call on the loop.
+    init(
+        loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, compress: Bool,
+        synchronous settings: SynchronousSettings, logger: Logger, onFallback: @escaping @Sendable () -> Void
+    ) throws(NodeError) {
         self.loop = loop
+        synchronous = SynchronousGate(settings, loop: loop, logger: logger, onFallback: onFallback)
         shipperConfiguration = .fromEnvironment
         shipperConfiguration.compressRecords = compress
         self.key = key
@@ -93,8 +100,12 @@ final class StandbyShippers: @unchecked Sendable {
             connection: connection, loop: loop, log: log, key: key, configuration: shipperConfiguration, baseCopySource: baseCopySource, logger: logger
         ) { [weak self] status in
             self?.shippers[id] = nil
+            self?.synchronous.disconnected(id)
             self?.logger.info("standby disconnected", metadata: ["peer": "\(status.peer)", "state": "\(status.state)"])
-        } onProgress: { [weak self] in self?.retention.progressed($0) }
+        } onProgress: { [weak self] status in
+            self?.retention.progressed(status)
+            self?.synchronous.progressed(id, status)
+        }
         shippers[id] = shipper
         shipper.start()
     }

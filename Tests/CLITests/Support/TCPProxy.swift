@@ -53,8 +53,11 @@ final class TCPProxy: @unchecked Sendable {
         }
     }
 
+    /// Stops accepting and shuts the open connections. Calling it again does nothing: closing the
+    /// listener's descriptor twice could close another test's socket that reused the number.
     func close() {
         state.lock()
+        guard !closed else { return state.unlock() }
         closed = true
         let sockets = open
         state.unlock()
