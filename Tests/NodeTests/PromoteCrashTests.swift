@@ -22,24 +22,16 @@ import UnderstudyTesting
     /// Nothing listens there: the standby applies what its mirror holds and keeps reconnecting.
     static let absentPrimary = SocketAddress(host: "127.0.0.1", port: 1)
 
-    final class Fixture {
-        let node: PrimaryNode
-        let client: NodeClient
-        let token: String
+    /// The node about to change role (`running`), and what it holds.
+    struct Fixture {
+        let running: CrashAtEveryStepTests.RunningNode
         let objects: [[UInt8]: [UInt8]]
         let applied: Seqno
 
         init(node: PrimaryNode, client: NodeClient, token: String, objects: [[UInt8]: [UInt8]], applied: Seqno) {
-            self.node = node
-            self.client = client
-            self.token = token
+            running = CrashAtEveryStepTests.RunningNode(node: node, client: client, token: token)
             self.objects = objects
             self.applied = applied
-        }
-
-        func abandon() {
-            client.close()
-            _ = try? node.stop()
         }
     }
 
@@ -136,8 +128,8 @@ import UnderstudyTesting
             name: "promote", seed: seed,
             setUp: { fileSystem in try await Self.standbyReadyToPromote(on: fileSystem, seed: seed) },
             operation: { _, fixture in
-                defer { fixture.abandon() }
-                _ = try fixture.client.promote(token: fixture.token)
+                defer { fixture.running.abandon() }
+                _ = try fixture.running.client.promote(token: fixture.running.token)
             },
             check: { disk, fixture, crash in
                 if try Repository.promotion(of: Self.standby, fileSystem: disk) == nil {
@@ -163,8 +155,8 @@ import UnderstudyTesting
             name: "restore commit", seed: seed,
             setUp: { fileSystem in try await Self.restoreReadyToCommit(on: fileSystem, seed: seed) },
             operation: { _, fixture in
-                defer { fixture.abandon() }
-                _ = try fixture.client.commitRestore(token: fixture.token)
+                defer { fixture.running.abandon() }
+                _ = try fixture.running.client.commitRestore(token: fixture.running.token)
             },
             check: { disk, fixture, crash in
                 let committed = try Repository.promotion(of: Self.standby, fileSystem: disk) != nil
