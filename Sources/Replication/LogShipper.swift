@@ -254,7 +254,7 @@ public final class LogShipper: @unchecked Sendable {
         status.sentSeqno = current.lastSeqno
         status.unflushedBytes += UInt64(chunk.bytes.count)
         status.shippedFrameBytes += UInt64(chunk.bytes.count)
-        status.wireRecordBytes += UInt64(wireBytes)
+        status.wireRecordBytes += UInt64(wireBytes - MessageCodec.recordsOverheadBytes)
         return true
     }
 

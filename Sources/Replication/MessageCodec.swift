@@ -160,6 +160,10 @@ public enum MessageCodec {
         }
     }
 
+    /// What a records message takes on the wire besides its (maybe compressed) frames: the envelope
+    /// and the batch's fixed fields. A shipper subtracts it to measure compression on the frames alone.
+    static let recordsOverheadBytes = encode(.records(RecordBatch(firstEventID: EventID(fileID: .first, offset: 0), frames: [])), compressRecords: false).count
+
     private static func writeRecords(_ batch: RecordBatch, compress: Bool, into writer: inout ByteWriter) {
         // Level 1: several times smaller for key/value records at a fraction of level 6's cost.
         let compressed = compress ? Gzip.compress(batch.frames, level: 1) : nil

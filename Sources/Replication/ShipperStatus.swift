@@ -32,8 +32,8 @@ public struct ShipperStatus: Sendable {
     public var retainFrom: EventID?
     /// Bytes of frames sent but not yet acknowledged as flushed.
     public var unflushedBytes: UInt64 = 0
-    /// Frame bytes shipped, and the bytes their records messages took on the wire (less when
-    /// compressed): `compressionRatio` is their quotient.
+    /// Frame bytes shipped, and the bytes they took in records messages on the wire, envelopes left
+    /// out (less when compressed): `compressionRatio` is their quotient, exactly 1 without --compress.
     public var shippedFrameBytes: UInt64 = 0
     public var wireRecordBytes: UInt64 = 0
 
