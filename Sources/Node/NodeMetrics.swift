@@ -18,9 +18,6 @@ final class NodeMetrics: Sendable {
     /// counts the checkpoints taken since, however they were triggered.
     private let lastManifestGeneration: Locked<UInt64>
     private let replication: ReplicationMetrics
-    private let archiveBacklog: Gauge
-    private let archiveLastFileID: Gauge
-    private let archiveFailures: Counter
     private let synchronousFallbacks: Counter
     /// Whether the synchronous state series exist: once exported, they stay (at 0 while asynchronous).
     private let synchronousExported = Locked(false)
@@ -39,9 +36,6 @@ final class NodeMetrics: Sendable {
         checkpoints = registry.makeCounter(descriptor: Self.name("checkpoints", "total", "Checkpoints taken since the node started"))
         lastManifestGeneration = Locked(status.checkpoint.manifestGeneration)
         replication = ReplicationMetrics(registry: registry)
-        archiveBacklog = registry.makeGauge(descriptor: Self.name("archive_backlog", "files", "Completed tranlogs not archived yet"))
-        archiveLastFileID = registry.makeGauge(descriptor: Self.name("archive_last_fileid", "", "Highest fileId in the archive directory"))
-        archiveFailures = registry.makeCounter(descriptor: Self.name("archive_failures", "total", "Failed attempts to archive a tranlog"))
         synchronousFallbacks = registry.makeCounter(
             descriptor: Self.name("synchronous_fallbacks", "total", "Times synchronous replication fell back to acknowledging commits asynchronously"))
     }
@@ -59,11 +53,14 @@ final class NodeMetrics: Sendable {
         commitDuration.record(duration)
     }
 
-    /// After each archiver step (`--archive-dir`).
+    /// After each archiver step (`--archive-dir`): the series exist only on a node that archives.
     func recordArchive(_ status: ArchiveStatus, failed: Bool = false) {
-        archiveBacklog.set(Double(status.backlogFiles))
-        archiveLastFileID.set(Double(status.lastArchivedFileID?.rawValue ?? 0))
-        if failed { archiveFailures.increment() }
+        registry.makeGauge(descriptor: Self.name("archive_backlog", "files", "Completed tranlogs not archived yet"))
+            .set(Double(status.backlogFiles))
+        registry.makeGauge(descriptor: Self.name("archive_last_fileid", "", "Highest fileId in the archive directory"))
+            .set(Double(status.lastArchivedFileID?.rawValue ?? 0))
+        let failures = registry.makeCounter(descriptor: Self.name("archive_failures", "total", "Failed attempts to archive a tranlog"))
+        if failed { failures.increment() }
     }
 
     func recordSynchronousFallback() {
@@ -84,6 +81,20 @@ final class NodeMetrics: Sendable {
                 labels: [("state", state.rawValue)]
             ).set(status?.state == state ? 1.0 : 0.0)
         }
+    }
+
+    /// `understudy_role{role}` (one series per role, 1 for the current one), `understudy_epoch` and
+    /// `understudy_restore_mode`: what a failover dashboard shows first.
+    func recordRole(_ status: NodeStatus) {
+        for role in NodeRole.allCases {
+            registry.makeGauge(
+                descriptor: Self.name("role", "", "1 for the node's current role (primary, standby, restoring, promoting)"),
+                labels: [("role", role.rawValue)]
+            ).set(status.role == role.rawValue ? 1.0 : 0.0)
+        }
+        registry.makeGauge(descriptor: Self.name("epoch", "", "The repository's current epoch")).set(Double(status.repository.epoch.rawValue))
+        registry.makeGauge(descriptor: Self.name("restore_mode", "", "1 while the repository is in restore mode (a standby, a manual restore)"))
+            .set(status.repository.restoring ? 1.0 : 0.0)
     }
 
     func recordConflict() {

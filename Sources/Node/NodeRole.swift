@@ -3,7 +3,7 @@ import Repository
 /// A node's role: derived here and nowhere else, from the repository's durable state (restore mode,
 /// a commit whose completion is pending) and from what the node follows. The transitions between
 /// roles, their commit points and what a restart finds are in docs/ROLES.md.
-public enum NodeRole: String, Codable, Sendable {
+public enum NodeRole: String, Codable, Sendable, CaseIterable {
     /// Accepts commits.
     case primary
     /// In restore mode, following a primary or an archive, until promoted.

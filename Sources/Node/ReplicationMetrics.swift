@@ -1,12 +1,11 @@
 import Prometheus
+import Replication
 import Transport
 
 /// A standby's lag and apply-rate gauges in the node's registry, refreshed from its
 /// `StandbyReplicationStatus` at each scrape. Nothing is registered on a primary.
 final class ReplicationMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
-    /// The lag state last exported, set back to 0 when the state changes (one series per state).
-    private let lastState = Locked<String?>(nil)
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -40,16 +39,15 @@ final class ReplicationMetrics: Sendable {
             .set(apply.catchUpSeconds ?? .infinity)
     }
 
+    /// One series per state, 1 for the current one and 0 for every other, so a dashboard can graph
+    /// each state and an alert on one needs no absent() clause.
     private func exportState(_ state: String) {
-        let previous = lastState.withLock { last in defer { last = state }; return last }
-        if let previous, previous != state { stateGauge(previous).set(0.0) }
-        stateGauge(state).set(1.0)
-    }
-
-    private func stateGauge(_ state: String) -> Gauge {
-        registry.makeGauge(
-            descriptor: Self.name("state", "", "1 for the standby's current lag state (streaming, catching-up, idle, stalled, …)"),
-            labels: [("state", state)])
+        for name in ReplicationLag.State.allCases.map(\.rawValue) + ["offline"] {
+            registry.makeGauge(
+                descriptor: Self.name("state", "", "1 for the standby's current state (streaming, catching-up, idle, stalled, disconnected, offline)"),
+                labels: [("state", name)]
+            ).set(name == state ? 1.0 : 0.0)
+        }
     }
 
     private func gauge(_ name: String, _ unit: String, _ help: String, stage: String? = nil) -> Gauge {

@@ -15,7 +15,7 @@ public enum LagRule {
 /// primary sends in heartbeats (`LagRule`): an idle, caught-up standby shows 0; a stalled or
 /// disconnected one shows lag growing with the time since it last heard from the primary.
 public struct ReplicationLag: Sendable, Equatable {
-    public enum State: String, Sendable {
+    public enum State: String, Sendable, CaseIterable {
         /// Caught up, and records arrived within the last heartbeat interval or two.
         case streaming
         /// Records are known to exist that have not been received yet.

@@ -43,4 +43,19 @@ struct StatusAndMetricsTests {
             }
         }
     }
+
+    @Test("GET /metrics names the role (one series per role), the epoch and restore mode, and no archive series without --archive-dir")
+    func roleAndEpoch() throws {
+        try withNode { fixture in
+            let text = try fixture.client.metrics()
+            let lines = text.split(separator: "\n")
+            for line in [
+                "understudy_role{role=\"primary\"} 1.0", "understudy_role{role=\"standby\"} 0.0", "understudy_role{role=\"restoring\"} 0.0",
+                "understudy_role{role=\"promoting\"} 0.0", "understudy_epoch 1.0", "understudy_restore_mode 0.0",
+            ] {
+                #expect(lines.contains(Substring(line)), "missing \(line) in\n\(text)")
+            }
+            #expect(!text.contains("understudy_archive_"), "archive series on a node that does not archive:\n\(text)")
+        }
+    }
 }

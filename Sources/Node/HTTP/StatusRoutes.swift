@@ -16,6 +16,7 @@ struct StatusRoutes: Sendable {
 
     private func scrape(_ reply: Reply) {
         let current = status()
+        metrics.recordRole(current)
         metrics.recordRetention(current)
         metrics.recordSynchronous(current.synchronous)
         reply.send(HTTPResponse(
