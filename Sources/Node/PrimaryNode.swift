@@ -66,8 +66,7 @@ public final class PrimaryNode: Sendable {
             Self.abandon(repository, logger: logger)
             throw error
         }
-        reporter = StatusReporter(repository: repository, httpAddress: configuration.httpAddress,
-                                  replicationAddress: configuration.replicationAddress, replication: replication, archive: archive,
+        reporter = StatusReporter(repository: repository, httpAddress: configuration.httpAddress, replication: replication, archive: archive,
                                   baseCopy: baseCopy)
         do {
             try startHTTP()

@@ -6,7 +6,6 @@ import Transport
 /// Builds `NodeStatus`: the repository's status plus what the node knows about itself.
 final class StatusReporter: Sendable {
     private let repository: Repository
-    private let replicationAddress: SocketAddress
     private let replication: NodeReplication
     private let archive: ArchiveService?
     private let baseCopy: BaseCopyStatus?
@@ -15,11 +14,10 @@ final class StatusReporter: Sendable {
     /// The configured address until the HTTP server is bound, then the real one (port 0 resolved).
     private let boundHTTPAddress: Locked<SocketAddress>
 
-    init(repository: Repository, httpAddress: SocketAddress, replicationAddress: SocketAddress, replication: NodeReplication,
+    init(repository: Repository, httpAddress: SocketAddress, replication: NodeReplication,
          archive: ArchiveService? = nil, baseCopy: BaseCopyStatus? = nil) {
         self.baseCopy = baseCopy
         self.repository = repository
-        self.replicationAddress = replicationAddress
         self.replication = replication
         self.archive = archive
         // Absolute, so a client in another working directory finds it.
@@ -39,10 +37,11 @@ final class StatusReporter: Sendable {
         let repositoryStatus = repository.status
         var status = NodeStatus(
             role: NodeRole.of(repository, following: replication.following(repository) != nil).rawValue, version: UnderstudyVersion.current,
-            httpAddress: "\(httpAddress)", replicationAddress: "\(replicationAddress)",
+            httpAddress: "\(httpAddress)", replicationAddress: nil,
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18, dataDirectory: dataDirectory,
             restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus, standbys: nil, replication: nil)
-        status.baseCopy = baseCopy
+        // How this standby's directory was made; a promoted node is no standby any more.
+        status.baseCopy = repositoryStatus.restoring ? baseCopy : nil
         replication.describe(into: &status)
         status.archive = archive?.status
         return status

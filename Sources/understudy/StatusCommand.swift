@@ -53,7 +53,7 @@ struct StatusCommand: ParsableCommand {
             "oldest needed": checkpoint.oldestFileIDNeeded.fileName,
             "writes": repository.writesRefused.map { "refused: \($0)" } ?? "accepted",
             "http": status.httpAddress,
-            "replication": status.replicationAddress,
+            "replication": status.replicationAddress ?? "not listening for standbys",
             "uptime": "\(Int(status.uptimeSeconds)) s",
             "version": status.version,
         ])

@@ -102,6 +102,10 @@ struct BaseCopyTests {
             #expect(!FileManager.default.fileExists(atPath: standbyData.path + ".base-copy-in-progress"))
             #expect(try FileManager.default.contentsOfDirectory(atPath: primary.data.appendingPathComponent("base-copy").path).isEmpty)
             #expect(standby.log.contains("base copy: "), "no progress line:\n\(standby.log)")
+            // Promoted, it is no standby any more: the base copy that made it is history.
+            _ = try StandbyCommandTests.client(standby.url) { try $0.promote(token: try AdminToken.read(DataDirectory(.init(standbyData.path)))) }
+            let promoted = try StandbyCommandTests.client(standby.url) { try $0.status() }
+            #expect(promoted.role == "primary" && promoted.baseCopy == nil)
             #expect(standby.stop(with: SIGTERM) == 0)
         }
     }

@@ -7,7 +7,9 @@ public struct NodeStatus: Codable, Sendable {
     /// The Understudy version serving the node.
     public var version: String
     public var httpAddress: String
-    public var replicationAddress: String
+    /// Where standbys connect, the real port; nil when the node does not listen for them (no
+    /// `--replication-key-file`, or a standby started without `--replication`).
+    public var replicationAddress: String?
     public var uptimeSeconds: Double
     /// The data directory, absolute: where `understudy backup snapshot` copies from (on this machine).
     public var dataDirectory: String
