@@ -66,11 +66,10 @@ struct StandbyCommand: ParsableCommand {
 
     @OptionGroup var serving: ServingOptions
 
-    func validate() throws {
-        try warm.validate(primary: primary != nil, replicationKeyFile: replicationKeyFile != nil)
-    }
-
     func run() throws {
+        // Here rather than in `validate()`, which ArgumentParser runs before it reports an unknown
+        // option: `--primay` must be named as the typo it is, not as a missing `--primary`.
+        try warm.validate(primary: primary != nil, replicationKeyFile: replicationKeyFile != nil)
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
         serving.apply(to: &configuration)
         configuration.httpAddress = http

@@ -118,6 +118,15 @@ struct StandbyCommandTests {
         }
     }
 
+    @Test("a mistyped option is named as the typo it is, not as the option it was meant to be")
+    func typo() throws {
+        try withTemporaryDirectory { directory in
+            let result = try CLIProcess.run(["standby", "--data", directory.appendingPathComponent("s").path, "--primay", "127.0.0.1:1"], in: directory)
+            #expect(result.status != 0)
+            #expect(result.standardError.contains("Unknown option '--primay'. Did you mean '--primary'?"), "\(result.standardError)")
+        }
+    }
+
     @Test("a standby on a non-empty directory without a repository is refused, naming what is in it")
     func emptyDirectory() throws {
         try withTemporaryDirectory { directory in
