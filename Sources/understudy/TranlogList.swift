@@ -16,8 +16,10 @@ struct TranlogList: ParsableCommand {
                          SOURCEID, KIND, then a PUT/DELETE line per operation
                          (keys as text when printable, else 0x + hex; values
                          shown by size)
-              --headers  one tab-separated line per record: seqno, epoch, time,
-                         event id, source id, kind, operation count
+              --headers  one tab-separated line per record (no line of column
+                         names, so `wc -l` counts records): seqno, epoch, time,
+                         event id, source id, kind, operation count, file,
+                         CRC, frame bytes
               --json     JSON Lines: one JSON object per record, one per line,
                          no enclosing array (stream it into `jq -c`)
 

@@ -62,6 +62,20 @@ import Tranlog
         }
     }
 
+    /// `--headers` holds every field the block form shows (and the CRC), one line per record.
+    @Test func headerLinesCarryFileCRCAndSize() throws {
+        try withTemporaryDirectory { root in
+            let log = try GeneratedLog(in: root)
+            let rows = try log.headerRows()
+            #expect(rows.count == log.records, "one line per record, no line of column names")
+            let row = try #require(rows.first)
+            #expect(row.count == 10, "\(row)")
+            #expect(row[7] == EventID(row[3])?.fileID.fileName, "\(row)")
+            #expect(row[8].hasPrefix("0x") && UInt32(row[8].dropFirst(2), radix: 16) != nil, "\(row)")
+            #expect((Int(row[9]) ?? 0) > 0, "\(row)")
+        }
+    }
+
     @Test func listByEventIDRefusesAnOffsetInsideARecord() throws {
         try withTemporaryDirectory { root in
             let log = try GeneratedLog(in: root)

@@ -22,12 +22,14 @@ enum RecordRendering {
         ]
     }
 
-    /// seqno, epoch, time, event id, source id, kind, operation count: `cut`- and `awk`-friendly.
+    /// seqno, epoch, time, event id, source id, kind, operation count, file, CRC, frame bytes:
+    /// `cut`- and `awk`-friendly, one line per record and no line of column names (so `wc -l` counts
+    /// records). New columns go at the end, so scripts' column numbers stay true.
     static func headerLine(_ record: TranlogRecord) -> String {
         let header = record.header
         return [
             "\(header.seqno)", "\(header.epoch)", header.time.iso8601, "\(record.eventID)", "\(header.sourceID)",
-            "\(header.kind)", "\(operations(record.body).count)",
+            "\(header.kind)", "\(operations(record.body).count)", record.eventID.fileID.fileName, hex(record.crc), "\(record.frameLength)",
         ].joined(separator: "\t")
     }
 
