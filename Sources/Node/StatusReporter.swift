@@ -43,6 +43,7 @@ final class StatusReporter: Sendable {
             uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18, dataDirectory: dataDirectory,
             restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus, standbys: nil, replication: nil)
         status.baseCopy = baseCopy
+        status.fenced = repository.fence.map(FenceStatus.init)
         replication.describe(into: &status)
         status.archive = archive?.status
         return status

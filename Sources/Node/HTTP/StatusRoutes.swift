@@ -16,6 +16,7 @@ struct StatusRoutes: Sendable {
 
     private func scrape(_ reply: Reply) {
         metrics.recordRetention(status())
+        metrics.recordFence(repository.fence, highestEpochSeen: repository.highestEpochSeen)
         reply.send(HTTPResponse(
             status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
             body: metrics.exposition(refreshedFrom: repository.status, replication: status().replication)))

@@ -46,6 +46,13 @@ public enum FenceOutcome: Hashable, Sendable {
     case fenced(FenceState)
     /// The node was already fenced at that epoch or a newer one: nothing changed.
     case alreadyFenced(FenceState)
+
+    /// The fence in force after it.
+    public var state: FenceState {
+        switch self {
+        case .fenced(let state), .alreadyFenced(let state): state
+        }
+    }
 }
 
 enum FenceStore {

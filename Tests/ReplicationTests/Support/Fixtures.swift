@@ -42,6 +42,8 @@ final class PrimaryFixture {
     private(set) var writer: TranlogWriter
     private var lastRecord: AppendedRecord?
     var history = firstEpochHistory
+    /// The newer epochs standbys revealed, in order: each fenced this primary.
+    private(set) var fences: [NewerEpoch] = []
 
     init(rotationBytes: Int = 4096) throws {
         try fileSystem.createDirectory(primaryDirectory)
@@ -81,10 +83,19 @@ final class PrimaryFixture {
 
     var lastSeqno: Seqno { writer.lastDurableSeqno }
 
+    /// What the node does with a newer epoch, minus the file: records it and answers with the fence.
+    func fence(_ newer: NewerEpoch) -> Result<FenceState, RepositoryError> {
+        fences.append(newer)
+        return .success(FenceState(
+            epoch: newer.epoch, seqno: newer.seqno, node: newer.node, learnedFrom: newer.learnedFrom, since: clock.now,
+            acknowledgedThrough: lastSeqno))
+    }
+
     var log: PrimaryLog {
         PrimaryLog(
             directory: primaryDirectory, fileSystem: fileSystem, repositoryID: testRepository, history: { self.history },
-            durableSeqno: { self.writer.lastDurableSeqno }, clock: { self.clock.now })
+            durableSeqno: { self.writer.lastDurableSeqno }, clock: { self.clock.now },
+            fence: { newer, done in done(self.fence(newer)) })
     }
 
     var files: [String: [UInt8]] { tranlogFiles(in: fileSystem, at: primaryDirectory) }
