@@ -90,6 +90,18 @@ import Tranlog
         #expect(fences.first?.learnedFrom.contains("the hello of standby") == true)
     }
 
+    @Test("a standby that has seen epoch 2 refuses the welcome of a primary whose history ends in epoch 1, saying so in status")
+    func standbyRefusesAPrimaryOfAnOlderEpoch() throws {
+        let harness = try ReplicationHarness()
+        let (receiver, primary) = try harness.receiverWithScriptedPrimary(history: forkedHistory())
+        primary.send(.challenge(HelloProof.makeChallenge()))
+        primary.send(.welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: Seqno(20)), history: firstEpochHistory)))
+        harness.loop.run()
+        #expect(receiver.state == .waitingToReconnect)
+        #expect(receiver.lastRejection == .fenced(detail: "its history ends in epoch 1, older than epoch 2 this standby has seen"))
+        #expect(primary.closeReason == .peerClosed)
+    }
+
     @Test func refusesAStandbyAhead() throws {
         let reason = try rejection(restoredTo: restored(to: 500, crc: 1))
         guard case .standbyAhead(let standby, let primary)? = reason else {

@@ -169,10 +169,10 @@ final class ReplicationHarness {
     }
 
     /// A started receiver connected to a primary played by the test (instead of shippers).
-    func receiverWithScriptedPrimary() throws -> (LogReceiver, ScriptedPeer) {
+    func receiverWithScriptedPrimary(history: EpochHistory = firstEpochHistory) throws -> (LogReceiver, ScriptedPeer) {
         var accepted: ScriptedPeer?
         listener = try loop.listen(host: "127.0.0.1", port: primaryPort) { accepted = ScriptedPeer($0) }
-        let receiver = try makeReceiver()
+        let receiver = try makeReceiver(history: history)
         receiver.start()
         loop.run()
         return (receiver, try #require(accepted))
