@@ -140,7 +140,7 @@ public final class Repository: @unchecked Sendable {
                     runCount: checkpoint.0.runs.count, oldestFileIDNeeded: checkpoint.0.oldestFileIDNeeded,
                     logBytesSinceCheckpoint: logBytesSinceCheckpoint, inProgress: checkpoint.1, suspension: checkpoint.2),
                 writesRefused: failure ?? (restoreState.active ? Self.restoreModeRefusal : fence.map { RepositoryError.fenced($0).description }),
-                restoring: restoreState.active, restoreStatus: restoreStatusLine, backup: backupInProgress, fence: fence)
+                restoring: restoreState.active, restoreStatus: restoreStatusLine, backup: backupInProgress)
         }
     }
 

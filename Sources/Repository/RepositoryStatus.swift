@@ -16,8 +16,6 @@ public struct RepositoryStatus: Hashable, Sendable, Codable {
     public var restoreStatus: String
     /// The full backup under way, if any, with its progress.
     public var backup: BackupProgress?
-    /// The fence in force: this node learned of a newer epoch and refuses commits.
-    public var fence: FenceState?
 }
 
 public struct CheckpointStatus: Hashable, Sendable, Codable {

@@ -39,6 +39,15 @@ import UnderstudyTesting
         #expect(try openRepository(fileSystem).fence == nil, "the unfence is durable")
     }
 
+    @Test("a corrupt fence.json stops the repository from opening, naming the file")
+    func corruptFenceFileIsRefused() async throws {
+        let fileSystem = try initializedFileSystem()
+        fileSystem.overwrite(DataDirectory(nodeRoot).fenceFile, with: bytes("{\"epoch\": "))
+        let refused = await expectRepositoryError { _ = try openRepository(fileSystem) }
+        guard case .dataDirectory(_, let problem)? = refused else { Issue.record("\(String(describing: refused))"); return }
+        #expect(problem.contains("fence.json is corrupt"), "\(problem)")
+    }
+
     @Test("a fence at an epoch no newer than the repository's own is refused, and so is a fence in restore mode")
     func fenceNeedsANewerEpochAndAPrimary() async throws {
         let fileSystem = try initializedFileSystem()
