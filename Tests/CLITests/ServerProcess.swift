@@ -24,13 +24,19 @@ final class ServerProcess: @unchecked Sendable {
         process.standardError = try FileHandle(forWritingTo: logURL)
         let pipe = Pipe()
         process.standardOutput = pipe
-        pipe.fileHandleForReading.readabilityHandler = { [output] handle in
-            let chunk = handle.availableData
-            if chunk.isEmpty { handle.readabilityHandler = nil }
-            output.lock()
-            self.stdout += String(decoding: chunk, as: UTF8.self)
-            output.broadcast()
-            output.unlock()
+        // A thread of its own reads stdout to its end, rather than a `readabilityHandler`: that one's
+        // dispatch source can still fire while the handle is being released at EOF, which crashed the
+        // test process (inside libdispatch) once suites started and stopped many nodes.
+        let reading = pipe.fileHandleForReading
+        Thread.detachNewThread { [output] in
+            while true {
+                let chunk = reading.availableData
+                output.lock()
+                self.stdout += String(decoding: chunk, as: UTF8.self)
+                output.broadcast()
+                output.unlock()
+                if chunk.isEmpty { return }
+            }
         }
         process.terminationHandler = { [exited, output] _ in
             exited.signal()
