@@ -1,5 +1,6 @@
 import Prometheus
 import Repository
+import Tranlog
 import Transport
 
 /// The node's Prometheus metrics, in a registry the node owns (no process-global metrics system, so
@@ -88,7 +89,7 @@ final class NodeMetrics: Sendable {
     func recordRole(_ status: NodeStatus) {
         for role in NodeRole.allCases {
             registry.makeGauge(
-                descriptor: Self.name("role", "", "1 for the node's current role (primary, standby, restoring, promoting)"),
+                descriptor: Self.name("role", "", "1 for the node's current role (primary, standby, restoring, promoting, fenced)"),
                 labels: [("role", role.rawValue)]
             ).set(status.role == role.rawValue ? 1.0 : 0.0)
         }
@@ -120,6 +121,14 @@ final class NodeMetrics: Sendable {
         }
         if taken > 0 { checkpoints.increment(by: Int64(taken)) }
         return registry.emitToBuffer()
+    }
+
+    /// `understudy_fenced` (1 while a fence is in force) and `understudy_highest_epoch_seen`.
+    func recordFence(_ fence: FenceState?, highestEpochSeen: Epoch) {
+        registry.makeGauge(descriptor: Self.name("fenced", "", "1 while this node is fenced: it learned of a newer epoch and refuses commits"))
+            .set(fence == nil ? 0.0 : 1.0)
+        registry.makeGauge(descriptor: Self.name("highest_epoch_seen", "", "The newest epoch this node knows of: its own, or the one fencing it"))
+            .set(Double(highestEpochSeen.rawValue))
     }
 
     /// Retention gauges from a primary's status (nothing on a node serving no standbys): per standby

@@ -13,9 +13,13 @@ public enum NodeRole: String, Codable, Sendable, CaseIterable {
     /// A commitRestore passed its commit point but its completion was interrupted by an error:
     /// writes are refused until `promote` (or `restore commit`) runs again or the node restarts.
     case promoting
+    /// A primary that learned of a newer epoch (another node was promoted): it refuses every commit
+    /// until re-seeded or unfenced. Its commit point is `fence.json`, so a restart finds it fenced.
+    case fenced
 
     static func of(_ repository: Repository, following: Bool) -> NodeRole {
         if repository.isRestoring { return following ? .standby : .restoring }
-        return repository.pendingCommit != nil ? .promoting : .primary
+        if repository.pendingCommit != nil { return .promoting }
+        return repository.isFenced ? .fenced : .primary
     }
 }

@@ -42,6 +42,7 @@ final class StatusReporter: Sendable {
             restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus, standbys: nil, replication: nil)
         // How this standby's directory was made; a promoted node is no standby any more.
         status.baseCopy = repositoryStatus.restoring ? baseCopy : nil
+        status.fenced = repository.fence.map(FenceStatus.init)
         replication.describe(into: &status)
         status.archive = archive?.status
         return status

@@ -378,6 +378,14 @@ public final class LogReceiver: @unchecked Sendable {
         guard welcome.repositoryID == configuration.repositoryID else {
             throw .refused("the primary serves repository \(welcome.repositoryID), not \(configuration.repositoryID)")
         }
+        // A primary whose history ends before an epoch this standby has seen is an old one that has not
+        // learned of it (fencing refuses such standbys itself): shown in status like a primary's reject.
+        let seen = max(history().current.epoch, validator.lastEpoch ?? .none)
+        guard welcome.history.current.epoch >= seen else {
+            let reason = RejectReason.fenced(detail: "its history ends in epoch \(welcome.history.current.epoch), older than epoch \(seen) this standby has seen")
+            lastRejection = reason
+            throw .refused("refusing the primary: \(reason)")
+        }
         logger.info("primary at seqno \(welcome.position.seqno) welcomed this standby at seqno \(validator.lastSeqno)")
         state = .streaming
         lastRejection = nil

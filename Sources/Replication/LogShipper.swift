@@ -1,4 +1,5 @@
 import Logging
+import Repository
 import Tranlog
 import Transport
 
@@ -151,9 +152,10 @@ public final class LogShipper: @unchecked Sendable {
     private func admit(_ hello: Hello, challenge: [UInt8]) {
         status.standby = hello.sourceID
         logger[metadataKey: "replication.standby"] = "\(hello.sourceID)"
-        if let reason = StandbyAdmission.check(hello, challenge: challenge, key: key, log: log) {
-            reject(reason)
-            return
+        switch StandbyAdmission.check(hello, challenge: challenge, key: key, log: log) {
+        case .reject(let reason): return reject(reason)
+        case .fence(let newer): return fenceThenReject(newer, hello: hello)
+        case .admit: break
         }
         do throws(TranlogError) {
             switch try ShipStart.locate(for: hello, in: log, chunkBytes: configuration.batchBytes) {
@@ -162,6 +164,25 @@ public final class LogShipper: @unchecked Sendable {
             }
         } catch {
             close("cannot read the log to find seqno \(hello.position.seqno.next): \(error)")
+        }
+    }
+
+    /// The standby knows an epoch this primary does not: another node was promoted. The fence is
+    /// made durable (off the loop, by the node) before the standby hears the refusal.
+    private func fenceThenReject(_ entry: EpochEntry, hello: Hello) {
+        state = .closed
+        let newer = NewerEpoch(
+            epoch: entry.epoch, seqno: entry.startSeqno, node: "\(entry.sourceID)",
+            learnedFrom: "the hello of standby \(hello.sourceID) connecting from \(connection.peerAddress)")
+        log.fence(newer) { [loop] result in
+            loop.execute {
+                switch result {
+                case .success(let fence): self.reject(.fenced(detail: fence.description))
+                case .failure(let error):
+                    self.logger.error("a standby revealed epoch \(entry.epoch), but this node could not fence itself: \(error)")
+                    self.reject(.fenced(detail: "epoch \(entry.epoch) began at seqno \(entry.startSeqno) on \(entry.sourceID), and fencing this node failed: \(error)"))
+                }
+            }
         }
     }
 

@@ -29,7 +29,8 @@ import Tranlog
 ///                   primary history, standby history; 5 divergentRecord u64 seqno, u32 primaryCRC,
 ///                   u32 standbyCRC; 6 mirrorMismatch u64 fileID, u64 offset (primary), u64 fileID,
 ///                   u64 offset (standby); 7 logsRemoved u64 needed, u64 oldestAvailable (0: none);
-///                   8 standbyAhead u64 standby, u64 primary; 11 notPrimary –
+///                   8 standbyAhead u64 standby, u64 primary; 11 notPrimary –;
+///                   12 fenced u16 length + UTF-8 detail
 ///     5 fileStart   the 128 header bytes of a tranlog file, verbatim
 ///     6 records     u8 flags (bit 0: gzip-compressed), u64 fileID, u64 offset (event id of the
 ///                   first frame), u32 framesLength (uncompressed), then the frames (or their gzip
@@ -157,6 +158,9 @@ public enum MessageCodec {
             writer.appendLongString(detail)
         case .notPrimary:
             writer.append(UInt8(11))
+        case .fenced(let detail):
+            writer.append(UInt8(12))
+            writer.appendLongString(detail)
         }
     }
 

@@ -142,6 +142,7 @@ extension MessageCodec {
         case 9: return .backupInProgress(detail: try reader.readLongString())
         case 10: return .baseCopyFailed(detail: try reader.readLongString())
         case 11: return .notPrimary
+        case 12: return .fenced(detail: try reader.readLongString())
         default: throw reader.malformed("unknown reject reason \(code)")
         }
     }

@@ -1,3 +1,4 @@
+import Repository
 import SystemPackage
 import Tranlog
 
@@ -16,11 +17,16 @@ public struct PrimaryLog {
     /// False while the node is itself a standby (in restore mode): it then refuses every standby,
     /// since standbys are not cascaded; it serves them once promoted.
     public var isPrimary: () -> Bool
+    /// Fences this primary at a newer epoch a standby's hello revealed, and calls back (on any
+    /// thread) with the fence in force or why it could not be written. The node writes `fence.json`
+    /// off the loop thread; the shipper refuses the standby once the callback came.
+    public var fence: (NewerEpoch, @escaping @Sendable (Result<FenceState, RepositoryError>) -> Void) -> Void
 
     public init(
         directory: FilePath, fileSystem: any TranlogFileSystem, repositoryID: RepositoryID,
         history: @escaping () -> EpochHistory, durableSeqno: @escaping () -> Seqno,
-        clock: @escaping () -> Timestamp = { Timestamp.now() }, isPrimary: @escaping () -> Bool = { true }
+        clock: @escaping () -> Timestamp = { Timestamp.now() }, isPrimary: @escaping () -> Bool = { true },
+        fence: @escaping (NewerEpoch, @escaping @Sendable (Result<FenceState, RepositoryError>) -> Void) -> Void
     ) {
         self.directory = directory
         self.fileSystem = fileSystem
@@ -29,6 +35,7 @@ public struct PrimaryLog {
         self.durableSeqno = durableSeqno
         self.clock = clock
         self.isPrimary = isPrimary
+        self.fence = fence
     }
 
     /// The plain tranlog files, in fileId order. Archived `.gz` files are not shipped: a standby that

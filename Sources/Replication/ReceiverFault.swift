@@ -17,10 +17,11 @@ public enum ReceiverFault: Sendable, Equatable, CustomStringConvertible {
 extension RejectReason {
     /// True when reconnecting cannot help: another timeline, another repository, or logs the primary
     /// no longer holds. A wrong key or protocol version is fixed on either side without touching the
-    /// standby, so those keep retrying; so do a busy primary and an upstream not promoted yet.
+    /// standby, so those keep retrying; so do a busy primary, an upstream not promoted yet and a fenced
+    /// old primary (the operator re-points the standby; until then its status names the reason).
     public var needsOperator: Bool {
         switch self {
-        case .wrongKey, .protocolVersion, .backupInProgress, .baseCopyFailed, .notPrimary: false
+        case .wrongKey, .protocolVersion, .backupInProgress, .baseCopyFailed, .notPrimary, .fenced: false
         case .otherRepository, .forkInTime, .divergentRecord, .mirrorMismatch, .logsRemoved, .standbyAhead: true
         }
     }

@@ -23,6 +23,9 @@ public enum RejectReason: Error, Hashable, Sendable, CustomStringConvertible {
     case baseCopyFailed(detail: String)
     /// The node asked is itself a standby: standbys are not cascaded. It serves once promoted.
     case notPrimary
+    /// The node asked was a primary until it learned of a newer epoch (this standby's history holds
+    /// it, or another did): it is fenced and serves no standby of that epoch. The detail says which.
+    case fenced(detail: String)
 
     public var description: String {
         switch self {
@@ -53,6 +56,8 @@ public enum RejectReason: Error, Hashable, Sendable, CustomStringConvertible {
         case .notPrimary:
             "the node at this address is in restore mode (a standby, or a restore under way), and a standby does not "
                 + "serve cascaded standbys: point this standby at the primary, or leave it retrying until that node is promoted"
+        case .fenced(let detail):
+            "the node at this address is an old primary, \(detail); point this standby at the primary of that epoch"
         }
     }
 }

@@ -50,6 +50,8 @@ public struct DataDirectory: Sendable {
     public var restoreStateFile: FilePath { root.appending("restore.json") }
     /// The standbys a primary keeps tranlogs for (see `KnownStandbys`).
     public var standbysFile: FilePath { root.appending("standbys.json") }
+    /// Present while the node is fenced: it learned of a newer epoch (see `FenceState`).
+    public var fenceFile: FilePath { root.appending("fence.json") }
     public var extents: FilePath { root.appending("extents") }
     public var tranlogs: FilePath { root.appending("tranlogs") }
 

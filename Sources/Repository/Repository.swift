@@ -69,6 +69,10 @@ public final class Repository: @unchecked Sendable {
     let retentionLock = NSLock()
     /// How far the archiver got: files not archived yet are kept.
     public let archiveProgress: ArchiveProgress
+    /// `fence.json` as read or last written (see `Repository.fence`). `fenceLock` is held while it is
+    /// written, and taken before a commit is acknowledged; never taken with `stateLock` held.
+    let fenceLock = NSLock()
+    var fenceState: FenceState?
     /// Called (on the tranlog's flush thread) each time a record becomes durable and visible.
     private var durableObservers: [@Sendable () -> Void] = []
     private let observersLock = NSLock()
@@ -91,6 +95,7 @@ public final class Repository: @unchecked Sendable {
         do {
             archiveProgress = try ArchiveProgress(archiving: configuration.archivesTranlogs, directory: directory, fileSystem: fileSystem)
             restoreState = try RestoreStateStore.read(directory, fileSystem: fileSystem)
+            fenceState = try FenceStore.read(directory, fileSystem: fileSystem)
             try Self.completeInterruptedCommit(
                 restoreState, directory: directory, config: config, configuration: configuration, fileSystem: fileSystem, logger: logger)
             knownStandbys = try KnownStandbys(directory: directory, fileSystem: fileSystem)
@@ -124,6 +129,7 @@ public final class Repository: @unchecked Sendable {
     }
 
     public var status: RepositoryStatus {
+        let fence = fence
         let checkpoint = checkpointLock.withLock { (manifest, checkpointInProgress, suspensionStatusLocked) }
         return stateLock.withLock {
             RepositoryStatus(
@@ -133,7 +139,7 @@ public final class Repository: @unchecked Sendable {
                     position: checkpoint.0.checkpoint, manifestGeneration: checkpoint.0.generation,
                     runCount: checkpoint.0.runs.count, oldestFileIDNeeded: checkpoint.0.oldestFileIDNeeded,
                     logBytesSinceCheckpoint: logBytesSinceCheckpoint, inProgress: checkpoint.1, suspension: checkpoint.2),
-                writesRefused: failure ?? (restoreState.active ? Self.restoreModeRefusal : nil),
+                writesRefused: failure ?? (restoreState.active ? Self.restoreModeRefusal : fence.map { RepositoryError.fenced($0).description }),
                 restoring: restoreState.active, restoreStatus: restoreStatusLine, backup: backupInProgress)
         }
     }
@@ -141,7 +147,8 @@ public final class Repository: @unchecked Sendable {
     // MARK: - Commits
 
     /// Commits a transaction; `completion` runs (on the tranlog's flush thread) once it is durable
-    /// and visible, or with the reason it was refused.
+    /// and visible, or with the reason it was refused. A fenced repository refuses it, also when the
+    /// fence lands while it is being made durable.
     public func commit(_ transaction: Transaction, completion: @escaping @Sendable (Result<CommitOutcome, RepositoryError>) -> Void) {
         do throws(RepositoryError) {
             let body = RecordBody.commit(transaction.operations)
@@ -149,8 +156,9 @@ public final class Repository: @unchecked Sendable {
             try commitLock.locked { () throws(RepositoryError) in
                 if let failure = stateLock.withLock({ failure }) { throw .stopped(failure) }
                 guard writer != nil else { throw .readOnly(readOnlyReason) }
+                if let fence { throw .fenced(fence) }
                 try Self.check(transaction.preconditions, against: head)
-                append(body, operations: transaction.operations) { result in completion(result.mapError { $0 }) }
+                append(body, operations: transaction.operations) { result in completion(self.acknowledgeable(result)) }
             }
         } catch {
             completion(.failure(error))

@@ -9,6 +9,8 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
     case notAllowed(String)
     /// Writes are refused: the repository is in restore mode (or a standby).
     case readOnly(String)
+    /// This node learned of a newer epoch (another node was promoted): it acknowledges no commits.
+    case fenced(FenceState)
     /// The tranlog writer failed (a failed sync, a full disk); no further commits until a restart.
     case stopped(String)
     case tranlog(TranlogError)
@@ -38,6 +40,11 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
             return "invalid transaction: \(reason)"
         case .readOnly(let reason), .notAllowed(let reason):
             return reason
+        case .fenced(let fence):
+            return "\(fence). This node was the primary before that epoch was opened, and accepts no commits so that two "
+                + "primaries never both acknowledge them. Write to the new primary; re-seed this node as its standby (move its "
+                + "data directory aside and start `understudy standby` on an empty one: docs/OPERATIONS.md, \"The old primary\"), "
+                + "or, only if you know no other node accepts writes, run `understudy unfence`"
         case .stopped(let reason):
             return "the repository accepts no more commits: \(reason)"
         case .tranlog(let error):

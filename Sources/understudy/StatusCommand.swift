@@ -57,6 +57,10 @@ struct StatusCommand: ParsableCommand {
             "uptime": "\(Int(status.uptimeSeconds)) s",
             "version": status.version,
         ])
+        if let fenced = status.fenced {
+            print("fenced: \(fenced.message) (learned from \(fenced.learnedFrom), since \(fenced.since)); "
+                + "no commit past seqno \(fenced.acknowledgedThrough) was acknowledged here")
+        }
         if let replication = status.replication { printReplication(replication) }
         if let archive = status.archive { print(ArchiveStatusLines.archive(archive)) }
         if let warm = status.warmStandby { print(ArchiveStatusLines.warmStandby(warm)) }

@@ -168,7 +168,7 @@ struct PromotionTests {
         }
     }
 
-    @Test("S1 promoted is refused as a standby by its own promotion marker (exit 78); without it, by the restarted old primary as forked")
+    @Test("S1 promoted is refused as a standby by its own promotion marker (exit 78); without it, the restarted old primary fences itself and refuses it")
     func promotedStandbyIsRefusedByTheOldPrimary() throws {
         try withTemporaryDirectory { directory in
             let site = try Site(in: directory, keys: Self.keys("base", 3), copies: ["s1"])
@@ -189,13 +189,15 @@ struct PromotionTests {
             #expect(demoted.status == 78)
             #expect(demoted.standardError.contains("restore.json"), "\(demoted.standardError)")
             #expect(demoted.standardError.contains("understudy start"), "\(demoted.standardError)")
-            // The operator insists (deletes the marker): the protocol still refuses the fork.
+            // The operator insists (deletes the marker): its hello shows P epoch 2, so P learns it is an
+            // old primary, fences itself and refuses it.
             try FileManager.default.removeItem(atPath: site.data("s1") + "/restore.json")
             let s1AsStandby = try site.startStandby("s1", following: primary)
             defer { s1AsStandby.cleanUp() }
             let refused = try StandbyCommandTests.waitForStatus(of: s1AsStandby) { $0.replication?.lastRejection != nil }
             let rejection = refused.replication?.lastRejection ?? ""
-            #expect(rejection.contains("fork in time at seqno \(fork.next)"), "\(rejection)")
+            #expect(rejection.contains("fenced: epoch 2 began at seqno \(fork.next)"), "\(rejection)")
+            #expect(try StandbyCommandTests.client(primary.url) { try $0.status().role } == "fenced")
             #expect(try Self.contents(of: s1AsStandby).count == 3 + 10 + 5)
         }
     }

@@ -138,7 +138,7 @@ struct BackupAPITests {
     @Test("every admin route wants the token", arguments: [
         ("POST", "/admin/backup/full"), ("GET", "/admin/checkpoints"), ("POST", "/admin/checkpoints/suspend"),
         ("POST", "/admin/checkpoints/resume"), ("POST", "/admin/restore/backup"), ("POST", "/admin/restore/logs"),
-        ("POST", "/admin/restore/commit"),
+        ("POST", "/admin/restore/commit"), ("POST", "/admin/fence"), ("POST", "/admin/unfence"),
     ])
     func needsToken(method: String, path: String) throws {
         try withNode { fixture in

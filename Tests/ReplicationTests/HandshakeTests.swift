@@ -10,7 +10,8 @@ import Tranlog
     private func rejection(
         prepare: (ReplicationHarness) throws -> Void = { _ in },
         key: ReplicationKey = sharedKey, repositoryID: RepositoryID = testRepository,
-        history: EpochHistory = firstEpochHistory, restoredTo: AppliedPosition = .empty
+        history: EpochHistory = firstEpochHistory, restoredTo: AppliedPosition = .empty,
+        inspect: (ReplicationHarness) -> Void = { _ in }
     ) throws -> RejectReason? {
         let harness = try ReplicationHarness()
         try harness.primary.commit(40)
@@ -22,6 +23,7 @@ import Tranlog
         #expect(receiver.state == .waitingToReconnect)
         #expect(harness.standbyFiles.isEmpty)
         #expect(harness.shippers.first?.status.rejection == receiver.lastRejection)
+        inspect(harness)
         return receiver.lastRejection
     }
 
@@ -75,6 +77,29 @@ import Tranlog
         })
         #expect(reason == .logsRemoved(needed: Seqno(1), oldestAvailable: oldest))
         #expect(reason?.description.contains("standby needs seqno 1; oldest available is \(oldest!)") == true)
+    }
+
+    @Test("a standby whose history holds a newer epoch fences the primary (an old primary) before it is refused")
+    func newerEpochInTheHelloFencesThePrimary() throws {
+        // At the fork point it could follow either branch: only the newer epoch in its history says
+        // another node was promoted, so this primary must be the old one.
+        var fences: [NewerEpoch] = []
+        let reason = try rejection(history: forkedHistory(), restoredTo: restored(to: 10, crc: 0), inspect: { fences = $0.primary.fences })
+        #expect(reason == .fenced(detail: "fenced: epoch 2 began at seqno 11 on \(standbySource)"))
+        #expect(fences.map(\.epoch) == [Epoch(2)])
+        #expect(fences.first?.learnedFrom.contains("the hello of standby") == true)
+    }
+
+    @Test("a standby that has seen epoch 2 refuses the welcome of a primary whose history ends in epoch 1, saying so in status")
+    func standbyRefusesAPrimaryOfAnOlderEpoch() throws {
+        let harness = try ReplicationHarness()
+        let (receiver, primary) = try harness.receiverWithScriptedPrimary(history: forkedHistory())
+        primary.send(.challenge(HelloProof.makeChallenge()))
+        primary.send(.welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: Seqno(20)), history: firstEpochHistory)))
+        harness.loop.run()
+        #expect(receiver.state == .waitingToReconnect)
+        #expect(receiver.lastRejection == .fenced(detail: "its history ends in epoch 1, older than epoch 2 this standby has seen"))
+        #expect(primary.closeReason == .peerClosed)
     }
 
     @Test func refusesAStandbyAhead() throws {

@@ -37,6 +37,7 @@ private func sampleMessages() -> [ReplicationMessage] {
         .reject(.logsRemoved(needed: Seqno(1), oldestAvailable: nil)),
         .reject(.standbyAhead(standby: Seqno(9), primary: Seqno(3))),
         .reject(.notPrimary),
+        .reject(.fenced(detail: "fenced: epoch 2 began at seqno 11 on db2-standby-3fa9c1")),
         .fileStart(header: header),
         .records(RecordBatch(firstEventID: EventID(fileID: FileID(3), offset: 128), frames: frames)),
         .heartbeat(Heartbeat(lastSeqno: Seqno(61), primaryTime: startOfTime)),

@@ -2,7 +2,7 @@ import Repository
 
 /// `GET /status` and `understudy status --json`.
 public struct NodeStatus: Codable, Sendable {
-    /// A `NodeRole`: `primary`, `standby`, `restoring` or `promoting` (docs/ROLES.md).
+    /// A `NodeRole`: `primary`, `standby`, `restoring`, `promoting` or `fenced` (docs/ROLES.md).
     public var role: String
     /// The Understudy version serving the node.
     public var version: String
@@ -18,6 +18,8 @@ public struct NodeStatus: Codable, Sendable {
     /// in restore mode.
     public var restoreStatus: String
     public var repository: RepositoryStatus
+    /// The fence in force: this node learned of a newer epoch and refuses commits.
+    public var fenced: FenceStatus?
     /// On a primary serving standbys: each connected standby (PostgreSQL's pg_stat_replication).
     public var standbys: [StandbyConnectionStatus]?
     /// On a primary serving standbys: the tranlog kept for them and the runway under the limit.

@@ -32,6 +32,14 @@ extension NodeClient {
         try admin("POST", "/admin/restore/commit", token: token)
     }
 
+    public func fence(_ request: FenceRequest, token: String) throws(NodeClientError) -> FenceReply {
+        try admin("POST", "/admin/fence", token: token, body: request)
+    }
+
+    public func unfence(token: String) throws(NodeClientError) -> UnfenceReply {
+        try admin("POST", "/admin/unfence", token: token)
+    }
+
     /// One admin request with an optional JSON body, decoded as `Value`.
     func admin<Value: Decodable>(
         _ method: String, _ path: String, token: String, body: (some Encodable)? = nil as Empty?

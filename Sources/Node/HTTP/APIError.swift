@@ -21,14 +21,15 @@ struct APIError: Error {
 }
 
 extension APIError {
-    /// How a repository refusal reaches a client. `readOnly` is 503, like `stopped`: the request was
-    /// fine, but this node cannot take writes now (a client should retry, or go to the primary).
+    /// How a repository refusal reaches a client. `readOnly` is 503, like `stopped` and `fenced`: the
+    /// request was fine, but this node cannot take writes now (a client should retry, or go to the primary).
     init(_ refusal: RepositoryError) {
         switch refusal {
         case .conflict: self.init(status: 409, error: "conflict", detail: refusal.description)
         case .invalidTransaction: self.init(status: 400, error: "invalid transaction", detail: refusal.description)
         case .readOnly: self.init(status: 503, error: "read-only", detail: refusal.description)
         case .stopped: self.init(status: 503, error: "writes stopped", detail: refusal.description)
+        case .fenced: self.init(status: 503, error: "fenced", detail: refusal.description)
         case .busy, .restoreNotActive, .logsRefused, .notAllowed: self.init(status: 409, error: "not now", detail: refusal.description)
         case .backup(let problem): self.init(problem)
         case .missingTranlog, .logsDoNotContinue, .forkInTime, .restoreInterrupted:

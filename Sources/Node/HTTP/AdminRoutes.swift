@@ -16,6 +16,7 @@ struct AdminRoutes: Sendable {
             + BackupRoutes(repository: repository, admin: self).routes
             + RestoreRoutes(repository: repository, admin: self, following: following).routes
             + RetentionRoutes(repository: repository, admin: self).routes
+            + FenceRoutes(repository: repository, admin: self).routes
     }
 
     private func checkpoint(_ request: RoutedRequest, _ reply: Reply) {

@@ -1,9 +1,12 @@
+import Dispatch
 import Repository
+import Tranlog
 import TransportUV
 
 /// The one path by which HTTP writes reach the repository: commits the transaction, counts and
 /// times it, and answers once it is durable (from the tranlog's flush thread) or refused; with
-/// synchronous replication, once enough standbys acked it too (from the loop thread).
+/// synchronous replication, once enough standbys acked it too (from the loop thread). A request
+/// presenting a newer epoch (`Understudy-Epoch`) fences this node first.
 struct Committer: Sendable {
     let repository: Repository
     let metrics: NodeMetrics
@@ -13,7 +16,10 @@ struct Committer: Sendable {
     /// replication). Asked at each commit: a standby's gate appears when it is promoted.
     let synchronous: @Sendable () -> SynchronousGate?
 
-    func commit(_ transaction: Transaction, reply: Reply) {
+    func commit(_ transaction: Transaction, headers: HTTPHeaders, reply: Reply) throws(APIError) {
+        if let epoch = try ClientEpoch.presented(in: headers), epoch > repository.highestEpochSeen, !repository.isRestoring {
+            return fenceThenRefuse(at: epoch, reply: reply)
+        }
         let started = ContinuousClock.now
         repository.commit(transaction) { [metrics, synchronous] result in
             switch result {
@@ -27,6 +33,19 @@ struct Committer: Sendable {
             case .failure(let refusal):
                 if case .conflict = refusal { metrics.recordConflict() }
                 reply.send(APIError(standbyRefusal(refusal) ?? refusal))
+            }
+        }
+    }
+
+    /// Writing fence.json touches the disk: off the loop thread. The write is refused either way,
+    /// since the client has seen a newer epoch.
+    private func fenceThenRefuse(at epoch: Epoch, reply: Reply) {
+        DispatchQueue.global(qos: .userInitiated).async { [repository] in
+            let newer = NewerEpoch(epoch: epoch, learnedFrom: "a client's write presenting `\(ClientEpoch.header): \(epoch)`")
+            do throws(RepositoryError) {
+                reply.send(APIError(.fenced(try repository.fence(at: newer).state)))
+            } catch {
+                reply.send(APIError(error))
             }
         }
     }
@@ -50,7 +69,7 @@ struct CommitRoutes: Sendable {
     private func post(_ request: RoutedRequest, _ reply: Reply) {
         reply.orError { () throws(APIError) in
             let batch = try JSONBody.decode(CommitBatch.self, from: request.http.body)
-            committer.commit(batch.transaction, reply: reply)
+            try committer.commit(batch.transaction, headers: request.http.headers, reply: reply)
         }
     }
 }

@@ -59,7 +59,7 @@ struct ObjectRoutes: Sendable {
         reply.orError { () throws(APIError) in
             let key = try Self.key(request.pathRemainder)
             let preconditions = try Self.preconditions(on: key, from: request.http.headers)
-            committer.commit(Transaction(operations: [operation(key)], preconditions: preconditions), reply: reply)
+            try committer.commit(Transaction(operations: [operation(key)], preconditions: preconditions), headers: request.http.headers, reply: reply)
         }
     }
 

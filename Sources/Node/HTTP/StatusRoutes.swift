@@ -19,6 +19,7 @@ struct StatusRoutes: Sendable {
         metrics.recordRole(current)
         metrics.recordRetention(current)
         metrics.recordSynchronous(current.synchronous)
+        metrics.recordFence(repository.fence, highestEpochSeen: repository.highestEpochSeen)
         reply.send(HTTPResponse(
             status: 200, headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"],
             body: metrics.exposition(refreshedFrom: repository.status, replication: current.replication)))

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Replication
 import Repository
@@ -34,7 +35,8 @@ final class StandbyShippers: @unchecked Sendable {
         synchronous settings: SynchronousSettings, logger: Logger, onFallback: @escaping @Sendable () -> Void
     ) throws(NodeError) {
         self.loop = loop
-        synchronous = SynchronousGate(settings, loop: loop, logger: logger, onFallback: onFallback)
+        synchronous = SynchronousGate(
+            settings, loop: loop, isFenced: { [repository] in repository.isFenced }, logger: logger, onFallback: onFallback)
         shipperConfiguration = .fromEnvironment
         shipperConfiguration.compressRecords = compress
         self.key = key
@@ -47,7 +49,13 @@ final class StandbyShippers: @unchecked Sendable {
             history: history,
             // Applied is durable on a primary: a commit becomes visible only once its record is synced.
             durableSeqno: { repository.status.applied.seqno },
-            isPrimary: { !repository.isRestoring })
+            isPrimary: { !repository.isRestoring },
+            // fence.json is written off the loop thread, which serves every socket.
+            fence: { newer, done in
+                DispatchQueue.global(qos: .userInitiated).async {
+                    done(Result { () throws(RepositoryError) in try repository.fence(at: newer).state })
+                }
+            })
         do {
             listener = try loop.listen(host: address.host, port: address.port) { [weak self] in self?.accept($0) }
         } catch {

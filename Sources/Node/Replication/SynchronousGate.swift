@@ -35,12 +35,12 @@ final class SynchronousGate: @unchecked Sendable {
     /// Armed while `waiting` with a fallback configured. Loop-confined.
     private var fallbackTimer: (any LoopTimer)?
 
-    /// Call on the loop. `isFenced` is where fencing (future work) will plug in: a fenced primary must
-    /// never acknowledge a commit its standbys lack, so it never falls back. `onFallback` counts
+    /// Call on the loop. `isFenced` (the repository's fence): a fenced primary must never acknowledge a
+    /// commit its standbys lack, so it never falls back. `onFallback` counts
     /// each fallback (`understudy_synchronous_fallbacks_total`).
     init(
         _ settings: SynchronousSettings, loop: any EventLoop, clock: @escaping @Sendable () -> Timestamp = { .now() },
-        isFenced: @escaping @Sendable () -> Bool = { false }, logger: Logger, onFallback: @escaping @Sendable () -> Void = {}
+        isFenced: @escaping @Sendable () -> Bool, logger: Logger, onFallback: @escaping @Sendable () -> Void = {}
     ) {
         self.loop = loop
         self.clock = clock

@@ -42,6 +42,8 @@ final class PrimaryFixture {
     private(set) var writer: TranlogWriter
     private var lastRecord: AppendedRecord?
     var history = firstEpochHistory
+    /// The newer epochs standbys revealed, in order: each fenced this primary.
+    private(set) var fences: [NewerEpoch] = []
 
     init(rotationBytes: Int = 4096) throws {
         try fileSystem.createDirectory(primaryDirectory)
@@ -81,10 +83,19 @@ final class PrimaryFixture {
 
     var lastSeqno: Seqno { writer.lastDurableSeqno }
 
+    /// What the node does with a newer epoch, minus the file: records it and answers with the fence.
+    func fence(_ newer: NewerEpoch) -> Result<FenceState, RepositoryError> {
+        fences.append(newer)
+        return .success(FenceState(
+            epoch: newer.epoch, seqno: newer.seqno, node: newer.node, learnedFrom: newer.learnedFrom, since: clock.now,
+            acknowledgedThrough: lastSeqno))
+    }
+
     var log: PrimaryLog {
         PrimaryLog(
             directory: primaryDirectory, fileSystem: fileSystem, repositoryID: testRepository, history: { self.history },
-            durableSeqno: { self.writer.lastDurableSeqno }, clock: { self.clock.now })
+            durableSeqno: { self.writer.lastDurableSeqno }, clock: { self.clock.now },
+            fence: { newer, done in done(self.fence(newer)) })
     }
 
     var files: [String: [UInt8]] { tranlogFiles(in: fileSystem, at: primaryDirectory) }
@@ -170,10 +181,10 @@ final class ReplicationHarness {
     }
 
     /// A started receiver connected to a primary played by the test (instead of shippers).
-    func receiverWithScriptedPrimary() throws -> (LogReceiver, ScriptedPeer) {
+    func receiverWithScriptedPrimary(history: EpochHistory = firstEpochHistory) throws -> (LogReceiver, ScriptedPeer) {
         var accepted: ScriptedPeer?
         listener = try loop.listen(host: "127.0.0.1", port: primaryPort) { accepted = ScriptedPeer($0) }
-        let receiver = try makeReceiver()
+        let receiver = try makeReceiver(history: history)
         receiver.start()
         loop.run()
         return (receiver, try #require(accepted))

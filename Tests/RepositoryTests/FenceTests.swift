@@ -1,0 +1,133 @@
+import Foundation
+import SystemPackage
+import Testing
+import Tranlog
+import UnderstudyTesting
+@testable import Repository
+
+/// Fencing: a primary that learned of a newer epoch acknowledges no more commits, from the moment
+/// `fence.json` is durable, across restarts, until unfenced.
+@Suite struct FenceTests {
+    static let newer = NewerEpoch(epoch: Epoch(2), seqno: Seqno(4), node: "db2-standby-3fa9c1", learnedFrom: "the operator")
+    static let message = "fenced: epoch 2 began at seqno 4 on db2-standby-3fa9c1"
+
+    @Test("a fenced repository refuses commits with the fence's epoch, seqno and node, also after a restart, until unfenced")
+    func fenceRefusesCommitsUntilUnfenced() async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem)
+        let before = try await repository.commit(put("a", "1"))
+        let outcome = try repository.fence(at: Self.newer)
+        guard case .fenced(let state) = outcome else { Issue.record("expected a new fence, got \(outcome)"); return }
+        #expect(state.acknowledgedThrough == before.seqno)
+        let refused = await expectRepositoryError { _ = try await repository.commit(put("b", "2")) }
+        #expect(refused?.description.hasPrefix(Self.message + ". ") == true, "\(refused?.description ?? "nil")")
+        #expect(refused?.description.contains("understudy unfence") == true)
+        #expect(repository.status.writesRefused?.hasPrefix(Self.message) == true)
+        #expect(repository.highestEpochSeen == Epoch(2))
+        // The same epoch again, or an older one, changes nothing.
+        #expect(try repository.fence(at: NewerEpoch(epoch: Epoch(2), learnedFrom: "again")) == .alreadyFenced(state))
+        try repository.close()
+
+        let reopened = try openRepository(fileSystem)
+        #expect(reopened.fence == state, "a restart finds the fence")
+        let refusedAgain = await expectRepositoryError { _ = try await reopened.commit(put("b", "2")) }
+        #expect(refusedAgain == .fenced(state))
+        #expect(try reopened.unfence() == state)
+        #expect(!fileSystem.fileExists(DataDirectory(nodeRoot).fenceFile))
+        #expect(try await reopened.commit(put("b", "2")).seqno > before.seqno)
+        try reopened.close()
+        #expect(try openRepository(fileSystem).fence == nil, "the unfence is durable")
+    }
+
+    @Test("a corrupt fence.json stops the repository from opening, naming the file")
+    func corruptFenceFileIsRefused() async throws {
+        let fileSystem = try initializedFileSystem()
+        fileSystem.overwrite(DataDirectory(nodeRoot).fenceFile, with: bytes("{\"epoch\": "))
+        let refused = await expectRepositoryError { _ = try openRepository(fileSystem) }
+        guard case .dataDirectory(_, let problem)? = refused else { Issue.record("\(String(describing: refused))"); return }
+        #expect(problem.contains("fence.json is corrupt"), "\(problem)")
+    }
+
+    @Test("a fence at an epoch no newer than the repository's own is refused, and so is a fence in restore mode")
+    func fenceNeedsANewerEpochAndAPrimary() async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem)
+        let refused = await expectRepositoryError { _ = try repository.fence(at: NewerEpoch(epoch: Epoch(1), learnedFrom: "test")) }
+        #expect(refused?.description.contains("epoch 1 is not newer than this node's own epoch 1") == true, "\(refused?.description ?? "nil")")
+        #expect(!repository.isFenced)
+        try repository.close()
+        try Repository.enterRestoreMode(DataDirectory(nodeRoot), fileSystem: fileSystem)
+        let restoring = try openRepository(fileSystem)
+        defer { _ = try? restoring.close() }
+        let refusedInRestoreMode = await expectRepositoryError { _ = try restoring.fence(at: Self.newer) }
+        #expect(refusedInRestoreMode?.description.contains("restore mode") == true, "\(refusedInRestoreMode?.description ?? "nil")")
+    }
+
+    @Test("a commit appended but not yet durable when the fence lands is refused, never acknowledged")
+    func commitInFlightWhenTheFenceLandsIsRefused() async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem)
+        defer { _ = try? repository.close() }
+        let acknowledged = try await repository.commit(put("a", "1"))
+        let outcomes = Outcomes()
+        fileSystem.pauseSyncs()
+        repository.commit(put("in-flight", "x"), completion: outcomes.completion)
+        fileSystem.waitForPausedSyncs(1)
+        // The fence holds its lock while its own sync waits at the gate; the commit's completion
+        // then has to wait for the fence to land.
+        let fencing = Task.detached { try repository.fence(at: Self.newer) }
+        fileSystem.waitForPausedSyncs(2)
+        fileSystem.resumeSyncs()
+        let outcome = try await fencing.value
+        let results = outcomes.waitFor(1)
+        try #require(results.count == 1, "the in-flight commit completed within the deadline")
+        guard case .fenced(let state) = outcome else { Issue.record("expected a new fence, got \(outcome)"); return }
+        #expect(results[0] == .failure(.fenced(state)), "\(results[0])")
+        #expect(state.acknowledgedThrough == acknowledged.seqno, "the in-flight commit was never acknowledged")
+    }
+
+    @Test("a crash at every durable step of fencing restarts unfenced with no commit refused yet, or fenced")
+    func crashAtEveryDurableStepOfFencing() async throws {
+        let seed = testSeed()
+        print("fence crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
+        let steps = try await CrashStepHarness(
+            name: "fence", seed: seed,
+            setUp: { fileSystem in
+                try DataDirectory.initialize(nodeRoot, sourceID: nodeSource, loggingMode: .full, fileSystem: fileSystem)
+                let repository = try openRepository(fileSystem)
+                for index in 0..<3 { _ = try await repository.commit(put("key-\(index)", "value")) }
+                return FencingRun(repository: repository)
+            },
+            operation: { _, run in
+                defer { _ = try? run.repository.close() }
+                _ = try run.repository.fence(at: Self.newer)
+                let refused = await expectRepositoryError { _ = try await run.repository.commit(put("refused", "x")) }
+                run.refusalAnswered = refused == .fenced(try #require(run.repository.fence))
+            },
+            check: { disk, run, crash in
+                let reopened = try openRepository(disk)
+                defer { _ = try? reopened.close() }
+                if run.refusalAnswered || crash.operationCompleted {
+                    #expect(reopened.fence?.epoch == Epoch(2), "a refusal was answered, so the fence must be durable (\(crash))")
+                }
+                if let fence = reopened.fence {
+                    #expect(fence.description == Self.message, "\(crash)")
+                    let refused = await expectRepositoryError { _ = try await reopened.commit(put("after", "x")) }
+                    #expect(refused == .fenced(fence), "\(crash)")
+                } else {
+                    #expect(!run.refusalAnswered, "\(crash)")
+                    #expect(try await reopened.commit(put("after", "x")).epoch == Epoch(1), "\(crash)")
+                }
+            }
+        ).run()
+        #expect(steps >= 3, "writing fence.json is a file sync, a rename and a directory sync (seed \(seed))")
+    }
+}
+
+/// One crashed fencing: whether a commit was refused before the world stopped.
+final class FencingRun: @unchecked Sendable {
+    let repository: Repository
+    var refusalAnswered = false
+
+    init(repository: Repository) { self.repository = repository }
+}
