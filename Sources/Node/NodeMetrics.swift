@@ -150,6 +150,10 @@ final class NodeMetrics: Sendable {
             registry.makeGauge(descriptor: Self.name("standby_connected", "", "1 while a known standby is connected"), labels: labels)
                 .set(standby.state == "disconnected" ? 0.0 : 1.0)
             registry.makeGauge(
+                descriptor: Self.name("standby_slot_expired", "", "1 once a known standby was not heard from for --standby-slot-expiry: its tranlogs are no longer kept"),
+                labels: labels
+            ).set(standby.slotExpired == true ? 1.0 : 0.0)
+            registry.makeGauge(
                 descriptor: Self.name("standby_compression", "ratio", "Tranlog bytes per byte sent to a standby (1 without --compress)"), labels: labels)
                 .set(standby.compressionRatio)
         }

@@ -67,6 +67,9 @@ public final class Repository: @unchecked Sendable {
     public let knownStandbys: KnownStandbys
     /// One tranlog removal (purge, partial logging) at a time.
     let retentionLock = NSLock()
+    /// Known standbys whose expiry was logged (`expiredStandbys`), guarded by `expiredLock`.
+    let expiredLock = NSLock()
+    var expiredLogged: Set<String> = []
     /// How far the archiver got: files not archived yet are kept.
     public let archiveProgress: ArchiveProgress
     /// `fence.json` as read or last written (see `Repository.fence`). `fenceLock` is held while it is
@@ -284,11 +287,19 @@ public final class Repository: @unchecked Sendable {
         scheduler?.stop()
         defer { directoryLock.release() }
         let writer = commitLock.withLock { self.writer }
+        var shutdownFailure: RepositoryError?
         if stateLock.withLock({ failure }) == nil {
-            _ = try checkpoint(cleanShutdown: true)
-            if writer != nil { _ = try appendMarker(.shutdown) }
+            do {
+                _ = try checkpoint(cleanShutdown: true)
+                if writer != nil { _ = try appendMarker(.shutdown) }
+            } catch {
+                // The writer is closed all the same (its thread stopped, its file closed); the next
+                // open recovers from what is durable.
+                shutdownFailure = error
+            }
         }
-        do { try writer?.close() } catch { throw .tranlog(error) }
+        do { try writer?.close() } catch { shutdownFailure = shutdownFailure ?? .tranlog(error) }
+        if let shutdownFailure { throw shutdownFailure }
     }
 }
 

@@ -16,6 +16,10 @@ public struct RepositoryConfiguration: Sendable {
     public var maxRetainedBytes: UInt64?
     /// Completed tranlogs are copied to an archive: partial logging removes none before it is archived.
     public var archivesTranlogs = false
+    /// A known standby not heard from for this long no longer holds tranlogs (`--standby-slot-expiry`,
+    /// default a day; nil: forever). Like PostgreSQL's `max_slot_wal_keep_size`, it keeps a
+    /// throw-away standby from holding the primary's disk until someone runs `standbys forget`.
+    public var standbySlotExpiry: Duration? = .seconds(24 * 3600)
 
     public init() {}
 
@@ -26,6 +30,7 @@ public struct RepositoryConfiguration: Sendable {
         if maxRuns < 1 { return "maxRuns must be at least 1" }
         if rotationBytes < 4096 { return "rotationBytes must be at least 4096" }
         if maxRetainedBytes == 0 { return "maxRetainedBytes must be positive" }
+        if let expiry = standbySlotExpiry, expiry <= .zero { return "standbySlotExpiry must be positive" }
         return nil
     }
 }

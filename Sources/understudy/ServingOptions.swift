@@ -14,16 +14,24 @@ struct ServingOptions: ParsableArguments {
     @Option(name: .customLong("rotation-kbytes"), help: ArgumentHelp("Rotate tranlogs at this many KiB (default 65536; at least 4).", valueName: "N"))
     var rotationKBytes: Int?
 
+    @Option(name: .customLong("standby-slot-expiry"), help: ArgumentHelp(
+        "Stop keeping tranlogs for a known standby not heard from for this many seconds (default 86400, a day; 0: keep them "
+            + "until `standbys forget`). It is logged, shown as slotExpired and counted in understudy_standby_slot_expired.",
+        valueName: "SECONDS"))
+    var standbySlotExpirySeconds: Int?
+
     @Flag(help: "Ship tranlog records to standbys gzip-compressed (batches that compress; for slow links). The ratio is in status and metrics.")
     var compress = false
 
     func validate() throws {
         if maxRetainedMBytes == 0 { throw ValidationError("--max-retained-mbytes must be at least 1") }
+        if let seconds = standbySlotExpirySeconds, seconds < 0 { throw ValidationError("--standby-slot-expiry must be 0 (never) or a number of seconds") }
     }
 
     func apply(to configuration: inout NodeConfiguration) {
         if let maxRetainedMBytes { configuration.repository.maxRetainedBytes = maxRetainedMBytes << 20 }
         if let rotationKBytes { configuration.repository.rotationBytes = rotationKBytes << 10 }
+        if let seconds = standbySlotExpirySeconds { configuration.repository.standbySlotExpiry = seconds == 0 ? nil : .seconds(seconds) }
         configuration.compressReplication = compress
     }
 }

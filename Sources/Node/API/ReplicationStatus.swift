@@ -30,6 +30,8 @@ public struct StandbyConnectionStatus: Codable, Sendable {
     /// When it was last heard from (`disconnected` rows), and whether the file it needs is gone.
     public var lastSeen: Timestamp?
     public var logsRemoved: Bool?
+    /// Not heard from for longer than `--standby-slot-expiry`: its tranlogs are no longer kept.
+    public var slotExpired: Bool?
 
     init(_ status: ShipperStatus) {
         peer = "\(status.peer)"

@@ -52,21 +52,27 @@ final class StandbyRetention {
     func rows(connected: [ShipperStatus], retention: TranlogRetention?) -> [StandbyConnectionStatus] {
         let durable = durableSeqno
         let known = Dictionary(repository.knownStandbys.all.map { ($0.nodeID, $0) }) { _, last in last }
+        let expired = Set(repository.expiredStandbys().map(\.nodeID))
         var rows = connected.map { status in
             var row = StandbyConnectionStatus(status)
-            if let nodeID = status.standby?.name, let record = known[nodeID] { describe(&row, record, retention, durable: durable) }
+            if let nodeID = status.standby?.name, let record = known[nodeID] {
+                describe(&row, record, retention, durable: durable, expired: expired.contains(nodeID))
+            }
             return row
         }
         let connectedIDs = Set(connected.compactMap { $0.standby?.name })
         for record in known.values where !connectedIDs.contains(record.nodeID) {
             var row = StandbyConnectionStatus(disconnected: record)
-            describe(&row, record, retention, durable: durable)
+            describe(&row, record, retention, durable: durable, expired: expired.contains(record.nodeID))
             rows.append(row)
         }
         return rows.sorted { ($0.standby?.name ?? $0.peer, $0.peer) < ($1.standby?.name ?? $1.peer, $1.peer) }
     }
 
-    private func describe(_ row: inout StandbyConnectionStatus, _ record: KnownStandby, _ retention: TranlogRetention?, durable: Seqno) {
+    private func describe(
+        _ row: inout StandbyConnectionStatus, _ record: KnownStandby, _ retention: TranlogRetention?, durable: Seqno, expired: Bool
+    ) {
+        row.slotExpired = expired
         row.lagRecords = record.appliedSeqno.distance(to: max(durable, record.appliedSeqno))
         // The primary knows its own last record: a standby holding it is 0 behind, connected or not.
         row.lagSeconds = row.lagRecords == 0 ? 0 : LagRule.secondsBehind(primaryNow: .now(), committed: appliedTimes[record.nodeID])

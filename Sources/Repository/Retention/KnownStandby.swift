@@ -15,6 +15,13 @@ public struct KnownStandby: Codable, Hashable, Sendable {
     public var neededFileID: FileID
     public var lastSeen: Timestamp
 
+    /// Whether it has not been heard from for longer than `expiry` (nil: never expires) at `now`.
+    public func hasExpired(_ expiry: Duration?, at now: Timestamp) -> Bool {
+        guard let expiry else { return false }
+        let (seconds, attoseconds) = expiry.components
+        return now.rawValue - lastSeen.rawValue > seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+
     public init(nodeID: String, address: String, flushedSeqno: Seqno, appliedSeqno: Seqno, neededFileID: FileID, lastSeen: Timestamp) {
         self.nodeID = nodeID
         self.address = address

@@ -7,9 +7,29 @@ extension Repository {
     public func retention() throws(RepositoryError) -> TranlogRetention {
         let restoreNeeds: FileID? = stateLock.withLock { restoreState.active ? (applied.eventID?.fileID ?? .first) : nil }
         let recoveryNeeds = restoreNeeds == nil ? checkpointLock.withLock { manifest.oldestFileIDNeeded } : nil
+        let expired = Set(expiredStandbys().map(\.nodeID))
         return TranlogRetention(
-            files: try tranlogFiles(), recoveryNeeds: recoveryNeeds, standbys: knownStandbys.all, restoreNeeds: restoreNeeds,
-            archiveNeeds: archiveProgress.needsFrom)
+            files: try tranlogFiles(), recoveryNeeds: recoveryNeeds, standbys: knownStandbys.all.filter { !expired.contains($0.nodeID) },
+            restoreNeeds: restoreNeeds, archiveNeeds: archiveProgress.needsFrom)
+    }
+
+    /// Known standbys not heard from for longer than `standbySlotExpiry`: their tranlogs are no longer
+    /// kept (they stay listed, marked expired, until they come back or are forgotten). Each expiry is
+    /// logged once, and a standby that comes back is welcomed back in the log too.
+    public func expiredStandbys(at now: Timestamp = .now()) -> [KnownStandby] {
+        let expired = knownStandbys.all.filter { $0.hasExpired(configuration.standbySlotExpiry, at: now) }
+        let names = Set(expired.map(\.nodeID))
+        let (newlyExpired, back) = expiredLock.withLock {
+            defer { expiredLogged = names }
+            return (expired.filter { !expiredLogged.contains($0.nodeID) }, expiredLogged.subtracting(names))
+        }
+        for standby in newlyExpired {
+            logger.warning(
+                "standby \(standby.nodeID) not heard from since \(standby.lastSeen.iso8601): past --standby-slot-expiry, its tranlogs are no longer kept (it must be re-seeded if they are removed before it returns)",
+                metadata: ["standby": "\(standby.nodeID)"])
+        }
+        for nodeID in back.sorted() { logger.notice("standby \(nodeID) is back within --standby-slot-expiry; its tranlogs are kept again") }
+        return expired
     }
 
     /// Every tranlog file with its size (no lock: for sampling the log's growth).

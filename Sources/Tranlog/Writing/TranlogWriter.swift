@@ -76,7 +76,10 @@ public final class TranlogWriter: @unchecked Sendable {
         self.file = file
         repairedTornTail = repaired
         durableSeqno = chain.lastSeqno
-        let thread = Thread { [unowned self] in self.flushLoop() }
+        // The thread holds the writer until `close()` ends its loop: a writer dropped without a
+        // close (its owner failed halfway) then leaks a waiting thread instead of the thread
+        // touching a freed writer, which crashed the test process.
+        let thread = Thread { self.flushLoop() }
         thread.name = "tranlog-flush"
         thread.start()
     }

@@ -37,6 +37,28 @@ import UnderstudyTesting
         try repository.close()
     }
 
+    /// A throw-away standby must not hold the primary's disk for ever: past `standbySlotExpiry`
+    /// without a word, its files are no longer a reason to keep tranlogs; heard from again, they are.
+    @Test func aStandbyNotHeardFromPastTheExpiryNoLongerHoldsTranlogs() async throws {
+        let fileSystem = try initializedFileSystem(logging: .partial)
+        var configuration = testConfiguration(rotationBytes: 4096)
+        configuration.standbySlotExpiry = .seconds(3600)
+        let repository = try openRepository(fileSystem, configuration)
+        var stale = Self.east(needs: .first)
+        stale.lastSeen = Timestamp(microsecondsSinceEpoch: Timestamp.now().rawValue - 2 * 3_600_000_000)
+        try repository.knownStandbys.record(stale)
+        #expect(repository.expiredStandbys().map(\.nodeID) == ["east"])
+        #expect(try repository.retention().standbys.isEmpty, "an expired slot is no reason to keep a file")
+        try await Self.fillTranlogs(repository, records: 0..<100)
+        try repository.checkpoint()
+        #expect(try Self.tranlogIDs(fileSystem).first == repository.status.checkpoint.oldestFileIDNeeded.rawValue, "its files were removed")
+
+        try repository.knownStandbys.record(Self.east(needs: repository.status.checkpoint.oldestFileIDNeeded))
+        #expect(repository.expiredStandbys().isEmpty, "heard from again, it holds its files again")
+        #expect(try repository.retention().standbys.map(\.nodeID) == ["east"])
+        try repository.close()
+    }
+
     @Test func partialLoggingGivesUpAStandbysFilesPastTheLimit() async throws {
         let fileSystem = try initializedFileSystem(logging: .partial)
         var configuration = testConfiguration(rotationBytes: 4096)
