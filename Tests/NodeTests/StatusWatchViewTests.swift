@@ -88,6 +88,9 @@ struct StatusWatchViewTests {
         #expect(StatusWatchView.sparkline([0, 3.5, 7, nil, 1]) == "▁▅█ ▂")
         #expect(StatusWatchView.sparkline([0, 0, 0]) == "▁▁▁")
         #expect(StatusWatchView.sparkline([]) == "")
+        // Milliseconds of lag on a one-second scale stay flat; a second's reaches the top.
+        #expect(StatusWatchView.sparkline([0.002, 0.001, nil], scaleAtLeast: 1) == "▁▁ ")
+        #expect(StatusWatchView.sparkline([0, 0.5, 1], scaleAtLeast: 1) == "▁▅█")
     }
 
     @Test("GET /metrics of a standby exports lag per stage, apply rates, state, and +Inf when not catching up")

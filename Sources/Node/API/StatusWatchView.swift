@@ -57,11 +57,12 @@ public enum StatusWatchView {
         return parts.joined(separator: " | ")
     }
 
-    /// ▁ for the smallest value up to █ for the largest; a space where the value is unknown. All
-    /// zero (or all equal) draws a flat ▁ line.
-    public static func sparkline(_ values: [Double?]) -> String {
+    /// ▁ for 0 up to █ for the largest value, or for `scaleAtLeast` when every value is below it (so
+    /// 2 ms of lag does not draw as a full wall); a space where the value is unknown. All zero draws
+    /// a flat ▁ line.
+    public static func sparkline(_ values: [Double?], scaleAtLeast floor: Double = 0) -> String {
         let bars = Array("▁▂▃▄▅▆▇█")
-        let top = values.compactMap { $0 }.max() ?? 0
+        let top = max(floor, values.compactMap { $0 }.max() ?? 0)
         return String(values.map { value -> Character in
             guard let value else { return " " }
             guard top > 0 else { return bars[0] }
@@ -94,7 +95,8 @@ public enum StatusWatchView {
         ]
         if let history = replication.lagHistory, !history.isEmpty {
             let peak = history.compactMap(\.secondsBehind).max() ?? 0
-            rows.append(("lag", "\(sparkline(history.map(\.secondsBehind)))  now \(seconds(replication.applied.secondsBehind)), "
+            // Scaled to the minute's peak, but never below a second: lag well under a second is flat.
+            rows.append(("lag", "\(sparkline(history.map(\.secondsBehind), scaleAtLeast: 1))  now \(seconds(replication.applied.secondsBehind)), "
                 + "peak \(seconds(peak)) over \(history.count) s"))
         }
         if let apply = replication.apply {
