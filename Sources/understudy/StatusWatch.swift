@@ -17,15 +17,18 @@ struct StatusWatch {
 
     private static let hideCursor = "\u{1B}[?25l"
     private static let showCursor = "\u{1B}[?25h"
-    private static let clearScreen = "\u{1B}[2J"
-    private static let home = "\u{1B}[H"
+    /// Moves the cursor to the start of the line N lines up.
+    private static func linesUp(_ count: Int) -> String { count > 0 ? "\u{1B}[\(count)F" : "\r" }
     private static let clearToEndOfLine = "\u{1B}[K"
     private static let clearBelow = "\u{1B}[J"
 
     func run() throws {
         let signals = TerminationSignals([SIGINT, SIGTERM])
         let terminal = !json && isatty(STDOUT_FILENO) == 1
-        if terminal { emit(Self.hideCursor + Self.clearScreen) }
+        // The view is redrawn in place below what the terminal already shows (a script's URLs and
+        // paths stay readable above it), not over a cleared screen.
+        if terminal { emit(Self.hideCursor) }
+        var drawnLines = 0
         defer { if terminal { emit(Self.showCursor + "\n") } }
         var last: NodeStatus?
         var unreachableSince: Date?
@@ -42,7 +45,7 @@ struct StatusWatch {
                 observation.error = "\(error)"
             }
             last = observation.status
-            try show(observation, terminal: terminal)
+            try show(observation, terminal: terminal, drawnLines: &drawnLines)
             refreshes += 1
             if let count, refreshes >= count { break }
         } while signals.wait(timeout: interval) == nil
@@ -59,15 +62,25 @@ struct StatusWatch {
         return try client.status()
     }
 
-    private func show(_ observation: StatusObservation, terminal: Bool) throws {
+    private func show(_ observation: StatusObservation, terminal: Bool, drawnLines: inout Int) throws {
         if json {
             emit(try jsonLine(WatchLine(observation)) + "\n")
         } else if terminal {
-            let lines = StatusWatchView.screen(observation).map { $0 + Self.clearToEndOfLine }
-            emit(Self.home + lines.joined(separator: "\n") + "\n" + Self.clearBelow)
+            // Lines are cut to the terminal's width: a wrapped line would take rows the redraw does not count.
+            let width = Self.terminalColumns()
+            let lines = StatusWatchView.screen(observation).map { String($0.prefix(width)) + Self.clearToEndOfLine }
+            emit(Self.linesUp(drawnLines) + lines.joined(separator: "\n") + "\n" + Self.clearBelow)
+            drawnLines = lines.count
         } else {
             emit(StatusWatchView.line(observation) + "\n")
         }
+    }
+
+    /// The terminal's width in columns (80 when it does not say).
+    private static func terminalColumns() -> Int {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
     }
 
     private func emit(_ text: String) {
