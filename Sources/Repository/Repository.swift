@@ -87,7 +87,7 @@ public final class Repository: @unchecked Sendable {
         directory: DataDirectory, configuration: RepositoryConfiguration = RepositoryConfiguration(),
         fileSystem: any TranlogFileSystem = PosixFileSystem(), logger: Logger = Logger(label: "understudy.repository")
     ) throws(RepositoryError) {
-        if let problem = configuration.validate() { throw .invalidTransaction("invalid repository configuration: \(problem)") }
+        if let problem = configuration.validate() { throw .invalidConfiguration(problem) }
         self.directory = directory
         self.configuration = configuration
         self.fileSystem = fileSystem

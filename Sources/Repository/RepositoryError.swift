@@ -5,6 +5,8 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
     /// A precondition did not hold: nothing of the transaction was applied.
     case conflict(key: [UInt8], expected: String, actual: String)
     case invalidTransaction(String)
+    /// The repository's configuration is not usable (`RepositoryConfiguration.validate`).
+    case invalidConfiguration(String)
     /// An operation this repository's mode or settings do not allow.
     case notAllowed(String)
     /// Writes are refused: the repository is in restore mode (or a standby).
@@ -38,6 +40,8 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
             return "conflict on key \(KeyText.display(key)): expected \(expected), found \(actual); nothing was applied"
         case .invalidTransaction(let reason):
             return "invalid transaction: \(reason)"
+        case .invalidConfiguration(let reason):
+            return "invalid repository configuration: \(reason)"
         case .readOnly(let reason), .notAllowed(let reason):
             return reason
         case .fenced(let fence):

@@ -30,6 +30,9 @@ public enum TranlogError: Error, Hashable, Sendable, CustomStringConvertible {
     case writerFailed(String)
     case writerClosed
     case recordOverLimits(String)
+    /// A writer asked for something its settings or directory cannot give (a bad configuration, an
+    /// epoch that does not follow its parent, a first fileId not above the directory's newest).
+    case invalidConfiguration(String)
     case noLogs(directory: String)
 
     public var description: String {
@@ -78,6 +81,8 @@ public enum TranlogError: Error, Hashable, Sendable, CustomStringConvertible {
             return "the tranlog writer is closed"
         case .recordOverLimits(let reason):
             return "record refused: \(reason)"
+        case .invalidConfiguration(let reason):
+            return "tranlog writer: \(reason)"
         case .noLogs(let directory):
             return "no tranlog files (tranlogN.dbf or tranlogN.dbf.gz) in \(directory)"
         }

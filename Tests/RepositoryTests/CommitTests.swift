@@ -150,4 +150,12 @@ private final class SeenSeqnos: @unchecked Sendable {
     func withLock<Value>(_ body: (inout [Seqno]) -> Value) -> Value {
         lock.withLock { body(&seqnos) }
     }
+
+    /// A bad setting is a configuration error, named as one (it used to read "invalid transaction").
+    @Test func anUnusableConfigurationIsRefusedAsSuch() throws {
+        let fileSystem = try initializedFileSystem()
+        var configuration = testConfiguration()
+        configuration.rotationBytes = 10
+        #expect(throws: RepositoryError.invalidConfiguration("rotationBytes must be at least 4096")) { _ = try openRepository(fileSystem, configuration) }
+    }
 }

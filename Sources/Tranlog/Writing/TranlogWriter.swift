@@ -45,7 +45,7 @@ public final class TranlogWriter: @unchecked Sendable {
         configuration: TranlogWriterConfiguration, fileSystem: any TranlogFileSystem = PosixFileSystem(),
         startIfEmpty start: ChainStart? = nil
     ) throws(TranlogError) {
-        if let problem = configuration.validate() { throw .recordOverLimits("invalid writer configuration: \(problem)") }
+        if let problem = configuration.validate() { throw .invalidConfiguration("invalid writer configuration: \(problem)") }
         let resumed = try WriterRecovery.resume(configuration, fileSystem: fileSystem)
         if let resumed, !resumed.endedWithFileEnd {
             let file = try fileSystem.openForAppend(configuration.directory.appending(resumed.chain.fileID.fileName))
@@ -95,10 +95,10 @@ public final class TranlogWriter: @unchecked Sendable {
         _ start: ChainStart, parent: Epoch, time: Timestamp? = nil, configuration: TranlogWriterConfiguration,
         fileSystem: any TranlogFileSystem = PosixFileSystem()
     ) throws(TranlogError) -> (writer: TranlogWriter, epochBegin: AppendedRecord) {
-        if let problem = configuration.validate() { throw .recordOverLimits("invalid writer configuration: \(problem)") }
-        guard start.epoch > parent else { throw .recordOverLimits("epoch \(start.epoch) is not after its parent epoch \(parent)") }
+        if let problem = configuration.validate() { throw .invalidConfiguration("invalid writer configuration: \(problem)") }
+        guard start.epoch > parent else { throw .invalidConfiguration("epoch \(start.epoch) is not after its parent epoch \(parent)") }
         if let newest = try TranlogDirectory.scan(configuration.directory, fileSystem: fileSystem).files.last, newest.fileID >= start.fileID {
-            throw .recordOverLimits("a new epoch must start above \(newest.fileID.fileName), the newest file in \(configuration.directory)")
+            throw .invalidConfiguration("a new epoch must start above \(newest.fileID.fileName), the newest file in \(configuration.directory)")
         }
         let file = try createFile(
             start.fileID, header: header(for: start, configuration, time: time), configuration: configuration, fileSystem: fileSystem)
