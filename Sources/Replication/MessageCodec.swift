@@ -34,7 +34,9 @@ import Tranlog
 ///     6 records     u8 flags (bit 0: gzip-compressed), u64 fileID, u64 offset (event id of the
 ///                   first frame), u32 framesLength (uncompressed), then the frames (or their gzip
 ///                   stream): whole record frames, byte-identical to the primary's file
-///     7 heartbeat   u64 lastSeqno (primary's last durable record), i64 primary clock µs
+///     7 heartbeat   u64 lastSeqno (primary's last durable record), i64 primary clock µs, u64 digest
+///                   seqno (the primary's visible position), u64 digest high, u64 digest low (its
+///                   content digest there; protocol version 2)
 ///     8 ack         u64 received, u64 flushed, u64 applied
 ///     9 … 12        the base copy (`BaseCopyCodec`); reject reasons 9 backupInProgress and
 ///                   10 baseCopyFailed carry a u16 length + UTF-8 detail
@@ -94,6 +96,9 @@ public enum MessageCodec {
         case .heartbeat(let heartbeat):
             writer.append(heartbeat.lastSeqno.rawValue)
             writer.append(heartbeat.primaryTime.rawValue)
+            writer.append(heartbeat.digest.seqno.rawValue)
+            writer.append(heartbeat.digest.value.high)
+            writer.append(heartbeat.digest.value.low)
         case .ack(let ack):
             writer.append(ack.received.rawValue)
             writer.append(ack.flushed.rawValue)

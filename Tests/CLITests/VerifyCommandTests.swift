@@ -1,6 +1,9 @@
 import Foundation
 import Node
+import Repository
+import SystemPackage
 import Testing
+import Tranlog
 
 @Suite("Content digests with real processes: verify, and a diverged standby")
 struct VerifyCommandTests {
@@ -38,5 +41,47 @@ struct VerifyCommandTests {
             #expect(json.status == 1)
             #expect(json.standardOutput.contains("\"equal\":false") && json.standardOutput.contains("\"key\":\"k2\""), "\(json.standardOutput)")
         }
+    }
+
+    @Test("a standby whose checkpoint was altered offline goes offline as diverged at the first common seqno, and says so")
+    func alteredStandbyDiverges() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try StandbyCommandTests.Pair(in: directory, keys: ["a": "1", "b": "2"])
+            defer { pair.cleanUp() }
+            var standby = try pair.startStandby()
+            defer { standby.cleanUp() }
+            try StandbyCommandTests.put(["c": "3"], on: pair.primary.url)
+            let target = try StandbyCommandTests.client(pair.primary.url) { try $0.status().repository.applied.seqno }
+            _ = try StandbyCommandTests.waitForStatus(of: standby) { $0.repository.applied.seqno >= target }
+            #expect(standby.stop(with: SIGTERM) == 0)
+            try Self.alterLatestRun(of: pair.standbyData)
+            standby = try pair.startStandby()
+
+            let diverged = try StandbyCommandTests.waitForStatus(of: standby) { $0.replication?.offline?.fault?.kind == .diverged }
+            let message = try #require(diverged.replication?.offline?.fault?.message)
+            #expect(message.contains("the content diverged from the primary's at seqno"), "\(message)")
+            #expect(diverged.replication?.state == "offline")
+            let metrics = try StandbyCommandTests.client(standby.url) { try $0.metrics() }
+            #expect(metrics.contains("understudy_replication_diverged 1"), "\(metrics)")
+            #expect(standby.log.components(separatedBy: "the content diverged").count == 2, "logged once:\n\(standby.log)")
+        }
+    }
+
+    /// Rewrites the data directory's newest extent run with one value changed, under a MANIFEST
+    /// without a digest (as one written before digests): recovery has nothing to check it against,
+    /// and every record still chains — only the content is wrong.
+    static func alterLatestRun(of data: URL) throws {
+        let fileSystem = PosixFileSystem()
+        let extents = FilePath(data.appendingPathComponent("extents").path)
+        var manifest = try #require(try ManifestStore.read(directory: extents, fileSystem: fileSystem))
+        let latest = try #require(manifest.runs.last)
+        let path = extents.appending(latest.fileName)
+        var entries = try ExtentRun.open(path, repositoryID: manifest.repositoryID, fileSystem: fileSystem).entries()
+        let altered = try #require(entries.firstIndex { $0.value != nil })
+        entries[altered].value = Array("altered offline".utf8)
+        manifest.runs[manifest.runs.count - 1] = try ExtentRunWriter.write(
+            entries, generation: latest.generation, repositoryID: manifest.repositoryID, to: path, fileSystem: fileSystem)
+        manifest.digest = nil
+        try ManifestStore.write(manifest, directory: extents, fileSystem: fileSystem)
     }
 }
