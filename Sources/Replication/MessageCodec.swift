@@ -18,7 +18,7 @@ import Tranlog
 /// UTF-8):
 ///
 ///     1 challenge   32 random bytes                                          primary → standby, first
-///     2 hello       "USREPL", u16 protocolVersion, and for version 1:        standby → primary
+///     2 hello       "USREPL", u16 protocolVersion (2), then:                 standby → primary
 ///                   repositoryID, string sourceID, u64 epoch, u64 seqno, u32 recordCRC
 ///                   (the mirror's last record), u8 hasMirrorEnd, [u64 fileID, u64 offset],
 ///                   history, 32-byte proof = HMAC-SHA256(key, challenge || the hello body
