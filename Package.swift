@@ -33,6 +33,7 @@ let package = Package(
             name: "Repository",
             dependencies: [
                 "Tranlog", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

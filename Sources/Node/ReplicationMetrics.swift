@@ -26,10 +26,12 @@ final class ReplicationMetrics: Sendable {
         // One series per kind, 0 without that fault, so `== 1` alerts need no absent() clause.
         for kind in StandbyFault.Kind.allCases {
             registry.makeGauge(
-                descriptor: Self.name("fault", "", "1 while the standby is offline after this kind of fault (mirrorWrite, apply, rejected)"),
+                descriptor: Self.name("fault", "", "1 while the standby is offline after this kind of fault (mirrorWrite, apply, rejected, diverged)"),
                 labels: [("kind", kind.rawValue)]
             ).set(replication.offline?.fault?.kind == kind ? 1.0 : 0.0)
         }
+        gauge("diverged", "", "1 while the standby has stopped applying because its content digest differed from the primary's")
+            .set(replication.offline?.fault?.kind == .diverged ? 1.0 : 0.0)
         guard let apply = replication.apply else { return }
         gauge("apply_records", "per_second", "Records applied per second over the last 10 s").set(apply.recordsPerSecond)
         gauge("apply_bytes", "per_second", "Tranlog bytes applied per second over the last 10 s").set(apply.bytesPerSecond)

@@ -90,6 +90,7 @@ public final class LogReceiver: @unchecked Sendable {
     private let history: () -> EpochHistory
     private let onFlushed: (Seqno) -> Void
     private let onFault: (ReceiverFault) -> Void
+    private let onHeartbeat: (Heartbeat) -> Void
     private var logger: Logger
     private var mirror: MirrorLogWriter
     private let mirrorLocation: MirrorLocation
@@ -113,11 +114,13 @@ public final class LogReceiver: @unchecked Sendable {
 
     /// Opens the mirror in `directory` (cutting off a torn tail). An empty mirror starts after
     /// `restoredTo`, the position the standby's data was restored to (a backup's applied position).
-    /// `onFault` hears of a failed mirror and of a refusal that needs an operator, on the loop.
+    /// `onFault` hears of a failed mirror and of a refusal that needs an operator, on the loop;
+    /// `onHeartbeat` of every heartbeat (the primary's digest to check the applied content against).
     public init(
         loop: any EventLoop, directory: FilePath, fileSystem: any TranlogFileSystem, key: ReplicationKey,
         configuration: Configuration, history: @escaping () -> EpochHistory, restoredTo: AppliedPosition = .empty,
-        logger: Logger, onFlushed: @escaping (Seqno) -> Void = { _ in }, onFault: @escaping (ReceiverFault) -> Void = { _ in }
+        logger: Logger, onFlushed: @escaping (Seqno) -> Void = { _ in }, onFault: @escaping (ReceiverFault) -> Void = { _ in },
+        onHeartbeat: @escaping (Heartbeat) -> Void = { _ in }
     ) throws(TranlogError) {
         self.loop = loop
         self.key = key
@@ -125,6 +128,7 @@ public final class LogReceiver: @unchecked Sendable {
         self.history = history
         self.onFlushed = onFlushed
         self.onFault = onFault
+        self.onHeartbeat = onHeartbeat
         self.logger = logger
         self.logger[metadataKey: "replication.peer"] = "\(configuration.primaryHost):\(configuration.primaryPort)"
         mirrorLocation = MirrorLocation(
@@ -359,6 +363,7 @@ public final class LogReceiver: @unchecked Sendable {
         case (.streaming, .heartbeat(let heartbeat)):
             lagTracker.heartbeat(heartbeat)
             provedStream()
+            onHeartbeat(heartbeat)
         default:
             throw .refused("protocol violation: \(ProtocolViolation.unexpected(message.type, state: "\(state)"))")
         }

@@ -302,7 +302,7 @@ public final class LogShipper: @unchecked Sendable {
             return close("the standby sent nothing for \(silentIntervals) heartbeat intervals (replication timeout): the connection is presumed dead")
         }
         guard connection.isWritable else { return }  // records are queued: the standby hears from us anyway
-        send(.heartbeat(Heartbeat(lastSeqno: log.durableSeqno(), primaryTime: log.clock())))
+        send(.heartbeat(Heartbeat(lastSeqno: log.durableSeqno(), primaryTime: log.clock(), digest: log.digest())))
     }
 
     @discardableResult

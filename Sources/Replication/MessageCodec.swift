@@ -18,7 +18,7 @@ import Tranlog
 /// UTF-8):
 ///
 ///     1 challenge   32 random bytes                                          primary → standby, first
-///     2 hello       "USREPL", u16 protocolVersion, and for version 1:        standby → primary
+///     2 hello       "USREPL", u16 protocolVersion (2), then:                 standby → primary
 ///                   repositoryID, string sourceID, u64 epoch, u64 seqno, u32 recordCRC
 ///                   (the mirror's last record), u8 hasMirrorEnd, [u64 fileID, u64 offset],
 ///                   history, 32-byte proof = HMAC-SHA256(key, challenge || the hello body
@@ -35,7 +35,9 @@ import Tranlog
 ///     6 records     u8 flags (bit 0: gzip-compressed), u64 fileID, u64 offset (event id of the
 ///                   first frame), u32 framesLength (uncompressed), then the frames (or their gzip
 ///                   stream): whole record frames, byte-identical to the primary's file
-///     7 heartbeat   u64 lastSeqno (primary's last durable record), i64 primary clock µs
+///     7 heartbeat   u64 lastSeqno (primary's last durable record), i64 primary clock µs, u64 digest
+///                   seqno (the primary's visible position), u64 digest high, u64 digest low (its
+///                   content digest there; protocol version 2)
 ///     8 ack         u64 received, u64 flushed, u64 applied
 ///     9 … 12        the base copy (`BaseCopyCodec`); reject reasons 9 backupInProgress and
 ///                   10 baseCopyFailed carry a u16 length + UTF-8 detail
@@ -95,6 +97,9 @@ public enum MessageCodec {
         case .heartbeat(let heartbeat):
             writer.append(heartbeat.lastSeqno.rawValue)
             writer.append(heartbeat.primaryTime.rawValue)
+            writer.append(heartbeat.digest.seqno.rawValue)
+            writer.append(heartbeat.digest.value.high)
+            writer.append(heartbeat.digest.value.low)
         case .ack(let ack):
             writer.append(ack.received.rawValue)
             writer.append(ack.flushed.rawValue)

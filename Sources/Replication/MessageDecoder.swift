@@ -1,3 +1,4 @@
+import Repository
 import Tranlog
 
 /// Decodes a stream of messages that arrives in arbitrary pieces. Feed bytes, then take messages
@@ -89,7 +90,10 @@ extension MessageCodec {
         case .records:
             return .records(try readRecords(from: &reader, maxMessageBytes: maxMessageBytes))
         case .heartbeat:
-            return .heartbeat(Heartbeat(lastSeqno: Seqno(try reader.read()), primaryTime: Timestamp(rawValue: try reader.read())))
+            return .heartbeat(
+                Heartbeat(
+                    lastSeqno: Seqno(try reader.read()), primaryTime: Timestamp(rawValue: try reader.read()),
+                    digest: PositionedDigest(seqno: Seqno(try reader.read()), value: ContentDigest(high: try reader.read(), low: try reader.read()))))
         case .ack:
             return .ack(Ack(received: Seqno(try reader.read()), flushed: Seqno(try reader.read()), applied: Seqno(try reader.read())))
         case .baseCopyRequest, .baseCopyStart, .baseCopyData, .baseCopyEnd:

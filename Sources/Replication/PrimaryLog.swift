@@ -14,6 +14,8 @@ public struct PrimaryLog {
     public var durableSeqno: () -> Seqno
     /// The primary's wall clock, sent in heartbeats.
     public var clock: () -> Timestamp
+    /// The content digest at the visible position, sent in heartbeats.
+    public var digest: () -> PositionedDigest
     /// False while the node is itself a standby (in restore mode): it then refuses every standby,
     /// since standbys are not cascaded; it serves them once promoted.
     public var isPrimary: () -> Bool
@@ -24,7 +26,7 @@ public struct PrimaryLog {
 
     public init(
         directory: FilePath, fileSystem: any TranlogFileSystem, repositoryID: RepositoryID,
-        history: @escaping () -> EpochHistory, durableSeqno: @escaping () -> Seqno,
+        history: @escaping () -> EpochHistory, durableSeqno: @escaping () -> Seqno, digest: @escaping () -> PositionedDigest,
         clock: @escaping () -> Timestamp = { Timestamp.now() }, isPrimary: @escaping () -> Bool = { true },
         fence: @escaping (NewerEpoch, @escaping @Sendable (Result<FenceState, RepositoryError>) -> Void) -> Void
     ) {
@@ -34,6 +36,7 @@ public struct PrimaryLog {
         self.history = history
         self.durableSeqno = durableSeqno
         self.clock = clock
+        self.digest = digest
         self.isPrimary = isPrimary
         self.fence = fence
     }

@@ -1,3 +1,4 @@
+import Repository
 import Tranlog
 
 /// The type byte of every message; the raw values are the wire values and are frozen.
@@ -113,14 +114,17 @@ public struct RecordBatch: Hashable, Sendable {
 }
 
 /// The primary's pulse, every heartbeat interval even when idle: how far its log reaches and what
-/// its clock says, the two things lag is measured against.
+/// its clock says, the two things lag is measured against, and the content digest at its visible
+/// position, which a standby standing at that seqno compares with its own.
 public struct Heartbeat: Hashable, Sendable {
     public var lastSeqno: Seqno
     public var primaryTime: Timestamp
+    public var digest: PositionedDigest
 
-    public init(lastSeqno: Seqno, primaryTime: Timestamp) {
+    public init(lastSeqno: Seqno, primaryTime: Timestamp, digest: PositionedDigest) {
         self.lastSeqno = lastSeqno
         self.primaryTime = primaryTime
+        self.digest = digest
     }
 }
 

@@ -6,7 +6,8 @@ public enum ReplicationProtocol {
     /// The first bytes of a standby's `hello`.
     public static let magic: [UInt8] = Array("USREPL".utf8)
     /// Bumped on any incompatible change; a primary refuses other versions, naming both.
-    public static let version: UInt16 = 1
+    /// 2: heartbeats carry the primary's content digest.
+    public static let version: UInt16 = 2
     /// Bytes of the random challenge a primary sends when a connection opens.
     public static let challengeBytes = 32
     /// The longest message either side accepts: one maximal record frame plus room for the records

@@ -115,7 +115,7 @@ extension Manifest {
         Manifest(
             formatVersion: 1, repositoryID: repositoryID, generation: 1, runs: [],
             checkpoint: .empty,
-            oldestFileIDNeeded: .first, cleanShutdown: true, nextRunGeneration: 1)
+            oldestFileIDNeeded: .first, cleanShutdown: true, nextRunGeneration: 1, digest: .empty)
     }
 }
 

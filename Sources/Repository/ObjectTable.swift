@@ -9,8 +9,13 @@ public struct StoredObject: Hashable, Sendable {
 
 /// The repository's objects: an immutable-snapshot hash trie, so a copy is O(1) and readers,
 /// checkpoints and backups hold their own snapshot while the writer moves on.
+///
+/// Every change goes through `set`, which keeps the content digest in step in O(1): commits,
+/// replays, restores and recovery all maintain it without knowing of it.
 public struct ObjectTable: Sendable {
     private var objects: TreeDictionary<[UInt8], StoredObject> = [:]
+    /// The digest of exactly these objects.
+    public private(set) var digest = ContentDigest.empty
 
     public init() {}
 
@@ -22,15 +27,21 @@ public struct ObjectTable: Sendable {
     public mutating func apply(_ operations: [Operation], seqno: Seqno) {
         for operation in operations {
             switch operation {
-            case .put(let key, let value): objects[key] = StoredObject(value: value, seqno: seqno)
-            case .delete(let key): objects[key] = nil
+            case .put(let key, let value): set(key, to: StoredObject(value: value, seqno: seqno))
+            case .delete(let key): set(key, to: nil)
             }
         }
     }
 
     /// Loads one extent entry (recovery): a tombstone removes the key.
     public mutating func load(_ entry: ExtentEntry) {
-        objects[entry.key] = entry.value.map { StoredObject(value: $0, seqno: entry.seqno) }
+        set(entry.key, to: entry.value.map { StoredObject(value: $0, seqno: entry.seqno) })
+    }
+
+    private mutating func set(_ key: [UInt8], to object: StoredObject?) {
+        let replaced = if let object { objects.updateValue(object, forKey: key) } else { objects.removeValue(forKey: key) }
+        if let replaced { digest.remove(key: key, object: replaced) }
+        if let object { digest.add(key: key, object: object) }
     }
 
     /// Keys starting with `prefix`, after `after` if given, in byte order, at most `limit` of them.

@@ -19,7 +19,9 @@ enum Recovery {
         var manifest = try readManifest(directory, config: config, fileSystem: fileSystem)
         removeLeftovers(in: directory.extents, keeping: manifest, fileSystem: fileSystem, logger: logger)
         let history = try EpochHistoryStore.read(directory.epochsFile, fileSystem: fileSystem)
-        var replay = LogReplay(table: try loadRuns(manifest, directory: directory, repositoryID: config.repositoryID, fileSystem: fileSystem), applied: manifest.checkpoint, history: history)
+        let loaded = try loadRuns(manifest, directory: directory, repositoryID: config.repositoryID, fileSystem: fileSystem)
+        try checkDigest(of: loaded, against: manifest, directory: directory)
+        var replay = LogReplay(table: loaded, applied: manifest.checkpoint, history: history)
         var writer: TranlogWriter?
         if !restoreMode {
             let opened = try openWriter(directory: directory, config: config, configuration: configuration, fileSystem: fileSystem, logger: logger)
@@ -65,6 +67,17 @@ enum Recovery {
             for entry in entries { table.load(entry) }
         }
         return table
+    }
+
+    /// The runs must hold exactly what the checkpoint that named them wrote: every run can pass its
+    /// own checks and still not be that (a run file replaced by another of the same name).
+    private static func checkDigest(of table: ObjectTable, against manifest: Manifest, directory: DataDirectory) throws(RepositoryError) {
+        guard let recorded = manifest.digest, recorded != table.digest else { return }
+        throw .dataDirectory(
+            path: directory.root.string,
+            problem: "the extent runs MANIFEST names hold content digest \(table.digest), but the checkpoint at seqno "
+                + "\(manifest.checkpoint.seqno) recorded \(recorded): an extent run is damaged or not the one that checkpoint "
+                + "wrote. Restore the data directory from a backup (a standby: seed it again)")
     }
 
     private static func openWriter(

@@ -132,7 +132,7 @@ extension Repository {
             let next = Manifest(
                 formatVersion: manifest.formatVersion, repositoryID: repositoryID, generation: manifest.generation + 1, runs: [run],
                 checkpoint: position, oldestFileIDNeeded: position.eventID?.fileID ?? .first, cleanShutdown: false,
-                nextRunGeneration: generation + 1)
+                nextRunGeneration: generation + 1, digest: table.digest)
             try extentCall { () throws(ExtentError) in try ManifestStore.write(next, directory: directory.extents, fileSystem: fileSystem) }
             for old in manifest.runs { removeQuietly(directory.extents.appending(old.fileName)) }
             return next

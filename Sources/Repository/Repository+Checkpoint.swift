@@ -78,7 +78,7 @@ extension Repository {
         let next = Manifest(
             formatVersion: manifest.formatVersion, repositoryID: config.repositoryID, generation: manifest.generation + 1, runs: runs,
             checkpoint: position, oldestFileIDNeeded: position.eventID?.fileID ?? manifest.oldestFileIDNeeded,
-            cleanShutdown: cleanShutdown, nextRunGeneration: nextGeneration)
+            cleanShutdown: cleanShutdown, nextRunGeneration: nextGeneration, digest: table.digest)
         try extentCall { () throws(ExtentError) in try ManifestStore.write(next, directory: directory.extents, fileSystem: fileSystem) }
         // Old runs go only after the switch: until then they are what recovery would read.
         for name in obsolete { removeQuietly(directory.extents.appending(name)) }

@@ -131,6 +131,11 @@ public final class Repository: @unchecked Sendable {
         stateLock.withLock { (visible, applied) }
     }
 
+    /// The content digest of the visible state, at the applied seqno.
+    public var digest: PositionedDigest {
+        stateLock.withLock { PositionedDigest(seqno: applied.seqno, value: visible.digest) }
+    }
+
     public var status: RepositoryStatus {
         let fence = fence
         let checkpoint = checkpointLock.withLock { (manifest, checkpointInProgress, suspensionStatusLocked) }
@@ -138,6 +143,7 @@ public final class Repository: @unchecked Sendable {
             RepositoryStatus(
                 repositoryID: config.repositoryID, sourceID: config.sourceID, loggingMode: config.loggingMode,
                 epoch: applied.epoch, applied: applied, objectCount: visible.count,
+                digest: PositionedDigest(seqno: applied.seqno, value: visible.digest),
                 checkpoint: CheckpointStatus(
                     position: checkpoint.0.checkpoint, manifestGeneration: checkpoint.0.generation,
                     runCount: checkpoint.0.runs.count, oldestFileIDNeeded: checkpoint.0.oldestFileIDNeeded,

@@ -8,6 +8,8 @@ public struct RepositoryStatus: Hashable, Sendable, Codable {
     public var epoch: Epoch
     public var applied: AppliedPosition
     public var objectCount: Int
+    /// The content digest of the objects, at `applied.seqno`.
+    public var digest: PositionedDigest
     public var checkpoint: CheckpointStatus
     /// Why commits are refused, when they are (a failed tranlog write, restore mode).
     public var writesRefused: String?

@@ -47,6 +47,7 @@ struct StatusCommand: ParsableCommand {
             "epoch": "\(repository.epoch)",
             "applied": "seqno \(applied.seqno)" + (applied.eventID.map { " at \($0)" } ?? "") + (applied.time.map { ", \($0)" } ?? ""),
             "objects": "\(repository.objectCount)",
+            "digest": "\(repository.digest.value) at seqno \(repository.digest.seqno)",
             "checkpoint": "seqno \(checkpoint.position.seqno), manifest generation \(checkpoint.manifestGeneration), "
                 + "\(checkpoint.runCount) runs" + (checkpoint.inProgress ? " (one in progress)" : ""),
             "since checkpoint": "\(checkpoint.logBytesSinceCheckpoint) tranlog bytes",

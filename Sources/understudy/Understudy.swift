@@ -11,7 +11,7 @@ struct Understudy: AsyncParsableCommand {
             InitCommand.self, StartCommand.self, StandbyGroup.self, PromoteCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self,
             CommitCommand.self, StatusCommand.self, CheckpointCommand.self, CheckpointsCommand.self, BackupCommand.self, RestoreCommand.self,
             TranlogCommand.self, ExtentCommand.self, AuditCommand.self, PositionCommand.self, StandbysCommand.self,
-            SynchronousCommand.self,
+            SynchronousCommand.self, VerifyCommand.self,
             FenceCommand.self, UnfenceCommand.self,
         ])
 }

@@ -46,7 +46,7 @@ import Tranlog
         harness.loop.advanceTime(by: .seconds(1))
         #expect(receiver.lag.state == .stalled)
 
-        primary.send(.heartbeat(Heartbeat(lastSeqno: Seqno(50), primaryTime: startOfTime)))
+        primary.send(.heartbeat(Heartbeat(lastSeqno: Seqno(50), primaryTime: startOfTime, digest: noDigest)))
         harness.loop.run()
         let lag = receiver.lag
         #expect(lag.state == .catchingUp)
@@ -60,7 +60,7 @@ import Tranlog
             stalledAfterTicks: 3, mirrorEnd: .zero, time: nil, clock: ReplicationClock(monotonic: { .zero }, wall: { start }))
         func at(_ seconds: Int64) -> Timestamp { Timestamp(microsecondsSinceEpoch: start.rawValue + seconds * 1_000_000) }
         tracker.welcomed(primaryLastSeqno: Seqno(10))
-        tracker.heartbeat(Heartbeat(lastSeqno: Seqno(10), primaryTime: at(0)))
+        tracker.heartbeat(Heartbeat(lastSeqno: Seqno(10), primaryTime: at(0), digest: noDigest))
         tracker.received(through: Seqno(25), time: at(2), bytes: 100)
         tracker.flushed(through: Seqno(25), time: at(2))
         tracker.applied(through: Seqno(20), time: at(1))
@@ -70,10 +70,10 @@ import Tranlog
         #expect(lag.applied.recordsBehind == 5 && lag.applied.secondsBehind == 1)
 
         // A heartbeat sent before those records arrived does not move the primary back.
-        tracker.heartbeat(Heartbeat(lastSeqno: Seqno(22), primaryTime: at(1)))
+        tracker.heartbeat(Heartbeat(lastSeqno: Seqno(22), primaryTime: at(1), digest: noDigest))
         lag = tracker.lag
         #expect(lag.primaryLastSeqno == Seqno(25) && lag.primaryTime == at(2))
-        tracker.heartbeat(Heartbeat(lastSeqno: Seqno(30), primaryTime: at(3)))
+        tracker.heartbeat(Heartbeat(lastSeqno: Seqno(30), primaryTime: at(3), digest: noDigest))
         #expect(tracker.lag.applied.recordsBehind == 10 && tracker.lag.applied.secondsBehind == 2)
     }
 
@@ -115,7 +115,7 @@ import Tranlog
         primary.send(.challenge(HelloProof.makeChallenge()))
         primary.send(.welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: .zero), history: firstEpochHistory)))
         let tenSecondsIn = Timestamp(rawValue: startOfTime.rawValue + 10_000_000)
-        primary.send(.heartbeat(Heartbeat(lastSeqno: Seqno(50), primaryTime: tenSecondsIn)))
+        primary.send(.heartbeat(Heartbeat(lastSeqno: Seqno(50), primaryTime: tenSecondsIn, digest: noDigest)))
         harness.loop.run()
         receiver.applied(through: Seqno(40), time: startOfTime)
         #expect(receiver.lag.applied.secondsBehind == 10)

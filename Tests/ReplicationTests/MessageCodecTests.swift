@@ -40,7 +40,7 @@ private func sampleMessages() -> [ReplicationMessage] {
         .reject(.fenced(detail: "fenced: epoch 2 began at seqno 11 on db2-standby-3fa9c1")),
         .fileStart(header: header),
         .records(RecordBatch(firstEventID: EventID(fileID: FileID(3), offset: 128), frames: frames)),
-        .heartbeat(Heartbeat(lastSeqno: Seqno(61), primaryTime: startOfTime)),
+        .heartbeat(Heartbeat(lastSeqno: Seqno(61), primaryTime: startOfTime, digest: noDigest)),
         .ack(Ack(received: Seqno(61), flushed: Seqno(60), applied: Seqno(50))),
     ]
 }
@@ -118,8 +118,8 @@ private func expectViolation(_ bytes: [UInt8], maxMessageBytes: Int = Replicatio
     }
 
     @Test func oversizedLengthFailsBeforeTheBodyArrives() {
-        var bytes = MessageCodec.encode(.heartbeat(Heartbeat(lastSeqno: Seqno(1), primaryTime: startOfTime)))
-        expectViolation(Array(bytes.prefix(4)), maxMessageBytes: 16) { $0 == .lengthOutOfRange(length: 25, maximum: 16) }
+        var bytes = MessageCodec.encode(.heartbeat(Heartbeat(lastSeqno: Seqno(1), primaryTime: startOfTime, digest: noDigest)))
+        expectViolation(Array(bytes.prefix(4)), maxMessageBytes: 16) { $0 == .lengthOutOfRange(length: 49, maximum: 16) }
         bytes.replaceSubrange(0..<4, with: [0xff, 0xff, 0xff, 0xff])
         expectViolation(bytes) { if case .lengthOutOfRange = $0 { true } else { false } }
         expectViolation([3, 0, 0, 0]) { if case .lengthOutOfRange = $0 { true } else { false } }

@@ -18,7 +18,7 @@ import Transport
 
         // A heartbeat at 10 s restarts the count: 14 s later the connection is still up.
         harness.loop.advanceTime(by: .seconds(10))
-        primary.send(.heartbeat(Heartbeat(lastSeqno: .zero, primaryTime: startOfTime)))
+        primary.send(.heartbeat(Heartbeat(lastSeqno: .zero, primaryTime: startOfTime, digest: noDigest)))
         harness.loop.advanceTime(by: .seconds(14))
         #expect(primary.closeReason == nil)
         #expect(receiver.state == .streaming)

@@ -32,6 +32,10 @@ public struct StandbyFault: Codable, Sendable, Equatable {
         /// The primary refused the standby (fork, another repository, logs removed). Only the operator
         /// can tell it is fixed: `online --force`, or a fresh copy put in place of the data directory.
         case rejected
+        /// The standby's content digest differed from the primary's at the same seqno (heartbeats
+        /// carry it). Nothing more is applied; only a new seed fixes it (`online --force` resumes
+        /// applying, and the next heartbeat at a common seqno checks again).
+        case diverged
     }
 
     public var kind: Kind

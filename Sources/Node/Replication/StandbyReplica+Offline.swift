@@ -188,7 +188,7 @@ extension StandbyReplica {
                         + "of the data directory (docs/OPERATIONS.md, \"Restore an external backup\"), then run `understudy standby online` "
                         + "or restart the standby")
             }
-        case .rejected:
+        case .rejected, .diverged:
             guard force else {
                 throw .notAllowed(
                     "cannot go online: \(fault.message). Reconnecting cannot fix this: rebuild the standby from a fresh copy "

@@ -27,6 +27,8 @@ final class StandbyReplica: @unchecked Sendable {
     private(set) var receiver: LogReceiver!
     /// Offline or online, kept in the data directory.
     let control: StandbyControlStore
+    /// The primary's latest content digest, from its heartbeats (set on the loop, read on the apply queue).
+    let digestWatch = Locked(DigestWatch())
 
     /// Opens the mirror and starts receiving. The repository must be open in restore mode.
     init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, primary: SocketAddress, startOffline: Bool = false, logger: Logger) throws(NodeError) {
@@ -44,7 +46,7 @@ final class StandbyReplica: @unchecked Sendable {
                 loop: loop, directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, key: key,
                 configuration: configuration, history: history,
                 restoredTo: status.applied, logger: logger, onFlushed: { [weak self] in self?.flushed($0) },
-                onFault: { [weak self] in self?.faulted($0) })
+                onFault: { [weak self] in self?.faulted($0) }, onHeartbeat: { [weak self] in self?.heard($0.digest) })
         } catch {
             throw .repository(.tranlog(error))
         }
@@ -152,6 +154,7 @@ final class StandbyReplica: @unchecked Sendable {
         do {
             let position = try repository.applyLocalLogs(through: target)
             loop.execute { [receiver] in receiver!.applied(through: position.seqno, time: position.time) }
+            checkDigest()
         } catch {
             // Promoted meanwhile: nothing left to apply.
             if case .restoreNotActive = error { return }
@@ -161,6 +164,27 @@ final class StandbyReplica: @unchecked Sendable {
             if case .busy = error { return }
             goOffline(fault: StandbyFault(kind: .apply, message: "applying the mirrored tranlog through seqno \(target) failed: \(error)"))
         }
+    }
+}
+
+extension StandbyReplica {
+    /// On the loop: remembers the primary's digest and has the apply queue compare it, in case the
+    /// standby already stands at its seqno (idle and caught up, no apply to trigger the check).
+    private func heard(_ digest: PositionedDigest) {
+        digestWatch.withLock { $0.hear(digest) }
+        applyQueue.async { self.checkDigest() }
+    }
+
+    /// On the apply queue: a standby whose content differs from the primary's at the same seqno
+    /// stops applying (offline with a `diverged` fault, logged once); anything applied on top of
+    /// it would only spread the difference.
+    func checkDigest() {
+        guard control.state.offline == nil, let divergence = digestWatch.withLock({ $0 }).divergence(of: repository.digest) else { return }
+        goOffline(
+            fault: StandbyFault(
+                kind: .diverged,
+                message: "\(divergence). Nothing more is applied: seed this standby again from the primary "
+                    + "(docs/OPERATIONS.md, \"A diverged standby\"); `understudy verify` names the first differing key"))
     }
 }
 

@@ -48,7 +48,7 @@ final class StandbyShippers: @unchecked Sendable {
             directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, repositoryID: repository.config.repositoryID,
             history: history,
             // Applied is durable on a primary: a commit becomes visible only once its record is synced.
-            durableSeqno: { repository.status.applied.seqno },
+            durableSeqno: { repository.status.applied.seqno }, digest: { repository.digest },
             isPrimary: { !repository.isRestoring },
             // fence.json is written off the loop thread, which serves every socket.
             fence: { newer, done in

@@ -18,10 +18,15 @@ public struct Manifest: Codable, Hashable, Sendable {
     public var cleanShutdown: Bool
     /// The generation the next run written will take; above every run listed.
     public var nextRunGeneration: UInt64
+    /// The content digest of the objects the runs hold together. Recovery recomputes it from the
+    /// runs it loads and refuses to open on a difference (a damaged or missing run). Absent from
+    /// manifests written before digests existed: those are trusted as they are.
+    public var digest: ContentDigest?
 
     public init(
         formatVersion: Int, repositoryID: RepositoryID, generation: UInt64, runs: [ExtentRunSummary],
-        checkpoint: AppliedPosition, oldestFileIDNeeded: FileID, cleanShutdown: Bool, nextRunGeneration: UInt64
+        checkpoint: AppliedPosition, oldestFileIDNeeded: FileID, cleanShutdown: Bool, nextRunGeneration: UInt64,
+        digest: ContentDigest?
     ) {
         self.formatVersion = formatVersion
         self.repositoryID = repositoryID
@@ -31,6 +36,7 @@ public struct Manifest: Codable, Hashable, Sendable {
         self.oldestFileIDNeeded = oldestFileIDNeeded
         self.cleanShutdown = cleanShutdown
         self.nextRunGeneration = nextRunGeneration
+        self.digest = digest
     }
 
     /// What is wrong with the run list, if anything: names must match generations, which increase

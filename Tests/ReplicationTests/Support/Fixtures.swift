@@ -44,6 +44,8 @@ final class PrimaryFixture {
     var history = firstEpochHistory
     /// The newer epochs standbys revealed, in order: each fenced this primary.
     private(set) var fences: [NewerEpoch] = []
+    /// What the fixture's heartbeats carry as the primary's content digest (tests set it).
+    var digest = PositionedDigest(seqno: .zero, value: .empty)
 
     init(rotationBytes: Int = 4096) throws {
         try fileSystem.createDirectory(primaryDirectory)
@@ -94,7 +96,7 @@ final class PrimaryFixture {
     var log: PrimaryLog {
         PrimaryLog(
             directory: primaryDirectory, fileSystem: fileSystem, repositoryID: testRepository, history: { self.history },
-            durableSeqno: { self.writer.lastDurableSeqno }, clock: { self.clock.now },
+            durableSeqno: { self.writer.lastDurableSeqno }, digest: { self.digest }, clock: { self.clock.now },
             fence: { newer, done in done(self.fence(newer)) })
     }
 
@@ -154,7 +156,8 @@ final class ReplicationHarness {
     func makeReceiver(
         key: ReplicationKey = sharedKey, repositoryID: RepositoryID = testRepository, history: EpochHistory = firstEpochHistory,
         restoredTo: AppliedPosition = .empty, onFlushed: @escaping (Seqno) -> Void = { _ in },
-        onFault: @escaping (ReceiverFault) -> Void = { _ in }, logger: Logger = quietLogger
+        onFault: @escaping (ReceiverFault) -> Void = { _ in }, onHeartbeat: @escaping (Heartbeat) -> Void = { _ in },
+        logger: Logger = quietLogger
     ) throws -> LogReceiver {
         var configuration = LogReceiver.Configuration(
             primaryHost: "127.0.0.1", primaryPort: primaryPort, repositoryID: repositoryID, sourceID: standbySource)
@@ -162,7 +165,8 @@ final class ReplicationHarness {
         configuration.clock = clock
         return try LogReceiver(
             loop: loop, directory: standbyDirectory, fileSystem: standbyFileSystem, key: key, configuration: configuration,
-            history: { history }, restoredTo: restoredTo, logger: logger, onFlushed: onFlushed, onFault: onFault)
+            history: { history }, restoredTo: restoredTo, logger: logger, onFlushed: onFlushed, onFault: onFault,
+            onHeartbeat: onHeartbeat)
     }
 
     var standbyFiles: [String: [UInt8]] { tranlogFiles(in: standbyFileSystem, at: standbyDirectory) }
@@ -218,3 +222,6 @@ final class ScriptedPeer {
         _ = connection.write(bytes)
     }
 }
+
+/// A heartbeat digest for tests that do not check content.
+let noDigest = PositionedDigest(seqno: .zero, value: .empty)

@@ -10,7 +10,7 @@ extension ExtentTests {
     @Suite struct ManifestTests {
         static let path = extents.appending("MANIFEST")
 
-        static func manifest(generation: UInt64) -> Manifest {
+        static func manifest(generation: UInt64, digest: ContentDigest? = ContentDigest(high: 0xAB, low: 1)) -> Manifest {
             let run = ExtentRunSummary(
                 fileName: "extent-000003.dbf", generation: 3, entryCount: 10, tombstoneCount: 2, byteCount: 4_096,
                 minSeqno: Seqno(5), maxSeqno: Seqno(42))
@@ -19,7 +19,7 @@ extension ExtentTests {
                 checkpoint: AppliedPosition(
                     seqno: Seqno(42), epoch: Epoch(2), eventID: EventID("tranlog7.dbf:4096"), sourceID: SourceID("primary-1"),
                     time: Timestamp(iso8601: "2026-11-22T03:00:00Z"), recordCRC: 0xC0FF_EE00),
-                oldestFileIDNeeded: FileID(7), cleanShutdown: false, nextRunGeneration: 4 + generation)
+                oldestFileIDNeeded: FileID(7), cleanShutdown: false, nextRunGeneration: 4 + generation, digest: digest)
         }
 
         @Test func roundTripsAndIsAbsentUntilWritten() throws {
@@ -35,6 +35,16 @@ extension ExtentTests {
             let json = String(decoding: bytes.dropFirst(14).dropLast(4), as: UTF8.self)
             #expect(json.contains("\"eventID\" : \"tranlog7.dbf:4096\""), "\(json)")
             #expect(json.range(of: "\"checkpoint\"")!.lowerBound < json.range(of: "\"cleanShutdown\"")!.lowerBound, "keys are sorted")
+            #expect(json.contains("\"digest\" : \"00000000000000ab0000000000000001\""), "\(json)")
+        }
+
+        /// Manifests written before digests have no `digest` key, and still read.
+        @Test func aManifestWithoutADigestStillReads() throws {
+            let fileSystem = extentsFileSystem()
+            try ManifestStore.write(Self.manifest(generation: 1, digest: nil), directory: extents, fileSystem: fileSystem)
+            let json = String(decoding: fileSystem.contents(of: Self.path)!.dropFirst(14).dropLast(4), as: UTF8.self)
+            #expect(!json.contains("digest"), "\(json)")
+            #expect(try ManifestStore.read(directory: extents, fileSystem: fileSystem)?.digest == nil)
         }
 
         enum Damage: CaseIterable, Sendable {

@@ -1,0 +1,84 @@
+import Crypto
+import Tranlog
+
+/// An order-independent digest of a repository's whole content: the sum, lane by lane mod 2^64,
+/// of a 128-bit hash of every object (key, value and the seqno that wrote it). A sum changes in
+/// O(1) per write — add the new object's hash, subtract the one it replaces — and two repositories
+/// holding the same objects have the same digest whatever order they were written in.
+public struct ContentDigest: Hashable, Sendable, Codable, CustomStringConvertible {
+    public private(set) var high: UInt64
+    public private(set) var low: UInt64
+
+    public static let empty = ContentDigest(high: 0, low: 0)
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// 32 lowercase hex digits, high lane first.
+    public var description: String { Self.hex(high) + Self.hex(low) }
+
+    public init?(hex: String) {
+        guard hex.count == 32, let high = UInt64(hex.prefix(16), radix: 16), let low = UInt64(hex.suffix(16), radix: 16) else { return nil }
+        self.init(high: high, low: low)
+    }
+
+    mutating func add(key: [UInt8], object: StoredObject) {
+        let hash = Self.hash(key: key, object: object)
+        high &+= hash.high
+        low &+= hash.low
+    }
+
+    mutating func remove(key: [UInt8], object: StoredObject) {
+        let hash = Self.hash(key: key, object: object)
+        high &-= hash.high
+        low &-= hash.low
+    }
+
+    /// SHA-256 of (key length, key, seqno, value), truncated to 128 bits. The length prefix keeps
+    /// (key, value) pairs that concatenate alike apart.
+    static func hash(key: [UInt8], object: StoredObject) -> ContentDigest {
+        var header = ByteWriter()
+        header.append(UInt32(key.count))
+        header.append(contentsOf: key)
+        header.append(object.seqno.rawValue)
+        var hasher = SHA256()
+        hasher.update(data: header.bytes)
+        hasher.update(data: object.value)
+        var reader = ByteReader(Array(hasher.finalize()).prefix(16))
+        return ContentDigest(high: reader.read(UInt64.self)!, low: reader.read(UInt64.self)!)
+    }
+
+    // Stored and shown as its hex string (MANIFEST, status, heartbeats in text).
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let digest = ContentDigest(hex: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a 32-digit hex content digest: \(text)"))
+        }
+        self = digest
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    private static func hex(_ lane: UInt64) -> String {
+        let digits = String(lane, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}
+
+/// A repository's content digest and the applied seqno it stands at.
+public struct PositionedDigest: Hashable, Sendable, Codable, CustomStringConvertible {
+    public var seqno: Seqno
+    public var value: ContentDigest
+
+    public init(seqno: Seqno, value: ContentDigest) {
+        self.seqno = seqno
+        self.value = value
+    }
+
+    public var description: String { "\(value) at seqno \(seqno)" }
+}
