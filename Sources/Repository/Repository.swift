@@ -72,9 +72,13 @@ public final class Repository: @unchecked Sendable {
     var expiredLogged: Set<String> = []
     /// How far the archiver got: files not archived yet are kept.
     public let archiveProgress: ArchiveProgress
-    /// `fence.json` as read or last written (see `Repository.fence`). `fenceLock` is held while it is
-    /// written, and taken before a commit is acknowledged; never taken with `stateLock` held.
+    /// Serializes fencing: held while `fence.json` is written or removed (file I/O), and taken by a
+    /// commit's completion before it is acknowledged; never taken with `stateLock` held, and never
+    /// on a loop thread, which reads only `fenceState`.
     let fenceLock = NSLock()
+    /// `fence.json` as read or last written, published once durable (see `Repository.fence`);
+    /// guarded by `fenceStateLock`, which is never held across I/O.
+    let fenceStateLock = NSLock()
     var fenceState: FenceState?
     /// Called (on the tranlog's flush thread) each time a record becomes durable and visible.
     private var durableObservers: [@Sendable () -> Void] = []

@@ -22,8 +22,13 @@ extension Repository {
     /// The fence in force, if any. A `fence.json` whose epoch this repository's own history has
     /// reached (the node followed the new primary into it as a standby, or opened a later one) no
     /// longer fences anything.
+    /// Never waits for a fence being written (loop threads read it): a commit that raced such a
+    /// write is refused by `acknowledgeable` instead.
     public var fence: FenceState? {
-        fenceLock.withLock { fenceInForceLocked }
+        guard let state = fenceStateLock.withLock({ fenceState }), state.epoch > stateLock.withLock({ history.current.epoch }) else {
+            return nil
+        }
+        return state
     }
 
     /// Whether commits are refused because a newer epoch exists elsewhere. Whoever could fall back
@@ -42,7 +47,7 @@ extension Repository {
     /// never. A fence at an epoch no newer than the one in force changes nothing.
     public func fence(at newer: NewerEpoch) throws(RepositoryError) -> FenceOutcome {
         try fenceLock.locked { () throws(RepositoryError) -> FenceOutcome in
-            if let current = fenceInForceLocked, current.epoch >= newer.epoch { return .alreadyFenced(current) }
+            if let current = fence, current.epoch >= newer.epoch { return .alreadyFenced(current) }
             let (restoring, own, visibleSeqno) = stateLock.withLock { (restoreState.active, history.current, applied.seqno) }
             guard !restoring else {
                 throw .notAllowed(
@@ -55,7 +60,7 @@ extension Repository {
                 epoch: newer.epoch, seqno: newer.seqno, node: newer.node, learnedFrom: newer.learnedFrom, since: .now(),
                 acknowledgedThrough: visibleSeqno)
             try FenceStore.write(state, directory, fileSystem: fileSystem)
-            fenceState = state
+            fenceStateLock.withLock { fenceState = state }
             logger.critical(
                 "\(state): this node refuses every commit from now on (learned from \(state.learnedFrom); last commit acknowledged at or before seqno \(visibleSeqno)). Re-seed it as a standby of the new primary, or `understudy unfence` it")
             return .fenced(state)
@@ -66,9 +71,9 @@ extension Repository {
     /// fence lifted, nil if there was none.
     public func unfence() throws(RepositoryError) -> FenceState? {
         try fenceLock.locked { () throws(RepositoryError) -> FenceState? in
-            guard let current = fenceState else { return nil }
+            guard let current = fenceStateLock.withLock({ fenceState }) else { return nil }
             try FenceStore.remove(directory, fileSystem: fileSystem)
-            fenceState = nil
+            fenceStateLock.withLock { fenceState = nil }
             logger.critical(
                 "UNFENCED by the operator: this node accepts commits again although \(current) (learned from \(current.learnedFrom)). If that epoch's primary also accepts writes, the two histories diverge")
             return current
@@ -76,14 +81,10 @@ extension Repository {
     }
 
     /// A durable commit is acknowledged only while no fence is in force (see `fence(at:)`).
+    /// On the flush thread: waits for a fence being written (`fenceLock`), so a commit is
+    /// acknowledged before a fence lands or refused after it.
     func acknowledgeable(_ result: Result<CommitOutcome, RepositoryError>) -> Result<CommitOutcome, RepositoryError> {
-        guard case .success = result, let fence else { return result }
+        guard case .success = result, let fence = fenceLock.withLock({ fence }) else { return result }
         return .failure(.fenced(fence))
-    }
-
-    /// Call with `fenceLock` held.
-    private var fenceInForceLocked: FenceState? {
-        guard let state = fenceState, state.epoch > stateLock.withLock({ history.current.epoch }) else { return nil }
-        return state
     }
 }
