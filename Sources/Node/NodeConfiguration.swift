@@ -87,7 +87,10 @@ public struct NodeConfiguration: Sendable {
 
     private var synchronousProblem: String? {
         guard synchronous.standbys > 0 else { return nil }
-        if standbyOf != nil || standbyArchive != nil { return "synchronous replication is for a primary: start it with `understudy start`" }
+        if standbyArchive != nil { return "synchronous replication is for a primary: start it with `understudy start`" }
+        if standbyOf != nil && !standbyServesWhenPromoted {
+            return "a standby's synchronous replication applies once it is promoted and serves standbys of its own: give --replication too"
+        }
         if replicationKeyFile == nil { return "synchronous replication needs standbys: give --replication-key-file" }
         if let after = synchronous.fallbackAfter, after <= .zero { return "the synchronous fallback must come after a positive time" }
         return nil

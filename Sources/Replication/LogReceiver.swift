@@ -80,6 +80,11 @@ public final class LogReceiver: @unchecked Sendable {
     /// Connections lost or refused since the last welcome (drives the backoff).
     public private(set) var consecutiveFailures = 0
     public private(set) var flushedSeqno: Seqno
+    /// What the primary said of this standby's synchronous standing in the current or last
+    /// conversation (reset by each welcome: a new conversation says it anew).
+    public private(set) var standing = SynchronousStanding.notRequired
+    /// The positions this standby last reported to its primary.
+    public private(set) var lastAck = Ack(received: .zero, flushed: .zero, applied: .zero)
     public var receivedSeqno: Seqno { validator.lastSeqno }
     public var lag: ReplicationLag { lagTracker.lag }
     public var progress: ApplyProgress { progressTracker.progress(lag: lagTracker.lag) }
@@ -363,6 +368,10 @@ public final class LogReceiver: @unchecked Sendable {
         case (.streaming, .heartbeat(let heartbeat)):
             lagTracker.heartbeat(heartbeat)
             provedStream()
+            let newStanding = heartbeat.standing.notice != standing.notice
+            standing = heartbeat.standing
+            // The primary keeps waiting for this standby until it hears that the standby heard it is no longer required.
+            if newStanding { sendAck() }
             onHeartbeat(heartbeat)
         default:
             throw .refused("protocol violation: \(ProtocolViolation.unexpected(message.type, state: "\(state)"))")
@@ -394,6 +403,7 @@ public final class LogReceiver: @unchecked Sendable {
         logger.info("primary at seqno \(welcome.position.seqno) welcomed this standby at seqno \(validator.lastSeqno)")
         state = .streaming
         lastRejection = nil
+        standing = .notRequired
         lagTracker.welcomed(primaryLastSeqno: welcome.position.seqno)
     }
 
@@ -426,7 +436,8 @@ public final class LogReceiver: @unchecked Sendable {
     }
 
     private func sendAck() {
-        send(.ack(Ack(received: validator.lastSeqno, flushed: flushedSeqno, applied: appliedSeqno)))
+        lastAck = Ack(received: validator.lastSeqno, flushed: flushedSeqno, applied: appliedSeqno, notice: standing.notice)
+        send(.ack(lastAck))
     }
 
     private func send(_ message: ReplicationMessage) {

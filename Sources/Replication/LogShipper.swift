@@ -302,7 +302,8 @@ public final class LogShipper: @unchecked Sendable {
             return close("the standby sent nothing for \(silentIntervals) heartbeat intervals (replication timeout): the connection is presumed dead")
         }
         guard connection.isWritable else { return }  // records are queued: the standby hears from us anyway
-        send(.heartbeat(Heartbeat(lastSeqno: log.durableSeqno(), primaryTime: log.clock(), digest: log.digest())))
+        let standing = status.standby.map { log.standing($0.name) } ?? .notRequired
+        send(.heartbeat(Heartbeat(lastSeqno: log.durableSeqno(), primaryTime: log.clock(), digest: log.digest(), standing: standing)))
     }
 
     @discardableResult

@@ -18,7 +18,7 @@ import Tranlog
 /// UTF-8):
 ///
 ///     1 challenge   32 random bytes                                          primary → standby, first
-///     2 hello       "USREPL", u16 protocolVersion (2), then:                 standby → primary
+///     2 hello       "USREPL", u16 protocolVersion (3), then:                 standby → primary
 ///                   repositoryID, string sourceID, u64 epoch, u64 seqno, u32 recordCRC
 ///                   (the mirror's last record), u8 hasMirrorEnd, [u64 fileID, u64 offset],
 ///                   history, 32-byte proof = HMAC-SHA256(key, challenge || the hello body
@@ -37,8 +37,11 @@ import Tranlog
 ///                   stream): whole record frames, byte-identical to the primary's file
 ///     7 heartbeat   u64 lastSeqno (primary's last durable record), i64 primary clock µs, u64 digest
 ///                   seqno (the primary's visible position), u64 digest high, u64 digest low (its
-///                   content digest there; protocol version 2)
-///     8 ack         u64 received, u64 flushed, u64 applied
+///                   content digest there; protocol version 2), then the standby's synchronous
+///                   standing (version 3): u32 notice, u8 level (0: not required; 1 received,
+///                   2 flushed, 3 applied), i64 required since µs, u32 fallback after ms (0: never)
+///     8 ack         u64 received, u64 flushed, u64 applied, u32 notice (the newest standing
+///                   notice heard; version 3)
 ///     9 … 12        the base copy (`BaseCopyCodec`); reject reasons 9 backupInProgress and
 ///                   10 baseCopyFailed carry a u16 length + UTF-8 detail
 ///
@@ -100,13 +103,24 @@ public enum MessageCodec {
             writer.append(heartbeat.digest.seqno.rawValue)
             writer.append(heartbeat.digest.value.high)
             writer.append(heartbeat.digest.value.low)
+            writeStanding(heartbeat.standing, into: &writer)
         case .ack(let ack):
             writer.append(ack.received.rawValue)
             writer.append(ack.flushed.rawValue)
             writer.append(ack.applied.rawValue)
+            writer.append(ack.notice)
         case .baseCopyRequest, .foreignBaseCopyRequest, .baseCopyStart, .baseCopyData, .baseCopyEnd:
             writeBaseCopyBody(message, into: &writer)
         }
+    }
+
+    private static func writeStanding(_ standing: SynchronousStanding, into writer: inout ByteWriter) {
+        writer.append(standing.notice)
+        writer.append(standing.required.map(\.level.wireCode) ?? 0)
+        writer.append(standing.required?.since.rawValue ?? 0)
+        // A fallback delay rounds up to whole milliseconds and at least 1: 0 means "never".
+        let fallback = standing.required?.fallbackAfter.map { UInt32(clamping: max(1, Int(($0 / .milliseconds(1)).rounded(.up)))) }
+        writer.append(fallback ?? 0)
     }
 
     private static func writeHelloFields(_ hello: Hello, into writer: inout ByteWriter) {

@@ -93,12 +93,29 @@ extension MessageCodec {
             return .heartbeat(
                 Heartbeat(
                     lastSeqno: Seqno(try reader.read()), primaryTime: Timestamp(rawValue: try reader.read()),
-                    digest: PositionedDigest(seqno: Seqno(try reader.read()), value: ContentDigest(high: try reader.read(), low: try reader.read()))))
+                    digest: PositionedDigest(seqno: Seqno(try reader.read()), value: ContentDigest(high: try reader.read(), low: try reader.read())),
+                    standing: try readStanding(from: &reader)))
         case .ack:
-            return .ack(Ack(received: Seqno(try reader.read()), flushed: Seqno(try reader.read()), applied: Seqno(try reader.read())))
+            return .ack(
+                Ack(
+                    received: Seqno(try reader.read()), flushed: Seqno(try reader.read()), applied: Seqno(try reader.read()),
+                    notice: try reader.read()))
         case .baseCopyRequest, .baseCopyStart, .baseCopyData, .baseCopyEnd:
             return try readBaseCopyBody(type, from: &reader, maxMessageBytes: maxMessageBytes)
         }
+    }
+
+    private static func readStanding(from reader: inout WireReader) throws(ProtocolViolation) -> SynchronousStanding {
+        let notice: UInt32 = try reader.read()
+        let code: UInt8 = try reader.read()
+        let since = Timestamp(rawValue: try reader.read())
+        let fallbackMilliseconds: UInt32 = try reader.read()
+        guard code != 0 else { return SynchronousStanding(notice: notice, required: nil) }
+        guard let level = SynchronousLevel(wireCode: code) else {
+            throw reader.malformed("synchronous level \(code) is not 0 (not required), 1 (received), 2 (flushed) or 3 (applied)")
+        }
+        let fallbackAfter = fallbackMilliseconds == 0 ? nil : Duration.milliseconds(Int64(fallbackMilliseconds))
+        return SynchronousStanding(notice: notice, required: .init(level: level, since: since, fallbackAfter: fallbackAfter))
     }
 
     private static func readHello(from reader: inout WireReader) throws(ProtocolViolation) -> ReplicationMessage {

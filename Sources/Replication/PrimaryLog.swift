@@ -16,6 +16,8 @@ public struct PrimaryLog {
     public var clock: () -> Timestamp
     /// The content digest at the visible position, sent in heartbeats.
     public var digest: () -> PositionedDigest
+    /// What the next heartbeat tells a standby (by node id) of its synchronous standing.
+    public var standing: (String) -> SynchronousStanding = { _ in .notRequired }
     /// False while the node is itself a standby (in restore mode): it then refuses every standby,
     /// since standbys are not cascaded; it serves them once promoted.
     public var isPrimary: () -> Bool

@@ -115,28 +115,34 @@ public struct RecordBatch: Hashable, Sendable {
 
 /// The primary's pulse, every heartbeat interval even when idle: how far its log reaches and what
 /// its clock says, the two things lag is measured against, and the content digest at its visible
-/// position, which a standby standing at that seqno compares with its own.
+/// position, which a standby standing at that seqno compares with its own; and the standby's
+/// synchronous standing (protocol version 3).
 public struct Heartbeat: Hashable, Sendable {
     public var lastSeqno: Seqno
     public var primaryTime: Timestamp
     public var digest: PositionedDigest
+    public var standing: SynchronousStanding
 
-    public init(lastSeqno: Seqno, primaryTime: Timestamp, digest: PositionedDigest) {
+    public init(lastSeqno: Seqno, primaryTime: Timestamp, digest: PositionedDigest, standing: SynchronousStanding = .notRequired) {
         self.lastSeqno = lastSeqno
         self.primaryTime = primaryTime
         self.digest = digest
+        self.standing = standing
     }
 }
 
-/// How far a standby got: received (validated, written), flushed (synced), applied (restored).
+/// How far a standby got: received (validated, written), flushed (synced), applied (restored); and
+/// the newest synchronous standing notice it heard (protocol version 3).
 public struct Ack: Hashable, Sendable {
     public var received: Seqno
     public var flushed: Seqno
     public var applied: Seqno
+    public var notice: UInt32
 
-    public init(received: Seqno, flushed: Seqno, applied: Seqno) {
+    public init(received: Seqno, flushed: Seqno, applied: Seqno, notice: UInt32 = 0) {
         self.received = received
         self.flushed = flushed
         self.applied = applied
+        self.notice = notice
     }
 }

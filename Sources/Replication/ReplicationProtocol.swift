@@ -6,8 +6,9 @@ public enum ReplicationProtocol {
     /// The first bytes of a standby's `hello`.
     public static let magic: [UInt8] = Array("USREPL".utf8)
     /// Bumped on any incompatible change; a primary refuses other versions, naming both.
-    /// 2: heartbeats carry the primary's content digest.
-    public static let version: UInt16 = 2
+    /// 2: heartbeats carry the primary's content digest. 3: heartbeats carry the standby's
+    /// synchronous standing, acks the notice heard.
+    public static let version: UInt16 = 3
     /// Bytes of the random challenge a primary sends when a connection opens.
     public static let challengeBytes = 32
     /// The longest message either side accepts: one maximal record frame plus room for the records

@@ -23,7 +23,8 @@ struct StandbyCommand: ParsableCommand {
             Logs go to stderr. Once serving, one line goes to stdout:
               understudy standby ready: http=HOST:PORT primary=HOST:PORT [replication=HOST:PORT]
             With --replication the standby listens there for standbys of its own: it refuses them \
-            while it is a standby (standbys are not cascaded) and serves them once promoted.
+            while it is a standby (standbys are not cascaded) and serves them once promoted, \
+            synchronously with --synchronous-standbys (as `understudy start`).
             SIGTERM or SIGINT stop the standby cleanly; started again, it resumes where it stopped \
             (offline if it was offline). `run` is the default: `understudy standby --data DIR …` runs it.
 
@@ -51,6 +52,8 @@ struct StandbyCommand: ParsableCommand {
         "This node's own replication address, where its standbys connect once it is promoted (port 0: any free port).",
         valueName: "HOST:PORT"), transform: NodeRunner.address)
     var replication: SocketAddress?
+
+    @OptionGroup(title: "Once promoted (with --replication)") var synchronous: SynchronousOptions
 
     @Option(name: .customLong("source-id"), help: ArgumentHelp(
         "This standby's own source id, kept in understudy.json (default: a copied primary's id gets \"-standby-\" and 6 hex digits).",
@@ -83,6 +86,7 @@ struct StandbyCommand: ParsableCommand {
             configuration.replicationAddress = replication
             configuration.standbyServesWhenPromoted = true
         }
+        synchronous.apply(to: &configuration)
         let source = primary.map { "primary=\($0)" } ?? "archive=\(warm.archive ?? "")"
         try NodeRunner.run(configuration) { node in
             "understudy standby ready: http=\(node.httpAddress) \(source)" + (node.replicationAddress.map { " replication=\($0)" } ?? "")

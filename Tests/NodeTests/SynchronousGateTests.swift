@@ -142,9 +142,14 @@ import Transport
         harness.ack(2, "west", flushed: 3)
         #expect(harness.released == [1, 2, 3])
         let toOne = harness.gate.change(standbys: 1, level: nil)
-        #expect(toOne.released == 2)
-        #expect(harness.released == [1, 2, 3, 4, 5])
         #expect(toOne.synchronous?.required == 1)
+        // Both were told they are required: commits wait for each until it heard that it no longer is.
+        #expect(toOne.released == 0)
+        #expect(harness.gate.standing(for: "west").required == nil)
+        harness.ack(1, "east", flushed: 5)
+        #expect(harness.released == [1, 2, 3])
+        harness.ack(2, "west", flushed: 3)
+        #expect(harness.released == [1, 2, 3, 4, 5])
         let toZero = harness.gate.change(standbys: 0, level: nil)
         #expect(toZero.released == 1 && toZero.synchronous == nil)
         #expect(harness.released == [1, 2, 3, 4, 5, 6])
@@ -163,6 +168,70 @@ import Transport
         harness.commit(2)
         harness.ack(1, "east", received: 2, flushed: 0)
         #expect(harness.released == [1, 2])
+    }
+
+    @Test func theOnlySynchronousStandbyIsToldItIsRequiredAndAnotherMakesNeitherRequired() throws {
+        let harness = GateHarness(standbys: 1)
+        #expect(harness.gate.standing(for: "east") == .notRequired)
+        harness.ack(1, "east", flushed: 0)
+        let told = try #require(harness.gate.standing(for: "east").required)
+        #expect(told.level == .flushed && told.fallbackAfter == nil)
+        #expect(told.since == harness.clock.now)
+        let notice = harness.gate.standing(for: "east").notice
+        harness.ack(2, "west", flushed: 0)
+        // Any one of two will do: neither is required any more, each hears it with a new notice.
+        #expect(harness.gate.standing(for: "east").required == nil)
+        #expect(harness.gate.standing(for: "east").notice == notice + 1)
+        #expect(harness.gate.standing(for: "west").required == nil)
+        harness.loop.advanceTime(by: .seconds(5))
+        harness.gate.disconnected(2)
+        // Required again, since now: its standing was interrupted.
+        let again = try #require(harness.gate.standing(for: "east").required)
+        #expect(again.since == harness.clock.now && again.since != told.since)
+    }
+
+    @Test func aStandbyToldItIsRequiredHoldsCommitsUntilItHeardOtherwiseEvenWhenGone() {
+        let harness = GateHarness(standbys: 1)
+        harness.ack(1, "east", flushed: 0)
+        let stale = harness.gate.standing(for: "east").notice
+        harness.ack(2, "west", flushed: 0)
+        // east is cut off before it hears that west now suffices: it still believes it is required.
+        harness.gate.disconnected(1)
+        harness.commit(1)
+        harness.ack(2, "west", flushed: 1)
+        #expect(harness.released == [])
+        #expect(harness.gate.status?.state == .waiting)
+        #expect(harness.gate.status?.awaitedStandbys == ["east"])
+        // Back, with an ack still echoing the old notice: it has not heard yet.
+        harness.ack(3, "east", flushed: 1, notice: stale)
+        harness.gate.disconnected(2)
+        harness.ack(3, "east", flushed: 1)
+        #expect(harness.released == [1])
+    }
+
+    @Test func withAFallbackNoStandbyIsPinnedAndTheStandingSaysSo() throws {
+        let harness = GateHarness(standbys: 1, fallbackAfter: .seconds(30))
+        harness.ack(1, "east", flushed: 0)
+        #expect(try #require(harness.gate.standing(for: "east").required).fallbackAfter == .seconds(30))
+        harness.ack(2, "west", flushed: 0)
+        harness.gate.disconnected(1)
+        harness.commit(1)
+        harness.ack(2, "west", flushed: 1)
+        #expect(harness.released == [1])
+    }
+
+    @Test func anOperatorChangeStopsWaitingForDisconnectedStandbysAndSaysWhich() {
+        let harness = GateHarness(standbys: 1)
+        harness.ack(1, "east", flushed: 0)
+        harness.ack(2, "west", flushed: 0)
+        harness.gate.disconnected(1)
+        harness.commit(1)
+        harness.ack(2, "west", flushed: 1)
+        #expect(harness.released == [])
+        let reply = harness.gate.change(standbys: 1, level: nil)
+        #expect(reply.released == 1 && harness.released == [1])
+        #expect(harness.logged("commits no longer wait for disconnected standby(s) east") == 1)
+        #expect(reply.synchronous?.state == .synchronous && reply.synchronous?.awaitedStandbys == [])
     }
 
     /// The real repository's flush thread hands every durable commit to the gate and goes on: later
@@ -220,11 +289,17 @@ final class GateHarness: Sendable {
     }
 
     /// An ack from `node` on connection `shipper`, its shipper caught up unless told otherwise.
-    func ack(_ shipper: Int, _ node: String, received: UInt64? = nil, flushed: UInt64, applied: UInt64 = 0, caughtUp: Bool = true) {
+    /// An ack from `node` that heard the newest standing (unless `notice` says which it heard).
+    func ack(
+        _ shipper: Int, _ node: String, received: UInt64? = nil, flushed: UInt64, applied: UInt64 = 0, caughtUp: Bool = true,
+        notice: UInt32? = nil
+    ) {
         var status = ShipperStatus(peer: SocketAddress(host: "127.0.0.1", port: 40_000 + shipper))
         status.state = .streaming
         status.standby = SourceID(node)
-        status.acked = Ack(received: Seqno(received ?? flushed), flushed: Seqno(flushed), applied: Seqno(applied))
+        status.acked = Ack(
+            received: Seqno(received ?? flushed), flushed: Seqno(flushed), applied: Seqno(applied),
+            notice: notice ?? gate.standing(for: node).notice)
         status.caughtUp = caughtUp
         gate.progressed(shipper, status)
     }

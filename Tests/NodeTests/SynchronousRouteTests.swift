@@ -44,7 +44,7 @@ struct SynchronousRouteTests {
         }
     }
 
-    @Test("synchronous standbys need a key file, and a primary")
+    @Test("synchronous standbys need a key file, and a primary or a standby that serves standbys once promoted")
     func invalidSettings() {
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath("/nonexistent")))
         configuration.synchronous.standbys = 1
@@ -52,6 +52,11 @@ struct SynchronousRouteTests {
         configuration.replicationKeyFile = FilePath("/key")
         #expect(configuration.validate() == nil)
         configuration.standbyOf = SocketAddress(host: "127.0.0.1", port: 7481)
+        #expect(configuration.validate()?.contains("give --replication too") == true)
+        configuration.standbyServesWhenPromoted = true
+        #expect(configuration.validate() == nil)
+        configuration.standbyOf = nil
+        configuration.standbyArchive = FilePath("/archive")
         #expect(configuration.validate()?.contains("for a primary") == true)
     }
 }

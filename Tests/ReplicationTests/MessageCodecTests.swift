@@ -42,6 +42,15 @@ private func sampleMessages() -> [ReplicationMessage] {
         .records(RecordBatch(firstEventID: EventID(fileID: FileID(3), offset: 128), frames: frames)),
         .heartbeat(Heartbeat(lastSeqno: Seqno(61), primaryTime: startOfTime, digest: noDigest)),
         .ack(Ack(received: Seqno(61), flushed: Seqno(60), applied: Seqno(50))),
+        .ack(Ack(received: Seqno(61), flushed: Seqno(61), applied: Seqno(61), notice: 7)),
+        .heartbeat(
+            Heartbeat(
+                lastSeqno: Seqno(62), primaryTime: startOfTime, digest: noDigest,
+                standing: SynchronousStanding(notice: 3, required: .init(level: .applied, since: startOfTime, fallbackAfter: nil)))),
+        .heartbeat(
+            Heartbeat(
+                lastSeqno: Seqno(62), primaryTime: startOfTime, digest: noDigest,
+                standing: SynchronousStanding(notice: 4, required: .init(level: .flushed, since: startOfTime, fallbackAfter: .seconds(30))))),
     ]
 }
 
@@ -119,7 +128,7 @@ private func expectViolation(_ bytes: [UInt8], maxMessageBytes: Int = Replicatio
 
     @Test func oversizedLengthFailsBeforeTheBodyArrives() {
         var bytes = MessageCodec.encode(.heartbeat(Heartbeat(lastSeqno: Seqno(1), primaryTime: startOfTime, digest: noDigest)))
-        expectViolation(Array(bytes.prefix(4)), maxMessageBytes: 16) { $0 == .lengthOutOfRange(length: 49, maximum: 16) }
+        expectViolation(Array(bytes.prefix(4)), maxMessageBytes: 16) { $0 == .lengthOutOfRange(length: UInt32(bytes.count), maximum: 16) }
         bytes.replaceSubrange(0..<4, with: [0xff, 0xff, 0xff, 0xff])
         expectViolation(bytes) { if case .lengthOutOfRange = $0 { true } else { false } }
         expectViolation([3, 0, 0, 0]) { if case .lengthOutOfRange = $0 { true } else { false } }

@@ -4,7 +4,7 @@ import Tranlog
 
 @testable import Replication
 
-/// Pins protocol version 2 byte for byte: a change here is an incompatible protocol change, which
+/// Pins protocol version 3 byte for byte: a change here is an incompatible protocol change, which
 /// needs a new `ReplicationProtocol.version` (and a primary that refuses the old one by name).
 @Suite struct WireGoldenTests {
     private func hexString(_ bytes: [UInt8]) -> String {
@@ -12,10 +12,15 @@ import Tranlog
     }
 
     @Test func ackHeartbeatAndRejectAreFrozen() {
-        #expect(hexString(MessageCodec.encode(.ack(Ack(received: Seqno(3), flushed: Seqno(2), applied: Seqno(1))))) == "21000000080300000000000000020000000000000001000000000000002b1fac81")
-        // Version 2's heartbeat: version 1's fields, then the digest's seqno and its two lanes.
+        // Version 3's ack: the three positions, then the standing notice heard.
+        #expect(hexString(MessageCodec.encode(.ack(Ack(received: Seqno(3), flushed: Seqno(2), applied: Seqno(1), notice: 5)))) == "250000000803000000000000000200000000000000010000000000000005000000c3e01435")
+        // Version 2's heartbeat: version 1's fields, then the digest's seqno and its two lanes; version 3
+        // adds the standing: notice, level (0: not required), since, fallback ms.
         let digest = PositionedDigest(seqno: Seqno(257), value: ContentDigest(high: 0x0102_0304_0506_0708, low: 0x1112_1314_1516_1718))
-        #expect(hexString(MessageCodec.encode(.heartbeat(Heartbeat(lastSeqno: Seqno(258), primaryTime: Timestamp(rawValue: 1_000_000), digest: digest)))) == "3100000007020100000000000040420f00000000000101000000000000080706050403020118171615141312116ced15c6")
+        #expect(hexString(MessageCodec.encode(.heartbeat(Heartbeat(lastSeqno: Seqno(258), primaryTime: Timestamp(rawValue: 1_000_000), digest: digest)))) == "4200000007020100000000000040420f000000000001010000000000000807060504030201181716151413121100000000000000000000000000000000009744919e")
+        let required = SynchronousStanding(
+            notice: 2, required: .init(level: .flushed, since: Timestamp(rawValue: 999_999), fallbackAfter: .milliseconds(1500)))
+        #expect(hexString(MessageCodec.encode(.heartbeat(Heartbeat(lastSeqno: Seqno(258), primaryTime: Timestamp(rawValue: 1_000_000), digest: digest, standing: required)))) == "4200000007020100000000000040420f000000000001010000000000000807060504030201181716151413121102000000023f420f0000000000dc05000007f72a59")
         #expect(hexString(MessageCodec.encode(.reject(.logsRemoved(needed: Seqno(1), oldestAvailable: Seqno(40))))) == "1a0000000407010000000000000028000000000000001e570c39")
     }
 
@@ -24,9 +29,9 @@ import Tranlog
             repositoryID: testRepository, sourceID: standbySource, position: LogPosition(epoch: .first, seqno: Seqno(12)),
             recordCRC: 0x1234_5678, mirrorEnd: EventID(fileID: FileID(2), offset: 4096), history: firstEpochHistory)
         let signed = HelloProof.sign(hello, challenge: Array(0..<32), key: sharedKey)
-        let expected = "9c0000000255535245504c02006f1c3e2a9b1d4c558e0f2a7b9c4d1e01097374616e6462792d3101000000000000000c000000000000"
+        let expected = "9c0000000255535245504c03006f1c3e2a9b1d4c558e0f2a7b9c4d1e01097374616e6462792d3101000000000000000c000000000000"
             + "007856341201020000000000000000100000000000000100010000000000000001000000000000000000000000000000000c48acd4"
-            + "600600097072696d6172792d31dd666acf76ddc88b37109456433f101aef760b2c76d96002e1e0081debc491d5736380eb"
+            + "600600097072696d6172792d3102e37e556c6d2522327a82ac3d5dcd61529857b79ccc23bd76a0afc3c4d6645a59e06a4f"
         #expect(hexString(MessageCodec.encode(.hello(signed))) == expected)
     }
 }

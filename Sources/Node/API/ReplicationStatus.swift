@@ -154,6 +154,16 @@ public struct PromoteReport: Codable, Sendable {
     /// Milliseconds spent stopping the receiver, applying what was flushed, and opening the epoch.
     public var milliseconds: Phases?
     public var message: String
+    /// Set when the loss is known exactly: this standby was required for every commit its primary
+    /// acknowledged (synchronous, no fallback) when it last heard from it, and holds all it acknowledged.
+    public var exactLoss: ExactLoss? = nil
+
+    public struct ExactLoss: Codable, Sendable {
+        public var acknowledgedCommitsLost: UInt64
+        public var level: SynchronousLevel
+        /// Since when the standby's ack was required without interruption (primary clock), RFC 3339.
+        public var synchronousSince: String
+    }
 
     public struct Phases: Codable, Sendable {
         public var stopReceiver: Double

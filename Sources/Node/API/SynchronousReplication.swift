@@ -1,10 +1,8 @@
+import Replication
 import Tranlog
 
-/// Which position of a standby's acks a synchronous commit waits for (`--synchronous-level`):
-/// received (in its memory), flushed (synced to its disk; the default) or applied (visible to its reads).
-public enum SynchronousLevel: String, Codable, Sendable, CaseIterable {
-    case received, flushed, applied
-}
+/// Defined beside the wire format that carries it; named here for the API's users.
+public typealias SynchronousLevel = Replication.SynchronousLevel
 
 /// How a synchronous primary acknowledges commits now: `synchronous` (enough standbys count, commits
 /// wait for their acks), `waiting` (too few; commits wait) or `fallback` (too few for longer than
@@ -23,13 +21,18 @@ public struct SynchronousReplicationStatus: Codable, Sendable, Equatable {
     public var since: String
     /// The node ids counted as synchronous now: connected, streaming and caught up once.
     public var standbys: [String]
+    /// Standbys that were told they are required, have not heard otherwise and are not counted now
+    /// (disconnected, or not caught up): commits wait for them too, until they are back, forgotten
+    /// (`understudy standbys forget`) or the settings change (`understudy synchronous set`).
+    public var awaitedStandbys: [String]
     /// Commits made durable here and not yet acknowledged to their clients.
     public var waitingCommits: Int
 
     /// One line for `understudy status` and `synchronous set`.
     public var summary: String {
         "synchronous: \(state.rawValue) since \(since); \(standbys.count) of \(required) standby(s) at level \(level.rawValue)"
-            + (standbys.isEmpty ? "" : " (\(standbys.joined(separator: ", ")))") + "; \(waitingCommits) commit(s) waiting"
+            + (standbys.isEmpty ? "" : " (\(standbys.joined(separator: ", ")))")
+            + (awaitedStandbys.isEmpty ? "" : "; also waiting for \(awaitedStandbys.joined(separator: ", "))") + "; \(waitingCommits) commit(s) waiting"
     }
 }
 

@@ -84,7 +84,9 @@ final class StandbyReplica: @unchecked Sendable {
         var phase = PhaseTimer()
         let stopped = loop.executeAndWait { [receiver] in
             receiver!.stop()
-            return (flushed: receiver!.flushedSeqno, primaryLast: receiver!.lag.primaryLastSeqno)
+            return (
+                flushed: receiver!.flushedSeqno, primaryLast: receiver!.lag.primaryLastSeqno, standing: receiver!.standing,
+                acked: receiver!.lastAck)
         }
         guard let stopped else { throw .busy("the node is stopping") }
         let stopMilliseconds = phase.lap()
@@ -93,12 +95,33 @@ final class StandbyReplica: @unchecked Sendable {
         let committed = try repository.commitRestore(by: "promote")
         forgetOfflineState()
         let lost = stopped.primaryLast.map { $0.rawValue > applied.seqno.rawValue ? $0.rawValue - applied.seqno.rawValue : 0 }
-        logger.notice("promoted", metadata: ["epoch": "\(committed.epoch)", "seqno": "\(applied.seqno)", "lostRecords": "\(lost.map(String.init) ?? "unknown")"])
+        let exact = Self.exactLoss(stopped.standing, acked: stopped.acked, applied: applied.seqno)
+        logger.notice(
+            "promoted",
+            metadata: [
+                "epoch": "\(committed.epoch)", "seqno": "\(applied.seqno)", "lostRecords": "\(lost.map(String.init) ?? "unknown")",
+                "acknowledgedCommitsLost": "\(exact.map { String($0.acknowledgedCommitsLost) } ?? "unknown")",
+            ])
         return PromoteReport(
             promoted: true, applied: applied, epoch: committed.epoch, primaryLastSeqno: stopped.primaryLast, lostRecords: lost,
             milliseconds: .init(stopReceiver: stopMilliseconds, applyFlushed: applyMilliseconds, commitRestore: phase.lap()),
             message: "promoted: epoch \(committed.epoch) begins after seqno \(applied.seqno)"
-                + (lost.map(Self.lossLine) ?? "; the primary's last seqno is unknown"))
+                + (exact.map(Self.exactLossLine) ?? lost.map(Self.lossLine) ?? "; the primary's last seqno is unknown"),
+            exactLoss: exact)
+    }
+
+    /// The loss is exact when the primary last said this standby's ack was required for every commit
+    /// and that it never falls back to asynchronous acknowledgements (it keeps waiting for this
+    /// standby until told it heard otherwise), and the promotion kept everything the standby acked:
+    /// then no commit the primary acknowledged is missing.
+    static func exactLoss(_ standing: SynchronousStanding, acked: Ack, applied: Seqno) -> PromoteReport.ExactLoss? {
+        guard let required = standing.required, required.fallbackAfter == nil, required.level.position(in: acked) <= applied else { return nil }
+        return PromoteReport.ExactLoss(acknowledgedCommitsLost: 0, level: required.level, synchronousSince: required.since.iso8601)
+    }
+
+    static func exactLossLine(_ exact: PromoteReport.ExactLoss) -> String {
+        "; \(exact.acknowledgedCommitsLost) acknowledged commits lost (synchronous at level \(exact.level.rawValue) since "
+            + "\(exact.synchronousSince)); records the primary wrote without acknowledging them are not counted"
     }
 
     /// What the promote report says of the records the standby never received: a lower bound, since

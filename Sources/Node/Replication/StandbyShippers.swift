@@ -44,7 +44,7 @@ final class StandbyShippers: @unchecked Sendable {
         retention = StandbyRetention(repository: repository, logger: logger)
         baseCopySource = RepositoryBaseCopySource(repository: repository, logger: logger)
         let history = try EpochHistoryReader.make(repository.directory, fileSystem: repository.fileSystem, logger: logger)
-        log = PrimaryLog(
+        var log = PrimaryLog(
             directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, repositoryID: repository.config.repositoryID,
             history: history,
             // Applied is durable on a primary: a commit becomes visible only once its record is synced.
@@ -56,6 +56,8 @@ final class StandbyShippers: @unchecked Sendable {
                     done(Result { () throws(RepositoryError) in try repository.fence(at: newer).state })
                 }
             })
+        log.standing = { [synchronous] in synchronous.standing(for: $0) }
+        self.log = log
         do {
             listener = try loop.listen(host: address.host, port: address.port) { [weak self] in self?.accept($0) }
         } catch {

@@ -65,10 +65,18 @@ final class SynchronousGate: @unchecked Sendable {
     /// A shipper admitted its standby or received an ack. On the loop.
     func progressed(_ shipper: Int, _ status: ShipperStatus) {
         guard status.state == .streaming, let node = status.standby?.name else { return }
-        update { $0.standbys[shipper] = GateStandby(node: node, acked: status.acked, caughtUp: status.caughtUp) }
+        update { gate in
+            gate.standbys[shipper] = GateStandby(node: node, acked: status.acked, caughtUp: status.caughtUp)
+            gate.heard(node, status.acked)
+        }
     }
 
-    /// A shipper's connection closed: its standby no longer counts. On the loop.
+    /// What the next heartbeat tells `node` of its standing. Any thread.
+    func standing(for node: String) -> SynchronousStanding {
+        state.withLock { $0.standings[node]?.announced ?? .notRequired }
+    }
+
+    /// A shipper's connection closed: its standby no longer counts (but may still be awaited). On the loop.
     func disconnected(_ shipper: Int) {
         update { $0.standbys[shipper] = nil }
     }
@@ -78,6 +86,12 @@ final class SynchronousGate: @unchecked Sendable {
         let released = update { gate in
             gate.settings.standbys = standbys
             if let level { gate.settings.level = level }
+            let unpinned = gate.unpinDisconnected()
+            if !unpinned.isEmpty {
+                logger.warning(
+                    Logger.Message(stringLiteral: "commits no longer wait for disconnected standby(s) \(unpinned.joined(separator: ", ")), which were told they are synchronous: "
+                        + "promoting one of them may now lose acknowledged commits that its report does not count"))
+            }
         }
         let settings = state.withLock { $0.settings }
         let now = settings.standbys == 0
@@ -101,7 +115,9 @@ final class SynchronousGate: @unchecked Sendable {
             let before = gate.mode
             change(&gate)
             gate.mode = gate.nextMode()
-            if gate.mode != before { gate.since = clock() }
+            let now = clock()
+            if gate.mode != before { gate.since = now }
+            gate.announceStandings(at: now)
             let released = gate.takeReleasable()
             return (before, gate.status, released)
         }
@@ -118,6 +134,7 @@ final class SynchronousGate: @unchecked Sendable {
         }
         let counted = "\(status.standbys.count) of \(status.required) standby(s) synchronous at level \(status.level.rawValue)"
             + (status.standbys.isEmpty ? "" : " (\(status.standbys.joined(separator: ", ")))")
+            + (status.awaitedStandbys.isEmpty ? "" : "; also waiting for \(status.awaitedStandbys.joined(separator: ", ")), told they are synchronous")
         switch status.state {
         case .synchronous:
             logger.notice("synchronous replication: \(counted); commits wait for their acks")
@@ -156,6 +173,16 @@ private struct GateStandby {
     let caughtUp: Bool
 }
 
+/// What one standby node was told of its synchronous standing.
+private struct NodeStanding {
+    let node: String
+    var announced = SynchronousStanding.notRequired
+    /// Told it is required (without a fallback) and not yet known to have heard otherwise.
+    var pinned = false
+    /// Its highest ack at the level, kept after it disconnects.
+    var position = Seqno.zero
+}
+
 /// Everything `SynchronousGate` guards with its lock.
 private struct GateState {
     var settings: SynchronousSettings
@@ -166,18 +193,29 @@ private struct GateState {
     /// Nil while asynchronous.
     var mode: SynchronousState?
     var since: Timestamp
+    /// By node: what it was told of its standing, and whether commits must wait for it.
+    var standings: [String: NodeStanding] = [:]
 
     init(settings: SynchronousSettings, since: Timestamp) {
         self.settings = settings
         self.since = since
     }
 
-    /// Whether a commit at `seqno` must wait: synchronous or waiting, and not yet covered.
+    /// Whether a commit at `seqno` must wait: for a standby that may believe it is required (even
+    /// after the settings changed: until it heard), and while synchronous or waiting, for enough acks.
     func holds(_ seqno: Seqno) -> Bool {
+        if awaited.contains(where: { $0.position < seqno }) { return true }
         switch mode {
-        case nil, .fallback: false
-        case .synchronous, .waiting: coveredThrough.map { seqno > $0 } ?? true
+        case nil, .fallback: return false
+        case .synchronous, .waiting: return coveredThrough.map { seqno > $0 } ?? true
         }
+    }
+
+    /// Standbys told they are required that may still believe it: a commit waits for each of them
+    /// too, connected or not, so a standby that lost its primary while believing it is required
+    /// lacks no acknowledged commit.
+    var awaited: [NodeStanding] {
+        standings.values.filter(\.pinned)
     }
 
     mutating func enqueue(_ waiter: Waiter) {
@@ -189,8 +227,54 @@ private struct GateState {
     /// enough standbys count again.
     func nextMode() -> SynchronousState? {
         guard settings.standbys > 0 else { return nil }
-        if counted.count >= settings.standbys { return .synchronous }
+        let counted = Set(counted)
+        if counted.count >= settings.standbys && awaited.allSatisfy({ counted.contains($0.node) }) { return .synchronous }
         return mode == .fallback ? .fallback : .waiting
+    }
+
+    /// Which standbys are required now: the counted ones, when there are no more of them than a
+    /// commit waits for, while commits wait for standbys (never in fallback or asynchronous).
+    var required: Set<String> {
+        guard mode == .synchronous || mode == .waiting else { return [] }
+        let counted = counted
+        return counted.count <= settings.standbys ? Set(counted) : []
+    }
+
+    /// Gives each standby whose standing changed a new notice for its next heartbeat. A standby
+    /// becomes pinned when told it is required, but only without a fallback: with one, the primary
+    /// may acknowledge without it anyway, which its standing says.
+    mutating func announceStandings(at now: Timestamp) {
+        let required = required
+        for node in Set(standings.keys).union(required) {
+            var standing = standings[node] ?? NodeStanding(node: node)
+            let before = standing.announced.required
+            let wanted = required.contains(node)
+                ? SynchronousStanding.Required(
+                    level: settings.level, since: before.flatMap { $0.level == settings.level ? $0.since : nil } ?? now,
+                    fallbackAfter: settings.fallbackAfter)
+                : nil
+            if wanted != before {
+                standing.announced = SynchronousStanding(notice: standing.announced.notice + 1, required: wanted)
+                if let wanted, wanted.fallbackAfter == nil { standing.pinned = true }
+            }
+            standings[node] = standing
+        }
+    }
+
+    /// `node` acked: its position, and whether it heard that it is no longer required.
+    mutating func heard(_ node: String, _ ack: Ack) {
+        var standing = standings[node] ?? NodeStanding(node: node)
+        standing.position = max(standing.position, settings.level.position(in: ack))
+        if standing.announced.required == nil && ack.notice >= standing.announced.notice { standing.pinned = false }
+        standings[node] = standing
+    }
+
+    /// An operator's `synchronous set`: disconnected standbys stop holding commits. Returns them.
+    mutating func unpinDisconnected() -> [String] {
+        let connected = Set(standbys.values.map(\.node))
+        let dropped = awaited.map(\.node).filter { !connected.contains($0) }.sorted()
+        dropped.forEach { standings[$0]?.pinned = false }
+        return dropped
     }
 
     /// Removes and returns the waiters that may be acknowledged now.
@@ -218,17 +302,7 @@ private struct GateState {
         mode.map { mode in
             SynchronousReplicationStatus(
                 required: settings.standbys, level: settings.level, state: mode, since: since.iso8601, standbys: counted,
-                waitingCommits: waiters.count)
-        }
-    }
-}
-
-extension SynchronousLevel {
-    func position(in ack: Ack) -> Seqno {
-        switch self {
-        case .received: ack.received
-        case .flushed: ack.flushed
-        case .applied: ack.applied
+                awaitedStandbys: awaited.map(\.node).filter { !counted.contains($0) }.sorted(), waitingCommits: waiters.count)
         }
     }
 }
