@@ -403,7 +403,8 @@ public final class LogReceiver: @unchecked Sendable {
         logger.info("primary at seqno \(welcome.position.seqno) welcomed this standby at seqno \(validator.lastSeqno)")
         state = .streaming
         lastRejection = nil
-        standing = .notRequired
+        // What an earlier conversation said no longer holds (the primary may have restarted since).
+        standing = welcome.standing
         lagTracker.welcomed(primaryLastSeqno: welcome.position.seqno)
     }
 

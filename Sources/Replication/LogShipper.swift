@@ -216,7 +216,11 @@ public final class LogShipper: @unchecked Sendable {
         status.sentSeqno = hello.position.seqno
         status.retainFrom = start.cursor.nextEventID
         let history = log.history()
-        send(.welcome(Welcome(repositoryID: log.repositoryID, position: LogPosition(epoch: history.current.epoch, seqno: log.durableSeqno()), history: history)))
+        send(
+            .welcome(
+                Welcome(
+                    repositoryID: log.repositoryID, position: LogPosition(epoch: history.current.epoch, seqno: log.durableSeqno()),
+                    history: history, standing: log.standing(hello.sourceID.name))))
         if start.sendsFileStart { send(.fileStart(header: start.headerBytes)) }
         cursor = start.cursor
         onProgress(status)

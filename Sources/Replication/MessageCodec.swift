@@ -23,7 +23,8 @@ import Tranlog
 ///                   (the mirror's last record), u8 hasMirrorEnd, [u64 fileID, u64 offset],
 ///                   history, 32-byte proof = HMAC-SHA256(key, challenge || the hello body
 ///                   before the proof)
-///     3 welcome     repositoryID, u64 epoch, u64 seqno (primary's last durable record), history
+///     3 welcome     repositoryID, u64 epoch, u64 seqno (primary's last durable record), history,
+///                   standing (as in heartbeat; version 3)
 ///     4 reject      u8 reason, then: 1 wrongKey –; 2 otherRepository primary id, standby id;
 ///                   3 protocolVersion u16 primary, u16 standby; 4 forkInTime u64 forkSeqno,
 ///                   primary history, standby history; 5 divergentRecord u64 seqno, u32 primaryCRC,
@@ -90,6 +91,7 @@ public enum MessageCodec {
             writer.append(contentsOf: welcome.repositoryID.bytes)
             writePosition(welcome.position, into: &writer)
             writeHistory(welcome.history, into: &writer)
+            writeStanding(welcome.standing, into: &writer)
         case .reject(let reason):
             writeReject(reason, into: &writer)
         case .fileStart(let header):

@@ -82,7 +82,7 @@ extension MessageCodec {
             return .welcome(
                 Welcome(
                     repositoryID: try readRepositoryID(from: &reader), position: try readPosition(from: &reader),
-                    history: try readHistory(from: &reader)))
+                    history: try readHistory(from: &reader), standing: try readStanding(from: &reader)))
         case .reject:
             return .reject(try readReject(from: &reader))
         case .fileStart:

@@ -93,11 +93,14 @@ public struct Welcome: Hashable, Sendable {
     /// The primary's last durable record.
     public var position: LogPosition
     public var history: EpochHistory
+    /// The standby's synchronous standing as the conversation begins (protocol version 3).
+    public var standing: SynchronousStanding
 
-    public init(repositoryID: RepositoryID, position: LogPosition, history: EpochHistory) {
+    public init(repositoryID: RepositoryID, position: LogPosition, history: EpochHistory, standing: SynchronousStanding = .notRequired) {
         self.repositoryID = repositoryID
         self.position = position
         self.history = history
+        self.standing = standing
     }
 }
 

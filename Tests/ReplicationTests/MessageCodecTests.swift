@@ -27,6 +27,10 @@ private func sampleMessages() -> [ReplicationMessage] {
         .hello(emptyMirrorHello),
         .foreignHello(protocolVersion: 7),
         .welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: Seqno(99)), history: firstEpochHistory)),
+        .welcome(
+            Welcome(
+                repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: Seqno(99)), history: firstEpochHistory,
+                standing: SynchronousStanding(notice: 9, required: .init(level: .received, since: startOfTime, fallbackAfter: nil)))),
         .reject(.wrongKey),
         .reject(.otherRepository(primary: testRepository, standby: otherRepository)),
         .reject(.protocolVersion(primary: 1, standby: 2)),

@@ -107,6 +107,9 @@ public struct StandbyReplicationStatus: Codable, Sendable {
     public var apply: ApplyRateStatus?
     /// The applied stage's lag, one sample per second for the last minute, oldest first.
     public var lagHistory: [LagSampleStatus]?
+    /// Set while the primary says this standby's ack is required for every commit it acknowledges:
+    /// a promotion then reports the loss exactly (`PromoteReport.exactLoss`) unless `fallbackAfterSeconds`.
+    public var synchronous: SynchronousStandingStatus?
 
     init(receiver: LogReceiver, primary: String) {
         let lag = receiver.lag
@@ -124,6 +127,22 @@ public struct StandbyReplicationStatus: Codable, Sendable {
         let progress = receiver.progress
         apply = ApplyRateStatus(progress)
         lagHistory = progress.history.map(LagSampleStatus.init)
+        synchronous = receiver.standing.required.map(SynchronousStandingStatus.init)
+    }
+}
+
+/// `replication.synchronous` in a standby's `GET /status`.
+public struct SynchronousStandingStatus: Codable, Sendable, Equatable {
+    public var level: SynchronousLevel
+    /// Since when without interruption (the primary's clock), RFC 3339.
+    public var since: String
+    /// The primary acknowledges commits without its standbys after this long without enough of them; nil: never.
+    public var fallbackAfterSeconds: Double?
+
+    init(_ required: SynchronousStanding.Required) {
+        level = required.level
+        since = required.since.iso8601
+        fallbackAfterSeconds = required.fallbackAfter.map { $0 / .seconds(1) }
     }
 }
 
