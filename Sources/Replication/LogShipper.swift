@@ -113,6 +113,14 @@ public final class LogShipper: @unchecked Sendable {
         pump()
     }
 
+    /// The standby's synchronous standing changed: it hears it now, in a heartbeat out of turn (even
+    /// behind queued records: the primary keeps waiting for it until it heard).
+    public func standingChanged() {
+        precondition(loop.inEventLoop, "LogShipper is loop-confined")
+        guard case .streaming = state else { return }
+        heartbeat()
+    }
+
     /// Disconnects the standby; it will reconnect on its own.
     public func close(_ reason: String) {
         precondition(loop.inEventLoop, "LogShipper is loop-confined")
@@ -306,6 +314,10 @@ public final class LogShipper: @unchecked Sendable {
             return close("the standby sent nothing for \(silentIntervals) heartbeat intervals (replication timeout): the connection is presumed dead")
         }
         guard connection.isWritable else { return }  // records are queued: the standby hears from us anyway
+        heartbeat()
+    }
+
+    private func heartbeat() {
         let standing = status.standby.map { log.standing($0.name) } ?? .notRequired
         send(.heartbeat(Heartbeat(lastSeqno: log.durableSeqno(), primaryTime: log.clock(), digest: log.digest(), standing: standing)))
     }

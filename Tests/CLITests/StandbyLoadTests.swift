@@ -100,6 +100,16 @@ struct StandbyLoadTests {
         }
     }
 
+    /// The keys that do not hold the value (and seqno) written with them.
+    static func missing(_ acknowledged: [String: CountedLoad.Write], on url: String) throws -> [String] {
+        try StandbyCommandTests.client(url) { client in
+            try acknowledged.filter { key, write in
+                let object = try client.get(key: Array(key.utf8))
+                return object?.value != Array(write.value.utf8) || object?.seqno != write.seqno
+            }.keys.sorted()
+        }
+    }
+
     static func keyCount(_ url: String) throws -> Int {
         try StandbyCommandTests.client(url) { try $0.status().repository.objectCount }
     }
@@ -116,16 +126,19 @@ final class CountedLoad: @unchecked Sendable {
     private let url: String
     private let clients: Int
     private let commitsPerClient: Int
+    /// Starts every key, so successive loads on one repository write keys of their own.
+    private let keyPrefix: String
     private let state = NSCondition()
     private var acknowledged: [String: Write] = [:]
     private var failures: [String] = []
     private var running = 0
     private var stopRequested = false
 
-    init(url: String, clients: Int, commitsPerClient: Int) {
+    init(url: String, clients: Int, commitsPerClient: Int, keyPrefix: String = "") {
         self.url = url
         self.clients = clients
         self.commitsPerClient = commitsPerClient
+        self.keyPrefix = keyPrefix
     }
 
     func start() {
@@ -176,7 +189,7 @@ final class CountedLoad: @unchecked Sendable {
             defer { node.close() }
             for index in 0..<commitsPerClient {
                 if isStopRequested { return }
-                let key = "client\(client)/\(index)"
+                let key = "\(keyPrefix)client\(client)/\(index)"
                 let value = "value \(index) of client \(client)"
                 let reply = try node.put(key: Array(key.utf8), value: Array(value.utf8))
                 update { $0.acknowledged[key] = Write(value: value, seqno: reply.seqno) }

@@ -64,6 +64,9 @@ final class StandbyShippers: @unchecked Sendable {
             throw .invalidConfiguration("cannot listen for standbys on \(address): \(error); choose another --replication HOST:PORT")
         }
         retentionTimer = loop.scheduleTimer(after: .seconds(1), repeating: .seconds(1)) { [weak self] in self?.retention.tick() }
+        synchronous.onStandingChanged = { [weak self] nodes in
+            self?.shippers.values.filter { $0.status.standby.map { nodes.contains($0.name) } ?? false }.forEach { $0.standingChanged() }
+        }
         repository.observeDurableRecords { [weak self] in self?.durableRecord() }
     }
 

@@ -34,6 +34,9 @@ final class SynchronousGate: @unchecked Sendable {
     private let logger: Logger
     /// Armed while `waiting` with a fallback configured. Loop-confined.
     private var fallbackTimer: (any LoopTimer)?
+    /// Called with the standbys whose standing changed, so they hear it now rather than at their
+    /// next heartbeat. Loop-confined.
+    var onStandingChanged: (Set<String>) -> Void = { _ in }
 
     /// Call on the loop. `isFenced` (the repository's fence): a fenced primary must never acknowledge a
     /// commit its standbys lack, so it never falls back. `onFallback` counts
@@ -111,17 +114,18 @@ final class SynchronousGate: @unchecked Sendable {
     @discardableResult
     private func update(_ change: (inout GateState) -> Void) -> Int {
         precondition(loop.inEventLoop, "SynchronousGate changes state on the loop only")
-        let (before, after, released) = state.withLock { gate in
+        let (before, after, released, changed) = state.withLock { gate in
             let before = gate.mode
             change(&gate)
             gate.mode = gate.nextMode()
             let now = clock()
             if gate.mode != before { gate.since = now }
-            gate.announceStandings(at: now)
+            let changed = gate.announceStandings(at: now)
             let released = gate.takeReleasable()
-            return (before, gate.status, released)
+            return (before, gate.status, released, changed)
         }
         released.forEach { $0.release() }
+        if !changed.isEmpty { onStandingChanged(changed) }
         if after?.state != before { entered(after, released: released.count) }
         return released.count
     }
@@ -232,18 +236,22 @@ private struct GateState {
         return mode == .fallback ? .fallback : .waiting
     }
 
-    /// Which standbys are required now: the counted ones, when there are no more of them than a
-    /// commit waits for, while commits wait for standbys (never in fallback or asynchronous).
+    /// Which standbys are required now, while commits wait for standbys (never in fallback or
+    /// asynchronous): the counted ones and those commits still wait for, when there are no more of
+    /// them than a commit needs. A required standby that disconnects or falls behind stays required:
+    /// commits go on waiting for it, so what it was told stays true.
     var required: Set<String> {
         guard mode == .synchronous || mode == .waiting else { return [] }
-        let counted = counted
-        return counted.count <= settings.standbys ? Set(counted) : []
+        let candidates = Set(counted).union(awaited.map(\.node))
+        return candidates.count <= settings.standbys ? candidates : []
     }
 
     /// Gives each standby whose standing changed a new notice for its next heartbeat. A standby
     /// becomes pinned when told it is required, but only without a fallback: with one, the primary
     /// may acknowledge without it anyway, which its standing says.
-    mutating func announceStandings(at now: Timestamp) {
+    /// Returns the standbys whose standing changed.
+    mutating func announceStandings(at now: Timestamp) -> Set<String> {
+        var changed: Set<String> = []
         let required = required
         for node in Set(standings.keys).union(required) {
             var standing = standings[node] ?? NodeStanding(node: node)
@@ -256,9 +264,11 @@ private struct GateState {
             if wanted != before {
                 standing.announced = SynchronousStanding(notice: standing.announced.notice + 1, required: wanted)
                 if let wanted, wanted.fallbackAfter == nil { standing.pinned = true }
+                changed.insert(node)
             }
             standings[node] = standing
         }
+        return changed
     }
 
     /// `node` acked: its position, and whether it heard that it is no longer required.

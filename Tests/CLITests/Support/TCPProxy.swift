@@ -16,6 +16,8 @@ final class TCPProxy: @unchecked Sendable {
     private let minimumCutBytes: Int
     private let state = NSCondition()
     private var cutRequested = false
+    /// Until then, nothing is forwarded from upstream (a stalled link: bytes queue, nothing is lost).
+    private var stalledUntil = Date.distantPast
     private var cutsDone = 0
     private var open: Set<Int32> = []
     private var closed = false
@@ -51,6 +53,19 @@ final class TCPProxy: @unchecked Sendable {
         while cutsDone < target {
             try #require(state.wait(until: deadline), "no data from upstream to cut within \(seconds) s")
         }
+    }
+
+    /// Holds what the upstream sends for `seconds`, then forwards it: a link that stalls and resumes.
+    func stall(seconds: TimeInterval) {
+        state.lock()
+        stalledUntil = Date().addingTimeInterval(seconds)
+        state.unlock()
+    }
+
+    private func waitWhileStalled() {
+        state.lock()
+        while !closed, Date() < stalledUntil { _ = state.wait(until: stalledUntil) }
+        state.unlock()
     }
 
     /// Stops accepting and shuts the open connections. Calling it again does nothing: closing the
@@ -103,6 +118,7 @@ final class TCPProxy: @unchecked Sendable {
         while true {
             let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
             guard count > 0 else { break }
+            if cutting { waitWhileStalled() }
             var forward = count
             let cut = cutting && takeCut(count)
             if cut { forward = count / 2 }
