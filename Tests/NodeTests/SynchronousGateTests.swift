@@ -234,6 +234,39 @@ import Transport
         #expect(reply.synchronous?.state == .synchronous && reply.synchronous?.awaitedStandbys == [])
     }
 
+    @Test func aStandbyIsToldItIsRequiredOnlyOnceThatIsDurable() {
+        let harness = GateHarness(standbys: 1, holdSaves: true)
+        harness.ack(1, "east", flushed: 0)
+        #expect(harness.saves.withLock { $0 } == [["east"]])
+        #expect(harness.gate.standing(for: "east") == .notRequired)
+        // Commits wait for it already.
+        harness.commit(1)
+        harness.gate.disconnected(1)
+        #expect(harness.released == [])
+        harness.completeSave(durable: false)
+        #expect(harness.gate.standing(for: "east") == .notRequired)
+        #expect(harness.logged("cannot write synchronous.json") == 1)
+        harness.ack(2, "east", flushed: 1)
+        #expect(harness.released == [1])
+        harness.completeSave(durable: true)
+        #expect(harness.gate.standing(for: "east").required?.level == .flushed)
+    }
+
+    @Test func aRestartedPrimaryWaitsForTheStandbysItHadToldTheyAreRequired() {
+        let harness = GateHarness(standbys: 1, pinnedBeforeRestart: ["east"])
+        #expect(harness.logged("told before a restart") == 1)
+        harness.ack(1, "west", flushed: 0)
+        harness.commit(1)
+        harness.ack(1, "west", flushed: 1)
+        #expect(harness.released == [])
+        #expect(harness.gate.status?.state == .waiting && harness.gate.status?.awaitedStandbys == ["east"])
+        // east is back: its welcome said it is no longer required (west suffices), and its ack shows it heard.
+        #expect(harness.gate.standing(for: "east").required == nil)
+        harness.ack(2, "east", flushed: 0)
+        #expect(harness.released == [1])
+        #expect(harness.saves.withLock { $0.last } == [])
+    }
+
     /// The real repository's flush thread hands every durable commit to the gate and goes on: later
     /// commits are appended and made durable while the earlier ones wait.
     @Test func waitingCommitsDoNotHoldUpLaterOnes() throws {
@@ -267,7 +300,15 @@ final class GateHarness: Sendable {
     let fallbacks: Locked<Int>
     private let lines: Locked<[String]>
 
-    init(standbys: Int, level: SynchronousLevel = .flushed, fallbackAfter: Duration? = nil, fenced: Bool = false) {
+    /// Each save of the pinned standbys, in order; with `holdSaves`, the last one's completion waits
+    /// for `completeSave`.
+    let saves = Locked<[Set<String>]>([])
+    private let pendingSave = Locked<(@Sendable (Bool) -> Void)?>(nil)
+
+    init(
+        standbys: Int, level: SynchronousLevel = .flushed, fallbackAfter: Duration? = nil, fenced: Bool = false,
+        pinnedBeforeRestart: Set<String> = [], holdSaves: Bool = false
+    ) {
         var settings = SynchronousSettings()
         settings.standbys = standbys
         settings.level = level
@@ -276,9 +317,25 @@ final class GateHarness: Sendable {
         let clock = FakeWallClock(loop: loop)
         (self.lines, self.fallbacks, self.loop, self.clock) = (lines, fallbacks, loop, clock)
         let logger = Logger(label: "synchronous-gate-tests") { _ in CapturingLogHandler(lines) }
+        let (saves, pendingSave) = (saves, pendingSave)
+        let pins = SynchronousPins(initial: pinnedBeforeRestart) { nodes, done in
+            saves.withLock { $0.append(nodes) }
+            if holdSaves { pendingSave.withLock { $0 = done } } else { done(true) }
+        }
         gate = SynchronousGate(
-            settings, loop: loop, clock: { clock.now }, isFenced: { fenced }, logger: logger,
+            settings, loop: loop, clock: { clock.now }, isFenced: { fenced }, logger: logger, pins: pins,
             onFallback: { fallbacks.withLock { $0 += 1 } })
+        loop.run()
+    }
+
+    /// Completes a held save, durable or failed.
+    func completeSave(durable: Bool) {
+        let done = pendingSave.withLock { done in
+            defer { done = nil }
+            return done
+        }
+        done?(durable)
+        loop.run()
     }
 
     /// The seqnos released so far, in release order.
@@ -300,6 +357,7 @@ final class GateHarness: Sendable {
         status.acked = Ack(
             received: Seqno(received ?? flushed), flushed: Seqno(flushed), applied: Seqno(applied),
             notice: notice ?? gate.standing(for: node).notice)
+        defer { loop.run() }  // a save of the pinned standbys completes
         status.caughtUp = caughtUp
         gate.progressed(shipper, status)
     }

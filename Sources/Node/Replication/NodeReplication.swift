@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Replication
 import Repository
@@ -54,15 +55,34 @@ final class NodeReplication: Sendable {
 
     private func listen(_ configuration: NodeConfiguration, repository: Repository, key: ReplicationKey, logger: Logger) throws(NodeError) -> StandbyShippers {
         let (address, compress, synchronous) = (configuration.replicationAddress, configuration.compressReplication, configuration.synchronous)
+        let pins = try Self.synchronousPins(repository, logger: logger)
         let started = loop.executeAndWait { [loop, metrics] () -> Result<StandbyShippers, NodeError> in
             Result { () throws(NodeError) in
                 try StandbyShippers(
                     loop: loop, repository: repository, key: key, address: address, compress: compress, synchronous: synchronous,
-                    logger: logger, onFallback: { metrics.recordSynchronousFallback() })
+                    pins: pins, logger: logger, onFallback: { metrics.recordSynchronousFallback() })
             }
         }
         guard let started else { throw .invalidConfiguration("the event loop stopped before the replication port opened") }
         return try started.get()
+    }
+
+    /// The standbys this primary told are required, read here (not on the loop); saved on a queue of
+    /// their own, one write at a time.
+    private static func synchronousPins(_ repository: Repository, logger: Logger) throws(NodeError) -> SynchronousPins {
+        let file = SynchronousPinFile(directory: repository.directory, fileSystem: repository.fileSystem)
+        let queue = DispatchQueue(label: "understudy.synchronous-pins")
+        return SynchronousPins(initial: try file.load()) { nodes, done in
+            queue.async {
+                do {
+                    try file.save(nodes)
+                    done(true)
+                } catch {
+                    logger.error("cannot write \(file.path)", metadata: ["error": "\(error)"])
+                    done(false)
+                }
+            }
+        }
     }
 
     /// Where standbys connect, when serving them (the real port when 0 was asked for).

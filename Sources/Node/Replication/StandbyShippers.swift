@@ -29,14 +29,15 @@ final class StandbyShippers: @unchecked Sendable {
 
     /// Listens on `address` (port 0: any free port); `compress`: ship records batches gzip-compressed
     /// when that makes them smaller (`--compress`); `synchronous`: how many standbys a commit waits
-    /// for, `onFallback` counting each fallback to asynchronous. Call on the loop.
+    /// for, `pins` where it keeps the standbys it told are required, `onFallback` counting each
+    /// fallback to asynchronous. Call on the loop.
     init(
         loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, compress: Bool,
-        synchronous settings: SynchronousSettings, logger: Logger, onFallback: @escaping @Sendable () -> Void
+        synchronous settings: SynchronousSettings, pins: SynchronousPins, logger: Logger, onFallback: @escaping @Sendable () -> Void
     ) throws(NodeError) {
         self.loop = loop
         synchronous = SynchronousGate(
-            settings, loop: loop, isFenced: { [repository] in repository.isFenced }, logger: logger, onFallback: onFallback)
+            settings, loop: loop, isFenced: { [repository] in repository.isFenced }, logger: logger, pins: pins, onFallback: onFallback)
         shipperConfiguration = .fromEnvironment
         shipperConfiguration.compressRecords = compress
         self.key = key

@@ -32,6 +32,7 @@ final class SynchronousGate: @unchecked Sendable {
     private let isFenced: @Sendable () -> Bool
     private let onFallback: @Sendable () -> Void
     private let logger: Logger
+    private let pins: SynchronousPins
     /// Armed while `waiting` with a fallback configured. Loop-confined.
     private var fallbackTimer: (any LoopTimer)?
     /// Called with the standbys whose standing changed, so they hear it now rather than at their
@@ -40,17 +41,23 @@ final class SynchronousGate: @unchecked Sendable {
 
     /// Call on the loop. `isFenced` (the repository's fence): a fenced primary must never acknowledge a
     /// commit its standbys lack, so it never falls back. `onFallback` counts
-    /// each fallback (`understudy_synchronous_fallbacks_total`).
+    /// each fallback (`understudy_synchronous_fallbacks_total`). `pins`: the standbys an earlier run
+    /// told are required, which commits wait for until they are back and heard otherwise.
     init(
         _ settings: SynchronousSettings, loop: any EventLoop, clock: @escaping @Sendable () -> Timestamp = { .now() },
-        isFenced: @escaping @Sendable () -> Bool, logger: Logger, onFallback: @escaping @Sendable () -> Void = {}
+        isFenced: @escaping @Sendable () -> Bool, logger: Logger, pins: SynchronousPins = .inMemory,
+        onFallback: @escaping @Sendable () -> Void = {}
     ) {
         self.loop = loop
         self.clock = clock
         self.isFenced = isFenced
         self.onFallback = onFallback
         self.logger = logger
-        state = Locked(GateState(settings: settings, since: clock()))
+        self.pins = pins
+        state = Locked(GateState(settings: settings, since: clock(), pinned: pins.initial))
+        if !pins.initial.isEmpty {
+            logger.notice("commits wait for standby(s) \(pins.initial.sorted().joined(separator: ", ")), told before a restart that they are synchronous, until they are back")
+        }
         update { _ in }
     }
 
@@ -114,7 +121,7 @@ final class SynchronousGate: @unchecked Sendable {
     @discardableResult
     private func update(_ change: (inout GateState) -> Void) -> Int {
         precondition(loop.inEventLoop, "SynchronousGate changes state on the loop only")
-        let (before, after, released, changed) = state.withLock { gate in
+        let (before, after, released, changed, toSave) = state.withLock { gate in
             let before = gate.mode
             change(&gate)
             gate.mode = gate.nextMode()
@@ -122,10 +129,13 @@ final class SynchronousGate: @unchecked Sendable {
             if gate.mode != before { gate.since = now }
             let changed = gate.announceStandings(at: now)
             let released = gate.takeReleasable()
-            return (before, gate.status, released, changed)
+            return (before, gate.status, released, changed, gate.pinsToSave())
         }
         released.forEach { $0.release() }
         if !changed.isEmpty { onStandingChanged(changed) }
+        if let toSave {
+            pins.save(toSave) { [self] durable in loop.execute { self.saved(toSave, durable: durable) } }
+        }
         if after?.state != before { entered(after, released: released.count) }
         return released.count
     }
@@ -154,6 +164,17 @@ final class SynchronousGate: @unchecked Sendable {
         }
     }
 
+    /// A save of the pinned standbys ended: once durable, those it added may be told they are required.
+    private func saved(_ nodes: Set<String>, durable: Bool) {
+        if !durable {
+            logger.error("cannot write synchronous.json: standbys are not told they are synchronous (commits wait for them all the same); retrying with the next ack")
+        }
+        update { gate in
+            gate.saving = false
+            if durable { gate.persisted = nodes }
+        }
+    }
+
     /// The fallback timer ran out while still waiting.
     private func fallBack() {
         guard !isFenced() else {
@@ -161,6 +182,17 @@ final class SynchronousGate: @unchecked Sendable {
         }
         update { gate in if gate.mode == .waiting { gate.mode = .fallback } }
     }
+}
+
+/// The standbys a primary told are required, kept where a restart finds them (`SynchronousPinFile`):
+/// `initial` as found at start; `save` writes a set off the loop and calls back (on any thread) with
+/// whether it is durable.
+struct SynchronousPins: Sendable {
+    var initial: Set<String>
+    var save: @Sendable (Set<String>, @escaping @Sendable (Bool) -> Void) -> Void
+
+    /// Nothing kept: for tests that are not about restarts.
+    static let inMemory = SynchronousPins(initial: []) { _, done in done(true) }
 }
 
 /// A commit whose client waits for standbys.
@@ -199,10 +231,23 @@ private struct GateState {
     var since: Timestamp
     /// By node: what it was told of its standing, and whether commits must wait for it.
     var standings: [String: NodeStanding] = [:]
+    /// The pinned standbys as last made durable, and whether a save is under way.
+    var persisted: Set<String>
+    var saving = false
 
-    init(settings: SynchronousSettings, since: Timestamp) {
+    init(settings: SynchronousSettings, since: Timestamp, pinned: Set<String>) {
         self.settings = settings
         self.since = since
+        persisted = pinned
+        for node in pinned { standings[node] = NodeStanding(node: node, pinned: true) }
+    }
+
+    /// The pinned standbys to make durable now, unless a save is under way or nothing changed.
+    mutating func pinsToSave() -> Set<String>? {
+        let pinned = Set(awaited.map(\.node))
+        guard !saving, pinned != persisted else { return nil }
+        saving = true
+        return pinned
     }
 
     /// Whether a commit at `seqno` must wait: for a standby that may believe it is required (even
@@ -262,8 +307,15 @@ private struct GateState {
                     fallbackAfter: settings.fallbackAfter)
                 : nil
             if wanted != before {
+                if let wanted, wanted.fallbackAfter == nil {
+                    // Commits wait for it from now on; it is told only once that is durable.
+                    standing.pinned = true
+                    guard persisted.contains(node) else {
+                        standings[node] = standing
+                        continue
+                    }
+                }
                 standing.announced = SynchronousStanding(notice: standing.announced.notice + 1, required: wanted)
-                if let wanted, wanted.fallbackAfter == nil { standing.pinned = true }
                 changed.insert(node)
             }
             standings[node] = standing
