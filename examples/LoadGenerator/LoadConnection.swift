@@ -38,8 +38,10 @@ final class LoadConnection {
         http.send(request) { [self] result in
             switch result {
             case .success(let response):
+                // Read before reporting: the owner may send the next request from `onResponse`.
+                let kept = http.isReusable
                 events.onResponse(self, response, latencyStart)
-                if !http.isReusable { fail("\(http.peer) closed the connection after a response", lostRequest: false) }
+                if !kept { fail("\(http.peer) closed the connection after a response", lostRequest: false) }
             case .failure(let error):
                 fail("\(error)", lostRequest: true)
             }
