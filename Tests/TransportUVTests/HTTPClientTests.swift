@@ -122,6 +122,7 @@ import Transport
         let badStatus = try #require(throws: HTTPClientError.self) { try client.send(get) }
         guard case .malformedResponse(peer, let detail) = badStatus else { Issue.record("\(badStatus)"); return }
         #expect(detail.hasPrefix("HPE_INVALID_STATUS"), "\(detail)")
+        #expect(detail.hasSuffix(#"the response began "HTTP/1.1 OK 200\r\nContent-Length: 0\r\n\r\n""#), "\(detail)")
         #expect(badStatus.description.contains("from \(peer)"))
         #expect(throws: HTTPClientError.bodyTooLarge(peer, limit: 1000)) { try client.send(get) }
         let cut = try #require(throws: HTTPClientError.self) { try client.send(get) }

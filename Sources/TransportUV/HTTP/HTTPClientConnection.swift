@@ -18,7 +18,9 @@ public final class HTTPClientConnection {
         var completion: Completion
         var timer: any LoopTimer
         var sent = false
-        var answering = false
+        /// The response's first bytes, for an error to quote.
+        var start: [UInt8] = []
+        var answering: Bool { !start.isEmpty }
     }
 
     public let peer: SocketAddress
@@ -119,7 +121,7 @@ public final class HTTPClientConnection {
 
     private func received(_ bytes: [UInt8]) {
         guard exchange != nil else { return close(because: "\(bytes.count) unexpected byte(s) with no request in flight") }
-        exchange!.answering = true
+        if exchange!.start.count < Self.quotedBytes { exchange!.start += bytes.prefix(Self.quotedBytes - exchange!.start.count) }
         input += bytes
         parseInput()
     }
@@ -135,7 +137,7 @@ public final class HTTPClientConnection {
                 // Bytes beyond the response were not asked for: the connection cannot be trusted further.
                 finish(.success(message.response), reusable: message.keepAlive && input.isEmpty)
             case .failed(let failure):
-                finish(.failure(error(failure)), reusable: false)
+                finish(.failure(error(failure, start: exchange!.start)), reusable: false)
             }
         }
     }
@@ -158,9 +160,13 @@ public final class HTTPClientConnection {
             : .closedBeforeResponse(peer, reason: reason, requestSent: exchange.sent)
     }
 
-    private func error(_ failure: HTTPMessageParser.Failure) -> HTTPClientError {
+    /// How much of a malformed response its error quotes.
+    private static let quotedBytes = 64
+
+    private func error(_ failure: HTTPMessageParser.Failure, start: [UInt8]) -> HTTPClientError {
         switch failure {
-        case .malformed(let detail): .malformedResponse(peer, detail: detail)
+        case .malformed(let detail):
+            .malformedResponse(peer, detail: "\(detail); the response began \(String(decoding: start, as: UTF8.self).debugDescription)")
         case .headersTooLarge: .headersTooLarge(peer, limit: configuration.maxHeaderBytes)
         case .bodyTooLarge: .bodyTooLarge(peer, limit: configuration.maxBodyBytes)
         }
