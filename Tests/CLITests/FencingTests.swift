@@ -69,7 +69,7 @@ struct FencingTests {
         return (status, detail)
     }
 
-    static func put(_ key: String, on node: ServerProcess, headers: HTTPHeaders = [:]) throws -> ClientResponse {
+    static func put(_ key: String, on node: ServerProcess, headers: HTTPHeaders = [:]) throws -> HTTPResponse {
         try StandbyCommandTests.client(node.url) { try $0.send(method: "PUT", path: "/objects/\(key)", headers: headers, body: [1]) }
     }
 

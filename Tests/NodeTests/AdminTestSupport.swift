@@ -13,7 +13,7 @@ extension NodeFixture {
     }
 
     /// A raw admin request with the right token; for checking statuses and error bodies.
-    func admin(_ method: String, _ path: String, body: String = "") throws -> ClientResponse {
+    func admin(_ method: String, _ path: String, body: String = "") throws -> HTTPResponse {
         try send(method, path, headers: ["Authorization": "Bearer \(try adminToken)"], body: body)
     }
 

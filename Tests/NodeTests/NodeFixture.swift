@@ -70,7 +70,7 @@ final class NodeFixture {
     }
 
     /// Sends a raw request; for checking statuses and error bodies.
-    func send(_ method: String, _ path: String, headers: HTTPHeaders = HTTPHeaders(), body: String = "") throws -> ClientResponse {
+    func send(_ method: String, _ path: String, headers: HTTPHeaders = HTTPHeaders(), body: String = "") throws -> HTTPResponse {
         try client.send(method: method, path: path, headers: headers, body: Array(body.utf8))
     }
 }

@@ -12,23 +12,14 @@ struct ParsedResponse {
     var text: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// Every complete response at the front of `bytes` (Content-Length framing, as the server always sends).
+/// Every complete response at the front of `bytes`, read by the client's own parser.
 func parseResponses(_ bytes: [UInt8]) -> [ParsedResponse] {
+    let parser = HTTPMessageParser(.response, maxHeaderBytes: 80 << 10, maxBodyBytes: 64 << 20)
+    var input = bytes
     var responses: [ParsedResponse] = []
-    var rest = bytes[...]
-    while let headEnd = rest.firstRange(of: Array("\r\n\r\n".utf8)) {
-        let lines = String(decoding: rest[..<headEnd.lowerBound], as: UTF8.self).split(separator: "\r\n")
-        guard let statusLine = lines.first, let status = Int(statusLine.split(separator: " ")[1]) else { break }
-        var headers: [String: String] = [:]
-        for line in lines.dropFirst() {
-            let parts = line.split(separator: ":", maxSplits: 1)
-            headers[parts[0].lowercased()] = parts.count > 1 ? parts[1].trimmingPrefix(" ").description : ""
-        }
-        let length = Int(headers["content-length"] ?? "0") ?? 0
-        guard rest[headEnd.upperBound...].count >= length else { break }
-        let body = Array(rest[headEnd.upperBound..<(headEnd.upperBound + length)])
-        responses.append(ParsedResponse(status: status, headers: headers, body: body))
-        rest = rest[(headEnd.upperBound + length)...]
+    while case .message(let message) = parser.parse(&input) {
+        let headers = Dictionary(message.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { first, _ in first })
+        responses.append(ParsedResponse(status: message.status, headers: headers, body: message.body))
     }
     return responses
 }

@@ -1,4 +1,5 @@
 import Transport
+import TransportUV
 
 /// One keep-alive HTTP/1.1 connection of the load, with at most one request in flight, like a pgbench
 /// client. Loop-confined. It reports each response, and the one failure that ends it, to its owner.
@@ -6,75 +7,58 @@ final class LoadConnection {
     struct Events {
         var onReady: (LoadConnection) -> Void
         /// The response, and the instant its latency is measured from (see `send`).
-        var onResponse: (LoadConnection, ResponseReader.Response, ContinuousClock.Instant) -> Void
-        var onFailure: (LoadConnection, String) -> Void
+        var onResponse: (LoadConnection, HTTPResponse, ContinuousClock.Instant) -> Void
+        /// Why the connection ended, and whether a request in flight was lost with it.
+        var onFailure: (LoadConnection, String, _ lostRequest: Bool) -> Void
     }
 
     private let events: Events
-    private var connection: (any Connection)?
-    private var reader = ResponseReader()
+    private let http: HTTPClientConnection
     private var failed = false
-    /// When the request in flight was written; nil when idle.
-    private(set) var sentAt: ContinuousClock.Instant?
-    private var latencyStart: ContinuousClock.Instant?
 
-    init(events: Events) {
+    init(loop: any EventLoop, address: SocketAddress, requestTimeout: Duration, events: Events) {
         self.events = events
+        http = HTTPClientConnection(loop: loop, peer: address, configuration: HTTPClientConfiguration(timeout: requestTimeout))
     }
 
-    func connect(on loop: any EventLoop, to address: SocketAddress) {
-        loop.connect(host: address.host, port: address.port) { [self] result in
-            switch result {
-            case .failure(let error):
-                fail("cannot connect to \(address): \(error)")
-            case .success(let connection):
-                self.connection = connection
-                connection.start(ConnectionCallbacks(
-                    onRead: { [self] in read($0) },
-                    onClose: { [self] in fail("connection to \(address) \($0)") }))
-                events.onReady(self)
-            }
+    /// Whether the connection can take the next request.
+    var isUsable: Bool { !failed && http.isReusable }
+
+    func connect() {
+        http.onIdleClose = { [self] in fail("connection to \(http.peer) \($0)", lostRequest: false) }
+        http.connect { [self] error in
+            if let error { return fail("\(error)", lostRequest: false) }
+            events.onReady(self)
         }
     }
 
     /// `latencyStart` is now in a closed loop; in an open loop it is when the request was released, so
     /// time spent waiting for a free connection counts (no coordinated omission).
-    func send(_ request: [UInt8], latencyStart: ContinuousClock.Instant) {
-        precondition(sentAt == nil, "one request in flight per connection")
-        sentAt = ContinuousClock.now
-        self.latencyStart = latencyStart
-        // Requests are far below the write queue's high-water mark, and only one is ever queued.
-        _ = connection?.write(request)
-    }
-
-    private func read(_ bytes: [UInt8]) {
-        reader.append(bytes)
-        while !failed {
-            switch reader.next() {
-            case .needMoreBytes:
-                return
-            case .malformed(let detail):
-                return fail("malformed response: \(detail)")
-            case .response(let response):
-                guard let start = latencyStart else { return fail("a response arrived with no request in flight") }
-                sentAt = nil
-                latencyStart = nil
-                events.onResponse(self, response, start)
+    func send(_ request: HTTPClientRequest, latencyStart: ContinuousClock.Instant) {
+        http.send(request) { [self] result in
+            switch result {
+            case .success(let response):
+                // Read before reporting: the owner may send the next request from `onResponse`.
+                let kept = http.isReusable
+                events.onResponse(self, response, latencyStart)
+                if !kept { fail("\(http.peer) closed the connection after a response", lostRequest: false) }
+            case .failure(let error):
+                fail("\(error)", lostRequest: true)
             }
         }
     }
 
     /// Ends the connection and reports why, once.
-    func fail(_ message: String) {
+    private func fail(_ message: String, lostRequest: Bool) {
         guard !failed else { return }
         failed = true
-        connection?.close(.local(message))
-        events.onFailure(self, message)
+        http.close()
+        events.onFailure(self, message, lostRequest)
     }
 
     /// Ends the connection at the end of the run, reporting nothing.
     func close() {
         failed = true
-        connection?.close(.local("load finished"))
+        http.close()
     }
 }

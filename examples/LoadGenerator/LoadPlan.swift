@@ -1,4 +1,5 @@
 import Transport
+import TransportUV
 
 /// What a run does: the node, how many connections, what they write, when to stop.
 struct LoadPlan: Sendable {
@@ -19,20 +20,18 @@ struct LoadPlan: Sendable {
     var requestTimeout: Duration = .seconds(30)
 }
 
-/// The bytes of `PUT /objects/load-N` requests. The value is random, generated once: it cannot be
-/// compressed away, and building a request costs one copy.
+/// `PUT /objects/load-N` requests. The value is random, generated once: it cannot be compressed away,
+/// and every request shares its storage.
 struct PutRequests {
-    private let host: String
     private let value: [UInt8]
 
     init(plan: LoadPlan) {
-        host = plan.address.description
         var generator = SystemRandomNumberGenerator()
         value = (0..<plan.valueBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    func request(key: Int) -> [UInt8] {
-        Array("PUT /objects/load-\(key) HTTP/1.1\r\nHost: \(host)\r\nContent-Length: \(value.count)\r\n\r\n".utf8) + value
+    func request(key: Int) -> HTTPClientRequest {
+        HTTPClientRequest(method: "PUT", target: "/objects/load-\(key)", body: value)
     }
 }
 

@@ -1,4 +1,5 @@
 import Transport
+import TransportUV
 
 /// Drives one run on an event loop: opens the connections, hands out requests (closed or open loop),
 /// measures every answer, stops at the limit and reports once. Loop-confined: create and `start` it
@@ -43,11 +44,11 @@ final class LoadRun {
         let events = LoadConnection.Events(
             onReady: { [self] in becameIdle($0) },
             onResponse: { [self] in received($1, since: $2, on: $0) },
-            onFailure: { [self] in failed($0, $1) })
+            onFailure: { [self] in failed($0, $1, lostRequest: $2) })
         for _ in 0..<plan.clients {
-            let connection = LoadConnection(events: events)
+            let connection = LoadConnection(loop: loop, address: plan.address, requestTimeout: plan.requestTimeout, events: events)
             live[ObjectIdentifier(connection)] = connection
-            connection.connect(on: loop, to: plan.address)
+            connection.connect()
         }
         if case .duration(let duration) = plan.limit {
             timers.append(loop.scheduleTimer(after: duration) { [self] in stop() })
@@ -113,34 +114,28 @@ final class LoadRun {
         dispatch()
     }
 
-    private func received(_ response: ResponseReader.Response, since start: ContinuousClock.Instant, on connection: LoadConnection) {
+    private func received(_ response: HTTPResponse, since start: ContinuousClock.Instant, on connection: LoadConnection) {
         inFlight -= 1
         if response.status == 200 {
             statistics.recordCommit(latency: .now - start)
         } else {
             statistics.recordError("HTTP \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
         }
-        becameIdle(connection)
+        if connection.isUsable { becameIdle(connection) }
     }
 
-    private func failed(_ connection: LoadConnection, _ message: String) {
+    private func failed(_ connection: LoadConnection, _ message: String, lostRequest: Bool) {
         guard !finished else { return }
         statistics.recordError(message)
-        if connection.sentAt != nil { inFlight -= 1 }
+        if lostRequest { inFlight -= 1 }
         live[ObjectIdentifier(connection)] = nil
         idle.removeAll { $0 === connection }
         if live.isEmpty { stopping = true }
         finishIfDone()
     }
 
-    /// Progress, and the request timeout: a connection whose answer is overdue fails.
+    /// Progress (each connection times its own request out).
     private func tick() {
-        let now = ContinuousClock.now
-        for connection in live.values {
-            if let sentAt = connection.sentAt, now - sentAt > plan.requestTimeout {
-                connection.fail("no response within \(plan.requestTimeout)")
-            }
-        }
         onProgress(statistics, startedAt)
     }
 

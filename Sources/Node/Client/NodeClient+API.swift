@@ -73,7 +73,7 @@ extension NodeClient {
         }
     }
 
-    static func requireSuccess(_ response: ClientResponse) throws(NodeClientError) {
+    static func requireSuccess(_ response: HTTPResponse) throws(NodeClientError) {
         guard !(200..<300).contains(response.status) else { return }
         struct ErrorBody: Decodable {
             var error: String
@@ -83,7 +83,7 @@ extension NodeClient {
         throw .refused(status: response.status, error: body?.error ?? "HTTP error", detail: body?.detail ?? response.text)
     }
 
-    func decode<Value: Decodable>(_ type: Value.Type, from response: ClientResponse) throws(NodeClientError) -> Value {
+    func decode<Value: Decodable>(_ type: Value.Type, from response: HTTPResponse) throws(NodeClientError) -> Value {
         try Self.requireSuccess(response)
         do {
             return try JSONDecoder().decode(type, from: Data(response.body))

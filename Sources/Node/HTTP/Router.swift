@@ -84,10 +84,8 @@ struct Router: Sendable {
 /// JSON bodies: keys sorted so responses are stable, slashes unescaped so event ids read naturally.
 enum JSONBody {
     static func encode(_ value: some Encodable) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         // The API's own Codable types cannot fail to encode.
-        return Array(try! encoder.encode(value))
+        Array(try! APIJSON.encoder().encode(value))
     }
 
     /// Decodes a request body; a failure names the field (`operations[2].op`) or the syntax problem.

@@ -44,6 +44,35 @@ public struct Timestamp: RawRepresentable, Hashable, Comparable, Sendable, Codab
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// Set to `true` in an encoder's `userInfo` to write timestamps as RFC 3339 strings (`iso8601`), as
+    /// the HTTP API and the CLI's JSON do; without it they are integer microseconds, as files on disk
+    /// hold them.
+    public static let rfc3339CodingKey = CodingUserInfoKey(rawValue: "understudy.timestamp.rfc3339")!
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if encoder.userInfo[Self.rfc3339CodingKey] as? Bool == true {
+            try container.encode(iso8601)
+        } else {
+            try container.encode(rawValue)
+        }
+    }
+
+    /// Reads either form, whatever the decoder's `userInfo`: a reader need not know which writer it has.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        do {
+            self.init(rawValue: try container.decode(Int64.self))
+        } catch DecodingError.typeMismatch {
+            let text = try container.decode(String.self)
+            guard let parsed = Timestamp(iso8601: text) else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "'\(text)' is neither an RFC 3339 time nor integer microseconds since the epoch")
+            }
+            self = parsed
+        }
+    }
+
     private static func parse(_ text: String) -> Timestamp? {
         // Split off the fraction ourselves: ISO8601DateFormatter rounds to milliseconds.
         var whole = text

@@ -31,4 +31,15 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     public func makeIterator() -> IndexingIterator<[Field]> {
         fields.makeIterator()
     }
+
+    /// The fields as `Name: value\r\n` lines, leaving out `excluded` (lowercased names: those the
+    /// sender writes itself). CR or LF in a field would let a value inject headers: a programmer error.
+    func wireLines(excluding excluded: Set<String>) -> String {
+        var lines = ""
+        for field in fields where !excluded.contains(field.name.lowercased()) {
+            precondition(!(field.name + field.value).contains { $0 == "\r" || $0 == "\n" }, "CR/LF in header \(field.name)")
+            lines += "\(field.name): \(field.value)\r\n"
+        }
+        return lines
+    }
 }

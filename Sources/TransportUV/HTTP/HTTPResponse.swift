@@ -1,4 +1,5 @@
-/// A response; the server adds `Content-Length` and, when it will close, `Connection: close`.
+/// A response: one the server sends (it adds `Content-Length` and, when it will close,
+/// `Connection: close`), or one `HTTPClient` received.
 public struct HTTPResponse: Sendable, Equatable {
     public var status: Int
     public var headers: HTTPHeaders
@@ -10,6 +11,9 @@ public struct HTTPResponse: Sendable, Equatable {
         self.body = body
     }
 
+    /// The body as UTF-8 text.
+    public var text: String { String(decoding: body, as: UTF8.self) }
+
     /// A JSON body, already encoded.
     public static func json(status: Int, _ json: String) -> HTTPResponse {
         HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: Array(json.utf8))
@@ -20,15 +24,10 @@ public struct HTTPResponse: Sendable, Equatable {
         json(status: status, "{\"error\":\(jsonString(error)),\"detail\":\(jsonString(detail))}")
     }
 
-    /// The bytes on the wire. Header text must not contain CR or LF (that would let a value inject
-    /// headers), which is a programmer error.
+    /// The bytes on the wire.
     func serialized(closing: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"
-        for field in headers where !["content-length", "connection"].contains(field.name.lowercased()) {
-            precondition(!(field.name + field.value).contains { $0 == "\r" || $0 == "\n" },
-                         "CR/LF in response header \(field.name)")
-            head += "\(field.name): \(field.value)\r\n"
-        }
+        head += headers.wireLines(excluding: ["content-length", "connection"])
         head += "Content-Length: \(body.count)\r\n"
         if closing { head += "Connection: close\r\n" }
         head += "\r\n"

@@ -25,7 +25,7 @@ final class HTTPServerConnection: @unchecked Sendable {
     private let handler: HTTPHandler
     private let onClosed: (HTTPServerConnection) -> Void
     private var logger: Logger
-    private let parser: HTTPRequestParser
+    private let parser: HTTPMessageParser
     private var input: [UInt8] = []
     private var phase = Phase.awaitingRequest
     private var requestNumber = 0
@@ -42,8 +42,8 @@ final class HTTPServerConnection: @unchecked Sendable {
         self.onClosed = onClosed
         self.logger = logger
         self.logger[metadataKey: "transport.peer"] = "\(connection.peerAddress)"
-        parser = HTTPRequestParser(maxHeaderBytes: configuration.maxHeaderBytes,
-                                   maxBodyBytes: configuration.maxBodyBytes, peerAddress: connection.peerAddress)
+        parser = HTTPMessageParser(.request, maxHeaderBytes: configuration.maxHeaderBytes,
+                                   maxBodyBytes: configuration.maxBodyBytes)
     }
 
     func start() {
@@ -80,8 +80,8 @@ final class HTTPServerConnection: @unchecked Sendable {
             switch parser.parse(&input) {
             case .needMoreInput:
                 break parsing
-            case .request(let request, let keepAlive):
-                dispatch(request, keepAlive: keepAlive)
+            case .message(let message):
+                dispatch(message.request(peerAddress: connection.peerAddress), keepAlive: message.keepAlive)
             case .failed(let failure):
                 reject(failure)
             }
@@ -123,7 +123,7 @@ final class HTTPServerConnection: @unchecked Sendable {
         processInput()
     }
 
-    private func reject(_ failure: HTTPRequestParser.Failure) {
+    private func reject(_ failure: HTTPMessageParser.Failure) {
         let response = switch failure {
         case .malformed(let detail):
             HTTPResponse.error(status: 400, error: "malformed request", detail: detail)
@@ -151,7 +151,7 @@ final class HTTPServerConnection: @unchecked Sendable {
 
     /// Idle between requests, a deadline for the request in progress, none while the handler works.
     private func updateTimer() {
-        let wanted: TimerKind? = phase == .awaitingRequest ? (parser.isMidRequest ? .request : .idle) : nil
+        let wanted: TimerKind? = phase == .awaitingRequest ? (parser.isMidMessage ? .request : .idle) : nil
         if timer?.kind == wanted { return }
         timer?.timer.cancel()
         timer = nil

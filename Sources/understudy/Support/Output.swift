@@ -1,4 +1,5 @@
 import Foundation
+import Node
 
 /// A failure the CLI explains itself (bad input, a record that is not there). ArgumentParser prints
 /// its description after "Error: " on stderr and exits with status 1; `TranlogError`s travel the
@@ -42,9 +43,7 @@ func jsonDocument(_ value: some Encodable) throws -> String {
 }
 
 private func json(_ value: some Encodable, formatting: JSONEncoder.OutputFormatting) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = formatting
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
+    String(decoding: try APIJSON.encoder(formatting).encode(value), as: UTF8.self)
 }
 
 /// A key as an operator can read it: the text itself when it is printable ASCII, else `0x` and hex.
