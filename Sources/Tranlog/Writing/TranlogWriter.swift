@@ -35,6 +35,11 @@ public final class TranlogWriter: @unchecked Sendable {
     // Owned by the flush thread (and by `init` before it starts).
     private var file: any AppendableFile
 
+    /// Prepares the next file when `preallocatesSegments` is on.
+    private let preallocator: SegmentPreallocator?
+    /// The file whose preparation was asked for (guarded by `condition`).
+    private var preallocationRequested: FileID?
+
     /// The torn tail cut off when the writer opened, if there was one.
     public let repairedTornTail: TornTail?
 
@@ -47,8 +52,7 @@ public final class TranlogWriter: @unchecked Sendable {
     ) throws(TranlogError) {
         if let problem = configuration.validate() { throw .invalidConfiguration("invalid writer configuration: \(problem)") }
         let resumed = try WriterRecovery.resume(configuration, fileSystem: fileSystem)
-        if let resumed, !resumed.endedWithFileEnd {
-            let file = try fileSystem.openForAppend(configuration.directory.appending(resumed.chain.fileID.fileName))
+        if let resumed, let file = try WriterRecovery.openNewest(resumed, configuration: configuration, fileSystem: fileSystem) {
             self.init(configuration: configuration, fileSystem: fileSystem, chain: resumed.chain, file: file, repaired: resumed.repaired)
             return
         }
@@ -76,6 +80,9 @@ public final class TranlogWriter: @unchecked Sendable {
         self.file = file
         repairedTornTail = repaired
         durableSeqno = chain.lastSeqno
+        preallocator = configuration.preallocatesSegments
+            ? SegmentPreallocator(directory: configuration.directory, segmentBytes: configuration.rotationBytes, fileSystem: fileSystem)
+            : nil
         // The thread holds the writer until `close()` ends its loop: a writer dropped without a
         // close (its owner failed halfway) then leaks a waiting thread instead of the thread
         // touching a freed writer, which crashed the test process.
@@ -97,6 +104,7 @@ public final class TranlogWriter: @unchecked Sendable {
     ) throws(TranlogError) -> (writer: TranlogWriter, epochBegin: AppendedRecord) {
         if let problem = configuration.validate() { throw .invalidConfiguration("invalid writer configuration: \(problem)") }
         guard start.epoch > parent else { throw .invalidConfiguration("epoch \(start.epoch) is not after its parent epoch \(parent)") }
+        try SegmentPreallocator.removeLeftovers(in: configuration.directory, fileSystem: fileSystem)
         if let newest = try TranlogDirectory.scan(configuration.directory, fileSystem: fileSystem).files.last, newest.fileID >= start.fileID {
             throw .invalidConfiguration("a new epoch must start above \(newest.fileID.fileName), the newest file in \(configuration.directory)")
         }
@@ -184,6 +192,7 @@ public final class TranlogWriter: @unchecked Sendable {
         }
         guard !alreadyClosing else { return }
         flusherDone.wait()
+        preallocator?.close()
         try file.close()
         if let failure = condition.locked({ failure }) { throw failure }
     }
@@ -226,10 +235,22 @@ public final class TranlogWriter: @unchecked Sendable {
         chain.recordsInFile += 1
         chain.lastSeqno = header.seqno
         chain.lastCRC = crc
+        requestPreallocationIfHalfFull()
         positioned?(record)
         if pending.isEmpty { condition.signal() }
         pending.append(.write(bytes, completion: completion, record: record))
         return record
+    }
+
+    /// Asks for the next file once the current one is half full: early enough that it is ready at
+    /// rotation, late enough that a writer opened and closed without filling a file (tests, short
+    /// runs) never writes one.
+    private func requestPreallocationIfHalfFull() {
+        guard let preallocator, preallocationRequested != chain.fileID.next,
+            chain.fileSize * 2 > UInt64(configuration.rotationBytes)
+        else { return }
+        preallocationRequested = chain.fileID.next
+        preallocator.request(chain.fileID.next)
     }
 
     // MARK: - The flush thread
@@ -277,10 +298,13 @@ public final class TranlogWriter: @unchecked Sendable {
                 buffer.append(contentsOf: bytes)
             case .rotate(let fileID, let header):
                 try file.append(buffer[...])
+                // A completed file ends at its data: cut the zero tail of a preallocated file, in the
+                // same sync and before the next file exists (FORMATS: only the newest file has one).
+                try file.truncate(to: file.size)
                 try file.sync()
                 try file.close()
                 buffer.removeAll(keepingCapacity: true)
-                file = try Self.createFile(fileID, header: header, configuration: configuration, fileSystem: fileSystem)
+                file = try openRotated(fileID, header: header)
             }
         }
         try file.append(buffer[...])
@@ -288,6 +312,20 @@ public final class TranlogWriter: @unchecked Sendable {
     }
 
     // MARK: - Files
+
+    /// The file a rotation continues in: the prepared one when preallocating, its header written and
+    /// synced before it is renamed to its log name (a crash before the rename leaves only a
+    /// `.preallocated` file, removed at the next open), else a new file.
+    private func openRotated(_ fileID: FileID, header: [UInt8]) throws(TranlogError) -> any AppendableFile {
+        guard let preallocator else { return try Self.createFile(fileID, header: header, configuration: configuration, fileSystem: fileSystem) }
+        let prepared = try preallocator.take(fileID)
+        let file = try fileSystem.openForOverwrite(prepared, at: 0)
+        try file.append(header[...])
+        try file.sync()
+        try fileSystem.rename(prepared, to: configuration.directory.appending(fileID.fileName))
+        try fileSystem.syncDirectory(configuration.directory)
+        return file
+    }
 
     private static func header(for start: ChainStart, _ configuration: TranlogWriterConfiguration, time: Timestamp? = nil) -> [UInt8] {
         FileHeader(
