@@ -67,6 +67,19 @@ import UnderstudyTesting
         #expect(error.map { "\($0)" }?.contains(files[0].fileID.fileName) == true, "\(String(describing: error))")
     }
 
+    /// A promote after a copy of a running primary's directory: the file it follows had a zero tail,
+    /// which must go before the new epoch's file makes it an older file.
+    @Test func aNewEpochCutsTheZeroTailOfTheFileItFollows() throws {
+        let (fileSystem, newest) = try Self.logEndingInAPreallocatedFile()
+        let end = try dataEnd(of: newest, fileSystem)
+        let last = try #require(try readLog(fileSystem).records.last)
+        let start = ChainStart(fileID: FileID(newest.fileID.rawValue + 2), epoch: Epoch(2), previousLastSeqno: last.seqno, previousLastRecordCRC: last.crc)
+        let (writer, _) = try TranlogWriter.beginningEpoch(start, parent: .first, configuration: Self.preallocating(), fileSystem: fileSystem)
+        try writer.close()
+        #expect(try fileSystem.fileSize(newest.path) == end)
+        _ = try verifyTranlogChain(logDirectory, fileSystem: fileSystem)
+    }
+
     @Test func aLeftoverPreparedFileIsNeverALogAndIsRemovedAtOpen() throws {
         let fileSystem = emptyLogFileSystem()
         try writeLog(fileSystem, commits: 5)

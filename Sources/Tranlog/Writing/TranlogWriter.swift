@@ -108,6 +108,7 @@ public final class TranlogWriter: @unchecked Sendable {
         if let newest = try TranlogDirectory.scan(configuration.directory, fileSystem: fileSystem).files.last, newest.fileID >= start.fileID {
             throw .invalidConfiguration("a new epoch must start above \(newest.fileID.fileName), the newest file in \(configuration.directory)")
         }
+        try ZeroTail.cutNewest(in: configuration.directory, repositoryID: configuration.repositoryID, fileSystem: fileSystem)
         let file = try createFile(
             start.fileID, header: header(for: start, configuration, time: time), configuration: configuration, fileSystem: fileSystem)
         let writer = TranlogWriter(configuration: configuration, fileSystem: fileSystem, chain: ChainState(startingFile: start), file: file, repaired: nil)

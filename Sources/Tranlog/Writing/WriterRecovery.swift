@@ -21,12 +21,7 @@ enum WriterRecovery {
     ) throws(TranlogError) -> (any AppendableFile)? {
         let path = configuration.directory.appending(resumed.chain.fileID.fileName)
         guard !resumed.endedWithFileEnd else {
-            if resumed.hasZeroTail {
-                let file = try fileSystem.openForAppend(path)
-                try file.truncate(to: resumed.chain.fileSize)
-                try file.sync()
-                try file.close()
-            }
+            try ZeroTail.cut(path, at: resumed.chain.fileSize, fileSystem: fileSystem)
             return nil
         }
         if resumed.hasZeroTail { return try fileSystem.openForOverwrite(path, at: resumed.chain.fileSize) }
