@@ -6,7 +6,8 @@ import SystemPackage
 /// `append` assigns the record its seqno, CRC chain and event id at once (so the order of appends is
 /// the order in the log) and queues its bytes. A dedicated flush thread writes everything queued and
 /// calls `fdatasync` once for the whole batch; only after that sync returns are the batch's callers
-/// told their records are durable. While one sync runs, new appends gather into the next batch.
+/// told their records are durable, on a completion thread of its own, so the next batch's sync does
+/// not wait for them. While one sync runs, new appends gather into the next batch.
 ///
 /// A failed write or sync is fatal: every record not yet acknowledged fails with `writerFailed`,
 /// and so does every later append. Nothing is retried, because a retried fsync can report success
@@ -23,6 +24,7 @@ public final class TranlogWriter: @unchecked Sendable {
     private let fileSystem: any TranlogFileSystem
     private let condition = NSCondition()
     private let flusherDone = DispatchSemaphore(value: 0)
+    private let completions = CompletionQueue()
 
     // Guarded by `condition`.
     private var chain: ChainState
@@ -115,7 +117,8 @@ public final class TranlogWriter: @unchecked Sendable {
         let begin = EpochBeginInfo(epoch: start.epoch, parentEpoch: parent, forkSeqno: start.previousLastSeqno)
         do throws(TranlogError) {
             let record = try writer.waitForDurable { completion in
-                writer.condition.locked { _ = writer.enqueue(.epochBegin(begin), time: time, completion: completion) }
+                let frame = RecordFrame.prepare(.epochBegin(begin), sourceID: writer.sourceID)
+                writer.condition.locked { _ = writer.enqueue(frame, time: time, completion: completion) }
             }
             return (writer, record)
         } catch {
@@ -134,24 +137,41 @@ public final class TranlogWriter: @unchecked Sendable {
     /// batch size; exposed for metrics and benchmarks).
     public var syncCount: Int { condition.locked { syncs } }
 
+    /// The source id stamped on every record (fixed for the writer's life).
+    public var sourceID: SourceID { configuration.sourceID }
+
     /// Queues a record and returns the position it was given (nil if it was refused, in which case
     /// `completion` has already been called with the reason). `positioned`, if given, runs under the
     /// writer's lock as soon as the record has its seqno, before the flush thread can see it, so
     /// callers can stamp their own state with the seqno without racing the completion. `completion`
-    /// runs on the flush thread once the record is durable, or failed; completions run in seqno order.
+    /// runs on the writer's completion thread once the record is durable, or failed; completions
+    /// run in seqno order.
     @discardableResult
     public func append(
         _ body: RecordBody, positioned: ((AppendedRecord) -> Void)? = nil, completion: @escaping Completion
     ) -> AppendedRecord? {
+        if let problem = body.limitViolation {
+            completion(.failure(.recordOverLimits(problem)))
+            return nil
+        }
+        return append(RecordFrame.prepare(body, sourceID: sourceID), positioned: positioned, completion: completion)
+    }
+
+    /// `append` of a record already encoded (`RecordFrame.prepare` with this writer's `sourceID`), so
+    /// a caller can encode it before taking its own locks: under the writer's lock only its position
+    /// (seqno, epoch, time, previous CRC) is filled in and the CRC combined.
+    @discardableResult
+    public func append(
+        _ frame: PreparedFrame, positioned: ((AppendedRecord) -> Void)? = nil, completion: @escaping Completion
+    ) -> AppendedRecord? {
         do throws(TranlogError) {
-            guard body.kind != .fileEnd, body.kind != .epochBegin else {
-                throw .recordOverLimits("\(body.kind) records are written by the writer itself (rotation, beginEpoch)")
+            guard frame.kind != .fileEnd, frame.kind != .epochBegin else {
+                throw .recordOverLimits("\(frame.kind) records are written by the writer itself (rotation, beginEpoch)")
             }
-            if let problem = body.limitViolation { throw .recordOverLimits(problem) }
             return try condition.locked { () throws(TranlogError) in
                 try checkAccepting()
-                rotateIfFull(adding: RecordFrame.encodedLength(body, sourceID: configuration.sourceID))
-                return enqueue(body, positioned: positioned, completion: completion)
+                rotateIfFull(adding: frame.length)
+                return enqueue(frame, positioned: positioned, completion: completion)
             }
         } catch {
             completion(.failure(error))
@@ -193,6 +213,7 @@ public final class TranlogWriter: @unchecked Sendable {
         }
         guard !alreadyClosing else { return }
         flusherDone.wait()
+        completions.close()
         preallocator?.close()
         try file.close()
         if let failure = condition.locked({ failure }) { throw failure }
@@ -215,7 +236,7 @@ public final class TranlogWriter: @unchecked Sendable {
 
     /// Ends the current file with a fileEnd record and queues the creation of the next one.
     private func rotate() {
-        enqueue(.fileEnd, completion: nil)
+        enqueue(RecordFrame.prepare(.fileEnd, sourceID: sourceID), completion: nil)
         let next = ChainStart(fileID: chain.fileID.next, epoch: chain.epoch, previousLastSeqno: chain.lastSeqno, previousLastRecordCRC: chain.lastCRC)
         pending.append(.rotate(to: next.fileID, header: Self.header(for: next, configuration)))
         chain = ChainState(startingFile: next)
@@ -223,12 +244,14 @@ public final class TranlogWriter: @unchecked Sendable {
 
     @discardableResult
     private func enqueue(
-        _ body: RecordBody, time: Timestamp? = nil, positioned: ((AppendedRecord) -> Void)? = nil, completion: Completion?
+        _ frame: PreparedFrame, time: Timestamp? = nil, positioned: ((AppendedRecord) -> Void)? = nil, completion: Completion?
     ) -> AppendedRecord {
         let header = RecordHeader(
-            kind: body.kind, seqno: chain.lastSeqno.next, epoch: chain.epoch, time: time ?? configuration.clock(),
+            kind: frame.kind, seqno: chain.lastSeqno.next, epoch: chain.epoch, time: time ?? configuration.clock(),
             sourceID: configuration.sourceID, previousCRC: chain.lastCRC)
-        let (bytes, crc) = RecordFrame.encode(header, body)
+        var frame = frame
+        let crc = frame.place(header)
+        let bytes = frame.bytes
         let record = AppendedRecord(
             seqno: header.seqno, epoch: header.epoch, eventID: EventID(fileID: chain.fileID, offset: chain.fileSize),
             time: header.time, crc: crc, frameLength: bytes.count)
@@ -266,15 +289,17 @@ public final class TranlogWriter: @unchecked Sendable {
                     if let lastRecord { durableSeqno = lastRecord.seqno }
                     syncs += 1 + rotations
                 }
-                batch.complete(with: nil)
+                completions.hand { batch.complete(with: nil) }
             } catch {
                 let abandoned = condition.locked {
                     failure = error
                     defer { pending = [] }
                     return pending
                 }
-                batch.complete(with: error)
-                abandoned.complete(with: error)
+                completions.hand {
+                    batch.complete(with: error)
+                    abandoned.complete(with: error)
+                }
             }
         }
         flusherDone.signal()
