@@ -10,7 +10,7 @@ import TransportUV
 /// following a primary in restore mode until promoted (`POST /admin/promote`).
 ///
 /// Reads and request parsing run on the loop thread; a commit is handed to the repository and answered
-/// from the tranlog's flush thread once durable; checkpoints run on a dispatch queue. `stop()` closes
+/// from the tranlog's completion thread once durable; checkpoints run on a dispatch queue. `stop()` closes
 /// the HTTP port, then the loop, then the repository (final checkpoint and shutdown record).
 public final class PrimaryNode: Sendable {
     public let configuration: NodeConfiguration

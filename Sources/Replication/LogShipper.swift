@@ -275,7 +275,7 @@ public final class LogShipper: @unchecked Sendable {
 
     /// Sends the next whole, durable frames of the current file; false when there are none yet.
     private func shipBatch(_ current: inout ShipCursor) throws(TranlogError) -> Bool {
-        let chunk = try log.frames(of: current.file, from: current.offset, chunkBytes: configuration.batchBytes)
+        let chunk = try log.frames(of: current.file, from: current.offset, after: current.lastSeqno, chunkBytes: configuration.batchBytes)
         guard !chunk.records.isEmpty else { return false }
         let first = current.nextEventID
         for record in chunk.records {

@@ -48,6 +48,9 @@ final class MirrorLogWriter {
             try damaged.sync()
             try damaged.close()
         }
+        // A copy of a running primary's directory keeps the zero tail of its newest file: received
+        // records go where its data ends.
+        try ZeroTail.cut(newest.path, at: cursor.endOfLastRecord, fileSystem: fileSystem)
         guard let header = cursor.currentHeader else { preconditionFailure("a cursor that read a whole file knows its header") }
         let validator = StreamValidator(repositoryID: repositoryID, file: header, fileSize: cursor.endOfLastRecord, last: last)
         return (MirrorLogWriter(directory: directory, fileSystem: fileSystem, file: try fileSystem.openForAppend(newest.path)), validator)

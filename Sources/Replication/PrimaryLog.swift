@@ -65,10 +65,13 @@ public struct PrimaryLog {
         }
     }
 
-    /// Whole, durable frames of `file` from `offset`: about `chunkBytes` of them, or one frame when a
-    /// single frame is larger. Stops before an incomplete frame (being written) and before any record
-    /// past `durableSeqno`.
-    func frames(of file: TranlogFileRef, from offset: UInt64, chunkBytes: Int) throws(TranlogError) -> FrameChunk {
+    /// Whole, durable frames of `file` from `offset`, where the record after `lastSeqno` starts: about
+    /// `chunkBytes` of them, or one frame when a single frame is larger. Stops at `durableSeqno`, read
+    /// before the file: every record up to it was whole on disk when read, while the frames after it
+    /// may be half-written over a preallocated file's zeros, so they are not even decoded.
+    func frames(of file: TranlogFileRef, from offset: UInt64, after lastSeqno: Seqno, chunkBytes: Int) throws(TranlogError) -> FrameChunk {
+        let durable = durableSeqno()
+        guard lastSeqno < durable else { return FrameChunk() }
         var bytes = try fileSystem.read(file.path, at: offset, count: chunkBytes)
         if bytes.count == chunkBytes {
             // A frame larger than a chunk is read whole; a length past the format's limit is left for
@@ -78,24 +81,22 @@ public struct PrimaryLog {
                 bytes = try fileSystem.read(file.path, at: offset, count: length)
             }
         }
-        let durable = durableSeqno()
         var chunk = FrameChunk()
         var position = 0
-        while position < bytes.count {
+        reading: while position < bytes.count, (chunk.records.last?.header.seqno ?? lastSeqno) < durable {
             switch RecordFrame.decode(bytes[position...]) {
-            case .record(let record) where record.header.seqno <= durable:
+            case .record(let record):
                 chunk.records.append(record)
                 position += record.frame.count
-            case .record, .needMoreBytes:
-                chunk.bytes = Array(bytes[..<position])
-                return chunk
+            case .needMoreBytes:
+                break reading
             case .invalid(let defect):
                 throw .corruptRecord(
                     file: file.path.string, fileID: file.fileID, offset: offset + UInt64(position),
-                    expectedSeqno: (chunk.records.last?.header.seqno ?? .zero).next, defect: defect)
+                    expectedSeqno: (chunk.records.last?.header.seqno ?? lastSeqno).next, defect: defect)
             }
         }
-        chunk.bytes = bytes
+        chunk.bytes = Array(bytes[..<position])
         return chunk
     }
 }

@@ -22,7 +22,7 @@ struct ShipStart {
         }
         var cursor = ShipCursor(file: file.ref, header: file.header)
         while cursor.lastSeqno < hello.position.seqno {
-            let chunk = try log.frames(of: file.ref, from: cursor.offset, chunkBytes: chunkBytes)
+            let chunk = try log.frames(of: file.ref, from: cursor.offset, after: cursor.lastSeqno, chunkBytes: chunkBytes)
             guard !chunk.records.isEmpty else { break }
             for record in chunk.records where cursor.lastSeqno < hello.position.seqno { cursor.advance(past: record) }
         }

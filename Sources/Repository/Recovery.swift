@@ -86,6 +86,7 @@ enum Recovery {
     ) throws(RepositoryError) -> TranlogWriter {
         var writerConfiguration = TranlogWriterConfiguration(directory: directory.tranlogs, repositoryID: config.repositoryID, sourceID: config.sourceID)
         writerConfiguration.rotationBytes = configuration.rotationBytes
+        writerConfiguration.preallocatesSegments = configuration.preallocatesSegments
         let writer: TranlogWriter
         do { writer = try TranlogWriter(configuration: writerConfiguration, fileSystem: fileSystem) } catch { throw .tranlog(error) }
         if let torn = writer.repairedTornTail {

@@ -7,7 +7,8 @@ import Tranlog
 ///
 /// Commit path: validate → check preconditions against the *head* (every commit appended so far,
 /// durable or not, so two commits in one group-commit batch still see each other) → append to the
-/// tranlog → the flush thread's group fsync → publish the snapshot as *visible* → acknowledge.
+/// tranlog → the flush thread's group fsync → publish the snapshot as *visible* (on the tranlog's
+/// completion thread) → acknowledge.
 /// Readers only ever see visible (durable) state, and an acknowledged commit is always visible.
 /// If the tranlog fails, commits stop for good (until a restart replays what is durable); reads go on.
 ///
@@ -80,7 +81,7 @@ public final class Repository: @unchecked Sendable {
     /// guarded by `fenceStateLock`, which is never held across I/O.
     let fenceStateLock = NSLock()
     var fenceState: FenceState?
-    /// Called (on the tranlog's flush thread) each time a record becomes durable and visible.
+    /// Called (on the tranlog's completion thread) each time a record becomes durable and visible.
     private var durableObservers: [@Sendable () -> Void] = []
     private let observersLock = NSLock()
 
@@ -159,19 +160,22 @@ public final class Repository: @unchecked Sendable {
 
     // MARK: - Commits
 
-    /// Commits a transaction; `completion` runs (on the tranlog's flush thread) once it is durable
+    /// Commits a transaction; `completion` runs (on the tranlog's completion thread) once it is durable
     /// and visible, or with the reason it was refused. A fenced repository refuses it, also when the
     /// fence lands while it is being made durable.
     public func commit(_ transaction: Transaction, completion: @escaping @Sendable (Result<CommitOutcome, RepositoryError>) -> Void) {
         do throws(RepositoryError) {
             let body = RecordBody.commit(transaction.operations)
             if let problem = body.limitViolation { throw .invalidTransaction(problem) }
+            // Encoding the record and its CRC is most of an append's work: done before the commit
+            // lock, which serializes commits.
+            let encoded = commitLock.withLock { writer?.sourceID }.map { RecordFrame.prepare(body, sourceID: $0) }
             try commitLock.locked { () throws(RepositoryError) in
                 if let failure = stateLock.withLock({ failure }) { throw .stopped(failure) }
                 guard writer != nil else { throw .readOnly(readOnlyReason) }
                 if let fence { throw .fenced(fence) }
                 try Self.check(transaction.preconditions, against: head)
-                append(body, operations: transaction.operations) { result in completion(self.acknowledgeable(result)) }
+                append(body, encoded: encoded, operations: transaction.operations) { result in completion(self.acknowledgeable(result)) }
             }
         } catch {
             completion(.failure(error))
@@ -216,9 +220,10 @@ public final class Repository: @unchecked Sendable {
 
     /// Appends a record (under `commitLock`, with a writer), advancing the head with its operations,
     /// and publishes it once durable. Every record goes through here, so the visible position counts
-    /// all of them.
+    /// all of them. `encoded` is the record encoded before the lock; it is encoded again here if it
+    /// was for another source id (the writer was replaced meanwhile, by a promote).
     private func append(
-        _ body: RecordBody, operations: [Tranlog.Operation],
+        _ body: RecordBody, encoded: PreparedFrame? = nil, operations: [Tranlog.Operation],
         completion: @escaping @Sendable (Result<CommitOutcome, RepositoryError>) -> Void
     ) {
         let snapshot = SnapshotBox()
@@ -228,7 +233,7 @@ public final class Repository: @unchecked Sendable {
             return
         }
         writer.append(
-            body,
+            encoded.flatMap { $0.sourceID == writer.sourceID ? $0 : nil } ?? RecordFrame.prepare(body, sourceID: writer.sourceID),
             positioned: { record in
                 self.head.apply(operations, seqno: record.seqno)
                 snapshot.table = self.head
@@ -273,7 +278,7 @@ public final class Repository: @unchecked Sendable {
         observersLock.withLock { durableObservers }.forEach { $0() }
     }
 
-    /// Registers `observer` to run on the tranlog's flush thread after each record becomes durable
+    /// Registers `observer` to run on the tranlog's completion thread after each record becomes durable
     /// and visible (replication wakes its shippers with it rather than waiting for their poll). It
     /// must return quickly and coalesce: a group commit calls it once per record.
     public func observeDurableRecords(_ observer: @escaping @Sendable () -> Void) {

@@ -11,6 +11,9 @@ public struct RepositoryConfiguration: Sendable {
     public var maxRuns: Int = 8
     /// Tranlog rotation size (default 64 MiB).
     public var rotationBytes: Int = 64 * 1024 * 1024
+    /// Each next tranlog file is prepared as zeros ahead of the writer, so commits overwrite instead
+    /// of growing a file (default on; see `TranlogWriterConfiguration.preallocatesSegments`).
+    public var preallocatesSegments = true
     /// At most this much tranlog is kept for standbys (`--max-retained-mbytes`); nil: no limit. In
     /// partial logging mode older files are removed past it; in full logging it sets the runway reported.
     public var maxRetainedBytes: UInt64?

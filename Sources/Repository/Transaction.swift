@@ -35,4 +35,10 @@ public struct CommitOutcome: Hashable, Sendable {
     public var seqno: Seqno
     public var epoch: Epoch
     public var eventID: EventID
+
+    public init(seqno: Seqno, epoch: Epoch, eventID: EventID) {
+        self.seqno = seqno
+        self.epoch = epoch
+        self.eventID = eventID
+    }
 }

@@ -8,7 +8,10 @@ import Tranlog
 ///
 /// **Contents.** A crash keeps everything synced and, for each file, some prefix of what was
 /// written but not synced; a seeded choice garbles the end of that kept prefix, the way a torn
-/// sector write does. Appends are sequential, so garbage never precedes intact unsynced data.
+/// sector write does. Appends are sequential, so garbage never precedes intact unsynced data. Writes
+/// over existing bytes (`openForOverwrite`, a preallocated segment) are sequential too: the unsynced
+/// part runs from the first byte that differs from the synced contents, and what a crash does not
+/// keep of it reads as the synced bytes beneath (the zeros of a preallocated segment).
 ///
 /// **Directory entries.** Creating, removing or renaming a file, and creating or removing a
 /// directory, change the directory only until a crash: each change becomes durable when its
@@ -206,8 +209,10 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
 
     private static func afterCrash(_ state: FileNode, random: inout SeededRandom) -> FileNode {
         var contents = state.durable
-        let unsynced = state.contents.count > state.durable.count && state.contents.starts(with: state.durable)
-            ? Array(state.contents[state.durable.count...]) : []
+        // An unsynced truncation is undone: the synced contents stay.
+        let common = min(state.contents.count, state.durable.count)
+        let unsyncedStart = (0..<common).first { state.contents[$0] != state.durable[$0] } ?? common
+        let unsynced = Array(state.contents[unsyncedStart...])
         if !unsynced.isEmpty {
             let kept = Int(random.next() % UInt64(unsynced.count + 1))
             var tail = Array(unsynced[0..<kept])
@@ -215,7 +220,8 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
                 let garbleFrom = Int(random.next() % UInt64(kept))
                 for index in garbleFrom..<kept { tail[index] = UInt8(truncatingIfNeeded: random.next()) }
             }
-            contents += tail
+            let replaced = unsyncedStart..<min(unsyncedStart + kept, contents.count)
+            contents.replaceSubrange(replaced, with: tail)
         }
         return FileNode(contents: contents, durable: contents)
     }
@@ -315,6 +321,15 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
             return id
         }
         return SimulatedFile(fileSystem: self, path: path.string, node: id)
+    }
+
+    public func openForOverwrite(_ path: FilePath, at offset: UInt64) throws(TranlogError) -> any AppendableFile {
+        let id = try lock.locked { () throws(TranlogError) in
+            try checkRunning("opening", path)
+            guard case .file(let id) = resolve(path) else { throw .io(operation: "opening", path: path.string, errno: ENOENT) }
+            return id
+        }
+        return SimulatedFile(fileSystem: self, path: path.string, node: id, position: offset)
     }
 
     /// Makes the changes to `path`'s entries durable, but for renames still waiting for their
@@ -441,16 +456,23 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
         lock.withLock { UInt64(fileNodes[node]!.contents.count) }
     }
 
-    fileprivate func append(_ bytes: ArraySlice<UInt8>, to node: Int, path: String) throws(TranlogError) {
+    /// Writes at `offset` (nil: at the end), over existing bytes and then growing the file; the free
+    /// space limit counts only bytes that grow it.
+    fileprivate func write(_ bytes: ArraySlice<UInt8>, to node: Int, at offset: UInt64?, path: String) throws(TranlogError) {
         try lock.locked { () throws(TranlogError) in
             try checkRunning("writing", FilePath(path))
+            let start = offset.map { Int($0) } ?? fileNodes[node]!.contents.count
+            precondition(start <= fileNodes[node]!.contents.count, "a write past the end of \(path) would leave a hole")
+            let overwritten = min(bytes.count, fileNodes[node]!.contents.count - start)
+            fileNodes[node]!.contents.replaceSubrange(start..<start + overwritten, with: bytes.prefix(overwritten))
+            let growth = bytes.dropFirst(overwritten)
             guard let remaining = writableBytes else {
-                fileNodes[node]!.contents.append(contentsOf: bytes)
+                fileNodes[node]!.contents.append(contentsOf: growth)
                 return
             }
-            fileNodes[node]!.contents.append(contentsOf: bytes.prefix(remaining))
-            writableBytes = max(0, remaining - bytes.count)
-            guard bytes.count <= remaining else { throw .io(operation: "writing", path: path, errno: ENOSPC) }
+            fileNodes[node]!.contents.append(contentsOf: growth.prefix(remaining))
+            writableBytes = max(0, remaining - growth.count)
+            guard growth.count <= remaining else { throw .io(operation: "writing", path: path, errno: ENOSPC) }
         }
     }
 
@@ -553,17 +575,29 @@ private final class SimulatedFile: AppendableFile {
     private let fileSystem: SimulatedFileSystem
     private let path: String
     private let node: Int
+    /// Where the next append writes, for a file opened over existing bytes; nil: at its end.
+    private var position: UInt64?
 
-    init(fileSystem: SimulatedFileSystem, path: String, node: Int) {
+    init(fileSystem: SimulatedFileSystem, path: String, node: Int, position: UInt64? = nil) {
         self.fileSystem = fileSystem
         self.path = path
         self.node = node
+        self.position = position
     }
 
-    var size: UInt64 { fileSystem.size(of: node) }
-    func append(_ bytes: ArraySlice<UInt8>) throws(TranlogError) { try fileSystem.append(bytes, to: node, path: path) }
+    var size: UInt64 { position ?? fileSystem.size(of: node) }
+
+    func append(_ bytes: ArraySlice<UInt8>) throws(TranlogError) {
+        try fileSystem.write(bytes, to: node, at: position, path: path)
+        position? += UInt64(bytes.count)
+    }
+
     func sync() throws(TranlogError) { try fileSystem.sync(node, path: path) }
-    func truncate(to size: UInt64) throws(TranlogError) { try fileSystem.truncate(node, path: path, to: size) }
+
+    func truncate(to size: UInt64) throws(TranlogError) {
+        try fileSystem.truncate(node, path: path, to: size)
+        if let position { self.position = min(position, size) }
+    }
     func close() throws(TranlogError) {}
 }
 

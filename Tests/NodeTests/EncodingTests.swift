@@ -1,5 +1,7 @@
 import Foundation
+import Repository
 import Testing
+import Tranlog
 @testable import Node
 
 @Suite("Wire encodings")
@@ -12,6 +14,15 @@ struct EncodingTests {
         let decoded = try JSONDecoder().decode([WireKey].self, from: Data(json.utf8))
         #expect(decoded.map(\.bytes) == keys)
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(WireKey.self, from: Data("{\"hex\":\"f\"}".utf8)) }
+    }
+
+    @Test("a commit reply written directly is what JSONEncoder makes of it, and decodes back")
+    func commitReply() throws {
+        for (seqno, epoch, offset) in [(UInt64(1), UInt64(1), UInt64(128)), (UInt64.max, 7, UInt64(1) << 40)] {
+            let reply = CommitReply(CommitOutcome(seqno: Seqno(seqno), epoch: Epoch(epoch), eventID: EventID(fileID: FileID(12), offset: offset)))
+            #expect(reply.json == JSONBody.encode(reply))
+            #expect(try JSONDecoder().decode(CommitReply.self, from: Data(reply.json)) == reply)
+        }
     }
 
     @Test("percent-encoding round-trips every byte and rejects malformed escapes")

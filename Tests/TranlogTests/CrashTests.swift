@@ -13,14 +13,16 @@ import UnderstudyTesting
 @Suite struct CrashTests {
     static let seeds = testSeeds(ci: 6, soak: 200)
 
-    @Test(arguments: seeds)
-    func everyAcknowledgedRecordSurvivesACrash(seed: UInt64) throws {
-        print("CrashTests seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
+    /// With and without preallocated segments (commits then overwrite zeros, and a crash can leave
+    /// a prepared file or a zero tail behind).
+    @Test(arguments: seeds, [false, true])
+    func everyAcknowledgedRecordSurvivesACrash(seed: UInt64, preallocating: Bool) throws {
+        print("CrashTests seed \(seed) (replay with UNDERSTUDY_SEED=\(seed)), preallocating: \(preallocating)")
         var random = SeededRandom(seed: seed)
         let fileSystem = emptyLogFileSystem()
-        let writer = try TranlogWriter(
-            configuration: writerConfiguration(rotationBytes: 1024 + Int(random.next() % 4096)), fileSystem: fileSystem,
-            startIfEmpty: .newRepository)
+        var configuration = writerConfiguration(rotationBytes: 1024 + Int(random.next() % 4096))
+        configuration.preallocatesSegments = preallocating
+        let writer = try TranlogWriter(configuration: configuration, fileSystem: fileSystem, startIfEmpty: .newRepository)
         let acknowledged = AcknowledgedRecords()
         let crashAfter = 20 + Int(random.next() % 300)
 
@@ -40,7 +42,7 @@ import UnderstudyTesting
         let survivor = fileSystem.crashed(seed: random.next())
         try? writer.close()
 
-        let reopened = try TranlogWriter(configuration: writerConfiguration(), fileSystem: survivor)
+        let reopened = try TranlogWriter(configuration: configuration, fileSystem: survivor)
         let afterCrash = try reopened.appendAndWait(putCommit(99_999))
         try reopened.close()
 

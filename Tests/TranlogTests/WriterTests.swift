@@ -4,7 +4,7 @@ import Testing
 import Tranlog
 import UnderstudyTesting
 
-/// Collects completions from the writer's flush thread.
+/// Collects completions from the writer's completion thread.
 final class CompletionLog: @unchecked Sendable {
     private let condition = NSCondition()
     private var results: [Result<AppendedRecord, TranlogError>] = []

@@ -17,22 +17,22 @@
 #               `pg_basebackup -R -C -S` (a slot keeps the WAL the stopped standby needs); pgbench -M
 #               prepared running INSERT … ON CONFLICT (key) DO UPDATE; -R for the open-loop rates.
 #
-# Opt-in (never run by `swift test`). Prints a Markdown table with the load average before and after.
+# Opt-in (never run by `swift test`). Prints a Markdown table with the load average before and after;
+# with --json FILE also writes, for "understudy" and "postgres", the fields catchup_records_per_s,
+# max_commits_per_s, lag_p99_ms_at_50, lag_p99_ms_at_90, achieved_per_s_at_50, achieved_per_s_at_90,
+# promote_to_first_write_ms, promote_in_node_ms and basecopy_mb_per_s. What this script does not
+# measure is null: promote_in_node_ms (the promote is timed from the CLI command, process start
+# included) and basecopy_mb_per_s (the standby is seeded from a snapshot, not a base copy).
+# max_commits_per_s is one closed-loop run, and each system's lag cells run at its own maximum.
 # Everything runs in a scratch directory removed on exit, Ctrl-C included; every process is stopped.
 #
-# Usage: examples/benchmarks/standby-replication.sh [--quick]     (--quick: 100 000 behind, short cells)
+# Usage: examples/benchmarks/standby-replication.sh [--quick] [--json FILE]   (--quick: 100 000 behind, short cells)
 # Environment (defaults in brackets):
 #   BEHIND [1000000]  commits the stopped standby misses      CLIENTS [32]  VALUE_BYTES [100]  KEYS [100000]
 #   MAX_SECONDS [10]  closed-loop run finding the max rate    LAG_SECONDS [20]  each open-loop lag cell
 #   SKIP_POSTGRES [0]  BUILD_PATH [.build]  SKIP_BUILD [0]  BENCH_DIR (where the scratch directory goes)
 set -euo pipefail
 
-QUICK=0
-[[ ${1:-} == --quick ]] && QUICK=1
-[[ $QUICK == 1 ]] && : "${BEHIND:=100000}" "${MAX_SECONDS:=5}" "${LAG_SECONDS:=8}"
-BEHIND=${BEHIND:-1000000}
-MAX_SECONDS=${MAX_SECONDS:-10}
-LAG_SECONDS=${LAG_SECONDS:-20}
 CLIENTS=${CLIENTS:-32}
 VALUE_BYTES=${VALUE_BYTES:-100}
 KEYS=${KEYS:-100000}
@@ -45,6 +45,11 @@ PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 log() { echo "standby-replication: $*" >&2; }
 die() { log "$*"; exit 1; }
 source "$PROJECT/examples/benchmarks/lib/common.sh"
+parse_options "[--quick] [--json FILE]" --quick QUICK "$@"
+[[ $QUICK == 1 ]] && : "${BEHIND:=100000}" "${MAX_SECONDS:=5}" "${LAG_SECONDS:=8}"
+BEHIND=${BEHIND:-1000000}
+MAX_SECONDS=${MAX_SECONDS:-10}
+LAG_SECONDS=${LAG_SECONDS:-20}
 
 # --- scratch directory and cleanup -----------------------------------------------------------------
 
@@ -54,13 +59,6 @@ chmod 755 "$WORK"
 pids=()          # Understudy nodes and background clients (deploy/lib/nodes.sh appends to it)
 PG_CLUSTERS=()   # data directories of running PostgreSQL servers
 
-cleanup() {
-    trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    for cluster in "${PG_CLUSTERS[@]}"; do as_postgres "$PG_BIN/pg_ctl" -D "$cluster" -m immediate -w stop >/dev/null 2>&1 || true; done
-    rm -rf "$WORK"
-}
 trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
 
@@ -114,7 +112,16 @@ PY
 
 
 applied_seqno() { curl -sf "$1/status" | jq -r '.repository.applied.seqno'; }
-tranlog_bytes() { find "$1/tranlogs" -name 'tranlog*.dbf' -printf '%s\n' | awk '{ total += $1 } END { print total + 0 }'; }
+# tranlog_bytes DATA URL: the log up to the node's applied event id: the files before its file, whole,
+# and its offset in that one (the newest file's size counts the zeros of a preallocated file).
+tranlog_bytes() {
+    local event
+    event=$(curl -sf "$2/status" | jq -r '.repository.applied.eventID')
+    find "$1/tranlogs" -name 'tranlog*.dbf' -printf '%f %s\n' | awk -v file="${event%%:*}" -v offset="${event##*:}" '
+        function id(name) { sub(/^tranlog/, "", name); sub(/\.dbf$/, "", name); return name + 0 }
+        id($1) < id(file) { total += $2 }
+        END { print total + offset }'
+}
 
 # Polls until the node at URL has applied TARGET; fails after 30 minutes.
 wait_for_applied() {
@@ -138,11 +145,11 @@ understudy_run() {
 
     log "Understudy (a): $BEHIND commits while the standby is stopped"
     local bytes_before start target
-    bytes_before=$(tranlog_bytes "$WORK/primary")
+    bytes_before=$(tranlog_bytes "$WORK/primary" "$primary")
     start=$(applied_seqno "$primary")
     load "$primary" --commits "$BEHIND" >/dev/null
     target=$(applied_seqno "$primary")
-    local bytes=$(( $(tranlog_bytes "$WORK/primary") - bytes_before )) started finished
+    local bytes=$(( $(tranlog_bytes "$WORK/primary" "$primary") - bytes_before )) started finished
     started=$(now)
     start_node "$WORK/standby.log" standby --data "$WORK/standby" --primary "$primary_replication" \
         --replication-key-file "$WORK/replication.key"
@@ -180,14 +187,7 @@ understudy_run() {
 
 # --- PostgreSQL 15 --------------------------------------------------------------------------------
 
-psql_at() { local port=$1; shift; "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
 
-pg_start() {
-    local data=$1 port=$2
-    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -o "-c listen_addresses=127.0.0.1 -c port=$port \
-        -c unix_socket_directories=$WORK/pgsocket" start >/dev/null
-    PG_CLUSTERS+=("$data")
-}
 
 
 pgbench_run() {
@@ -272,6 +272,31 @@ CONF
 
 # --- the table ------------------------------------------------------------------------------------
 
+# json_number VALUE: VALUE as a JSON number, or null when it was not measured ("-").
+json_number() { [[ -z $1 || $1 == - ]] && echo null || echo "$1"; }
+
+# system_json "CATCHUP MAX LAG_50 LAG_90 PROMOTE_MS": one system's fields (lag cells as "p50 p99 n achieved:R").
+system_json() {
+    local catchup=$1 max=$2 lag50=$3 lag90=$4 promote=$5 p99_50 p99_90 achieved_50 achieved_90
+    read -r _ p99_50 _ achieved_50 <<<"$lag50"
+    read -r _ p99_90 _ achieved_90 <<<"$lag90"
+    jq -n --argjson catchup "$(json_number "$catchup")" --argjson max "$(json_number "$max")" \
+        --argjson p99_50 "$(json_number "$p99_50")" --argjson p99_90 "$(json_number "$p99_90")" \
+        --argjson achieved_50 "$(json_number "${achieved_50#achieved:}")" --argjson achieved_90 "$(json_number "${achieved_90#achieved:}")" \
+        --argjson promote "$(json_number "$promote")" \
+        '{catchup_records_per_s: $catchup, max_commits_per_s: $max, lag_p99_ms_at_50: $p99_50, lag_p99_ms_at_90: $p99_90,
+          achieved_per_s_at_50: $achieved_50, achieved_per_s_at_90: $achieved_90, promote_to_first_write_ms: $promote,
+          promote_in_node_ms: null, basecopy_mb_per_s: null}'
+}
+
+write_json() {
+    [[ -n $JSON_FILE ]] || return 0
+    jq -n --argjson understudy "$(system_json "$U_CATCHUP_RECORDS" "$U_MAX" "$U_LAG_50" "$U_LAG_90" "$U_PROMOTE_MS")" \
+        --argjson postgres "$(system_json "$P_CATCHUP_RECORDS" "$P_MAX" "$P_LAG_50" "$P_LAG_90" "$P_PROMOTE_MS")" \
+        '{understudy: $understudy, postgres: $postgres}' >"$JSON_FILE"
+    log "wrote $JSON_FILE"
+}
+
 lag_cell() {  # "p50 p99 n achieved:R" -> "p50 / p99 ms (n samples, R/s)"
     read -r p50 p99 n achieved <<<"$1"
     echo "$p50 / $p99 ms ($n samples at ${achieved#achieved:}/s)"
@@ -300,6 +325,7 @@ main() {
     echo "| (b) replay lag p50 / p99 at 50% of max | $(lag_cell "$U_LAG_50") | $(lag_cell "$P_LAG_50") |"
     echo "| (b) replay lag p50 / p99 at 90% of max | $(lag_cell "$U_LAG_90") | $(lag_cell "$P_LAG_90") |"
     echo "| (c) promote → first accepted write, ms | $U_PROMOTE_MS ($U_PROMOTE_PHASES) | $P_PROMOTE_MS |"
+    write_json
 }
 
 main "$@"

@@ -18,6 +18,13 @@ public struct CommitReply: Codable, Hashable, Sendable {
         epoch = outcome.epoch
         eventID = outcome.eventID
     }
+
+    /// The reply as the API sends it, the bytes `JSONEncoder` with sorted keys would make, written
+    /// directly: every commit is answered with one, and an encoder per reply was a measurable part of
+    /// a commit. An event id (`tranlogN.dbf:OFFSET`) holds nothing JSON must escape.
+    public var json: [UInt8] {
+        Array("{\"epoch\":\(epoch.rawValue),\"eventId\":\"\(eventID)\",\"seqno\":\(seqno.rawValue)}".utf8)
+    }
 }
 
 /// `GET /objects?prefix=&after=&limit=`: `{"keys": [...], "next": ...}`, keys in byte order. `next` is

@@ -4,7 +4,7 @@ import Tranlog
 import TransportUV
 
 /// The one path by which HTTP writes reach the repository: commits the transaction, counts and
-/// times it, and answers once it is durable (from the tranlog's flush thread) or refused; with
+/// times it, and answers once it is durable (from the tranlog's completion thread) or refused; with
 /// synchronous replication, once enough standbys acked it too (from the loop thread). A request
 /// presenting a newer epoch (`Understudy-Epoch`) fences this node first.
 struct Committer: Sendable {
@@ -26,7 +26,7 @@ struct Committer: Sendable {
             case .success(let outcome):
                 let acknowledge: @Sendable () -> Void = {
                     metrics.recordCommit(duration: ContinuousClock.now - started)
-                    reply.sendJSON(CommitReply(outcome))
+                    reply.sendJSON(encoded: CommitReply(outcome).json)
                 }
                 guard let gate = synchronous() else { return acknowledge() }
                 gate.acknowledge(outcome.seqno, acknowledge)

@@ -25,7 +25,12 @@ struct Reply: Sendable {
     }
 
     func sendJSON(_ value: some Encodable) {
-        send(HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: JSONBody.encode(value)))
+        sendJSON(encoded: JSONBody.encode(value))
+    }
+
+    /// A 200 whose JSON body is already encoded.
+    func sendJSON(encoded body: [UInt8]) {
+        send(HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: body))
     }
 }
 

@@ -71,7 +71,7 @@ final class StandbyShippers: @unchecked Sendable {
         repository.observeDurableRecords { [weak self] in self?.durableRecord() }
     }
 
-    /// On the flush thread: queues one wake-up of every shipper unless one is already queued.
+    /// On the tranlog's completion thread: queues one wake-up of every shipper unless one is already queued.
     private func durableRecord() {
         let queued = wakeQueued.withLock { queued in
             defer { queued = true }

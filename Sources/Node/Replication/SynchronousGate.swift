@@ -19,7 +19,7 @@ public struct SynchronousSettings: Sendable, Equatable {
 /// Holds each durable commit's acknowledgement until `required` distinct connected, streaming standbys
 /// acknowledged its seqno at the level (PostgreSQL's synchronous_standby_names with ANY N).
 ///
-/// Threads: the tranlog's flush thread hands in commits (`acknowledge`) and returns at once, so later
+/// Threads: the tranlog's completion thread hands in commits (`acknowledge`) and returns at once, so later
 /// commits keep being group-committed while earlier ones wait. The loop thread feeds acks, closed
 /// connections, run-time changes and the fallback timer; it only updates positions and releases,
 /// never waits. One lock guards the state; releases (answers to clients) run after it is dropped.
@@ -61,7 +61,7 @@ final class SynchronousGate: @unchecked Sendable {
         update { _ in }
     }
 
-    /// From any thread (the flush thread, once `seqno` is durable here): runs `release` when the commit
+    /// From any thread (the tranlog's completion thread, once `seqno` is durable here): runs `release` when the commit
     /// may be acknowledged, at once if it already may.
     func acknowledge(_ seqno: Seqno, _ release: @escaping @Sendable () -> Void) {
         let waits = state.withLock { gate in

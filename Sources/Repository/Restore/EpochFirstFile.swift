@@ -23,6 +23,7 @@ struct EpochFirstFile {
         self.directory = directory
         var writerConfiguration = TranlogWriterConfiguration(directory: directory.tranlogs, repositoryID: config.repositoryID, sourceID: config.sourceID)
         writerConfiguration.rotationBytes = configuration.rotationBytes
+        writerConfiguration.preallocatesSegments = configuration.preallocatesSegments
         self.writerConfiguration = writerConfiguration
         self.fileSystem = fileSystem
         self.logger = logger

@@ -81,7 +81,7 @@ extension Repository {
     }
 
     /// A durable commit is acknowledged only while no fence is in force (see `fence(at:)`).
-    /// On the flush thread: waits for a fence being written (`fenceLock`), so a commit is
+    /// On the tranlog's completion thread: waits for a fence being written (`fenceLock`), so a commit is
     /// acknowledged before a fence lands or refused after it.
     func acknowledgeable(_ result: Result<CommitOutcome, RepositoryError>) -> Result<CommitOutcome, RepositoryError> {
         guard case .success = result, let fence = fenceLock.withLock({ fence }) else { return result }

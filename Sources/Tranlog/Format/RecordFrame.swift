@@ -19,25 +19,26 @@ public enum RecordFrame {
 
     /// Encodes a record. The caller has checked `body.limitViolation`; a violation here is a bug.
     public static func encode(_ header: RecordHeader, _ body: RecordBody) -> (bytes: [UInt8], crc: UInt32) {
-        precondition(header.kind == body.kind, "record header kind \(header.kind) does not match body \(body.kind)")
+        var prepared = prepare(body, sourceID: header.sourceID)
+        let crc = prepared.place(header)
+        return (prepared.bytes, crc)
+    }
+
+    /// Encodes a record's source id and payload, and their CRC, before its place in the log is
+    /// known: the costly part of an encoding, done outside the writer's lock. The caller has checked
+    /// `body.limitViolation`; a violation here is a bug.
+    public static func prepare(_ body: RecordBody, sourceID: SourceID) -> PreparedFrame {
         precondition(body.limitViolation == nil, "record body over the limits: \(body.limitViolation ?? "")")
-        let source = Array(header.sourceID.name.utf8)
+        let source = Array(sourceID.name.utf8)
         let length = fixedHeaderBytes + source.count + RecordBodyCodec.encodedSize(body) + trailerBytes
         var writer = ByteWriter(capacity: length)
-        writer.append(UInt32(length))
-        writer.append(header.kind.rawValue)
-        writer.append(UInt8(0))
-        writer.append(UInt16(source.count))
-        writer.append(header.seqno.rawValue)
-        writer.append(header.epoch.rawValue)
-        writer.append(header.time.rawValue)
-        writer.append(header.previousCRC)
+        writer.appendZeros(fixedHeaderBytes)
         writer.append(contentsOf: source)
         RecordBodyCodec.encode(body, into: &writer)
-        let crc = Checksum.crc32(writer.bytes)
-        writer.append(crc)
+        let tailCRC = Checksum.crc32(writer.bytes[fixedHeaderBytes...])
+        writer.appendZeros(trailerBytes)
         precondition(writer.bytes.count == length, "encoded frame length \(writer.bytes.count) != computed \(length)")
-        return (writer.bytes, crc)
+        return PreparedFrame(kind: body.kind, sourceID: sourceID, bytes: writer.bytes, tailCRC: tailCRC)
     }
 
     /// Length of a frame for `body` written by `sourceID`, without encoding it.
@@ -90,6 +91,42 @@ public enum RecordFrame {
                 sourceID: sourceID, previousCRC: previousCRC)
             return .record(DecodedRecord(header: header, body: body, crc: crc, frame: frame))
         }
+    }
+}
+
+/// A frame encoded but for its fixed header (36 bytes: length, kind, flags, source length and the
+/// position fields seqno, epoch, time, previousCRC) and its CRC, which `place` fills in once the
+/// writer has given the record its seqno.
+public struct PreparedFrame: Sendable {
+    public let kind: RecordKind
+    public let sourceID: SourceID
+    public private(set) var bytes: [UInt8]
+    /// The CRC of the source id and payload (bytes 36 up to the trailer).
+    let tailCRC: UInt32
+
+    /// The whole frame's length.
+    public var length: Int { bytes.count }
+
+    /// Writes the fixed header and the CRC (combined from the header's and `tailCRC`); returns the CRC.
+    mutating func place(_ header: RecordHeader) -> UInt32 {
+        precondition(header.kind == kind, "record header kind \(header.kind) does not match body \(kind)")
+        precondition(header.sourceID == sourceID, "record prepared for source \(sourceID) placed as \(header.sourceID)")
+        var fixed = ByteWriter(capacity: RecordFrame.fixedHeaderBytes)
+        fixed.append(UInt32(bytes.count))
+        fixed.append(header.kind.rawValue)
+        fixed.append(UInt8(0))
+        fixed.append(UInt16(header.sourceID.name.utf8.count))
+        fixed.append(header.seqno.rawValue)
+        fixed.append(header.epoch.rawValue)
+        fixed.append(header.time.rawValue)
+        fixed.append(header.previousCRC)
+        bytes.replaceSubrange(0..<RecordFrame.fixedHeaderBytes, with: fixed.bytes)
+        let tailLength = bytes.count - RecordFrame.fixedHeaderBytes - RecordFrame.trailerBytes
+        let crc = Checksum.combine(Checksum.crc32(fixed.bytes), tailCRC, secondLength: tailLength)
+        var trailer = ByteWriter(capacity: RecordFrame.trailerBytes)
+        trailer.append(crc)
+        bytes.replaceSubrange((bytes.count - RecordFrame.trailerBytes)..., with: trailer.bytes)
+        return crc
     }
 }
 

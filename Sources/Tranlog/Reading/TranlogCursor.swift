@@ -4,7 +4,8 @@
 /// that change only through an epochBegin record at the start of a file.
 ///
 /// Damage yields a precise `TranlogError`. The one exception is a torn tail of the newest file (a
-/// crash mid-write): it ends the sequence and is reported in `tornTail`.
+/// crash mid-write): it ends the sequence and is reported in `tornTail`. Zeros from a frame boundary
+/// to the end of the newest file are the unwritten rest of a preallocated segment, not damage.
 public struct TranlogCursor {
     private let directory: TranlogDirectory
     private let fileSystem: any TranlogFileSystem
@@ -251,6 +252,11 @@ public struct TranlogCursor {
         let file = contents.ref.path.string
         let fileID = contents.ref.fileID
         let expected = (lastSeqno ?? .zero).next
+        if isNewestFile, contents.bytes[(offset - base)...].allSatisfy({ $0 == 0 }) {
+            // The unwritten rest of a preallocated segment (FORMATS: zero tail): the end of the data.
+            finishFile(contents)
+            return
+        }
         guard isNewestFile else {
             if let defect {
                 throw .corruptRecord(file: file, fileID: fileID, offset: UInt64(offset), expectedSeqno: expected, defect: defect)

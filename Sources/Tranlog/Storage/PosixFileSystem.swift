@@ -71,6 +71,11 @@ public struct PosixFileSystem: TranlogFileSystem {
         return PosixAppendableFile(descriptor: descriptor, path: path, size: UInt64(size))
     }
 
+    public func openForOverwrite(_ path: FilePath, at offset: UInt64) throws(TranlogError) -> any AppendableFile {
+        let descriptor = try open(path, .writeOnly, options: [])
+        return PosixAppendableFile(descriptor: descriptor, path: path, size: offset)
+    }
+
     public func syncDirectory(_ path: FilePath) throws(TranlogError) {
         let descriptor = try open(path, .readOnly, options: [.directory])
         defer { try? descriptor.close() }
@@ -148,7 +153,9 @@ final class PosixAppendableFile: AppendableFile {
     }
 
     func append(_ bytes: ArraySlice<UInt8>) throws(TranlogError) {
-        let written = try call("writing", path) { try bytes.withUnsafeBytes { try descriptor.writeAll($0) } }
+        // Positioned, for files opened over a preallocated segment; Linux ignores the offset of a
+        // file opened with O_APPEND and appends, where `size` is anyway.
+        let written = try call("writing", path) { try bytes.withUnsafeBytes { try descriptor.writeAll(toAbsoluteOffset: Int64(size), $0) } }
         size += UInt64(written)
     }
 

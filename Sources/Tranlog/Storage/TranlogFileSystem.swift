@@ -18,6 +18,10 @@ public protocol TranlogFileSystem: Sendable {
     func createFile(_ path: FilePath, ownerOnly: Bool) throws(TranlogError) -> any AppendableFile
     /// Opens an existing file for appending at its end.
     func openForAppend(_ path: FilePath) throws(TranlogError) -> any AppendableFile
+    /// Opens an existing file for writing from `offset` on, over what is there (a preallocated,
+    /// zero-filled tranlog segment): each append writes where the previous one ended, and the file
+    /// does not grow until an append passes its end.
+    func openForOverwrite(_ path: FilePath, at offset: UInt64) throws(TranlogError) -> any AppendableFile
     /// Makes the creation, removal or renaming of entries in `path` durable.
     func syncDirectory(_ path: FilePath) throws(TranlogError)
     func removeFile(_ path: FilePath) throws(TranlogError)
@@ -38,6 +42,8 @@ public protocol FileLock: AnyObject {
 
 /// A file being appended to. Not shared between threads: the writer's flush thread owns it.
 public protocol AppendableFile: AnyObject {
+    /// Where the next append writes: the end of the file, or for a file opened with
+    /// `openForOverwrite` the end of what was written into it.
     var size: UInt64 { get }
     func append(_ bytes: ArraySlice<UInt8>) throws(TranlogError)
     /// `fdatasync`: returns only when everything appended so far is durable.

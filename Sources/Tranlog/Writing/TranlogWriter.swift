@@ -6,7 +6,8 @@ import SystemPackage
 /// `append` assigns the record its seqno, CRC chain and event id at once (so the order of appends is
 /// the order in the log) and queues its bytes. A dedicated flush thread writes everything queued and
 /// calls `fdatasync` once for the whole batch; only after that sync returns are the batch's callers
-/// told their records are durable. While one sync runs, new appends gather into the next batch.
+/// told their records are durable, on a completion thread of its own, so the next batch's sync does
+/// not wait for them. While one sync runs, new appends gather into the next batch.
 ///
 /// A failed write or sync is fatal: every record not yet acknowledged fails with `writerFailed`,
 /// and so does every later append. Nothing is retried, because a retried fsync can report success
@@ -23,6 +24,7 @@ public final class TranlogWriter: @unchecked Sendable {
     private let fileSystem: any TranlogFileSystem
     private let condition = NSCondition()
     private let flusherDone = DispatchSemaphore(value: 0)
+    private let completions = CompletionQueue()
 
     // Guarded by `condition`.
     private var chain: ChainState
@@ -34,6 +36,11 @@ public final class TranlogWriter: @unchecked Sendable {
 
     // Owned by the flush thread (and by `init` before it starts).
     private var file: any AppendableFile
+
+    /// Prepares the next file when `preallocatesSegments` is on.
+    private let preallocator: SegmentPreallocator?
+    /// The file whose preparation was asked for (guarded by `condition`).
+    private var preallocationRequested: FileID?
 
     /// The torn tail cut off when the writer opened, if there was one.
     public let repairedTornTail: TornTail?
@@ -47,8 +54,7 @@ public final class TranlogWriter: @unchecked Sendable {
     ) throws(TranlogError) {
         if let problem = configuration.validate() { throw .invalidConfiguration("invalid writer configuration: \(problem)") }
         let resumed = try WriterRecovery.resume(configuration, fileSystem: fileSystem)
-        if let resumed, !resumed.endedWithFileEnd {
-            let file = try fileSystem.openForAppend(configuration.directory.appending(resumed.chain.fileID.fileName))
+        if let resumed, let file = try WriterRecovery.openNewest(resumed, configuration: configuration, fileSystem: fileSystem) {
             self.init(configuration: configuration, fileSystem: fileSystem, chain: resumed.chain, file: file, repaired: resumed.repaired)
             return
         }
@@ -76,6 +82,9 @@ public final class TranlogWriter: @unchecked Sendable {
         self.file = file
         repairedTornTail = repaired
         durableSeqno = chain.lastSeqno
+        preallocator = configuration.preallocatesSegments
+            ? SegmentPreallocator(directory: configuration.directory, segmentBytes: configuration.rotationBytes, fileSystem: fileSystem)
+            : nil
         // The thread holds the writer until `close()` ends its loop: a writer dropped without a
         // close (its owner failed halfway) then leaks a waiting thread instead of the thread
         // touching a freed writer, which crashed the test process.
@@ -97,16 +106,19 @@ public final class TranlogWriter: @unchecked Sendable {
     ) throws(TranlogError) -> (writer: TranlogWriter, epochBegin: AppendedRecord) {
         if let problem = configuration.validate() { throw .invalidConfiguration("invalid writer configuration: \(problem)") }
         guard start.epoch > parent else { throw .invalidConfiguration("epoch \(start.epoch) is not after its parent epoch \(parent)") }
+        try SegmentPreallocator.removeLeftovers(in: configuration.directory, fileSystem: fileSystem)
         if let newest = try TranlogDirectory.scan(configuration.directory, fileSystem: fileSystem).files.last, newest.fileID >= start.fileID {
             throw .invalidConfiguration("a new epoch must start above \(newest.fileID.fileName), the newest file in \(configuration.directory)")
         }
+        try ZeroTail.cutNewest(in: configuration.directory, repositoryID: configuration.repositoryID, fileSystem: fileSystem)
         let file = try createFile(
             start.fileID, header: header(for: start, configuration, time: time), configuration: configuration, fileSystem: fileSystem)
         let writer = TranlogWriter(configuration: configuration, fileSystem: fileSystem, chain: ChainState(startingFile: start), file: file, repaired: nil)
         let begin = EpochBeginInfo(epoch: start.epoch, parentEpoch: parent, forkSeqno: start.previousLastSeqno)
         do throws(TranlogError) {
             let record = try writer.waitForDurable { completion in
-                writer.condition.locked { _ = writer.enqueue(.epochBegin(begin), time: time, completion: completion) }
+                let frame = RecordFrame.prepare(.epochBegin(begin), sourceID: writer.sourceID)
+                writer.condition.locked { _ = writer.enqueue(frame, time: time, completion: completion) }
             }
             return (writer, record)
         } catch {
@@ -125,24 +137,41 @@ public final class TranlogWriter: @unchecked Sendable {
     /// batch size; exposed for metrics and benchmarks).
     public var syncCount: Int { condition.locked { syncs } }
 
+    /// The source id stamped on every record (fixed for the writer's life).
+    public var sourceID: SourceID { configuration.sourceID }
+
     /// Queues a record and returns the position it was given (nil if it was refused, in which case
     /// `completion` has already been called with the reason). `positioned`, if given, runs under the
     /// writer's lock as soon as the record has its seqno, before the flush thread can see it, so
     /// callers can stamp their own state with the seqno without racing the completion. `completion`
-    /// runs on the flush thread once the record is durable, or failed; completions run in seqno order.
+    /// runs on the writer's completion thread once the record is durable, or failed; completions
+    /// run in seqno order.
     @discardableResult
     public func append(
         _ body: RecordBody, positioned: ((AppendedRecord) -> Void)? = nil, completion: @escaping Completion
     ) -> AppendedRecord? {
+        if let problem = body.limitViolation {
+            completion(.failure(.recordOverLimits(problem)))
+            return nil
+        }
+        return append(RecordFrame.prepare(body, sourceID: sourceID), positioned: positioned, completion: completion)
+    }
+
+    /// `append` of a record already encoded (`RecordFrame.prepare` with this writer's `sourceID`), so
+    /// a caller can encode it before taking its own locks: under the writer's lock only its position
+    /// (seqno, epoch, time, previous CRC) is filled in and the CRC combined.
+    @discardableResult
+    public func append(
+        _ frame: PreparedFrame, positioned: ((AppendedRecord) -> Void)? = nil, completion: @escaping Completion
+    ) -> AppendedRecord? {
         do throws(TranlogError) {
-            guard body.kind != .fileEnd, body.kind != .epochBegin else {
-                throw .recordOverLimits("\(body.kind) records are written by the writer itself (rotation, beginEpoch)")
+            guard frame.kind != .fileEnd, frame.kind != .epochBegin else {
+                throw .recordOverLimits("\(frame.kind) records are written by the writer itself (rotation, beginEpoch)")
             }
-            if let problem = body.limitViolation { throw .recordOverLimits(problem) }
             return try condition.locked { () throws(TranlogError) in
                 try checkAccepting()
-                rotateIfFull(adding: RecordFrame.encodedLength(body, sourceID: configuration.sourceID))
-                return enqueue(body, positioned: positioned, completion: completion)
+                rotateIfFull(adding: frame.length)
+                return enqueue(frame, positioned: positioned, completion: completion)
             }
         } catch {
             completion(.failure(error))
@@ -184,6 +213,8 @@ public final class TranlogWriter: @unchecked Sendable {
         }
         guard !alreadyClosing else { return }
         flusherDone.wait()
+        completions.close()
+        preallocator?.close()
         try file.close()
         if let failure = condition.locked({ failure }) { throw failure }
     }
@@ -205,7 +236,7 @@ public final class TranlogWriter: @unchecked Sendable {
 
     /// Ends the current file with a fileEnd record and queues the creation of the next one.
     private func rotate() {
-        enqueue(.fileEnd, completion: nil)
+        enqueue(RecordFrame.prepare(.fileEnd, sourceID: sourceID), completion: nil)
         let next = ChainStart(fileID: chain.fileID.next, epoch: chain.epoch, previousLastSeqno: chain.lastSeqno, previousLastRecordCRC: chain.lastCRC)
         pending.append(.rotate(to: next.fileID, header: Self.header(for: next, configuration)))
         chain = ChainState(startingFile: next)
@@ -213,12 +244,14 @@ public final class TranlogWriter: @unchecked Sendable {
 
     @discardableResult
     private func enqueue(
-        _ body: RecordBody, time: Timestamp? = nil, positioned: ((AppendedRecord) -> Void)? = nil, completion: Completion?
+        _ frame: PreparedFrame, time: Timestamp? = nil, positioned: ((AppendedRecord) -> Void)? = nil, completion: Completion?
     ) -> AppendedRecord {
         let header = RecordHeader(
-            kind: body.kind, seqno: chain.lastSeqno.next, epoch: chain.epoch, time: time ?? configuration.clock(),
+            kind: frame.kind, seqno: chain.lastSeqno.next, epoch: chain.epoch, time: time ?? configuration.clock(),
             sourceID: configuration.sourceID, previousCRC: chain.lastCRC)
-        let (bytes, crc) = RecordFrame.encode(header, body)
+        var frame = frame
+        let crc = frame.place(header)
+        let bytes = frame.bytes
         let record = AppendedRecord(
             seqno: header.seqno, epoch: header.epoch, eventID: EventID(fileID: chain.fileID, offset: chain.fileSize),
             time: header.time, crc: crc, frameLength: bytes.count)
@@ -226,10 +259,22 @@ public final class TranlogWriter: @unchecked Sendable {
         chain.recordsInFile += 1
         chain.lastSeqno = header.seqno
         chain.lastCRC = crc
+        requestPreallocationIfHalfFull()
         positioned?(record)
         if pending.isEmpty { condition.signal() }
         pending.append(.write(bytes, completion: completion, record: record))
         return record
+    }
+
+    /// Asks for the next file once the current one is half full: early enough that it is ready at
+    /// rotation, late enough that a writer opened and closed without filling a file (tests, short
+    /// runs) never writes one.
+    private func requestPreallocationIfHalfFull() {
+        guard let preallocator, preallocationRequested != chain.fileID.next,
+            chain.fileSize * 2 > UInt64(configuration.rotationBytes)
+        else { return }
+        preallocationRequested = chain.fileID.next
+        preallocator.request(chain.fileID.next)
     }
 
     // MARK: - The flush thread
@@ -244,15 +289,17 @@ public final class TranlogWriter: @unchecked Sendable {
                     if let lastRecord { durableSeqno = lastRecord.seqno }
                     syncs += 1 + rotations
                 }
-                batch.complete(with: nil)
+                completions.hand { batch.complete(with: nil) }
             } catch {
                 let abandoned = condition.locked {
                     failure = error
                     defer { pending = [] }
                     return pending
                 }
-                batch.complete(with: error)
-                abandoned.complete(with: error)
+                completions.hand {
+                    batch.complete(with: error)
+                    abandoned.complete(with: error)
+                }
             }
         }
         flusherDone.signal()
@@ -277,10 +324,13 @@ public final class TranlogWriter: @unchecked Sendable {
                 buffer.append(contentsOf: bytes)
             case .rotate(let fileID, let header):
                 try file.append(buffer[...])
+                // A completed file ends at its data: cut the zero tail of a preallocated file, in the
+                // same sync and before the next file exists (FORMATS: only the newest file has one).
+                try file.truncate(to: file.size)
                 try file.sync()
                 try file.close()
                 buffer.removeAll(keepingCapacity: true)
-                file = try Self.createFile(fileID, header: header, configuration: configuration, fileSystem: fileSystem)
+                file = try openRotated(fileID, header: header)
             }
         }
         try file.append(buffer[...])
@@ -288,6 +338,20 @@ public final class TranlogWriter: @unchecked Sendable {
     }
 
     // MARK: - Files
+
+    /// The file a rotation continues in: the prepared one when preallocating, its header written and
+    /// synced before it is renamed to its log name (a crash before the rename leaves only a
+    /// `.preallocated` file, removed at the next open), else a new file.
+    private func openRotated(_ fileID: FileID, header: [UInt8]) throws(TranlogError) -> any AppendableFile {
+        guard let preallocator else { return try Self.createFile(fileID, header: header, configuration: configuration, fileSystem: fileSystem) }
+        let prepared = try preallocator.take(fileID)
+        let file = try fileSystem.openForOverwrite(prepared, at: 0)
+        try file.append(header[...])
+        try file.sync()
+        try fileSystem.rename(prepared, to: configuration.directory.appending(fileID.fileName))
+        try fileSystem.syncDirectory(configuration.directory)
+        return file
+    }
 
     private static func header(for start: ChainStart, _ configuration: TranlogWriterConfiguration, time: Timestamp? = nil) -> [UInt8] {
         FileHeader(

@@ -9,6 +9,11 @@ public struct TranlogWriterConfiguration: Sendable {
     /// A file is rotated before a record would take it past this size (default 64 MiB). A single
     /// record larger than this still goes into a file of its own.
     public var rotationBytes: Int = TranlogLimits.defaultRotationBytes
+    /// Prepares each next file ahead of the writer as `rotationBytes` of zeros (`SegmentPreallocator`),
+    /// so commits overwrite instead of growing the file. Preparation starts once the current file is
+    /// half full; the file the writer opens with is never replaced. Default off here; a node's
+    /// repository turns it on.
+    public var preallocatesSegments = false
     /// Commit times. Injected so tests can control them.
     public var clock: @Sendable () -> Timestamp = { Timestamp.now() }
 

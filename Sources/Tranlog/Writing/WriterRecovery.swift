@@ -9,11 +9,29 @@ enum WriterRecovery {
         var chain: ChainState
         var endedWithFileEnd: Bool
         var repaired: TornTail?
+        /// The file goes on past its data with zeros (a preallocated segment, FORMATS).
+        var hasZeroTail: Bool
+    }
+
+    /// Opens the newest file to continue it: over its zeros if it has a zero tail, else at its end.
+    /// A file that ended with fileEnd is complete: a zero tail it kept (a crash before its rotation
+    /// was synced) is cut off first, so completed files end at their data.
+    static func openNewest(
+        _ resumed: Resumed, configuration: TranlogWriterConfiguration, fileSystem: any TranlogFileSystem
+    ) throws(TranlogError) -> (any AppendableFile)? {
+        let path = configuration.directory.appending(resumed.chain.fileID.fileName)
+        guard !resumed.endedWithFileEnd else {
+            try ZeroTail.cut(path, at: resumed.chain.fileSize, fileSystem: fileSystem)
+            return nil
+        }
+        if resumed.hasZeroTail { return try fileSystem.openForOverwrite(path, at: resumed.chain.fileSize) }
+        return try fileSystem.openForAppend(path)
     }
 
     static func resume(
         _ configuration: TranlogWriterConfiguration, fileSystem: any TranlogFileSystem
     ) throws(TranlogError) -> Resumed? {
+        try SegmentPreallocator.removeLeftovers(in: configuration.directory, fileSystem: fileSystem)
         let directory = try TranlogDirectory.scan(configuration.directory, fileSystem: fileSystem)
         guard let newest = directory.files.last else { return nil }
         guard !newest.isCompressed else {
@@ -47,7 +65,8 @@ enum WriterRecovery {
         let chain = ChainState(
             fileID: newest.fileID, epoch: header.epoch, fileSize: cursor.endOfLastRecord, recordsInFile: records,
             lastSeqno: lastSeqno, lastCRC: lastCRC)
-        return Resumed(chain: chain, endedWithFileEnd: lastKind == .fileEnd, repaired: cursor.tornTail)
+        let hasZeroTail = try fileSystem.fileSize(newest.path) > cursor.endOfLastRecord
+        return Resumed(chain: chain, endedWithFileEnd: lastKind == .fileEnd, repaired: cursor.tornTail, hasZeroTail: hasZeroTail)
     }
 
     /// Copies the damaged bytes to `tranlogN.dbf.torn-at-OFFSET` (durably) before cutting them off,
@@ -58,7 +77,9 @@ enum WriterRecovery {
         let contents = try fileSystem.readFile(ref.path)
         let copyPath = FilePath(ref.path.string + ".torn-at-\(torn.offset)")
         if fileSystem.fileExists(copyPath) { try fileSystem.removeFile(copyPath) }
-        try fileSystem.writeNewFile(copyPath, contents: contents[Int(torn.offset)...])
+        // Zeros after the damage are the unwritten rest of a preallocated segment, not worth keeping.
+        let damageEnd = max(Int(torn.offset), (contents.lastIndex { $0 != 0 } ?? 0) + 1)
+        try fileSystem.writeNewFile(copyPath, contents: contents[Int(torn.offset)..<damageEnd])
         if torn.offset == 0 {
             try fileSystem.removeFile(ref.path)
             try fileSystem.syncDirectory(ref.path.removingLastComponent())

@@ -47,10 +47,11 @@ final class PrimaryFixture {
     /// What the fixture's heartbeats carry as the primary's content digest (tests set it).
     var digest = PositionedDigest(seqno: .zero, value: .empty)
 
-    init(rotationBytes: Int = 4096) throws {
+    init(rotationBytes: Int = 4096, preallocating: Bool = false) throws {
         try fileSystem.createDirectory(primaryDirectory)
         var configuration = TranlogWriterConfiguration(directory: primaryDirectory, repositoryID: testRepository, sourceID: primarySource)
         configuration.rotationBytes = rotationBytes
+        configuration.preallocatesSegments = preallocating
         let clock = clock
         configuration.clock = { clock.now }
         self.configuration = configuration
@@ -129,9 +130,9 @@ final class ReplicationHarness {
     private(set) var accepted: [FakeConnection] = []
     private var listener: (any Listener)?
 
-    init(transport: TransportConfiguration = TransportConfiguration(), rotationBytes: Int = 4096) throws {
+    init(transport: TransportConfiguration = TransportConfiguration(), rotationBytes: Int = 4096, preallocating: Bool = false) throws {
         loop = FakeEventLoop(configuration: transport)
-        primary = try PrimaryFixture(rotationBytes: rotationBytes)
+        primary = try PrimaryFixture(rotationBytes: rotationBytes, preallocating: preallocating)
         try standbyFileSystem.createDirectory(standbyDirectory)
     }
 

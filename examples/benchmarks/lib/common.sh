@@ -1,5 +1,42 @@
 # Shared by the benchmark scripts beside PostgreSQL: sourced, not run. Expects PROJECT, BUILD_PATH,
-# SKIP_BUILD, WORK (once the scratch directory exists) and a log() function.
+# SKIP_BUILD, PG_BIN, WORK (once the scratch directory exists), the arrays pids (Understudy nodes and
+# clients) and PG_CLUSTERS (data directories of running PostgreSQL servers), and a log() function.
+
+# parse_options USAGE FLAG VARIABLE ARGS…: FLAG sets VARIABLE to 1 (else 0), `--json FILE` sets
+# JSON_FILE (made absolute: the scripts change nothing, but a relative name must not depend on it).
+parse_options() {
+    local usage=$1 flag=$2 variable=$3
+    shift 3
+    printf -v "$variable" 0
+    JSON_FILE=""
+    while [[ $# -gt 0 ]]; do
+        case $1 in
+            "$flag") printf -v "$variable" 1; shift ;;
+            --json) [[ $# -ge 2 ]] || { log "--json needs a file"; exit 2; }; JSON_FILE=$2; shift 2 ;;
+            *) echo "usage: $0 $usage" >&2; exit 2 ;;
+        esac
+    done
+    [[ -z $JSON_FILE || $JSON_FILE == /* ]] || JSON_FILE=$PWD/$JSON_FILE
+}
+
+# Stops every process and server the script started and removes the scratch directory (the EXIT trap).
+cleanup() {
+    trap - EXIT INT TERM
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for cluster in "${PG_CLUSTERS[@]}"; do as_postgres "$PG_BIN/pg_ctl" -D "$cluster" -m immediate -w stop >/dev/null 2>&1 || true; done
+    rm -rf "$WORK"
+}
+
+psql_at() { local port=$1; shift; "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
+
+# pg_start DATA PORT: a PostgreSQL server on 127.0.0.1:PORT, its socket in the scratch directory.
+pg_start() {
+    local data=$1 port=$2
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -o "-c listen_addresses=127.0.0.1 -c port=$port \
+        -c unix_socket_directories=$WORK/pgsocket" start >/dev/null
+    PG_CLUSTERS+=("$data")
+}
 
 # Where the scratch directory goes: BENCH_DIR, else /tmp unless it is a tmpfs (that would flatter
 # fsync), then the project's own disk.

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+import Tranlog
+import UnderstudyTesting
+
+/// The commit path's parts that keep work away from the writer's lock and flush thread: records
+/// encoded before their position is known, and completions run on a thread of their own.
+@Suite struct CommitPathTests {
+    @Test func theCRCOfTwoRunsCombinesFromTheirOwnCRCs() {
+        var random = SeededRandom(seed: 7)
+        for length in [0, 1, 36, 1000] {
+            let first = (0..<36).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            let second = (0..<length).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            #expect(Checksum.combine(Checksum.crc32(first), Checksum.crc32(second), secondLength: length) == Checksum.crc32(first + second))
+        }
+    }
+
+    @Test func aFramePreparedBeforeItsPositionIsTheFrameEncodedAtIt() throws {
+        let body = putCommit(3, valueBytes: 300)
+        let prepared = RecordFrame.prepare(body, sourceID: testSource)
+        for seqno in [Seqno(1), Seqno(987_654)] {
+            let header = RecordHeader(
+                kind: .commit, seqno: seqno, epoch: Epoch(3), time: Timestamp(rawValue: 1_700_000_000_000_000), sourceID: testSource,
+                previousCRC: 0xDEAD_BEEF)
+            let encoded = RecordFrame.encode(header, body)
+            let appended = try writtenFrame(prepared, seqno: seqno)
+            #expect(encoded.bytes.count == prepared.length)
+            guard case .record(let decoded) = RecordFrame.decode(encoded.bytes[...]) else {
+                Issue.record("the encoded frame does not decode")
+                continue
+            }
+            #expect(decoded.header == header && decoded.body == body && decoded.crc == encoded.crc)
+            #expect(appended.body == body && appended.seqno == seqno, "the writer placed the prepared frame intact")
+        }
+    }
+
+    /// Writes `prepared` as the record with `seqno` (after seqno - 1 empty commits would be slow for
+    /// large seqnos, so the log starts just before it) and reads it back.
+    private func writtenFrame(_ prepared: PreparedFrame, seqno: Seqno) throws -> TranlogRecord {
+        let fileSystem = emptyLogFileSystem()
+        let start = ChainStart(fileID: .first, epoch: .first, previousLastSeqno: Seqno(seqno.rawValue - 1), previousLastRecordCRC: 0)
+        let writer = try TranlogWriter(configuration: writerConfiguration(), fileSystem: fileSystem, startIfEmpty: start)
+        let log = CompletionLog()
+        writer.append(prepared, completion: log.completion)
+        _ = log.waitFor(1)
+        try writer.close()
+        return try #require(try readLog(fileSystem).records.last)
+    }
+
+    @Test func aSlowCompletionDoesNotHoldBackTheNextBatchsSync() throws {
+        let fileSystem = emptyLogFileSystem()
+        let writer = try WriterTests.openWriter(fileSystem)
+        let firstCompleting = DispatchSemaphore(value: 0), releaseFirst = DispatchSemaphore(value: 0)
+        let order = CompletionLog()
+        writer.append(putCommit(0)) { result in
+            firstCompleting.signal()
+            releaseFirst.wait()
+            order.completion(result)
+        }
+        #expect(firstCompleting.wait(timeout: .now() + 30) == .success)
+
+        // While the first record's completion is still running, the next record reaches its sync.
+        fileSystem.pauseSyncs()
+        writer.append(putCommit(1), completion: order.completion)
+        let secondSyncing = DispatchSemaphore(value: 0)
+        Thread {
+            fileSystem.waitForPausedSyncs(1)
+            secondSyncing.signal()
+        }.start()
+        #expect(secondSyncing.wait(timeout: .now() + 30) == .success, "the flush thread waited for a completion")
+        fileSystem.resumeSyncs()
+        releaseFirst.signal()
+
+        let seqnos = try order.waitFor(2).map { try $0.get().seqno }
+        #expect(seqnos == [Seqno(1), Seqno(2)], "completions still run in log order")
+        try writer.close()
+    }
+}
