@@ -24,10 +24,11 @@ public struct NodeConfiguration: Sendable {
     /// Set on a standby: the primary it follows. The node then runs in restore mode, mirrors the
     /// primary's tranlog and applies it continuously until promoted. Needs `replicationKeyFile`.
     public var standbyOf: SocketAddress?
-    /// Completed tranlogs are copied here, compressed and atomically (`--archive-dir`); nil: none
-    /// are. Partial logging then removes no tranlog before it is archived.
-    public var archiveDirectory: FilePath? {
-        didSet { repository.archivesTranlogs = archiveDirectory != nil }
+    /// Where completed tranlogs are archived: a directory (`--archive-dir`, compressed and
+    /// atomically) or an operator's command (`--archive-command`); nil: nowhere. Partial logging
+    /// then removes no tranlog before it is archived.
+    public var archiveDestination: ArchiveDestination? {
+        didSet { repository.archivesTranlogs = archiveDestination != nil }
     }
     /// How often the archiver looks for completed tranlogs.
     public var archiveInterval: Duration = .seconds(1)

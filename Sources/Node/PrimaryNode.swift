@@ -58,8 +58,8 @@ public final class PrimaryNode: Sendable {
         }
         replication = NodeReplication(loop: loop, metrics: metrics)
         do {
-            archive = try configuration.archiveDirectory.map { [interval = configuration.archiveInterval, metrics] directory throws(NodeError) in
-                try ArchiveService(directory: directory, interval: interval, repository: repository, metrics: metrics, logger: logger)
+            archive = try configuration.archiveDestination.map { [interval = configuration.archiveInterval, metrics] destination throws(NodeError) in
+                try ArchiveService(destination: destination, interval: interval, repository: repository, metrics: metrics, logger: logger)
             }
         } catch {
             loop.shutdown()

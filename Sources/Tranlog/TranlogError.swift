@@ -34,6 +34,8 @@ public enum TranlogError: Error, Hashable, Sendable, CustomStringConvertible {
     /// epoch that does not follow its parent, a first fileId not above the directory's newest).
     case invalidConfiguration(String)
     case noLogs(directory: String)
+    /// An `--archive-command` did not exit 0 (or could not be started) for this file.
+    case archiveCommandFailed(file: String, command: String, outcome: String)
 
     public var description: String {
         switch self {
@@ -85,6 +87,8 @@ public enum TranlogError: Error, Hashable, Sendable, CustomStringConvertible {
             return "tranlog writer: \(reason)"
         case .noLogs(let directory):
             return "no tranlog files (tranlogN.dbf or tranlogN.dbf.gz) in \(directory)"
+        case .archiveCommandFailed(let file, let command, let outcome):
+            return "the archive command for \(file) failed: \(outcome) (command: \(command))"
         }
     }
 }

@@ -1,16 +1,31 @@
 import ArgumentParser
 import Node
 import SystemPackage
+import Tranlog
 
-/// `--archive-dir`, on `start` and `standby` (a standby archives once promoted). `--rotation-kbytes`
-/// (ServingOptions) sets how much a tranlog holds before it is completed and archived.
+/// `--archive-dir` or `--archive-command`, on `start` and `standby` (a standby archives once
+/// promoted). `--rotation-kbytes` (ServingOptions) sets how much a tranlog holds before it is
+/// completed and archived.
 struct ArchiveOptions: ParsableArguments {
     @Option(name: .customLong("archive-dir"), help: ArgumentHelp(
         "Copy every completed tranlog here as tranlogN.dbf.gz (atomically, off the commit path).", valueName: "DIR"))
     var archiveDirectory: String?
 
+    @Option(name: .customLong("archive-command"), help: ArgumentHelp(
+        "Run this through /bin/sh for every completed tranlog, in order, until it exits 0: %p is the file's path, "
+            + "%f its name (tranlogN.dbf), %% a %. E.g. 'aws s3 cp %p s3://bucket/REPOSITORY-ID/%f'.", valueName: "CMD"))
+    var archiveCommand: String?
+
+    func validate() throws {
+        if archiveDirectory != nil && archiveCommand != nil {
+            throw ValidationError("--archive-dir and --archive-command exclude each other: archive into a directory or through a command")
+        }
+        if let archiveCommand, archiveCommand.allSatisfy(\.isWhitespace) { throw ValidationError("--archive-command is empty") }
+    }
+
     func apply(to configuration: inout NodeConfiguration) {
-        configuration.archiveDirectory = archiveDirectory.map { FilePath($0) }
+        if let archiveDirectory { configuration.archiveDestination = .directory(FilePath(archiveDirectory)) }
+        if let archiveCommand { configuration.archiveDestination = .command(ArchiveCommand(archiveCommand)) }
     }
 }
 

@@ -18,7 +18,7 @@ import UnderstudyTesting
     }
 
     static func archiver(_ fileSystem: SimulatedFileSystem) -> TranlogArchiver {
-        TranlogArchiver(source: logDirectory, archive: archiveDirectory, fileSystem: fileSystem)
+        TranlogArchiver(source: logDirectory, destination: .directory(archiveDirectory), fileSystem: fileSystem)
     }
 
     static func archived(_ fileSystem: SimulatedFileSystem, _ fileID: UInt64) -> FilePath {

@@ -90,8 +90,8 @@ struct TranlogAudit {
         case .corruptHeader(let file, _), .otherRepository(let file, _, _), .misnamedFile(let file, _), .unreadableArchive(let file, _),
             .io(_, let file, _):
             return named(file)
-        case .writerFailed, .writerClosed, .recordOverLimits, .invalidConfiguration, .noLogs:
-            // Writing errors: reading never raises them.
+        case .writerFailed, .writerClosed, .recordOverLimits, .invalidConfiguration, .noLogs, .archiveCommandFailed:
+            // Writing and archiving errors: reading never raises them.
             return (directory.tranlogs.string, nil, nil)
         }
     }

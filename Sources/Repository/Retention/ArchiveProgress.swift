@@ -2,12 +2,13 @@ import Foundation
 import SystemPackage
 import Tranlog
 
-/// How far the archiver has copied the tranlogs (`--archive-dir`): a retention reason like recovery's
+/// How far the archiver has copied the tranlogs (`--archive-dir` or `--archive-command`): a retention reason like recovery's
 /// or a standby's. Until the archiver's first pass every file is needed, afterwards the files from
 /// the oldest one not yet archived. Without an archive nothing is held back.
 ///
 /// Kept in `DATA/archive.json` as it advances, so `tranlog purge` on a stopped node knows which files
-/// are not archived yet; a node started without `--archive-dir` removes it (no archive holds files).
+/// are not archived yet, and an archive command (whose store cannot be listed) knows where it is; a node
+/// started without an archive removes it (no archive holds files).
 public final class ArchiveProgress: @unchecked Sendable {
     private struct Stored: Codable {
         var firstUnarchived: FileID
@@ -45,7 +46,7 @@ public final class ArchiveProgress: @unchecked Sendable {
     }
 
     /// The first file not archived yet (it and every later one must stay); nil without an archive.
-    var needsFrom: FileID? {
+    public var needsFrom: FileID? {
         lock.withLock { keptFrom }
     }
 
