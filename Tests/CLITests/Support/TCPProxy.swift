@@ -27,17 +27,9 @@ final class TCPProxy: @unchecked Sendable {
         self.minimumCutBytes = minimumCutBytes
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         try #require(listener >= 0, "socket: errno \(errno)")
-        var address = Self.loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        try #require(bound == 0 && Glibc.listen(listener, 16) == 0, "bind/listen: errno \(errno)")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
-        }
+        port = try Loopback.bindFreePort(listener)
+        try #require(Glibc.listen(listener, 16) == 0, "listen: errno \(errno)")
         self.listener = listener
-        port = Int(UInt16(bigEndian: address.sin_port))
         Thread.detachNewThread { self.acceptLoop() }
     }
 
@@ -81,20 +73,12 @@ final class TCPProxy: @unchecked Sendable {
         sockets.forEach { shutdown($0, Int32(SHUT_RDWR)) }
     }
 
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
-    }
-
     private func acceptLoop() {
         while true {
             let client = accept(listener, nil, nil)
             guard client >= 0 else { return }  // the listener was shut down
             let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(port: upstreamPort)
+            var address = Loopback.address(port: upstreamPort)
             let connected = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }

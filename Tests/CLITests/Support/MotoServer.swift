@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// moto's S3-compatible server (`moto_server`) on a free 127.0.0.1 port, and the AWS CLI pointed at
+/// it. Both must be installed (`pip install 'moto[server]' awscli`, as `.ci/run` does): a missing one
+/// fails the test, it is not skipped. moto keeps its buckets in memory only, so a restart on the same
+/// port (`start()` after `stop()`) is a store that came back empty.
+final class MotoServer: @unchecked Sendable {
+    /// Credentials and region moto accepts; nothing leaves the machine.
+    static let environment = ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"]
+
+    let port: Int
+    let aws: String
+    private let moto: String
+    private let logURL: URL
+    private var process: Process?
+
+    init(logDirectory: URL) throws {
+        moto = try Self.executable("moto_server")
+        aws = try Self.executable("aws")
+        port = try Self.freePort()
+        logURL = logDirectory.appendingPathComponent("moto-\(port).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        try start()
+    }
+
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    /// The AWS CLI at this server as a shell command prefix, for an `--archive-command` or a `--restore-command`.
+    var awsCommand: String {
+        Self.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            + " \(aws) --endpoint-url \(endpoint)"
+    }
+
+    /// Starts moto and waits until it accepts connections.
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: moto)
+        process.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
+        let log = try FileHandle(forWritingTo: logURL)
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(30)
+        while !Self.accepts(port: port) {
+            try #require(process.isRunning, "moto_server exited: \((try? String(contentsOf: logURL, encoding: .utf8)) ?? "")")
+            try #require(Date() < deadline, "moto_server did not listen on \(port) within 30 s")
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Kills moto (SIGKILL: a child of the test process inherits SIGTERM blocked, and moto has
+    /// nothing to save) and waits for it to exit: the port refuses connections afterwards.
+    func stop() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// Runs `aws --endpoint-url … arguments…`; its exit status and standard output.
+    @discardableResult
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: aws)
+        process.arguments = ["--endpoint-url", endpoint] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(Self.environment) { $1 }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let bytes = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: bytes, as: UTF8.self))
+    }
+
+    func makeBucket(_ bucket: String) throws {
+        let made = try run(["s3", "mb", "s3://\(bucket)"])
+        try #require(made.status == 0, "aws s3 mb: \(made.output)")
+    }
+
+    /// The object names under `prefix/` (`aws s3 ls`).
+    func list(_ bucket: String, prefix: String) throws -> [String] {
+        let listed = try run(["s3", "ls", "s3://\(bucket)/\(prefix)/"])
+        try #require(listed.status == 0 || listed.output.isEmpty, "aws s3 ls: \(listed.output)")
+        return listed.output.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
+    }
+
+    func cleanUp() { stop() }
+
+    private static func executable(_ name: String) throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let found = path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return try #require(found, "\(name) is not on PATH: install it with pip install 'moto[server]' awscli (.ci/run does)")
+    }
+
+    /// A port the kernel just gave out and released: free unless another process takes it meanwhile.
+    private static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(socket >= 0)
+        defer { close(socket) }
+        return try Loopback.bindFreePort(socket)
+    }
+
+    private static func accepts(port: Int) -> Bool {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { return false }
+        defer { close(socket) }
+        var address = Loopback.address(port: port)
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+}
