@@ -33,8 +33,8 @@ public struct NodeConfiguration: Sendable {
     /// How often the archiver looks for completed tranlogs.
     public var archiveInterval: Duration = .seconds(1)
     /// Set on a warm standby: the archive whose completed tranlogs it applies, in restore mode, until
-    /// promoted (`standby --archive`). Excludes `standbyOf`.
-    public var standbyArchive: FilePath?
+    /// promoted (`standby --archive` or `--restore-command`). Excludes `standbyOf`.
+    public var standbyArchive: ArchiveSource?
     /// How often a warm standby polls its archive.
     public var archivePollInterval: Duration = .seconds(2)
     /// On a standby: listen on `replicationAddress` from the start, refusing standbys (they are not

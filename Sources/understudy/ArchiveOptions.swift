@@ -29,28 +29,39 @@ struct ArchiveOptions: ParsableArguments {
     }
 }
 
-/// `--archive` and `--poll-seconds`: a warm standby, applying an archive instead of following a primary.
+/// `--archive` or `--restore-command`, and `--poll-seconds`: a warm standby, applying an archive
+/// instead of following a primary.
 struct WarmStandbyOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Apply completed tranlogs (plain or .gz) from this archive as they appear, instead of following --primary.", valueName: "DIR"))
     var archive: String?
 
-    @Option(name: .customLong("poll-seconds"), help: "How often a warm standby looks for new files in --archive (default 2).")
+    @Option(name: .customLong("restore-command"), help: ArgumentHelp(
+        "Like --archive, fetching each tranlog through /bin/sh: %f is the name wanted (tranlogN.dbf, plain), %p where to "
+            + "write it; exit 0 means fetched, anything else not there yet.", valueName: "CMD"))
+    var restoreCommand: String?
+
+    @Option(name: .customLong("poll-seconds"), help: "How often a warm standby looks for new files in its archive (default 2).")
     var pollSeconds: Double?
 
     func validate(primary: Bool, replicationKeyFile: Bool) throws {
-        if primary && archive != nil { throw ValidationError("--primary and --archive exclude each other: follow a primary or an archive") }
-        if !primary && archive == nil { throw ValidationError("give --primary HOST:PORT (hot standby) or --archive DIR (warm standby)") }
+        let warm = archive != nil || restoreCommand != nil
+        if archive != nil && restoreCommand != nil { throw ValidationError("--archive and --restore-command exclude each other") }
+        if primary && warm { throw ValidationError("--primary and --archive exclude each other: follow a primary or an archive") }
+        if !primary && !warm {
+            throw ValidationError("give --primary HOST:PORT (hot standby), or --archive DIR or --restore-command CMD (warm standby)")
+        }
         if primary && !replicationKeyFile { throw ValidationError("--primary needs --replication-key-file") }
         if !primary && replicationKeyFile {
             throw ValidationError("--replication-key-file goes with --primary; a warm standby (--archive) does not serve standbys")
         }
-        if archive == nil && pollSeconds != nil { throw ValidationError("--poll-seconds applies to --archive only") }
+        if !warm && pollSeconds != nil { throw ValidationError("--poll-seconds applies to a warm standby only") }
         if let pollSeconds, !(pollSeconds > 0) { throw ValidationError("--poll-seconds must be positive") }
     }
 
     func apply(to configuration: inout NodeConfiguration) {
-        configuration.standbyArchive = archive.map { FilePath($0) }
+        if let archive { configuration.standbyArchive = .directory(FilePath(archive)) }
+        if let restoreCommand { configuration.standbyArchive = .command(ArchiveCommand(restoreCommand)) }
         if let pollSeconds { configuration.archivePollInterval = .milliseconds(Int((pollSeconds * 1000).rounded())) }
     }
 }

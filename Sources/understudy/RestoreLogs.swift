@@ -21,6 +21,11 @@ struct RestoreLogs: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Directories of archived tranlogs, instead of the node's own.", valueName: "DIR"))
     var archive: [String] = []
 
+    @Option(name: .customLong("restore-command"), help: ArgumentHelp(
+        "Fetch archived tranlogs through /bin/sh instead: %f is the name wanted (tranlogN.dbf, plain), %p where to write it; "
+            + "exit 0 means fetched. Files are fetched in order until the first the command does not deliver.", valueName: "CMD"))
+    var restoreCommand: String?
+
     @Option(name: .customLong("to-end-of-log"), help: ArgumentHelp("Stop after the last record of tranlogFILEID.dbf.", valueName: "FILEID"))
     var toEndOfLog: UInt64?
 
@@ -40,6 +45,7 @@ struct RestoreLogs: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if !archive.isEmpty && restoreCommand != nil { throw ValidationError("--archive and --restore-command exclude each other") }
         if [toEndOfLog != nil, toTime != nil, toSeqno != nil].filter({ $0 }).count > 1 {
             throw ValidationError("--to-end-of-log, --to-time and --to-seqno exclude each other")
         }
@@ -52,7 +58,8 @@ struct RestoreLogs: ParsableCommand {
     }
 
     func run() throws {
-        let request = LogRestoreRequest(archive: archive.isEmpty ? nil : archive.map(absolutePath), target: target, dryRun: dryRun)
+        let request = LogRestoreRequest(
+            archive: archive.isEmpty ? nil : archive.map(absolutePath), restoreCommand: restoreCommand, target: target, dryRun: dryRun)
         let report = try admin.withClient(timeout: AdminOptions.longOperationTimeout) { try $0.restoreLogs(request, token: $1) }
         if json { return print(try jsonLine(report)) }
         print(report.message)

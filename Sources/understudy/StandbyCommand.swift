@@ -31,7 +31,9 @@ struct StandbyCommand: ParsableCommand {
             Warm standby: with --archive DIR instead of --primary, it applies completed tranlogs (plain or \
             .gz) from an archive (a primary's --archive-dir) as they appear, every --poll-seconds; \
             `understudy status` says which file it waits for, or which file it cannot apply and why. The \
-            ready line then ends with archive=DIR.
+            ready line then ends with archive=DIR. --restore-command CMD instead of --archive fetches each \
+            file through a command (%f the name wanted, %p where to write it; exit 0: fetched), e.g. \
+            'aws s3 cp --only-show-errors s3://bucket/REPOSITORY-ID/%f %p'; the ready line ends with archive=restore-command.
             """)
 
     @Option(help: ArgumentHelp("The data directory: a copy of the primary's repository, or missing/empty for a base copy.", valueName: "DIR"))
@@ -87,7 +89,7 @@ struct StandbyCommand: ParsableCommand {
             configuration.standbyServesWhenPromoted = true
         }
         synchronous.apply(to: &configuration)
-        let source = primary.map { "primary=\($0)" } ?? "archive=\(warm.archive ?? "")"
+        let source = primary.map { "primary=\($0)" } ?? "archive=\(warm.archive ?? "restore-command")"
         try NodeRunner.run(configuration) { node in
             "understudy standby ready: http=\(node.httpAddress) \(source)" + (node.replicationAddress.map { " replication=\($0)" } ?? "")
         }

@@ -1,6 +1,8 @@
 import Foundation
 import Node
+import Repository
 import Testing
+import Tranlog
 
 /// `start --archive-command` against a real S3-compatible server on loopback (moto) with the AWS CLI.
 @Suite("Archiving through a command into S3 (moto)")
@@ -68,6 +70,81 @@ struct ArchiveCommandTests {
             let stored = try String(contentsOf: journal, encoding: .utf8).split(separator: "\n").map(String.init)
             #expect(stored == Self.fileNames(1...archivedAfter))
             #expect(primary.stop(with: SIGTERM) == 0)
+        }
+    }
+
+    @Test("a warm standby and a point-in-time restore read the bucket back through --restore-command")
+    func restoreFromBucket() throws {
+        try withTemporaryDirectory { directory in
+            let moto = try MotoServer(logDirectory: directory)
+            defer { moto.cleanUp() }
+            try moto.makeBucket(Self.bucket)
+            let data = directory.appendingPathComponent("primary")
+            try StandbyCommandTests.Pair.run(["init", "--data", data.path, "--source-id", "primary"], in: directory)
+            // Copies taken before the first write: both need every tranlog from tranlog1.dbf on.
+            let standbyData = directory.appendingPathComponent("standby"), restoredData = directory.appendingPathComponent("restored")
+            #expect(try ExternalBackupTests.copy(data, to: standbyData) == 0)
+            #expect(try ExternalBackupTests.copy(data, to: restoredData) == 0)
+            let primary = try ServerProcess(data: data, in: directory, extraArguments: [
+                "--archive-command", Self.archiveCommand(moto, journal: directory.appendingPathComponent("archived.txt")),
+                "--rotation-kbytes", "4",
+            ])
+            defer { primary.cleanUp() }
+            let keys = try write(60, prefix: "key", on: primary)
+            let last = try #require(try waitForArchive(primary).lastArchivedFileID?.rawValue)
+            let written = try StandbyCommandTests.client(primary.url) { client in
+                try keys.keys.map { key in (key, try #require(try client.get(key: Array(key.utf8)))) }
+            }
+            let restoreCommand = "\(moto.awsCommand) s3 cp --only-show-errors s3://\(Self.bucket)/\(Self.prefix)/%f %p"
+
+            let standby = try ServerProcess([
+                "standby", "--data", standbyData.path, "--restore-command", restoreCommand, "--poll-seconds", "0.2", "--http", "127.0.0.1:0",
+            ], in: directory)
+            defer { standby.cleanUp() }
+            let caughtUp = try StandbyCommandTests.waitForStatus(of: standby, deadline: 90) {
+                $0.warmStandby?.waitingFor == "tranlog\(last + 1).dbf"
+            }
+            #expect(caughtUp.warmStandby?.state == "waiting")
+            #expect(caughtUp.warmStandby?.archive == restoreCommand)
+            #expect(caughtUp.repository.applied.eventID?.fileID.rawValue == last)
+            let applied = caughtUp.repository.applied.seqno
+            try StandbyCommandTests.client(standby.url) { client in
+                for (key, value) in written {
+                    let expected = value.seqno <= applied ? value : nil
+                    let found = try client.get(key: Array(key.utf8))
+                    #expect(found == expected, "\(key) written at \(value.seqno), applied through \(applied)")
+                }
+            }
+            // Fetched files the standby moved past are removed (at its next poll).
+            let staging = standbyData.appendingPathComponent("archive-fetch").path
+            let deadline = Date().addingTimeInterval(30)
+            var staged = try FileManager.default.contentsOfDirectory(atPath: staging)
+            while staged != ["tranlog\(last).dbf"] {
+                try #require(Date() < deadline, "still staged: \(staged)")
+                Thread.sleep(forTimeInterval: 0.05)
+                staged = try FileManager.default.contentsOfDirectory(atPath: staging)
+            }
+            #expect(standby.stop(with: SIGTERM) == 0)
+
+            // Point in time: half-way through what was written.
+            let target = Seqno(applied.rawValue / 2)
+            let restoring = try ServerProcess(data: restoredData, in: directory, extraArguments: ["--restore-mode"])
+            defer { restoring.cleanUp() }
+            let restored = try CLIProcess.run([
+                "restore", "logs", "--restore-command", restoreCommand, "--to-seqno", "\(target.rawValue)", "--json",
+                "--data", restoredData.path, "--node", restoring.url,
+            ], in: directory)
+            #expect(restored.status == 0, "\(restored.standardError)")
+            let report = try JSONDecoder().decode(LogRestoreReport.self, from: Data(restored.standardOutput.utf8))
+            #expect(report.restoredTo.seqno == target)
+            try StandbyCommandTests.client(restoring.url) { client in
+                for (key, value) in written {
+                    let expected = value.seqno <= target ? value : nil
+                    let found = try client.get(key: Array(key.utf8))
+                    #expect(found == expected, "\(key) written at \(value.seqno), restored to \(target)")
+                }
+            }
+            #expect(restoring.stop(with: SIGTERM) == 0)
         }
     }
 

@@ -56,7 +56,7 @@ struct SynchronousRouteTests {
         configuration.standbyServesWhenPromoted = true
         #expect(configuration.validate() == nil)
         configuration.standbyOf = nil
-        configuration.standbyArchive = FilePath("/archive")
+        configuration.standbyArchive = .directory(FilePath("/archive"))
         #expect(configuration.validate()?.contains("for a primary") == true)
     }
 }

@@ -17,18 +17,21 @@ public struct RestoreBackupRequest: Codable, Sendable {
 /// The body of `POST /admin/restore/logs` (the manual's restoreFromCurrentLogs, restoreFromArchiveLogs:,
 /// restoreToEndOfLog:, restoreToPointInTime:):
 ///
-///     {"archive": ["/archive"], "toEndOfLog": 15 | "toTime": "2026-11-22T03:12:58Z" | "toSeqno": 120, "dryRun": true}
+///     {"archive": ["/archive"] | "restoreCommand": "CMD", "toEndOfLog": 15 | "toTime": "2026-11-22T03:12:58Z" | "toSeqno": 120, "dryRun": true}
 ///
-/// Without `archive` the node's own `tranlogs/` are read; without a target, every record there is.
+/// Without `archive` or `restoreCommand` the node's own `tranlogs/` are read; without a target, every record there is.
 public struct LogRestoreRequest: Codable, Sendable {
     public var archive: [String]?
+    /// Fetches each archived tranlog (`%f`) into `%p`, from the file holding the restored position on.
+    public var restoreCommand: String?
     public var toEndOfLog: UInt64?
     public var toTime: String?
     public var toSeqno: UInt64?
     public var dryRun: Bool
 
-    public init(archive: [String]? = nil, target: RestoreTarget = .endOfLogs, dryRun: Bool = false) {
+    public init(archive: [String]? = nil, restoreCommand: String? = nil, target: RestoreTarget = .endOfLogs, dryRun: Bool = false) {
         self.archive = archive
+        self.restoreCommand = restoreCommand
         self.dryRun = dryRun
         switch target {
         case .endOfLogs: break
@@ -38,11 +41,12 @@ public struct LogRestoreRequest: Codable, Sendable {
         }
     }
 
-    private enum CodingKeys: String, CodingKey { case archive, toEndOfLog, toTime, toSeqno, dryRun }
+    private enum CodingKeys: String, CodingKey { case archive, restoreCommand, toEndOfLog, toTime, toSeqno, dryRun }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         archive = try container.decodeIfPresent([String].self, forKey: .archive)
+        restoreCommand = try container.decodeIfPresent(String.self, forKey: .restoreCommand)
         toEndOfLog = try container.decodeIfPresent(UInt64.self, forKey: .toEndOfLog)
         toTime = try container.decodeIfPresent(String.self, forKey: .toTime)
         toSeqno = try container.decodeIfPresent(UInt64.self, forKey: .toSeqno)
@@ -52,6 +56,7 @@ public struct LogRestoreRequest: Codable, Sendable {
     /// The log directories to read; nil for the node's own.
     func sources() throws(APIError) -> [FilePath]? {
         guard let archive else { return nil }
+        if restoreCommand != nil { throw .badRequest("invalid archive", "archive, restoreCommand: give at most one of them") }
         return try AdminPaths.require(archive, field: "archive")
     }
 

@@ -4,8 +4,9 @@ import SystemPackage
 import Tranlog
 import Transport
 
-/// A warm standby (`understudy standby --archive DIR`): polls an archive of completed tranlogs and
-/// applies them with `restoreLogs` — every check of `restore logs` — until promoted.
+/// A warm standby (`understudy standby --archive DIR` or `--restore-command CMD`): polls an archive of
+/// completed tranlogs (`ArchiveReader`) and applies them with `restoreLogs` — every check of
+/// `restore logs` — until promoted.
 ///
 /// Each pass takes the unbroken run of files from the one holding the applied position: a file
 /// missing from the sequence (not archived yet) is waited for, not an error. A file that cannot be
@@ -13,22 +14,23 @@ import Transport
 /// it — what was applied is kept, checkpointed — and is retried at every pass, so applying resumes
 /// once the file is replaced. Passes and promote run on one queue, so they never race.
 final class ArchiveFollower: Sendable {
-    let archive: FilePath
+    private let reader: ArchiveReader
+    var archive: ArchiveSource { reader.source }
     private let pollInterval: Duration
     private let repository: Repository
     private let logger: Logger
     private let task: PeriodicTask
     private let state: Locked<WarmStandbyStatus>
 
-    init(archive: FilePath, pollInterval: Duration, repository: Repository, logger: Logger) {
-        self.archive = archive
+    init(source: ArchiveSource, pollInterval: Duration, repository: Repository, logger: Logger) {
+        reader = ArchiveReader(source, for: repository)
         self.pollInterval = pollInterval
         self.repository = repository
         self.logger = logger
         task = PeriodicTask(label: "understudy.warm-standby", interval: pollInterval)
         let seconds = pollInterval.components
         state = Locked(WarmStandbyStatus(
-            archive: archive.string, state: "waiting", waitingFor: nil, lastAppliedFile: nil,
+            archive: source.description, state: "waiting", waitingFor: nil, lastAppliedFile: nil,
             appliedSeqno: repository.status.applied.seqno, recordsApplied: 0, recordsPerSecond: nil, lastPollTime: nil,
             pollSeconds: Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18))
     }
@@ -36,7 +38,7 @@ final class ArchiveFollower: Sendable {
     var status: WarmStandbyStatus { state.withLock { $0 } }
 
     func start() {
-        logger.notice("warm standby: applying completed tranlogs from the archive", metadata: ["archive": "\(archive)"])
+        logger.notice("warm standby: applying completed tranlogs from the archive", metadata: ["archive": "\(reader.source)"])
         task.start { [weak self] in self?.pass() }
     }
 
@@ -56,13 +58,13 @@ final class ArchiveFollower: Sendable {
         if case .failed(let reason) = applyAvailable() {
             throw .notAllowed(
                 "not promoted: \(reason). Replace that file with a good copy and promote again, or move it and every later "
-                    + "file out of \(archive) to promote at \(repository.status.applied) (what follows it is then lost)")
+                    + "file out of \(reader.source) to promote at \(repository.status.applied) (what follows it is then lost)")
         }
         let applyMilliseconds = phase.lap()
         let applied = repository.status.applied
         let committed = try repository.commitRestore(by: "promote")
         state.withLock { $0.state = "promoted" }
-        logger.notice("promoted", metadata: ["epoch": "\(committed.epoch)", "seqno": "\(applied.seqno)", "archive": "\(archive)"])
+        logger.notice("promoted", metadata: ["epoch": "\(committed.epoch)", "seqno": "\(applied.seqno)", "archive": "\(reader.source)"])
         return PromoteReport(
             promoted: true, applied: applied, epoch: committed.epoch, primaryLastSeqno: nil, lostRecords: nil,
             milliseconds: .init(stopReceiver: stopMilliseconds, applyFlushed: applyMilliseconds, commitRestore: phase.lap()),
@@ -85,8 +87,8 @@ final class ArchiveFollower: Sendable {
         let began = ContinuousClock.now
         let start = repository.status.applied.eventID?.fileID ?? .first
         let available: [TranlogFileRef]
-        do { available = try TranlogDirectory.scan(archive, fileSystem: repository.fileSystem).starting(at: start).files } catch {
-            return fail("cannot read the archive \(archive): \(error)")
+        do { available = try reader.files(from: start).files } catch {
+            return fail("cannot read the archive \(reader.source): \(error)")
         }
         let run = Self.unbrokenRun(available, from: start)
         guard let last = run.last else { return wait(for: start) }
@@ -95,7 +97,7 @@ final class ArchiveFollower: Sendable {
             if newFile && !status.state.hasPrefix("failed") { status.state = "applying" }
         }
         do {
-            let report = try repository.restoreLogs(TranlogDirectory(description: archive.string, files: run), seen: available.last?.fileID)
+            let report = try repository.restoreLogs(TranlogDirectory(description: reader.source.description, files: run), seen: available.last?.fileID)
             record(report, since: began)
             return wait(for: last.fileID.next)
         } catch {
@@ -162,5 +164,26 @@ final class ArchiveFollower: Sendable {
         }
         if isNew { logger.error("warm standby: applying stopped; retried at every poll", metadata: ["error": "\(reason)"]) }
         return .failed(reason)
+    }
+}
+
+extension ArchiveReader {
+    /// A reader for this repository: a command's files are fetched into `DATA/archive-fetch/`.
+    init(_ source: ArchiveSource, for repository: Repository) {
+        self.init(source: source, staging: repository.directory.root.appending("archive-fetch"), fileSystem: repository.fileSystem)
+    }
+}
+
+extension Repository {
+    /// `restore logs --restore-command`: the files the command delivers from the one holding the
+    /// restored position on, replayed like any archive's.
+    func restoreLogs(fetching command: ArchiveCommand, to target: RestoreTarget, dryRun: Bool) throws(RepositoryError) -> LogRestoreReport {
+        let start = status.applied.eventID?.fileID ?? .first
+        let logs: TranlogDirectory
+        do { logs = try ArchiveReader(.command(command), for: self).files(from: start) } catch { throw .tranlog(error) }
+        guard !logs.files.isEmpty else {
+            throw .tranlog(.noLogs(directory: "what the restore command fetched (it did not deliver \(start.fileName))"))
+        }
+        return try restoreLogs(logs, to: target, dryRun: dryRun)
     }
 }

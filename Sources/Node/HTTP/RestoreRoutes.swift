@@ -1,4 +1,5 @@
 import Repository
+import Tranlog
 import TransportUV
 
 /// The restore procedure of a node in restore mode (`understudy start --restore-mode`), behind the
@@ -40,8 +41,10 @@ struct RestoreRoutes: Sendable {
             try refuseOnStandby()
             let body = try JSONBody.decode(LogRestoreRequest.self, from: request.http.body)
             let (sources, target) = (try body.sources(), try body.target())
+            let command = body.restoreCommand.map(ArchiveCommand.init)
             reply.sendJSONOffLoop(refusal: Self.logRestoreRefusal) { [repository] () throws(RepositoryError) in
-                try repository.restoreLogs(from: sources, to: target, dryRun: body.dryRun)
+                if let command { return try repository.restoreLogs(fetching: command, to: target, dryRun: body.dryRun) }
+                return try repository.restoreLogs(from: sources, to: target, dryRun: body.dryRun)
             }
         }
     }

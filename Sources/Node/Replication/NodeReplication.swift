@@ -29,7 +29,7 @@ final class NodeReplication: Sendable {
     /// Starts the role the configuration asks for. The repository is open (in restore mode on a standby).
     func start(_ configuration: NodeConfiguration, repository: Repository, key: ReplicationKey?, logger: Logger) throws(NodeError) {
         if let archive = configuration.standbyArchive {
-            let follower = ArchiveFollower(archive: archive, pollInterval: configuration.archivePollInterval, repository: repository, logger: logger)
+            let follower = ArchiveFollower(source: archive, pollInterval: configuration.archivePollInterval, repository: repository, logger: logger)
             role.withLock { $0 = .followingArchive(follower) }
             return follower.start()
         }
