@@ -370,11 +370,10 @@ public final class LogReceiver: @unchecked Sendable {
     }
 
     private func sendHello(challenge: [UInt8]) {
-        let position = LogPosition(epoch: validator.lastEpoch ?? validator.file?.epoch ?? history().current.epoch, seqno: validator.lastSeqno)
-        let mirrorEnd = validator.file.map { EventID(fileID: $0.fileID, offset: validator.fileSize) }
+        let position = LogPosition(epoch: validator.chain.epoch ?? history().current.epoch, seqno: validator.lastSeqno)
         let hello = Hello(
             repositoryID: configuration.repositoryID, sourceID: configuration.sourceID, position: position,
-            recordCRC: validator.lastCRC, mirrorEnd: mirrorEnd, history: history())
+            recordCRC: validator.lastCRC, mirrorEnd: validator.mirrorEnd, history: history())
         send(.hello(HelloProof.sign(hello, challenge: challenge, key: key)))
         state = .awaitingWelcome
     }
@@ -385,7 +384,7 @@ public final class LogReceiver: @unchecked Sendable {
         }
         // A primary whose history ends before an epoch this standby has seen is an old one that has not
         // learned of it (fencing refuses such standbys itself): shown in status like a primary's reject.
-        let seen = max(history().current.epoch, validator.lastEpoch ?? .none)
+        let seen = max(history().current.epoch, validator.chain.lastEpoch ?? .none)
         guard welcome.history.current.epoch >= seen else {
             let reason = RejectReason.fenced(detail: "its history ends in epoch \(welcome.history.current.epoch), older than epoch \(seen) this standby has seen")
             lastRejection = reason
@@ -408,9 +407,9 @@ public final class LogReceiver: @unchecked Sendable {
     private func write(_ batch: RecordBatch) throws(ReceiveFailure) {
         switch validator.acceptRecords(batch) {
         case .failure(let violation): throw .refused(violation.description)
-        case .success(let records):
+        case .success(let headers):
             do { try mirror.append(batch.frames) } catch { throw .mirror(error) }
-            lagTracker.received(through: validator.lastSeqno, time: records.last?.header.time, bytes: batch.frames.count)
+            lagTracker.received(through: validator.lastSeqno, time: headers.last?.time, bytes: batch.frames.count)
             progressTracker.received(through: validator.lastSeqno, bytes: batch.frames.count)
         }
     }
