@@ -100,10 +100,20 @@ public enum RecordFrame {
 
     /// Decodes the source id and body of a frame whose header `readHeader` accepted.
     private static func decodeBody(_ frame: ArraySlice<UInt8>, header: FrameHeader) -> FrameDecoding {
-        let sourceStart = frame.startIndex + fixedHeaderBytes
-        guard let sourceName = String(validating: frame[sourceStart..<sourceStart + header.sourceLength], as: UTF8.self),
-            let sourceID = SourceID(sourceName)
-        else { return .invalid(.badSourceID(length: UInt16(header.sourceLength))) }
+        guard let sourceID = SourceID(validating: sourceBytes(of: frame, header: header)) else {
+            return .invalid(.badSourceID(length: UInt16(header.sourceLength)))
+        }
+        return decodeBody(frame, header: header, sourceID: sourceID)
+    }
+
+    /// The source id's bytes in a frame whose header `readHeader` accepted.
+    static func sourceBytes(of frame: ArraySlice<UInt8>, header: FrameHeader) -> ArraySlice<UInt8> {
+        let start = frame.startIndex + fixedHeaderBytes
+        return frame[start..<start + header.sourceLength]
+    }
+
+    /// Decodes the body of a frame whose header was accepted and whose source id is `sourceID`.
+    static func decodeBody(_ frame: ArraySlice<UInt8>, header: FrameHeader, sourceID: SourceID) -> FrameDecoding {
         let body: RecordBody
         if let info = header.epochBegin {
             body = .epochBegin(info)
@@ -117,6 +127,35 @@ public enum RecordFrame {
             kind: header.kind, seqno: header.seqno, epoch: header.epoch, time: header.time, sourceID: sourceID,
             previousCRC: header.previousCRC)
         return .record(DecodedRecord(header: recordHeader, body: body, crc: header.crc, frame: frame))
+    }
+}
+
+/// Decodes the bodies of frames whose headers were read and checked already (`RecordFrame.readHeader`,
+/// on a standby by its mirror writer), without a second CRC pass. Consecutive frames nearly always
+/// carry the same source id: it is validated once and reused while its bytes repeat.
+public struct FrameBodyDecoder {
+    private var lastSource: (bytes: [UInt8], sourceID: SourceID)?
+
+    public init() {}
+
+    /// `frame` is exactly the frame `header` was read from.
+    public mutating func decode(_ frame: ArraySlice<UInt8>, header: FrameHeader) -> FrameDecoding {
+        precondition(frame.count == header.length, "a frame of \(frame.count) bytes decoded with a header saying \(header.length)")
+        let bytes = RecordFrame.sourceBytes(of: frame, header: header)
+        if let lastSource, lastSource.bytes.elementsEqual(bytes) {
+            return RecordFrame.decodeBody(frame, header: header, sourceID: lastSource.sourceID)
+        }
+        guard let sourceID = SourceID(validating: bytes) else { return .invalid(.badSourceID(length: UInt16(header.sourceLength))) }
+        lastSource = (Array(bytes), sourceID)
+        return RecordFrame.decodeBody(frame, header: header, sourceID: sourceID)
+    }
+}
+
+extension SourceID {
+    /// A source id from a frame's bytes: valid UTF-8 and the source id format.
+    init?(validating bytes: ArraySlice<UInt8>) {
+        guard let name = String(validating: bytes, as: UTF8.self) else { return nil }
+        self.init(name)
     }
 }
 

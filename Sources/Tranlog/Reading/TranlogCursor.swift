@@ -230,4 +230,13 @@ public struct TranlogResumePoint: Hashable, Sendable {
     public var lastSeqno: Seqno
     public var lastCRC: UInt32
     public var lastEventID: EventID
+
+    public init(file: TranlogFileRef, header: FileHeader, offset: UInt64, lastSeqno: Seqno, lastCRC: UInt32, lastEventID: EventID) {
+        self.file = file
+        self.header = header
+        self.offset = offset
+        self.lastSeqno = lastSeqno
+        self.lastCRC = lastCRC
+        self.lastEventID = lastEventID
+    }
 }
