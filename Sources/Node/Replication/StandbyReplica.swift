@@ -73,9 +73,11 @@ final class StandbyReplica: @unchecked Sendable {
             .map { Self.overlay(control, on: $0) }
     }
 
-    /// Disconnects and waits for a running apply, so the repository can close. Not on the loop.
+    /// Disconnects and waits for the mirror writer and a running apply, so the repository can close
+    /// with nothing writing into its directory. Not on the loop.
     func stop() {
         _ = loop.executeAndWait { [receiver] in receiver!.stop() }
+        receiver.waitForMirrorWriter()
         applyQueue.sync {}
     }
 
