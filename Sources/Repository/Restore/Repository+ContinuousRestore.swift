@@ -84,15 +84,19 @@ extension Repository {
     }
 
     /// Makes a replay's result visible (and the head, for after a promote).
+    /// A standby, like a primary, asks for a checkpoint once the log since the last one passes
+    /// `checkpointLogBytes`: its restart time and dirty set stay bounded between the timer's.
     func publishReplay(_ replay: LogReplay) {
         guard replay.records > 0 else { return }
         commitLock.withLock { head = replay.table }
-        stateLock.withLock {
+        let logBytes: Int = stateLock.withLock {
             visible = replay.table
             applied = replay.applied
             dirty.merge(replay.dirty) { _, replayed in replayed }
             logBytesSinceCheckpoint += replay.bytes
             history = replay.history
+            return logBytesSinceCheckpoint
         }
+        if logBytes >= configuration.checkpointLogBytes { scheduler?.requestCheckpoint() }
     }
 }
