@@ -157,7 +157,7 @@ public final class LogReceiver: @unchecked Sendable {
         flushedSeqno = validator.lastSeqno
         lagTracker = LagTracker(stalledAfterTicks: configuration.stalledAfterIntervals, mirrorEnd: validator.lastSeqno, time: validator.lastTime,
             clock: configuration.clock)
-        progressTracker = ApplyProgressTracker(tickInterval: configuration.heartbeatInterval)
+        progressTracker = ApplyProgressTracker(tickInterval: configuration.heartbeatInterval, appliedFrom: restoredTo.seqno)
         decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
         refusalLog = RepeatedMessageLimiter(interval: configuration.refusalLogInterval)
         stage = MirrorWriterStage(
