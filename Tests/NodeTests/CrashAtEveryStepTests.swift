@@ -31,7 +31,7 @@ import UnderstudyTesting
     /// background checkpoint to race the harness's step count.
     static func startNode(
         _ directory: DataDirectory, on fileSystem: SimulatedFileSystem, rotationBytes: Int = 64 * 1024, logger: Logger
-    ) throws -> (PrimaryNode, NodeClient) {
+    ) throws -> (UnderstudyNode, NodeClient) {
         try NodeFixture.start(directory, logger: logger) { configuration in
             configuration.fileSystem = fileSystem
             configuration.repository.rotationBytes = rotationBytes
@@ -45,12 +45,12 @@ import UnderstudyTesting
 
     /// A running node and the writes it acknowledged.
     final class RunningNode {
-        let node: PrimaryNode
+        let node: UnderstudyNode
         let client: NodeClient
         let token: String
         var acknowledged: [[UInt8]: [UInt8]] = [:]
 
-        init(node: PrimaryNode, client: NodeClient, token: String) {
+        init(node: UnderstudyNode, client: NodeClient, token: String) {
             self.node = node
             self.client = client
             self.token = token

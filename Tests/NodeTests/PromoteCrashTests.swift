@@ -30,7 +30,7 @@ import UnderstudyTesting
         let objects: [[UInt8]: [UInt8]]
         let applied: Seqno
 
-        init(node: PrimaryNode, client: NodeClient, token: String, objects: [[UInt8]: [UInt8]], applied: Seqno) {
+        init(node: UnderstudyNode, client: NodeClient, token: String, objects: [[UInt8]: [UInt8]], applied: Seqno) {
             running = CrashAtEveryStepTests.RunningNode(node: node, client: client, token: token)
             self.objects = objects
             self.applied = applied
@@ -57,8 +57,8 @@ import UnderstudyTesting
         return configuration
     }
 
-    static func start(_ configuration: NodeConfiguration) throws -> (PrimaryNode, NodeClient, String) {
-        let node = try PrimaryNode(configuration: configuration, logger: CrashAtEveryStepTests.silent)
+    static func start(_ configuration: NodeConfiguration) throws -> (UnderstudyNode, NodeClient, String) {
+        let node = try UnderstudyNode(configuration: configuration, logger: CrashAtEveryStepTests.silent)
         do {
             let client = try NodeClient(address: node.httpAddress, timeout: .seconds(10), logger: quietLogger)
             return (node, client, try AdminToken.read(standby, fileSystem: configuration.fileSystem))
@@ -69,7 +69,7 @@ import UnderstudyTesting
     }
 
     /// Waits (with a deadline) until the node has applied `seqno`.
-    static func awaitApplied(_ node: PrimaryNode, _ seqno: Seqno) throws {
+    static func awaitApplied(_ node: UnderstudyNode, _ seqno: Seqno) throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while node.status.repository.applied.seqno < seqno {
             try #require(ContinuousClock.now < deadline, "applied \(node.status.repository.applied.seqno), waiting for \(seqno)")
