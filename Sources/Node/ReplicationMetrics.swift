@@ -6,6 +6,8 @@ import Transport
 /// `StandbyReplicationStatus` at each scrape. Nothing is registered on a primary.
 final class ReplicationMetrics: Sendable {
     private let registry: PrometheusCollectorRegistry
+    /// What each counter was raised to at the last scrape: a scrape adds what the totals grew since.
+    private let exported = Locked<[String: UInt64]>([:])
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -33,6 +35,9 @@ final class ReplicationMetrics: Sendable {
         gauge("diverged", "", "1 while the standby has stopped applying because its content digest differed from the primary's")
             .set(replication.offline?.fault?.kind == .diverged ? 1.0 : 0.0)
         guard let apply = replication.apply else { return }
+        count("received_bytes", "Tranlog bytes received from the primary since the standby started", apply.receivedBytesTotal)
+        count("applied_bytes", "Tranlog bytes applied since the standby started", apply.appliedBytesTotal)
+        count("applied_records", "Records applied since the standby started", apply.appliedRecordsTotal)
         gauge("apply_records", "per_second", "Records applied per second over the last 10 s").set(apply.recordsPerSecond)
         gauge("apply_bytes", "per_second", "Tranlog bytes applied per second over the last 10 s").set(apply.bytesPerSecond)
         gauge("primary_records", "per_second", "The primary's commits per second over the last 10 s").set(apply.primaryRecordsPerSecond)
@@ -50,6 +55,15 @@ final class ReplicationMetrics: Sendable {
                 labels: [("state", name)]
             ).set(name == state ? 1.0 : 0.0)
         }
+    }
+
+    /// `understudy_replication_NAME_total`, raised to `total` (counters only go up: `rate()` them).
+    private func count(_ name: String, _ help: String, _ total: UInt64) {
+        let grown = exported.withLock { exported in
+            defer { exported[name] = max(exported[name] ?? 0, total) }
+            return total > (exported[name] ?? 0) ? total - (exported[name] ?? 0) : 0
+        }
+        registry.makeCounter(descriptor: Self.name(name, "total", help)).increment(by: Int64(clamping: grown))
     }
 
     private func gauge(_ name: String, _ unit: String, _ help: String, stage: String? = nil) -> Gauge {

@@ -24,6 +24,15 @@ public struct ApplyProgress: Sendable, Equatable {
     /// The applied lag, one sample per second (per tick when ticks are longer), oldest first, at most
     /// a minute of them.
     public var history: [Sample]
+    /// Since the receiver started: tranlog bytes received, tranlog bytes and records applied (the
+    /// counters a monitoring system takes rates of).
+    public var totals = Totals()
+
+    public struct Totals: Sendable, Equatable {
+        public var receivedBytes: UInt64 = 0
+        public var appliedBytes: UInt64 = 0
+        public var appliedRecords: UInt64 = 0
+    }
 }
 
 /// Keeps the inputs of `ApplyProgress`. Like `LagTracker`, time passes in ticks of one heartbeat
@@ -45,12 +54,16 @@ struct ApplyProgressTracker {
     private var secondsSinceSample = 0.0
     private var appliedBytes: UInt64 = 0
     private var receivedBytes: UInt64 = 0
+    private var appliedRecords: UInt64 = 0
+    /// The last seqno applied (at start, where the standby stood): records applied are counted from it.
+    private var lastApplied: Seqno
     /// Received batches not yet applied: their last seqno and the received byte count through them.
     /// Applying through a seqno moves the byte count of the last batch it covers to `appliedBytes`;
     /// records that were already in the mirror when the receiver started count no bytes.
     private var unappliedBatches: [(seqno: Seqno, bytesThrough: UInt64)] = []
 
-    init(tickInterval: Duration, window: Duration = .seconds(10), historySpan: Duration = .seconds(60)) {
+    init(tickInterval: Duration, appliedFrom: Seqno = .zero, window: Duration = .seconds(10), historySpan: Duration = .seconds(60)) {
+        lastApplied = appliedFrom
         tickSeconds = max(tickInterval.inSeconds, 0.001)
         windowTicks = max(1, Int((window.inSeconds / tickSeconds).rounded()))
         historyCapacity = max(1, Int(historySpan.inSeconds / max(tickSeconds, 1)))
@@ -62,6 +75,10 @@ struct ApplyProgressTracker {
     }
 
     mutating func applied(through seqno: Seqno) {
+        if seqno > lastApplied {
+            appliedRecords += lastApplied.distance(to: seqno)
+            lastApplied = seqno
+        }
         guard let covered = unappliedBatches.lastIndex(where: { $0.seqno <= seqno }) else { return }
         appliedBytes = unappliedBatches[covered].bytesThrough
         unappliedBatches.removeFirst(covered + 1)
@@ -83,7 +100,7 @@ struct ApplyProgressTracker {
         guard let first = window.first, let last = window.last, window.count > 1 else {
             return ApplyProgress(
                 recordsPerSecond: 0, bytesPerSecond: 0, primaryRecordsPerSecond: 0, windowSeconds: 0,
-                catchUpSeconds: lag.isFresh && lag.applied.recordsBehind == 0 ? 0 : nil, history: history)
+                catchUpSeconds: lag.isFresh && lag.applied.recordsBehind == 0 ? 0 : nil, history: history, totals: totals)
         }
         let seconds = Double(window.count - 1) * tickSeconds
         let records = Double(first.applied.distance(to: last.applied)) / seconds
@@ -91,7 +108,11 @@ struct ApplyProgressTracker {
             recordsPerSecond: records, bytesPerSecond: Double(last.appliedBytes - first.appliedBytes) / seconds,
             primaryRecordsPerSecond: primaryRate(), windowSeconds: seconds,
             catchUpSeconds: lag.isFresh ? catchUpSeconds(behind: lag.applied.recordsBehind, applying: records, committing: primaryRate()) : nil,
-            history: history)
+            history: history, totals: totals)
+    }
+
+    private var totals: ApplyProgress.Totals {
+        ApplyProgress.Totals(receivedBytes: receivedBytes, appliedBytes: appliedBytes, appliedRecords: appliedRecords)
     }
 
     /// From the oldest sample of the window that knew the primary's position (none before a welcome).

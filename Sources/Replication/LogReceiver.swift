@@ -5,9 +5,12 @@ import Tranlog
 import Transport
 
 /// The standby's side of replication (PostgreSQL's walreceiver): connects to the primary, proves it
-/// holds the key, then validates every file header and frame it is sent and writes them
-/// byte-identically into its own tranlog directory, syncing once per read and acknowledging. The
-/// node's continuous restore applies from those files; `onFlushed` tells it how far they are durable.
+/// holds the key, then hands every file header and batch of frames it is sent to its mirror writer
+/// (`MirrorWriterStage`, a thread of its own), which checks them against the chain, writes them
+/// byte-identically into the standby's own tranlog directory and syncs once per drained queue; the
+/// loop acknowledges what the writer reports synced. The writer hands the synced frames to the
+/// node's applier in memory (`onMirrored`); `onFlushed` tells the node how far they are durable.
+/// The loop does socket work only.
 ///
 /// Loop-confined. Any failure (refused data, a reject, a peer that is no replication port, a lost
 /// connection) closes the connection and reconnects after a backoff that doubles up to a cap; the
@@ -42,6 +45,9 @@ public final class LogReceiver: @unchecked Sendable {
         /// The same refusal is logged at most this often. Default 60 s.
         public var refusalLogInterval: Duration = .seconds(60)
         public var maxMessageBytes = ReplicationProtocol.maxMessageBytes
+        /// The mirror writer drains on a thread of its own (true, a node), or as work on the loop
+        /// (false: tests on the fake loop, whose thread is the test's, so that runs are deterministic).
+        public var writesMirrorOnItsOwnThread = true
         /// Lag estimates and log rate limits read it; tests inject the fake loop's.
         public var clock = ReplicationClock.system
 
@@ -81,11 +87,11 @@ public final class LogReceiver: @unchecked Sendable {
     public private(set) var consecutiveFailures = 0
     public private(set) var flushedSeqno: Seqno
     /// What the primary said of this standby's synchronous standing in the current or last
-    /// conversation (reset by each welcome: a new conversation says it anew).
+    /// conversation (replaced by each welcome: a new conversation says it anew).
     public private(set) var standing = SynchronousStanding.notRequired
     /// The positions this standby last reported to its primary.
     public private(set) var lastAck = Ack(received: .zero, flushed: .zero, applied: .zero)
-    public var receivedSeqno: Seqno { validator.lastSeqno }
+    public var receivedSeqno: Seqno { view.lastSeqno }
     public var lag: ReplicationLag { lagTracker.lag }
     public var progress: ApplyProgress { progressTracker.progress(lag: lagTracker.lag) }
 
@@ -97,9 +103,15 @@ public final class LogReceiver: @unchecked Sendable {
     private let onFault: (ReceiverFault) -> Void
     private let onHeartbeat: (Heartbeat) -> Void
     private var logger: Logger
-    private var mirror: MirrorLogWriter
     private let mirrorLocation: MirrorLocation
-    private var validator: StreamValidator
+    private var stage: MirrorWriterStage!
+    /// The mirror's end as of the writer's last report, and how many reports came.
+    private var view: MirrorView
+    private var reportsAbsorbed = 0
+    /// Numbers connections, so that the writer's refusal of one closes that one only.
+    private var connectionNumber = 0
+    /// A challenge that came while the writer still had work: the hello must name the mirror's end.
+    private var pendingChallenge: [UInt8]?
     private var lagTracker: LagTracker
     private var progressTracker: ApplyProgressTracker
     private var appliedSeqno = Seqno.zero
@@ -120,12 +132,13 @@ public final class LogReceiver: @unchecked Sendable {
     /// Opens the mirror in `directory` (cutting off a torn tail). An empty mirror starts after
     /// `restoredTo`, the position the standby's data was restored to (a backup's applied position).
     /// `onFault` hears of a failed mirror and of a refusal that needs an operator, on the loop;
-    /// `onHeartbeat` of every heartbeat (the primary's digest to check the applied content against).
+    /// `onHeartbeat` of every heartbeat (the primary's digest to check the applied content against);
+    /// `onMirrored` (on the writer's thread) of the frames each drain synced, before `onFlushed`.
     public init(
         loop: any EventLoop, directory: FilePath, fileSystem: any TranlogFileSystem, key: ReplicationKey,
         configuration: Configuration, history: @escaping () -> EpochHistory, restoredTo: AppliedPosition = .empty,
         logger: Logger, onFlushed: @escaping (Seqno) -> Void = { _ in }, onFault: @escaping (ReceiverFault) -> Void = { _ in },
-        onHeartbeat: @escaping (Heartbeat) -> Void = { _ in }
+        onHeartbeat: @escaping (Heartbeat) -> Void = { _ in }, onMirrored: @escaping @Sendable ([MirroredFrames]) -> Void = { _ in }
     ) throws(TranlogError) {
         self.loop = loop
         self.key = key
@@ -139,14 +152,20 @@ public final class LogReceiver: @unchecked Sendable {
         mirrorLocation = MirrorLocation(
             directory: directory, fileSystem: fileSystem, repositoryID: configuration.repositoryID,
             emptyPosition: (restoredTo.seqno, restoredTo.recordCRC ?? 0))
-        (mirror, validator) = try mirrorLocation.open(logger: logger)
+        let (mirror, validator) = try mirrorLocation.open(logger: logger)
+        view = MirrorView(validator)
         flushedSeqno = validator.lastSeqno
         lagTracker = LagTracker(stalledAfterTicks: configuration.stalledAfterIntervals, mirrorEnd: validator.lastSeqno, time: validator.lastTime,
             clock: configuration.clock)
-        progressTracker = ApplyProgressTracker(tickInterval: configuration.heartbeatInterval)
+        progressTracker = ApplyProgressTracker(tickInterval: configuration.heartbeatInterval, appliedFrom: restoredTo.seqno)
         decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
         refusalLog = RepeatedMessageLimiter(interval: configuration.refusalLogInterval)
+        stage = MirrorWriterStage(
+            writer: mirror, validator: validator, loop: loop, mode: configuration.writesMirrorOnItsOwnThread ? .thread : .onLoop,
+            report: { [weak self] in self?.absorb($0) }, onMirrored: onMirrored)
     }
+
+    deinit { stage.close() }
 
     public func start() {
         precondition(loop.inEventLoop, "LogReceiver is loop-confined")
@@ -162,6 +181,7 @@ public final class LogReceiver: @unchecked Sendable {
     public func stop() {
         precondition(loop.inEventLoop, "LogReceiver is loop-confined")
         if case .failed = state {} else { state = .stopped }
+        stage.discardQueued()
         stopTimers()
         connection?.close(.local("receiver stopped"))
     }
@@ -179,6 +199,12 @@ public final class LogReceiver: @unchecked Sendable {
         if advanced && state == .streaming { sendAck() }
     }
 
+    /// Off the loop, after `stop()`: waits until the mirror writer is idle, so nothing is written
+    /// into the mirror from then on (a promotion appends to the same directory).
+    public func waitForMirrorWriter() {
+        stage.waitUntilIdle()
+    }
+
     /// After a failed write or sync of the mirror, once the disk is fixed: checks that the mirror's
     /// directory takes writes again, then opens the mirror as `init` does (cutting off a torn tail).
     /// File I/O: call it off the loop, then hand the result to `resume(with:)` on the loop. Reads
@@ -194,13 +220,12 @@ public final class LogReceiver: @unchecked Sendable {
     public func resume(with reopened: ReopenedMirror) {
         precondition(loop.inEventLoop, "LogReceiver is loop-confined")
         guard case .failed = state else { return }
-        reopened.replaced = mirror
-        mirror = reopened.writer
-        validator = reopened.validator
-        flushedSeqno = validator.lastSeqno
-        lagTracker.mirrorReopened(through: validator.lastSeqno, time: validator.lastTime)
+        reopened.replaced = stage.replaceMirror(writer: reopened.writer, validator: reopened.validator)
+        view = MirrorView(reopened.validator)
+        flushedSeqno = view.lastSeqno
+        lagTracker.mirrorReopened(through: view.lastSeqno, time: view.lastTime)
         state = .stopped
-        logger.notice("mirror reopened at seqno \(validator.lastSeqno)")
+        logger.notice("mirror reopened at seqno \(view.lastSeqno)")
     }
 
     // MARK: - Connecting
@@ -221,6 +246,8 @@ public final class LogReceiver: @unchecked Sendable {
 
     private func connected(_ connection: any Connection) {
         self.connection = connection
+        connectionNumber += 1
+        pendingChallenge = nil
         silentIntervals = 0
         closingAfterRefusal = false
         streamProved = false
@@ -321,23 +348,14 @@ public final class LogReceiver: @unchecked Sendable {
         silentIntervals = 0
         if state == .awaitingChallenge, let wrongPeer = peerCheck?.received(bytes) { return refuse(wrongPeer.description) }
         decoder.feed(bytes)
-        var refusal: String?
         do throws(ReceiveFailure) {
-            do throws(ReceiveFailure) {
-                while connection?.isOpen == true, let message = try nextMessage() {
-                    lagTracker.heardFromPrimary()
-                    try handle(message)
-                }
-            } catch .refused(let reason) {
-                refusal = reason
+            while connection?.isOpen == true, let message = try nextMessage() {
+                lagTracker.heardFromPrimary()
+                try handle(message)
             }
-            // What was accepted before a refused message stays: make it durable and acknowledge it.
-            try flushReceived()
         } catch {
-            fail(error.description)
-            return
+            refuse(error.reason)
         }
-        if let refusal { refuse(refusal) }
     }
 
     private func nextMessage() throws(ReceiveFailure) -> ReplicationMessage? {
@@ -353,7 +371,7 @@ public final class LogReceiver: @unchecked Sendable {
         case (.awaitingChallenge, .challenge(let challenge)):
             peerCheck?.cancel()
             peerCheck = nil
-            sendHello(challenge: challenge)
+            if stage.isSettled(absorbed: reportsAbsorbed) { sendHello(challenge: challenge) } else { pendingChallenge = challenge }
         case (.awaitingWelcome, .welcome(let welcome)):
             try welcomed(welcome)
         case (.awaitingWelcome, .reject(let reason)):
@@ -361,9 +379,9 @@ public final class LogReceiver: @unchecked Sendable {
             if reason.needsOperator { onFault(.rejected(reason)) }
             throw .refused("the primary refused this standby: \(reason)")
         case (.streaming, .fileStart(let bytes)):
-            try startFile(bytes)
+            stage.submit(.fileStart(bytes), connection: connectionNumber)
         case (.streaming, .records(let batch)):
-            try write(batch)
+            stage.submit(.records(batch), connection: connectionNumber)
             provedStream()
         case (.streaming, .heartbeat(let heartbeat)):
             lagTracker.heartbeat(heartbeat)
@@ -379,11 +397,10 @@ public final class LogReceiver: @unchecked Sendable {
     }
 
     private func sendHello(challenge: [UInt8]) {
-        let position = LogPosition(epoch: validator.lastEpoch ?? validator.file?.epoch ?? history().current.epoch, seqno: validator.lastSeqno)
-        let mirrorEnd = validator.file.map { EventID(fileID: $0.fileID, offset: validator.fileSize) }
+        let position = LogPosition(epoch: view.epoch ?? history().current.epoch, seqno: view.lastSeqno)
         let hello = Hello(
             repositoryID: configuration.repositoryID, sourceID: configuration.sourceID, position: position,
-            recordCRC: validator.lastCRC, mirrorEnd: mirrorEnd, history: history())
+            recordCRC: view.lastCRC, mirrorEnd: view.mirrorEnd, history: history())
         send(.hello(HelloProof.sign(hello, challenge: challenge, key: key)))
         state = .awaitingWelcome
     }
@@ -394,13 +411,13 @@ public final class LogReceiver: @unchecked Sendable {
         }
         // A primary whose history ends before an epoch this standby has seen is an old one that has not
         // learned of it (fencing refuses such standbys itself): shown in status like a primary's reject.
-        let seen = max(history().current.epoch, validator.lastEpoch ?? .none)
+        let seen = max(history().current.epoch, view.lastEpoch ?? .none)
         guard welcome.history.current.epoch >= seen else {
             let reason = RejectReason.fenced(detail: "its history ends in epoch \(welcome.history.current.epoch), older than epoch \(seen) this standby has seen")
             lastRejection = reason
             throw .refused("refusing the primary: \(reason)")
         }
-        logger.info("primary at seqno \(welcome.position.seqno) welcomed this standby at seqno \(validator.lastSeqno)")
+        logger.info("primary at seqno \(welcome.position.seqno) welcomed this standby at seqno \(view.lastSeqno)")
         state = .streaming
         lastRejection = nil
         // What an earlier conversation said no longer holds (the primary may have restarted since).
@@ -408,36 +425,31 @@ public final class LogReceiver: @unchecked Sendable {
         lagTracker.welcomed(primaryLastSeqno: welcome.position.seqno)
     }
 
-    private func startFile(_ bytes: [UInt8]) throws(ReceiveFailure) {
-        switch validator.acceptFileStart(bytes) {
-        case .failure(let violation): throw .refused(violation.description)
-        case .success(let header):
-            do { try mirror.startFile(header, bytes: bytes) } catch { throw .mirror(error) }
+    /// On the loop, after each drain of the mirror writer: acknowledges what it synced, tells the
+    /// node, closes a connection whose message it refused, and sends a hello that waited for it.
+    private func absorb(_ report: MirrorReport) {
+        reportsAbsorbed += 1
+        if let failure = report.failure { return fail(failure) }
+        view = report.view
+        if report.receivedBytes > 0 {
+            lagTracker.received(through: view.lastSeqno, time: view.lastTime, bytes: report.receivedBytes)
+            progressTracker.received(through: view.lastSeqno, bytes: report.receivedBytes)
         }
-    }
-
-    private func write(_ batch: RecordBatch) throws(ReceiveFailure) {
-        switch validator.acceptRecords(batch) {
-        case .failure(let violation): throw .refused(violation.description)
-        case .success(let records):
-            do { try mirror.append(batch.frames) } catch { throw .mirror(error) }
-            lagTracker.received(through: validator.lastSeqno, time: records.last?.header.time, bytes: batch.frames.count)
-            progressTracker.received(through: validator.lastSeqno, bytes: batch.frames.count)
+        if view.lastSeqno > flushedSeqno {
+            flushedSeqno = view.lastSeqno
+            lagTracker.flushed(through: flushedSeqno, time: view.lastTime)
+            onFlushed(flushedSeqno)
+            if state == .streaming { sendAck() }
         }
-    }
-
-    /// Makes everything received durable with one sync, then tells the node and the primary.
-    private func flushReceived() throws(ReceiveFailure) {
-        guard validator.lastSeqno > flushedSeqno else { return }
-        do { try mirror.sync() } catch { throw .mirror(error) }
-        flushedSeqno = validator.lastSeqno
-        lagTracker.flushed(through: flushedSeqno, time: validator.lastTime)
-        onFlushed(flushedSeqno)
-        if state == .streaming { sendAck() }
+        if let refusal = report.refusal, refusal.connection == connectionNumber, connection != nil { refuse(refusal.reason) }
+        if let challenge = pendingChallenge, stage.isSettled(absorbed: reportsAbsorbed) {
+            pendingChallenge = nil
+            sendHello(challenge: challenge)
+        }
     }
 
     private func sendAck() {
-        lastAck = Ack(received: validator.lastSeqno, flushed: flushedSeqno, applied: appliedSeqno, notice: standing.notice)
+        lastAck = Ack(received: view.lastSeqno, flushed: flushedSeqno, applied: appliedSeqno, notice: standing.notice)
         send(.ack(lastAck))
     }
 
@@ -447,17 +459,11 @@ public final class LogReceiver: @unchecked Sendable {
 }
 
 /// Why a read of the primary's stream stops: a refused message (the connection is closed and
-/// replication resumes after a backoff) or a failed mirror write (fatal).
-private enum ReceiveFailure: Error, CustomStringConvertible {
-    case refused(String)
-    case mirror(TranlogError)
+/// replication resumes after a backoff).
+private struct ReceiveFailure: Error {
+    let reason: String
 
-    var description: String {
-        switch self {
-        case .refused(let reason): reason
-        case .mirror(let error): error.description
-        }
-    }
+    static func refused(_ reason: String) -> ReceiveFailure { ReceiveFailure(reason: reason) }
 }
 
 /// Where a receiver's mirror lives, to open it at start and again after a failure.

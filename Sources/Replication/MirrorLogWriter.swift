@@ -4,8 +4,8 @@ import Tranlog
 
 /// Writes what a receiver validated into the standby's own tranlog directory, byte-identical to the
 /// primary's files: same names, same offsets. Appends are buffered by the file system and made
-/// durable by `sync()`, which the receiver calls once per read of the socket, so many frames share
-/// one sync. A failed write or sync is fatal, as for the primary's writer: nothing is retried; the
+/// durable by `sync()`, which the mirror writer (`MirrorWriterStage`) calls once per drained queue,
+/// so many batches share one sync. A failed write or sync is fatal, as for the primary's writer: nothing is retried; the
 /// mirror is opened anew (`open`, after `checkWritable`) once the operator fixed the disk.
 final class MirrorLogWriter {
     private let directory: FilePath
@@ -66,6 +66,11 @@ final class MirrorLogWriter {
         try created.sync()
         try fileSystem.syncDirectory(directory)
         file = created
+    }
+
+    /// The mirror's file of `fileID`.
+    func fileRef(_ fileID: FileID) -> TranlogFileRef {
+        TranlogFileRef(fileID: fileID, path: directory.appending(fileID.fileName))
     }
 
     func append(_ frames: [UInt8]) throws(TranlogError) {

@@ -49,36 +49,31 @@ struct ShipStart {
 }
 
 /// The shipper's place in the primary's log: the file being shipped, the offset of the next frame
-/// and the record before it.
+/// and the chain of the record before it.
 struct ShipCursor {
     var file: TranlogFileRef
-    var header: FileHeader
     var offset = UInt64(FileHeader.size)
-    var lastSeqno: Seqno
-    var lastCRC: UInt32
-    var endedWithFileEnd = false
+    private var chain: LogChain
 
     init(file: TranlogFileRef, header: FileHeader) {
         self.file = file
-        self.header = header
-        lastSeqno = header.previousLastSeqno
-        lastCRC = header.previousLastRecordCRC
+        chain = LogChain(
+            in: header, lastSeqno: header.previousLastSeqno, lastCRC: header.previousLastRecordCRC, lastEpoch: nil, sawFileEnd: false,
+            fileHasRecords: false)
     }
 
+    var header: FileHeader { chain.file! }
+    var lastSeqno: Seqno { chain.lastSeqno }
+    var lastCRC: UInt32 { chain.lastCRC! }
+    var endedWithFileEnd: Bool { chain.sawFileEnd }
     var nextEventID: EventID { EventID(fileID: file.fileID, offset: offset) }
 
+    /// Passes a record of the primary's own log (its writer checked the chain when it wrote it).
     mutating func advance(past record: DecodedRecord) {
         offset += UInt64(record.frame.count)
-        lastSeqno = record.header.seqno
-        lastCRC = record.crc
-        endedWithFileEnd = record.header.kind == .fileEnd
+        chain.append(record.frameHeader)
     }
 
-    /// Whether `next` is the file that continues this one: after a clean fileEnd the next fileId, or a
-    /// new epoch whose header chains to the last record exactly (a restore point, see FORMATS 1.4).
-    func isContinued(by next: FileHeader) -> Bool {
-        let chains = next.previousLastSeqno == lastSeqno && next.previousLastRecordCRC == lastCRC
-        let rotated = endedWithFileEnd && next.epoch == header.epoch && next.fileID == file.fileID.next
-        return chains && (rotated || next.epoch > header.epoch)
-    }
+    /// Whether `next` is the file that continues this one (`LogChain.joinBreak`).
+    func isContinued(by next: FileHeader) -> Bool { chain.joinBreak(next) == nil }
 }

@@ -1,42 +1,40 @@
 import Tranlog
 
-/// The standby's check of everything it receives, before a byte of it is written: the same rules a
-/// tranlog reader applies (FORMATS 1.5) to file headers and frames arriving on the wire. Its state is
-/// exactly the mirror's: every write follows a successful validation, a refused message changes
-/// nothing, and a failed write stops the receiver.
-struct StreamValidator {
+/// The standby's check of everything it receives, before a byte of it is written: the chain rule
+/// (`LogChain`, FORMATS 1.5) applied to file headers and frame headers arriving on the wire. Only
+/// headers are read (each frame's CRC covers its body); bodies are decoded once, by the applier. Its
+/// state is exactly the mirror's: every write follows a successful validation, a refused message
+/// changes nothing, and a failed write stops the receiver.
+struct StreamValidator: Sendable {
     let repositoryID: RepositoryID
-    /// The header of the mirror's newest file; nil for an empty mirror.
-    private(set) var file: FileHeader?
-    /// Bytes in that file (where the next frame goes).
+    private(set) var chain: LogChain
+    /// Bytes in the newest file (where the next frame goes).
     private(set) var fileSize: UInt64 = 0
-    private(set) var lastSeqno: Seqno
-    private(set) var lastCRC: UInt32
-    /// Epoch and commit time of the last record; nil while the newest file has none.
-    private(set) var lastEpoch: Epoch?
+    /// Commit time of the last record; nil while the newest file has none.
     private(set) var lastTime: Timestamp?
-    private var sawFileEnd = false
-    private var fileHasRecords = false
 
     /// An empty mirror of a standby restored to `position`: the first file must contain the record after it.
     init(repositoryID: RepositoryID, emptyAt position: Seqno, crc: UInt32) {
         self.repositoryID = repositoryID
-        lastSeqno = position
-        lastCRC = crc
+        chain = LogChain(after: position, crc: crc, epoch: nil)
     }
 
     /// A mirror whose newest file is `file`, `fileSize` bytes long, ending with the given record.
     init(repositoryID: RepositoryID, file: FileHeader, fileSize: UInt64, last: TranlogRecord?) {
         self.repositoryID = repositoryID
-        self.file = file
         self.fileSize = fileSize
-        lastSeqno = last?.seqno ?? file.previousLastSeqno
-        lastCRC = last?.crc ?? file.previousLastRecordCRC
-        lastEpoch = last?.header.epoch
+        chain = LogChain(
+            in: file, lastSeqno: last?.seqno ?? file.previousLastSeqno, lastCRC: last?.crc ?? file.previousLastRecordCRC,
+            lastEpoch: last?.header.epoch, sawFileEnd: last?.header.kind == .fileEnd, fileHasRecords: last != nil)
         lastTime = last?.header.time
-        sawFileEnd = last?.header.kind == .fileEnd
-        fileHasRecords = last != nil
     }
+
+    /// The header of the mirror's newest file; nil for an empty mirror.
+    var file: FileHeader? { chain.file }
+    var lastSeqno: Seqno { chain.lastSeqno }
+    var lastCRC: UInt32 { chain.lastCRC ?? 0 }
+    /// Where the next frame goes; nil for an empty mirror.
+    var mirrorEnd: EventID? { chain.file.map { EventID(fileID: $0.fileID, offset: fileSize) } }
 
     /// Accepts the header of the next file.
     mutating func acceptFileStart(_ bytes: [UInt8]) -> Result<FileHeader, StreamViolation> {
@@ -49,15 +47,8 @@ struct StreamValidator {
             return .failure(.badFileHeader("\(header.fileID.fileName) belongs to repository \(header.repositoryID), not \(repositoryID)"))
         }
         if let problem = joinProblem(header) { return .failure(.badFileHeader("\(header.fileID.fileName): \(problem)")) }
-        if file == nil {
-            // An empty mirror takes its chain from the first header.
-            lastSeqno = header.previousLastSeqno
-            lastCRC = header.previousLastRecordCRC
-        }
-        file = header
+        chain.enter(header)
         fileSize = UInt64(FileHeader.size)
-        sawFileEnd = false
-        fileHasRecords = false
         return .success(header)
     }
 
@@ -65,68 +56,46 @@ struct StreamValidator {
         guard let file else {
             return header.firstSeqno <= lastSeqno.next ? nil : "starts at seqno \(header.firstSeqno), after the needed \(lastSeqno.next)"
         }
-        guard header.fileID > file.fileID else { return "does not follow \(file.fileID.fileName)" }
-        guard header.previousLastSeqno == lastSeqno, header.previousLastRecordCRC == lastCRC else {
+        switch chain.joinBreak(header) {
+        case nil: return nil
+        case .fileIDNotAfter: return "does not follow \(file.fileID.fileName)"
+        case .epochGoesBack(let epoch): return "epoch \(header.epoch) follows epoch \(epoch)"
+        case .forkInTime(let epoch):
+            return "epoch \(header.epoch) branches after seqno \(header.previousLastSeqno), but the mirror holds epoch \(epoch) "
+                + "through seqno \(lastSeqno)"
+        case .fileSkipped: return "a fileId was skipped after \(file.fileID.fileName)"
+        case .noFileEnd: return "\(file.fileID.fileName) did not end with fileEnd"
+        case .brokenJoin(let lastSeqno, let lastCRC):
             return "continues seqno \(header.previousLastSeqno) (CRC \(hex(header.previousLastRecordCRC))), "
-                + "but the mirror ends at seqno \(lastSeqno) (CRC \(hex(lastCRC)))"
+                + "the mirror ends at seqno \(lastSeqno) (CRC \(hex(lastCRC)))"
         }
-        if header.epoch > file.epoch { return nil }
-        guard header.epoch == file.epoch else { return "epoch \(header.epoch) follows epoch \(file.epoch)" }
-        guard sawFileEnd, header.fileID == file.fileID.next else {
-            return "\(file.fileID.fileName) did not end with fileEnd, or a fileId was skipped"
-        }
-        return nil
     }
 
     /// Accepts a batch only if every frame in it is whole, intact and next in sequence; returns the
-    /// records. On failure nothing changes.
-    mutating func acceptRecords(_ batch: RecordBatch) -> Result<[DecodedRecord], StreamViolation> {
+    /// frames' headers. On failure nothing changes.
+    mutating func acceptRecords(_ batch: RecordBatch) -> Result<[FrameHeader], StreamViolation> {
         guard let file else { return .failure(.recordsWithoutFile) }
         let expected = EventID(fileID: file.fileID, offset: fileSize)
         guard batch.firstEventID == expected else { return .failure(.misplacedBatch(expected: expected, got: batch.firstEventID)) }
-        var next = self
-        var records: [DecodedRecord] = []
+        var next = chain
+        var headers: [FrameHeader] = []
         var position = 0
         while position < batch.frames.count {
             let offset = EventID(fileID: file.fileID, offset: fileSize + UInt64(position))
-            switch RecordFrame.decode(batch.frames[position...]) {
+            switch RecordFrame.readHeader(batch.frames[position...]) {
             case .needMoreBytes: return .failure(.badFrame(at: offset, "the batch ends inside a frame"))
             case .invalid(let defect): return .failure(.badFrame(at: offset, defect.description))
-            case .record(let record):
-                if let problem = next.sequenceProblem(record, in: file) { return .failure(.badFrame(at: offset, problem)) }
-                next.advance(past: record)
-                records.append(record)
-                position += record.frame.count
+            case .header(let header):
+                if let chainBreak = next.recordBreak(header) { return .failure(.badFrame(at: offset, "seqno \(header.seqno): \(chainBreak)")) }
+                next.append(header)
+                headers.append(header)
+                position += header.length
             }
         }
-        self = next
-        return .success(records)
-    }
-
-    private func sequenceProblem(_ record: DecodedRecord, in file: FileHeader) -> String? {
-        let header = record.header
-        if sawFileEnd { return "seqno \(header.seqno) follows the file's fileEnd record" }
-        guard header.seqno == lastSeqno.next else { return "seqno \(header.seqno) where \(lastSeqno.next) was expected" }
-        guard header.previousCRC == lastCRC else {
-            return "seqno \(header.seqno) follows CRC \(hex(header.previousCRC)), the mirror's last record has \(hex(lastCRC))"
-        }
-        guard header.epoch == file.epoch else { return "seqno \(header.seqno) has epoch \(header.epoch) in a file of epoch \(file.epoch)" }
-        guard case .epochBegin(let info) = record.body else { return nil }
-        guard !fileHasRecords, info.epoch == header.epoch, info.forkSeqno.next == header.seqno else {
-            return "epochBegin at seqno \(header.seqno) is not its file's first record or does not match its header"
-        }
-        if let lastEpoch, info.parentEpoch != lastEpoch { return "epoch \(info.epoch) names parent \(info.parentEpoch), not \(lastEpoch)" }
-        return nil
-    }
-
-    private mutating func advance(past record: DecodedRecord) {
-        fileSize += UInt64(record.frame.count)
-        lastSeqno = record.header.seqno
-        lastCRC = record.crc
-        lastEpoch = record.header.epoch
-        lastTime = record.header.time
-        sawFileEnd = record.header.kind == .fileEnd
-        fileHasRecords = true
+        chain = next
+        fileSize += UInt64(batch.frames.count)
+        lastTime = headers.last?.time ?? lastTime
+        return .success(headers)
     }
 }
 

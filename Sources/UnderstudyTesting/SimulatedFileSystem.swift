@@ -75,6 +75,7 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     private var readFailure: (matches: @Sendable (FilePath) -> Bool, errno: Int32)?
     private var heldLocks: Set<String> = []
     private var fileSyncs = 0
+    private var fileReads = 0
     private var durableSteps = 0
     private var crashAfterStep: Int?
     private let syncGate = NSCondition()
@@ -110,6 +111,9 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     public func stopFailingReads() {
         lock.withLock { readFailure = nil }
     }
+
+    /// How many times a file's contents were read (`readFile`, `read`).
+    public var fileReadCount: Int { lock.withLock { fileReads } }
 
     /// How many file syncs (`fdatasync`) have completed.
     public var fileSyncCount: Int { lock.withLock { fileSyncs } }
@@ -283,6 +287,7 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     public func readFile(_ path: FilePath) throws(TranlogError) -> [UInt8] {
         try lock.locked { () throws(TranlogError) in
             try checkRunning("reading", path)
+            fileReads += 1
             if let failure = readFailure, failure.matches(path) { throw .io(operation: "reading", path: path.string, errno: failure.errno) }
             switch resolve(path) {
             case .file(let id): return fileNodes[id]!.contents

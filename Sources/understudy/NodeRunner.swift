@@ -13,14 +13,14 @@ enum NodeRunner {
     static let refusedExitStatus: Int32 = 78
 
     /// `readyLine` gets the running node: ports asked as 0 are known only then.
-    static func run(_ configuration: NodeConfiguration, readyLine: (PrimaryNode) -> String) throws {
+    static func run(_ configuration: NodeConfiguration, readyLine: (UnderstudyNode) -> String) throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "understudy")
         let signals = TerminationSignals()
         var configuration = configuration
         configuration.stopRequested = signals.arrived
-        let node: PrimaryNode
-        do { node = try PrimaryNode(configuration: configuration, logger: logger) } catch {
+        let node: UnderstudyNode
+        do { node = try UnderstudyNode(configuration: configuration, logger: logger) } catch {
             // Stopped on a signal during long start-up work (a base copy): what the operator asked for.
             if signals.arrived() {
                 logger.notice("stopped on a signal before the node was ready", metadata: ["why": "\(error)"])

@@ -21,7 +21,7 @@ final class NodeFixture {
     let dataDirectory: DataDirectory
     let repositoryConfig: DataDirectoryConfig
     private let configure: (inout NodeConfiguration) -> Void
-    private(set) var node: PrimaryNode
+    private(set) var node: UnderstudyNode
     private(set) var client: NodeClient
 
     init(configure: @escaping (inout NodeConfiguration) -> Void = { _ in }) throws {
@@ -41,11 +41,11 @@ final class NodeFixture {
     /// A node on `dataDirectory` (HTTP on 127.0.0.1, any port) and a client for it.
     static func start(
         _ dataDirectory: DataDirectory, logger: Logger = quietLogger, _ configure: (inout NodeConfiguration) -> Void
-    ) throws -> (PrimaryNode, NodeClient) {
+    ) throws -> (UnderstudyNode, NodeClient) {
         var configuration = NodeConfiguration(dataDirectory: dataDirectory)
         configuration.httpAddress = SocketAddress(host: "127.0.0.1", port: 0)
         configure(&configuration)
-        let node = try PrimaryNode(configuration: configuration, logger: logger)
+        let node = try UnderstudyNode(configuration: configuration, logger: logger)
         do {
             return (node, try NodeClient(address: node.httpAddress, timeout: .seconds(10), logger: quietLogger))
         } catch {

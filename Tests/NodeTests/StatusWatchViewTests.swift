@@ -8,7 +8,7 @@ import Tranlog
 struct StatusWatchViewTests {
     /// A standby's replication as its status reports it: 750 records behind, applying 50 records/s
     /// against a primary committing 20/s, its lag rising by a second each second for eight seconds.
-    static func standby(catchUpSeconds: Double?) throws -> StandbyReplicationStatus {
+    static func standby(catchUpSeconds: Double?, receivedBytes: Int = 12_000) throws -> StandbyReplicationStatus {
         let history = (0...7).map { #"{"secondsBehind": \#($0), "recordsBehind": \#($0 * 100)}"# }.joined(separator: ", ")
         let json = """
             {"receiver": "streaming", "state": "catching-up", "primary": "127.0.0.1:7000", "primaryLastSeqno": 1300,
@@ -16,7 +16,8 @@ struct StatusWatchViewTests {
              "flushed": {"seqno": 1300, "recordsBehind": 0, "bytesBehind": 0, "secondsBehind": 0},
              "applied": {"seqno": 550, "recordsBehind": 750, "secondsBehind": 7},
              "apply": {"recordsPerSecond": 50, "bytesPerSecond": 2000000, "primaryRecordsPerSecond": 20,
-                       "windowSeconds": 10, "catchUpSeconds": \(catchUpSeconds.map { "\($0)" } ?? "null")},
+                       "windowSeconds": 10, "catchUpSeconds": \(catchUpSeconds.map { "\($0)" } ?? "null"),
+                       "receivedBytesTotal": \(receivedBytes), "appliedBytesTotal": 9000, "appliedRecordsTotal": 550},
              "lagHistory": [\(history)]}
             """
         return try JSONDecoder().decode(StandbyReplicationStatus.self, from: Data(json.utf8))
@@ -104,9 +105,16 @@ struct StatusWatchViewTests {
                 "understudy_replication_apply_records_per_second 50.0", "understudy_replication_apply_bytes_per_second 2000000.0",
                 "understudy_replication_primary_records_per_second 20.0", "understudy_replication_catch_up_seconds 25.0",
                 #"understudy_replication_state{state="catching-up"} 1.0"#,
+                "understudy_replication_received_bytes_total 12000", "understudy_replication_applied_bytes_total 9000",
+                "understudy_replication_applied_records_total 550",
             ] {
                 #expect(text.split(separator: "\n").contains(Substring(line)), "missing \(line) in\n\(text)")
             }
+            // Counters follow the totals up, scrape after scrape.
+            text = String(
+                decoding: metrics.exposition(refreshedFrom: repository, replication: try Self.standby(catchUpSeconds: 25, receivedBytes: 15_000)),
+                as: UTF8.self)
+            #expect(text.split(separator: "\n").contains("understudy_replication_received_bytes_total 15000"), "\(text)")
             var stalled = try Self.standby(catchUpSeconds: nil)
             stalled.state = "stalled"
             text = String(decoding: metrics.exposition(refreshedFrom: repository, replication: stalled), as: UTF8.self)

@@ -37,6 +37,19 @@ import Tranlog
         #expect(progress.catchUpSeconds == 25)
     }
 
+    @Test func totalsCountFromWhereTheStandbyStoodAndOnlyGoUp() {
+        var tracker = ApplyProgressTracker(tickInterval: .seconds(1), appliedFrom: Seqno(100))
+        tracker.received(through: Seqno(110), bytes: 1000)
+        tracker.received(through: Seqno(130), bytes: 2000)
+        tracker.applied(through: Seqno(110))
+        tracker.applied(through: Seqno(105))  // an older report changes nothing
+        var totals = tracker.progress(lag: lag(primary: 130, applied: 110)).totals
+        #expect(totals == .init(receivedBytes: 3000, appliedBytes: 1000, appliedRecords: 10))
+        tracker.applied(through: Seqno(130))
+        totals = tracker.progress(lag: lag(primary: 130, applied: 130)).totals
+        #expect(totals == .init(receivedBytes: 3000, appliedBytes: 3000, appliedRecords: 30))
+    }
+
     @Test func aStandbyNoFasterThanItsPrimaryIsNotCatchingUpAndACaughtUpOneNeedsNoTime() {
         var tracker = ApplyProgressTracker(tickInterval: .seconds(1))
         for second: UInt64 in 0...3 {

@@ -11,9 +11,14 @@ public struct ApplyRateStatus: Codable, Sendable, Equatable {
     /// Seconds until applied reaches the primary's seqno at these rates; 0 when caught up; null when
     /// not catching up (applying no faster than the primary commits).
     public var catchUpSeconds: Double?
+    /// Since the standby started: tranlog bytes received, tranlog bytes and records applied.
+    public var receivedBytesTotal: UInt64
+    public var appliedBytesTotal: UInt64
+    public var appliedRecordsTotal: UInt64
 
     private enum CodingKeys: String, CodingKey {
         case recordsPerSecond, bytesPerSecond, primaryRecordsPerSecond, windowSeconds, catchUpSeconds
+        case receivedBytesTotal, appliedBytesTotal, appliedRecordsTotal
     }
 
     /// Writes `catchUpSeconds` as an explicit null, so a reader sees "not catching up", not a missing field.
@@ -24,6 +29,9 @@ public struct ApplyRateStatus: Codable, Sendable, Equatable {
         try container.encode(primaryRecordsPerSecond, forKey: .primaryRecordsPerSecond)
         try container.encode(windowSeconds, forKey: .windowSeconds)
         try container.encode(catchUpSeconds, forKey: .catchUpSeconds)
+        try container.encode(receivedBytesTotal, forKey: .receivedBytesTotal)
+        try container.encode(appliedBytesTotal, forKey: .appliedBytesTotal)
+        try container.encode(appliedRecordsTotal, forKey: .appliedRecordsTotal)
     }
 }
 
@@ -38,7 +46,8 @@ extension ApplyRateStatus {
         self.init(
             recordsPerSecond: progress.recordsPerSecond, bytesPerSecond: progress.bytesPerSecond,
             primaryRecordsPerSecond: progress.primaryRecordsPerSecond, windowSeconds: progress.windowSeconds,
-            catchUpSeconds: progress.catchUpSeconds)
+            catchUpSeconds: progress.catchUpSeconds, receivedBytesTotal: progress.totals.receivedBytes,
+            appliedBytesTotal: progress.totals.appliedBytes, appliedRecordsTotal: progress.totals.appliedRecords)
     }
 }
 

@@ -142,7 +142,7 @@ struct BaseCopyBootstrap {
     }
 }
 
-extension PrimaryNode {
+extension UnderstudyNode {
     /// A standby on a missing or empty directory gets a base copy first; nil otherwise. The node
     /// then serves HTTP on the port the copy's status server had (the same one when 0 was asked for).
     static func copyBaseIfNeeded(_ configuration: inout NodeConfiguration, key: ReplicationKey?, logger: Logger) throws(NodeError) -> BaseCopyStatus? {

@@ -7,8 +7,10 @@ import Transport
 import TransportUV
 
 /// A standby's replication: a `LogReceiver` mirrors the primary's tranlog into the node's own
-/// `tranlogs/`, and a serial apply queue replays the mirror into the repository (in restore mode)
-/// as far as it is flushed, until `promote()`.
+/// `tranlogs/`, and a serial apply queue replays it into the repository (in restore mode) as far as
+/// it is flushed, until `promote()`. The apply queue takes the frames the mirror writer synced from
+/// memory (`handoff`); it reads the mirror from disk only for what memory does not hold: after a
+/// restart, or past a gap left when the applier fell more than the handoff's bound behind.
 ///
 /// Applying is coalesced: a flush while an apply runs only raises the target, so the queue always
 /// applies through the newest flushed seqno and never runs two applies at once (the repository
@@ -29,6 +31,10 @@ final class StandbyReplica: @unchecked Sendable {
     let control: StandbyControlStore
     /// The primary's latest content digest, from its heartbeats (set on the loop, read on the apply queue).
     let digestWatch = Locked(DigestWatch())
+    /// Frames synced by the mirror writer, for the apply queue (filled on the writer's thread).
+    let handoff = Locked(MirrorHandoff())
+    /// Used on the apply queue only.
+    private var bodyDecoder = FrameBodyDecoder()
 
     /// Opens the mirror and starts receiving. The repository must be open in restore mode.
     init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, primary: SocketAddress, startOffline: Bool = false, logger: Logger) throws(NodeError) {
@@ -46,7 +52,8 @@ final class StandbyReplica: @unchecked Sendable {
                 loop: loop, directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, key: key,
                 configuration: configuration, history: history,
                 restoredTo: status.applied, logger: logger, onFlushed: { [weak self] in self?.flushed($0) },
-                onFault: { [weak self] in self?.faulted($0) }, onHeartbeat: { [weak self] in self?.heard($0.digest) })
+                onFault: { [weak self] in self?.faulted($0) }, onHeartbeat: { [weak self] in self?.heard($0.digest) },
+                onMirrored: { [weak self] mirrored in self?.handoff.withLock { $0.push(mirrored) } })
         } catch {
             throw .repository(.tranlog(error))
         }
@@ -66,9 +73,11 @@ final class StandbyReplica: @unchecked Sendable {
             .map { Self.overlay(control, on: $0) }
     }
 
-    /// Disconnects and waits for a running apply, so the repository can close. Not on the loop.
+    /// Disconnects and waits for the mirror writer and a running apply, so the repository can close
+    /// with nothing writing into its directory. Not on the loop.
     func stop() {
         _ = loop.executeAndWait { [receiver] in receiver!.stop() }
+        receiver.waitForMirrorWriter()
         applyQueue.sync {}
     }
 
@@ -82,15 +91,19 @@ final class StandbyReplica: @unchecked Sendable {
     private func promoteNow() throws(RepositoryError) -> PromoteReport {
         guard repository.isRestoring else { return try Self.promoteNonStandby(repository) }
         var phase = PhaseTimer()
+        guard loop.executeAndWait({ [receiver] in receiver!.stop() }) != nil else { throw .busy("the node is stopping") }
+        // Nothing may be written into the mirror once the new epoch's file is; the writer's last
+        // report reaches the loop before the next call does.
+        receiver.waitForMirrorWriter()
         let stopped = loop.executeAndWait { [receiver] in
-            receiver!.stop()
-            return (
+            (
                 flushed: receiver!.flushedSeqno, primaryLast: receiver!.lag.primaryLastSeqno, standing: receiver!.standing,
-                acked: receiver!.lastAck)
+                acked: receiver!.lastAck
+            )
         }
         guard let stopped else { throw .busy("the node is stopping") }
         let stopMilliseconds = phase.lap()
-        let applied = try repository.applyLocalLogs(through: stopped.flushed)
+        let applied = try applyFlushed(through: stopped.flushed)
         let applyMilliseconds = phase.lap()
         let committed = try repository.commitRestore(by: "promote")
         forgetOfflineState()
@@ -175,7 +188,7 @@ final class StandbyReplica: @unchecked Sendable {
 
     func apply(through target: Seqno) {
         do {
-            let position = try repository.applyLocalLogs(through: target)
+            let position = try applyFlushed(through: target)
             loop.execute { [receiver] in receiver!.applied(through: position.seqno, time: position.time) }
             checkDigest()
         } catch {
@@ -191,6 +204,15 @@ final class StandbyReplica: @unchecked Sendable {
 }
 
 extension StandbyReplica {
+    /// On the apply queue: applies through `target` from the frames handed over in memory, then from
+    /// the mirror on disk for whatever they do not cover.
+    func applyFlushed(through target: Seqno) throws(RepositoryError) -> AppliedPosition {
+        let mirrored = handoff.withLock { $0.take(through: target) }
+        let position = try repository.applyMirrored(mirrored, through: target, decoder: &bodyDecoder)
+        guard position.seqno < target else { return position }
+        return try repository.applyLocalLogs(through: target)
+    }
+
     /// On the loop: remembers the primary's digest and has the apply queue compare it, in case the
     /// standby already stands at its seqno (idle and caught up, no apply to trigger the check).
     private func heard(_ digest: PositionedDigest) {

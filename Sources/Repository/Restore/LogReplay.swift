@@ -67,33 +67,37 @@ struct LogReplay {
                 + "stands on (CRC \(hex(crc)), \(applied)): these logs belong to another timeline")
     }
 
+    /// The record must continue the position by the chain rule (`LogChain`): next seqno, the
+    /// position's CRC, its epoch or an epochBegin branching from it.
     private func checkContinues(_ record: TranlogRecord, from file: String) throws(RepositoryError) {
-        guard record.seqno == applied.seqno.next else {
+        let chain = LogChain(after: applied.seqno, crc: applied.seqno > .zero ? applied.recordCRC : nil, epoch: applied.epoch)
+        guard let chainBreak = chain.recordBreak(record.record.frameHeader) else { return }
+        let here = "seqno \(record.seqno) at \(record.eventID) (\(file))"
+        switch chainBreak {
+        case .unexpectedSeqno(let expected):
             throw .logsDoNotContinue(
-                "the first record after the repository's position (\(applied)) found in the logs is seqno \(record.seqno) "
-                    + "at \(record.eventID) (\(file)), but seqno \(applied.seqno.next) is needed: the tranlogs holding seqno "
-                    + "\(applied.seqno.next)…\(record.seqno.rawValue - 1) are missing")
-        }
-        if let crc = applied.recordCRC, applied.seqno > .zero, record.header.previousCRC != crc {
+                "the first record after the repository's position (\(applied)) found in the logs is \(here), but seqno "
+                    + "\(expected) is needed: the tranlogs holding seqno \(expected)…\(record.seqno.rawValue - 1) are missing")
+        case .brokenCRC(let follows, let crc):
             throw .logsDoNotContinue(
-                "seqno \(record.seqno) at \(record.eventID) (\(file)) follows a record with CRC \(hex(record.header.previousCRC)), "
-                    + "but the repository stands on one with CRC \(hex(crc)) (\(applied)): these logs belong to another timeline")
-        }
-        if record.header.epoch != applied.epoch, record.header.kind != .epochBegin {
+                "\(here) follows a record with CRC \(hex(follows)), but the repository stands on one with CRC \(hex(crc)) "
+                    + "(\(applied)): these logs belong to another timeline")
+        case .epochChangeWithoutBegin:
             throw .forkInTime(
-                "seqno \(record.seqno) at \(record.eventID) (\(file)) is of epoch \(record.header.epoch), but the repository "
-                    + "is in epoch \(applied.epoch) at seqno \(applied.seqno), and no epochBegin joins them")
-        }
-    }
-
-    /// An epochBegin: the new epoch must branch exactly at the position, from its epoch.
-    private mutating func enter(_ info: EpochBeginInfo, record: TranlogRecord) throws(RepositoryError) {
-        guard info.parentEpoch == applied.epoch, info.forkSeqno == applied.seqno else {
+                "\(here) is of epoch \(record.header.epoch), but the repository is in epoch \(applied.epoch) at seqno "
+                    + "\(applied.seqno), and no epochBegin joins them")
+        case .epochBeginMismatch(let info), .wrongParent(let info, _):
             throw .forkInTime(
                 "\(record.eventID) begins epoch \(info.epoch) as a branch of epoch \(info.parentEpoch) after seqno \(info.forkSeqno), "
                     + "but the repository is in epoch \(applied.epoch) at seqno \(applied.seqno). Nothing of epoch \(info.epoch) "
                     + "is replayed; replay only the logs of one timeline")
+        case .followsFileEnd, .epochOutsideFile, .epochBeginNotFirst:
+            preconditionFailure("a chain outside any file has no file rule to break: \(chainBreak)")
         }
+    }
+
+    /// An epochBegin the chain accepted: the new epoch enters the repository's history.
+    private mutating func enter(_ info: EpochBeginInfo, record: TranlogRecord) throws(RepositoryError) {
         let entry = EpochEntry(epoch: info.epoch, startSeqno: record.seqno, parentEpoch: info.parentEpoch, time: record.header.time, sourceID: record.header.sourceID)
         if history.entries.contains(entry) { return }
         do { try history.append(entry) } catch {

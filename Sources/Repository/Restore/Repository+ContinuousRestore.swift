@@ -10,14 +10,39 @@ extension Repository {
     /// Each step normally reads only the bytes the mirror gained since the last one.
     @discardableResult
     public func applyLocalLogs(through seqno: Seqno) throws(RepositoryError) -> AppliedPosition {
+        try continueRestore(target: .seqno(seqno)) { (run) throws(RepositoryError) in
+            guard seqno > run.replay.applied.seqno else { return }
+            try readMirror(&run, through: seqno)
+        }
+    }
+
+    /// Continuous restore from memory: applies frames the standby's mirror writer checked, synced and
+    /// handed over (`MirroredFrames`), in order, through `seqno`, decoding each body once; frames at
+    /// or before the applied position are skipped. Stops at the first gap and returns the position
+    /// reached: the caller applies what lies past it with `applyLocalLogs`, which reads the mirror.
+    @discardableResult
+    public func applyMirrored(
+        _ batches: [MirroredFrames], through seqno: Seqno, decoder: inout FrameBodyDecoder
+    ) throws(RepositoryError) -> AppliedPosition {
+        try continueRestore(target: .seqno(seqno)) { (run) throws(RepositoryError) in
+            for batch in batches {
+                guard try run.apply(batch, through: seqno, decoder: &decoder) else { return }
+            }
+        }
+    }
+
+    /// One continuous-restore step: what `body` applies is published (and kept applied after an
+    /// error in the middle), and the next step resumes just past it.
+    private func continueRestore(
+        target: RestoreTarget, _ body: (inout LogRestoreRun) throws(RepositoryError) -> Void
+    ) throws(RepositoryError) -> AppliedPosition {
         guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
         defer { restoreLock.unlock() }
         let (active, start) = stateLock.withLock { (restoreState.active, LogReplay(table: visible, applied: applied, history: history)) }
         guard active else { throw .restoreNotActive }
-        guard seqno > start.applied.seqno else { return start.applied }
-        var run = LogRestoreRun(replay: start, target: .seqno(seqno))
+        var run = LogRestoreRun(replay: start, target: target)
         var failure: RepositoryError?
-        do { try readMirror(&run, through: seqno) } catch { failure = error }
+        do { try body(&run) } catch { failure = error }
         if run.replay.records > 0 { applyResume = run.resumePoint }
         try persistHistory(of: run.replay)
         publishReplay(run.replay)
@@ -59,15 +84,19 @@ extension Repository {
     }
 
     /// Makes a replay's result visible (and the head, for after a promote).
+    /// A standby, like a primary, asks for a checkpoint once the log since the last one passes
+    /// `checkpointLogBytes`: its restart time and dirty set stay bounded between the timer's.
     func publishReplay(_ replay: LogReplay) {
         guard replay.records > 0 else { return }
         commitLock.withLock { head = replay.table }
-        stateLock.withLock {
+        let logBytes: Int = stateLock.withLock {
             visible = replay.table
             applied = replay.applied
             dirty.merge(replay.dirty) { _, replayed in replayed }
             logBytesSinceCheckpoint += replay.bytes
             history = replay.history
+            return logBytesSinceCheckpoint
         }
+        if logBytes >= configuration.checkpointLogBytes { scheduler?.requestCheckpoint() }
     }
 }

@@ -162,7 +162,7 @@ struct LogRestoreRun {
         }
     }
 
-    private mutating func apply(_ record: TranlogRecord, from file: String) throws(RepositoryError) {
+    mutating func apply(_ record: TranlogRecord, from file: String) throws(RepositoryError) {
         guard try replay.apply(record, from: file) else { return }
         firstSeqno = firstSeqno ?? record.seqno
         if files.last != file { files.append(file) }

@@ -119,8 +119,9 @@ enum RecordBodyCodec {
         return label
     }
 
-    private static func field<Value>(_ value: Value?, _ name: String) throws(PayloadError) -> Value {
-        guard let value else { throw PayloadError("payload ends inside the \(name)") }
+    /// The name is built only for the error: a commit's operations are decoded per record.
+    private static func field<Value>(_ value: Value?, _ name: @autoclosure () -> String) throws(PayloadError) -> Value {
+        guard let value else { throw PayloadError("payload ends inside the \(name())") }
         return value
     }
 }

@@ -46,8 +46,19 @@ public enum RecordFrame {
         fixedHeaderBytes + sourceID.name.utf8.count + RecordBodyCodec.encodedSize(body) + trailerBytes
     }
 
-    /// Decodes the frame at the start of `bytes`.
+    /// Decodes the frame at the start of `bytes`: its header (`readHeader`), then its source id and body.
     public static func decode(_ bytes: ArraySlice<UInt8>) -> FrameDecoding {
+        switch readHeader(bytes) {
+        case .needMoreBytes: return .needMoreBytes
+        case .invalid(let defect): return .invalid(defect)
+        case .header(let header): return decodeBody(bytes[bytes.startIndex..<bytes.startIndex + header.length], header: header)
+        }
+    }
+
+    /// Reads and checks the frame at the start of `bytes` up to its body: length, CRC, kind, flags,
+    /// the source id's length (not its text) and an epochBegin's payload. A defect after the CRC
+    /// matched means a writer bug or a forged frame.
+    public static func readHeader(_ bytes: ArraySlice<UInt8>) -> FrameHeaderReading {
         guard bytes.count >= 4 else { return .needMoreBytes }
         let start = bytes.startIndex
         let length = readLittleEndian(UInt32.self, in: bytes, at: start)
@@ -59,38 +70,93 @@ public enum RecordFrame {
         let stored = readLittleEndian(UInt32.self, in: frame, at: frame.endIndex - trailerBytes)
         let computed = Checksum.crc32(frame.dropLast(trailerBytes))
         guard stored == computed else { return .invalid(.checksumMismatch(stored: stored, computed: computed)) }
-        return decodeVerified(frame, crc: stored)
-    }
-
-    /// Interprets a frame whose CRC matched: a defect now means a writer bug or a forged frame.
-    private static func decodeVerified(_ frame: ArraySlice<UInt8>, crc: UInt32) -> FrameDecoding {
         var reader = ByteReader(frame)
         _ = reader.read(UInt32.self)
         let kindByte: UInt8 = reader.read()!
         let flags: UInt8 = reader.read()!
         let sourceLength: UInt16 = reader.read()!
-        let seqno: UInt64 = reader.read()!
-        let epoch: UInt64 = reader.read()!
-        let time: Int64 = reader.read()!
-        let previousCRC: UInt32 = reader.read()!
         guard let kind = RecordKind(rawValue: kindByte) else { return .invalid(.unknownKind(kindByte)) }
         guard flags == 0 else { return .invalid(.unknownFlags(flags)) }
-        let payloadEnd = frame.endIndex - trailerBytes
-        guard sourceLength >= 1, reader.position + Int(sourceLength) <= payloadEnd,
-            let sourceBytes = reader.readBytes(Int(sourceLength)),
-            let sourceName = String(validating: sourceBytes, as: UTF8.self),
-            let sourceID = SourceID(sourceName)
-        else { return .invalid(.badSourceID(length: sourceLength)) }
-        let payload = frame[reader.position..<payloadEnd]
-        switch RecordBodyCodec.decode(kind: kind, payload: payload) {
-        case .failure(let problem):
-            return .invalid(.malformedPayload(kind: kind, reason: problem.reason))
-        case .success(let body):
-            let header = RecordHeader(
-                kind: kind, seqno: Seqno(seqno), epoch: Epoch(epoch), time: Timestamp(rawValue: time),
-                sourceID: sourceID, previousCRC: previousCRC)
-            return .record(DecodedRecord(header: header, body: body, crc: crc, frame: frame))
+        guard sourceLength >= 1, fixedHeaderBytes + Int(sourceLength) <= frame.count - trailerBytes else {
+            return .invalid(.badSourceID(length: sourceLength))
         }
+        var header = FrameHeader(
+            length: Int(length), kind: kind, seqno: Seqno(reader.read()!), epoch: Epoch(reader.read()!),
+            time: Timestamp(rawValue: reader.read()!), previousCRC: reader.read()!, crc: stored, sourceLength: Int(sourceLength),
+            epochBegin: nil)
+        if kind == .epochBegin {
+            switch RecordBodyCodec.decode(kind: kind, payload: payload(of: frame, header: header)) {
+            case .failure(let problem): return .invalid(.malformedPayload(kind: kind, reason: problem.reason))
+            case .success(let body):
+                guard case .epochBegin(let info) = body else { preconditionFailure("an epochBegin payload decodes to epochBegin") }
+                header.epochBegin = info
+            }
+        }
+        return .header(header)
+    }
+
+    private static func payload(of frame: ArraySlice<UInt8>, header: FrameHeader) -> ArraySlice<UInt8> {
+        frame[(frame.startIndex + fixedHeaderBytes + header.sourceLength)..<(frame.endIndex - trailerBytes)]
+    }
+
+    /// Decodes the source id and body of a frame whose header `readHeader` accepted.
+    private static func decodeBody(_ frame: ArraySlice<UInt8>, header: FrameHeader) -> FrameDecoding {
+        guard let sourceID = SourceID(validating: sourceBytes(of: frame, header: header)) else {
+            return .invalid(.badSourceID(length: UInt16(header.sourceLength)))
+        }
+        return decodeBody(frame, header: header, sourceID: sourceID)
+    }
+
+    /// The source id's bytes in a frame whose header `readHeader` accepted.
+    static func sourceBytes(of frame: ArraySlice<UInt8>, header: FrameHeader) -> ArraySlice<UInt8> {
+        let start = frame.startIndex + fixedHeaderBytes
+        return frame[start..<start + header.sourceLength]
+    }
+
+    /// Decodes the body of a frame whose header was accepted and whose source id is `sourceID`.
+    static func decodeBody(_ frame: ArraySlice<UInt8>, header: FrameHeader, sourceID: SourceID) -> FrameDecoding {
+        let body: RecordBody
+        if let info = header.epochBegin {
+            body = .epochBegin(info)
+        } else {
+            switch RecordBodyCodec.decode(kind: header.kind, payload: payload(of: frame, header: header)) {
+            case .failure(let problem): return .invalid(.malformedPayload(kind: header.kind, reason: problem.reason))
+            case .success(let decoded): body = decoded
+            }
+        }
+        let recordHeader = RecordHeader(
+            kind: header.kind, seqno: header.seqno, epoch: header.epoch, time: header.time, sourceID: sourceID,
+            previousCRC: header.previousCRC)
+        return .record(DecodedRecord(header: recordHeader, body: body, crc: header.crc, frame: frame))
+    }
+}
+
+/// Decodes the bodies of frames whose headers were read and checked already (`RecordFrame.readHeader`,
+/// on a standby by its mirror writer), without a second CRC pass. Consecutive frames nearly always
+/// carry the same source id: it is validated once and reused while its bytes repeat.
+public struct FrameBodyDecoder {
+    private var lastSource: (bytes: [UInt8], sourceID: SourceID)?
+
+    public init() {}
+
+    /// `frame` is exactly the frame `header` was read from.
+    public mutating func decode(_ frame: ArraySlice<UInt8>, header: FrameHeader) -> FrameDecoding {
+        precondition(frame.count == header.length, "a frame of \(frame.count) bytes decoded with a header saying \(header.length)")
+        let bytes = RecordFrame.sourceBytes(of: frame, header: header)
+        if let lastSource, lastSource.bytes.elementsEqual(bytes) {
+            return RecordFrame.decodeBody(frame, header: header, sourceID: lastSource.sourceID)
+        }
+        guard let sourceID = SourceID(validating: bytes) else { return .invalid(.badSourceID(length: UInt16(header.sourceLength))) }
+        lastSource = (Array(bytes), sourceID)
+        return RecordFrame.decodeBody(frame, header: header, sourceID: sourceID)
+    }
+}
+
+extension SourceID {
+    /// A source id from a frame's bytes: valid UTF-8 and the source id format.
+    init?(validating bytes: ArraySlice<UInt8>) {
+        guard let name = String(validating: bytes, as: UTF8.self) else { return nil }
+        self.init(name)
     }
 }
 

@@ -32,6 +32,11 @@ public struct TranlogRecord: Sendable {
     public var record: DecodedRecord
     public var eventID: EventID
 
+    public init(record: DecodedRecord, eventID: EventID) {
+        self.record = record
+        self.eventID = eventID
+    }
+
     public var header: RecordHeader { record.header }
     public var body: RecordBody { record.body }
     public var seqno: Seqno { record.header.seqno }

@@ -16,16 +16,17 @@ public struct TranlogCursor {
     private var offset = 0
     /// The file offset of `current.bytes[0]`: 0, or the resume offset when resumed mid-file.
     private var base = 0
-    private var sawFileEnd = false
-    private var firstRecordOfFile = true
     private var finished = false
 
-    /// The last record returned: the chain the next one must continue.
-    public private(set) var lastSeqno: Seqno?
-    public private(set) var lastCRC: UInt32?
+    /// The chain the next record must continue: the last record returned, or the first file's header.
+    private var chain = LogChain(after: .zero, crc: nil, epoch: nil)
     public private(set) var lastEventID: EventID?
-    private var lastEpoch: Epoch?
-    private var previousFile: (fileID: FileID, endedCleanly: Bool, endOffset: Int)?
+    /// Where the last file finished ended (named when the next one does not join it).
+    private var previousFileEnd = 0
+
+    /// The last record returned (or what the first file's header says precedes it); nil before a file is read.
+    public var lastSeqno: Seqno? { chain.file == nil ? nil : chain.lastSeqno }
+    public var lastCRC: UInt32? { chain.file == nil ? nil : chain.lastCRC }
 
     /// Set when the newest file ended in a torn tail.
     public private(set) var tornTail: TornTail?
@@ -55,17 +56,16 @@ public struct TranlogCursor {
         currentHeader = point.header
         offset = Int(point.offset)
         base = offset
-        firstRecordOfFile = false
-        lastSeqno = point.lastSeqno
-        lastCRC = point.lastCRC
-        lastEpoch = point.header.epoch
+        chain = LogChain(
+            in: point.header, lastSeqno: point.lastSeqno, lastCRC: point.lastCRC, lastEpoch: point.header.epoch, sawFileEnd: false,
+            fileHasRecords: true)
         lastEventID = point.lastEventID
     }
 
     /// Where this cursor could resume after the last record it returned; nil before any record, or
     /// once that record was a fileEnd (what follows is in the next file).
     public var resumePoint: TranlogResumePoint? {
-        guard let current, !current.ref.isCompressed, !sawFileEnd, let lastSeqno, let lastCRC, let lastEventID,
+        guard let current, !current.ref.isCompressed, !chain.sawFileEnd, let lastSeqno, let lastCRC, let lastEventID,
             lastEventID.fileID == current.ref.fileID
         else { return nil }
         return TranlogResumePoint(file: current.ref, header: current.header, offset: UInt64(offset), lastSeqno: lastSeqno, lastCRC: lastCRC, lastEventID: lastEventID)
@@ -122,8 +122,6 @@ public struct TranlogCursor {
         current = contents
         currentHeader = contents.header
         offset = FileHeader.size
-        sawFileEnd = false
-        firstRecordOfFile = true
         base = 0
     }
 
@@ -131,7 +129,7 @@ public struct TranlogCursor {
     /// a rotation after the previous file was closed cleanly.
     private mutating func acceptTornFileCreation(_ ref: TranlogFileRef) throws(TranlogError) {
         let size = try fileSystem.readFile(ref.path).count
-        guard isNewestFile, previousFile?.endedCleanly ?? true else {
+        guard isNewestFile, chain.file == nil || chain.sawFileEnd else {
             throw .corruptHeader(file: ref.path.string, defect: .tooShort(size))
         }
         tornTail = TornTail(
@@ -140,109 +138,58 @@ public struct TranlogCursor {
         finished = true
     }
 
-    /// Checks that a file belongs here: same repository, next fileId, header chained to the last record.
+    /// Checks that a file belongs here: same repository, and joined to the file before (`LogChain.joinBreak`).
     private mutating func checkJoin(_ header: FileHeader, ref: TranlogFileRef) throws(TranlogError) {
         let expected = expectedRepository ?? header.repositoryID
         guard header.repositoryID == expected else {
             throw .otherRepository(file: ref.path.string, found: header.repositoryID, expected: expected)
         }
         expectedRepository = expected
-        guard let previous = previousFile, let lastSeqno, let lastCRC, let lastEpoch else {
-            // The first file read: its header says where it continues from. Its epoch is taken from its
-            // records (an epochBegin there names a parent nothing read so far can contradict).
-            lastSeqno = header.previousLastSeqno
-            lastCRC = header.previousLastRecordCRC
-            return
-        }
-        if header.epoch < lastEpoch {
-            throw .epochGoesBack(file: ref.path.string, fileID: ref.fileID, epoch: header.epoch, replayedEpoch: lastEpoch, replayedThrough: lastSeqno)
-        }
-        let opensEpoch = header.epoch > lastEpoch
-        if opensEpoch, header.previousLastSeqno < lastSeqno {
-            throw .forkInTime(
+        if let joinBreak = chain.joinBreak(header) { throw joinError(joinBreak, header: header, ref: ref) }
+        chain.enter(header)
+    }
+
+    private func joinError(_ joinBreak: FileJoinBreak, header: FileHeader, ref: TranlogFileRef) -> TranlogError {
+        let previous = chain.file!.fileID
+        let lastSeqno = chain.lastSeqno
+        switch joinBreak {
+        case .epochGoesBack(let epoch):
+            return .epochGoesBack(file: ref.path.string, fileID: ref.fileID, epoch: header.epoch, replayedEpoch: epoch, replayedThrough: lastSeqno)
+        case .forkInTime(let epoch):
+            return .forkInTime(
                 file: ref.path.string, fileID: ref.fileID, epoch: header.epoch, branchedAfter: header.previousLastSeqno,
-                replayedEpoch: lastEpoch, replayedThrough: lastSeqno)
-        }
-        let chains = header.previousLastSeqno == lastSeqno && header.previousLastRecordCRC == lastCRC
-        // A new epoch starts in a new file numbered above every fileId its repository has seen, so
-        // timelines never share file names; it may follow a gap and a file without fileEnd (the
-        // restore point), because its header chains to that file's last record exactly.
-        if opensEpoch && chains { return }
-        guard ref.fileID == previous.fileID.next else {
-            throw .missingLog(after: previous.fileID, lastFound: directory.files.last!.fileID, directory: directory.description)
-        }
-        guard previous.endedCleanly else {
-            throw .truncatedLog(
-                fileID: previous.fileID, next: ref.fileID,
-                detail: "\(previous.fileID.fileName) ends at offset \(previous.endOffset) after seqno \(lastSeqno) "
-                    + "without a fileEnd record")
-        }
-        guard chains else {
-            throw .truncatedLog(
-                fileID: previous.fileID, next: ref.fileID,
+                replayedEpoch: epoch, replayedThrough: lastSeqno)
+        case .fileIDNotAfter, .fileSkipped:
+            return .missingLog(after: previous, lastFound: directory.files.last!.fileID, directory: directory.description)
+        case .noFileEnd:
+            return .truncatedLog(
+                fileID: previous, next: ref.fileID,
+                detail: "\(previous.fileName) ends at offset \(previousFileEnd) after seqno \(lastSeqno) without a fileEnd record")
+        case .brokenJoin(let lastSeqno, let lastCRC):
+            return .truncatedLog(
+                fileID: previous, next: ref.fileID,
                 detail: "\(ref.fileID.fileName) continues after seqno \(header.previousLastSeqno) "
-                    + "(CRC \(hex(header.previousLastRecordCRC))), but fileId \(previous.fileID) ends at seqno "
+                    + "(CRC \(hex(header.previousLastRecordCRC))), but fileId \(previous) ends at seqno "
                     + "\(lastSeqno) (CRC \(hex(lastCRC)))")
         }
     }
 
     private mutating func accept(_ record: DecodedRecord, in contents: TranlogFileContents) throws(TranlogError) -> TranlogRecord {
         let eventID = EventID(fileID: contents.ref.fileID, offset: UInt64(offset))
-        try checkSequence(record.header, body: record.body, at: eventID, in: contents)
+        let frame = record.frameHeader
+        if let chainBreak = chain.recordBreak(frame) {
+            throw .sequenceBreak(
+                file: contents.ref.path.string, fileID: eventID.fileID, offset: eventID.offset, seqno: frame.seqno,
+                detail: chainBreak.description)
+        }
         offset += record.frame.count
-        firstRecordOfFile = false
-        if record.header.kind == .fileEnd { sawFileEnd = true }
-        lastSeqno = record.header.seqno
-        lastCRC = record.crc
-        lastEpoch = record.header.epoch
+        chain.append(frame)
         lastEventID = eventID
         return TranlogRecord(record: record, eventID: eventID)
     }
 
-    private func checkSequence(
-        _ header: RecordHeader, body: RecordBody, at eventID: EventID, in contents: TranlogFileContents
-    ) throws(TranlogError) {
-        func broken(_ detail: String) -> TranlogError {
-            .sequenceBreak(
-                file: contents.ref.path.string, fileID: eventID.fileID, offset: eventID.offset, seqno: header.seqno,
-                detail: detail)
-        }
-        let expectedSeqno = (lastSeqno ?? .zero).next
-        if sawFileEnd { throw broken("a record follows the file's fileEnd record") }
-        guard header.seqno == expectedSeqno else { throw broken("expected seqno \(expectedSeqno)") }
-        guard header.previousCRC == lastCRC else {
-            throw broken(
-                "chain broken: it follows CRC \(hex(header.previousCRC)) but the record before has CRC \(hex(lastCRC ?? 0))")
-        }
-        guard header.epoch == contents.header.epoch else {
-            throw broken("epoch \(header.epoch) in a file of epoch \(contents.header.epoch)")
-        }
-        try checkEpochChange(header, body: body, broken: broken)
-    }
-
-    /// Epochs change only at the start of a file, through an epochBegin record naming its parent.
-    private func checkEpochChange(
-        _ header: RecordHeader, body: RecordBody, broken: (String) -> TranlogError
-    ) throws(TranlogError) {
-        let epochChanges = lastEpoch.map { $0 != header.epoch } ?? false
-        guard case .epochBegin(let info) = body else {
-            if epochChanges && firstRecordOfFile {
-                throw broken("epoch changes from \(lastEpoch!) to \(header.epoch) without an epochBegin record")
-            }
-            return
-        }
-        guard firstRecordOfFile else { throw broken("an epochBegin record must be the first record of its file") }
-        guard info.epoch == header.epoch, info.forkSeqno.next == header.seqno else {
-            throw broken("epochBegin for epoch \(info.epoch) with fork seqno \(info.forkSeqno) does not match its header")
-        }
-        if let lastEpoch, info.parentEpoch != lastEpoch || info.epoch <= lastEpoch {
-            throw broken("epoch \(info.epoch) begins as a child of epoch \(info.parentEpoch), but the log was in epoch \(lastEpoch)")
-        }
-    }
-
     private mutating func finishFile(_ contents: TranlogFileContents) {
-        previousFile = (contents.ref.fileID, sawFileEnd, offset)
-        lastEpoch = lastEpoch ?? contents.header.epoch
+        previousFileEnd = offset
         current = nil
     }
 
@@ -251,7 +198,7 @@ public struct TranlogCursor {
     private mutating func handleDamage(in contents: TranlogFileContents, defect: FrameDefect?) throws(TranlogError) {
         let file = contents.ref.path.string
         let fileID = contents.ref.fileID
-        let expected = (lastSeqno ?? .zero).next
+        let expected = chain.lastSeqno.next
         if isNewestFile, contents.bytes[(offset - base)...].allSatisfy({ $0 == 0 }) {
             // The unwritten rest of a preallocated segment (FORMATS: zero tail): the end of the data.
             finishFile(contents)
@@ -267,7 +214,7 @@ public struct TranlogCursor {
         }
         let reason = defect?.description ?? "the file ends inside the record"
         if let valid = TornTailProbe.firstValidRecord(
-            in: contents.bytes, after: offset - base, epoch: contents.header.epoch, lastSeqno: lastSeqno ?? .zero)
+            in: contents.bytes, after: offset - base, epoch: contents.header.epoch, lastSeqno: chain.lastSeqno)
         {
             throw .damagedBeforeValidRecords(
                 file: file, fileID: fileID, damageOffset: UInt64(offset), defect: reason, validOffset: UInt64(base + valid.offset),
@@ -289,4 +236,13 @@ public struct TranlogResumePoint: Hashable, Sendable {
     public var lastSeqno: Seqno
     public var lastCRC: UInt32
     public var lastEventID: EventID
+
+    public init(file: TranlogFileRef, header: FileHeader, offset: UInt64, lastSeqno: Seqno, lastCRC: UInt32, lastEventID: EventID) {
+        self.file = file
+        self.header = header
+        self.offset = offset
+        self.lastSeqno = lastSeqno
+        self.lastCRC = lastCRC
+        self.lastEventID = lastEventID
+    }
 }

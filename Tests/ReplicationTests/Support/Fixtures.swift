@@ -158,16 +158,19 @@ final class ReplicationHarness {
         key: ReplicationKey = sharedKey, repositoryID: RepositoryID = testRepository, history: EpochHistory = firstEpochHistory,
         restoredTo: AppliedPosition = .empty, onFlushed: @escaping (Seqno) -> Void = { _ in },
         onFault: @escaping (ReceiverFault) -> Void = { _ in }, onHeartbeat: @escaping (Heartbeat) -> Void = { _ in },
+        onMirrored: @escaping @Sendable ([MirroredFrames]) -> Void = { _ in }, mirrorWriterThread: Bool = false,
         logger: Logger = quietLogger
     ) throws -> LogReceiver {
         var configuration = LogReceiver.Configuration(
             primaryHost: "127.0.0.1", primaryPort: primaryPort, repositoryID: repositoryID, sourceID: standbySource)
         configuration.heartbeatInterval = shipperConfiguration.heartbeatInterval
         configuration.clock = clock
+        // The fake loop's thread is the test's: the writer drains as loop work unless a test wants its thread.
+        configuration.writesMirrorOnItsOwnThread = mirrorWriterThread
         return try LogReceiver(
             loop: loop, directory: standbyDirectory, fileSystem: standbyFileSystem, key: key, configuration: configuration,
             history: { history }, restoredTo: restoredTo, logger: logger, onFlushed: onFlushed, onFault: onFault,
-            onHeartbeat: onHeartbeat)
+            onHeartbeat: onHeartbeat, onMirrored: onMirrored)
     }
 
     var standbyFiles: [String: [UInt8]] { tranlogFiles(in: standbyFileSystem, at: standbyDirectory) }
@@ -186,10 +189,12 @@ final class ReplicationHarness {
     }
 
     /// A started receiver connected to a primary played by the test (instead of shippers).
-    func receiverWithScriptedPrimary(history: EpochHistory = firstEpochHistory) throws -> (LogReceiver, ScriptedPeer) {
+    func receiverWithScriptedPrimary(
+        history: EpochHistory = firstEpochHistory, mirrorWriterThread: Bool = false
+    ) throws -> (LogReceiver, ScriptedPeer) {
         var accepted: ScriptedPeer?
         listener = try loop.listen(host: "127.0.0.1", port: primaryPort) { accepted = ScriptedPeer($0) }
-        let receiver = try makeReceiver(history: history)
+        let receiver = try makeReceiver(history: history, mirrorWriterThread: mirrorWriterThread)
         receiver.start()
         loop.run()
         return (receiver, try #require(accepted))

@@ -5,14 +5,15 @@ import Tranlog
 import Transport
 import TransportUV
 
-/// A node: one repository, served over HTTP from one libuv loop thread; a primary (serving standbys
-/// on its replication port when given a key file) or, with `configuration.standbyOf`, a standby
-/// following a primary in restore mode until promoted (`POST /admin/promote`).
+/// A node, whatever its role (docs/ROLES.md): one repository, served over HTTP from one libuv loop
+/// thread; a primary (serving standbys on its replication port when given a key file) or, with
+/// `configuration.standbyOf`, a standby following a primary in restore mode until promoted
+/// (`POST /admin/promote`).
 ///
 /// Reads and request parsing run on the loop thread; a commit is handed to the repository and answered
 /// from the tranlog's completion thread once durable; checkpoints run on a dispatch queue. `stop()` closes
 /// the HTTP port, then the loop, then the repository (final checkpoint and shutdown record).
-public final class PrimaryNode: Sendable {
+public final class UnderstudyNode: Sendable {
     public let configuration: NodeConfiguration
     public let repository: Repository
     private let logger: Logger

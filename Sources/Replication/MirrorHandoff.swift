@@ -1,0 +1,40 @@
+import Repository
+import Tranlog
+
+/// The frames the mirror writer synced, waiting for the applier, in order and bounded in bytes. When
+/// the applier falls behind by more than `maxBytes`, newer frames are not kept: the applier finds
+/// the gap (a frame past its next seqno) and reads the mirror from disk up to it, where they are.
+public struct MirrorHandoff: Sendable {
+    public let maxBytes: Int
+    private var batches: [MirroredFrames] = []
+    public private(set) var bytes = 0
+    /// Frames refused for want of room, since the start (a gap the applier bridges from disk).
+    public private(set) var droppedBatches = 0
+
+    /// Default bound: 32 MiB of frames (a few seconds of a fast primary).
+    public init(maxBytes: Int = 32 << 20) {
+        self.maxBytes = maxBytes
+    }
+
+    /// Keeps `mirrored` for the applier unless that passes the bound.
+    public mutating func push(_ mirrored: [MirroredFrames]) {
+        for batch in mirrored {
+            guard bytes + batch.frames.count <= maxBytes else {
+                droppedBatches += 1
+                continue
+            }
+            batches.append(batch)
+            bytes += batch.frames.count
+        }
+    }
+
+    /// The batches holding seqnos up to `target`, oldest first. A batch reaching past `target` is
+    /// returned and also kept, for the frames after it.
+    public mutating func take(through target: Seqno) -> [MirroredFrames] {
+        let taken = batches.prefix { ($0.firstSeqno ?? .zero) <= target }
+        let done = taken.prefix { ($0.lastSeqno ?? .zero) <= target }
+        batches.removeFirst(done.count)
+        bytes -= done.reduce(0) { $0 + $1.frames.count }
+        return Array(taken)
+    }
+}

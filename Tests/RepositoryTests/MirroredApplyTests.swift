@@ -1,0 +1,81 @@
+import SystemPackage
+import Testing
+import Tranlog
+import UnderstudyTesting
+
+@testable import Repository
+
+/// A standby's applier takes the frames its mirror writer synced from memory (`applyMirrored`),
+/// decoding each body once, and reads the mirror from disk only for what memory does not hold.
+extension RestoreTests {
+    /// The tranlogs as the mirror writer hands them over: batches of `framesPerBatch` frames, each
+    /// with the headers the writer read.
+    static func mirroredFrames(_ fileSystem: SimulatedFileSystem, framesPerBatch: Int) throws -> [MirroredFrames] {
+        var batches: [MirroredFrames] = []
+        for ref in try TranlogDirectory.scan(tranlogs, fileSystem: fileSystem).files {
+            let bytes = try fileSystem.readFile(ref.path)
+            guard case .success(let header) = FileHeader.decode(bytes[...]) else { continue }
+            var offset = FileHeader.size
+            var batch = MirroredFrames(file: ref, fileHeader: header, offset: UInt64(offset), frames: [], headers: [])
+            while case .header(let frame) = RecordFrame.readHeader(bytes[offset...]) {
+                batch.frames += bytes[offset..<offset + frame.length]
+                batch.headers.append(frame)
+                offset += frame.length
+                if batch.headers.count == framesPerBatch {
+                    batches.append(batch)
+                    batch = MirroredFrames(file: ref, fileHeader: header, offset: UInt64(offset), frames: [], headers: [])
+                }
+            }
+            if !batch.headers.isEmpty { batches.append(batch) }
+        }
+        return batches
+    }
+
+    @Test func mirroredFramesApplyWithoutReadingTheMirror() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let batches = try Self.mirroredFrames(fileSystem, framesPerBatch: 7)
+        let repository = try Self.restoring(fileSystem)
+        defer { try? repository.close() }
+        var decoder = FrameBodyDecoder()
+        let reads = fileSystem.fileReadCount
+        #expect(try repository.applyMirrored(batches, through: seqnos[89], decoder: &decoder).seqno == seqnos[89])
+        #expect(fileSystem.fileReadCount == reads, "nothing was read back from the mirror")
+        #expect(repository.status.objectCount == 90)
+        #expect(repository.get(Array("key-89".utf8))?.value == Array(("value-89-" + String(repeating: "x", count: 60)).utf8))
+    }
+
+    /// Batches lost to the handoff's bound leave a gap: memory applies up to it, the mirror on disk
+    /// bridges it, and memory takes over again after it.
+    @Test func aGapInTheHandoffIsBridgedFromTheMirrorOnDisk() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let batches = try Self.mirroredFrames(fileSystem, framesPerBatch: 5)
+        let repository = try Self.restoring(fileSystem)
+        defer { try? repository.close() }
+        let gapStart = try #require(batches.firstIndex { $0.firstSeqno! > seqnos[40] })
+        let beforeGap = Array(batches[..<gapStart])
+        let afterGap = Array(batches[(gapStart + 4)...])
+        var decoder = FrameBodyDecoder()
+
+        let stopped = try repository.applyMirrored(beforeGap + afterGap, through: seqnos[89], decoder: &decoder)
+        #expect(stopped.seqno == beforeGap.last!.lastSeqno!, "applied up to the gap, nothing after it")
+        let bridged = try repository.applyLocalLogs(through: batches[gapStart + 3].lastSeqno!)
+        #expect(bridged.seqno == batches[gapStart + 3].lastSeqno!)
+        let reads = fileSystem.fileReadCount
+        #expect(try repository.applyMirrored(afterGap, through: seqnos[89], decoder: &decoder).seqno == seqnos[89])
+        #expect(fileSystem.fileReadCount == reads)
+        #expect(repository.status.objectCount == 90)
+    }
+
+    /// A step from memory leaves the resume point where a later step from disk (after a gap) reads
+    /// only what follows it.
+    @Test func aStepFromDiskAfterOneFromMemoryContinuesExactly() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let batches = try Self.mirroredFrames(fileSystem, framesPerBatch: 3)
+        let repository = try Self.restoring(fileSystem)
+        defer { try? repository.close() }
+        var decoder = FrameBodyDecoder()
+        #expect(try repository.applyMirrored(batches, through: seqnos[50], decoder: &decoder).seqno == seqnos[50])
+        #expect(try repository.applyLocalLogs(through: seqnos[89]).seqno == seqnos[89])
+        #expect(repository.status.objectCount == 90)
+    }
+}
