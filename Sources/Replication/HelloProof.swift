@@ -38,3 +38,25 @@ public enum HelloProof {
             hello.proof, authenticating: challenge + MessageCodec.helloFields(hello), using: key.symmetricKey)
     }
 }
+
+/// Proves the primary holds the key too (mutual authentication): the standby's fresh challenge from
+/// its hello, followed by the welcome's fields, signed with HMAC-SHA256 under a label of its own, so
+/// no hello proof can pass for a welcome's. A standby applies nothing from a primary whose welcome
+/// does not verify: anyone answering on the primary's address could otherwise feed it records.
+public enum WelcomeProof {
+    private static let label = Array("USREPL welcome".utf8)
+
+    public static func sign(_ welcome: Welcome, challenge: [UInt8], key: ReplicationKey) -> Welcome {
+        var signed = welcome
+        signed.proof = Array(HMAC<SHA256>.authenticationCode(for: signedBytes(welcome, challenge), using: key.symmetricKey))
+        return signed
+    }
+
+    public static func verify(_ welcome: Welcome, challenge: [UInt8], key: ReplicationKey) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(welcome.proof, authenticating: signedBytes(welcome, challenge), using: key.symmetricKey)
+    }
+
+    private static func signedBytes(_ welcome: Welcome, _ challenge: [UInt8]) -> [UInt8] {
+        label + challenge + MessageCodec.welcomeFields(welcome)
+    }
+}

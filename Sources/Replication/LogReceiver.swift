@@ -89,6 +89,8 @@ public final class LogReceiver: @unchecked Sendable {
     /// What the primary said of this standby's synchronous standing in the current or last
     /// conversation (replaced by each welcome: a new conversation says it anew).
     public private(set) var standing = SynchronousStanding.notRequired
+    /// The challenge of the hello sent on this connection, which the welcome must sign.
+    private var helloChallenge: [UInt8] = []
     /// The positions this standby last reported to its primary.
     public private(set) var lastAck = Ack(received: .zero, flushed: .zero, applied: .zero)
     public var receivedSeqno: Seqno { view.lastSeqno }
@@ -401,11 +403,18 @@ public final class LogReceiver: @unchecked Sendable {
         let hello = Hello(
             repositoryID: configuration.repositoryID, sourceID: configuration.sourceID, position: position,
             recordCRC: view.lastCRC, mirrorEnd: view.mirrorEnd, history: history())
+        helloChallenge = hello.challenge
         send(.hello(HelloProof.sign(hello, challenge: challenge, key: key)))
         state = .awaitingWelcome
     }
 
     private func welcomed(_ welcome: Welcome) throws(ReceiveFailure) {
+        guard WelcomeProof.verify(welcome, challenge: helloChallenge, key: key) else {
+            throw .refused(
+                "the peer at \(configuration.primaryHost):\(configuration.primaryPort) did not prove it holds the replication key "
+                    + "(its welcome's proof is wrong): applying nothing from it. Check that --primary names the primary and that "
+                    + "both use the same --replication-key-file")
+        }
         guard welcome.repositoryID == configuration.repositoryID else {
             throw .refused("the primary serves repository \(welcome.repositoryID), not \(configuration.repositoryID)")
         }

@@ -224,11 +224,10 @@ public final class LogShipper: @unchecked Sendable {
         status.sentSeqno = hello.position.seqno
         status.retainFrom = start.cursor.nextEventID
         let history = log.history()
-        send(
-            .welcome(
-                Welcome(
-                    repositoryID: log.repositoryID, position: LogPosition(epoch: history.current.epoch, seqno: log.durableSeqno()),
-                    history: history, standing: log.standing(hello.sourceID.name))))
+        let welcome = Welcome(
+            repositoryID: log.repositoryID, position: LogPosition(epoch: history.current.epoch, seqno: log.durableSeqno()),
+            history: history, standing: log.standing(hello.sourceID.name))
+        send(.welcome(WelcomeProof.sign(welcome, challenge: hello.challenge, key: key)))
         if start.sendsFileStart { send(.fileStart(header: start.headerBytes)) }
         cursor = start.cursor
         onProgress(status)

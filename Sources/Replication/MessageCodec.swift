@@ -21,10 +21,12 @@ import Tranlog
 ///     2 hello       "USREPL", u16 protocolVersion (3), then:                 standby → primary
 ///                   repositoryID, string sourceID, u64 epoch, u64 seqno, u32 recordCRC
 ///                   (the mirror's last record), u8 hasMirrorEnd, [u64 fileID, u64 offset],
-///                   history, 32-byte proof = HMAC-SHA256(key, challenge || the hello body
+///                   history, 32-byte challenge (the standby's, for the welcome's proof;
+///                   version 3), 32-byte proof = HMAC-SHA256(key, challenge || the hello body
 ///                   before the proof)
 ///     3 welcome     repositoryID, u64 epoch, u64 seqno (primary's last durable record), history,
-///                   standing (as in heartbeat; version 3)
+///                   standing (as in heartbeat; version 3), 32-byte proof = HMAC-SHA256(key,
+///                   "USREPL welcome" || the hello's challenge || the welcome body before the proof)
 ///     4 reject      u8 reason, then: 1 wrongKey –; 2 otherRepository primary id, standby id;
 ///                   3 protocolVersion u16 primary, u16 standby; 4 forkInTime u64 forkSeqno,
 ///                   primary history, standby history; 5 divergentRecord u64 seqno, u32 primaryCRC,
@@ -73,6 +75,20 @@ public enum MessageCodec {
         return writer.bytes
     }
 
+    /// The welcome fields its proof signs: the body up to, not including, the proof.
+    static func welcomeFields(_ welcome: Welcome) -> [UInt8] {
+        var writer = ByteWriter()
+        writeWelcomeFields(welcome, into: &writer)
+        return writer.bytes
+    }
+
+    private static func writeWelcomeFields(_ welcome: Welcome, into writer: inout ByteWriter) {
+        writer.append(contentsOf: welcome.repositoryID.bytes)
+        writePosition(welcome.position, into: &writer)
+        writeHistory(welcome.history, into: &writer)
+        writeStanding(welcome.standing, into: &writer)
+    }
+
     // MARK: - Encoding bodies
 
     private static func encodeBody(_ message: ReplicationMessage, compressRecords: Bool, into writer: inout ByteWriter) {
@@ -88,10 +104,9 @@ public enum MessageCodec {
             writer.append(contentsOf: ReplicationProtocol.magic)
             writer.append(version)
         case .welcome(let welcome):
-            writer.append(contentsOf: welcome.repositoryID.bytes)
-            writePosition(welcome.position, into: &writer)
-            writeHistory(welcome.history, into: &writer)
-            writeStanding(welcome.standing, into: &writer)
+            precondition(welcome.proof.count == HelloProof.bytes, "sign a welcome before sending it")
+            writeWelcomeFields(welcome, into: &writer)
+            writer.append(contentsOf: welcome.proof)
         case .reject(let reason):
             writeReject(reason, into: &writer)
         case .fileStart(let header):
@@ -135,6 +150,8 @@ public enum MessageCodec {
         writer.append(UInt8(hello.mirrorEnd == nil ? 0 : 1))
         if let end = hello.mirrorEnd { writeEventID(end, into: &writer) }
         writeHistory(hello.history, into: &writer)
+        precondition(hello.challenge.count == ReplicationProtocol.challengeBytes, "a hello's challenge is \(ReplicationProtocol.challengeBytes) bytes")
+        writer.append(contentsOf: hello.challenge)
     }
 
     private static func writeReject(_ reason: RejectReason, into writer: inout ByteWriter) {

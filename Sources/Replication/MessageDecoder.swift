@@ -82,7 +82,8 @@ extension MessageCodec {
             return .welcome(
                 Welcome(
                     repositoryID: try readRepositoryID(from: &reader), position: try readPosition(from: &reader),
-                    history: try readHistory(from: &reader), standing: try readStanding(from: &reader)))
+                    history: try readHistory(from: &reader), standing: try readStanding(from: &reader),
+                    proof: Array(try reader.readBytes(HelloProof.bytes))))
         case .reject:
             return .reject(try readReject(from: &reader))
         case .fileStart:
@@ -137,11 +138,12 @@ extension MessageCodec {
         guard hasMirrorEnd <= 1 else { throw reader.malformed("mirror-end flag \(hasMirrorEnd) is neither 0 nor 1") }
         let mirrorEnd = hasMirrorEnd == 1 ? try readEventID(from: &reader) : nil
         let history = try readHistory(from: &reader)
+        let challenge = Array(try reader.readBytes(ReplicationProtocol.challengeBytes))
         let proof = Array(try reader.readBytes(HelloProof.bytes))
         return .hello(
             Hello(
                 repositoryID: repositoryID, sourceID: sourceID, position: position, recordCRC: recordCRC,
-                mirrorEnd: mirrorEnd, history: history, proof: proof))
+                mirrorEnd: mirrorEnd, history: history, challenge: challenge, proof: proof))
     }
 
     private static func readReject(from reader: inout WireReader) throws(ProtocolViolation) -> RejectReason {

@@ -70,12 +70,15 @@ public struct Hello: Hashable, Sendable {
     /// at that offset; nil for an empty mirror, which is sent whole files.
     public var mirrorEnd: EventID?
     public var history: EpochHistory
-    /// HMAC-SHA256 of the challenge followed by the hello's other fields (see `HelloProof`).
+    /// The standby's own random challenge: the primary's welcome must prove it holds the key by
+    /// signing it (protocol version 3).
+    public var challenge: [UInt8]
+    /// HMAC-SHA256 of the primary's challenge followed by the hello's other fields (see `HelloProof`).
     public var proof: [UInt8]
 
     public init(
         repositoryID: RepositoryID, sourceID: SourceID, position: LogPosition, recordCRC: UInt32, mirrorEnd: EventID?,
-        history: EpochHistory, proof: [UInt8] = []
+        history: EpochHistory, challenge: [UInt8] = HelloProof.makeChallenge(), proof: [UInt8] = []
     ) {
         self.repositoryID = repositoryID
         self.sourceID = sourceID
@@ -83,11 +86,12 @@ public struct Hello: Hashable, Sendable {
         self.recordCRC = recordCRC
         self.mirrorEnd = mirrorEnd
         self.history = history
+        self.challenge = challenge
         self.proof = proof
     }
 }
 
-/// The primary accepts a standby: records follow.
+/// The primary accepts a standby, proving it holds the key: records follow.
 public struct Welcome: Hashable, Sendable {
     public var repositoryID: RepositoryID
     /// The primary's last durable record.
@@ -95,12 +99,19 @@ public struct Welcome: Hashable, Sendable {
     public var history: EpochHistory
     /// The standby's synchronous standing as the conversation begins (protocol version 3).
     public var standing: SynchronousStanding
+    /// HMAC-SHA256 of the hello's challenge followed by the welcome's other fields: the primary
+    /// holds the key too (see `WelcomeProof`; protocol version 3).
+    public var proof: [UInt8]
 
-    public init(repositoryID: RepositoryID, position: LogPosition, history: EpochHistory, standing: SynchronousStanding = .notRequired) {
+    public init(
+        repositoryID: RepositoryID, position: LogPosition, history: EpochHistory, standing: SynchronousStanding = .notRequired,
+        proof: [UInt8] = []
+    ) {
         self.repositoryID = repositoryID
         self.position = position
         self.history = history
         self.standing = standing
+        self.proof = proof
     }
 }
 

@@ -90,11 +90,31 @@ import Tranlog
         #expect(fences.first?.learnedFrom.contains("the hello of standby") == true)
     }
 
+    @Test("a peer on the primary's address without the key cannot feed the standby: its welcome's proof fails, nothing is written")
+    func standbyRefusesAPrimaryThatCannotProveTheKey() throws {
+        let harness = try ReplicationHarness()
+        try harness.primary.commit(3)
+        let file = harness.primary.files["tranlog1.dbf"]!
+        let (receiver, impostor) = try harness.receiverWithScriptedPrimary()
+        impostor.send(.challenge(HelloProof.makeChallenge()))
+        harness.loop.run()
+        let welcome = Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: Seqno(3)), history: firstEpochHistory)
+        impostor.send(.welcome(welcome), key: ReplicationKey(bytes: Array("not-the-replication-key-at-all".utf8)))
+        impostor.send(.fileStart(header: Array(file[..<FileHeader.size])))
+        impostor.send(.records(RecordBatch(firstEventID: EventID(fileID: .first, offset: 128), frames: Array(file[FileHeader.size...]))))
+        harness.loop.run()
+        #expect(receiver.state == .waitingToReconnect)
+        #expect(receiver.flushedSeqno == .zero)
+        #expect(receiver.refusal?.message.contains("did not prove it holds the replication key") == true, "\(String(describing: receiver.refusal))")
+        #expect(impostor.closeReason == .peerClosed)
+    }
+
     @Test("a standby that has seen epoch 2 refuses the welcome of a primary whose history ends in epoch 1, saying so in status")
     func standbyRefusesAPrimaryOfAnOlderEpoch() throws {
         let harness = try ReplicationHarness()
         let (receiver, primary) = try harness.receiverWithScriptedPrimary(history: forkedHistory())
         primary.send(.challenge(HelloProof.makeChallenge()))
+        harness.loop.run()  // the hello, whose challenge the welcome signs
         primary.send(.welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: Seqno(20)), history: firstEpochHistory)))
         harness.loop.run()
         #expect(receiver.state == .waitingToReconnect)

@@ -37,6 +37,7 @@ import Tranlog
         let harness = try ReplicationHarness()
         let (receiver, primary) = try harness.receiverWithScriptedPrimary()
         primary.send(.challenge(HelloProof.makeChallenge()))
+        harness.loop.run()  // the hello, whose challenge the welcome signs
         primary.send(.welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: .zero), history: firstEpochHistory)))
         harness.loop.run()
         #expect(receiver.lag.state == .idle)
@@ -113,6 +114,7 @@ import Tranlog
         let harness = try ReplicationHarness()
         let (receiver, primary) = try harness.receiverWithScriptedPrimary()
         primary.send(.challenge(HelloProof.makeChallenge()))
+        harness.loop.run()  // the hello, whose challenge the welcome signs
         primary.send(.welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: .zero), history: firstEpochHistory)))
         let tenSecondsIn = Timestamp(rawValue: startOfTime.rawValue + 10_000_000)
         primary.send(.heartbeat(Heartbeat(lastSeqno: Seqno(50), primaryTime: tenSecondsIn, digest: noDigest)))

@@ -18,7 +18,7 @@ private func sampleMessages() -> [ReplicationMessage] {
     let hello = Hello(
         repositoryID: testRepository, sourceID: standbySource, position: LogPosition(epoch: .first, seqno: Seqno(12)),
         recordCRC: 0x1234_5678, mirrorEnd: EventID(fileID: FileID(2), offset: 4096), history: firstEpochHistory,
-        proof: Array(repeating: 9, count: 32))
+        challenge: Array(100..<132), proof: Array(repeating: 9, count: 32))
     var emptyMirrorHello = hello
     emptyMirrorHello.mirrorEnd = nil
     return [
@@ -26,11 +26,16 @@ private func sampleMessages() -> [ReplicationMessage] {
         .hello(hello),
         .hello(emptyMirrorHello),
         .foreignHello(protocolVersion: 7),
-        .welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: Seqno(99)), history: firstEpochHistory)),
         .welcome(
-            Welcome(
-                repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: Seqno(99)), history: firstEpochHistory,
-                standing: SynchronousStanding(notice: 9, required: .init(level: .received, since: startOfTime, fallbackAfter: nil)))),
+            WelcomeProof.sign(
+                Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: Seqno(99)), history: firstEpochHistory),
+                challenge: Array(0..<32), key: sharedKey)),
+        .welcome(
+            WelcomeProof.sign(
+                Welcome(
+                    repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: Seqno(99)), history: firstEpochHistory,
+                    standing: SynchronousStanding(notice: 9, required: .init(level: .received, since: startOfTime, fallbackAfter: nil))),
+                challenge: Array(0..<32), key: sharedKey)),
         .reject(.wrongKey),
         .reject(.otherRepository(primary: testRepository, standby: otherRepository)),
         .reject(.protocolVersion(primary: 1, standby: 2)),

@@ -31,8 +31,9 @@ import UnderstudyTesting
         return (Array(bytes.prefix(FileHeader.size)), batches)
     }
 
-    private static func welcome(_ primary: ScriptedPeer, header: [UInt8]) {
+    private static func welcome(_ primary: ScriptedPeer, header: [UInt8], harness: ReplicationHarness) {
         primary.send(.challenge(HelloProof.makeChallenge()))
+        harness.loop.run()  // the hello, whose challenge the welcome signs
         primary.send(.welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: .zero), history: firstEpochHistory)))
         primary.send(.fileStart(header: header))
     }
@@ -58,7 +59,7 @@ import UnderstudyTesting
         let harness = try ReplicationHarness(rotationBytes: 1 << 20)
         let (header, batches) = try Self.stream(harness, commits: 60, framesPerBatch: 6)
         let (receiver, primary) = try harness.receiverWithScriptedPrimary()
-        Self.welcome(primary, header: header)
+        Self.welcome(primary, header: header, harness: harness)
         harness.loop.run()
         let syncs = harness.standbyFileSystem.fileSyncCount
         var reads = 0
@@ -83,7 +84,7 @@ import UnderstudyTesting
         let harness = try ReplicationHarness(rotationBytes: 1 << 20)
         let (header, batches) = try Self.stream(harness, commits: 50, framesPerBatch: 10)
         let (receiver, primary) = try harness.receiverWithScriptedPrimary(mirrorWriterThread: true)
-        Self.welcome(primary, header: header)
+        Self.welcome(primary, header: header, harness: harness)
         Self.settle(harness, receiver)
         let fileSystem = harness.standbyFileSystem
         Self.sendWithSyncHeld(batches[0], harness, primary)
@@ -106,7 +107,7 @@ import UnderstudyTesting
             let harness = try ReplicationHarness(rotationBytes: 1 << 20)
             let (header, batches) = try Self.stream(harness, commits: 40, framesPerBatch: 10)
             let (receiver, primary) = try harness.receiverWithScriptedPrimary(mirrorWriterThread: true)
-            Self.welcome(primary, header: header)
+            Self.welcome(primary, header: header, harness: harness)
             primary.send(.records(batches[0]))
             Self.settle(harness, receiver)
             let fileSystem = harness.standbyFileSystem

@@ -84,6 +84,7 @@ import Transport
             while served < peers.count {
                 let peer = peers[served]
                 peer.send(.challenge(HelloProof.makeChallenge()))
+                harness.loop.run()  // the hello, whose challenge the welcome signs
                 peer.send(.welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: .zero), history: firstEpochHistory)))
                 peer.sendBytes(MessageCodec.encode(.fileStart(header: [UInt8](repeating: 7, count: FileHeader.size))))
                 served += 1

@@ -12,6 +12,7 @@ import Transport
         let harness = try ReplicationHarness()
         let (receiver, primary) = try harness.receiverWithScriptedPrimary()
         primary.send(.challenge(HelloProof.makeChallenge()))
+        harness.loop.run()  // the hello, whose challenge the welcome signs
         primary.send(.welcome(Welcome(repositoryID: testRepository, position: LogPosition(epoch: .first, seqno: .zero), history: firstEpochHistory)))
         harness.loop.run()
         #expect(receiver.state == .streaming)

@@ -27,11 +27,13 @@ import Tranlog
     @Test func signedHelloIsFrozen() {
         let hello = Hello(
             repositoryID: testRepository, sourceID: standbySource, position: LogPosition(epoch: .first, seqno: Seqno(12)),
-            recordCRC: 0x1234_5678, mirrorEnd: EventID(fileID: FileID(2), offset: 4096), history: firstEpochHistory)
+            recordCRC: 0x1234_5678, mirrorEnd: EventID(fileID: FileID(2), offset: 4096), history: firstEpochHistory,
+            challenge: Array(64..<96))
         let signed = HelloProof.sign(hello, challenge: Array(0..<32), key: sharedKey)
-        let expected = "9c0000000255535245504c03006f1c3e2a9b1d4c558e0f2a7b9c4d1e01097374616e6462792d3101000000000000000c000000000000"
+        let expected = "bc0000000255535245504c03006f1c3e2a9b1d4c558e0f2a7b9c4d1e01097374616e6462792d3101000000000000000c000000000000"
             + "007856341201020000000000000000100000000000000100010000000000000001000000000000000000000000000000000c48acd4"
-            + "600600097072696d6172792d3102e37e556c6d2522327a82ac3d5dcd61529857b79ccc23bd76a0afc3c4d6645a59e06a4f"
+            + "600600097072696d6172792d31404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+            + "d7dbefa971587362c1d4304675f4f3e42a4d8bd799a7c42b141e115a420c864120ecee0d"
         #expect(hexString(MessageCodec.encode(.hello(signed))) == expected)
     }
 }

@@ -220,8 +220,15 @@ final class ScriptedPeer {
                 onClose: { [unowned self] in closeReason = $0 }))
     }
 
-    func send(_ message: ReplicationMessage) {
-        sendBytes(MessageCodec.encode(message))
+    /// Sends `message`; a welcome without a proof is signed for the last hello's challenge with
+    /// `key`, as a primary holding it does.
+    func send(_ message: ReplicationMessage, key: ReplicationKey = sharedKey) {
+        guard case .welcome(let welcome) = message, welcome.proof.isEmpty else { return sendBytes(MessageCodec.encode(message)) }
+        sendBytes(MessageCodec.encode(.welcome(WelcomeProof.sign(welcome, challenge: lastHelloChallenge, key: key))))
+    }
+
+    private var lastHelloChallenge: [UInt8] {
+        messages.reversed().lazy.compactMap { if case .hello(let hello) = $0 { hello.challenge } else { nil } }.first ?? []
     }
 
     func sendBytes(_ bytes: [UInt8]) {
