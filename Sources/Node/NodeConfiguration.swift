@@ -27,14 +27,14 @@ public struct NodeConfiguration: Sendable {
     /// Where completed tranlogs are archived: a directory (`--archive-dir`, compressed and
     /// atomically) or an operator's command (`--archive-command`); nil: nowhere. Partial logging
     /// then removes no tranlog before it is archived.
-    public var archiveDestination: ArchiveDestination? {
+    public var archiveDestination: ArchiveLocation? {
         didSet { repository.archivesTranlogs = archiveDestination != nil }
     }
     /// How often the archiver looks for completed tranlogs.
     public var archiveInterval: Duration = .seconds(1)
     /// Set on a warm standby: the archive whose completed tranlogs it applies, in restore mode, until
     /// promoted (`standby --archive` or `--restore-command`). Excludes `standbyOf`.
-    public var standbyArchive: ArchiveSource?
+    public var standbyArchive: ArchiveLocation?
     /// How often a warm standby polls its archive.
     public var archivePollInterval: Duration = .seconds(2)
     /// On a standby: listen on `replicationAddress` from the start, refusing standbys (they are not

@@ -15,14 +15,14 @@ import Transport
 /// once the file is replaced. Passes and promote run on one queue, so they never race.
 final class ArchiveFollower: Sendable {
     private let reader: ArchiveReader
-    var archive: ArchiveSource { reader.source }
+    var archive: ArchiveLocation { reader.source }
     private let pollInterval: Duration
     private let repository: Repository
     private let logger: Logger
     private let task: PeriodicTask
     private let state: Locked<WarmStandbyStatus>
 
-    init(source: ArchiveSource, pollInterval: Duration, repository: Repository, logger: Logger) {
+    init(source: ArchiveLocation, pollInterval: Duration, repository: Repository, logger: Logger) {
         reader = ArchiveReader(source, for: repository)
         self.pollInterval = pollInterval
         self.repository = repository
@@ -169,7 +169,7 @@ final class ArchiveFollower: Sendable {
 
 extension ArchiveReader {
     /// A reader for this repository: a command's files are fetched into `DATA/archive-fetch/`.
-    init(_ source: ArchiveSource, for repository: Repository) {
+    init(_ source: ArchiveLocation, for repository: Repository) {
         self.init(source: source, staging: repository.directory.root.appending("archive-fetch"), fileSystem: repository.fileSystem)
     }
 }

@@ -27,7 +27,7 @@ final class ArchiveService: Sendable {
     private let retry = Locked<(failures: Int, at: ContinuousClock.Instant)?>(nil)
     private let task: PeriodicTask
 
-    init(destination: ArchiveDestination, interval: Duration, repository: Repository, metrics: NodeMetrics, logger: Logger) throws(NodeError) {
+    init(destination: ArchiveLocation, interval: Duration, repository: Repository, metrics: NodeMetrics, logger: Logger) throws(NodeError) {
         archiver = TranlogArchiver(source: repository.directory.tranlogs, destination: destination, fileSystem: repository.fileSystem)
         self.repository = repository
         self.metrics = metrics

@@ -1,20 +1,6 @@
 import SystemPackage
 
-/// Where completed tranlogs are archived: the built-in directory (`--archive-dir`) or an operator's
-/// command (`--archive-command`, e.g. `aws s3 cp %p s3://bucket/prefix/%f`).
-public enum ArchiveDestination: Sendable, CustomStringConvertible {
-    case directory(FilePath)
-    case command(ArchiveCommand)
-
-    public var description: String {
-        switch self {
-        case .directory(let path): path.string
-        case .command(let command): command.template
-        }
-    }
-}
-
-/// Archives completed tranlogs one at a time, oldest first, into an `ArchiveDestination`.
+/// Archives completed tranlogs one at a time, oldest first, into an `ArchiveLocation`.
 ///
 /// Into a directory: as `tranlogN.dbf.gz`, atomically: the compressed copy is written under a
 /// temporary name in the archive directory, synced, renamed to its final name and the directory
@@ -32,12 +18,12 @@ public enum ArchiveDestination: Sendable, CustomStringConvertible {
 /// must accept storing the same file twice.
 public struct TranlogArchiver: Sendable {
     public let source: FilePath
-    public let destination: ArchiveDestination
+    public let destination: ArchiveLocation
     public let fileSystem: any TranlogFileSystem
     /// Bytes read and compressed at a time, so the compressed copy is never in memory whole.
     static let chunkBytes = 1 << 20
 
-    public init(source: FilePath, destination: ArchiveDestination, fileSystem: any TranlogFileSystem = PosixFileSystem()) {
+    public init(source: FilePath, destination: ArchiveLocation, fileSystem: any TranlogFileSystem = PosixFileSystem()) {
         self.source = source
         self.destination = destination
         self.fileSystem = fileSystem

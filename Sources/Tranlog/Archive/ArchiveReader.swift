@@ -1,23 +1,6 @@
 import SystemPackage
 
-/// Where archived tranlogs are read back from (a warm standby, `restore logs`): a directory of plain
-/// or `.gz` files (`--archive DIR`), or an operator's command that fetches one file
-/// (`--restore-command`, PostgreSQL's `restore_command`: `%f` is the name wanted, `tranlogN.dbf`, and
-/// `%p` the path to write it to; exit 0 means it is there, anything else "not there (yet)"). The
-/// command must deliver the plain file, as `--archive-command` stored it.
-public enum ArchiveSource: Sendable, CustomStringConvertible {
-    case directory(FilePath)
-    case command(ArchiveCommand)
-
-    public var description: String {
-        switch self {
-        case .directory(let path): path.string
-        case .command(let command): command.template
-        }
-    }
-}
-
-/// Reads an `ArchiveSource`: the files from a given one on, as a `TranlogDirectory` for the same
+/// Reads an `ArchiveLocation`: the files from a given one on, as a `TranlogDirectory` for the same
 /// replay that reads any archive, which checks every file before it applies a record of it.
 ///
 /// A command's files are fetched one after the other into `staging` (in the data directory) until
@@ -26,11 +9,11 @@ public enum ArchiveSource: Sendable, CustomStringConvertible {
 /// whole file. Fetched files stay until the replay has moved past them (it reads the file holding
 /// its position again), so each is fetched once.
 public struct ArchiveReader: Sendable {
-    public let source: ArchiveSource
+    public let source: ArchiveLocation
     public let staging: FilePath
     public let fileSystem: any TranlogFileSystem
 
-    public init(source: ArchiveSource, staging: FilePath, fileSystem: any TranlogFileSystem) {
+    public init(source: ArchiveLocation, staging: FilePath, fileSystem: any TranlogFileSystem) {
         self.source = source
         self.staging = staging
         self.fileSystem = fileSystem
