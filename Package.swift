@@ -26,7 +26,10 @@ let package = Package(
         // Positions, record and file codecs, group-commit writer, reader, directory scan, epoch history.
         .target(
             name: "Tranlog",
-            dependencies: ["CZlib", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "CZlib", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // The repository: object table, commits, extents, checkpoints, recovery, epochs, data directory.
         .target(

@@ -261,8 +261,7 @@ public final class LogShipper: @unchecked Sendable {
         defer { cursor = current }
         do throws(TranlogError) {
             while connection.isWritable {
-                if try shipBatch(&current) { continue }
-                guard try enterNextFile(&current) else {
+                guard try shipNext(&current) else {
                     status.caughtUp = true
                     return
                 }
@@ -272,14 +271,37 @@ public final class LogShipper: @unchecked Sendable {
         }
     }
 
-    /// Sends the next whole, durable frames of the current file; false when there are none yet.
-    private func shipBatch(_ current: inout ShipCursor) throws(TranlogError) -> Bool {
+    /// Sends what follows the cursor: frames or the next file's header, from memory while the
+    /// primary still holds them there, else from the files. False when there is nothing yet.
+    private func shipNext(_ current: inout ShipCursor) throws(TranlogError) -> Bool {
+        switch log.recentFrames?.next(after: current.nextEventID, maxBytes: configuration.batchBytes) ?? .notHeld {
+        case .frames(let frames):
+            ship(FrameChunk(bytes: frames.bytes, headers: frames.headers), &current)
+            return true
+        case .nextFile(let fileID, let bytes):
+            let file = log.file(fileID)
+            return try enter(file, header: log.header(file, decoding: bytes), bytes: bytes, &current)
+        case .caughtUp:
+            return false
+        case .notHeld:
+            if try shipFromFile(&current) { return true }
+            return try enterNextFile(&current)
+        }
+    }
+
+    /// Sends the next whole, durable frames of the current file, read from it; false when there are none yet.
+    private func shipFromFile(_ current: inout ShipCursor) throws(TranlogError) -> Bool {
         let chunk = try log.frames(of: current.file, from: current.offset, after: current.lastSeqno, chunkBytes: configuration.batchBytes)
-        guard !chunk.records.isEmpty else { return false }
+        guard !chunk.headers.isEmpty else { return false }
+        ship(chunk, &current)
+        return true
+    }
+
+    private func ship(_ chunk: FrameChunk, _ current: inout ShipCursor) {
         let first = current.nextEventID
-        for record in chunk.records {
-            current.advance(past: record)
-            commitTimes.sent(record.header.seqno, committed: record.header.time)
+        for frame in chunk.headers {
+            current.advance(past: frame)
+            commitTimes.sent(frame.seqno, committed: frame.time)
         }
         let wireBytes = send(.records(RecordBatch(firstEventID: first, frames: chunk.bytes)))
         unflushed.append((current.lastSeqno, current.nextEventID, chunk.bytes.count))
@@ -287,7 +309,6 @@ public final class LogShipper: @unchecked Sendable {
         status.unflushedBytes += UInt64(chunk.bytes.count)
         status.shippedFrameBytes += UInt64(chunk.bytes.count)
         status.wireRecordBytes += UInt64(wireBytes - MessageCodec.recordsOverheadBytes)
-        return true
     }
 
     /// Moves to the file that continues the current one, once it exists with a whole header, and
@@ -296,6 +317,12 @@ public final class LogShipper: @unchecked Sendable {
         guard let next = try log.files().first(where: { $0.fileID > current.file.fileID }),
             let (header, bytes) = try log.header(of: next)
         else { return false }
+        return try enter(next, header: header, bytes: bytes, &current)
+    }
+
+    /// Sends `next`'s header and moves the cursor into it, if it continues the current file; false
+    /// while the current file's end is not durable yet.
+    private func enter(_ next: TranlogFileRef, header: FileHeader, bytes: [UInt8], _ current: inout ShipCursor) throws(TranlogError) -> Bool {
         guard current.isContinued(by: header) else {
             guard current.endedWithFileEnd else { return false }  // the rest of this file is not durable yet
             throw .truncatedLog(

@@ -12,6 +12,8 @@ public struct PrimaryLog {
     /// The last seqno whose record is synced. Nothing past it is shipped: a standby must never hold
     /// a record its primary could still lose in a crash.
     public var durableSeqno: () -> Seqno
+    /// The newest durable frames, in memory: shipped from there while a standby is not behind them.
+    public var recentFrames: RecentFrames?
     /// The primary's wall clock, sent in heartbeats.
     public var clock: () -> Timestamp
     /// The content digest at the visible position, sent in heartbeats.
@@ -53,13 +55,23 @@ public struct PrimaryLog {
     func header(of file: TranlogFileRef) throws(TranlogError) -> (header: FileHeader, bytes: [UInt8])? {
         let bytes = try fileSystem.read(file.path, at: 0, count: FileHeader.size)
         guard bytes.count == FileHeader.size else { return nil }
+        return (try header(file, decoding: bytes), bytes)
+    }
+
+    /// The file this log names by `fileID`.
+    func file(_ fileID: FileID) -> TranlogFileRef {
+        TranlogFileRef(fileID: fileID, path: directory.appending(fileID.fileName))
+    }
+
+    /// `bytes`, checked as the header of this repository's `file`.
+    func header(_ file: TranlogFileRef, decoding bytes: [UInt8]) throws(TranlogError) -> FileHeader {
         switch FileHeader.decode(bytes[...]) {
         case .success(let header):
             guard header.repositoryID == repositoryID else {
                 throw .otherRepository(file: file.path.string, found: header.repositoryID, expected: repositoryID)
             }
             guard header.fileID == file.fileID else { throw .misnamedFile(file: file.path.string, headerFileID: header.fileID) }
-            return (header, bytes)
+            return header
         case .failure(let defect):
             throw .corruptHeader(file: file.path.string, defect: defect)
         }
@@ -68,7 +80,8 @@ public struct PrimaryLog {
     /// Whole, durable frames of `file` from `offset`, where the record after `lastSeqno` starts: about
     /// `chunkBytes` of them, or one frame when a single frame is larger. Stops at `durableSeqno`, read
     /// before the file: every record up to it was whole on disk when read, while the frames after it
-    /// may be half-written over a preallocated file's zeros, so they are not even decoded.
+    /// may be half-written over a preallocated file's zeros, so they are not even read. Frames are
+    /// CRC-checked, not decoded: shipping needs their boundaries and header fields only.
     func frames(of file: TranlogFileRef, from offset: UInt64, after lastSeqno: Seqno, chunkBytes: Int) throws(TranlogError) -> FrameChunk {
         let durable = durableSeqno()
         guard lastSeqno < durable else { return FrameChunk() }
@@ -83,17 +96,17 @@ public struct PrimaryLog {
         }
         var chunk = FrameChunk()
         var position = 0
-        reading: while position < bytes.count, (chunk.records.last?.header.seqno ?? lastSeqno) < durable {
-            switch RecordFrame.decode(bytes[position...]) {
-            case .record(let record):
-                chunk.records.append(record)
-                position += record.frame.count
+        reading: while position < bytes.count, (chunk.headers.last?.seqno ?? lastSeqno) < durable {
+            switch RecordFrame.readHeader(bytes[position...]) {
+            case .header(let header):
+                chunk.headers.append(header)
+                position += header.length
             case .needMoreBytes:
                 break reading
             case .invalid(let defect):
                 throw .corruptRecord(
                     file: file.path.string, fileID: file.fileID, offset: offset + UInt64(position),
-                    expectedSeqno: (chunk.records.last?.header.seqno ?? lastSeqno).next, defect: defect)
+                    expectedSeqno: (chunk.headers.last?.seqno ?? lastSeqno).next, defect: defect)
             }
         }
         chunk.bytes = Array(bytes[..<position])
@@ -101,8 +114,8 @@ public struct PrimaryLog {
     }
 }
 
-/// Consecutive whole frames read from one file: `bytes` is exactly their frames back to back.
+/// Consecutive whole frames of one file: `bytes` is exactly their frames back to back.
 struct FrameChunk {
     var bytes: [UInt8] = []
-    var records: [DecodedRecord] = []
+    var headers: [FrameHeader] = []
 }

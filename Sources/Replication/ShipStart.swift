@@ -23,8 +23,8 @@ struct ShipStart {
         var cursor = ShipCursor(file: file.ref, header: file.header)
         while cursor.lastSeqno < hello.position.seqno {
             let chunk = try log.frames(of: file.ref, from: cursor.offset, after: cursor.lastSeqno, chunkBytes: chunkBytes)
-            guard !chunk.records.isEmpty else { break }
-            for record in chunk.records where cursor.lastSeqno < hello.position.seqno { cursor.advance(past: record) }
+            guard !chunk.headers.isEmpty else { break }
+            for frame in chunk.headers where cursor.lastSeqno < hello.position.seqno { cursor.advance(past: frame) }
         }
         if cursor.lastSeqno == hello.position.seqno, cursor.lastCRC != hello.recordCRC, hello.position.seqno != .zero {
             return .failure(.divergentRecord(seqno: hello.position.seqno, primaryCRC: cursor.lastCRC, standbyCRC: hello.recordCRC))
@@ -69,9 +69,9 @@ struct ShipCursor {
     var nextEventID: EventID { EventID(fileID: file.fileID, offset: offset) }
 
     /// Passes a record of the primary's own log (its writer checked the chain when it wrote it).
-    mutating func advance(past record: DecodedRecord) {
-        offset += UInt64(record.frame.count)
-        chain.append(record.frameHeader)
+    mutating func advance(past frame: FrameHeader) {
+        offset += UInt64(frame.length)
+        chain.append(frame)
     }
 
     /// Whether `next` is the file that continues this one (`LogChain.joinBreak`).

@@ -81,9 +81,9 @@ public final class Repository: @unchecked Sendable {
     /// guarded by `fenceStateLock`, which is never held across I/O.
     let fenceStateLock = NSLock()
     var fenceState: FenceState?
-    /// Called (on the tranlog's completion thread) each time a record becomes durable and visible.
-    private var durableObservers: [@Sendable () -> Void] = []
-    private let observersLock = NSLock()
+    /// The newest durable frames of this node's own log, kept by whichever writer is open (replication
+    /// ships from it; it also tells when a batch became durable).
+    public let recentFrames = RecentFrames()
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
     /// the repository is in restore mode — repair a torn tranlog tail and replay every record after
@@ -111,6 +111,7 @@ public final class Repository: @unchecked Sendable {
                 directory: directory, config: config, configuration: configuration, restoreMode: restoreState.active,
                 fileSystem: fileSystem, logger: logger)
             writer = recovered.writer
+            writer?.keepRecentFrames(in: recentFrames)
             manifest = recovered.manifest
             head = recovered.replay.table
             visible = recovered.replay.table
@@ -275,14 +276,6 @@ public final class Repository: @unchecked Sendable {
             return logBytesSinceCheckpoint
         }
         if logBytes >= configuration.checkpointLogBytes { scheduler?.requestCheckpoint() }
-        observersLock.withLock { durableObservers }.forEach { $0() }
-    }
-
-    /// Registers `observer` to run on the tranlog's completion thread after each record becomes durable
-    /// and visible (replication wakes its shippers with it rather than waiting for their poll). It
-    /// must return quickly and coalesce: a group commit calls it once per record.
-    public func observeDurableRecords(_ observer: @escaping @Sendable () -> Void) {
-        observersLock.withLock { durableObservers.append(observer) }
     }
 
     private func stop(because error: TranlogError) {

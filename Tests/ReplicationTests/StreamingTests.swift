@@ -8,8 +8,12 @@ import Transport
 /// The log reaches the standby byte for byte, resumes exactly after interruptions, and respects a
 /// slow standby.
 @Suite struct StreamingTests {
-    private func startedPair(commits: Int) throws -> (ReplicationHarness, LogReceiver) {
-        let harness = try ReplicationHarness()
+    /// How much of its newest log the primary keeps in memory for shipping: none (every frame read
+    /// from the files), a little (the shipper switches between files and memory), or plenty.
+    static let recentFramesSizes = [0, 700, 16 << 20]
+
+    private func startedPair(commits: Int, recentFramesBytes: Int = 16 << 20) throws -> (ReplicationHarness, LogReceiver) {
+        let harness = try ReplicationHarness(recentFramesBytes: recentFramesBytes)
         try harness.primary.commit(commits)
         try harness.listen()
         let receiver = try harness.makeReceiver()
@@ -18,8 +22,9 @@ import Transport
         return (harness, receiver)
     }
 
-    @Test func shipsARotatedLogByteIdenticallyAndFollowsItsGrowth() throws {
-        let (harness, receiver) = try startedPair(commits: 60)
+    @Test(arguments: StreamingTests.recentFramesSizes)
+    func shipsARotatedLogByteIdenticallyAndFollowsItsGrowth(recentFramesBytes: Int) throws {
+        let (harness, receiver) = try startedPair(commits: 60, recentFramesBytes: recentFramesBytes)
         #expect(harness.primary.files.count >= 3)
         expectIdentical(harness.standbyFiles, harness.primary.files)
         #expect(receiver.flushedSeqno == harness.primary.lastSeqno)
@@ -40,8 +45,9 @@ import Transport
         #expect(harness.shippers.count == 1)
     }
 
-    @Test func followsThePrimaryIntoANewEpoch() throws {
-        let (harness, receiver) = try startedPair(commits: 30)
+    @Test(arguments: StreamingTests.recentFramesSizes)
+    func followsThePrimaryIntoANewEpoch(recentFramesBytes: Int) throws {
+        let (harness, receiver) = try startedPair(commits: 30, recentFramesBytes: recentFramesBytes)
         try harness.primary.beginEpoch()
         try harness.primary.commit(30)
         harness.shippers.forEach { $0.logAdvanced() }
@@ -236,8 +242,9 @@ func reassembledFiles(from messages: [ReplicationMessage]) -> [String: [UInt8]] 
 }
 
 @Suite struct LargeRecordTests {
-    @Test func aFrameLargerThanABatchIsShippedWhole() throws {
-        let harness = try ReplicationHarness(rotationBytes: 1 << 20)
+    @Test(arguments: StreamingTests.recentFramesSizes)
+    func aFrameLargerThanABatchIsShippedWhole(recentFramesBytes: Int) throws {
+        let harness = try ReplicationHarness(rotationBytes: 1 << 20, recentFramesBytes: recentFramesBytes)
         harness.shipperConfiguration.batchBytes = 4096
         try harness.primary.commit(3, valueBytes: 100)
         try harness.primary.commit(2, valueBytes: 20_000)

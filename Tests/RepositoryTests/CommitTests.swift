@@ -128,15 +128,15 @@ import UnderstudyTesting
         }
     }
 
-    @Test func durableObserversRunOnceForEachRecordBeforeItsCommitIsAcknowledged() async throws {
+    @Test func eachDurableBatchIsInRecentFramesBeforeItsCommitIsAcknowledged() async throws {
         let repository = try openRepository(try initializedFileSystem())
         defer { try? repository.close() }
         let seen = SeenSeqnos()
-        repository.observeDurableRecords { seen.withLock { $0.append(repository.status.applied.seqno) } }
+        repository.recentFrames.observe { [recent = repository.recentFrames] in seen.withLock { $0.append(recent.durableSeqno!) } }
         var acknowledged: [Seqno] = []
         for index in 0..<3 {
             acknowledged.append(try await repository.commit(put("observed-\(index)", "v")).seqno)
-            #expect(seen.withLock { $0 }.last == acknowledged.last, "the record was visible and observed before the acknowledgement")
+            #expect(seen.withLock { $0 }.last == acknowledged.last, "the batch was kept and observed before the acknowledgement")
         }
         #expect(seen.withLock { $0 } == acknowledged)
     }

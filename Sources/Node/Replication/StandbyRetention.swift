@@ -1,16 +1,21 @@
+import Dispatch
 import Logging
 import Replication
 import Repository
 import Tranlog
+import Transport
 
 /// The primary's bookkeeping of the tranlog it keeps for standbys: records each admitted standby's
 /// progress in `KnownStandbys` (hence `standbys.json`), samples the log's growth, and builds the
 /// `standbys` rows and `retention` summary of `GET /status`. Loop-confined, like the shippers that
-/// feed it; the writes it causes are small, throttled to about one a second (see `KnownStandbys`).
+/// feed it, except for its file work: `standbys.json` writes (throttled to about one a second, see
+/// `KnownStandbys`) and the log's size samples run in order on a queue of their own, because a loop
+/// thread serves every socket and must never wait for a disk.
 final class StandbyRetention {
     let repository: Repository
     private let logger: Logger
-    private var growth = LogGrowth()
+    private let files = DispatchQueue(label: "understudy.standby-retention")
+    private let growth = Locked(LogGrowth())
     /// The commit time of each standby's last applied record, as its shipper knew it: its lag in
     /// seconds by `LagRule`, kept after it disconnects so the lag of a known standby keeps growing.
     private var appliedTimes: [String: Timestamp] = [:]
@@ -24,24 +29,38 @@ final class StandbyRetention {
     func progressed(_ status: ShipperStatus) {
         guard let nodeID = status.standby?.name, let retainFrom = status.retainFrom else { return }
         if let time = status.appliedTime { appliedTimes[nodeID] = time }
-        // Before its first ack, a standby's flushed position is where its hello said its mirror ends.
-        let previous = repository.knownStandbys.all.first { $0.nodeID == nodeID }
-        let acked = status.lastAckTime != nil
-        let known = KnownStandby(
-            nodeID: nodeID, address: "\(status.peer)", flushedSeqno: acked ? status.acked.flushed : status.sentSeqno,
-            appliedSeqno: acked ? status.acked.applied : previous?.appliedSeqno ?? .zero,
-            neededFileID: retainFrom.fileID, lastSeen: status.lastAckTime ?? .now())
-        do { try repository.knownStandbys.record(known) } catch {
-            logger.error("cannot record the standby's position; its tranlogs stay protected by the last one recorded", metadata: ["standby": "\(nodeID)", "error": "\(error)"])
+        files.async { [repository, logger] in
+            // Before its first ack, a standby's flushed position is where its hello said its mirror ends.
+            let previous = repository.knownStandbys.all.first { $0.nodeID == nodeID }
+            let acked = status.lastAckTime != nil
+            let known = KnownStandby(
+                nodeID: nodeID, address: "\(status.peer)", flushedSeqno: acked ? status.acked.flushed : status.sentSeqno,
+                appliedSeqno: acked ? status.acked.applied : previous?.appliedSeqno ?? .zero,
+                neededFileID: retainFrom.fileID, lastSeen: status.lastAckTime ?? .now())
+            do { try repository.knownStandbys.record(known) } catch {
+                logger.error("cannot record the standby's position; its tranlogs stay protected by the last one recorded", metadata: ["standby": "\(nodeID)", "error": "\(error)"])
+            }
         }
     }
 
     /// About once a second: writes throttled positions, samples the log's growth.
     func tick() {
-        do { try repository.knownStandbys.flush() } catch {
-            logger.error("cannot write standbys.json", metadata: ["error": "\(error)"])
+        files.async { [repository, logger, growth] in
+            do { try repository.knownStandbys.flush() } catch {
+                logger.error("cannot write standbys.json", metadata: ["error": "\(error)"])
+            }
+            do {
+                let files = try repository.tranlogFiles()
+                growth.withLock { $0.sample(files, at: .now) }
+            } catch {
+                logger.debug("cannot list the tranlogs to sample their growth", metadata: ["error": "\(error)"])
+            }
         }
-        if let files = try? repository.tranlogFiles() { growth.sample(files, at: .now) }
+    }
+
+    /// Waits for the file work queued so far (a clean shutdown's last `standbys.json`).
+    func drain() {
+        files.sync {}
     }
 
     /// The primary's last durable seqno, from the visible state: `repository.status` would wait for
@@ -87,7 +106,7 @@ final class StandbyRetention {
         guard let retention else { return nil }
         let limit = repository.configuration.maxRetainedBytes
         let runway = limit.map { retention.runwayBytes(maxRetainedBytes: $0) }
-        let rate = growth.bytesPerSecond(at: .now)
+        let rate = growth.withLock { $0.bytesPerSecond(at: .now) }
         return RetentionStatus(
             retainedBytes: retention.bytesHeldForStandbys, maxRetainedBytes: limit, runwayBytes: runway, logBytesPerSecond: rate,
             runwaySeconds: runway.flatMap { bytes in rate.flatMap { $0 > 0 ? Double(bytes) / $0 : nil } })

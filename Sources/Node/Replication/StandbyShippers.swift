@@ -8,8 +8,9 @@ import TransportUV
 
 /// The primary's replication port: one `LogShipper` per accepted standby connection, dropped when it
 /// closes (PostgreSQL's walsenders). Loop-confined; `@unchecked Sendable` only to be carried to the
-/// loop. Each durable record wakes the shippers (`logAdvanced()`), one loop hop per burst; their
-/// 200 ms poll remains the fallback.
+/// loop. Each durable batch wakes the shippers (`logAdvanced()`) from the writer's flush thread, one
+/// loop hop per burst; they ship it from the repository's `recentFrames`, and their 200 ms poll
+/// remains the fallback.
 final class StandbyShippers: @unchecked Sendable {
     private let loop: UVEventLoop
     private let log: PrimaryLog
@@ -48,8 +49,13 @@ final class StandbyShippers: @unchecked Sendable {
         var log = PrimaryLog(
             directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, repositoryID: repository.config.repositoryID,
             history: history,
-            // Applied is durable on a primary: a commit becomes visible only once its record is synced.
-            durableSeqno: { repository.status.applied.seqno }, digest: { repository.digest },
+            // The writer's own durable position, else the visible one (durable too on a primary: a
+            // commit becomes visible only once synced); never `repository.status`, which waits for a
+            // checkpoint in progress.
+            durableSeqno: { [recent = repository.recentFrames] in
+                max(recent.durableSeqno ?? .zero, repository.snapshot().position.seqno)
+            },
+            digest: { repository.digest },
             isPrimary: { !repository.isRestoring },
             // fence.json is written off the loop thread, which serves every socket.
             fence: { newer, done in
@@ -58,6 +64,7 @@ final class StandbyShippers: @unchecked Sendable {
                 }
             })
         log.standing = { [synchronous] in synchronous.standing(for: $0) }
+        log.recentFrames = repository.recentFrames
         self.log = log
         do {
             listener = try loop.listen(host: address.host, port: address.port) { [weak self] in self?.accept($0) }
@@ -68,11 +75,11 @@ final class StandbyShippers: @unchecked Sendable {
         synchronous.onStandingChanged = { [weak self] nodes in
             self?.shippers.values.filter { $0.status.standby.map { nodes.contains($0.name) } ?? false }.forEach { $0.standingChanged() }
         }
-        repository.observeDurableRecords { [weak self] in self?.durableRecord() }
+        repository.recentFrames.observe { [weak self] in self?.durableBatch() }
     }
 
-    /// On the tranlog's completion thread: queues one wake-up of every shipper unless one is already queued.
-    private func durableRecord() {
+    /// On the writer's flush thread: queues one wake-up of every shipper unless one is already queued.
+    private func durableBatch() {
         let queued = wakeQueued.withLock { queued in
             defer { queued = true }
             return queued
@@ -105,6 +112,8 @@ final class StandbyShippers: @unchecked Sendable {
         listener = nil
         retentionTimer?.cancel()
         retention.tick()
+        // Shutdown: the last positions are on disk before the repository closes.
+        retention.drain()
     }
 
     private func accept(_ connection: any Connection) {

@@ -56,6 +56,7 @@ extension Repository {
             throw error
         }
         commitLock.withLock {
+            opened.writer.keepRecentFrames(in: recentFrames)
             self.writer = opened.writer
             head = stateLock.withLock { visible }
         }

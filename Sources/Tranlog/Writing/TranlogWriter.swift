@@ -16,7 +16,7 @@ public final class TranlogWriter: @unchecked Sendable {
     public typealias Completion = @Sendable (Result<AppendedRecord, TranlogError>) -> Void
 
     fileprivate enum Pending {
-        case write([UInt8], completion: Completion?, record: AppendedRecord)
+        case write([UInt8], completion: Completion?, record: AppendedRecord, header: FrameHeader)
         case rotate(to: FileID, header: [UInt8])
     }
 
@@ -33,6 +33,8 @@ public final class TranlogWriter: @unchecked Sendable {
     private var closing = false
     private var durableSeqno: Seqno
     private var syncs = 0
+    /// Where each durable batch is also kept in memory, for shipping (`keepRecentFrames`).
+    private var recentFrames: RecentFrames?
 
     // Owned by the flush thread (and by `init` before it starts).
     private var file: any AppendableFile
@@ -136,6 +138,15 @@ public final class TranlogWriter: @unchecked Sendable {
     /// `fdatasync` calls the flush thread made for records (group commit: records ÷ syncs is the
     /// batch size; exposed for metrics and benchmarks).
     public var syncCount: Int { condition.locked { syncs } }
+
+    /// From the next batch on, hands every durable frame to `buffer` (emptied first: what it held
+    /// came from another writer).
+    public func keepRecentFrames(in buffer: RecentFrames) {
+        condition.locked {
+            buffer.reset()
+            recentFrames = buffer
+        }
+    }
 
     /// The source id stamped on every record (fixed for the writer's life).
     public var sourceID: SourceID { configuration.sourceID }
@@ -262,8 +273,20 @@ public final class TranlogWriter: @unchecked Sendable {
         requestPreallocationIfHalfFull()
         positioned?(record)
         if pending.isEmpty { condition.signal() }
-        pending.append(.write(bytes, completion: completion, record: record))
+        pending.append(.write(bytes, completion: completion, record: record, header: Self.frameHeader(header, crc: crc, bytes: bytes)))
         return record
+    }
+
+    /// The header fields of a frame this writer just made, without reading them back, except for an
+    /// epochBegin (once per epoch), whose payload is part of them.
+    private static func frameHeader(_ header: RecordHeader, crc: UInt32, bytes: [UInt8]) -> FrameHeader {
+        guard header.kind != .epochBegin else {
+            guard case .header(let read) = RecordFrame.readHeader(bytes[...]) else { preconditionFailure("the writer made an unreadable epochBegin") }
+            return read
+        }
+        return FrameHeader(
+            length: bytes.count, kind: header.kind, seqno: header.seqno, epoch: header.epoch, time: header.time,
+            previousCRC: header.previousCRC, crc: crc, sourceLength: header.sourceID.name.utf8.count, epochBegin: nil)
     }
 
     /// Asks for the next file once the current one is half full: early enough that it is ready at
@@ -280,7 +303,7 @@ public final class TranlogWriter: @unchecked Sendable {
     // MARK: - The flush thread
 
     private func flushLoop() {
-        while let batch = nextBatch() {
+        while let (batch, recentFrames) = nextBatch() {
             do throws(TranlogError) {
                 try write(batch)
                 let lastRecord = batch.lastRecord
@@ -289,6 +312,9 @@ public final class TranlogWriter: @unchecked Sendable {
                     if let lastRecord { durableSeqno = lastRecord.seqno }
                     syncs += 1 + rotations
                 }
+                // Shipped from memory before the commits are even acknowledged: the standby's
+                // round trip starts as soon as the primary's own sync ends.
+                recentFrames?.appendDurable(batch.durableInputs)
                 completions.hand { batch.complete(with: nil) }
             } catch {
                 let abandoned = condition.locked {
@@ -306,12 +332,12 @@ public final class TranlogWriter: @unchecked Sendable {
     }
 
     /// Waits for queued records; nil once closing with nothing left (or after a failure).
-    private func nextBatch() -> [Pending]? {
+    private func nextBatch() -> ([Pending], RecentFrames?)? {
         condition.locked {
             while pending.isEmpty && !closing && failure == nil { condition.wait() }
             guard !pending.isEmpty, failure == nil else { return nil }
             defer { pending = [] }
-            return pending
+            return (pending, recentFrames)
         }
     }
 
@@ -320,7 +346,7 @@ public final class TranlogWriter: @unchecked Sendable {
         var buffer: [UInt8] = []
         for item in batch {
             switch item {
-            case .write(let bytes, _, _):
+            case .write(let bytes, _, _, _):
                 buffer.append(contentsOf: bytes)
             case .rotate(let fileID, let header):
                 try file.append(buffer[...])
@@ -383,13 +409,25 @@ extension [TranlogWriter.Pending] {
     }
 
     fileprivate var lastRecord: AppendedRecord? {
-        for item in reversed() { if case .write(_, _, let record) = item { return record } }
+        for item in reversed() { if case .write(_, _, let record, _) = item { return record } }
         return nil
+    }
+
+    /// The batch as `RecentFrames` keeps it.
+    fileprivate var durableInputs: [RecentFrames.DurableInput] {
+        map { item in
+            switch item {
+            case .write(let bytes, _, let record, let header):
+                .frame(record.eventID.fileID, offset: record.eventID.offset, bytes: bytes, header: header)
+            case .rotate(let fileID, let header):
+                .fileStart(fileID, header: header)
+            }
+        }
     }
 
     /// Calls every completion in order: success with its record, or the writer's failure.
     fileprivate func complete(with error: TranlogError?) {
-        for case .write(_, let completion?, let record) in self {
+        for case .write(_, let completion?, let record, _) in self {
             if let error {
                 completion(.failure(.writerFailed(error.description)))
             } else {

@@ -46,8 +46,13 @@ final class PrimaryFixture {
     private(set) var fences: [NewerEpoch] = []
     /// What the fixture's heartbeats carry as the primary's content digest (tests set it).
     var digest = PositionedDigest(seqno: .zero, value: .empty)
+    /// The writer's in-memory frames the shippers read first (nil: they read files only).
+    let recentFrames: RecentFrames?
 
-    init(rotationBytes: Int = 4096, preallocating: Bool = false) throws {
+    /// `recentFramesBytes`: how much of the newest log the writer keeps in memory for shipping; 0
+    /// keeps none, so every frame is read from the files.
+    init(rotationBytes: Int = 4096, preallocating: Bool = false, recentFramesBytes: Int = 16 << 20) throws {
+        recentFrames = recentFramesBytes > 0 ? RecentFrames(capacityBytes: recentFramesBytes) : nil
         try fileSystem.createDirectory(primaryDirectory)
         var configuration = TranlogWriterConfiguration(directory: primaryDirectory, repositoryID: testRepository, sourceID: primarySource)
         configuration.rotationBytes = rotationBytes
@@ -56,6 +61,7 @@ final class PrimaryFixture {
         configuration.clock = { clock.now }
         self.configuration = configuration
         writer = try TranlogWriter(configuration: configuration, fileSystem: fileSystem, startIfEmpty: .newRepository)
+        recentFrames.map(writer.keepRecentFrames)
     }
 
     /// What a promote does: the current file ends at the restore point (no fileEnd) and the next epoch
@@ -67,6 +73,7 @@ final class PrimaryFixture {
         let next = history.current.epoch.next
         let start = ChainStart(fileID: FileID(fileID.rawValue + 2), epoch: next, previousLastSeqno: last.seqno, previousLastRecordCRC: last.crc)
         writer = try TranlogWriter.beginningEpoch(start, parent: history.current.epoch, configuration: configuration, fileSystem: fileSystem).writer
+        recentFrames.map(writer.keepRecentFrames)
         try history.append(EpochEntry(epoch: next, startSeqno: last.seqno.next, parentEpoch: history.current.epoch, time: clock.now, sourceID: primarySource))
     }
 
@@ -95,10 +102,12 @@ final class PrimaryFixture {
     }
 
     var log: PrimaryLog {
-        PrimaryLog(
+        var log = PrimaryLog(
             directory: primaryDirectory, fileSystem: fileSystem, repositoryID: testRepository, history: { self.history },
             durableSeqno: { self.writer.lastDurableSeqno }, digest: { self.digest }, clock: { self.clock.now },
             fence: { newer, done in done(self.fence(newer)) })
+        log.recentFrames = recentFrames
+        return log
     }
 
     var files: [String: [UInt8]] { tranlogFiles(in: fileSystem, at: primaryDirectory) }
@@ -130,9 +139,12 @@ final class ReplicationHarness {
     private(set) var accepted: [FakeConnection] = []
     private var listener: (any Listener)?
 
-    init(transport: TransportConfiguration = TransportConfiguration(), rotationBytes: Int = 4096, preallocating: Bool = false) throws {
+    init(
+        transport: TransportConfiguration = TransportConfiguration(), rotationBytes: Int = 4096, preallocating: Bool = false,
+        recentFramesBytes: Int = 16 << 20
+    ) throws {
         loop = FakeEventLoop(configuration: transport)
-        primary = try PrimaryFixture(rotationBytes: rotationBytes, preallocating: preallocating)
+        primary = try PrimaryFixture(rotationBytes: rotationBytes, preallocating: preallocating, recentFramesBytes: recentFramesBytes)
         try standbyFileSystem.createDirectory(standbyDirectory)
     }
 
