@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Repository
 import Tranlog
@@ -10,6 +11,10 @@ import Transport
 /// connection is writable, and `onWritable` resumes it, so a slow standby pins at most the write
 /// queue's high-water mark plus one batch. When the log is exhausted the shipper waits for
 /// `logAdvanced()` (the node calls it after each group commit) or for its poll timer.
+///
+/// The newest frames come from the writer's memory (`PrimaryLog.recentFrames`); everything else —
+/// a standby behind them, finding a standby's position at admission — is read from the files on a
+/// reader queue of the shipper's own, one read at a time, so the loop thread never waits for a disk.
 ///
 /// `@unchecked Sendable` only so other threads can hand it work through `loop.execute`; every entry
 /// point checks that it runs on the loop.
@@ -32,12 +37,17 @@ public final class LogShipper: @unchecked Sendable {
         /// Backup bytes sent per `baseCopyData`, and an optional pause after each (tests only). Default 256 KiB.
         public var baseCopyChunkBytes = 256 * 1024
         public var baseCopyChunkDelay: Duration?
+        /// Reads files on a queue of the shipper's own (default); false reads them as loop work, for
+        /// the fake loop's tests, where the loop's thread is the test's.
+        public var readsFilesOnItsOwnThread = true
 
         public init() {}
     }
 
     private enum State {
         case awaitingHello(challenge: [UInt8])
+        /// The hello was accepted; the standby's position is being found in the files.
+        case locating(Hello)
         case streaming
         /// Serving a base copy: the sender has the connection's events.
         case baseCopy(BaseCopySender)
@@ -46,6 +56,7 @@ public final class LogShipper: @unchecked Sendable {
         var name: String {
             switch self {
             case .awaitingHello: "awaiting hello"
+            case .locating: "finding the standby's position"
             case .streaming: "streaming"
             case .baseCopy: "sending a base copy"
             case .closed: "closed"
@@ -71,6 +82,11 @@ public final class LogShipper: @unchecked Sendable {
     private var unflushed: [(lastSeqno: Seqno, end: EventID, bytes: Int)] = []
     private var commitTimes = SentCommitTimes()
     private var timers: [any LoopTimer] = []
+    /// Where file reads run (nil: as loop work); a read is in flight while `reading` is set.
+    private let reader: DispatchQueue?
+    private var reading = false
+    /// The log grew while a read was in flight: a read that found nothing looks again.
+    private var advancedWhileReading = false
     /// Heartbeats sent since the standby's last message.
     private var silentIntervals = 0
 
@@ -89,6 +105,7 @@ public final class LogShipper: @unchecked Sendable {
         self.logger[metadataKey: "replication.peer"] = "\(connection.peerAddress)"
         self.onClose = onClose
         self.onProgress = onProgress
+        reader = configuration.readsFilesOnItsOwnThread ? DispatchQueue(label: "understudy.shipper-reader") : nil
         status = ShipperStatus(peer: connection.peerAddress)
     }
 
@@ -110,6 +127,7 @@ public final class LogShipper: @unchecked Sendable {
     /// The log grew (a group commit became durable): ship it now rather than at the next poll.
     public func logAdvanced() {
         precondition(loop.inEventLoop, "LogShipper is loop-confined")
+        if reading { advancedWhileReading = true }
         pump()
     }
 
@@ -165,14 +183,37 @@ public final class LogShipper: @unchecked Sendable {
         case .fence(let newer): return fenceThenReject(newer, hello: hello)
         case .admit: break
         }
-        do throws(TranlogError) {
-            switch try ShipStart.locate(for: hello, in: log, chunkBytes: configuration.batchBytes) {
-            case .failure(let reason): reject(reason)
-            case .success(let start): beginStreaming(start, after: hello)
-            }
-        } catch {
-            close("cannot read the log to find seqno \(hello.position.seqno.next): \(error)")
+        state = .locating(hello)
+        readFiles({ [self] () throws(TranlogError) in
+            try ShipStart.locate(for: hello, in: log, chunkBytes: configuration.batchBytes)
+        }) { shipper, result in shipper.located(result) }
+    }
+
+    private func located(_ result: Result<Result<ShipStart, RejectReason>, TranlogError>) {
+        guard case .locating(let hello) = state else { return }
+        switch result {
+        case .success(.failure(let reason)): reject(reason)
+        case .success(.success(let start)): beginStreaming(start, after: hello)
+        case .failure(let error): close("cannot read the log to find seqno \(hello.position.seqno.next): \(error)")
         }
+    }
+
+    /// Runs `read` (file reads) on the reader queue, then `done` with its outcome as loop work; one
+    /// read at a time.
+    private func readFiles<Value: Sendable>(
+        _ read: @escaping @Sendable () throws(TranlogError) -> Value, then done: @escaping @Sendable (LogShipper, Result<Value, TranlogError>) -> Void
+    ) {
+        precondition(!reading, "one file read at a time")
+        reading = true
+        advancedWhileReading = false
+        let finish = { @Sendable [self] (result: Result<Value, TranlogError>) in
+            loop.execute {
+                self.reading = false
+                done(self, result)
+            }
+        }
+        guard let reader else { return finish(Result(catching: read)) }
+        reader.async { finish(Result(catching: read)) }
     }
 
     /// The standby knows an epoch this primary does not: another node was promoted. The fence is
@@ -254,16 +295,26 @@ public final class LogShipper: @unchecked Sendable {
 
     // MARK: - Streaming
 
-    /// Ships batches while the connection takes them, moving to the next file at the end of one.
+    /// Ships batches while the connection takes them, moving to the next file at the end of one:
+    /// from memory while the primary holds them there, else one read of the files at a time.
     private func pump() {
         if case .baseCopy(let sender) = state { return sender.writable() }
-        guard case .streaming = state, var current = cursor else { return }
+        guard case .streaming = state, !reading, var current = cursor else { return }
         defer { cursor = current }
         do throws(TranlogError) {
             while connection.isWritable {
-                guard try shipNext(&current) else {
-                    status.caughtUp = true
-                    return
+                switch log.recentFrames?.next(after: current.nextEventID, maxBytes: configuration.batchBytes) ?? .notHeld {
+                case .frames(let frames):
+                    ship(FrameChunk(bytes: frames.bytes, headers: frames.headers), &current)
+                case .nextFile(let fileID, let bytes):
+                    let file = log.file(fileID)
+                    guard try enter(file, header: log.header(file, decoding: bytes), bytes: bytes, &current) else { return caughtUp() }
+                case .caughtUp:
+                    return caughtUp()
+                case .notHeld:
+                    return readFiles({ [self, current] () throws(TranlogError) in
+                        try log.next(after: current, chunkBytes: configuration.batchBytes)
+                    }) { shipper, result in shipper.filesRead(result) }
                 }
             }
         } catch {
@@ -271,30 +322,26 @@ public final class LogShipper: @unchecked Sendable {
         }
     }
 
-    /// Sends what follows the cursor: frames or the next file's header, from memory while the
-    /// primary still holds them there, else from the files. False when there is nothing yet.
-    private func shipNext(_ current: inout ShipCursor) throws(TranlogError) -> Bool {
-        switch log.recentFrames?.next(after: current.nextEventID, maxBytes: configuration.batchBytes) ?? .notHeld {
-        case .frames(let frames):
-            ship(FrameChunk(bytes: frames.bytes, headers: frames.headers), &current)
-            return true
-        case .nextFile(let fileID, let bytes):
-            let file = log.file(fileID)
-            return try enter(file, header: log.header(file, decoding: bytes), bytes: bytes, &current)
-        case .caughtUp:
-            return false
-        case .notHeld:
-            if try shipFromFile(&current) { return true }
-            return try enterNextFile(&current)
-        }
+    private func caughtUp() {
+        status.caughtUp = true
     }
 
-    /// Sends the next whole, durable frames of the current file, read from it; false when there are none yet.
-    private func shipFromFile(_ current: inout ShipCursor) throws(TranlogError) -> Bool {
-        let chunk = try log.frames(of: current.file, from: current.offset, after: current.lastSeqno, chunkBytes: configuration.batchBytes)
-        guard !chunk.headers.isEmpty else { return false }
-        ship(chunk, &current)
-        return true
+    /// What a read of the files found after the cursor (which did not move meanwhile: pumping waits).
+    private func filesRead(_ result: Result<FileStep, TranlogError>) {
+        guard case .streaming = state, var current = cursor else { return }
+        do throws(TranlogError) {
+            switch try result.get() {
+            case .frames(let chunk): ship(chunk, &current)
+            case .nextFile(let file, let header, let bytes):
+                guard try enter(file, header: header, bytes: bytes, &current) else { return caughtUp() }
+            case .nothing:
+                guard advancedWhileReading else { return caughtUp() }
+            }
+            cursor = current
+            pump()
+        } catch {
+            close("cannot ship \(current.file.fileID.fileName): \(error)")
+        }
     }
 
     private func ship(_ chunk: FrameChunk, _ current: inout ShipCursor) {
@@ -309,15 +356,6 @@ public final class LogShipper: @unchecked Sendable {
         status.unflushedBytes += UInt64(chunk.bytes.count)
         status.shippedFrameBytes += UInt64(chunk.bytes.count)
         status.wireRecordBytes += UInt64(wireBytes - MessageCodec.recordsOverheadBytes)
-    }
-
-    /// Moves to the file that continues the current one, once it exists with a whole header, and
-    /// sends its header; false when there is none yet.
-    private func enterNextFile(_ current: inout ShipCursor) throws(TranlogError) -> Bool {
-        guard let next = try log.files().first(where: { $0.fileID > current.file.fileID }),
-            let (header, bytes) = try log.header(of: next)
-        else { return false }
-        return try enter(next, header: header, bytes: bytes, &current)
     }
 
     /// Sends `next`'s header and moves the cursor into it, if it continues the current file; false

@@ -114,6 +114,26 @@ public struct PrimaryLog {
     }
 }
 
+extension PrimaryLog {
+    /// What follows `cursor` in the files: its file's next durable frames, else the file after it
+    /// once that exists with a whole header, else nothing yet.
+    func next(after cursor: ShipCursor, chunkBytes: Int) throws(TranlogError) -> FileStep {
+        let chunk = try frames(of: cursor.file, from: cursor.offset, after: cursor.lastSeqno, chunkBytes: chunkBytes)
+        if !chunk.headers.isEmpty { return .frames(chunk) }
+        guard let next = try files().first(where: { $0.fileID > cursor.file.fileID }), let (header, bytes) = try header(of: next) else {
+            return .nothing
+        }
+        return .nextFile(next, header, bytes)
+    }
+}
+
+/// What a shipper reading the files finds after its cursor.
+enum FileStep {
+    case frames(FrameChunk)
+    case nextFile(TranlogFileRef, FileHeader, [UInt8])
+    case nothing
+}
+
 /// Consecutive whole frames of one file: `bytes` is exactly their frames back to back.
 struct FrameChunk {
     var bytes: [UInt8] = []

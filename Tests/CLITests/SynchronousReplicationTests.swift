@@ -26,8 +26,10 @@ struct SynchronousReplicationTests {
             let second = PendingPut(url: pair.primary.url, key: "second")
             let third = PendingPut(url: pair.primary.url, key: "third")
             // Both are durable on the primary (appended and synced one after the other) and neither is answered.
-            let waiting = try StandbyCommandTests.waitForStatus(of: pair.primary) { $0.synchronous?.waitingCommits == 2 }
-            #expect(waiting.repository.applied.seqno.rawValue >= first.seqno.rawValue + 2)
+            // One status reads the repository and the gate at two moments: wait until it shows both.
+            _ = try StandbyCommandTests.waitForStatus(of: pair.primary) {
+                $0.synchronous?.waitingCommits == 2 && $0.repository.applied.seqno.rawValue >= first.seqno.rawValue + 2
+            }
             #expect(second.isPending && third.isPending)
 
             standby = try pair.startStandby()

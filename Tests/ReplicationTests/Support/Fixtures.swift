@@ -134,7 +134,11 @@ final class ReplicationHarness {
     let loop: FakeEventLoop
     let primary: PrimaryFixture
     let standbyFileSystem = SimulatedFileSystem()
-    var shipperConfiguration = LogShipper.Configuration()
+    var shipperConfiguration = {
+        var configuration = LogShipper.Configuration()
+        configuration.readsFilesOnItsOwnThread = false  // the fake loop's thread is the test's
+        return configuration
+    }()
     private(set) var shippers: [LogShipper] = []
     private(set) var accepted: [FakeConnection] = []
     private var listener: (any Listener)?
