@@ -69,6 +69,15 @@ let package = Package(
         ),
         // Test kit: the fault-injecting file system (simulated crashes, failed syncs, full disks).
         .target(name: "UnderstudyTesting", dependencies: ["Tranlog"]),
+        // The decoders that read outside bytes, each behind one entry point: libFuzzer's (below) and
+        // the regression tests'.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["Replication", "Repository", "Tranlog", "TransportUV", "UnderstudyTesting", .product(name: "Logging", package: "swift-log")]
+        ),
+        // libFuzzer's binary when built with `-sanitize=fuzzer -DFUZZING` (scripts/fuzz.sh); otherwise
+        // it writes the seed corpus and replays inputs.
+        .executableTarget(name: "understudy-fuzz", dependencies: ["FuzzTargets"]),
         // The CLI: one file per verb, logic lives in the library modules.
         .executableTarget(
             name: "understudy",
@@ -111,6 +120,7 @@ let package = Package(
         .testTarget(name: "RepositoryTests", dependencies: ["Repository", "Tranlog", "UnderstudyTesting"]),
         .testTarget(name: "NodeTests", dependencies: ["Node", "Replication", "Repository", "Tranlog", "Transport", "TransportUV", "UnderstudyTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Inputs")]),
         .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Repository", "Tranlog", "Transport", "UnderstudyTesting"]),
         .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Replication", "Repository"]),
