@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Where a standby's catch-up time goes: a primary takes N commits (32 clients, 100-byte values)
+# while a standby copied from it is stopped; the standby then runs under `perf record -g -e
+# cpu-clock` until it has applied them. Prints the catch-up time and the top inclusive symbols
+# (demangled); the perf data stays in OUT (default ./catchup.perf.data) for `perf report -i`.
+#
+# Usage: examples/benchmarks/catchup-profile.sh
+# Environment (defaults in brackets): N [400000]  BUILD_PATH [.build]  SKIP_BUILD [0]  OUT [catchup.perf.data]
+set -euo pipefail
+PROJECT=$(cd "$(dirname "$0")/../.." && pwd)
+N=${N:-400000}
+BUILD_PATH=${BUILD_PATH:-$PROJECT/.build}
+SKIP_BUILD=${SKIP_BUILD:-0}
+OUT=$(realpath -m "${OUT:-catchup.perf.data}")
+command -v perf >/dev/null || { echo "catchup-profile: perf is required (apt-get install linux-perf)" >&2; exit 1; }
+log() { echo "catchup-profile: $*" >&2; }
+source "$PROJECT/examples/benchmarks/lib/common.sh"
+build
+source "$PROJECT/deploy/lib/nodes.sh"
+WORK=$(mktemp -d "$(scratch_root)/understudy-catchup-profile.XXXXXX")
+pids=()
+trap 'for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+"$bin/understudy" init --data "$WORK/primary" --source-id profile-primary >/dev/null
+head -c 32 /dev/urandom >"$WORK/key" && chmod 600 "$WORK/key"
+start_node "$WORK/primary.log" start --data "$WORK/primary" --replication 127.0.0.1:0 --replication-key-file "$WORK/key"
+primary=$url primary_replication=$replication
+"$bin/understudy" backup snapshot --node "$primary" --data "$WORK/primary" --to "$WORK/standby" >/dev/null
+log "$N commits while the standby is stopped"
+"$bin/understudy-load" --node "$primary" --clients 32 --value-bytes 100 --keys 100000 --commits "$N" --json >/dev/null
+target=$(curl -sf "$primary/status" | jq -r .repository.applied.seqno)
+started=$(date +%s.%N)
+perf record -F 999 -g -e cpu-clock -o "$OUT" -- "$bin/understudy" standby --data "$WORK/standby" \
+    --primary "$primary_replication" --replication-key-file "$WORK/key" --http 127.0.0.1:0 >"$WORK/standby.out" 2>"$WORK/standby.log" &
+pids+=($!)
+until grep -q " ready: " "$WORK/standby.out" 2>/dev/null; do sleep 0.05; done
+standby=$(sed -n 's/.*http=\([^ ]*\).*/http:\/\/\1/p' "$WORK/standby.out" | head -1)
+until [[ $(curl -sf "$standby/status" | jq -r .repository.applied.seqno) -ge $target ]]; do sleep 0.1; done
+finished=$(date +%s.%N)
+echo "caught up $N commits in $(python3 -c "print(round($finished - $started, 2))") s"
+kill -INT "${pids[-1]}"
+wait "${pids[-1]}" 2>/dev/null || true
+pids=()
+perf report -i "$OUT" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -40 | swift demangle --simplified || true
