@@ -172,16 +172,17 @@ extension StandbyReplica {
     /// Looks again when the next held record's time comes (from the handoff, when it holds it), at
     /// least every second: the primary's clock estimate moves with each heartbeat.
     private func scheduleRecheck(target: Seqno, applied: Seqno, delay: Duration) {
-        guard !recheckScheduled else { return }
+        // One recheck at a time, for the newest target (a flush meanwhile raises it).
+        if let scheduled = recheckTarget { return recheckTarget = max(scheduled, target) }
         var wait = Duration.seconds(1)
         if let next = handoff.withLock({ $0.commitTime(after: applied) }), let horizon = delayHorizon {
             let due = Duration.microseconds(next.rawValue - horizon.rawValue)
             wait = min(wait, max(due, .milliseconds(10)))
         }
-        recheckScheduled = true
+        recheckTarget = target
         applyQueue.asyncAfter(deadline: .now() + .microseconds(Int(wait.microseconds))) { [weak self] in
-            guard let self else { return }
-            recheckScheduled = false
+            guard let self, let target = recheckTarget else { return }
+            recheckTarget = nil
             flushed(target)
         }
     }

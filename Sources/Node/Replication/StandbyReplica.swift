@@ -42,8 +42,8 @@ final class StandbyReplica: @unchecked Sendable {
     /// standby's own wall clock until the first one.
     let primaryClock: Locked<PrimaryClockEstimate>
     let clock = ReplicationClock.system
-    /// A delayed re-apply is scheduled (used on the apply queue only).
-    var recheckScheduled = false
+    /// The target of the delayed re-apply scheduled, if one is (used on the apply queue only).
+    var recheckTarget: Seqno?
 
     /// Opens the mirror and starts receiving. The repository must be open in restore mode.
     init(
