@@ -44,6 +44,11 @@ struct DelayedStandbyTests {
             let text = try CLIProcess.run(["status", "--node", standby.url], in: directory)
             #expect(field("paused", in: text.standardOutput)?.contains("reached its target") == true, "\(text.standardOutput)")
             #expect(field("apply delay", in: text.standardOutput)?.contains("records held") == true, "\(text.standardOutput)")
+            let metrics = try StandbyCommandTests.client(standby.url) { try $0.metrics() }
+            let lines = metrics.split(separator: "\n")
+            #expect(lines.contains("understudy_replication_apply_paused 1.0"), "\(metrics)")
+            #expect(lines.contains("understudy_replication_apply_delay_seconds 5.0"), "\(metrics)")
+            #expect(lines.contains("understudy_replication_held_records \(beforeDelete.seqno.distance(to: afterDelete)).0"), "\(metrics)")
 
             let promoted = try CLIProcess.run(["promote", "--node", standby.url, "--data", pair.standbyData.path, "--json"], in: directory)
             try #require(promoted.status == 0, "\(promoted.standardError)")
