@@ -146,6 +146,12 @@ struct DelayedStandbyTests {
             _ = try StandbyCommandTests.waitForStatus(of: standby) { ($0.replication?.flushed.seqno ?? .zero) >= last }
             #expect(try StandbyCommandTests.client(standby.url) { try $0.status().repository.applied.seqno } == stop)
 
+            // Offline and online keep the pause: the default offline applies nothing past it either.
+            let offline = try Self.standbyVerb(["offline"], standby, pair)
+            #expect(offline.applied.seqno == stop && offline.paused?.reachedTarget == true)
+            let online = try Self.standbyVerb(["online"], standby, pair)
+            #expect(online.paused?.untilSeqno == stop && online.applied.seqno == stop)
+
             let resumed = try Self.standbyVerb(["resume"], standby, pair)
             #expect(resumed.paused == nil)
             let caughtUp = try StandbyOfflineTests.waitCaughtUp(standby, primary: pair.primary)
