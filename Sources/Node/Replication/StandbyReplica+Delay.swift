@@ -63,11 +63,12 @@ extension StandbyReplica {
     }
 
     /// On the apply queue, after an apply under `limit` of the flushed `target`: records a pause
-    /// target reached, or looks again when the delay lets the next held record through.
+    /// target reached (a time target: the apply stopped short of `limit.seqno`, flushed, at a record
+    /// committed after it), or looks again when the delay lets the next held record through.
     func afterDelayedApply(_ limit: ApplyLimit, target: Seqno) {
         let applied = repository.status.applied.seqno
         if let pause = control.state.paused, !pause.isStopped {
-            let reached = pause.untilSeqno.map { applied >= $0 } ?? (limit.atPauseTime && applied < target)
+            let reached = pause.untilSeqno.map { applied >= $0 } ?? (limit.atPauseTime && applied < limit.seqno)
             if reached { return reachedPauseTarget(pause, applied: applied) }
         }
         guard !limit.atPauseTime, applied < limit.seqno, let applyDelay else { return }

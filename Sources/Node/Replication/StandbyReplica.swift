@@ -218,24 +218,29 @@ final class StandbyReplica: @unchecked Sendable {
     func applyLimited(through target: Seqno) {
         // Offline: what is flushed waits for `online`; a pending --at-seqno caps the target.
         guard let limited = applyTarget(target), let limit = applyLimit(limited) else { return }
-        apply(through: limit.seqno, notAfter: limit.horizon)
+        let applied = apply(through: limit.seqno, notAfter: limit.horizon)
         offlineIfReachedStop()
-        afterDelayedApply(limit, target: target)
+        // Only a whole apply says where the horizon or a pause target stopped it.
+        if applied { afterDelayedApply(limit, target: target) }
     }
 
-    func apply(through target: Seqno, notAfter horizon: Timestamp? = nil) {
+    /// False when the apply failed (logged, and offline unless the repository was busy).
+    @discardableResult
+    func apply(through target: Seqno, notAfter horizon: Timestamp? = nil) -> Bool {
         do {
             let position = try applyFlushed(through: target, notAfter: horizon)
             loop.execute { [receiver] in receiver!.applied(through: position.seqno, time: position.time) }
             checkDigest()
+            return true
         } catch {
             // Promoted meanwhile: nothing left to apply.
-            if case .restoreNotActive = error { return }
+            if case .restoreNotActive = error { return false }
             logger.error("applying the mirrored tranlog failed", metadata: ["through": "\(target)", "error": "\(error)"])
             // Another restore operation holds the repository: the next flush retries. Anything else
             // (a damaged or forked record, a gap) fails the same way every time: offline until fixed.
-            if case .busy = error { return }
+            if case .busy = error { return false }
             goOffline(fault: StandbyFault(kind: .apply, message: "applying the mirrored tranlog through seqno \(target) failed: \(error)"))
+            return false
         }
     }
 }
