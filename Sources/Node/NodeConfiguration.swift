@@ -46,6 +46,10 @@ public struct NodeConfiguration: Sendable {
     /// A standby starts offline (receiving and applying nothing) until `understudy standby online`:
     /// to check a copy just put in place before it streams. Default false.
     public var standbyStartsOffline = false
+    /// A standby following a primary applies each record only this long after its commit time (the
+    /// primary's clock), to keep a window for recovering from a bad change; receiving and flushing
+    /// are not delayed. Nil: no delay.
+    public var standbyApplyDelay: Duration?
     /// Everything the node reads and writes goes through it: the data directory, the archive, a base
     /// copy's staging. Tests inject one that simulates crashes.
     public var fileSystem: any TranlogFileSystem = PosixFileSystem()
@@ -81,6 +85,10 @@ public struct NodeConfiguration: Sendable {
         if let problem = repository.validate() { return "repository: \(problem)" }
         if standbyOf != nil && replicationKeyFile == nil { return "a standby needs the replication key file of its primary" }
         if standbyOf != nil && standbyArchive != nil { return "a standby follows either a primary or an archive, not both" }
+        if let delay = standbyApplyDelay {
+            if delay < .zero { return "--apply-delay must not be negative" }
+            if standbyOf == nil { return "--apply-delay is for a standby following a primary (--primary)" }
+        }
         if let problem = synchronousProblem { return problem }
         if archiveInterval <= .zero || archivePollInterval <= .zero { return "archive intervals must be positive" }
         return nil

@@ -34,6 +34,10 @@ final class ReplicationMetrics: Sendable {
         }
         gauge("diverged", "", "1 while the standby has stopped applying because its content digest differed from the primary's")
             .set(replication.offline?.fault?.kind == .diverged ? 1.0 : 0.0)
+        gauge("apply_paused", "", "1 while the standby's apply is paused (`standby pause`), reached or not").set(replication.paused != nil ? 1.0 : 0.0)
+        gauge("apply_delay", "seconds", "The standby's --apply-delay (0 without one)").set(replication.delay?.seconds ?? 0)
+        gauge("held", "records", "Flushed records not applied yet (held by the apply delay or a pause, or in the apply's queue)")
+            .set(Double(replication.applied.seqno.distance(to: max(replication.flushed.seqno, replication.applied.seqno))))
         guard let apply = replication.apply else { return }
         count("received_bytes", "Tranlog bytes received from the primary since the standby started", apply.receivedBytesTotal)
         count("applied_bytes", "Tranlog bytes applied since the standby started", apply.appliedBytesTotal)

@@ -70,7 +70,7 @@ struct LagTracker {
     private let clock: ReplicationClock
     /// The primary's clock at a local monotonic instant: from its last heartbeat, moved forward by a
     /// newer record's commit time. Until the first heartbeat, the standby's own wall clock.
-    private var primaryClock: (time: Timestamp, at: Duration)
+    private var primaryClock: PrimaryClockEstimate
     /// When the primary last said anything (monotonic); the receiver's start before that.
     private var lastContact: Duration
     private var connected = false
@@ -89,7 +89,7 @@ struct LagTracker {
         self.stalledAfterTicks = stalledAfterTicks
         self.clock = clock
         lastContact = clock.monotonic()
-        primaryClock = (clock.wall(), lastContact)
+        primaryClock = PrimaryClockEstimate(time: clock.wall(), at: lastContact)
         received = StagePosition(seqno: seqno, time: time)
         flushed = received
     }
@@ -114,8 +114,7 @@ struct LagTracker {
         primarySeqno = max(primarySeqno ?? heartbeat.lastSeqno, heartbeat.lastSeqno)
         let time = max(primaryTime ?? heartbeat.primaryTime, heartbeat.primaryTime)
         primaryTime = time
-        // Re-anchored at every heartbeat, so the local clock's drift never accumulates.
-        primaryClock = (time, clock.monotonic())
+        primaryClock = PrimaryClockEstimate(time: time, at: clock.monotonic())
     }
 
     mutating func received(through seqno: Seqno, time: Timestamp?, bytes: Int) {
@@ -127,7 +126,7 @@ struct LagTracker {
         if let time {
             primaryTime = max(primaryTime ?? time, time)
             let now = clock.monotonic()
-            if time > primaryNow(at: now) { primaryClock = (time, now) }
+            if time > primaryClock.now(at: now) { primaryClock = PrimaryClockEstimate(time: time, at: now) }
         }
         unflushedBytes += UInt64(bytes)
         recordsThisTick = true
@@ -177,12 +176,6 @@ struct LagTracker {
         return recordsThisTick || recordsLastTick ? .streaming : .idle
     }
 
-    private func primaryNow(at now: Duration) -> Timestamp {
-        let elapsed = now - primaryClock.at
-        let micros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
-        return Timestamp(rawValue: primaryClock.time.rawValue + micros)
-    }
-
     /// `LagRule` for one stage. A stage that holds the primary's last known seqno is 0 behind while the
     /// primary is heard from (`fresh`), else behind by the silence: it was complete when last heard.
     private func stage(
@@ -193,7 +186,7 @@ struct LagTracker {
         if behind == 0, primarySeqno != nil {
             seconds = fresh ? 0 : silence
         } else {
-            seconds = LagRule.secondsBehind(primaryNow: primaryNow(at: now), committed: position.time)
+            seconds = LagRule.secondsBehind(primaryNow: primaryClock.now(at: now), committed: position.time)
         }
         return ReplicationLag.Stage(seqno: position.seqno, recordsBehind: behind, bytesBehind: bytesBehind, secondsBehind: seconds)
     }

@@ -28,13 +28,24 @@ public struct MirrorHandoff: Sendable {
         }
     }
 
-    /// The batches holding seqnos up to `target`, oldest first. A batch reaching past `target` is
-    /// returned and also kept, for the frames after it.
-    public mutating func take(through target: Seqno) -> [MirroredFrames] {
-        let taken = batches.prefix { ($0.firstSeqno ?? .zero) <= target }
-        let done = taken.prefix { ($0.lastSeqno ?? .zero) <= target }
+    /// The batches holding seqnos up to `target`, oldest first. They stay until `release`d: a delayed
+    /// standby applies only part of them, and the rest waits here for its horizon.
+    public func batches(through target: Seqno) -> [MirroredFrames] {
+        Array(batches.prefix { ($0.firstSeqno ?? .zero) <= target })
+    }
+
+    /// Forgets the batches applied whole (through `applied`); a batch reaching past it is kept.
+    public mutating func release(through applied: Seqno) {
+        let done = batches.prefix { ($0.lastSeqno ?? .zero) <= applied }
         batches.removeFirst(done.count)
         bytes -= done.reduce(0) { $0 + $1.frames.count }
-        return Array(taken)
+    }
+
+    /// The commit time of the record after `seqno`, when held here: when a delayed applier may take it.
+    public func commitTime(after seqno: Seqno) -> Timestamp? {
+        for batch in batches where (batch.lastSeqno ?? .zero) > seqno {
+            return batch.headers.first { $0.seqno == seqno.next }?.time
+        }
+        return nil
     }
 }

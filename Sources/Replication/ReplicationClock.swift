@@ -21,4 +21,25 @@ public struct ReplicationClock: Sendable {
 extension Duration {
     /// Seconds as a Double, for rates and lags in status.
     public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+
+    /// Whole microseconds, as `Timestamp`s count them.
+    public var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
+}
+
+/// The primary's clock as a standby estimates it: a reading of it (a heartbeat's time, or a newer
+/// record's commit time) at a local monotonic instant, moved forward by the time passed since.
+/// Re-anchored at every reading, so the local clock's drift never accumulates.
+public struct PrimaryClockEstimate: Sendable {
+    public var time: Timestamp
+    public var at: Duration
+
+    public init(time: Timestamp, at: Duration) {
+        self.time = time
+        self.at = at
+    }
+
+    /// The primary's clock at the local monotonic instant `now`.
+    public func now(at now: Duration) -> Timestamp {
+        Timestamp(rawValue: time.rawValue + (now - at).microseconds)
+    }
 }

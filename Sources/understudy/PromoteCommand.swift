@@ -10,7 +10,11 @@ struct PromoteCommand: ParsableCommand {
             standby knows of (from its last heartbeat or the last record received, whichever is newer) and \
             never received: a lower bound of what is lost if the primary is gone. On a \
             node that is not a standby it changes nothing and says so (exit status 0), so it can be \
-            retried safely. \(AdminOptions.tokenHelp)
+            retried safely. A standby delayed with --apply-delay applies everything flushed first (the \
+            delay does not hold a promote). A standby paused with a target (`standby pause --until-seqno \
+            N | --until-time T`) is promoted at that target: the flushed records after it are not applied \
+            but set aside, and the report names their seqnos (`discarded` in --json). A standby paused \
+            without a target is refused: resume it, or give the pause a target. \(AdminOptions.tokenHelp)
             """)
 
     @OptionGroup var admin: AdminOptions

@@ -28,6 +28,14 @@ struct StandbyCommand: ParsableCommand {
             SIGTERM or SIGINT stop the standby cleanly; started again, it resumes where it stopped \
             (offline if it was offline). `run` is the default: `understudy standby --data DIR …` runs it.
 
+            Delayed standby: with --apply-delay SECONDS it receives, flushes and acknowledges at once, but \
+            applies each record only SECONDS after its commit time (the primary's clock, from its \
+            heartbeats), keeping a window in which a bad change on the primary (a wrong delete) has not \
+            reached it yet: `understudy standby pause` stops applying, `pause --until-time T` applies up to \
+            just before the change, and `understudy promote` makes it a primary there. `understudy status` \
+            shows the delay, the apply horizon and the records held. A restart keeps holding them (they \
+            are in the mirror); a promote without a pause applies everything flushed.
+
             Warm standby: with --archive DIR instead of --primary, it applies completed tranlogs (plain or \
             .gz) from an archive (a primary's --archive-dir) as they appear, every --poll-seconds; \
             `understudy status` says which file it waits for, or which file it cannot apply and why. The \
@@ -69,7 +77,20 @@ struct StandbyCommand: ParsableCommand {
     @Flag(help: "Start offline: receive and apply nothing until `understudy standby online`.")
     var offline = false
 
+    @Option(name: .customLong("apply-delay"), help: ArgumentHelp(
+        "Apply each record only this many seconds after its commit time on the primary (receiving and flushing are not delayed).",
+        valueName: "SECONDS"))
+    var applyDelay: Double?
+
     @OptionGroup var serving: ServingOptions
+
+    /// `--apply-delay` as a duration: a finite number of seconds, not negative.
+    static func delay(_ seconds: Double) throws -> Duration {
+        guard seconds.isFinite, seconds >= 0 else {
+            throw ValidationError("--apply-delay: \(seconds) is not a number of seconds ≥ 0; give e.g. --apply-delay 3600 for an hour")
+        }
+        return .microseconds(Int64((seconds * 1e6).rounded()))
+    }
 
     func run() throws {
         // Here rather than in `validate()`, which ArgumentParser runs before it reports an unknown
@@ -84,6 +105,7 @@ struct StandbyCommand: ParsableCommand {
         archiving.apply(to: &configuration)
         configuration.standbySourceID = sourceID
         configuration.standbyStartsOffline = offline
+        configuration.standbyApplyDelay = try applyDelay.map(Self.delay)
         if let replication {
             configuration.replicationAddress = replication
             configuration.standbyServesWhenPromoted = true

@@ -1,11 +1,14 @@
 import ArgumentParser
 
-/// `understudy standby run|offline|online`: run a standby (the default, so `understudy standby
-/// --data DIR --primary …` keeps working), or take a running one offline and online.
+/// `understudy standby run|offline|online|pause|resume`: run a standby (the default, so `understudy
+/// standby --data DIR --primary …` keeps working), take a running one offline and online, or pause
+/// and resume its apply.
 struct StandbyGroup: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "standby",
-        abstract: "Run a standby of a primary, or take a running standby offline and online.",
-        subcommands: [StandbyCommand.self, StandbyOfflineCommand.self, StandbyOnlineCommand.self],
+        abstract: "Run a standby of a primary, take a running standby offline and online, or pause and resume its apply.",
+        subcommands: [
+            StandbyCommand.self, StandbyOfflineCommand.self, StandbyOnlineCommand.self, StandbyPauseCommand.self, StandbyResumeCommand.self,
+        ],
         defaultSubcommand: StandbyCommand.self)
 }

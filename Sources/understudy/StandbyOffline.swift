@@ -37,7 +37,7 @@ struct StandbyOfflineCommand: ParsableCommand {
     }
 }
 
-/// How `offline` and `online` report.
+/// How `offline`, `online`, `pause` and `resume` report.
 func printStandbyMode(_ report: StandbyModeReport, json: Bool) throws {
     if json { return print(try jsonLine(report)) }
     print(report.message)
@@ -46,4 +46,5 @@ func printStandbyMode(_ report: StandbyModeReport, json: Bool) throws {
         "applied": "seqno \(report.applied.seqno)" + (report.applied.eventID.map { " at \($0)" } ?? ""),
         "flushed": "seqno \(report.flushedSeqno)",
     ])
+    if let paused = report.paused { printFields(["paused": pauseLine(paused)]) }
 }

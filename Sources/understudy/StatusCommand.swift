@@ -87,6 +87,8 @@ struct StatusCommand: ParsableCommand {
             printFields(["offline": "since \(offline.since.iso8601) at seqno \(offline.appliedSeqno): \(offline.detail)"])
         }
         if let stop = replication.offlineAtSeqno { printFields(["offline at": "seqno \(stop) (pending)"]) }
+        if let paused = replication.paused { printFields(["paused": pauseLine(paused)]) }
+        if let delay = replication.delay { printFields(["apply delay": delayLine(delay)]) }
         if let refusal = replication.refusal {
             printFields(["refusal": "since \(refusal.since.iso8601), \(refusal.count) time(s): \(refusal.message)"])
         }

@@ -156,10 +156,14 @@ import UnderstudyTesting
         var handoff = MirrorHandoff(maxBytes: 1_000)
         handoff.push([batch(1...4), batch(5...8), batch(9...12)])
         #expect(handoff.bytes == 800 && handoff.droppedBatches == 1, "the third batch passes the bound")
-        let firstTake = handoff.take(through: Seqno(6))
-        #expect(firstTake.map(\.firstSeqno) == [Seqno(1), Seqno(5)], "the batch reaching past the target comes too")
-        #expect(handoff.bytes == 400, "and stays for the frames after the target")
-        #expect(handoff.take(through: Seqno(20)).map(\.firstSeqno) == [Seqno(5)])
+        #expect(handoff.batches(through: Seqno(6)).map(\.firstSeqno) == [Seqno(1), Seqno(5)], "the batch reaching past the target comes too")
+        #expect(handoff.bytes == 800, "nothing is forgotten before it is applied (a delayed standby applies part)")
+        #expect(handoff.commitTime(after: Seqno(4)) == startOfTime, "the next record's commit time, for a delayed applier")
+        #expect(handoff.commitTime(after: Seqno(8)) == nil, "not held: the third batch was dropped")
+        handoff.release(through: Seqno(6))
+        #expect(handoff.bytes == 400, "the batch reaching past the applied seqno stays for the frames after it")
+        #expect(handoff.batches(through: Seqno(20)).map(\.firstSeqno) == [Seqno(5)])
+        handoff.release(through: Seqno(20))
         #expect(handoff.bytes == 0)
     }
 }

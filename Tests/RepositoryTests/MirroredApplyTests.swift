@@ -78,4 +78,31 @@ extension RestoreTests {
         #expect(try repository.applyLocalLogs(through: seqnos[89]).seqno == seqnos[89])
         #expect(repository.status.objectCount == 90)
     }
+
+    /// A delayed standby's horizon: memory and disk both stop before the first record committed
+    /// after it, keep everything before it applied, and go on from there once it moves.
+    @Test func aHorizonStopsTheApplyFromMemoryAndFromDisk() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let batches = try Self.mirroredFrames(fileSystem, framesPerBatch: 4)
+        let headers = batches.flatMap(\.headers)
+        // A record whose successor was committed later: the horizon falls between the two.
+        let cut = try #require(headers.indices.dropFirst(40).first { headers[$0 + 1].time > headers[$0].time })
+        let horizon = headers[cut].time
+        let untouched = fileSystem.crashed(seed: 2)
+        var decoder = FrameBodyDecoder()
+
+        let fromMemory = try Self.restoring(fileSystem)
+        #expect(try fromMemory.applyMirrored(batches, through: seqnos[89], notAfter: horizon, decoder: &decoder).seqno == headers[cut].seqno)
+        #expect(try fromMemory.applyLocalLogs(through: seqnos[89], notAfter: horizon).seqno == headers[cut].seqno, "the disk holds it back too")
+        #expect(try fromMemory.applyMirrored(batches, through: seqnos[89], decoder: &decoder).seqno == seqnos[89])
+        #expect(fromMemory.status.objectCount == 90)
+        try fromMemory.close()
+
+        let fromDisk = try Self.restoring(untouched)
+        defer { try? fromDisk.close() }
+        #expect(try fromDisk.applyLocalLogs(through: seqnos[89], notAfter: horizon).seqno == headers[cut].seqno)
+        #expect(fromDisk.status.applied.time == horizon)
+        #expect(try fromDisk.applyLocalLogs(through: seqnos[89], notAfter: headers[cut + 1].time).seqno >= headers[cut + 1].seqno)
+        #expect(try fromDisk.applyLocalLogs(through: seqnos[89]).seqno == seqnos[89])
+    }
 }

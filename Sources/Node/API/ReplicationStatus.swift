@@ -102,6 +102,10 @@ public struct StandbyReplicationStatus: Codable, Sendable {
     public var offline: StandbyOffline?
     /// A pending `offline --at-seqno`: applying stops at this seqno, then the standby goes offline.
     public var offlineAtSeqno: Seqno?
+    /// Set while applying is paused (`understudy standby pause`).
+    public var paused: StandbyPause?
+    /// Set on a standby started with `--apply-delay`.
+    public var delay: ApplyDelayStatus?
     /// Apply rate over the last 10 s and the catch-up estimate. Optional so a client still reads a node that
     /// does not report it.
     public var apply: ApplyRateStatus?
@@ -176,6 +180,17 @@ public struct PromoteReport: Codable, Sendable {
     /// Set when the loss is known exactly: this standby was required for every commit its primary
     /// acknowledged (synchronous, no fallback) when it last heard from it, and holds all it acknowledged.
     public var exactLoss: ExactLoss? = nil
+    /// Set when a paused standby was promoted at its pause target: the flushed records after the
+    /// applied position, set aside (never deleted) as a point-in-time restore does.
+    public var discarded: Discarded? = nil
+
+    public struct Discarded: Codable, Sendable {
+        public var fromSeqno: Seqno
+        public var throughSeqno: Seqno
+        public var records: UInt64
+        /// Where the tranlogs holding them were moved.
+        public var setAside: [String]
+    }
 
     public struct ExactLoss: Codable, Sendable {
         public var acknowledgedCommitsLost: UInt64

@@ -41,7 +41,7 @@ final class NodeReplication: Sendable {
                 ? try listen(configuration, repository: repository, key: key, logger: logger) : nil
             do {
                 let replica = try StandbyReplica(loop: loop, repository: repository, key: key, primary: primary,
-                    startOffline: configuration.standbyStartsOffline, logger: logger)
+                    startOffline: configuration.standbyStartsOffline, applyDelay: configuration.standbyApplyDelay, logger: logger)
                 return role.withLock { $0 = .following(replica, serveWhenPromoted: shippers) }
             } catch {
                 if let shippers { _ = loop.executeAndWait { shippers.close() } }
@@ -156,11 +156,12 @@ final class NodeReplication: Sendable {
         }
     }
 
-    /// `POST /admin/standby/offline|online` on a standby; any other node refuses: there is no replication to stop.
+    /// `POST /admin/standby/offline|online|pause|resume` on a standby; any other node refuses: there is no replication to stop.
     func standby(_ repository: Repository) throws(RepositoryError) -> StandbyReplica {
         if case .following(let replica, _) = role.withLock({ $0 }), repository.isRestoring { return replica }
         throw .notAllowed(
-            "not a standby: only a node started with `understudy standby` (and not promoted) can be taken offline or online")
+            "not a standby: only a node started with `understudy standby --primary` (and not promoted) can be taken "
+                + "offline or online, paused or resumed")
     }
 
     /// Stops replication before the loop and the repository stop. Not on the loop.

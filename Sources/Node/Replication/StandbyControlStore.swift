@@ -4,12 +4,14 @@ import SystemPackage
 import Tranlog
 import Transport
 
-/// Whether a standby is offline, and a pending `offline --at-seqno`, kept in `DATA/standby.json`
-/// (replaced atomically) so a restart keeps them. Absent: online. A fresh copy put in place of the
-/// data directory has no such file, so it starts online.
+/// Whether a standby is offline, a pending `offline --at-seqno`, and a paused apply, kept in
+/// `DATA/standby.json` (replaced atomically) so a restart keeps them. Absent: online, applying. A
+/// fresh copy put in place of the data directory has no such file, so it starts online.
 struct StandbyControlState: Codable, Equatable, Sendable {
     var offline: StandbyOffline?
     var offlineAtSeqno: Seqno?
+    /// Independent of offline: going offline or online keeps it; only resume and promote clear it.
+    var paused: StandbyPause?
 }
 
 /// The state above, in memory and on disk; every change is durable before it is visible, except a

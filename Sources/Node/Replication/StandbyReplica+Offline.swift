@@ -23,9 +23,10 @@ extension StandbyReplica {
         }
         let flushed = try stopReceiving()
         return try onApplyQueue { () throws(RepositoryError) in
-            if control.state.offline == nil {
-                // A plain offline replaces a pending --at-seqno: finish everything flushed.
-                apply(through: flushed)
+            if control.state.offline == nil, let limit = applyLimit(flushed) {
+                // A plain offline replaces a pending --at-seqno: finish everything flushed (that a
+                // pause and the apply delay let through; the rest is applied after `online`).
+                apply(through: limit.seqno, notAfter: limit.horizon)
             }
             return try setOffline(.requested, "taken offline by request, after applying everything flushed (seqno \(flushed))")
         }
@@ -41,7 +42,7 @@ extension StandbyReplica {
                 return report("already online" + (pending.map { "; the pending offline at seqno \($0) is cancelled" } ?? ""))
             }
             if let fault = offline.fault { try recheck(fault, force: force) }
-            try control.update { $0 = StandbyControlState() }
+            try control.update { $0 = StandbyControlState(paused: $0.paused) }
             let flushed = loop.onLoop { [receiver] in
                 receiver!.start()
                 return receiver!.flushedSeqno
@@ -62,12 +63,13 @@ extension StandbyReplica {
         do {
             if let offline = control.state.offline, offline.reason == .fault {
                 logger.notice("standby was offline after a fault; starting online to re-check it", metadata: ["fault": "\(offline.detail)"])
-                try control.update { $0 = StandbyControlState() }
+                try control.update { $0 = StandbyControlState(paused: $0.paused) }
             }
             if requested, control.state.offline == nil {
                 let applied = repository.status.applied.seqno
                 try control.update {
-                    $0 = StandbyControlState(offline: StandbyOffline(reason: .requested, detail: "started with --offline", since: .now(), appliedSeqno: applied))
+                    $0.offline = StandbyOffline(reason: .requested, detail: "started with --offline", since: .now(), appliedSeqno: applied)
+                    $0.offlineAtSeqno = nil
                 }
             }
         } catch {
@@ -129,11 +131,15 @@ extension StandbyReplica {
         }
     }
 
-    /// `status` with the offline state: `state` becomes `offline`.
+    /// `status` with the offline state (`state` becomes `offline`) and the paused one, whose
+    /// `appliedSeqno` is the seqno applied now.
     static func overlay(_ control: StandbyControlState, on status: StandbyReplicationStatus) -> StandbyReplicationStatus {
         var status = status
         status.offline = control.offline
         status.offlineAtSeqno = control.offlineAtSeqno
+        status.paused = control.paused.map { StandbyPause(
+            since: $0.since, untilSeqno: $0.untilSeqno, untilTime: $0.untilTime, reachedTarget: $0.reachedTarget,
+            appliedSeqno: status.applied.seqno) }
         if control.offline != nil { status.state = "offline" }
         return status
     }
@@ -167,7 +173,9 @@ extension StandbyReplica {
         let applied = repository.status.applied.seqno
         // A fault while offline by request keeps the request (a restart stays offline) and records the fault.
         let kept = control.state.offline.map { (reason: $0.reason, detail: "\($0.detail); then: \(detail)") } ?? (reason: reason, detail: detail)
-        let state = StandbyControlState(offline: StandbyOffline(reason: kept.reason, detail: kept.detail, since: .now(), appliedSeqno: applied, fault: fault))
+        let state = StandbyControlState(
+            offline: StandbyOffline(reason: kept.reason, detail: kept.detail, since: .now(), appliedSeqno: applied, fault: fault),
+            paused: control.state.paused)
         // A fault shows even when the disk cannot record it (it may be the disk that failed).
         if fault != nil { try control.updateEvenIfNotDurable { $0 = state } } else { try control.update { $0 = state } }
         if reason == .requested { logger.notice("standby offline: \(detail)", metadata: ["applied": "\(applied)"]) }
@@ -227,16 +235,16 @@ extension StandbyReplica {
         return flushed
     }
 
-    private func report(_ message: String) -> StandbyModeReport {
+    func report(_ message: String) -> StandbyModeReport {
         let state = control.state
         let flushed = loop.onLoop { [receiver] in receiver!.flushedSeqno } ?? .zero
         return StandbyModeReport(
             state: state.offline != nil ? "offline" : state.offlineAtSeqno != nil ? "going-offline" : "online",
             applied: repository.status.applied, flushedSeqno: flushed, offline: state.offline, offlineAtSeqno: state.offlineAtSeqno,
-            message: message)
+            paused: state.paused, message: message)
     }
 
-    private func onApplyQueue<Value>(_ body: () throws(RepositoryError) -> Value) throws(RepositoryError) -> Value {
+    func onApplyQueue<Value>(_ body: () throws(RepositoryError) -> Value) throws(RepositoryError) -> Value {
         try applyQueue.sync { () -> Result<Value, RepositoryError> in Result { () throws(RepositoryError) in try body() } }.get()
     }
 }

@@ -15,7 +15,8 @@ import TransportUV
 /// Applying is coalesced: a flush while an apply runs only raises the target, so the queue always
 /// applies through the newest flushed seqno and never runs two applies at once (the repository
 /// would refuse the second as busy). Promotion runs on the same queue, so it never races an apply.
-/// Taking the standby offline and online (`StandbyReplica+Offline.swift`) runs there too.
+/// Taking the standby offline and online (`StandbyReplica+Offline.swift`) runs there too, and so do
+/// the apply delay and pauses (`StandbyReplica+Delay.swift`): they only cap what an apply takes.
 ///
 /// `@unchecked Sendable`: `receiver` is set once in `init` and only used on the loop.
 final class StandbyReplica: @unchecked Sendable {
@@ -35,13 +36,26 @@ final class StandbyReplica: @unchecked Sendable {
     let handoff = Locked(MirrorHandoff())
     /// Used on the apply queue only.
     private var bodyDecoder = FrameBodyDecoder()
+    /// `--apply-delay`: each record is applied only this long after its commit time (the primary's clock).
+    let applyDelay: Duration?
+    /// The primary's clock, from its heartbeats (set on the loop, read on the apply queue); the
+    /// standby's own wall clock until the first one.
+    let primaryClock: Locked<PrimaryClockEstimate>
+    let clock = ReplicationClock.system
+    /// The target of the delayed re-apply scheduled, if one is (used on the apply queue only).
+    var recheckTarget: Seqno?
 
     /// Opens the mirror and starts receiving. The repository must be open in restore mode.
-    init(loop: UVEventLoop, repository: Repository, key: ReplicationKey, primary: SocketAddress, startOffline: Bool = false, logger: Logger) throws(NodeError) {
+    init(
+        loop: UVEventLoop, repository: Repository, key: ReplicationKey, primary: SocketAddress, startOffline: Bool = false,
+        applyDelay: Duration? = nil, logger: Logger
+    ) throws(NodeError) {
         self.primary = primary
         self.loop = loop
         self.repository = repository
         self.logger = logger
+        self.applyDelay = applyDelay
+        primaryClock = Locked(PrimaryClockEstimate(time: clock.wall(), at: clock.monotonic()))
         control = try StandbyControlStore(directory: repository.directory, fileSystem: repository.fileSystem)
         let status = repository.status
         let configuration = LogReceiver.Configuration(
@@ -52,7 +66,7 @@ final class StandbyReplica: @unchecked Sendable {
                 loop: loop, directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, key: key,
                 configuration: configuration, history: history,
                 restoredTo: status.applied, logger: logger, onFlushed: { [weak self] in self?.flushed($0) },
-                onFault: { [weak self] in self?.faulted($0) }, onHeartbeat: { [weak self] in self?.heard($0.digest) },
+                onFault: { [weak self] in self?.faulted($0) }, onHeartbeat: { [weak self] in self?.heard($0) },
                 onMirrored: { [weak self] mirrored in self?.handoff.withLock { $0.push(mirrored) } })
         } catch {
             throw .repository(.tranlog(error))
@@ -61,6 +75,7 @@ final class StandbyReplica: @unchecked Sendable {
             resumeOffline(offline)
             return
         }
+        resumePaused()
         // A restarted standby's mirror may already hold records past the last checkpoint: apply them now.
         flushed(receiver.flushedSeqno)
         loop.execute { [receiver] in receiver!.start() }
@@ -71,6 +86,11 @@ final class StandbyReplica: @unchecked Sendable {
         let control = control.state
         return loop.onLoop { [receiver, primary] in StandbyReplicationStatus(receiver: receiver!, primary: "\(primary)") }
             .map { Self.overlay(control, on: $0) }
+            .map { status in
+                var status = status
+                status.delay = delayStatus(flushed: status.flushed.seqno, applied: status.applied.seqno)
+                return status
+            }
     }
 
     /// Disconnects and waits for the mirror writer and a running apply, so the repository can close
@@ -90,6 +110,8 @@ final class StandbyReplica: @unchecked Sendable {
 
     private func promoteNow() throws(RepositoryError) -> PromoteReport {
         guard repository.isRestoring else { return try Self.promoteNonStandby(repository) }
+        let pause = control.state.paused
+        if let pause { try Self.checkPromotable(pause, applied: repository.status.applied.seqno) }
         var phase = PhaseTimer()
         guard loop.executeAndWait({ [receiver] in receiver!.stop() }) != nil else { throw .busy("the node is stopping") }
         // Nothing may be written into the mirror once the new epoch's file is; the writer's last
@@ -103,9 +125,15 @@ final class StandbyReplica: @unchecked Sendable {
         }
         guard let stopped else { throw .busy("the node is stopping") }
         let stopMilliseconds = phase.lap()
-        let applied = try applyFlushed(through: stopped.flushed)
+        // Paused at a target: the target, not the delay, says where the new epoch begins.
+        let applied = try applyFlushed(through: min(stopped.flushed, pause?.untilSeqno ?? stopped.flushed), notAfter: pause?.untilTime)
         let applyMilliseconds = phase.lap()
         let committed = try repository.commitRestore(by: "promote")
+        let discarded = applied.seqno < stopped.flushed
+            ? PromoteReport.Discarded(
+                fromSeqno: applied.seqno.next, throughSeqno: stopped.flushed, records: applied.seqno.distance(to: stopped.flushed),
+                setAside: committed.setAside)
+            : nil
         forgetOfflineState()
         let lost = stopped.primaryLast.map { $0.rawValue > applied.seqno.rawValue ? $0.rawValue - applied.seqno.rawValue : 0 }
         let exact = Self.exactLoss(stopped.standing, acked: stopped.acked, applied: applied.seqno)
@@ -114,13 +142,15 @@ final class StandbyReplica: @unchecked Sendable {
             metadata: [
                 "epoch": "\(committed.epoch)", "seqno": "\(applied.seqno)", "lostRecords": "\(lost.map(String.init) ?? "unknown")",
                 "acknowledgedCommitsLost": "\(exact.map { String($0.acknowledgedCommitsLost) } ?? "unknown")",
+                "discarded": "\(discarded.map { "seqno \($0.fromSeqno)…\($0.throughSeqno)" } ?? "none")",
             ])
         return PromoteReport(
             promoted: true, applied: applied, epoch: committed.epoch, primaryLastSeqno: stopped.primaryLast, lostRecords: lost,
             milliseconds: .init(stopReceiver: stopMilliseconds, applyFlushed: applyMilliseconds, commitRestore: phase.lap()),
             message: "promoted: epoch \(committed.epoch) begins after seqno \(applied.seqno)"
-                + (exact.map(Self.exactLossLine) ?? lost.map(Self.lossLine) ?? "; the primary's last seqno is unknown"),
-            exactLoss: exact)
+                + (exact.map(Self.exactLossLine) ?? lost.map(Self.lossLine) ?? "; the primary's last seqno is unknown")
+                + (discarded.map(Self.discardedLine) ?? ""),
+            exactLoss: exact, discarded: discarded)
     }
 
     /// The loss is exact when the primary last said this standby's ack was required for every commit
@@ -179,44 +209,68 @@ final class StandbyReplica: @unchecked Sendable {
 
     private func applyPending() {
         while let target = pendingApply.withLock({ pending in defer { pending = nil }; return pending }) {
-            // Offline: what is flushed waits for `online`; a pending --at-seqno caps the target.
-            guard let limited = applyTarget(target) else { continue }
-            apply(through: limited)
-            offlineIfReachedStop()
+            applyLimited(through: target)
         }
     }
 
-    func apply(through target: Seqno) {
+    /// On the apply queue: applies through `target` as far as the offline state, a pause and the
+    /// delay let it.
+    func applyLimited(through target: Seqno) {
+        // Offline: what is flushed waits for `online`; a pending --at-seqno caps the target.
+        guard let limited = applyTarget(target), let limit = applyLimit(limited) else { return }
+        let applied = apply(through: limit.seqno, notAfter: limit.horizon)
+        offlineIfReachedStop()
+        // Only a whole apply says where the horizon or a pause target stopped it.
+        if applied { afterDelayedApply(limit, target: target) }
+    }
+
+    /// False when the apply failed (logged, and offline unless the repository was busy).
+    @discardableResult
+    func apply(through target: Seqno, notAfter horizon: Timestamp? = nil) -> Bool {
         do {
-            let position = try applyFlushed(through: target)
+            let position = try applyFlushed(through: target, notAfter: horizon)
             loop.execute { [receiver] in receiver!.applied(through: position.seqno, time: position.time) }
             checkDigest()
+            return true
         } catch {
             // Promoted meanwhile: nothing left to apply.
-            if case .restoreNotActive = error { return }
+            if case .restoreNotActive = error { return false }
             logger.error("applying the mirrored tranlog failed", metadata: ["through": "\(target)", "error": "\(error)"])
             // Another restore operation holds the repository: the next flush retries. Anything else
             // (a damaged or forked record, a gap) fails the same way every time: offline until fixed.
-            if case .busy = error { return }
+            if case .busy = error { return false }
             goOffline(fault: StandbyFault(kind: .apply, message: "applying the mirrored tranlog through seqno \(target) failed: \(error)"))
+            return false
         }
     }
 }
 
 extension StandbyReplica {
-    /// On the apply queue: applies through `target` from the frames handed over in memory, then from
-    /// the mirror on disk for whatever they do not cover.
-    func applyFlushed(through target: Seqno) throws(RepositoryError) -> AppliedPosition {
-        let mirrored = handoff.withLock { $0.take(through: target) }
-        let position = try repository.applyMirrored(mirrored, through: target, decoder: &bodyDecoder)
+    /// On the apply queue: applies through `target` (and no record committed after `horizon`) from
+    /// the frames handed over in memory, then from the mirror on disk for whatever they do not cover.
+    func applyFlushed(through target: Seqno, notAfter horizon: Timestamp? = nil) throws(RepositoryError) -> AppliedPosition {
+        let mirrored = handoff.withLock { $0.batches(through: target) }
+        let position: AppliedPosition
+        do { position = try repository.applyMirrored(mirrored, through: target, notAfter: horizon, decoder: &bodyDecoder) } catch {
+            handoff.withLock { $0.release(through: repository.status.applied.seqno) }
+            throw error
+        }
+        handoff.withLock { $0.release(through: position.seqno) }
         guard position.seqno < target else { return position }
-        return try repository.applyLocalLogs(through: target)
+        // Held by the horizon, as the next record in memory shows: no need to read the mirror.
+        if let horizon, let next = handoff.withLock({ $0.commitTime(after: position.seqno) }), next > horizon { return position }
+        let reached = try repository.applyLocalLogs(through: target, notAfter: horizon)
+        handoff.withLock { $0.release(through: reached.seqno) }
+        return reached
     }
 
-    /// On the loop: remembers the primary's digest and has the apply queue compare it, in case the
-    /// standby already stands at its seqno (idle and caught up, no apply to trigger the check).
-    private func heard(_ digest: PositionedDigest) {
-        digestWatch.withLock { $0.hear(digest) }
+    /// On the loop: remembers the primary's clock and digest and has the apply queue compare the
+    /// digest, in case the standby already stands at its seqno (idle and caught up, no apply to
+    /// trigger the check).
+    private func heard(_ heartbeat: Heartbeat) {
+        let now = clock.monotonic()
+        primaryClock.withLock { $0 = PrimaryClockEstimate(time: heartbeat.primaryTime, at: now) }
+        digestWatch.withLock { $0.hear(heartbeat.digest) }
         applyQueue.async { self.checkDigest() }
     }
 

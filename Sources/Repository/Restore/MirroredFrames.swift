@@ -27,7 +27,7 @@ public struct MirroredFrames: Sendable {
 
 extension LogRestoreRun {
     /// Applies the frames after the replay's position through `target`; false, having applied what
-    /// came before, at a gap or at `target` (what follows must come from the mirror on disk, or later).
+    /// came before, at a gap, at `target` or at the horizon (what follows must come from the mirror on disk, or later).
     mutating func apply(_ mirrored: MirroredFrames, through target: Seqno, decoder: inout FrameBodyDecoder) throws(RepositoryError) -> Bool {
         var offset = mirrored.offset
         var start = mirrored.frames.startIndex
@@ -38,6 +38,10 @@ extension LogRestoreRun {
             }
             if header.seqno <= replay.applied.seqno { continue }
             guard header.seqno == replay.applied.seqno.next, header.seqno <= target else { return false }
+            if isPastHorizon(header.time) {
+                stoppedByTarget = true
+                return false
+            }
             let eventID = EventID(fileID: mirrored.file.fileID, offset: offset)
             let record: DecodedRecord
             switch decoder.decode(mirrored.frames[start..<start + header.length], header: header) {

@@ -7,10 +7,11 @@ extension Repository {
     /// of `restore logs`. Only in restore mode. Unlike `restoreLogs` it does not checkpoint each
     /// time: the checkpoint scheduler persists the position periodically, and a restart re-applies
     /// from the last checkpoint (the mirror holds the records). Returns the new applied position.
-    /// Each step normally reads only the bytes the mirror gained since the last one.
+    /// Each step normally reads only the bytes the mirror gained since the last one. `notAfter` (a
+    /// delayed standby's apply horizon) also stops it before the first record committed after it.
     @discardableResult
-    public func applyLocalLogs(through seqno: Seqno) throws(RepositoryError) -> AppliedPosition {
-        try continueRestore(target: .seqno(seqno)) { (run) throws(RepositoryError) in
+    public func applyLocalLogs(through seqno: Seqno, notAfter horizon: Timestamp? = nil) throws(RepositoryError) -> AppliedPosition {
+        try continueRestore(target: .seqno(seqno), horizon: horizon) { (run) throws(RepositoryError) in
             guard seqno > run.replay.applied.seqno else { return }
             try readMirror(&run, through: seqno)
         }
@@ -22,9 +23,9 @@ extension Repository {
     /// reached: the caller applies what lies past it with `applyLocalLogs`, which reads the mirror.
     @discardableResult
     public func applyMirrored(
-        _ batches: [MirroredFrames], through seqno: Seqno, decoder: inout FrameBodyDecoder
+        _ batches: [MirroredFrames], through seqno: Seqno, notAfter horizon: Timestamp? = nil, decoder: inout FrameBodyDecoder
     ) throws(RepositoryError) -> AppliedPosition {
-        try continueRestore(target: .seqno(seqno)) { (run) throws(RepositoryError) in
+        try continueRestore(target: .seqno(seqno), horizon: horizon) { (run) throws(RepositoryError) in
             for batch in batches {
                 guard try run.apply(batch, through: seqno, decoder: &decoder) else { return }
             }
@@ -34,16 +35,19 @@ extension Repository {
     /// One continuous-restore step: what `body` applies is published (and kept applied after an
     /// error in the middle), and the next step resumes just past it.
     private func continueRestore(
-        target: RestoreTarget, _ body: (inout LogRestoreRun) throws(RepositoryError) -> Void
+        target: RestoreTarget, horizon: Timestamp?, _ body: (inout LogRestoreRun) throws(RepositoryError) -> Void
     ) throws(RepositoryError) -> AppliedPosition {
         guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
         defer { restoreLock.unlock() }
         let (active, start) = stateLock.withLock { (restoreState.active, LogReplay(table: visible, applied: applied, history: history)) }
         guard active else { throw .restoreNotActive }
         var run = LogRestoreRun(replay: start, target: target)
+        run.horizon = horizon
         var failure: RepositoryError?
         do { try body(&run) } catch { failure = error }
-        if run.replay.records > 0 { applyResume = run.resumePoint }
+        // Also when nothing was applied (a delayed standby waiting for its horizon): the next step
+        // then resumes just past the applied record instead of reading its file from the start.
+        if let point = run.resumePoint { applyResume = point }
         try persistHistory(of: run.replay)
         publishReplay(run.replay)
         if let failure { throw failure }
@@ -62,7 +66,7 @@ extension Repository {
         {
             try run.resume(at: point, fileSystem: fileSystem)
         }
-        guard run.replay.applied.seqno < seqno else { return }
+        guard run.replay.applied.seqno < seqno, !run.stoppedByTarget else { return }
         // The fileEnd may have been applied by the last step or just now by the resumed read.
         var nextFile: FileID?
         if case .nextFile(let fileID, let lastSeqno, let lastCRC) = run.resumePoint ?? applyResume,

@@ -85,6 +85,8 @@ extension Repository {
 struct LogRestoreRun {
     var replay: LogReplay
     let target: RestoreTarget
+    /// A delayed standby's apply horizon: records committed after it wait (`stoppedByTarget`).
+    var horizon: Timestamp?
     var stoppedByTarget = false
     var files: [String] = []
     var commits = 0
@@ -141,7 +143,7 @@ struct LogRestoreRun {
         do {
             while let record = try cursor.next() {
                 highestEpochSeen = max(highestEpochSeen, record.header.epoch)
-                if record.seqno > replay.applied.seqno && target.isBeyond(record) {
+                if record.seqno > replay.applied.seqno && (target.isBeyond(record) || isPastHorizon(record.header.time)) {
                     stoppedByTarget = true
                     return
                 }
@@ -161,6 +163,9 @@ struct LogRestoreRun {
             preconditionFailure("unexpected \(error)")
         }
     }
+
+    /// Whether a record committed at `time` waits for a later step (past the horizon).
+    func isPastHorizon(_ time: Timestamp) -> Bool { horizon.map { time > $0 } ?? false }
 
     mutating func apply(_ record: TranlogRecord, from file: String) throws(RepositoryError) {
         guard try replay.apply(record, from: file) else { return }
