@@ -18,6 +18,9 @@ public struct NodeConfiguration: Sendable {
     /// The shared secret of primary and standbys (at least 16 bytes; a trailing newline is ignored).
     /// Nil: replication is off.
     public var replicationKeyFile: FilePath?
+    /// Connections on the replication port that have not authenticated yet, at most (`--max-pending-connections`);
+    /// past it the oldest is dropped. Default 64.
+    public var maxPendingReplicationConnections = 64
     /// Records batches are shipped gzip-compressed when that makes them smaller (`--compress`): for
     /// standbys across a slow link; each standby's ratio is in status and metrics.
     public var compressReplication = false
@@ -82,6 +85,7 @@ public struct NodeConfiguration: Sendable {
         if standbyOf != nil && replicationKeyFile == nil { return "a standby needs the replication key file of its primary" }
         if standbyOf != nil && standbyArchive != nil { return "a standby follows either a primary or an archive, not both" }
         if let problem = synchronousProblem { return problem }
+        if maxPendingReplicationConnections < 1 { return "--max-pending-connections must be at least 1" }
         if archiveInterval <= .zero || archivePollInterval <= .zero { return "archive intervals must be positive" }
         return nil
     }

@@ -65,7 +65,11 @@ public final class LogShipper: @unchecked Sendable {
     /// Called on admission and on every ack: what tranlog retention records for the standby.
     private let onProgress: (ShipperStatus) -> Void
     private var state = State.closed
-    private var decoder = MessageDecoder()
+    /// A standby sends only small messages: a longer declared length is refused unread.
+    private var decoder = MessageDecoder(maxMessageBytes: ReplicationProtocol.maxStandbyMessageBytes)
+    private let refusals: PeerRefusalLog
+    /// The peer proved it holds the key (its hello's or base-copy request's proof verified).
+    public private(set) var isAuthenticated = false
     private var cursor: ShipCursor?
     /// Sent batches not yet acknowledged as flushed, oldest first: the last seqno and end of each.
     private var unflushed: [(lastSeqno: Seqno, end: EventID, bytes: Int)] = []
@@ -77,7 +81,7 @@ public final class LogShipper: @unchecked Sendable {
     public init(
         connection: any Connection, loop: any EventLoop, log: PrimaryLog, key: ReplicationKey,
         configuration: Configuration = Configuration(), baseCopySource: (any BaseCopySource)? = nil, logger: Logger,
-        onClose: @escaping (ShipperStatus) -> Void = { _ in }, onProgress: @escaping (ShipperStatus) -> Void = { _ in }
+        refusals: PeerRefusalLog = PeerRefusalLog(), onClose: @escaping (ShipperStatus) -> Void = { _ in }, onProgress: @escaping (ShipperStatus) -> Void = { _ in }
     ) {
         self.baseCopySource = baseCopySource
         self.connection = connection
@@ -89,6 +93,7 @@ public final class LogShipper: @unchecked Sendable {
         self.logger[metadataKey: "replication.peer"] = "\(connection.peerAddress)"
         self.onClose = onClose
         self.onProgress = onProgress
+        self.refusals = refusals
         status = ShipperStatus(peer: connection.peerAddress)
     }
 
@@ -103,8 +108,20 @@ public final class LogShipper: @unchecked Sendable {
         send(.challenge(challenge))
         timers.append(loop.scheduleTimer(after: configuration.handshakeTimeout) { [weak self] in
             guard let self, case .awaitingHello = self.state else { return }
-            self.close("no hello within \(self.configuration.handshakeTimeout)")
+            self.refuse("no hello within \(self.configuration.handshakeTimeout)", kind: "handshake timeout")
         })
+    }
+
+    /// Still waiting for a hello or base-copy request: the connection has proved nothing yet.
+    public var isPending: Bool {
+        if case .awaitingHello = state { return true }
+        return false
+    }
+
+    /// Drops a pending connection (more are pending than the port allows), logged as a refusal.
+    public func dropPending(_ reason: String) {
+        precondition(loop.inEventLoop, "LogShipper is loop-confined")
+        refuse("unauthenticated, dropped: \(reason)", kind: "pending limit")
     }
 
     /// The log grew (a group commit became durable): ship it now rather than at the next poll.
@@ -128,6 +145,12 @@ public final class LogShipper: @unchecked Sendable {
         connection.close(.local(reason), mode: .immediately)
     }
 
+    /// Closes a connection that proved nothing, logged at most once a minute per peer host and kind.
+    private func refuse(_ reason: String, kind: String) {
+        refusals.warn("closing replication connection: \(reason)", kind: kind, peer: connection.peerAddress, logger: logger)
+        connection.close(.local(reason), mode: .immediately)
+    }
+
     // MARK: - Incoming
 
     private func received(_ bytes: [UInt8]) {
@@ -136,6 +159,7 @@ public final class LogShipper: @unchecked Sendable {
         do throws(ProtocolViolation) {
             while connection.isOpen, let message = try decoder.next() { try handle(message) }
         } catch {
+            guard isAuthenticated else { return refuse("protocol violation: \(error)", kind: "garbage") }
             close("protocol violation: \(error)")
         }
     }
@@ -165,6 +189,7 @@ public final class LogShipper: @unchecked Sendable {
         case .fence(let newer): return fenceThenReject(newer, hello: hello)
         case .admit: break
         }
+        isAuthenticated = true
         do throws(TranlogError) {
             switch try ShipStart.locate(for: hello, in: log, chunkBytes: configuration.batchBytes) {
             case .failure(let reason): reject(reason)
@@ -199,6 +224,7 @@ public final class LogShipper: @unchecked Sendable {
         status.standby = request.sourceID
         logger[metadataKey: "replication.standby"] = "\(request.sourceID)"
         guard BaseCopyProof.verify(request, challenge: challenge, key: key) else { return reject(.wrongKey) }
+        isAuthenticated = true
         guard let baseCopySource else { return reject(.baseCopyFailed(detail: "this primary does not serve base copies")) }
         let sender = BaseCopySender(
             connection: connection, loop: loop, source: baseCopySource, key: key, request: request,
@@ -210,7 +236,7 @@ public final class LogShipper: @unchecked Sendable {
     }
 
     private func reject(_ reason: RejectReason) {
-        logger.warning("refusing standby: \(reason)")
+        refusals.warn("refusing standby: \(reason)", kind: reason.logKind, peer: connection.peerAddress, logger: logger)
         status.rejection = reason
         send(.reject(reason))
         state = .closed
@@ -337,7 +363,8 @@ public final class LogShipper: @unchecked Sendable {
         if case .baseCopy(let sender) = state { sender.closed() }
         state = .closed
         status.state = .closed(reason.description)
-        logger.info("replication connection closed: \(reason)")
+        // A peer that never proved the key was already logged, rate-limited, if it was refused.
+        logger.log(level: isAuthenticated ? .info : .debug, "replication connection closed: \(reason)")
         onClose(status)
     }
 }

@@ -70,6 +70,7 @@ struct StandbyCommand: ParsableCommand {
     var offline = false
 
     @OptionGroup var serving: ServingOptions
+    @OptionGroup(title: "Limits") var hardening: HardeningOptions
 
     func run() throws {
         // Here rather than in `validate()`, which ArgumentParser runs before it reports an unknown
@@ -89,6 +90,7 @@ struct StandbyCommand: ParsableCommand {
             configuration.standbyServesWhenPromoted = true
         }
         synchronous.apply(to: &configuration)
+        hardening.apply(to: &configuration)
         let source = primary.map { "primary=\($0)" } ?? "archive=\(warm.archive ?? "restore-command")"
         try NodeRunner.run(configuration) { node in
             "understudy standby ready: http=\(node.httpAddress) \(source)" + (node.replicationAddress.map { " replication=\($0)" } ?? "")

@@ -50,6 +50,7 @@ struct StartCommand: ParsableCommand {
     @OptionGroup var serving: ServingOptions
     @OptionGroup var archiving: ArchiveOptions
     @OptionGroup var synchronous: SynchronousOptions
+    @OptionGroup(title: "Limits") var hardening: HardeningOptions
 
     @Flag(name: .customLong("restore-mode"), help: "Enter restore mode before opening the repository.")
     var restoreMode = false
@@ -73,6 +74,7 @@ struct StartCommand: ParsableCommand {
         serving.apply(to: &configuration)
         archiving.apply(to: &configuration)
         synchronous.apply(to: &configuration)
+        hardening.apply(to: &configuration)
         return configuration
     }
 }
