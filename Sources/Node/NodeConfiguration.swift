@@ -18,6 +18,9 @@ public struct NodeConfiguration: Sendable {
     /// The shared secret of primary and standbys (at least 16 bytes; a trailing newline is ignored).
     /// Nil: replication is off.
     public var replicationKeyFile: FilePath?
+    /// Key and token files may be readable by their group (0640), for a systemd unit's group;
+    /// never by others (`--allow-group-readable-secrets`). Default false: owner only (0600).
+    public var allowGroupReadableSecrets = false
     /// Connections on the replication port that have not authenticated yet, at most (`--max-pending-connections`);
     /// past it the oldest is dropped. Default 64.
     public var maxPendingReplicationConnections = 64
@@ -68,6 +71,9 @@ public struct NodeConfiguration: Sendable {
         http = HTTPServerConfiguration()
         http.port = Self.defaultHTTPPort
     }
+
+    /// Every replication key file the node reads.
+    var replicationKeyFiles: [FilePath] { replicationKeyFile.map { [$0] } ?? [] }
 
     public var httpAddress: SocketAddress {
         get { SocketAddress(host: http.host, port: http.port) }

@@ -9,11 +9,17 @@ struct HardeningOptions: ParsableArguments {
         valueName: "N"))
     var maxPendingConnections = 64
 
+    @Flag(name: .customLong("allow-group-readable-secrets"), help: ArgumentHelp(
+        "Accept key and token files readable by their group (mode 0640, for a service's group); never readable by others. "
+            + "Default: owner only (0600)."))
+    var allowGroupReadableSecrets = false
+
     func validate() throws {
         if maxPendingConnections < 1 { throw ValidationError("--max-pending-connections must be at least 1") }
     }
 
     func apply(to configuration: inout NodeConfiguration) {
         configuration.maxPendingReplicationConnections = maxPendingConnections
+        configuration.allowGroupReadableSecrets = allowGroupReadableSecrets
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import UnderstudyTesting
 
 /// What an unauthenticated peer can make a primary hold on its replication port: one small message
 /// per connection (a hello's size), at most `--max-pending-connections` connections, and a bounded
