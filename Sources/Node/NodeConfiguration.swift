@@ -18,6 +18,10 @@ public struct NodeConfiguration: Sendable {
     /// The shared secret of primary and standbys (at least 16 bytes; a trailing newline is ignored).
     /// Nil: replication is off.
     public var replicationKeyFile: FilePath?
+    /// A second key accepted from standbys during a key rotation (`--replication-key-file` given
+    /// twice): a standby's proof under either verifies and is answered under the same key; this
+    /// node's own hellos (as a standby) are signed with `replicationKeyFile` only.
+    public var rotationReplicationKeyFile: FilePath?
     /// Key and token files may be readable by their group (0640), for a systemd unit's group;
     /// never by others (`--allow-group-readable-secrets`). Default false: owner only (0600).
     public var allowGroupReadableSecrets = false
@@ -73,7 +77,7 @@ public struct NodeConfiguration: Sendable {
     }
 
     /// Every replication key file the node reads.
-    var replicationKeyFiles: [FilePath] { replicationKeyFile.map { [$0] } ?? [] }
+    var replicationKeyFiles: [FilePath] { [replicationKeyFile, rotationReplicationKeyFile].compactMap { $0 } }
 
     public var httpAddress: SocketAddress {
         get { SocketAddress(host: http.host, port: http.port) }
@@ -88,6 +92,7 @@ public struct NodeConfiguration: Sendable {
         do { try http.validate() } catch { return "HTTP: \(error.message)" }
         if !(0...65535).contains(replicationAddress.port) { return "replication port must be in 0...65535" }
         if let problem = repository.validate() { return "repository: \(problem)" }
+        if rotationReplicationKeyFile != nil && replicationKeyFile == nil { return "a rotation's second key file needs a first" }
         if standbyOf != nil && replicationKeyFile == nil { return "a standby needs the replication key file of its primary" }
         if standbyOf != nil && standbyArchive != nil { return "a standby follows either a primary or an archive, not both" }
         if let problem = synchronousProblem { return problem }

@@ -33,7 +33,7 @@ public final class UnderstudyNode: Sendable {
         self.logger = logger
         // Read before anything opens: a bad key file leaves nothing to undo.
         try SecretFileMode.checkKeyFiles(configuration)
-        let key = try configuration.replicationKeyFile.map { path throws(NodeError) in try ReplicationKeyFile.read(path) }
+        let key = try ReplicationKeyFile.read(configuration.replicationKeyFiles)
         let baseCopy = try Self.copyBaseIfNeeded(&configuration, key: key, logger: logger)
         try SecretFileMode.checkAdminToken(configuration)
         self.configuration = configuration

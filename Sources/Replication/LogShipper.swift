@@ -57,7 +57,10 @@ public final class LogShipper: @unchecked Sendable {
     private let connection: any Connection
     private let loop: any EventLoop
     private let log: PrimaryLog
+    /// Every key accepted from standbys (two during a rotation).
     private let key: ReplicationKey
+    /// The key this connection's standby proved it holds, which answers it are signed under.
+    private var sessionKey: ReplicationKey
     private let baseCopySource: (any BaseCopySource)?
     private let configuration: Configuration
     private var logger: Logger
@@ -88,6 +91,7 @@ public final class LogShipper: @unchecked Sendable {
         self.loop = loop
         self.log = log
         self.key = key
+        sessionKey = key
         self.configuration = configuration
         self.logger = logger
         self.logger[metadataKey: "replication.peer"] = "\(connection.peerAddress)"
@@ -187,7 +191,7 @@ public final class LogShipper: @unchecked Sendable {
         switch StandbyAdmission.check(hello, challenge: challenge, key: key, log: log) {
         case .reject(let reason): return reject(reason)
         case .fence(let newer): return fenceThenReject(newer, hello: hello)
-        case .admit: break
+        case .admit(let standbyKey): sessionKey = standbyKey
         }
         isAuthenticated = true
         do throws(TranlogError) {
@@ -223,11 +227,11 @@ public final class LogShipper: @unchecked Sendable {
     private func startBaseCopy(_ request: BaseCopyRequest, challenge: [UInt8]) {
         status.standby = request.sourceID
         logger[metadataKey: "replication.standby"] = "\(request.sourceID)"
-        guard BaseCopyProof.verify(request, challenge: challenge, key: key) else { return reject(.wrongKey) }
+        guard let standbyKey = BaseCopyProof.matchingKey(request, challenge: challenge, key: key) else { return reject(.wrongKey) }
         isAuthenticated = true
         guard let baseCopySource else { return reject(.baseCopyFailed(detail: "this primary does not serve base copies")) }
         let sender = BaseCopySender(
-            connection: connection, loop: loop, source: baseCopySource, key: key, request: request,
+            connection: connection, loop: loop, source: baseCopySource, key: standbyKey, request: request,
             configuration: .init(chunkBytes: configuration.baseCopyChunkBytes, chunkDelay: configuration.baseCopyChunkDelay),
             logger: logger, onReject: { [weak self] in self?.reject($0) })
         state = .baseCopy(sender)
@@ -253,7 +257,7 @@ public final class LogShipper: @unchecked Sendable {
         let welcome = Welcome(
             repositoryID: log.repositoryID, position: LogPosition(epoch: history.current.epoch, seqno: log.durableSeqno()),
             history: history, standing: log.standing(hello.sourceID.name))
-        send(.welcome(WelcomeProof.sign(welcome, challenge: hello.challenge, key: key)))
+        send(.welcome(WelcomeProof.sign(welcome, challenge: hello.challenge, key: sessionKey)))
         if start.sendsFileStart { send(.fileStart(header: start.headerBytes)) }
         cursor = start.cursor
         onProgress(status)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Node
+import SystemPackage
 
 /// The limits that bound what peers can make a node hold before they proved anything (see
 /// OPERATIONS "Harden a node"). Flags of `start` and `standby`.
@@ -16,6 +17,18 @@ struct HardeningOptions: ParsableArguments {
 
     func validate() throws {
         if maxPendingConnections < 1 { throw ValidationError("--max-pending-connections must be at least 1") }
+    }
+
+    static let rotationHelp = "Give it twice during a key rotation: standbys signing with either key are accepted (OPERATIONS: Rotate the replication key)."
+
+    /// `--replication-key-file` once, or twice for a rotation.
+    static func validate(keyFiles: [String]) throws {
+        if keyFiles.count > 2 { throw ValidationError("--replication-key-file is given at most twice (the current key, and the other during a rotation)") }
+    }
+
+    static func apply(keyFiles: [String], to configuration: inout NodeConfiguration) {
+        configuration.replicationKeyFile = keyFiles.first.map { FilePath($0) }
+        configuration.rotationReplicationKeyFile = keyFiles.dropFirst().first.map { FilePath($0) }
     }
 
     func apply(to configuration: inout NodeConfiguration) {

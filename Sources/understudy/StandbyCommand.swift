@@ -43,8 +43,10 @@ struct StandbyCommand: ParsableCommand {
             transform: NodeRunner.address)
     var primary: SocketAddress?
 
-    @Option(name: .customLong("replication-key-file"), help: ArgumentHelp("The primary's replication secret.", valueName: "KEYFILE"))
-    var replicationKeyFile: String?
+    @Option(name: .customLong("replication-key-file"), help: ArgumentHelp(
+        "The primary's replication secret (mode 0600); this standby signs with the first. " + HardeningOptions.rotationHelp,
+        valueName: "KEYFILE"))
+    var replicationKeyFiles: [String] = []
 
     @OptionGroup var warm: WarmStandbyOptions
 
@@ -75,11 +77,12 @@ struct StandbyCommand: ParsableCommand {
     func run() throws {
         // Here rather than in `validate()`, which ArgumentParser runs before it reports an unknown
         // option: `--primay` must be named as the typo it is, not as a missing `--primary`.
-        try warm.validate(primary: primary != nil, replicationKeyFile: replicationKeyFile != nil)
+        try warm.validate(primary: primary != nil, replicationKeyFile: !replicationKeyFiles.isEmpty)
+        try HardeningOptions.validate(keyFiles: replicationKeyFiles)
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
         serving.apply(to: &configuration)
         configuration.httpAddress = http
-        configuration.replicationKeyFile = replicationKeyFile.map { FilePath($0) }
+        HardeningOptions.apply(keyFiles: replicationKeyFiles, to: &configuration)
         configuration.standbyOf = primary
         warm.apply(to: &configuration)
         archiving.apply(to: &configuration)
