@@ -15,8 +15,18 @@ struct HardeningOptions: ParsableArguments {
             + "Default: owner only (0600)."))
     var allowGroupReadableSecrets = false
 
+    @Option(name: .customLong("max-connections"), help: ArgumentHelp(
+        "At most this many HTTP connections (default 1024); one more is answered 503 with Retry-After and closed.", valueName: "N"))
+    var maxConnections = 1024
+
+    @Option(name: .customLong("max-buffered-request-bytes"), help: ArgumentHelp(
+        "Request body bytes buffered across all HTTP connections at most (default 268435456, 256 MiB; at least 33554432, one "
+            + "largest body); a body that would pass it is answered 503 with Retry-After.", valueName: "BYTES"))
+    var maxBufferedRequestBytes = 256 << 20
+
     func validate() throws {
         if maxPendingConnections < 1 { throw ValidationError("--max-pending-connections must be at least 1") }
+        if maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
     }
 
     static let rotationHelp = "Give it twice during a key rotation: standbys signing with either key are accepted (OPERATIONS: Rotate the replication key)."
@@ -34,5 +44,7 @@ struct HardeningOptions: ParsableArguments {
     func apply(to configuration: inout NodeConfiguration) {
         configuration.maxPendingReplicationConnections = maxPendingConnections
         configuration.allowGroupReadableSecrets = allowGroupReadableSecrets
+        configuration.http.maxConnections = maxConnections
+        configuration.http.maxBufferedRequestBytes = maxBufferedRequestBytes
     }
 }
