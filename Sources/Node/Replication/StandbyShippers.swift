@@ -33,8 +33,8 @@ final class StandbyShippers: @unchecked Sendable {
 
     /// Listens on `address` (port 0: any free port); `compress`: ship records batches gzip-compressed
     /// when that makes them smaller (`--compress`); `synchronous`: how many standbys a commit waits
-    /// for, `maxPending` how many connections may wait unauthenticated, `pins` where it keeps the standbys it told are required, `onFallback` counting each
-    /// fallback to asynchronous. Call on the loop.
+    /// for, `maxPending` how many connections may wait unauthenticated, `pins` where it keeps the
+    /// standbys it told are required, `onFallback` counting each fallback to asynchronous. Call on the loop.
     init(
         loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, compress: Bool, maxPending: Int,
         synchronous settings: SynchronousSettings, pins: SynchronousPins, logger: Logger, onFallback: @escaping @Sendable () -> Void
