@@ -18,6 +18,16 @@ public struct NodeConfiguration: Sendable {
     /// The shared secret of primary and standbys (at least 16 bytes; a trailing newline is ignored).
     /// Nil: replication is off.
     public var replicationKeyFile: FilePath?
+    /// A second key accepted from standbys during a key rotation (`--replication-key-file` given
+    /// twice): a standby's proof under either verifies and is answered under the same key; this
+    /// node's own hellos (as a standby) are signed with `replicationKeyFile` only.
+    public var rotationReplicationKeyFile: FilePath?
+    /// Key and token files may be readable by their group (0640), for a systemd unit's group;
+    /// never by others (`--allow-group-readable-secrets`). Default false: owner only (0600).
+    public var allowGroupReadableSecrets = false
+    /// Connections on the replication port that have not authenticated yet, at most (`--max-pending-connections`);
+    /// past it the oldest is dropped. Default 64.
+    public var maxPendingReplicationConnections = 64
     /// Records batches are shipped gzip-compressed when that makes them smaller (`--compress`): for
     /// standbys across a slow link; each standby's ratio is in status and metrics.
     public var compressReplication = false
@@ -70,6 +80,9 @@ public struct NodeConfiguration: Sendable {
         http.port = Self.defaultHTTPPort
     }
 
+    /// Every replication key file the node reads.
+    var replicationKeyFiles: [FilePath] { [replicationKeyFile, rotationReplicationKeyFile].compactMap { $0 } }
+
     public var httpAddress: SocketAddress {
         get { SocketAddress(host: http.host, port: http.port) }
         set {
@@ -83,6 +96,7 @@ public struct NodeConfiguration: Sendable {
         do { try http.validate() } catch { return "HTTP: \(error.message)" }
         if !(0...65535).contains(replicationAddress.port) { return "replication port must be in 0...65535" }
         if let problem = repository.validate() { return "repository: \(problem)" }
+        if rotationReplicationKeyFile != nil && replicationKeyFile == nil { return "a rotation's second key file needs a first" }
         if standbyOf != nil && replicationKeyFile == nil { return "a standby needs the replication key file of its primary" }
         if standbyOf != nil && standbyArchive != nil { return "a standby follows either a primary or an archive, not both" }
         if let delay = standbyApplyDelay {
@@ -90,6 +104,7 @@ public struct NodeConfiguration: Sendable {
             if standbyOf == nil { return "--apply-delay is for a standby following a primary (--primary)" }
         }
         if let problem = synchronousProblem { return problem }
+        if maxPendingReplicationConnections < 1 { return "--max-pending-connections must be at least 1" }
         if archiveInterval <= .zero || archivePollInterval <= .zero { return "archive intervals must be positive" }
         return nil
     }

@@ -32,8 +32,10 @@ public final class UnderstudyNode: Sendable {
         var configuration = configuration
         self.logger = logger
         // Read before anything opens: a bad key file leaves nothing to undo.
-        let key = try configuration.replicationKeyFile.map { path throws(NodeError) in try ReplicationKeyFile.read(path) }
+        try SecretFileMode.checkKeyFiles(configuration)
+        let key = try ReplicationKeyFile.read(configuration.replicationKeyFiles)
         let baseCopy = try Self.copyBaseIfNeeded(&configuration, key: key, logger: logger)
+        try SecretFileMode.checkAdminToken(configuration)
         self.configuration = configuration
         if configuration.standbyOf != nil || configuration.standbyArchive != nil {
             try Self.enterStandbyMode(

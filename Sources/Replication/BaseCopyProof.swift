@@ -18,8 +18,12 @@ public enum BaseCopyProof {
     }
 
     public static func verify(_ request: BaseCopyRequest, challenge: [UInt8], key: ReplicationKey) -> Bool {
-        HMAC<SHA256>.isValidAuthenticationCode(
-            request.proof, authenticating: challenge + MessageCodec.baseCopyRequestFields(request), using: key.symmetricKey)
+        matchingKey(request, challenge: challenge, key: key) != nil
+    }
+
+    /// The accepted key the standby signed `request` with, to sign the copy's end under; nil: a wrong key.
+    public static func matchingKey(_ request: BaseCopyRequest, challenge: [UInt8], key: ReplicationKey) -> ReplicationKey? {
+        key.matching(code: request.proof, authenticating: challenge + MessageCodec.baseCopyRequestFields(request))
     }
 
     public static func sign(_ end: BaseCopyEnd, nonce: [UInt8], key: ReplicationKey) -> BaseCopyEnd {
@@ -29,7 +33,7 @@ public enum BaseCopyProof {
     }
 
     public static func verify(_ end: BaseCopyEnd, nonce: [UInt8], key: ReplicationKey) -> Bool {
-        HMAC<SHA256>.isValidAuthenticationCode(end.proof, authenticating: nonce + MessageCodec.baseCopyEndFields(end), using: key.symmetricKey)
+        key.matching(code: end.proof, authenticating: nonce + MessageCodec.baseCopyEndFields(end)) != nil
     }
 }
 

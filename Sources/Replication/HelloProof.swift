@@ -1,8 +1,13 @@
 import Crypto
 
-/// The shared secret both nodes read from their key file; the caller passes its bytes.
+/// The shared secret both nodes read from their key file; the caller passes its bytes. During a key
+/// rotation it also holds the other key (`accepting(_:)`): proofs under either verify, and what
+/// answers a peer is signed under the key that peer used (`matching`); a node's own hellos and
+/// requests are signed under the first key only.
 public struct ReplicationKey: Sendable {
     private let bytes: [UInt8]
+    /// Keys accepted besides this one during a rotation; nothing is signed with them unless a peer used them.
+    private var alsoAccepted: [[UInt8]] = []
 
     /// At least 16 bytes: a shorter key is guessable, which would make the proof decorative.
     public init(bytes: [UInt8]) {
@@ -10,7 +15,23 @@ public struct ReplicationKey: Sendable {
         self.bytes = bytes
     }
 
+    /// This key (which signs), with `others` accepted as well: a rotation.
+    public func accepting(_ others: [ReplicationKey]) -> ReplicationKey {
+        var key = self
+        key.alsoAccepted += others.flatMap { [$0.bytes] + $0.alsoAccepted }
+        return key
+    }
+
     var symmetricKey: SymmetricKey { SymmetricKey(data: bytes) }
+
+    /// The accepted key (this one first) under which `code` authenticates `message`, alone, so that
+    /// the answer is signed under it; nil if none. Each comparison takes the same time wherever the
+    /// bytes differ.
+    func matching(code: [UInt8], authenticating message: [UInt8]) -> ReplicationKey? {
+        ([bytes] + alsoAccepted).lazy.map(ReplicationKey.init(bytes:)).first {
+            HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: message, using: $0.symmetricKey)
+        }
+    }
 }
 
 /// Proves a standby holds the key without sending it: the primary's fresh random challenge, followed
@@ -32,10 +53,14 @@ public enum HelloProof {
         return signed
     }
 
-    /// Whether `hello.proof` is right; the comparison takes the same time wherever the bytes differ.
+    /// Whether `hello.proof` is right under one of the accepted keys.
     public static func verify(_ hello: Hello, challenge: [UInt8], key: ReplicationKey) -> Bool {
-        HMAC<SHA256>.isValidAuthenticationCode(
-            hello.proof, authenticating: challenge + MessageCodec.helloFields(hello), using: key.symmetricKey)
+        matchingKey(hello, challenge: challenge, key: key) != nil
+    }
+
+    /// The accepted key the standby signed `hello` with, to answer it under; nil: a wrong key.
+    public static func matchingKey(_ hello: Hello, challenge: [UInt8], key: ReplicationKey) -> ReplicationKey? {
+        key.matching(code: hello.proof, authenticating: challenge + MessageCodec.helloFields(hello))
     }
 }
 
@@ -53,7 +78,7 @@ public enum WelcomeProof {
     }
 
     public static func verify(_ welcome: Welcome, challenge: [UInt8], key: ReplicationKey) -> Bool {
-        HMAC<SHA256>.isValidAuthenticationCode(welcome.proof, authenticating: signedBytes(welcome, challenge), using: key.symmetricKey)
+        key.matching(code: welcome.proof, authenticating: signedBytes(welcome, challenge)) != nil
     }
 
     private static func signedBytes(_ welcome: Welcome, _ challenge: [UInt8]) -> [UInt8] {

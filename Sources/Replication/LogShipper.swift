@@ -68,7 +68,10 @@ public final class LogShipper: @unchecked Sendable {
     private let connection: any Connection
     private let loop: any EventLoop
     private let log: PrimaryLog
+    /// Every key accepted from standbys (two during a rotation).
     private let key: ReplicationKey
+    /// The key this connection's standby proved it holds, which answers it are signed under.
+    private var sessionKey: ReplicationKey
     private let baseCopySource: (any BaseCopySource)?
     private let configuration: Configuration
     private var logger: Logger
@@ -76,7 +79,11 @@ public final class LogShipper: @unchecked Sendable {
     /// Called on admission and on every ack: what tranlog retention records for the standby.
     private let onProgress: (ShipperStatus) -> Void
     private var state = State.closed
-    private var decoder = MessageDecoder()
+    /// A standby sends only small messages: a longer declared length is refused unread.
+    private var decoder = MessageDecoder(maxMessageBytes: ReplicationProtocol.maxStandbyMessageBytes)
+    private let refusals: PeerRefusalLog
+    /// The peer proved it holds the key (its hello's or base-copy request's proof verified).
+    public private(set) var isAuthenticated = false
     private var cursor: ShipCursor?
     /// Sent batches not yet acknowledged as flushed, oldest first: the last seqno and end of each.
     private var unflushed: [(lastSeqno: Seqno, end: EventID, bytes: Int)] = []
@@ -93,19 +100,21 @@ public final class LogShipper: @unchecked Sendable {
     public init(
         connection: any Connection, loop: any EventLoop, log: PrimaryLog, key: ReplicationKey,
         configuration: Configuration = Configuration(), baseCopySource: (any BaseCopySource)? = nil, logger: Logger,
-        onClose: @escaping (ShipperStatus) -> Void = { _ in }, onProgress: @escaping (ShipperStatus) -> Void = { _ in }
+        refusals: PeerRefusalLog = PeerRefusalLog(), onClose: @escaping (ShipperStatus) -> Void = { _ in }, onProgress: @escaping (ShipperStatus) -> Void = { _ in }
     ) {
         self.baseCopySource = baseCopySource
         self.connection = connection
         self.loop = loop
         self.log = log
         self.key = key
+        sessionKey = key
         self.configuration = configuration
         self.logger = logger
         self.logger[metadataKey: "replication.peer"] = "\(connection.peerAddress)"
         self.onClose = onClose
         self.onProgress = onProgress
         reader = configuration.readsFilesOnItsOwnThread ? DispatchQueue(label: "understudy.shipper-reader") : nil
+        self.refusals = refusals
         status = ShipperStatus(peer: connection.peerAddress)
     }
 
@@ -120,8 +129,20 @@ public final class LogShipper: @unchecked Sendable {
         send(.challenge(challenge))
         timers.append(loop.scheduleTimer(after: configuration.handshakeTimeout) { [weak self] in
             guard let self, case .awaitingHello = self.state else { return }
-            self.close("no hello within \(self.configuration.handshakeTimeout)")
+            self.refuse("no hello within \(self.configuration.handshakeTimeout)", kind: "handshake timeout")
         })
+    }
+
+    /// Still waiting for a hello or base-copy request: the connection has proved nothing yet.
+    public var isPending: Bool {
+        if case .awaitingHello = state { return true }
+        return false
+    }
+
+    /// Drops a pending connection (more are pending than the port allows), logged as a refusal.
+    public func dropPending(_ reason: String) {
+        precondition(loop.inEventLoop, "LogShipper is loop-confined")
+        refuse("unauthenticated, dropped: \(reason)", kind: "pending limit")
     }
 
     /// The log grew (a group commit became durable): ship it now rather than at the next poll.
@@ -146,6 +167,12 @@ public final class LogShipper: @unchecked Sendable {
         connection.close(.local(reason), mode: .immediately)
     }
 
+    /// Closes a connection that proved nothing, logged at most once a minute per peer host and kind.
+    private func refuse(_ reason: String, kind: String) {
+        refusals.warn("closing replication connection: \(reason)", kind: kind, peer: connection.peerAddress, logger: logger)
+        connection.close(.local(reason), mode: .immediately)
+    }
+
     // MARK: - Incoming
 
     private func received(_ bytes: [UInt8]) {
@@ -154,6 +181,7 @@ public final class LogShipper: @unchecked Sendable {
         do throws(ProtocolViolation) {
             while connection.isOpen, let message = try decoder.next() { try handle(message) }
         } catch {
+            guard isAuthenticated else { return refuse("protocol violation: \(error)", kind: "garbage") }
             close("protocol violation: \(error)")
         }
     }
@@ -181,8 +209,9 @@ public final class LogShipper: @unchecked Sendable {
         switch StandbyAdmission.check(hello, challenge: challenge, key: key, log: log) {
         case .reject(let reason): return reject(reason)
         case .fence(let newer): return fenceThenReject(newer, hello: hello)
-        case .admit: break
+        case .admit(let standbyKey): sessionKey = standbyKey
         }
+        isAuthenticated = true
         state = .locating(hello)
         readFiles({ [self] () throws(TranlogError) in
             try ShipStart.locate(for: hello, in: log, chunkBytes: configuration.batchBytes)
@@ -239,10 +268,11 @@ public final class LogShipper: @unchecked Sendable {
     private func startBaseCopy(_ request: BaseCopyRequest, challenge: [UInt8]) {
         status.standby = request.sourceID
         logger[metadataKey: "replication.standby"] = "\(request.sourceID)"
-        guard BaseCopyProof.verify(request, challenge: challenge, key: key) else { return reject(.wrongKey) }
+        guard let standbyKey = BaseCopyProof.matchingKey(request, challenge: challenge, key: key) else { return reject(.wrongKey) }
+        isAuthenticated = true
         guard let baseCopySource else { return reject(.baseCopyFailed(detail: "this primary does not serve base copies")) }
         let sender = BaseCopySender(
-            connection: connection, loop: loop, source: baseCopySource, key: key, request: request,
+            connection: connection, loop: loop, source: baseCopySource, key: standbyKey, request: request,
             configuration: .init(chunkBytes: configuration.baseCopyChunkBytes, chunkDelay: configuration.baseCopyChunkDelay),
             logger: logger, onReject: { [weak self] in self?.reject($0) })
         state = .baseCopy(sender)
@@ -251,7 +281,7 @@ public final class LogShipper: @unchecked Sendable {
     }
 
     private func reject(_ reason: RejectReason) {
-        logger.warning("refusing standby: \(reason)")
+        refusals.warn("refusing standby: \(reason)", kind: reason.logKind, peer: connection.peerAddress, logger: logger)
         status.rejection = reason
         send(.reject(reason))
         state = .closed
@@ -268,7 +298,7 @@ public final class LogShipper: @unchecked Sendable {
         let welcome = Welcome(
             repositoryID: log.repositoryID, position: LogPosition(epoch: history.current.epoch, seqno: log.durableSeqno()),
             history: history, standing: log.standing(hello.sourceID.name))
-        send(.welcome(WelcomeProof.sign(welcome, challenge: hello.challenge, key: key)))
+        send(.welcome(WelcomeProof.sign(welcome, challenge: hello.challenge, key: sessionKey)))
         if start.sendsFileStart { send(.fileStart(header: start.headerBytes)) }
         cursor = start.cursor
         onProgress(status)
@@ -402,7 +432,8 @@ public final class LogShipper: @unchecked Sendable {
         if case .baseCopy(let sender) = state { sender.closed() }
         state = .closed
         status.state = .closed(reason.description)
-        logger.info("replication connection closed: \(reason)")
+        // A peer that never proved the key was already logged, rate-limited, if it was refused.
+        logger.log(level: isAuthenticated ? .info : .debug, "replication connection closed: \(reason)")
         onClose(status)
     }
 }

@@ -27,6 +27,16 @@ public enum RejectReason: Error, Hashable, Sendable, CustomStringConvertible {
     /// it, or another did): it is fenced and serves no standby of that epoch. The detail says which.
     case fenced(detail: String)
 
+    /// What the primary's refusal log tells refusals apart by: the two an unauthenticated peer can
+    /// cause by a case of their own (their details are the peer's to vary), the rest by their text.
+    var logKind: String {
+        switch self {
+        case .wrongKey: "wrong key"
+        case .protocolVersion: "protocol version"
+        default: description
+        }
+    }
+
     public var description: String {
         switch self {
         case .wrongKey:

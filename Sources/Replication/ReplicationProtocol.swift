@@ -14,4 +14,10 @@ public enum ReplicationProtocol {
     /// The longest message either side accepts: one maximal record frame plus room for the records
     /// header. A longer declared length closes the connection before anything is allocated for it.
     public static let maxMessageBytes = TranlogLimits.maxFrameBytes + 64 * 1024
+    /// The longest message a primary accepts from a standby, which sends only a hello or a base-copy
+    /// request (before it has proved it holds the key) and acks: 64 KiB holds a hello with an epoch
+    /// history of over two hundred promotions of nodes with 255-byte names. A longer declared length
+    /// closes the connection before its body is read, so an unauthenticated peer pins at most this
+    /// plus one read, not `maxMessageBytes`.
+    public static let maxStandbyMessageBytes = 64 * 1024
 }

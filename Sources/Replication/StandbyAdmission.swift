@@ -6,8 +6,9 @@ import Tranlog
 /// the standby knows an epoch newer than this primary's (then this node is an old primary and must
 /// fence itself), then whether the standby's history lets it follow this primary.
 enum StandbyAdmission {
-    enum Decision: Equatable {
-        case admit
+    enum Decision {
+        /// Under the key the standby signed its hello with (one of two during a rotation), which the welcome's proof uses.
+        case admit(ReplicationKey)
         case reject(RejectReason)
         /// The standby's history holds `EpochEntry`, newer than this primary's current epoch: another
         /// node was promoted, and this one is fenced before the standby is refused.
@@ -15,7 +16,7 @@ enum StandbyAdmission {
     }
 
     static func check(_ hello: Hello, challenge: [UInt8], key: ReplicationKey, log: PrimaryLog) -> Decision {
-        guard HelloProof.verify(hello, challenge: challenge, key: key) else { return .reject(.wrongKey) }
+        guard let standbyKey = HelloProof.matchingKey(hello, challenge: challenge, key: key) else { return .reject(.wrongKey) }
         guard log.isPrimary() else { return .reject(.notPrimary) }
         guard hello.repositoryID == log.repositoryID else {
             return .reject(.otherRepository(primary: log.repositoryID, standby: hello.repositoryID))
@@ -28,6 +29,6 @@ enum StandbyAdmission {
         }
         let lastSeqno = log.durableSeqno()
         guard hello.position.seqno <= lastSeqno else { return .reject(.standbyAhead(standby: hello.position.seqno, primary: lastSeqno)) }
-        return .admit
+        return .admit(standbyKey)
     }
 }

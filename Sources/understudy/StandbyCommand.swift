@@ -51,8 +51,10 @@ struct StandbyCommand: ParsableCommand {
             transform: NodeRunner.address)
     var primary: SocketAddress?
 
-    @Option(name: .customLong("replication-key-file"), help: ArgumentHelp("The primary's replication secret.", valueName: "KEYFILE"))
-    var replicationKeyFile: String?
+    @Option(name: .customLong("replication-key-file"), help: ArgumentHelp(
+        "The primary's replication secret (mode 0600); this standby signs with the first. " + HardeningOptions.rotationHelp,
+        valueName: "KEYFILE"))
+    var replicationKeyFiles: [String] = []
 
     @OptionGroup var warm: WarmStandbyOptions
 
@@ -83,6 +85,7 @@ struct StandbyCommand: ParsableCommand {
     var applyDelay: Double?
 
     @OptionGroup var serving: ServingOptions
+    @OptionGroup(title: "Limits") var hardening: HardeningOptions
 
     /// `--apply-delay` as a duration: a finite number of seconds, not negative.
     static func delay(_ seconds: Double) throws -> Duration {
@@ -95,11 +98,12 @@ struct StandbyCommand: ParsableCommand {
     func run() throws {
         // Here rather than in `validate()`, which ArgumentParser runs before it reports an unknown
         // option: `--primay` must be named as the typo it is, not as a missing `--primary`.
-        try warm.validate(primary: primary != nil, replicationKeyFile: replicationKeyFile != nil)
+        try warm.validate(primary: primary != nil, replicationKeyFile: !replicationKeyFiles.isEmpty)
+        try HardeningOptions.validate(keyFiles: replicationKeyFiles)
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
         serving.apply(to: &configuration)
         configuration.httpAddress = http
-        configuration.replicationKeyFile = replicationKeyFile.map { FilePath($0) }
+        HardeningOptions.apply(keyFiles: replicationKeyFiles, to: &configuration)
         configuration.standbyOf = primary
         warm.apply(to: &configuration)
         archiving.apply(to: &configuration)
@@ -111,6 +115,7 @@ struct StandbyCommand: ParsableCommand {
             configuration.standbyServesWhenPromoted = true
         }
         synchronous.apply(to: &configuration)
+        hardening.apply(to: &configuration)
         let source = primary.map { "primary=\($0)" } ?? "archive=\(warm.archive ?? "restore-command")"
         try NodeRunner.run(configuration) { node in
             "understudy standby ready: http=\(node.httpAddress) \(source)" + (node.replicationAddress.map { " replication=\($0)" } ?? "")

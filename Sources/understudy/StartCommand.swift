@@ -38,8 +38,9 @@ struct StartCommand: ParsableCommand {
     var replication = SocketAddress(host: "127.0.0.1", port: 7481)
 
     @Option(name: .customLong("replication-key-file"), help: ArgumentHelp(
-        "The secret shared with standbys (at least 16 bytes). Without it replication is off.", valueName: "KEYFILE"))
-    var replicationKeyFile: String?
+        "The secret shared with standbys (at least 16 bytes, mode 0600). Without it replication is off. "
+            + HardeningOptions.rotationHelp, valueName: "KEYFILE"))
+    var replicationKeyFiles: [String] = []
 
     @Option(name: .customLong("checkpoint-seconds"), help: "Checkpoint at least this often while there are changes (default 60).")
     var checkpointSeconds: Int?
@@ -50,9 +51,14 @@ struct StartCommand: ParsableCommand {
     @OptionGroup var serving: ServingOptions
     @OptionGroup var archiving: ArchiveOptions
     @OptionGroup var synchronous: SynchronousOptions
+    @OptionGroup(title: "Limits") var hardening: HardeningOptions
 
     @Flag(name: .customLong("restore-mode"), help: "Enter restore mode before opening the repository.")
     var restoreMode = false
+
+    func validate() throws {
+        try HardeningOptions.validate(keyFiles: replicationKeyFiles)
+    }
 
     func run() throws {
         let configuration = nodeConfiguration
@@ -67,12 +73,13 @@ struct StartCommand: ParsableCommand {
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
         configuration.httpAddress = http
         configuration.replicationAddress = replication
-        configuration.replicationKeyFile = replicationKeyFile.map { FilePath($0) }
+        HardeningOptions.apply(keyFiles: replicationKeyFiles, to: &configuration)
         if let checkpointSeconds { configuration.repository.checkpointInterval = .seconds(checkpointSeconds) }
         if let checkpointMBytes { configuration.repository.checkpointLogBytes = checkpointMBytes << 20 }
         serving.apply(to: &configuration)
         archiving.apply(to: &configuration)
         synchronous.apply(to: &configuration)
+        hardening.apply(to: &configuration)
         return configuration
     }
 }

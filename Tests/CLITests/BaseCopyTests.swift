@@ -19,8 +19,8 @@ struct BaseCopyTests {
         init(in directory: URL, environment: [String: String] = [:]) throws {
             self.directory = directory
             data = directory.appendingPathComponent("primary")
-            try Data("primary-and-standby-share-this-key\n".utf8).write(to: directory.appendingPathComponent("key"))
-            try Data("this-is-not-the-primary-key".utf8).write(to: directory.appendingPathComponent("wrong"))
+            try writeSecret("primary-and-standby-share-this-key\n", to: directory.appendingPathComponent("key"))
+            try writeSecret("this-is-not-the-primary-key", to: directory.appendingPathComponent("wrong"))
             let initialized = try CLIProcess.run(["init", "--data", data.path, "--source-id", "primary"], in: directory)
             #expect(initialized.status == 0, "\(initialized.standardError)")
             process = try Self.start(data, replication: "127.0.0.1:0", in: directory, environment: environment)

@@ -89,7 +89,7 @@ struct DrillCluster {
 
     init(in directory: URL) throws {
         self.directory = directory
-        try Data("drill-primary-and-standbys-share-this-key\n".utf8).write(to: directory.appendingPathComponent("key"))
+        try writeSecret("drill-primary-and-standbys-share-this-key\n", to: directory.appendingPathComponent("key"))
         let first = directory.appendingPathComponent("node-0")
         primaryData = first
         let initialized = try CLIProcess.run(["init", "--data", first.path, "--source-id", "drill-0"], in: directory)

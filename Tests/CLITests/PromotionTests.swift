@@ -2,6 +2,7 @@ import Foundation
 import Node
 import Testing
 import Tranlog
+import UnderstudyTesting
 
 /// Failover with real processes: a promoted standby serves its own standbys without a restart, and
 /// the old primary may rejoin as a standby only if it committed nothing past the fork.
@@ -15,7 +16,7 @@ struct PromotionTests {
         /// `init`s `primary`, writes `keys` through a first run, stops it and copies it to each of `copies`.
         init(in directory: URL, keys: [String: String], copies: [String]) throws {
             self.directory = directory
-            try Data("primary-and-standby-share-this-key\n".utf8).write(to: directory.appendingPathComponent("key"))
+            try writeSecret("primary-and-standby-share-this-key\n", to: directory.appendingPathComponent("key"))
             let result = try CLIProcess.run(["init", "--data", data("primary"), "--source-id", "primary"], in: directory)
             try #require(result.status == 0, "\(result.standardError)")
             let primary = try startPrimary("primary")

@@ -1,6 +1,7 @@
 import Foundation
 import Node
 import Testing
+import UnderstudyTesting
 
 @Suite("Standby replication with real processes: start --replication, standby, promote")
 struct StandbyCommandTests {
@@ -17,7 +18,7 @@ struct StandbyCommandTests {
             primaryData = directory.appendingPathComponent("primary")
             standbyData = directory.appendingPathComponent("standby")
             try Self.run(["init", "--data", primaryData.path, "--source-id", "primary"], in: directory)
-            try Data("primary-and-standby-share-this-key\n".utf8).write(to: directory.appendingPathComponent("key"))
+            try writeSecret("primary-and-standby-share-this-key\n", to: directory.appendingPathComponent("key"))
             primary = try Self.startPrimary(primaryData, in: directory, primaryArguments)
             try StandbyCommandTests.put(keys, on: primary.url)
             #expect(primary.stop(with: SIGTERM) == 0)
@@ -110,7 +111,7 @@ struct StandbyCommandTests {
         try withTemporaryDirectory { directory in
             let pair = try Pair(in: directory, keys: ["only": "one"])
             defer { pair.cleanUp() }
-            try Data("this-is-not-the-primary-key".utf8).write(to: directory.appendingPathComponent("wrong"))
+            try writeSecret("this-is-not-the-primary-key", to: directory.appendingPathComponent("wrong"))
             let standby = try pair.startStandby(keyFile: "wrong")
             defer { standby.cleanUp() }
             let refused = try Self.waitForStatus(of: standby) { $0.replication?.lastRejection != nil }
@@ -130,7 +131,7 @@ struct StandbyCommandTests {
     @Test("a standby on a non-empty directory without a repository is refused, naming what is in it")
     func emptyDirectory() throws {
         try withTemporaryDirectory { directory in
-            try Data("primary-and-standby-share-this-key".utf8).write(to: directory.appendingPathComponent("key"))
+            try writeSecret("primary-and-standby-share-this-key", to: directory.appendingPathComponent("key"))
             try FileManager.default.createDirectory(at: directory.appendingPathComponent("nothing"), withIntermediateDirectories: false)
             try Data("mine".utf8).write(to: directory.appendingPathComponent("nothing/notes.txt"))
             let result = try CLIProcess.run([

@@ -7,6 +7,7 @@ import Testing
 import Tranlog
 import Transport
 import TransportUV
+import UnderstudyTesting
 
 /// Logs only what would explain a failure.
 let quietLogger: Logger = {
@@ -90,7 +91,7 @@ func withServingNode<Value>(
     configure: @escaping (inout NodeConfiguration) -> Void = { _ in }, _ body: (NodeFixture) throws -> Value
 ) throws -> Value {
     let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-key-\(UUID().uuidString)")
-    try Data("sixteen-or-more-bytes\n".utf8).write(to: keyFile)
+    try writeSecret("sixteen-or-more-bytes\n", to: keyFile)
     defer { try? FileManager.default.removeItem(at: keyFile) }
     return try withNode(configure: {
         $0.replicationKeyFile = FilePath(keyFile.path)

@@ -40,7 +40,10 @@ import UnderstudyTesting
     /// A key file on the real disk (the node reads it before it opens anything).
     static let keyFile: FilePath = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-promote-crash-key").path
-        FileManager.default.createFile(atPath: path, contents: Data("promote-crash-test-replication-key\n".utf8))
+        // Owner-only, as a node requires of a key file.
+        FileManager.default.createFile(
+            atPath: path, contents: Data("promote-crash-test-replication-key\n".utf8), attributes: [.posixPermissions: 0o600])
+        try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
         return FilePath(path)
     }()
 

@@ -4,6 +4,7 @@ import Repository
 import SystemPackage
 import Testing
 import Transport
+import UnderstudyTesting
 
 @Suite("Replication settings of a node: key file, replication port, promote on a non-standby")
 struct ReplicationConfigTests {
@@ -33,7 +34,7 @@ struct ReplicationConfigTests {
     @Test("a short key file is refused before anything opens")
     func shortKey() throws {
         let keyFile = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-key-\(UUID().uuidString)")
-        try Data("short\n".utf8).write(to: keyFile)
+        try writeSecret("short\n", to: keyFile)
         defer { try? FileManager.default.removeItem(at: keyFile) }
         #expect(throws: NodeError.self) {
             try withNode(configure: { $0.replicationKeyFile = FilePath(keyFile.path) }) { _ in }

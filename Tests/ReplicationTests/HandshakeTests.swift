@@ -149,7 +149,7 @@ import Tranlog
         harness.loop.run()
         #expect(peer.closeReason == .peerClosed)
         #expect(harness.shippers[0].status.state == .closed("closed locally: protocol violation: "
-            + "message length 4294967295 is outside 9...\(ReplicationProtocol.maxMessageBytes)"))
+            + "message length 4294967295 is outside 9...\(ReplicationProtocol.maxStandbyMessageBytes)"))
     }
 
     @Test func silentStandbyIsDisconnected() throws {

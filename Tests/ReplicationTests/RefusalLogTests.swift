@@ -48,6 +48,29 @@ import Transport
         #expect(limiter.line(for: "another", now: .seconds(63)) == "another")
     }
 
+    @Test func messagesOfOneKindAreOneMessageWhateverTheirDetails() {
+        var limiter = RepeatedMessageLimiter(interval: .seconds(60))
+        #expect(limiter.line(for: "garbage: length 1", kind: "garbage", now: .seconds(0)) == "garbage: length 1")
+        #expect(limiter.line(for: "garbage: length 2", kind: "garbage", now: .seconds(1)) == nil)
+        #expect(limiter.line(for: "garbage: length 3", kind: "garbage", now: .seconds(61)) == "garbage: length 3 (again; 2 time(s) since it was last logged)")
+    }
+
+    @Test func thePrimarysRefusalLogCountsPerPeerHostAndKind() {
+        let now = Locked(Duration.zero)
+        let clock = ReplicationClock(monotonic: { now.withLock { $0 } }, wall: { Timestamp(rawValue: 0) })
+        let refusals = PeerRefusalLog(interval: .seconds(60), clock: clock)
+        let captured = CapturedLog()
+        for port in 1000..<1200 {
+            refusals.warn("garbage from port \(port)", kind: "garbage", peer: SocketAddress(host: "10.0.0.1", port: port), logger: captured.logger)
+        }
+        refusals.warn("wrong key", kind: "wrong key", peer: SocketAddress(host: "10.0.0.1", port: 1), logger: captured.logger)
+        refusals.warn("garbage", kind: "garbage", peer: SocketAddress(host: "10.0.0.2", port: 1), logger: captured.logger)
+        #expect(captured.all == ["garbage from port 1000", "wrong key", "garbage"], "one line per host and kind")
+        now.withLock { $0 = .seconds(60) }
+        refusals.warn("garbage from port 2000", kind: "garbage", peer: SocketAddress(host: "10.0.0.1", port: 2000), logger: captured.logger)
+        #expect(captured.all.last == "garbage from port 2000 (again; 200 time(s) since it was last logged)")
+    }
+
     @Test func aStandbyRefusedForAnHourLogsItOncePerMinuteAndBacksOff() throws {
         let harness = try ReplicationHarness()
         try harness.primary.commit(5)

@@ -55,11 +55,13 @@ final class NodeReplication: Sendable {
 
     private func listen(_ configuration: NodeConfiguration, repository: Repository, key: ReplicationKey, logger: Logger) throws(NodeError) -> StandbyShippers {
         let (address, compress, synchronous) = (configuration.replicationAddress, configuration.compressReplication, configuration.synchronous)
+        let maxPending = configuration.maxPendingReplicationConnections
         let pins = try Self.synchronousPins(repository, logger: logger)
         let started = loop.executeAndWait { [loop, metrics] () -> Result<StandbyShippers, NodeError> in
             Result { () throws(NodeError) in
                 try StandbyShippers(
-                    loop: loop, repository: repository, key: key, address: address, compress: compress, synchronous: synchronous,
+                    loop: loop, repository: repository, key: key, address: address, compress: compress,
+                    maxPending: maxPending, synchronous: synchronous,
                     pins: pins, logger: logger, onFallback: { metrics.recordSynchronousFallback() })
             }
         }

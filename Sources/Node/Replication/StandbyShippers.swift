@@ -25,18 +25,23 @@ final class StandbyShippers: @unchecked Sendable {
     /// A wake-up is queued on the loop: further durable records until it runs need no other.
     private let wakeQueued = Locked(false)
     private var shipperConfiguration: LogShipper.Configuration
+    /// Connections that proved nothing yet, at most; past it the oldest is dropped (`--max-pending-connections`).
+    private let maxPending: Int
+    /// Refusals of this port, logged once a minute per peer host and kind.
+    private let refusals = PeerRefusalLog()
     /// Holds commits' acknowledgements for synchronous replication (asynchronous: releases at once).
     let synchronous: SynchronousGate
 
     /// Listens on `address` (port 0: any free port); `compress`: ship records batches gzip-compressed
     /// when that makes them smaller (`--compress`); `synchronous`: how many standbys a commit waits
-    /// for, `pins` where it keeps the standbys it told are required, `onFallback` counting each
-    /// fallback to asynchronous. Call on the loop.
+    /// for, `maxPending` how many connections may wait unauthenticated, `pins` where it keeps the
+    /// standbys it told are required, `onFallback` counting each fallback to asynchronous. Call on the loop.
     init(
-        loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, compress: Bool,
+        loop: UVEventLoop, repository: Repository, key: ReplicationKey, address: SocketAddress, compress: Bool, maxPending: Int,
         synchronous settings: SynchronousSettings, pins: SynchronousPins, logger: Logger, onFallback: @escaping @Sendable () -> Void
     ) throws(NodeError) {
         self.loop = loop
+        self.maxPending = maxPending
         synchronous = SynchronousGate(
             settings, loop: loop, isFenced: { [repository] in repository.isFenced }, logger: logger, pins: pins, onFallback: onFallback)
         shipperConfiguration = .fromEnvironment
@@ -120,16 +125,29 @@ final class StandbyShippers: @unchecked Sendable {
         let id = nextShipperID
         nextShipperID += 1
         let shipper = LogShipper(
-            connection: connection, loop: loop, log: log, key: key, configuration: shipperConfiguration, baseCopySource: baseCopySource, logger: logger
+            connection: connection, loop: loop, log: log, key: key, configuration: shipperConfiguration, baseCopySource: baseCopySource, logger: logger,
+            refusals: refusals
         ) { [weak self] status in
+            // A peer that never authenticated was no standby: its refusal was logged, rate-limited.
+            let wasStandby = self?.shippers[id]?.isAuthenticated ?? false
             self?.shippers[id] = nil
             self?.synchronous.disconnected(id)
-            self?.logger.info("standby disconnected", metadata: ["peer": "\(status.peer)", "state": "\(status.state)"])
+            if wasStandby { self?.logger.info("standby disconnected", metadata: ["peer": "\(status.peer)", "state": "\(status.state)"]) }
         } onProgress: { [weak self] status in
             self?.retention.progressed(status)
             self?.synchronous.progressed(id, status)
         }
         shippers[id] = shipper
         shipper.start()
+        dropOldestPending()
+    }
+
+    /// Past `maxPending` unauthenticated connections the oldest goes: a flood of connections that
+    /// send nothing (or slowly) holds at most `maxPending` of them, each with at most one small
+    /// message buffered, while a real standby's fresh connection still gets its turn.
+    private func dropOldestPending() {
+        let pending = shippers.filter { $0.value.isPending }
+        guard pending.count > maxPending, let oldest = pending.keys.min() else { return }
+        shippers[oldest]?.dropPending("the oldest of more than \(maxPending) connections waiting to authenticate (--max-pending-connections)")
     }
 }

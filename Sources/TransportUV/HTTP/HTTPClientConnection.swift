@@ -168,7 +168,9 @@ public final class HTTPClientConnection {
         case .malformed(let detail):
             .malformedResponse(peer, detail: "\(detail); the response began \(String(decoding: start, as: UTF8.self).debugDescription)")
         case .headersTooLarge: .headersTooLarge(peer, limit: configuration.maxHeaderBytes)
-        case .bodyTooLarge: .bodyTooLarge(peer, limit: configuration.maxBodyBytes)
+        // A client reserves no budget (`reserveBody` stays open), so `.overloaded` comes only from a
+        // server's parser; named as the nearest client error all the same.
+        case .bodyTooLarge, .overloaded: .bodyTooLarge(peer, limit: configuration.maxBodyBytes)
         }
     }
 

@@ -13,6 +13,8 @@ final class HTTPMessageParser {
         case malformed(detail: String)
         case headersTooLarge
         case bodyTooLarge
+        /// `reserveBody` refused room for the body.
+        case overloaded
     }
 
     /// A complete message. `method` and `target` are set for requests, `status` for responses.
@@ -37,8 +39,15 @@ final class HTTPMessageParser {
     private let maxBodyBytes: Int
     /// True from a message's first byte until it is complete.
     private(set) var isMidMessage = false
+    /// Body bytes of the message in progress received so far.
+    var bodyBytesReceived: Int { builder.body.count }
     /// Responses only: the next response answers a HEAD request, so it has headers but no body.
     var nextResponseHasNoBody = false
+    /// Asked for room before body bytes are buffered: with the declared length when the headers end,
+    /// else with each chunk as it arrives; false refuses the message (`.overloaded`).
+    var reserveBody: (Int) -> Bool = { _ in true }
+    /// The current message's body was reserved whole at its headers.
+    private var bodyReserved = false
     private var builder = MessageBuilder()
     private var completed: Message?
     private var failure: Failure?
@@ -97,6 +106,7 @@ final class HTTPMessageParser {
 
     fileprivate func messageBegan() -> Int32 {
         isMidMessage = true
+        bodyReserved = false
         builder = MessageBuilder()
         return 0
     }
@@ -105,6 +115,7 @@ final class HTTPMessageParser {
         builder.append(part, bytes)
         if part == .body {
             if builder.body.count > maxBodyBytes { return fail(.bodyTooLarge) }
+            if !bodyReserved && !reserveBody(bytes.count) { return fail(.overloaded) }
         } else if builder.headerBytes > maxHeaderBytes {
             return fail(.headersTooLarge)
         }
@@ -117,6 +128,10 @@ final class HTTPMessageParser {
         let declaredLength = parser.pointee.content_length
         // content_length is ULLONG_MAX when absent (chunked bodies are checked as they arrive).
         if declaredLength != UInt64.max && declaredLength > UInt64(maxBodyBytes) { return fail(.bodyTooLarge) }
+        if declaredLength != UInt64.max && declaredLength > 0 {
+            guard reserveBody(Int(declaredLength)) else { return fail(.overloaded) }
+            bodyReserved = true
+        }
         return parser.pointee.type == HTTP_RESPONSE.rawValue && nextResponseHasNoBody ? 1 : 0
     }
 

@@ -24,6 +24,14 @@ public struct HTTPResponse: Sendable, Equatable {
         json(status: status, "{\"error\":\(jsonString(error)),\"detail\":\(jsonString(detail))}")
     }
 
+    /// 503 with `Retry-After: 1`: the node is at one of its limits (connections, buffered bodies);
+    /// a client may try again shortly.
+    public static func overloaded(_ detail: String) -> HTTPResponse {
+        var response = error(status: 503, error: "overloaded", detail: detail)
+        response.headers.add(name: "Retry-After", value: "1")
+        return response
+    }
+
     /// The bytes on the wire.
     func serialized(closing: Bool) -> [UInt8] {
         var head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"

@@ -14,6 +14,7 @@ public final class HTTPServer {
     private let handler: HTTPHandler
     private var listener: (any Listener)?
     private var connections: [ObjectIdentifier: HTTPServerConnection] = [:]
+    private let budget: HTTPRequestBudget
 
     public init(
         eventLoop: any EventLoop, configuration: HTTPServerConfiguration = HTTPServerConfiguration(),
@@ -24,6 +25,7 @@ public final class HTTPServer {
         self.configuration = configuration
         self.logger = logger
         self.handler = handler
+        budget = HTTPRequestBudget(limit: configuration.maxBufferedRequestBytes)
         // The listener keeps the server alive until `close()`, so a caller need not hold on to it.
         listener = try eventLoop.listen(host: configuration.host, port: configuration.port) { [self] in
             accept($0)
@@ -44,11 +46,21 @@ public final class HTTPServer {
     }
 
     private func accept(_ connection: any Connection) {
+        guard connections.count < configuration.maxConnections else { return refuse(connection) }
         let exchange = HTTPServerConnection(
-            connection: connection, eventLoop: eventLoop, configuration: configuration, logger: logger,
+            connection: connection, eventLoop: eventLoop, configuration: configuration, budget: budget, logger: logger,
             handler: handler,
             onClosed: { [weak self] in self?.connections[ObjectIdentifier($0)] = nil })
         connections[ObjectIdentifier(exchange)] = exchange
         exchange.start()
+    }
+
+    /// One connection past `maxConnections`: answered 503 before its request is read, then closed.
+    /// A client that already sent its request may see the close (a reset) instead of the answer.
+    private func refuse(_ connection: any Connection) {
+        logger.debug("refusing a connection", metadata: ["transport.peer": "\(connection.peerAddress)"])
+        let response = HTTPResponse.overloaded("the node has \(connections.count) connections open, its limit (--max-connections)")
+        _ = connection.write(response.serialized(closing: true))
+        connection.close(.local("over --max-connections"), mode: .afterFlush)
     }
 }

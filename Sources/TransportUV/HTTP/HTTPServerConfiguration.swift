@@ -16,6 +16,17 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
     /// A request must arrive completely within this from its first byte, else 408 and close.
     /// Default 30 s: guards against slow clients holding connections open.
     public var requestTimeout: Duration = .seconds(30)
+    /// Open connections at most; one more is answered 503 (`Retry-After`) and closed. Default 1,024.
+    public var maxConnections = 1024
+    /// Request body bytes buffered across every connection at most: a body that would go past it is
+    /// answered 503 with `Retry-After` (its connection closed) before it is read. A declared
+    /// Content-Length is reserved whole when the headers end; a chunked body chunk by chunk. Default 256 MiB.
+    public var maxBufferedRequestBytes = 256 << 20
+    /// A body in progress must grow by at least `minBodyBytesPerSecond` × the window's seconds in each
+    /// `bodyRateWindow`, else 408 and close: a trickled body would hold its reservation until the
+    /// request timeout. Default 16 KiB/s over 5 s windows (80 KiB per window).
+    public var minBodyBytesPerSecond = 16 << 10
+    public var bodyRateWindow: Duration = .seconds(5)
 
     public init() {}
 
@@ -31,5 +42,9 @@ public struct HTTPServerConfiguration: Sendable, Equatable {
         try require(maxBodyBytes >= 0, "maxBodyBytes must not be negative")
         try require(idleTimeout > .zero, "idleTimeout must be positive")
         try require(requestTimeout > .zero, "requestTimeout must be positive")
+        try require(maxConnections >= 1, "maxConnections must be at least 1")
+        try require(maxBufferedRequestBytes >= maxBodyBytes, "maxBufferedRequestBytes must hold at least one body of maxBodyBytes")
+        try require(minBodyBytesPerSecond >= 0, "minBodyBytesPerSecond must not be negative")
+        try require(bodyRateWindow > .zero, "bodyRateWindow must be positive")
     }
 }

@@ -32,9 +32,17 @@ final class HTTPServerConnection: @unchecked Sendable {
     private var keepAlive = true
     private var isParsing = false
     private var timer: (kind: TimerKind, timer: any LoopTimer)?
+    private let budget: HTTPRequestBudget
+    /// Bytes of `budget` this connection's request in progress holds.
+    private var reserved = 0
+    /// Checks that a body in progress keeps its minimum rate, every `bodyRateWindow`.
+    private var rateTimer: (any LoopTimer)?
+    /// The body's progress at the last check: the request it belongs to and its bytes then.
+    private var lastBodyProgress: (requestNumber: Int, bytes: Int)?
 
-    init(connection: any Connection, eventLoop: any EventLoop, configuration: HTTPServerConfiguration,
+    init(connection: any Connection, eventLoop: any EventLoop, configuration: HTTPServerConfiguration, budget: HTTPRequestBudget,
          logger: Logger, handler: @escaping HTTPHandler, onClosed: @escaping (HTTPServerConnection) -> Void) {
+        self.budget = budget
         self.connection = connection
         self.eventLoop = eventLoop
         self.configuration = configuration
@@ -44,6 +52,11 @@ final class HTTPServerConnection: @unchecked Sendable {
         self.logger[metadataKey: "transport.peer"] = "\(connection.peerAddress)"
         parser = HTTPMessageParser(.request, maxHeaderBytes: configuration.maxHeaderBytes,
                                    maxBodyBytes: configuration.maxBodyBytes)
+        parser.reserveBody = { [unowned self] bytes in
+            guard budget.reserve(bytes) else { return false }
+            reserved += bytes
+            return true
+        }
     }
 
     func start() {
@@ -52,6 +65,9 @@ final class HTTPServerConnection: @unchecked Sendable {
             onWritable: { [unowned self] in drained() },
             onClose: { [self] in closed($0) }))
         updateTimer()
+        rateTimer = eventLoop.scheduleTimer(after: configuration.bodyRateWindow, repeating: configuration.bodyRateWindow) { [unowned self] in
+            checkBodyRate()
+        }
     }
 
     func close(_ reason: CloseReason) {
@@ -104,6 +120,7 @@ final class HTTPServerConnection: @unchecked Sendable {
             logger.debug("response dropped: connection closed first", metadata: ["http.status": "\(response.status)"])
             return
         }
+        releaseBody()
         send(response, closing: !keepAlive, reason: "Connection: close")
         guard phase != .closed else { return }
         if connection.isWritable {
@@ -133,6 +150,9 @@ final class HTTPServerConnection: @unchecked Sendable {
         case .bodyTooLarge:
             HTTPResponse.error(status: 413, error: "request body too large",
                                detail: "body exceeds \(configuration.maxBodyBytes) bytes")
+        case .overloaded:
+            HTTPResponse.overloaded(
+                "the node buffers \(budget.buffered) bytes of request bodies, its limit is \(budget.limit) (--max-buffered-request-bytes)")
         }
         logger.info("rejected request", metadata: ["http.status": "\(response.status)"])
         send(response, closing: true, reason: "rejected request (\(response.status))")
@@ -173,8 +193,38 @@ final class HTTPServerConnection: @unchecked Sendable {
         }
     }
 
+    /// The request's body is answered (or abandoned): its room goes back to the budget.
+    private func releaseBody() {
+        budget.release(reserved)
+        reserved = 0
+    }
+
+    /// Cuts a body that grew by less than the minimum over a whole window (408, closed), so that
+    /// its reservation does not wait for the request timeout.
+    private func checkBodyRate() {
+        guard phase == .awaitingRequest, parser.isMidMessage, reserved > 0 || parser.bodyBytesReceived > 0 else {
+            lastBodyProgress = nil
+            return
+        }
+        let now = (requestNumber: requestNumber, bytes: parser.bodyBytesReceived)
+        defer { lastBodyProgress = now }
+        guard let last = lastBodyProgress, last.requestNumber == now.requestNumber else { return }
+        let window = configuration.bodyRateWindow.components
+        let minimum = Int(Double(configuration.minBodyBytesPerSecond) * (Double(window.seconds) + Double(window.attoseconds) / 1e18))
+        guard now.bytes - last.bytes < minimum else { return }
+        let response = HTTPResponse.error(
+            status: 408, error: "request body too slow",
+            detail: "the body grew by \(now.bytes - last.bytes) bytes in \(configuration.bodyRateWindow); the minimum is "
+                + "\(configuration.minBodyBytesPerSecond) bytes per second")
+        logger.info("cut a slow request body", metadata: ["http.status": "408"])
+        send(response, closing: true, reason: "request body too slow")
+    }
+
     private func closed(_ reason: CloseReason) {
         phase = .closed
+        releaseBody()
+        rateTimer?.cancel()
+        rateTimer = nil
         updateTimer()
         logger.debug("HTTP connection closed", metadata: ["transport.reason": "\(reason)"])
         onClosed(self)

@@ -152,12 +152,12 @@ final class ReplicationHarness {
         try standbyFileSystem.createDirectory(standbyDirectory)
     }
 
-    /// Starts accepting standbys on `primaryPort`.
-    func listen() throws {
+    /// Starts accepting standbys on `primaryPort`, with `key` (two during a rotation).
+    func listen(key: ReplicationKey = sharedKey) throws {
         listener = try loop.listen(host: "127.0.0.1", port: primaryPort) { [self] connection in
             accepted.append(connection as! FakeConnection)
             let shipper = LogShipper(
-                connection: connection, loop: loop, log: primary.log, key: sharedKey, configuration: shipperConfiguration,
+                connection: connection, loop: loop, log: primary.log, key: key, configuration: shipperConfiguration,
                 logger: quietLogger)
             shippers.append(shipper)
             shipper.start()
