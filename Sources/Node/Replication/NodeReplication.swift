@@ -44,7 +44,7 @@ final class NodeReplication: Sendable {
                     startOffline: configuration.standbyStartsOffline, applyDelay: configuration.standbyApplyDelay, logger: logger)
                 return role.withLock { $0 = .following(replica, serveWhenPromoted: shippers) }
             } catch {
-                if let shippers { _ = loop.executeAndWait { shippers.close() } }
+                if let shippers { close(shippers) }
                 throw error
             }
         }
@@ -170,11 +170,17 @@ final class NodeReplication: Sendable {
     func stop() {
         switch role.withLock({ $0 }) {
         case .off: break
-        case .serving(let shippers): _ = loop.executeAndWait { shippers.close() }
+        case .serving(let shippers): close(shippers)
         case .following(let replica, let shippers):
             replica.stop()
-            if let shippers { _ = loop.executeAndWait { shippers.close() } }
+            if let shippers { close(shippers) }
         case .followingArchive(let follower): follower.stop()
         }
+    }
+
+    /// Stops accepting standbys on the loop, then waits here for their file work.
+    private func close(_ shippers: StandbyShippers) {
+        _ = loop.executeAndWait { shippers.close() }
+        shippers.waitForFileWork()
     }
 }

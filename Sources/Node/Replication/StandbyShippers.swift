@@ -117,7 +117,12 @@ final class StandbyShippers: @unchecked Sendable {
         listener = nil
         retentionTimer?.cancel()
         retention.tick()
-        // Shutdown: the last positions are on disk before the repository closes.
+    }
+
+    /// Waits for `standbys.json` writes queued so far (the last positions on disk before the
+    /// repository closes). Never on the loop, which must not wait for a disk.
+    func waitForFileWork() {
+        precondition(!loop.inEventLoop, "waiting for file work would block the loop thread")
         retention.drain()
     }
 
