@@ -64,13 +64,21 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // Automatic failover: etcd's v3 API (through its JSON gateway) and the supervisor of a managed node.
+        .target(
+            name: "Cluster",
+            dependencies: [
+                "Node", "Repository", "Tranlog", "Transport", "TransportUV",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Test kit: the fault-injecting file system (simulated crashes, failed syncs, full disks).
         .target(name: "UnderstudyTesting", dependencies: ["Tranlog"]),
         // The CLI: one file per verb, logic lives in the library modules.
         .executableTarget(
             name: "understudy",
             dependencies: [
-                "Tranlog", "Repository", "Node", "Transport", "TransportUV",
+                "Tranlog", "Repository", "Node", "Cluster", "Transport", "TransportUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -110,6 +118,6 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Repository", "Tranlog", "Transport", "UnderstudyTesting"]),
-        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Replication", "Repository"]),
+        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Replication", "Repository", "Cluster", "Transport"]),
     ]
 )
