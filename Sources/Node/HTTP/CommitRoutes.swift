@@ -15,16 +15,25 @@ struct Committer: Sendable {
     /// On a primary serving standbys: holds the answer until enough standbys acked (synchronous
     /// replication). Asked at each commit: a standby's gate appears when it is promoted.
     let synchronous: @Sendable () -> SynchronousGate?
+    /// Why commits are held now (`NodeConfiguration.commitHold`): asked before a commit and again
+    /// before its acknowledgement, so none is acknowledged once the hold begins.
+    let hold: @Sendable () -> String?
 
     func commit(_ transaction: Transaction, headers: HTTPHeaders, reply: Reply) throws(APIError) {
         if let epoch = try ClientEpoch.presented(in: headers), epoch > repository.highestEpochSeen, !repository.isRestoring {
             return fenceThenRefuse(at: epoch, reply: reply)
         }
+        if let reason = hold() { throw APIError(status: 503, error: "commits held", detail: reason) }
         let started = ContinuousClock.now
-        repository.commit(transaction) { [metrics, synchronous] result in
+        repository.commit(transaction) { [metrics, synchronous, hold] result in
             switch result {
             case .success(let outcome):
                 let acknowledge: @Sendable () -> Void = {
+                    if let reason = hold() {
+                        return reply.send(APIError(
+                            status: 503, error: "commits held",
+                            detail: "\(reason); seqno \(outcome.seqno) is durable here but not acknowledged: it may be lost"))
+                    }
                     metrics.recordCommit(duration: ContinuousClock.now - started)
                     reply.sendJSON(encoded: CommitReply(outcome).json)
                 }

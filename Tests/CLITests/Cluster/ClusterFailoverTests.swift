@@ -1,0 +1,157 @@
+import Cluster
+import Foundation
+import Logging
+import Node
+import Testing
+import Tranlog
+
+/// `understudy join` with real processes and a real etcd: the leader killed under load, its
+/// replacement, and the old primary's return as a standby.
+@Suite("Automatic failover on etcd with real processes")
+struct ClusterFailoverTests {
+    static let ttlSeconds = 3
+
+    /// The processes of one cluster: etcd, a shared key, and members started with `join`.
+    final class Site {
+        let directory: URL
+        let etcd: EtcdServer
+        let client: EtcdClient
+        let cluster = "test"
+        private(set) var members: [String: ServerProcess] = [:]
+        private var ports: [String: (http: Int, replication: Int)] = [:]
+
+        init(in directory: URL, etcdMembers: Int = 1) throws {
+            self.directory = directory
+            etcd = try EtcdServer(members: etcdMembers, in: directory)
+            client = try EtcdClient(commaSeparated: etcd.urls, timeout: .seconds(1), logger: Logger(label: "test.cluster"))
+            try Data("a-cluster-shares-this-replication-key\n".utf8).write(to: directory.appendingPathComponent("key"))
+        }
+
+        func data(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+        func initialize(_ name: String) throws {
+            let result = try CLIProcess.run(["init", "--data", data(name)], in: directory)
+            try #require(result.status == 0, "\(result.standardError)")
+        }
+
+        /// Starts (or restarts, on the same ports) member `name`.
+        @discardableResult
+        func join(_ name: String, extra: [String] = []) throws -> ServerProcess {
+            let ports = try self.ports[name] ?? (Loopback.freePort(), Loopback.freePort())
+            self.ports[name] = ports
+            let process = try ServerProcess([
+                "join", "--data", data(name), "--name", name, "--etcd", etcd.urls, "--cluster", cluster, "--ttl", "\(ClusterFailoverTests.ttlSeconds)",
+                "--http", "127.0.0.1:\(ports.http)", "--replication", "127.0.0.1:\(ports.replication)",
+                "--replication-key-file", directory.appendingPathComponent("key").path,
+            ] + extra, in: directory)
+            members[name] = process
+            return process
+        }
+
+        func url(_ name: String) -> String { "http://127.0.0.1:\(ports[name]!.http)" }
+
+        func leader() throws -> LeaderRecord? {
+            try client.get("/understudy/\(cluster)/leader").map { try JSONDecoder().decode(LeaderRecord.self, from: Data($0.value)) }
+        }
+
+        func member(_ name: String) throws -> MemberRecord? {
+            try client.get("/understudy/\(cluster)/members/\(name)").map { try JSONDecoder().decode(MemberRecord.self, from: Data($0.value)) }
+        }
+
+        /// Polls etcd until `condition` holds, or fails with every member's log.
+        func await(_ what: String, within seconds: Double = 60, _ condition: () throws -> Bool) throws {
+            let deadline = Date().addingTimeInterval(seconds)
+            while Date() < deadline {
+                if (try? condition()) == true { return }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            let logs: [String] = members.map { name, process in "== \(name)\n\(process.log)" }
+            Issue.record("\(what) did not happen within \(seconds) s; logs:\n\(logs.joined())")
+            throw SiteFailure.timedOut(what)
+        }
+
+        func cleanUp() {
+            for member in members.values { member.cleanUp() }
+            client.close()
+            etcd.cleanUp()
+        }
+
+        enum SiteFailure: Error { case timedOut(String) }
+    }
+
+    @Test("synchronous: the leader killed -9 under load; a standby accepts writes within TTL + 2 s with every acknowledged commit; the other re-points to it; the old primary re-seeds and follows")
+    func leaderKilledUnderLoad() throws {
+        try withTemporaryDirectory { directory in
+            let site = try Site(in: directory)
+            defer { site.cleanUp() }
+            try site.initialize("a")
+            // Both standbys required (a standby is told it is required only when no other could stand in
+            // for it); the new leader, left with one standby until the old one returns, falls back to
+            // asynchronous acknowledgements after a second rather than hold every write.
+            let synchronous = ["--synchronous-standbys", "2", "--synchronous-fallback-after", "1"]
+            try site.join("a", extra: synchronous)
+            try site.await("a leads") { try site.leader()?.name == "a" }
+            try site.join("b", extra: synchronous)
+            try site.join("c", extra: synchronous)
+            try site.await("b and c stream from a, each required for every commit") {
+                let standbys = try ["b", "c"].compactMap { try site.member($0) }
+                return standbys.count == 2 && standbys.allSatisfy { $0.role == "standby" && $0.synchronous }
+            }
+
+            let writer = FencingTests.Writer(url: site.url("a"))
+            try writer.await(50) { if case .success = $0.outcome { true } else { false } }
+            let epochBefore = try #require(try site.leader()).epoch
+            site.members["a"]!.stop(with: SIGKILL)
+            let killedAt = Date()
+            let answers = writer.stop()
+
+            try site.await("a new leader", within: 30) { try site.leader().map { $0.name != "a" } ?? false }
+            let leader = try #require(try site.leader())
+            #expect(leader.epoch > epochBefore)
+            let acceptedAt = try awaitWrite(on: site.url(leader.name), key: "after-failover")
+            let failover = acceptedAt.timeIntervalSince(killedAt)
+            #expect(failover < Double(Self.ttlSeconds + 2), "\(leader.name) accepted a write \(failover) s after the leader died")
+
+            let acknowledged = answers.indices.filter { if case .success = answers[$0].outcome { true } else { false } }
+            try StandbyCommandTests.client(site.url(leader.name)) { (client: NodeClient) throws in
+                for index in acknowledged {
+                    #expect(try client.get(key: Array("racing-\(index)".utf8)) != nil, "acknowledged commit racing-\(index) lost")
+                }
+            }
+
+            let other = leader.name == "b" ? "c" : "b"
+            let otherProcess = try #require(site.members[other]).process.processIdentifier
+            try site.await("\(other) re-points to \(leader.name) without a restart") {
+                try StandbyCommandTests.client(site.url(other)) { try $0.get(key: Array("after-failover".utf8)) != nil }
+            }
+            #expect(site.members[other]?.process.isRunning == true && site.members[other]?.process.processIdentifier == otherProcess)
+
+            try site.join("a", extra: synchronous)
+            try site.await("the old primary re-seeds and follows \(leader.name)") { try site.member("a")?.role == "standby" }
+            try site.await("a holds what \(leader.name) committed after the failover") {
+                try StandbyCommandTests.client(site.url("a")) { try $0.get(key: Array("after-failover".utf8)) != nil }
+            }
+            let replaced = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("a.replaced-") }
+            #expect(replaced.count == 1, "the replaced primary's directory is kept aside")
+        }
+    }
+
+    /// Puts `key` on `url` until it is acknowledged; when it was.
+    private func awaitWrite(on url: String, key: String, within seconds: Double = 30) throws -> Date {
+        let client = try NodeClient(url: url, timeout: .seconds(2))
+        defer { client.close() }
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = ""
+        while Date() < deadline {
+            do throws(NodeClientError) {
+                _ = try client.put(key: Array(key.utf8), value: [1])
+                return Date()
+            } catch {
+                last = "\(error)"
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        Issue.record("no write accepted on \(url) within \(seconds) s: \(last)")
+        throw Site.SiteFailure.timedOut("write on \(url)")
+    }
+}
