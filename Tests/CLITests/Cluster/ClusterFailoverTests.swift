@@ -136,6 +136,90 @@ struct ClusterFailoverTests {
         }
     }
 
+    @Test("the leader stopped (SIGSTOP) past the TTL: a new leader is elected, and the old one, continued, acknowledges no commit after its lease ran out, then follows")
+    func leaderPausedPastTheTTL() throws {
+        try withTemporaryDirectory { directory in
+            let site = try Site(in: directory)
+            defer { site.cleanUp() }
+            try site.initialize("a")
+            try site.join("a")
+            try site.await("a leads") { try site.leader()?.name == "a" }
+            try site.join("b")
+            try site.await("b streams from a") { try site.member("b")?.role == "standby" }
+
+            let writer = FencingTests.Writer(url: site.url("a"))
+            try writer.await(20) { if case .success = $0.outcome { true } else { false } }
+            let a = try #require(site.members["a"]).process.processIdentifier
+            kill(a, SIGSTOP)
+            let stoppedAt = Date()
+            try site.await("b takes over from the stopped leader", within: 30) { try site.leader()?.name == "b" }
+            // The lease ran out at the latest a TTL after the stop (its last renewal came before it).
+            let leaseRanOutBy = stoppedAt.addingTimeInterval(Double(Self.ttlSeconds))
+            kill(a, SIGCONT)
+            try site.await("a, continued, is fenced and follows b") { try site.member("a")?.role == "standby" }
+            let answers = writer.stop()
+
+            let acknowledged = answers.indices.filter { if case .success = answers[$0].outcome { true } else { false } }
+            let late: [Date] = acknowledged.map { answers[$0].answeredAt }.filter { $0 > leaseRanOutBy }
+            #expect(late.isEmpty, "the old leader acknowledged \(late.count) commit(s) after its lease ran out, at \(late)")
+            #expect(!acknowledged.isEmpty)
+            try StandbyCommandTests.client(site.url("b")) { (client: NodeClient) throws in
+                for index in acknowledged {
+                    #expect(try client.get(key: Array("racing-\(index)".utf8)) != nil, "acknowledged commit racing-\(index) missing on b")
+                }
+            }
+        }
+    }
+
+    @Test("three etcd members: one lost changes nothing; quorum lost: the leader stops acknowledging within the TTL and nobody is promoted; quorum back: writes resume")
+    func etcdQuorum() throws {
+        try withTemporaryDirectory { directory in
+            let site = try Site(in: directory, etcdMembers: 3)
+            defer { site.cleanUp() }
+            try site.initialize("a")
+            try site.join("a")
+            try site.await("a leads") { try site.leader()?.name == "a" }
+            try site.join("b")
+            try site.await("b streams from a") { try site.member("b")?.role == "standby" }
+
+            site.etcd.kill(2)
+            _ = try awaitWrite(on: site.url("a"), key: "one-etcd-member-lost", within: 5)
+            #expect(try site.leader()?.name == "a")
+
+            site.etcd.kill(1)
+            let quorumLostAt = Date()
+            let refusedAt = try awaitRefusal(on: site.url("a"))
+            #expect(refusedAt.timeIntervalSince(quorumLostAt) < Double(Self.ttlSeconds + 1), "writes still acknowledged \(refusedAt.timeIntervalSince(quorumLostAt)) s after the quorum was lost")
+            try StandbyCommandTests.client(site.url("b")) { (client: NodeClient) throws in
+                #expect(try client.status().role == "standby", "b was promoted without etcd's quorum")
+            }
+
+            try site.etcd.start(1)
+            _ = try awaitWrite(on: site.url("a"), key: "quorum-back", within: 30)
+            try StandbyCommandTests.client(site.url("b")) { (client: NodeClient) throws in
+                #expect(try client.status().role == "standby")
+            }
+        }
+    }
+
+    /// Puts keys on `url` until one is refused; when it was.
+    private func awaitRefusal(on url: String, within seconds: Double = 30) throws -> Date {
+        let client = try NodeClient(url: url, timeout: .seconds(2))
+        defer { client.close() }
+        let deadline = Date().addingTimeInterval(seconds)
+        var index = 0
+        while Date() < deadline {
+            do throws(NodeClientError) {
+                _ = try client.put(key: Array("until-refused-\(index)".utf8), value: [1])
+                index += 1
+            } catch {
+                return Date()
+            }
+        }
+        Issue.record("\(url) kept acknowledging writes for \(seconds) s")
+        throw Site.SiteFailure.timedOut("a refusal on \(url)")
+    }
+
     /// Puts `key` on `url` until it is acknowledged; when it was.
     private func awaitWrite(on url: String, key: String, within seconds: Double = 30) throws -> Date {
         let client = try NodeClient(url: url, timeout: .seconds(2))
