@@ -28,7 +28,8 @@ public final class ClusterSupervisor: @unchecked Sendable {
     /// The last winner of the lease as read at this tick: a primary it does not name was replaced.
     private var claim: EpochClaim?
     private var state = "starting"
-    private let summary = Locked("starting")
+    /// What other threads read (`GET /status`, every commit): the leader, this node's role and state.
+    private let published = Locked(Published())
     private let stopping = Locked(false)
     private let finished = DispatchSemaphore(value: 0)
 
@@ -39,8 +40,25 @@ public final class ClusterSupervisor: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// What the node does now, in a few words (for logs and status).
-    public var currentState: String { summary.withLock { $0 } }
+    private struct Published {
+        var leader: LeaderRecord?
+        var role = "starting"
+        var state = "starting"
+    }
+
+    /// This node's standing, for `GET /status` and every commit. Commits are held unless this node
+    /// is the leader and its `LeaderDeadline` has not passed.
+    public var standing: ClusterMembershipStatus {
+        let now = published.withLock { $0 }
+        let leaderName = now.leader?.name
+        var held = deadline.holdReason()
+        if held != nil, let leader = now.leader, leader.name != configuration.name {
+            held = "this node is not the cluster's leader: \(leader.name) is, at http://\(leader.http)"
+        }
+        return ClusterMembershipStatus(
+            name: configuration.cluster, member: configuration.name, role: now.role, leader: leaderName,
+            leaderURL: now.leader.map { "http://\($0.http)" }, leaderEpoch: now.leader?.epoch, state: now.state, commitsHeld: held)
+    }
 
     /// Starts the supervisor thread.
     public func start() {
@@ -80,6 +98,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
             try ensureNodeForDirectory()
             try renewMemberLease()
             let leader = try readLeader()
+            published.withLock { $0.leader = leader?.record }
             let claim = try readClaim()
             self.claim = claim
             if let leader, leader.lease == leaderLease, leaderLease != nil {
@@ -98,7 +117,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
     private func set(state newState: String) {
         if newState != state { logger.notice("cluster member \(configuration.name): \(newState)") }
         state = newState
-        summary.withLock { $0 = newState }
+        published.withLock { $0.state = newState }
     }
 
     // MARK: - Leases
@@ -269,7 +288,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
         var node = configuration.node
         node.standbyOf = primary
         node.standbyServesWhenPromoted = primary != nil
-        node.commitHold = { [deadline] in deadline.holdReason() }
+        node.cluster = { [self] in standing }
         do { self.node = try UnderstudyNode(configuration: node, logger: logger) } catch { throw .node(error) }
         following = primary
     }
@@ -294,6 +313,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
         let role = leaderLease != nil ? "leader" : fenced ? "fenced" : restoring ? (following == nil ? "restoring" : "standby") : "candidate"
         let replaced = !restoring && claim.map { $0.node != configuration.name } ?? false
         let eligible = !fenced && !offline && !replaced && (!restoring || following != nil)
+        published.withLock { $0.role = role }
         return MemberRecord(
             name: configuration.name, http: "\(node.httpAddress)", replication: "\(configuration.node.replicationAddress)", role: role,
             epoch: node.repository.epochHistory.current.epoch.rawValue, appliedSeqno: applied,

@@ -68,7 +68,7 @@ public final class UnderstudyNode: Sendable {
             throw error
         }
         reporter = StatusReporter(repository: repository, httpAddress: configuration.httpAddress, replication: replication, archive: archive,
-                                  baseCopy: baseCopy)
+                                  baseCopy: baseCopy, cluster: configuration.cluster)
         do {
             try startHTTP()
         } catch {
@@ -182,7 +182,7 @@ public final class UnderstudyNode: Sendable {
         let following: @Sendable () -> String? = { [replication, repository] in replication.following(repository) }
         let committer = Committer(
             repository: repository, metrics: metrics, following: following, synchronous: { [replication] in replication.synchronous },
-            hold: configuration.commitHold)
+            cluster: configuration.cluster)
         let admin = AdminRoutes(repository: repository, token: adminToken, following: following)
         let routes = ObjectRoutes(repository: repository, committer: committer).routes
             + CommitRoutes(committer: committer).routes

@@ -36,3 +36,13 @@ extension EtcdClient {
         }
     }
 }
+
+extension EtcdClient {
+    /// Seconds the lease has left (nil: it is gone) and the TTL it was granted.
+    public func leaseTimeToLive(_ lease: Int64) throws(EtcdError) -> (remainingSeconds: Int64?, grantedSeconds: Int64) {
+        let answer = try call("/v3/lease/timetolive", EtcdGatewayJSON.LeaseRequest(ID: EtcdGatewayJSON.Int64Text(lease)),
+                              as: EtcdGatewayJSON.LeaseTimeToLive.self)
+        let remaining = answer.response.TTL?.value ?? -1
+        return (remaining < 0 ? nil : remaining, answer.response.grantedTTL?.value ?? 0)
+    }
+}

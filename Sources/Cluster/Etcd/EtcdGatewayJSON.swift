@@ -128,6 +128,12 @@ enum EtcdGatewayJSON {
         var TTL: Int64Text?
     }
 
+    /// TTL -1: the lease is gone.
+    struct LeaseTimeToLive: Decodable {
+        var TTL: Int64Text?
+        var grantedTTL: Int64Text?
+    }
+
     /// A stream's one message: `{"result": …}` or `{"error": {…}}`.
     struct StreamMessage<Result: Decodable>: Decodable {
         var result: Result?

@@ -15,24 +15,23 @@ struct Committer: Sendable {
     /// On a primary serving standbys: holds the answer until enough standbys acked (synchronous
     /// replication). Asked at each commit: a standby's gate appears when it is promoted.
     let synchronous: @Sendable () -> SynchronousGate?
-    /// Why commits are held now (`NodeConfiguration.commitHold`): asked before a commit and again
-    /// before its acknowledgement, so none is acknowledged once the hold begins.
-    let hold: @Sendable () -> String?
+    /// On a cluster member: its standing (`NodeConfiguration.cluster`), asked before a commit and
+    /// again before its acknowledgement, so none is acknowledged once commits are held.
+    let cluster: (@Sendable () -> ClusterMembershipStatus)?
 
     func commit(_ transaction: Transaction, headers: HTTPHeaders, reply: Reply) throws(APIError) {
         if let epoch = try ClientEpoch.presented(in: headers), epoch > repository.highestEpochSeen, !repository.isRestoring {
             return fenceThenRefuse(at: epoch, reply: reply)
         }
-        if let reason = hold() { throw APIError(status: 503, error: "commits held", detail: reason) }
+        if let held = heldByCluster() { throw held }
         let started = ContinuousClock.now
-        repository.commit(transaction) { [metrics, synchronous, hold] result in
+        repository.commit(transaction) { [metrics, synchronous, self] result in
             switch result {
             case .success(let outcome):
                 let acknowledge: @Sendable () -> Void = {
-                    if let reason = hold() {
-                        return reply.send(APIError(
-                            status: 503, error: "commits held",
-                            detail: "\(reason); seqno \(outcome.seqno) is durable here but not acknowledged: it may be lost"))
+                    if var held = heldByCluster() {
+                        held.detail += "; seqno \(outcome.seqno) is durable here but not acknowledged: it may be lost"
+                        return reply.send(held)
                     }
                     metrics.recordCommit(duration: ContinuousClock.now - started)
                     reply.sendJSON(encoded: CommitReply(outcome).json)
@@ -44,6 +43,15 @@ struct Committer: Sendable {
                 reply.send(APIError(standbyRefusal(refusal) ?? refusal))
             }
         }
+    }
+
+    /// The refusal of a cluster member that may not acknowledge commits now, naming the leader's HTTP
+    /// URL in `Understudy-Primary` when known, so a client can follow it.
+    private func heldByCluster() -> APIError? {
+        guard let standing = cluster?(), let reason = standing.commitsHeld else { return nil }
+        var refusal = APIError(status: 503, error: "not the leader", detail: reason)
+        if let url = standing.leaderURL { refusal.headers.add(name: ClusterMembershipStatus.primaryHeader, value: url) }
+        return refusal
     }
 
     /// Writing fence.json touches the disk: off the loop thread. The write is refused either way,

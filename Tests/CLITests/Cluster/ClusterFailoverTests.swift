@@ -171,6 +171,43 @@ struct ClusterFailoverTests {
         }
     }
 
+    @Test("cluster status names the leader, its lease and each member; GET /status has the cluster; a standby's refused write names the primary's URL")
+    func status() throws {
+        try withTemporaryDirectory { directory in
+            let site = try Site(in: directory)
+            defer { site.cleanUp() }
+            try site.initialize("a")
+            try site.join("a")
+            try site.await("a leads") { try site.leader()?.name == "a" }
+            try site.join("b")
+            try site.await("b streams from a") { try site.member("b")?.role == "standby" && site.member("a")?.role == "leader" }
+
+            let json = try CLIProcess.run(["cluster", "status", "--etcd", site.etcd.urls, "--cluster", site.cluster, "--json"], in: directory)
+            try #require(json.status == 0, "\(json.standardError)")
+            let view = try JSONDecoder().decode(ClusterView.self, from: Data(json.standardOutput.utf8))
+            #expect(view.leader?.name == "a")
+            #expect(Set(view.members.map(\.record.name)) == ["a", "b"])
+            #expect((view.leaseRemainingSeconds ?? 0) > 0)
+            let text = try CLIProcess.run(["cluster", "status", "--etcd", site.etcd.urls, "--cluster", site.cluster], in: directory)
+            #expect(text.standardOutput.contains("leader a (epoch 1"), "\(text.standardOutput)")
+
+            let refused = try FencingTests.put("k", on: try #require(site.members["b"]))
+            #expect(refused.status == 503)
+            #expect(refused.headers[ClusterMembershipStatus.primaryHeader] == site.url("a"))
+            try StandbyCommandTests.client(site.url("b")) { (client: NodeClient) throws in
+                let cluster = try #require(try client.status().cluster)
+                #expect(cluster.leader == "a" && cluster.role == "standby" && cluster.name == site.cluster && cluster.commitsHeld != nil)
+            }
+            try StandbyCommandTests.client(site.url("a")) { (client: NodeClient) throws in
+                #expect(try client.status().cluster?.commitsHeld == nil)
+            }
+
+            let unreachable = try CLIProcess.run(["cluster", "status", "--etcd", "http://127.0.0.1:\(try Loopback.freePort())", "--cluster", "x"], in: directory)
+            #expect(unreachable.status == 1)
+            #expect(unreachable.standardError.contains("no etcd endpoint answered"))
+        }
+    }
+
     @Test("three etcd members: one lost changes nothing; quorum lost: the leader stops acknowledging within the TTL and nobody is promoted; quorum back: writes resume")
     func etcdQuorum() throws {
         try withTemporaryDirectory { directory in
