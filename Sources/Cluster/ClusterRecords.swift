@@ -11,6 +11,8 @@ public struct ClusterKeys: Sendable {
     /// The last winner of the lease and the epoch it opens (`EpochClaim`), under no lease: it outlives
     /// every node, so a returning old primary learns it was replaced.
     public var epoch: String { "/understudy/\(cluster)/epoch" }
+    /// A planned switchover's `SwitchoverRequest`, under a lease of its own (an abandoned one expires).
+    public var switchover: String { "/understudy/\(cluster)/switchover" }
     /// Each member's `MemberRecord`, under its own lease.
     public var membersPrefix: String { "/understudy/\(cluster)/members/" }
     public func member(_ name: String) -> String { membersPrefix + name }
@@ -29,6 +31,18 @@ public struct LeaderRecord: Codable, Sendable, Equatable {
 public struct EpochClaim: Codable, Sendable, Equatable {
     public var node: String
     public var epoch: UInt64
+}
+
+/// `/understudy/NAME/switchover`: `understudy cluster switchover` asks the leader `from` to hand the
+/// lease to the standby `to`.
+public struct SwitchoverRequest: Codable, Sendable, Equatable {
+    public var from: String
+    public var to: String
+
+    public init(from: String, to: String) {
+        self.from = from
+        self.to = to
+    }
 }
 
 /// `/understudy/NAME/members/NODE`, refreshed each second by the node's supervisor.

@@ -16,20 +16,20 @@ import Transport
 public final class ClusterSupervisor: @unchecked Sendable {
     public let configuration: ClusterConfiguration
     public let deadline = LeaderDeadline()
-    private let etcd: EtcdClient
-    private let keys: ClusterKeys
-    private let logger: Logger
+    let etcd: EtcdClient
+    let keys: ClusterKeys
+    let logger: Logger
     /// The supervisor thread's own state (`@unchecked Sendable`): touched only by `run`'s thread,
     /// except `summary`, behind its lock.
-    private var node: UnderstudyNode?
+    var node: UnderstudyNode?
     private var following: SocketAddress?
     private var memberLease: Int64?
-    private var leaderLease: Int64?
+    var leaderLease: Int64?
     /// The last winner of the lease as read at this tick: a primary it does not name was replaced.
     private var claim: EpochClaim?
-    private var state = "starting"
+    var state = "starting"
     /// What other threads read (`GET /status`, every commit): the leader, this node's role and state.
-    private let published = Locked(Published())
+    let published = Locked(Published())
     private let stopping = Locked(false)
     private let finished = DispatchSemaphore(value: 0)
 
@@ -40,7 +40,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
         self.logger = logger
     }
 
-    private struct Published {
+    struct Published {
         var leader: LeaderRecord?
         var role = "starting"
         var state = "starting"
@@ -50,14 +50,14 @@ public final class ClusterSupervisor: @unchecked Sendable {
     /// is the leader and its `LeaderDeadline` has not passed.
     public var standing: ClusterMembershipStatus {
         let now = published.withLock { $0 }
-        let leaderName = now.leader?.name
         var held = deadline.holdReason()
-        if held != nil, let leader = now.leader, leader.name != configuration.name {
-            held = "this node is not the cluster's leader: \(leader.name) is, at http://\(leader.http)"
-        }
+        // Another leader is where a refused client should go; this node, holding commits, is not.
+        let elsewhere = now.leader.flatMap { $0.name == configuration.name ? nil : $0 }
+        if held != nil, let leader = elsewhere { held = "this node is not the cluster's leader: \(leader.name) is, at http://\(leader.http)" }
         return ClusterMembershipStatus(
-            name: configuration.cluster, member: configuration.name, role: now.role, leader: leaderName,
-            leaderURL: now.leader.map { "http://\($0.http)" }, leaderEpoch: now.leader?.epoch, state: now.state, commitsHeld: held)
+            name: configuration.cluster, member: configuration.name, role: now.role, leader: now.leader?.name,
+            leaderURL: (held == nil ? now.leader : elsewhere).map { "http://\($0.http)" }, leaderEpoch: now.leader?.epoch, state: now.state,
+            commitsHeld: held)
     }
 
     /// Starts the supervisor thread.
@@ -97,15 +97,20 @@ public final class ClusterSupervisor: @unchecked Sendable {
         do throws(SupervisorFailure) {
             try ensureNodeForDirectory()
             try renewMemberLease()
-            let leader = try readLeader()
+            var leader = try readLeader()
+            let switchover = try readSwitchover()
+            if let held = leader, let switchover, switchover.to == configuration.name, held.record.name == switchover.from {
+                leader = try awaitLeaderChange(from: held.record.name)
+            }
             published.withLock { $0.leader = leader?.record }
             let claim = try readClaim()
             self.claim = claim
             if let leader, leader.lease == leaderLease, leaderLease != nil {
                 try renewLeadership()
+                if let switchover, switchover.from == configuration.name { try handOver(switchover) }
             } else {
                 if leaderLease != nil { giveUpLeadership("the leader key is gone or held by another lease") }
-                if let leader { try follow(leader.record, claim: claim) } else { try elect(claim: claim) }
+                if let leader { try follow(leader.record, claim: claim) } else { try elect(claim: claim, switchover: switchover) }
             }
             try publishMember()
         } catch {
@@ -114,7 +119,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
         }
     }
 
-    private func set(state newState: String) {
+    func set(state newState: String) {
         if newState != state { logger.notice("cluster member \(configuration.name): \(newState)") }
         state = newState
         published.withLock { $0.state = newState }
@@ -131,7 +136,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
 
     private var ttlSeconds: Int64 { configuration.ttl.components.seconds }
 
-    private func renewLeadership() throws(SupervisorFailure) {
+    func renewLeadership() throws(SupervisorFailure) {
         guard let lease = leaderLease else { return }
         let sent = ContinuousClock.now
         do {
@@ -154,12 +159,12 @@ public final class ClusterSupervisor: @unchecked Sendable {
 
     // MARK: - Reading the cluster
 
-    private struct HeldLeader {
+    struct HeldLeader {
         var record: LeaderRecord
         var lease: Int64
     }
 
-    private func readLeader() throws(SupervisorFailure) -> HeldLeader? {
+    func readLeader() throws(SupervisorFailure) -> HeldLeader? {
         guard let held = try etcdCall({ () throws(EtcdError) in try etcd.get(keys.leader) }) else { return nil }
         do { return HeldLeader(record: try ClusterJSON.decode(LeaderRecord.self, held.value, key: keys.leader), lease: held.lease) } catch {
             throw .cluster(error)
@@ -171,7 +176,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
         do { return try ClusterJSON.decode(EpochClaim.self, held.value, key: keys.epoch) } catch { throw .cluster(error) }
     }
 
-    private func readMembers() throws(SupervisorFailure) -> [MemberRecord] {
+    func readMembers() throws(SupervisorFailure) -> [MemberRecord] {
         let held = try etcdCall { () throws(EtcdError) in try etcd.list(prefix: keys.membersPrefix) }
         var members: [MemberRecord] = []
         for entry in held {
@@ -180,19 +185,20 @@ public final class ClusterSupervisor: @unchecked Sendable {
         return members
     }
 
-    private func etcdCall<Value>(_ body: () throws(EtcdError) -> Value) throws(SupervisorFailure) -> Value {
+    func etcdCall<Value>(_ body: () throws(EtcdError) -> Value) throws(SupervisorFailure) -> Value {
         do { return try body() } catch { throw .etcd(error) }
     }
 
     // MARK: - Election
 
     /// The leader key is free: the healthiest member tries to take it (`Election`).
-    private func elect(claim: EpochClaim?) throws(SupervisorFailure) {
+    private func elect(claim: EpochClaim?, switchover: SwitchoverRequest?) throws(SupervisorFailure) {
         guard let node, let me = memberRecord() else { return set(state: "waiting for a leader to copy a base from") }
         guard me.eligible else { return set(state: "no leader; not eligible: \(me.state)") }
         let members = try readMembers()
         let synchronous = configuration.node.synchronous.standbys > 0 && claim != nil
-        guard let best = Election.candidate(among: members, synchronous: synchronous, lastWinner: claim?.node) else {
+        guard let best = Election.candidate(among: members, synchronous: synchronous, lastWinner: claim?.node, designated: switchover?.to)
+        else {
             return set(state: "no leader, and no member may take the lease" + (synchronous ? " (synchronous: none was required)" : ""))
         }
         guard best.name == configuration.name else { return set(state: "no leader; \(best.name) is the healthiest candidate") }
@@ -209,9 +215,13 @@ public final class ClusterSupervisor: @unchecked Sendable {
             return set(state: "another member took the lease first")
         }
         leaderLease = lease
+        published.withLock { $0.leader = record }
         try etcdCall { () throws(EtcdError) in try etcd.put(keys.epoch, value: ClusterJSON.encode(EpochClaim(node: configuration.name, epoch: epoch))) }
         if restoring { try promote(node) }
         deadline.renewed(sentAt: sent, ttl: configuration.ttl, margin: configuration.safetyMargin)
+        if switchover?.to == configuration.name {
+            try etcdCall { () throws(EtcdError) in try etcd.delete(keys.switchover) }
+        }
         set(state: "leader")
         logger.notice("took the cluster's leader lease", metadata: ["epoch": "\(epoch)", "promoted": "\(restoring)"])
     }

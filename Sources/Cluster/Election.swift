@@ -3,10 +3,13 @@
 /// required may win, so no acknowledged commit is lost; the previous leader itself (the epoch claim
 /// names it) always may, since it holds everything it acknowledged. A record still saying `leader`
 /// is a dead leader's, not yet expired: the leader key is gone, so it no longer holds the lease.
+/// During a planned switchover only its target may win, as long as it is eligible.
 public enum Election {
-    public static func candidate(among members: [MemberRecord], synchronous: Bool, lastWinner: String?) -> MemberRecord? {
-        members
-            .filter { $0.eligible && $0.role != "leader" && (!synchronous || $0.synchronous || $0.name == lastWinner) }
-            .max { ($0.flushedSeqno, $1.name) < ($1.flushedSeqno, $0.name) }
+    public static func candidate(among members: [MemberRecord], synchronous: Bool, lastWinner: String?, designated: String? = nil)
+        -> MemberRecord?
+    {
+        let eligible = members.filter { $0.eligible && $0.role != "leader" && (!synchronous || $0.synchronous || $0.name == lastWinner) }
+        if let designated, let target = eligible.first(where: { $0.name == designated }) { return target }
+        return eligible.max { ($0.flushedSeqno, $1.name) < ($1.flushedSeqno, $0.name) }
     }
 }

@@ -2,13 +2,14 @@ import ArgumentParser
 import Cluster
 import Foundation
 import Logging
+import Node
 
 /// `understudy cluster status`: a cluster on etcd as its members published it.
 struct ClusterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
         abstract: "Look at a cluster of nodes managed by `understudy join` on etcd.",
-        subcommands: [ClusterStatusCommand.self])
+        subcommands: [ClusterStatusCommand.self, ClusterSwitchoverCommand.self])
 }
 
 /// `--etcd URL[,URL…] --cluster NAME`, shared by the `cluster` verbs.
@@ -77,5 +78,75 @@ struct ClusterStatusCommand: ParsableCommand {
                 .joined(separator: "  "))
         }
         return lines
+    }
+}
+
+/// `understudy cluster switchover --to NODE`: a planned change of leader with no loss.
+struct ClusterSwitchoverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchover",
+        abstract: "Hand the leader lease to a standby: the leader holds commits until it has them all, then the standby promotes.",
+        discussion: """
+            Writes /understudy/NAME/switchover under a lease of --timeout seconds. The leader then holds \
+            commits (refused with 503 and Understudy-Primary), waits until NODE has flushed everything it \
+            made durable (at most 10 s, else it resumes and the switchover is abandoned), and gives up the \
+            lease; only NODE may take it. The old leader re-seeds itself as a standby of NODE. Prints how \
+            long it took, until NODE accepts writes; exit status 1 if it does not within --timeout.
+            """)
+
+    @OptionGroup var options: ClusterOptions
+
+    @Option(help: ArgumentHelp("The standby to hand the lease to.", valueName: "NODE"))
+    var to: String
+
+    @Option(help: ArgumentHelp("Give up after this many seconds (default 60).", valueName: "SECONDS"))
+    var timeout = 60
+
+    func run() throws {
+        try options.withClient { client in
+            let view = try read(client)
+            guard let leader = view.leader else { throw ValidationError("cluster \(options.cluster) has no leader to switch over from") }
+            guard leader.name != to else { throw ValidationError("\(to) already leads cluster \(options.cluster)") }
+            guard let target = view.members.first(where: { $0.record.name == to })?.record, target.role == "standby", target.eligible else {
+                throw ValidationError("\(to) is no eligible standby of cluster \(options.cluster) (see `understudy cluster status`)")
+            }
+            let started = ContinuousClock.now
+            let request = Array(try jsonLine(SwitchoverRequest(from: leader.name, to: to)).utf8)
+            try etcd { () throws(EtcdError) in
+                let lease = try client.grantLease(ttlSeconds: Int64(timeout))
+                try client.put(ClusterKeys(cluster: options.cluster).switchover, value: request, lease: lease.id)
+            }
+            while ContinuousClock.now - started < .seconds(timeout) {
+                if let now = try read(client).leader, now.name == to, try acceptsWrites(now) {
+                    let milliseconds = (ContinuousClock.now - started).components.seconds * 1000
+                        + (ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000
+                    return print("switchover from \(leader.name) to \(to) done in \(milliseconds) ms (epoch \(now.epoch))")
+                }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            FileHandle.standardError.write(Data("Error: \(to) did not take the lease within \(timeout) s; see `understudy cluster status`\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    /// Whether the new leader has promoted and proves its lease: its commits are no longer held.
+    private func acceptsWrites(_ leader: LeaderRecord) throws -> Bool {
+        let client = try NodeClient(url: "http://\(leader.http)", timeout: .seconds(2))
+        defer { client.close() }
+        do { return try client.status().cluster.map { $0.commitsHeld == nil } ?? false } catch { return false }
+    }
+
+    private func read(_ client: EtcdClient) throws -> ClusterView {
+        do { return try ClusterView.read(client, cluster: options.cluster) } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    private func etcd(_ body: () throws(EtcdError) -> Void) throws {
+        do { try body() } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
     }
 }

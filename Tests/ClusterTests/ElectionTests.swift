@@ -32,4 +32,12 @@ struct ElectionTests {
         #expect(Election.candidate(among: [members[0], members[2]], synchronous: true, lastWinner: "p")?.name == "p")
         #expect(Election.candidate(among: [members[0]], synchronous: true, lastWinner: "p") == nil)
     }
+
+    @Test("a switchover's target wins while eligible; once it is not, the healthiest does")
+    func designated() {
+        let members = [member("a", flushed: 20, role: "candidate"), member("b", flushed: 19), member("c", flushed: 18)]
+        #expect(Election.candidate(among: members, synchronous: false, lastWinner: "a", designated: "c")?.name == "c")
+        let gone = [members[0], members[1], member("c", flushed: 18, eligible: false)]
+        #expect(Election.candidate(among: gone, synchronous: false, lastWinner: "a", designated: "c")?.name == "a")
+    }
 }

@@ -208,6 +208,103 @@ struct ClusterFailoverTests {
         }
     }
 
+    @Test("switchover under load: zero loss, writes refused no longer than the switchover, the client follows Understudy-Primary, the old leader re-seeds and follows")
+    func switchover() throws {
+        try withTemporaryDirectory { directory in
+            let site = try Site(in: directory)
+            defer { site.cleanUp() }
+            try site.initialize("a")
+            try site.join("a")
+            try site.await("a leads") { try site.leader()?.name == "a" }
+            try site.join("b")
+            try site.join("c")
+            try site.await("b and c stream from a") { try ["b", "c"].allSatisfy { try site.member($0)?.role == "standby" } }
+
+            let writer = FollowingWriter(url: site.url("a"))
+            try writer.awaitAcknowledged(30)
+            let started = Date()
+            let result = try CLIProcess.run(
+                ["cluster", "switchover", "--etcd", site.etcd.urls, "--cluster", site.cluster, "--to", "b"], in: directory)
+            let switchoverSeconds = Date().timeIntervalSince(started)
+            try #require(result.status == 0, "\(result.standardError)")
+            #expect(result.standardOutput.contains("switchover from a to b done in"))
+            try writer.awaitAcknowledged(writer.acknowledgedCount + 30)
+            let outcome = writer.stop()
+
+            #expect(try site.leader()?.name == "b")
+            #expect(outcome.followedTo == site.url("b"), "the writer did not follow Understudy-Primary to b")
+            print("switchover took \(switchoverSeconds) s; longest refused-write window \(outcome.longestRefusal) s")
+            #expect(outcome.longestRefusal <= switchoverSeconds, "writes were refused longer than the switchover took")
+            try StandbyCommandTests.client(site.url("b")) { (client: NodeClient) throws in
+                for key in outcome.acknowledged {
+                    #expect(try client.get(key: Array(key.utf8)) != nil, "acknowledged commit \(key) lost in the switchover")
+                }
+            }
+            try site.await("a re-seeds and follows b") { try site.member("a")?.role == "standby" }
+        }
+    }
+
+    /// Writes one key at a time; on a 503 naming `Understudy-Primary` it follows that URL. Records
+    /// each acknowledged key and the longest run of refusals.
+    final class FollowingWriter: @unchecked Sendable {
+        struct Outcome {
+            var acknowledged: [String]
+            var longestRefusal: Double
+            var followedTo: String
+        }
+
+        private let lock = NSCondition()
+        private var outcome: Outcome
+        private var stopped = false
+        private let done = DispatchSemaphore(value: 0)
+
+        init(url: String) {
+            outcome = Outcome(acknowledged: [], longestRefusal: 0, followedTo: url)
+            Thread.detachNewThread { [self] in
+                defer { done.signal() }
+                var url = url
+                var refusedSince: Date?
+                var index = 0
+                while !lock.withLock({ stopped }) {
+                    let key = "switch-\(index)"
+                    let response = try? StandbyCommandTests.client(url) {
+                        try $0.send(method: "PUT", path: "/objects/\(key)", body: [1])
+                    }
+                    lock.withLock {
+                        if let response, response.status == 200 {
+                            if let since = refusedSince { outcome.longestRefusal = max(outcome.longestRefusal, Date().timeIntervalSince(since)) }
+                            refusedSince = nil
+                            outcome.acknowledged.append(key)
+                            lock.broadcast()
+                        } else {
+                            refusedSince = refusedSince ?? Date()
+                            if let primary = response?.headers[ClusterMembershipStatus.primaryHeader] { url = primary }
+                        }
+                        outcome.followedTo = url
+                    }
+                    index += 1
+                }
+            }
+        }
+
+        var acknowledgedCount: Int { lock.withLock { outcome.acknowledged.count } }
+
+        func awaitAcknowledged(_ count: Int, within seconds: TimeInterval = 30) throws {
+            let deadline = Date().addingTimeInterval(seconds)
+            try lock.withLock {
+                while outcome.acknowledged.count < count {
+                    try #require(lock.wait(until: deadline), "only \(outcome.acknowledged.count) of \(count) writes acknowledged within \(seconds) s")
+                }
+            }
+        }
+
+        func stop() -> Outcome {
+            lock.withLock { stopped = true }
+            _ = done.wait(timeout: .now() + 30)
+            return lock.withLock { outcome }
+        }
+    }
+
     @Test("three etcd members: one lost changes nothing; quorum lost: the leader stops acknowledging within the TTL and nobody is promoted; quorum back: writes resume")
     func etcdQuorum() throws {
         try withTemporaryDirectory { directory in
