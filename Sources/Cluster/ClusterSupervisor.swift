@@ -206,6 +206,11 @@ public final class ClusterSupervisor: @unchecked Sendable {
         if !restoring, let claim, claim.node != configuration.name {
             return set(state: "a primary replaced by \(claim.node) (epoch \(claim.epoch)): it may not lead")
         }
+        // Member keys are up to a tick old: the members' own status says who holds the most now.
+        let rivals = Election.admissible(members, synchronous: synchronous, lastWinner: claim?.node).filter { $0.name != configuration.name }
+        if switchover?.to != configuration.name, let ahead = Self.memberAhead(of: Self.electionSeqno(node.status), among: rivals, logger: logger) {
+            return set(state: "no leader; \(ahead) has flushed more than this node: it should lead")
+        }
         let epoch = node.repository.epochHistory.current.epoch.rawValue + (restoring ? 1 : 0)
         let sent = ContinuousClock.now
         let lease = try etcdCall { () throws(EtcdError) in try etcd.grantLease(ttlSeconds: ttlSeconds).id }
@@ -241,6 +246,14 @@ public final class ClusterSupervisor: @unchecked Sendable {
     private func follow(_ leader: LeaderRecord, claim: EpochClaim?) throws(SupervisorFailure) {
         guard let address = SocketAddress(parsing: Substring(leader.replication)) else {
             throw .cluster(.malformedRecord(key: keys.leader, detail: "replication address '\(leader.replication)'"))
+        }
+        if let node, node.repository.isRestoring, let fault = node.status.replication?.offline?.fault,
+           fault.kind == .rejected || fault.kind == .diverged {
+            guard configuration.autoReseed else {
+                return set(state: "refused by the leader (\(fault.message)); started with --no-auto-reseed, so it waits: re-seed it")
+            }
+            logger.warning("re-seeding this standby: \(fault.message)")
+            try reseed()
         }
         if let node, !node.repository.isRestoring {
             try fence(node, by: leader)
@@ -316,7 +329,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
         guard let node else { return nil }
         let status = node.status
         let restoring = node.repository.isRestoring
-        let applied = node.repository.status.applied.seqno.rawValue
+        let applied = status.repository.applied.seqno.rawValue
         let replication = status.replication
         let offline = replication?.offline != nil
         let fenced = node.repository.isFenced
@@ -327,7 +340,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
         return MemberRecord(
             name: configuration.name, http: "\(node.httpAddress)", replication: "\(configuration.node.replicationAddress)", role: role,
             epoch: node.repository.epochHistory.current.epoch.rawValue, appliedSeqno: applied,
-            flushedSeqno: replication?.flushed.seqno.rawValue ?? applied, eligible: eligible, synchronous: replication?.synchronous != nil,
+            flushedSeqno: Self.electionSeqno(status), eligible: eligible, synchronous: replication?.synchronous != nil,
             state: fenced ? "fenced" : offline ? "offline" : replaced ? "replaced by \(claim!.node)" : replication?.state ?? state)
     }
 

@@ -8,8 +8,13 @@ public enum Election {
     public static func candidate(among members: [MemberRecord], synchronous: Bool, lastWinner: String?, designated: String? = nil)
         -> MemberRecord?
     {
-        let eligible = members.filter { $0.eligible && $0.role != "leader" && (!synchronous || $0.synchronous || $0.name == lastWinner) }
-        if let designated, let target = eligible.first(where: { $0.name == designated }) { return target }
-        return eligible.max { ($0.flushedSeqno, $1.name) < ($1.flushedSeqno, $0.name) }
+        let admissible = admissible(members, synchronous: synchronous, lastWinner: lastWinner)
+        if let designated, let target = admissible.first(where: { $0.name == designated }) { return target }
+        return admissible.max { ($0.flushedSeqno, $1.name) < ($1.flushedSeqno, $0.name) }
+    }
+
+    /// The members that may take the lease at all.
+    public static func admissible(_ members: [MemberRecord], synchronous: Bool, lastWinner: String?) -> [MemberRecord] {
+        members.filter { $0.eligible && $0.role != "leader" && (!synchronous || $0.synchronous || $0.name == lastWinner) }
     }
 }

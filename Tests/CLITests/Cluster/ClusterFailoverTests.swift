@@ -4,6 +4,7 @@ import Logging
 import Node
 import Testing
 import Tranlog
+import UnderstudyTesting
 
 /// `understudy join` with real processes and a real etcd: the leader killed under load, its
 /// replacement, and the old primary's return as a standby.
@@ -236,8 +237,8 @@ struct ClusterFailoverTests {
             print("switchover took \(switchoverSeconds) s; longest refused-write window \(outcome.longestRefusal) s")
             #expect(outcome.longestRefusal <= switchoverSeconds, "writes were refused longer than the switchover took")
             try StandbyCommandTests.client(site.url("b")) { (client: NodeClient) throws in
-                for key in outcome.acknowledged {
-                    #expect(try client.get(key: Array(key.utf8)) != nil, "acknowledged commit \(key) lost in the switchover")
+                for acknowledged in outcome.acknowledged {
+                    #expect(try client.get(key: Array(acknowledged.key.utf8)) != nil, "acknowledged commit \(acknowledged.key) lost in the switchover")
                 }
             }
             try site.await("a re-seeds and follows b") { try site.member("a")?.role == "standby" }
@@ -247,8 +248,14 @@ struct ClusterFailoverTests {
     /// Writes one key at a time; on a 503 naming `Understudy-Primary` it follows that URL. Records
     /// each acknowledged key and the longest run of refusals.
     final class FollowingWriter: @unchecked Sendable {
+        struct Acknowledgement {
+            var key: String
+            var epoch: UInt64
+            var at: Date
+        }
+
         struct Outcome {
-            var acknowledged: [String]
+            var acknowledged: [Acknowledgement]
             var longestRefusal: Double
             var followedTo: String
         }
@@ -274,7 +281,8 @@ struct ClusterFailoverTests {
                         if let response, response.status == 200 {
                             if let since = refusedSince { outcome.longestRefusal = max(outcome.longestRefusal, Date().timeIntervalSince(since)) }
                             refusedSince = nil
-                            outcome.acknowledged.append(key)
+                            let epoch = (try? JSONDecoder().decode(CommitReply.self, from: Data(response.body)))?.epoch.rawValue ?? 0
+                            outcome.acknowledged.append(Acknowledgement(key: key, epoch: epoch, at: Date()))
                             lock.broadcast()
                         } else {
                             refusedSince = refusedSince ?? Date()
@@ -298,10 +306,76 @@ struct ClusterFailoverTests {
             }
         }
 
+        /// Stops the writing thread (once; later calls only read the outcome).
         func stop() -> Outcome {
-            lock.withLock { stopped = true }
-            _ = done.wait(timeout: .now() + 30)
+            let first = lock.withLock {
+                defer { stopped = true }
+                return !stopped
+            }
+            if first { _ = done.wait(timeout: .now() + 30) }
             return lock.withLock { outcome }
+        }
+    }
+
+    @Test("randomized rounds of faults (kill -9, SIGSTOP past the TTL, switchover) in synchronous mode: one writer at a time, no acknowledged commit lost",
+          arguments: testSeeds(ci: 1, soak: 5))
+    func randomizedFaults(seed: UInt64) throws {
+        print("randomizedFaults seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
+        var random = SeededRandom(seed: seed)
+        try withTemporaryDirectory { directory in
+            let site = try Site(in: directory)
+            defer { site.cleanUp() }
+            try site.initialize("a")
+            let synchronous = ["--synchronous-standbys", "2", "--synchronous-fallback-after", "1"]
+            try site.join("a", extra: synchronous)
+            try site.await("a leads") { try site.leader()?.name == "a" }
+            for name in ["b", "c"] { try site.join(name, extra: synchronous) }
+            let writer = FollowingWriter(url: site.url("a"))
+            defer { _ = writer.stop() }
+            for round in 1...20 {
+                try site.await("round \(round): a leader and two synchronous standbys") {
+                    guard let leader = try site.leader() else { return false }
+                    let standbys = try ["a", "b", "c"].filter { $0 != leader.name }.compactMap { try site.member($0) }
+                    return standbys.count == 2 && standbys.allSatisfy { $0.role == "standby" && $0.synchronous }
+                }
+                try writer.awaitAcknowledged(writer.acknowledgedCount + 10)
+                let leader = try #require(try site.leader()).name
+                let standbys = ["a", "b", "c"].filter { $0 != leader }
+                let process = try #require(site.members[leader]).process.processIdentifier
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0:
+                    print("round \(round): kill -9 of the leader \(leader)")
+                    site.members[leader]!.stop(with: SIGKILL)
+                    try site.await("a new leader after \(leader) was killed") { try site.leader().map { $0.name != leader } ?? false }
+                    try site.join(leader, extra: synchronous)
+                case 1:
+                    print("round \(round): SIGSTOP of the leader \(leader) past the TTL")
+                    kill(process, SIGSTOP)
+                    try site.await("a new leader while \(leader) is stopped") { try site.leader().map { $0.name != leader } ?? false }
+                    kill(process, SIGCONT)
+                default:
+                    let target = standbys[Int.random(in: 0..<2, using: &random)]
+                    print("round \(round): switchover from \(leader) to \(target)")
+                    let result = try CLIProcess.run(
+                        ["cluster", "switchover", "--etcd", site.etcd.urls, "--cluster", site.cluster, "--to", target], in: directory)
+                    try #require(result.status == 0, "\(result.standardError)")
+                }
+            }
+            try writer.awaitAcknowledged(writer.acknowledgedCount + 10)
+            let outcome = writer.stop()
+            // One writer at a time: once a commit of epoch E was acknowledged, none of an older epoch is.
+            var newest: UInt64 = 0
+            for acknowledged in outcome.acknowledged.sorted(by: { $0.at < $1.at }) {
+                #expect(acknowledged.epoch >= newest, "\(acknowledged.key) acknowledged in epoch \(acknowledged.epoch) after epoch \(newest)")
+                newest = max(newest, acknowledged.epoch)
+            }
+            let leader = try #require(try site.leader())
+            try StandbyCommandTests.client(site.url(leader.name)) { (client: NodeClient) throws in
+                for acknowledged in outcome.acknowledged {
+                    #expect(try client.get(key: Array(acknowledged.key.utf8)) != nil, "acknowledged commit \(acknowledged.key) lost")
+                }
+            }
+            print("randomizedFaults: \(outcome.acknowledged.count) commits acknowledged over 20 rounds, final epoch \(leader.epoch)")
         }
     }
 
