@@ -67,6 +67,14 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // Automatic failover: etcd's v3 API (through its JSON gateway) and the supervisor of a managed node.
+        .target(
+            name: "Cluster",
+            dependencies: [
+                "Node", "Repository", "Tranlog", "Transport", "TransportUV",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Test kit: the fault-injecting file system (simulated crashes, failed syncs, full disks).
         .target(name: "UnderstudyTesting", dependencies: ["Tranlog"]),
         // The decoders that read outside bytes, each behind one entry point: libFuzzer's (below) and
@@ -82,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "understudy",
             dependencies: [
-                "Tranlog", "Repository", "Node", "Transport", "TransportUV",
+                "Tranlog", "Repository", "Node", "Cluster", "Transport", "TransportUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -123,6 +131,7 @@ let package = Package(
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Inputs")]),
         .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Repository", "Tranlog", "Transport", "UnderstudyTesting"]),
-        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Replication", "Repository"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
+        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Replication", "Repository", "Cluster", "Transport"]),
     ]
 )

@@ -71,6 +71,11 @@ public struct NodeConfiguration: Sendable {
     /// Polled during long start-up work (a standby's base copy): true once the node should give up
     /// and exit (the runner sets it from SIGTERM/SIGINT).
     public var stopRequested: @Sendable () -> Bool = { false }
+    /// Set on a node managed by a cluster supervisor (`understudy join`): its standing in the cluster,
+    /// shown in `GET /status`. Its `commitsHeld` refuses commits, and their acknowledgements, while the
+    /// node cannot prove it holds the cluster's leader lease. Asked at every commit, on the loop and
+    /// completion threads: it must not block.
+    public var cluster: (@Sendable () -> ClusterMembershipStatus)?
 
     public static let defaultHTTPPort = 7480
 

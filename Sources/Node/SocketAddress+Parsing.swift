@@ -27,6 +27,26 @@ extension SocketAddress {
         self.init(host: numericHost, port: portNumber)
     }
 
+    /// Parses `http://HOST:PORT` (a trailing `/` is fine; `http://` and the port may be left out, the
+    /// port then being `defaultPort`), HOST numeric IPv4, `[IPv6]`, or `localhost`. One rule for the
+    /// URL of a node and of an etcd endpoint.
+    public static func parsing(url: String, defaultPort: Int) -> Result<SocketAddress, URLProblem> {
+        var rest = Substring(url)
+        if rest.hasPrefix("https://") { return .failure(URLProblem(reason: "TLS is not supported yet; use http://")) }
+        if rest.hasPrefix("http://") { rest = rest.dropFirst("http://".count) }
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard let address = SocketAddress(parsing: rest, defaultPort: defaultPort), address.port != 0 else {
+            return .failure(URLProblem(
+                reason: "expected http://HOST:PORT with a numeric IPv4 or [IPv6] HOST (or localhost) and a port from 1 to 65535"))
+        }
+        return .success(address)
+    }
+
+    /// Why a URL is not one `parsing(url:defaultPort:)` takes.
+    public struct URLProblem: Error, Sendable {
+        public var reason: String
+    }
+
     private static func isNumeric(_ host: String) -> Bool {
         var buffer = [UInt8](repeating: 0, count: 16)
         return inet_pton(AF_INET, host, &buffer) == 1 || inet_pton(AF_INET6, host, &buffer) == 1

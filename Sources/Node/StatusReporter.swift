@@ -9,14 +9,16 @@ final class StatusReporter: Sendable {
     private let replication: NodeReplication
     private let archive: ArchiveService?
     private let baseCopy: BaseCopyStatus?
+    private let cluster: (@Sendable () -> ClusterMembershipStatus)?
     private let dataDirectory: String
     private let startedAt = ContinuousClock.now
     /// The configured address until the HTTP server is bound, then the real one (port 0 resolved).
     private let boundHTTPAddress: Locked<SocketAddress>
 
     init(repository: Repository, httpAddress: SocketAddress, replication: NodeReplication,
-         archive: ArchiveService? = nil, baseCopy: BaseCopyStatus? = nil) {
+         archive: ArchiveService? = nil, baseCopy: BaseCopyStatus? = nil, cluster: (@Sendable () -> ClusterMembershipStatus)? = nil) {
         self.baseCopy = baseCopy
+        self.cluster = cluster
         self.repository = repository
         self.replication = replication
         self.archive = archive
@@ -45,6 +47,7 @@ final class StatusReporter: Sendable {
         status.fenced = repository.fence.map(FenceStatus.init)
         replication.describe(into: &status)
         status.archive = archive?.status
+        status.cluster = cluster?()
         return status
     }
 }

@@ -70,7 +70,7 @@ public final class UnderstudyNode: Sendable {
             throw error
         }
         reporter = StatusReporter(repository: repository, httpAddress: configuration.httpAddress, replication: replication, archive: archive,
-                                  baseCopy: baseCopy)
+                                  baseCopy: baseCopy, cluster: configuration.cluster)
         do {
             try startHTTP()
         } catch {
@@ -99,6 +99,12 @@ public final class UnderstudyNode: Sendable {
 
     /// Where standbys connect, with the real port when 0 was asked for; nil when not serving them.
     public var replicationAddress: SocketAddress? { replication.listeningAddress }
+
+    /// Promotes this standby (`POST /admin/promote` does the same): its single durable commit point is
+    /// the repository's commitRestore. Off the loop thread.
+    public func promote() throws(RepositoryError) -> PromoteReport {
+        try replication.promote(repository)
+    }
 
     /// Graceful stop: no new connections or requests, then the repository's final checkpoint and
     /// shutdown record. Answers still pending are dropped. Calling it again does nothing.
@@ -177,7 +183,8 @@ public final class UnderstudyNode: Sendable {
     private func makeRouter() -> Router {
         let following: @Sendable () -> String? = { [replication, repository] in replication.following(repository) }
         let committer = Committer(
-            repository: repository, metrics: metrics, following: following, synchronous: { [replication] in replication.synchronous })
+            repository: repository, metrics: metrics, following: following, synchronous: { [replication] in replication.synchronous },
+            cluster: configuration.cluster)
         let admin = AdminRoutes(repository: repository, token: adminToken, following: following)
         let routes = ObjectRoutes(repository: repository, committer: committer).routes
             + CommitRoutes(committer: committer).routes

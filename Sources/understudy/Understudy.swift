@@ -12,6 +12,6 @@ struct Understudy: AsyncParsableCommand {
             CommitCommand.self, StatusCommand.self, CheckpointCommand.self, CheckpointsCommand.self, BackupCommand.self, RestoreCommand.self,
             TranlogCommand.self, ExtentCommand.self, AuditCommand.self, PositionCommand.self, StandbysCommand.self,
             SynchronousCommand.self, VerifyCommand.self,
-            FenceCommand.self, UnfenceCommand.self,
+            FenceCommand.self, UnfenceCommand.self, JoinCommand.self, ClusterCommand.self,
         ])
 }

@@ -17,6 +17,8 @@ struct FencingTests {
         struct Answer {
             var startedAt: Date
             var outcome: Result<Seqno, NodeClientError>
+            /// When the answer arrived.
+            var answeredAt = Date()
         }
 
         private let lock = NSCondition()

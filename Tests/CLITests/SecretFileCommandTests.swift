@@ -25,4 +25,20 @@ struct SecretFileCommandTests {
             #expect(grouped.fields["replication"] != nil)
         }
     }
+
+    @Test("join checks its key file before it starts supervising: a 0644 key exits at once with the chmod to run, and no etcd is contacted")
+    func joinRefusesAnOpenKeyFile() throws {
+        try withTemporaryDirectory { directory in
+            let key = directory.appendingPathComponent("key")
+            try writeSecret("a-cluster-shares-this-replication-key\n", to: key, mode: 0o644)
+            let result = try CLIProcess.run([
+                "join", "--data", directory.appendingPathComponent("data").path, "--name", "a", "--cluster", "c",
+                // Nothing listens there: the check comes first, so the member never gets as far as etcd.
+                "--etcd", "http://127.0.0.1:9", "--http", "127.0.0.1:\(try Loopback.freePort())",
+                "--replication", "127.0.0.1:\(try Loopback.freePort())", "--replication-key-file", key.path,
+            ], in: directory)
+            #expect(result.status != 0)
+            #expect(result.standardError.contains("run `chmod 600 \(key.path)`"), "\(result.standardError)")
+        }
+    }
 }

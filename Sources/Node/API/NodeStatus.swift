@@ -34,6 +34,8 @@ public struct NodeStatus: Codable, Sendable {
     public var warmStandby: WarmStandbyStatus?
     /// On a standby whose data directory was made by a base copy at this start: how that went.
     public var baseCopy: BaseCopyStatus?
+    /// On a node managed by `understudy join`: its cluster, the leader, and why commits are held.
+    public var cluster: ClusterMembershipStatus?
 }
 
 public enum UnderstudyVersion {

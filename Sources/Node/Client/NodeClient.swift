@@ -48,13 +48,9 @@ public final class NodeClient: Sendable {
     }
 
     static func address(fromURL url: String) throws(NodeClientError) -> SocketAddress {
-        var rest = Substring(url)
-        if rest.hasPrefix("https://") { throw .invalidURL(url, reason: "TLS is not supported yet; use http://") }
-        if rest.hasPrefix("http://") { rest = rest.dropFirst("http://".count) }
-        if rest.hasSuffix("/") { rest = rest.dropLast() }
-        guard let address = SocketAddress(parsing: rest, defaultPort: NodeConfiguration.defaultHTTPPort), address.port != 0 else {
-            throw .invalidURL(url, reason: "expected http://HOST:PORT with a numeric IPv4 or [IPv6] HOST (or localhost) and a port from 1 to 65535")
+        switch SocketAddress.parsing(url: url, defaultPort: NodeConfiguration.defaultHTTPPort) {
+        case .success(let address): address
+        case .failure(let problem): throw .invalidURL(url, reason: problem.reason)
         }
-        return address
     }
 }

@@ -15,16 +15,24 @@ struct Committer: Sendable {
     /// On a primary serving standbys: holds the answer until enough standbys acked (synchronous
     /// replication). Asked at each commit: a standby's gate appears when it is promoted.
     let synchronous: @Sendable () -> SynchronousGate?
+    /// On a cluster member: its standing (`NodeConfiguration.cluster`), asked before a commit and
+    /// again before its acknowledgement, so none is acknowledged once commits are held.
+    let cluster: (@Sendable () -> ClusterMembershipStatus)?
 
     func commit(_ transaction: Transaction, headers: HTTPHeaders, reply: Reply) throws(APIError) {
         if let epoch = try ClientEpoch.presented(in: headers), epoch > repository.highestEpochSeen, !repository.isRestoring {
             return fenceThenRefuse(at: epoch, reply: reply)
         }
+        if let held = heldByCluster() { throw held }
         let started = ContinuousClock.now
-        repository.commit(transaction) { [metrics, synchronous] result in
+        repository.commit(transaction) { [metrics, synchronous, self] result in
             switch result {
             case .success(let outcome):
                 let acknowledge: @Sendable () -> Void = {
+                    if var held = heldByCluster() {
+                        held.detail += "; seqno \(outcome.seqno) is durable here but not acknowledged: it may be lost"
+                        return reply.send(held)
+                    }
                     metrics.recordCommit(duration: ContinuousClock.now - started)
                     reply.sendJSON(encoded: CommitReply(outcome).json)
                 }
@@ -35,6 +43,15 @@ struct Committer: Sendable {
                 reply.send(APIError(standbyRefusal(refusal) ?? refusal))
             }
         }
+    }
+
+    /// The refusal of a cluster member that may not acknowledge commits now, naming the leader's HTTP
+    /// URL in `Understudy-Primary` when known, so a client can follow it.
+    private func heldByCluster() -> APIError? {
+        guard let standing = cluster?(), let reason = standing.commitsHeld else { return nil }
+        var refusal = APIError(status: 503, error: "not the leader", detail: reason)
+        if let url = standing.leaderURL { refusal.headers.add(name: ClusterMembershipStatus.primaryHeader, value: url) }
+        return refusal
     }
 
     /// Writing fence.json touches the disk: off the loop thread. The write is refused either way,

@@ -49,3 +49,13 @@ extension SecretFileMode {
         try check(path, what: "admin token file", allowGroupReadable: configuration.allowGroupReadableSecrets)
     }
 }
+
+extension NodeConfiguration {
+    /// The replication key files' modes and contents, checked the way a starting node checks them.
+    /// `understudy join` calls it before its supervisor starts: a bad key file is the operator's to fix,
+    /// and no later start of the node could succeed with it.
+    public func checkReplicationKeyFiles() throws(NodeError) {
+        try SecretFileMode.checkKeyFiles(self)
+        _ = try ReplicationKeyFile.read(replicationKeyFiles)
+    }
+}

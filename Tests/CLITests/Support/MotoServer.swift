@@ -13,6 +13,8 @@ final class MotoServer: @unchecked Sendable {
     /// Credentials and region moto accepts; nothing leaves the machine.
     static let environment = ["AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"]
 
+    private static let install = "pip install 'moto[server]' awscli (.ci/run does)"
+
     let port: Int
     let aws: String
     private let moto: String
@@ -20,9 +22,9 @@ final class MotoServer: @unchecked Sendable {
     private var process: Process?
 
     init(logDirectory: URL) throws {
-        moto = try Self.executable("moto_server")
-        aws = try Self.executable("aws")
-        port = try Self.freePort()
+        moto = try InstalledTool.path("moto_server", install: Self.install)
+        aws = try InstalledTool.path("aws", install: Self.install)
+        port = try Loopback.freePort()
         logURL = logDirectory.appendingPathComponent("moto-\(port).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         try start()
@@ -48,7 +50,7 @@ final class MotoServer: @unchecked Sendable {
         try process.run()
         self.process = process
         let deadline = Date().addingTimeInterval(30)
-        while !Self.accepts(port: port) {
+        while !Loopback.accepts(port: port) {
             try #require(process.isRunning, "moto_server exited: \((try? String(contentsOf: logURL, encoding: .utf8)) ?? "")")
             try #require(Date() < deadline, "moto_server did not listen on \(port) within 30 s")
             Thread.sleep(forTimeInterval: 0.05)
@@ -93,28 +95,4 @@ final class MotoServer: @unchecked Sendable {
     }
 
     func cleanUp() { stop() }
-
-    private static func executable(_ name: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let found = path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-        return try #require(found, "\(name) is not on PATH: install it with pip install 'moto[server]' awscli (.ci/run does)")
-    }
-
-    /// A port the kernel just gave out and released: free unless another process takes it meanwhile.
-    private static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(socket >= 0)
-        defer { close(socket) }
-        return try Loopback.bindFreePort(socket)
-    }
-
-    private static func accepts(port: Int) -> Bool {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { return false }
-        defer { close(socket) }
-        var address = Loopback.address(port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
 }
