@@ -1,4 +1,5 @@
 import Foundation
+import Tranlog
 
 /// Where a cluster lives in etcd: everything under `/understudy/NAME/`.
 public struct ClusterKeys: Sendable {
@@ -16,6 +17,10 @@ public struct ClusterKeys: Sendable {
     /// Each member's `MemberRecord`, under its own lease.
     public var membersPrefix: String { "/understudy/\(cluster)/members/" }
     public func member(_ name: String) -> String { membersPrefix + name }
+    /// Each `LossRecord`, under no lease: what a replaced primary held that its successor never had,
+    /// kept until an operator deletes it.
+    public var lossesPrefix: String { "/understudy/\(cluster)/losses/" }
+    public func loss(member: String, epoch: UInt64) -> String { lossesPrefix + "\(member)-epoch-\(epoch)" }
 }
 
 /// `/understudy/NAME/leader`: who holds the lease, where to reach it, and its epoch.
@@ -31,6 +36,15 @@ public struct LeaderRecord: Codable, Sendable, Equatable {
 public struct EpochClaim: Codable, Sendable, Equatable {
     public var node: String
     public var epoch: UInt64
+    /// The winner's epoch history, written again once its promotion is durable (nil until then): where
+    /// each epoch began is what tells a returning old primary exactly which of its records were lost.
+    public var history: [EpochEntry]?
+
+    public init(node: String, epoch: UInt64, history: [EpochEntry]? = nil) {
+        self.node = node
+        self.epoch = epoch
+        self.history = history
+    }
 }
 
 /// `/understudy/NAME/switchover`: `understudy cluster switchover` asks the leader `from` to hand the

@@ -27,6 +27,8 @@ public final class ClusterSupervisor: @unchecked Sendable {
     var leaderLease: Int64?
     /// The last winner of the lease as read at this tick: a primary it does not name was replaced.
     private var claim: EpochClaim?
+    /// The etcd key of the `LossRecord` this process wrote, once it did.
+    private var lossRecorded: String?
     var state = "starting"
     /// What other threads read (`GET /status`, every commit): the leader, this node's role and state.
     let published = Locked(Published())
@@ -107,6 +109,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
             self.claim = claim
             if let leader, leader.lease == leaderLease, leaderLease != nil {
                 try renewLeadership()
+                try publishHistory(claim)
                 if let switchover, switchover.from == configuration.name { try handOver(switchover) }
             } else {
                 if leaderLease != nil { giveUpLeadership("the leader key is gone or held by another lease") }
@@ -221,7 +224,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
         }
         leaderLease = lease
         published.withLock { $0.leader = record }
-        try etcdCall { () throws(EtcdError) in try etcd.put(keys.epoch, value: ClusterJSON.encode(EpochClaim(node: configuration.name, epoch: epoch))) }
+        try publishClaim(EpochClaim(node: configuration.name, epoch: epoch))
         if restoring { try promote(node) }
         deadline.renewed(sentAt: sent, ttl: configuration.ttl, margin: configuration.safetyMargin)
         if switchover?.to == configuration.name {
@@ -229,6 +232,17 @@ public final class ClusterSupervisor: @unchecked Sendable {
         }
         set(state: "leader")
         logger.notice("took the cluster's leader lease", metadata: ["epoch": "\(epoch)", "promoted": "\(restoring)"])
+    }
+
+    private func publishClaim(_ claim: EpochClaim) throws(SupervisorFailure) {
+        try etcdCall { () throws(EtcdError) in try etcd.put(keys.epoch, value: ClusterJSON.encode(claim)) }
+    }
+
+    /// The leader adds its epoch history to its claim once (after its promotion is durable, and again
+    /// if a write was lost): where its epoch began is how a replaced primary counts what it lost.
+    private func publishHistory(_ claim: EpochClaim?) throws(SupervisorFailure) {
+        guard let node, let claim, claim.node == configuration.name, claim.history == nil else { return }
+        try publishClaim(EpochClaim(node: claim.node, epoch: claim.epoch, history: node.repository.epochHistory.entries))
     }
 
     private func promote(_ node: UnderstudyNode) throws(SupervisorFailure) {
@@ -253,15 +267,19 @@ public final class ClusterSupervisor: @unchecked Sendable {
                 return set(state: "refused by the leader (\(fault.message)); started with --no-auto-reseed, so it waits: re-seed it")
             }
             logger.warning("re-seeding this standby: \(fault.message)")
-            try reseed()
+            try reseed(to: asidePath())
         }
         if let node, !node.repository.isRestoring {
             try fence(node, by: leader)
+            let aside = configuration.autoReseed ? asidePath() : configuration.node.dataDirectory.root.string
+            guard try recordLoss(of: node, claim: claim, keptIn: aside) else {
+                return set(state: "fenced: replaced by \(leader.name); waiting for it to publish where its epoch began, to count what this node lost")
+            }
             guard configuration.autoReseed else {
                 return set(state: "fenced: replaced by \(leader.name) (epoch \(leader.epoch)); started with --no-auto-reseed, so it waits: "
                     + "re-seed it (empty its data directory and join again) or `understudy unfence` it")
             }
-            try reseed()
+            try reseed(to: aside)
         }
         if node == nil || following != address {
             stopNode()
@@ -282,12 +300,38 @@ public final class ClusterSupervisor: @unchecked Sendable {
         }
     }
 
-    /// Moves the data directory aside (kept, never deleted: it may hold commits the new primary lacks)
-    /// so the standby starts on an empty one and copies a base from the leader.
-    private func reseed() throws(SupervisorFailure) {
+    /// Counts what this replaced primary holds that its successor never had (`LossRecord`) and keeps
+    /// the count in etcd before its directory moves, so the count outlives the move and any crash after
+    /// it. Once per process: a later tick would count the same records.
+    /// False while the successor has not yet added its history to its claim (it does within a tick).
+    private func recordLoss(of node: UnderstudyNode, claim: EpochClaim?, keptIn: String) throws(SupervisorFailure) -> Bool {
+        guard lossRecorded == nil, let claim, claim.node != configuration.name else { return true }
+        guard claim.history != nil else { return false }
+        let loss = LossRecord.of(
+            member: configuration.name, own: node.repository.epochHistory, durableThrough: node.status.repository.applied.seqno,
+            claim: claim, keptIn: keptIn, at: .now())
+        let key = keys.loss(member: configuration.name, epoch: loss.epoch)
+        try etcdCall { () throws(EtcdError) in try etcd.put(key, value: ClusterJSON.encode(loss)) }
+        lossRecorded = key
+        if loss.records == 0 {
+            logger.notice("replaced primary: \(loss.summary)", metadata: ["etcdKey": "\(key)"])
+        } else {
+            logger.error(
+                "replaced primary: \(loss.summary). Commits this node acknowledged among them are not on the cluster: read them from the kept directory",
+                metadata: ["etcdKey": "\(key)"])
+        }
+        return true
+    }
+
+    private func asidePath() -> String {
+        configuration.node.dataDirectory.root.string + ".replaced-" + String(Int(Date().timeIntervalSince1970))
+    }
+
+    /// Moves the data directory aside to `aside` (kept, never deleted: it may hold commits the new
+    /// primary lacks) so the standby starts on an empty one and copies a base from the leader.
+    private func reseed(to aside: String) throws(SupervisorFailure) {
         stopNode()
         let root = configuration.node.dataDirectory.root.string
-        let aside = root + ".replaced-" + String(Int(Date().timeIntervalSince1970))
         do { try FileManager.default.moveItem(atPath: root, toPath: aside) } catch {
             throw .reseed("cannot move \(root) aside to \(aside): \(error)")
         }

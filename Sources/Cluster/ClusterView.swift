@@ -8,6 +8,8 @@ public struct ClusterView: Codable, Sendable {
     public var leaseTTLSeconds: Int64?
     public var lastClaim: EpochClaim?
     public var members: [Member]
+    /// What replaced primaries lost, oldest first: kept until an operator deletes the keys.
+    public var losses: [LossRecord]
 
     /// A member with its lag behind the leader per stage, in records.
     public struct Member: Codable, Sendable {
@@ -27,13 +29,17 @@ public struct ClusterView: Codable, Sendable {
             for held in try etcd.list(prefix: keys.membersPrefix) {
                 records.append(try ClusterJSON.decode(MemberRecord.self, held.value, key: held.key))
             }
+            var losses: [LossRecord] = []
+            for held in try etcd.list(prefix: keys.lossesPrefix) {
+                losses.append(try ClusterJSON.decode(LossRecord.self, held.value, key: held.key))
+            }
             let top = records.first { $0.name == leader?.name }?.appliedSeqno
             let members = records.map { record in
                 Member(record: record, flushedLagRecords: top.map { $0 > record.flushedSeqno ? $0 - record.flushedSeqno : 0 },
                        appliedLagRecords: top.map { $0 > record.appliedSeqno ? $0 - record.appliedSeqno : 0 })
             }
             return ClusterView(cluster: cluster, leader: leader, leaseRemainingSeconds: lease?.remainingSeconds, leaseTTLSeconds: lease?.grantedSeconds,
-                               lastClaim: claim, members: members)
+                               lastClaim: claim, members: members, losses: losses.sorted { $0.at < $1.at })
         } catch let error as EtcdError {
             throw .etcd(error)
         } catch let error as ClusterError {

@@ -77,6 +77,7 @@ struct ClusterStatusCommand: ParsableCommand {
             lines.append(row.indices.map { $0 == row.count - 1 ? row[$0] : row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
                 .joined(separator: "  "))
         }
+        for loss in view.losses { lines.append("LOSS at \(loss.at): \(loss.summary)") }
         return lines
     }
 }

@@ -16,7 +16,7 @@ public struct EpochEntry: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 
     /// Two entries describe the same branch point; time and source are informational.
-    func sameBranch(as other: EpochEntry) -> Bool {
+    public func sameBranch(as other: EpochEntry) -> Bool {
         epoch == other.epoch && startSeqno == other.startSeqno && parentEpoch == other.parentEpoch
     }
 

@@ -379,6 +379,64 @@ struct ClusterFailoverTests {
         }
     }
 
+    @Test("asynchronous: the leader killed -9 while its standby was behind; the old primary, back, counts the exact loss from its own log into etcd and cluster status, and keeps the records")
+    func asynchronousLossIsCounted() throws {
+        try withTemporaryDirectory { directory in
+            let site = try Site(in: directory)
+            defer { site.cleanUp() }
+            try site.initialize("a")
+            try site.join("a")
+            try site.await("a leads") { try site.leader()?.name == "a" }
+            try site.join("b")
+            try site.await("b streams from a") { try site.member("b")?.role == "standby" }
+            _ = try awaitWrite(on: site.url("a"), key: "before-the-loss")
+            try site.await("b has the first write") {
+                try StandbyCommandTests.client(site.url("b")) { try $0.get(key: Array("before-the-loss".utf8)) != nil }
+            }
+
+            // Stopped, b reads nothing; more than the sockets' buffers hold is acknowledged meanwhile,
+            // asynchronously, so part of it can only be on a when a dies.
+            let standby = try #require(site.members["b"]).process.processIdentifier
+            kill(standby, SIGSTOP)
+            var acknowledged: [String] = []
+            let value = [UInt8](repeating: 7, count: 100_000)
+            try StandbyCommandTests.client(site.url("a")) { (client: NodeClient) throws in
+                for index in 0..<300 {
+                    _ = try client.put(key: Array("while-behind-\(index)".utf8), value: value)
+                    acknowledged.append("while-behind-\(index)")
+                }
+            }
+            site.members["a"]!.stop(with: SIGKILL)
+            kill(standby, SIGCONT)
+
+            try site.await("b leads", within: 30) { try site.leader()?.name == "b" }
+            _ = try awaitWrite(on: site.url("b"), key: "after-failover")
+            let missing = try StandbyCommandTests.client(site.url("b")) { (client: NodeClient) throws in
+                try acknowledged.filter { try client.get(key: Array($0.utf8)) == nil }
+            }
+            try #require(!missing.isEmpty, "the test lost nothing to count: b received all \(acknowledged.count) writes")
+
+            try site.join("a")
+            try site.await("a re-seeds and follows b") { try site.member("a")?.role == "standby" }
+            let held = try #require(try site.client.list(prefix: "/understudy/\(site.cluster)/losses/"))
+            try #require(held.count == 1, "one loss record, for a's epoch")
+            let loss = try JSONDecoder().decode(LossRecord.self, from: Data(held[0].value))
+            let claim = try #require(try site.client.get("/understudy/\(site.cluster)/epoch").map { try JSONDecoder().decode(EpochClaim.self, from: Data($0.value)) })
+            let epochBegan = try #require(claim.history?.last?.startSeqno.rawValue)
+            #expect(loss.member == "a" && loss.successor == "b" && loss.successorEpoch == claim.epoch)
+            #expect(loss.firstSeqno == epochBegan, "the loss starts where b's epoch began")
+            // Every acknowledged commit b lacks is one lost record; the count may add records no client
+            // wrote (a checkpoint's), never fewer.
+            let records = try #require(loss.records)
+            #expect(records >= UInt64(missing.count), "\(records) record(s) counted, \(missing.count) acknowledged commits missing")
+            print("asynchronousLossIsCounted: \(missing.count) of \(acknowledged.count) acknowledged commits missing on b; a counted \(records) lost record(s)")
+            #expect(FileManager.default.fileExists(atPath: loss.keptIn), "the lost records are kept in \(loss.keptIn)")
+
+            let status = try CLIProcess.run(["cluster", "status", "--etcd", site.etcd.urls, "--cluster", site.cluster], in: directory)
+            #expect(status.standardOutput.contains("LOSS at \(loss.at): a, replaced by b"), "\(status.standardOutput)")
+        }
+    }
+
     @Test("three etcd members: one lost changes nothing; quorum lost: the leader stops acknowledging within the TTL and nobody is promoted; quorum back: writes resume")
     func etcdQuorum() throws {
         try withTemporaryDirectory { directory in
