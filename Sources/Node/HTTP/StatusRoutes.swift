@@ -1,7 +1,10 @@
+import Dispatch
 import Repository
 import TransportUV
 
-/// `GET /status` (JSON `NodeStatus`) and `GET /metrics` (Prometheus text format).
+/// `GET /status` (JSON `NodeStatus`) and `GET /metrics` (Prometheus text format). Both are built off
+/// the loop: a status lists the tranlog directory and waits for the repository's state lock, which a
+/// checkpoint holds, and the loop thread serves every socket.
 struct StatusRoutes: Sendable {
     let repository: Repository
     let metrics: NodeMetrics
@@ -9,8 +12,8 @@ struct StatusRoutes: Sendable {
 
     var routes: [Route] {
         [
-            Route(name: "status", path: .exact("/status"), handlers: ["GET": { _, reply in reply.sendJSON(status()) }]),
-            Route(name: "metrics", path: .exact("/metrics"), handlers: ["GET": { _, reply in scrape(reply) }]),
+            Route(name: "status", path: .exact("/status"), handlers: ["GET": { _, reply in reply.sendJSONOffLoop { status() } }]),
+            Route(name: "metrics", path: .exact("/metrics"), handlers: ["GET": { _, reply in DispatchQueue.global(qos: .utility).async { scrape(reply) } }]),
         ]
     }
 
