@@ -252,6 +252,20 @@ import Transport
         #expect(harness.gate.standing(for: "east").required?.level == .flushed)
     }
 
+    @Test func failingSavesAreLoggedOnceAndTheirRecoveryOnce() {
+        let harness = GateHarness(standbys: 1, holdSaves: true)
+        harness.ack(1, "east", flushed: 0)
+        for flushed in 1...3 {
+            harness.completeSave(durable: false)
+            harness.ack(1, "east", flushed: UInt64(flushed))
+        }
+        #expect(harness.saves.withLock { $0.count } == 4, "each ack retried the save")
+        #expect(harness.logged("cannot write synchronous.json") == 1)
+        harness.completeSave(durable: true)
+        #expect(harness.logged("synchronous.json written again") == 1)
+        #expect(harness.gate.standing(for: "east").required?.level == .flushed)
+    }
+
     @Test func aRestartedPrimaryWaitsForTheStandbysItHadToldTheyAreRequired() {
         let harness = GateHarness(standbys: 1, pinnedBeforeRestart: ["east"])
         #expect(harness.logged("told before a restart") == 1)

@@ -23,8 +23,8 @@ public struct SynchronousSettings: Sendable, Equatable {
 /// commits keep being group-committed while earlier ones wait. The loop thread feeds acks, closed
 /// connections, run-time changes and the fallback timer; it only updates positions and releases,
 /// never waits. One lock guards the state; releases (answers to clients) run after it is dropped.
-/// Every state change happens on the loop, so the fallback timer is loop-confined
-/// (`@unchecked Sendable` for it alone).
+/// Every state change happens on the loop, so the fallback timer and the save-failure flag are
+/// loop-confined (`@unchecked Sendable` for them alone).
 final class SynchronousGate: @unchecked Sendable {
     private let state: Locked<GateState>
     private let loop: any EventLoop
@@ -35,6 +35,8 @@ final class SynchronousGate: @unchecked Sendable {
     private let pins: SynchronousPins
     /// Armed while `waiting` with a fallback configured. Loop-confined.
     private var fallbackTimer: (any LoopTimer)?
+    /// The last save of the pinned standbys failed. Loop-confined.
+    private var saveFailing = false
     /// Called with the standbys whose standing changed, so they hear it now rather than at their
     /// next heartbeat. Loop-confined.
     var onStandingChanged: (Set<String>) -> Void = { _ in }
@@ -166,9 +168,13 @@ final class SynchronousGate: @unchecked Sendable {
 
     /// A save of the pinned standbys ended: once durable, those it added may be told they are required.
     private func saved(_ nodes: Set<String>, durable: Bool) {
-        if !durable {
-            logger.error("cannot write synchronous.json: standbys are not told they are synchronous (commits wait for them all the same); retrying with the next ack")
+        // Saves are retried with every ack: say so once when they start failing, once when one works.
+        if !durable && !saveFailing {
+            logger.error("cannot write synchronous.json: standbys are not told they are synchronous (commits wait for them all the same); retrying with each ack")
+        } else if durable && saveFailing {
+            logger.notice("synchronous.json written again: standbys are told their synchronous standing")
         }
+        saveFailing = !durable
         update { gate in
             gate.saving = false
             if durable { gate.persisted = nodes }
