@@ -19,6 +19,8 @@ import Darwin
 public final class UVEventLoop: EventLoop, @unchecked Sendable {
     public let configuration: TransportConfiguration
     let logger: Logger
+    /// TLS on every connection this loop accepts or opens; nil for plain TCP.
+    public let tls: TLSContext?
 
     let loop: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
@@ -41,7 +43,7 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
     /// `Unmanaged` retains handed to libuv and not yet released; 0 after shutdown unless a handle leaked.
     private(set) var retainedContexts = 0
 
-    public init(configuration: TransportConfiguration = TransportConfiguration(), logger: Logger)
+    public init(configuration: TransportConfiguration = TransportConfiguration(), tls: TLSContext? = nil, logger: Logger)
         throws(TransportError)
     {
         try configuration.validate()
@@ -51,6 +53,7 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
         // connection closes.
         signal(SIGPIPE, SIG_IGN)
         self.configuration = configuration
+        self.tls = tls
         self.logger = logger
         loop = .allocate(capacity: 1)
         wakeup = .allocate(capacity: 1)
