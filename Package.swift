@@ -125,6 +125,6 @@ let package = Package(
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Inputs")]),
         .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport", "UnderstudyTesting"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Repository", "Tranlog", "Transport", "UnderstudyTesting"]),
-        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Replication", "Repository"]),
+        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Replication", "Repository", "TransportUV"]),
     ]
 )

@@ -12,21 +12,36 @@ public final class NodeClient: Sendable {
     public let timeout: Duration
     private let http: HTTPClient
 
-    /// `url` is `http://HOST:PORT` (a trailing `/` is fine, the port defaults to 7480), HOST numeric
-    /// IPv4, `[IPv6]`, or `localhost`.
+    /// `url` is `http://HOST:PORT` or `https://HOST:PORT` (a trailing `/` is fine, the port defaults
+    /// to 7480), HOST numeric IPv4, `[IPv6]`, or `localhost`. `https://` needs `tls` with the CA that
+    /// signed the node's certificate (and a certificate of this client's, when the node asks for one).
     public convenience init(
-        url: String = NodeClient.defaultURL, timeout: Duration = .seconds(30), logger: Logger = Logger(label: "understudy.client")
+        url: String = NodeClient.defaultURL, timeout: Duration = .seconds(30), tls: TLSConfiguration? = nil,
+        logger: Logger = Logger(label: "understudy.client")
     ) throws(NodeClientError) {
-        try self.init(address: try Self.address(fromURL: url), timeout: timeout, logger: logger)
+        let (address, secure) = try Self.address(fromURL: url)
+        try self.init(address: address, timeout: timeout, tls: try Self.tlsContext(url: url, secure: secure, tls), logger: logger)
     }
 
-    public init(address: SocketAddress, timeout: Duration = .seconds(30), logger: Logger = Logger(label: "understudy.client"))
-        throws(NodeClientError)
-    {
+    private static func tlsContext(url: String, secure: Bool, _ tls: TLSConfiguration?) throws(NodeClientError) -> TLSContext? {
+        guard secure else {
+            if tls != nil { throw .invalidURL(url, reason: "the TLS flags are for an https:// node URL") }
+            return nil
+        }
+        guard let tls, tls.caFile != nil else {
+            throw .invalidURL(url, reason: "https:// needs --tls-ca FILE, the CA that signed the node's certificate")
+        }
+        do { return try TLSContext(tls) } catch { throw .tls(error) }
+    }
+
+    /// With `tls`, over TLS (`https://`).
+    public init(
+        address: SocketAddress, timeout: Duration = .seconds(30), tls: TLSContext? = nil, logger: Logger = Logger(label: "understudy.client")
+    ) throws(NodeClientError) {
         self.address = address
         self.timeout = timeout
         do {
-            http = try HTTPClient(peer: address, configuration: HTTPClientConfiguration(timeout: timeout), logger: logger)
+            http = try HTTPClient(peer: address, configuration: HTTPClientConfiguration(timeout: timeout), tls: tls, logger: logger)
         } catch {
             throw .http(.cannotConnect(address, error))
         }
@@ -47,14 +62,16 @@ public final class NodeClient: Sendable {
         }
     }
 
-    static func address(fromURL url: String) throws(NodeClientError) -> SocketAddress {
+    /// The node's address, and whether the URL is `https://`.
+    static func address(fromURL url: String) throws(NodeClientError) -> (SocketAddress, secure: Bool) {
         var rest = Substring(url)
-        if rest.hasPrefix("https://") { throw .invalidURL(url, reason: "TLS is not supported yet; use http://") }
+        let secure = rest.hasPrefix("https://")
+        if secure { rest = rest.dropFirst("https://".count) }
         if rest.hasPrefix("http://") { rest = rest.dropFirst("http://".count) }
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         guard let address = SocketAddress(parsing: rest, defaultPort: NodeConfiguration.defaultHTTPPort), address.port != 0 else {
             throw .invalidURL(url, reason: "expected http://HOST:PORT with a numeric IPv4 or [IPv6] HOST (or localhost) and a port from 1 to 65535")
         }
-        return address
+        return (address, secure)
     }
 }
