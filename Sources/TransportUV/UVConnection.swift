@@ -42,6 +42,8 @@ final class UVConnection: Connection, UVResource {
     /// Plaintext that arrived before `start` (an opened connection reads from its handshake on).
     private var undelivered: [UInt8] = []
     private var handshakeCompleted = false
+    /// Bounds an opened connection's handshake (`TransportConfiguration.tlsHandshakeTimeout`).
+    private var handshakeTimer: (any LoopTimer)?
 
     /// Initializes the TCP handle; the caller then accepts or connects on it.
     init(eventLoop: UVEventLoop, peerAddress: SocketAddress) {
@@ -131,13 +133,17 @@ final class UVConnection: Connection, UVResource {
             return completion(isOpen ? .success(self) : .failure(closedError))
         }
         // The ClientHello goes out now; the completion runs once the handshake completed (`handle`).
+        let timeout = eventLoop.configuration.tlsHandshakeTimeout
+        handshakeTimer = eventLoop.scheduleTimer(after: timeout) { [weak self] in
+            self?.tlsFailed("no TLS handshake within \(timeout): is the peer a TLS server?")
+        }
         handle(tls.handshake(), plaintext: [])
         if isOpen { startReading() }
     }
 
     private var closedError: TransportError {
-        if case .closing(.failed(let error)) = state { return error }
-        return TransportError(operation: .connect, code: "ECONNABORTED", message: "closed while connecting", address: peerAddress)
+        guard case .closing(let reason) = state else { preconditionFailure("asked why a connection closed that is not closing") }
+        return TransportError(closedWhileConnecting: reason, address: peerAddress)
     }
 
     // MARK: - Reading
@@ -227,6 +233,8 @@ final class UVConnection: Connection, UVResource {
 
     private func didCompleteHandshake() {
         handshakeCompleted = true
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
         logger.debug("TLS established", metadata: ["transport.peerCertificate": "\(tls?.peerCertificateSummary ?? "none")"])
         let backlog = plaintextBacklog
         plaintextBacklog = []
@@ -265,12 +273,15 @@ final class UVConnection: Connection, UVResource {
         }
     }
 
-    /// Logged by the accepting side (an operator's peer could not connect); an opening side's owner
-    /// gets the reason through its completion or `onClose`. The alert, if any, is sent before closing.
+    /// Logged by the accepting side (an operator's peer could not connect), once per peer host and
+    /// reason per minute; an opening side's owner gets the reason through its completion or `onClose`.
+    /// The alert, if any, is sent before closing.
     private func tlsFailed(_ reason: String) {
         let error = TransportError(operation: .tls, code: "TLS", message: reason, address: peerAddress)
-        if tls?.role == .server {
-            logger.warning("TLS handshake with \(peerAddress) failed: \(reason)")
+        if tls?.role == .server,
+            let line = eventLoop.tlsFailureLog.line(for: "TLS handshake with \(peerAddress) failed: \(reason)", kind: reason, peer: peerAddress)
+        {
+            logger.warning("\(line)")
         }
         close(.failed(error), mode: .afterFlush)
         if let completion = connectCompletion {
@@ -395,6 +406,8 @@ final class UVConnection: Connection, UVResource {
         state = .closing(reason)
         stopReading()
         freePendingWrites()
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
         let onClosed: uv_close_cb = { handle in
             let connection = UVConnection.from(handle!.pointee.data)
             connection.didClose()
@@ -412,6 +425,11 @@ final class UVConnection: Connection, UVResource {
         callbacks = nil
         tls = nil
         undelivered = []
+        // Closed during an opening handshake (the peer hung up, the loop shut down): the connect failed.
+        if let completion = connectCompletion {
+            connectCompletion = nil
+            completion(.failure(TransportError(closedWhileConnecting: reason, address: peerAddress)))
+        }
         eventLoop.unregister(self)
         let retained = handle.pointee.data
         handle.deallocate()

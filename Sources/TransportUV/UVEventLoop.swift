@@ -40,6 +40,9 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
     let readBuffer: UnsafeMutableRawBufferPointer
     private var resources: [ObjectIdentifier: any UVResource] = [:]
     private var connectionsToFlush: [UVConnection] = []
+    /// Failed handshakes of accepted connections, logged once per peer host and reason per minute: a
+    /// peer reconnecting in a loop (a standby without TLS) or a flood of garbage cannot fill the log.
+    let tlsFailureLog: PeerMessageLimiter
     /// `Unmanaged` retains handed to libuv and not yet released; 0 after shutdown unless a handle leaked.
     private(set) var retainedContexts = 0
 
@@ -55,6 +58,8 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
         self.configuration = configuration
         self.tls = tls
         self.logger = logger
+        let origin = ContinuousClock.now
+        tlsFailureLog = PeerMessageLimiter(now: { origin.duration(to: .now) })
         loop = .allocate(capacity: 1)
         wakeup = .allocate(capacity: 1)
         flushIdle = .allocate(capacity: 1)

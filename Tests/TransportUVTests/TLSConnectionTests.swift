@@ -48,6 +48,11 @@ import UnderstudyTesting
         return try UVEventLoop(tls: try TLSContext(configuration), logger: logger)
     }
 
+    /// Listens on 127.0.0.1 with `onAccept` on the loop thread; the port.
+    static func listen(on loop: UVEventLoop, _ onAccept: @escaping @Sendable (any Connection) -> Void) throws -> Int {
+        try #require(loop.executeAndWait { () -> Int? in try? loop.listen(host: "127.0.0.1", port: 0, onAccept: onAccept).address.port } ?? nil)
+    }
+
     @Test func bytesCrossAVerifiedConnectionUnchangedBothWays() throws {
         let fixture = try Fixture()
         let serverLoop = try fixture.serverLoop()
@@ -69,12 +74,10 @@ import UnderstudyTesting
         let serverLoop = try fixture.serverLoop()
         let clientLoop = try fixture.clientLoop()
         // The server speaks first: its greeting is written on accept, while the handshake has only begun.
-        let port = try #require(serverLoop.executeAndWait { () -> Int? in
-            try? serverLoop.listen(host: "127.0.0.1", port: 0) { connection in
-                connection.start(ConnectionCallbacks(onRead: { _ in }))
-                _ = connection.write(Array("hello\n".utf8))
-            }.address.port
-        } ?? nil)
+        let port = try Self.listen(on: serverLoop) { connection in
+            connection.start(ConnectionCallbacks(onRead: { _ in }))
+            _ = connection.write(Array("hello\n".utf8))
+        }
         let client = try TestClient(loop: clientLoop, port: port)
         #expect(client.waitForBytes(6) == Array("hello\n".utf8))
         shutdownCleanly(clientLoop)
@@ -135,6 +138,68 @@ import UnderstudyTesting
         let reason = "\(closes.withLock { $0 }.first!)"
         #expect(reason.contains("the peer does not speak TLS"), "\(reason)")
         #expect(plain.log.withLock { $0.received }.allSatisfy { $0 != UInt8(ascii: "H") }, "no plain HTTP answer")
+        shutdownCleanly(plainLoop)
+        shutdownCleanly(serverLoop)
+    }
+
+    @Test func anOpenedConnectionWhosePeerNeverAnswersTheHandshakeFailsAsAConnect() throws {
+        let fixture = try Fixture()
+        let silentLoop = try makeLoop()
+        let port = try Self.listen(on: silentLoop) { $0.start(ConnectionCallbacks(onRead: { _ in })) }
+        var configuration = TransportConfiguration()
+        configuration.tlsHandshakeTimeout = .milliseconds(200)
+        let clientLoop = try UVEventLoop(configuration: configuration, tls: try TLSContext(TLSConfiguration(caFile: fixture.ca.certificate)),
+                                         logger: Logger(label: "tls-test") { _ in SwiftLogNoOpLogHandler() })
+        let error = try #require(throws: TransportError.self) { try TestClient(loop: clientLoop, port: port) }
+        #expect(error.operation == .tls && error.message.contains("no TLS handshake within"), "\(error)")
+        shutdownCleanly(clientLoop)
+        shutdownCleanly(silentLoop)
+    }
+
+    @Test func aPeerHangingUpDuringTheHandshakeFailsTheConnect() throws {
+        let fixture = try Fixture()
+        let rudeLoop = try makeLoop()
+        let port = try Self.listen(on: rudeLoop) { $0.close(.local("go away")) }
+        let clientLoop = try fixture.clientLoop()
+        let error = try #require(throws: TransportError.self) { try TestClient(loop: clientLoop, port: port) }
+        #expect(error.operation == .tls || error.isConnectionReset, "\(error)")
+        shutdownCleanly(clientLoop)
+        shutdownCleanly(rudeLoop)
+    }
+
+    /// Warnings logged, for counting.
+    struct CapturingHandler: LogHandler {
+        let lines: Locked<[String]>
+        var logLevel = Logger.Level.warning
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            lines.withLockNotifying { $0.append(event.message.description) }
+        }
+    }
+
+    @Test func failedHandshakesAreLoggedOncePerHostAndReason() throws {
+        let fixture = try Fixture()
+        let lines = Locked<[String]>([])
+        let serverLoop = try UVEventLoop(
+            tls: try TLSContext(TLSConfiguration(certificateFile: fixture.server.certificate, keyFile: fixture.server.key)),
+            logger: Logger(label: "tls-test") { _ in CapturingHandler(lines: lines) })
+        let closes = Locked(0)
+        let port = try startEchoServer(on: serverLoop) { _ in closes.withLockNotifying { $0 += 1 } }
+        let plainLoop = try makeLoop()
+        for _ in 0..<5 {
+            let plain = try TestClient(loop: plainLoop, port: port)
+            plain.send("GET / HTTP/1.1\r\n\r\n")
+            #expect(plain.waitForClose() != nil)
+        }
+        #expect(closes.wait(timeout: deadline) { $0 == 5 })
+        let failures = lines.withLock { $0 }.filter { $0.hasPrefix("TLS handshake with 127.0.0.1:") }
+        #expect(failures.count == 1, "\(failures)")
+        #expect(failures.first?.contains("the peer does not speak TLS") == true)
         shutdownCleanly(plainLoop)
         shutdownCleanly(serverLoop)
     }
