@@ -93,7 +93,7 @@ final class TLSSession {
             reason += " (peer certificate: \(String(cString: X509_verify_cert_error_string(verdict))))"
         }
         if reason.contains("wrong version number") || reason.contains("http request") || reason.contains("packet length too long") {
-            reason += " — the peer does not speak TLS: give it https:// and --tls-ca, or the TLS flags"
+            reason += " — the peer does not speak TLS (a plain http:// client, or a node started without --tls-cert)"
         }
         return reason
     }
