@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CLibUV", pkgConfig: "libuv", providers: [.apt(["libuv1-dev"])]),
         // http-parser ships no .pc file on Debian: the modulemap links it by name.
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
+        // TLS 1.3 on the replication and HTTP ports, driven through memory BIOs on the loop thread.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Positions, record and file codecs, group-commit writer, reader, directory scan, epoch history.
         .target(
@@ -44,10 +46,10 @@ let package = Package(
         ),
         // The event-loop contract (loop, listener, connection, timer) and its deterministic fake.
         .target(name: "Transport"),
-        // The only module that imports libuv and http-parser: the loop thread, TCP, the HTTP server.
+        // The only module that imports libuv, http-parser and OpenSSL: the loop thread, TCP, TLS, the HTTP server.
         .target(
             name: "TransportUV",
-            dependencies: ["CLibUV", "CHTTPParser", "Transport", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLibUV", "CHTTPParser", "COpenSSL", "Transport", .product(name: "Logging", package: "swift-log")]
         ),
         // Wire protocol, shipper, receiver and lag accounting; knows only the Transport contract.
         .target(
@@ -129,9 +131,9 @@ let package = Package(
         .testTarget(name: "NodeTests", dependencies: ["Node", "Replication", "Repository", "Tranlog", "Transport", "TransportUV", "UnderstudyTesting"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"], resources: [.copy("Inputs")]),
-        .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport"]),
+        .testTarget(name: "TransportUVTests", dependencies: ["TransportUV", "Transport", "UnderstudyTesting"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Repository", "Tranlog", "Transport", "UnderstudyTesting"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
-        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Replication", "Repository", "Cluster", "Transport"]),
+        .testTarget(name: "CLITests", dependencies: ["Tranlog", "UnderstudyTesting", "Node", "Replication", "Repository", "Cluster", "Transport", "TransportUV"]),
     ]
 )

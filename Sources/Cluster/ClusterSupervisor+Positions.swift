@@ -12,13 +12,13 @@ extension ClusterSupervisor {
 
     /// The first of `members` whose own `GET /status` says it flushed more than `mine`; nil when none
     /// did (a member that does not answer holds nothing it could serve now).
-    static func memberAhead(of mine: UInt64, among members: [MemberRecord], logger: Logger) -> String? {
+    func memberAhead(of mine: UInt64, among members: [MemberRecord]) -> String? {
         for member in members {
             guard let address = SocketAddress(parsing: Substring(member.http)) else { continue }
             do {
-                let client = try NodeClient(address: address, timeout: .milliseconds(500), logger: logger)
+                let client = try memberClient(address, timeout: .milliseconds(500))
                 defer { client.close() }
-                if electionSeqno(try client.status()) > mine { return member.name }
+                if Self.electionSeqno(try client.status()) > mine { return member.name }
             } catch {
                 logger.debug("election: no status from \(member.name): \(error)")
             }

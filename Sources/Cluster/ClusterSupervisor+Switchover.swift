@@ -54,7 +54,7 @@ extension ClusterSupervisor {
     private func awaitFlushed(_ target: MemberRecord, through: Seqno) -> Bool {
         guard let address = SocketAddress(parsing: Substring(target.http)) else { return false }
         let client: NodeClient
-        do { client = try NodeClient(address: address, timeout: .seconds(1), logger: logger) } catch {
+        do { client = try memberClient(address, timeout: .seconds(1)) } catch {
             logger.warning("switchover: cannot reach \(target.name) at \(address): \(error)")
             return false
         }

@@ -5,6 +5,7 @@ import Repository
 import SystemPackage
 import Tranlog
 import Transport
+import TransportUV
 
 /// Runs one managed node (`understudy join`): publishes its member key, contends for the leader lease
 /// and runs the node as the primary while it holds the lease, or as a standby of whoever holds it,
@@ -33,6 +34,11 @@ public final class ClusterSupervisor: @unchecked Sendable {
     /// What other threads read (`GET /status`, every commit): the leader, this node's role and state.
     let published = Locked(Published())
     private let stopping = Locked(false)
+    /// SIGHUP asked for the TLS files to be read again; the supervisor thread does it at its next tick.
+    private let tlsReloadRequested = Locked(false)
+    /// This node's certificate and CA as a client of the other members' HTTP APIs (an election's and a
+    /// switchover's fresh look at their status); nil without TLS. Supervisor thread only.
+    private var clientTLS: TLSContext?
     private let finished = DispatchSemaphore(value: 0)
 
     public init(configuration: ClusterConfiguration, etcd: EtcdClient, logger: Logger) {
@@ -48,6 +54,30 @@ public final class ClusterSupervisor: @unchecked Sendable {
         var state = "starting"
     }
 
+    /// `https` when the members serve TLS (all of a cluster's members do, or none), else `http`.
+    var scheme: String { configuration.node.tls == nil ? "http" : "https" }
+
+    /// A client of another member's HTTP API, over TLS when the members serve it.
+    func memberClient(_ address: SocketAddress, timeout: Duration) throws -> NodeClient {
+        if clientTLS == nil, let tls = configuration.node.tls { clientTLS = try TLSContext(tls) }
+        return try NodeClient(address: address, timeout: timeout, tls: clientTLS, logger: logger)
+    }
+
+    /// From any thread (SIGHUP): the node's certificates are read again at the next tick, on the
+    /// supervisor's thread, never a loop's.
+    public func requestTLSReload() {
+        tlsReloadRequested.withLock { $0 = true }
+    }
+
+    private func reloadTLSIfRequested() {
+        guard tlsReloadRequested.withLock({ requested in defer { requested = false }; return requested }) else { return }
+        clientTLS = nil
+        guard let node else { return logger.info("SIGHUP: no node running; it reads the TLS files when it starts") }
+        do { try node.reloadTLS() } catch {
+            logger.error("TLS certificates not reloaded, the previous ones stay in use: \(error)")
+        }
+    }
+
     /// This node's standing, for `GET /status` and every commit. Commits are held unless this node
     /// is the leader and its `LeaderDeadline` has not passed.
     public var standing: ClusterMembershipStatus {
@@ -55,10 +85,10 @@ public final class ClusterSupervisor: @unchecked Sendable {
         var held = deadline.holdReason()
         // Another leader is where a refused client should go; this node, holding commits, is not.
         let elsewhere = now.leader.flatMap { $0.name == configuration.name ? nil : $0 }
-        if held != nil, let leader = elsewhere { held = "this node is not the cluster's leader: \(leader.name) is, at http://\(leader.http)" }
+        if held != nil, let leader = elsewhere { held = "this node is not the cluster's leader: \(leader.name) is, at \(scheme)://\(leader.http)" }
         return ClusterMembershipStatus(
             name: configuration.cluster, member: configuration.name, role: now.role, leader: now.leader?.name,
-            leaderURL: (held == nil ? now.leader : elsewhere).map { "http://\($0.http)" }, leaderEpoch: now.leader?.epoch, state: now.state,
+            leaderURL: (held == nil ? now.leader : elsewhere).map { "\(scheme)://\($0.http)" }, leaderEpoch: now.leader?.epoch, state: now.state,
             commitsHeld: held)
     }
 
@@ -96,6 +126,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
     // MARK: - One tick
 
     private func tick() {
+        reloadTLSIfRequested()
         do throws(SupervisorFailure) {
             try ensureNodeForDirectory()
             try renewMemberLease()
@@ -211,7 +242,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
         }
         // Member keys are up to a tick old: the members' own status says who holds the most now.
         let rivals = Election.admissible(members, synchronous: synchronous, lastWinner: claim?.node).filter { $0.name != configuration.name }
-        if switchover?.to != configuration.name, let ahead = Self.memberAhead(of: Self.electionSeqno(node.status), among: rivals, logger: logger) {
+        if switchover?.to != configuration.name, let ahead = memberAhead(of: Self.electionSeqno(node.status), among: rivals) {
             return set(state: "no leader; \(ahead) has flushed more than this node: it should lead")
         }
         let epoch = node.repository.epochHistory.current.epoch.rawValue + (restoring ? 1 : 0)

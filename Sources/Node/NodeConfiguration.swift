@@ -25,6 +25,10 @@ public struct NodeConfiguration: Sendable {
     /// Key and token files may be readable by their group (0640), for a systemd unit's group;
     /// never by others (`--allow-group-readable-secrets`). Default false: owner only (0600).
     public var allowGroupReadableSecrets = false
+    /// TLS 1.3 on the HTTP and replication ports, and on this node's connections to its primary
+    /// (`--tls-cert`, `--tls-key`, `--tls-ca`); with a CA, peers must present a certificate it signed.
+    /// Nil: plain TCP. Certificates reload on `UnderstudyNode.reloadTLS()` (SIGHUP).
+    public var tls: TLSConfiguration?
     /// Connections on the replication port that have not authenticated yet, at most (`--max-pending-connections`);
     /// past it the oldest is dropped. Default 64.
     public var maxPendingReplicationConnections = 64
@@ -109,6 +113,7 @@ public struct NodeConfiguration: Sendable {
             if standbyOf == nil { return "--apply-delay is for a standby following a primary (--primary)" }
         }
         if let problem = synchronousProblem { return problem }
+        if let tls, tls.certificateFile == nil || tls.keyFile == nil { return "TLS needs both --tls-cert and --tls-key" }
         if maxPendingReplicationConnections < 1 { return "--max-pending-connections must be at least 1" }
         if archiveInterval <= .zero || archivePollInterval <= .zero { return "archive intervals must be positive" }
         return nil

@@ -27,19 +27,21 @@ extension SocketAddress {
         self.init(host: numericHost, port: portNumber)
     }
 
-    /// Parses `http://HOST:PORT` (a trailing `/` is fine; `http://` and the port may be left out, the
-    /// port then being `defaultPort`), HOST numeric IPv4, `[IPv6]`, or `localhost`. One rule for the
-    /// URL of a node and of an etcd endpoint.
-    public static func parsing(url: String, defaultPort: Int) -> Result<SocketAddress, URLProblem> {
+    /// Parses `http://HOST:PORT` or `https://HOST:PORT` (a trailing `/` is fine; `http://` and the port
+    /// may be left out, the port then being `defaultPort`), HOST numeric IPv4, `[IPv6]`, or
+    /// `localhost`; `secure` says it was `https://`. One rule for the URL of a node and of an etcd
+    /// endpoint.
+    public static func parsing(url: String, defaultPort: Int) -> Result<(address: SocketAddress, secure: Bool), URLProblem> {
         var rest = Substring(url)
-        if rest.hasPrefix("https://") { return .failure(URLProblem(reason: "TLS is not supported yet; use http://")) }
+        let secure = rest.hasPrefix("https://")
+        if secure { rest = rest.dropFirst("https://".count) }
         if rest.hasPrefix("http://") { rest = rest.dropFirst("http://".count) }
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         guard let address = SocketAddress(parsing: rest, defaultPort: defaultPort), address.port != 0 else {
             return .failure(URLProblem(
                 reason: "expected http://HOST:PORT with a numeric IPv4 or [IPv6] HOST (or localhost) and a port from 1 to 65535"))
         }
-        return .success(address)
+        return .success((address, secure))
     }
 
     /// Why a URL is not one `parsing(url:defaultPort:)` takes.

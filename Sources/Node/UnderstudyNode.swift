@@ -18,6 +18,7 @@ public final class UnderstudyNode: Sendable {
     public let repository: Repository
     private let logger: Logger
     private let loop: UVEventLoop
+    private let tls: TLSContext?
     private let reporter: StatusReporter
     private let metrics: NodeMetrics
     private let adminToken: [UInt8]
@@ -34,7 +35,8 @@ public final class UnderstudyNode: Sendable {
         // Read before anything opens: a bad key file leaves nothing to undo.
         try SecretFileMode.checkKeyFiles(configuration)
         let key = try ReplicationKeyFile.read(configuration.replicationKeyFiles)
-        let baseCopy = try Self.copyBaseIfNeeded(&configuration, key: key, logger: logger)
+        tls = try Self.loadTLS(configuration.tls, logger: logger)
+        let baseCopy = try Self.copyBaseIfNeeded(&configuration, key: key, tls: tls, logger: logger)
         try SecretFileMode.checkAdminToken(configuration)
         self.configuration = configuration
         if configuration.standbyOf != nil || configuration.standbyArchive != nil {
@@ -55,7 +57,7 @@ public final class UnderstudyNode: Sendable {
             Self.abandon(repository, logger: logger)
             throw .repository(error)
         }
-        do { loop = try UVEventLoop(logger: logger) } catch {
+        do { loop = try UVEventLoop(tls: tls, logger: logger) } catch {
             Self.abandon(repository, logger: logger)
             throw .http(error)
         }
@@ -90,6 +92,29 @@ public final class UnderstudyNode: Sendable {
             "role": "\(status.role)", "http.address": "\(httpAddress)", "repository.id": "\(repository.config.repositoryID)",
             "seqno": "\(repository.status.applied.seqno)",
         ])
+    }
+
+    /// Reads the TLS files again (on the caller's thread, never the loop's): new connections use them,
+    /// open ones keep theirs. On failure the node keeps serving with the certificate it had, and the
+    /// error names the file. For SIGHUP.
+    public func reloadTLS() throws(NodeError) {
+        guard let tls else {
+            logger.info("no TLS certificate to reload: the node runs without --tls-cert")
+            return
+        }
+        do { try tls.reload() } catch { throw .invalidConfiguration(error.description) }
+        logger.notice("TLS certificates reloaded; new connections use them", metadata: ["tls.certificate": "\(tls.certificateSummary ?? "none")"])
+    }
+
+    private static func loadTLS(_ configuration: TLSConfiguration?, logger: Logger) throws(NodeError) -> TLSContext? {
+        guard let configuration else { return nil }
+        let context: TLSContext
+        do { context = try TLSContext(configuration) } catch { throw .invalidConfiguration(error.description) }
+        logger.info("TLS 1.3 on the HTTP and replication ports", metadata: [
+            "tls.certificate": "\(context.certificateSummary ?? "none")",
+            "tls.clientCertificates": "\(configuration.caFile == nil ? "not asked for" : "required, signed by \(configuration.caFile!)")",
+        ])
+        return context
     }
 
     /// Where the HTTP API listens, with the real port when 0 was asked for.

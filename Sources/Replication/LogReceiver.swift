@@ -253,7 +253,7 @@ public final class LogReceiver: @unchecked Sendable {
         silentIntervals = 0
         closingAfterRefusal = false
         streamProved = false
-        decoder = MessageDecoder(maxMessageBytes: configuration.maxMessageBytes)
+        decoder = MessageDecoder(maxMessageBytes: min(configuration.maxMessageBytes, ReplicationProtocol.maxMessageBytesBeforeWelcome))
         state = .awaitingChallenge
         peerCheck = PeerCheck(
             peer: "\(configuration.primaryHost):\(configuration.primaryPort)", timeout: configuration.challengeTimeout, loop: loop,
@@ -427,6 +427,7 @@ public final class LogReceiver: @unchecked Sendable {
             throw .refused("refusing the primary: \(reason)")
         }
         logger.info("primary at seqno \(welcome.position.seqno) welcomed this standby at seqno \(view.lastSeqno)")
+        decoder.allowMessages(upTo: configuration.maxMessageBytes)
         state = .streaming
         lastRejection = nil
         // What an earlier conversation said no longer holds (the primary may have restarted since).

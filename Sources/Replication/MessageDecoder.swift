@@ -5,7 +5,7 @@ import Tranlog
 /// until `next()` returns nil. A violation is thrown and leaves the decoder failed: after a bad
 /// message nothing that follows can be trusted, so the connection is closed.
 public struct MessageDecoder: Sendable {
-    private let maxMessageBytes: Int
+    private(set) var maxMessageBytes: Int
     private var buffer: [UInt8] = []
     private var readIndex = 0
     private var failed: ProtocolViolation?
@@ -13,6 +13,11 @@ public struct MessageDecoder: Sendable {
     public init(maxMessageBytes: Int = ReplicationProtocol.maxMessageBytes) {
         precondition(maxMessageBytes >= MessageCodec.minimumMessageBytes, "maxMessageBytes is below the envelope size")
         self.maxMessageBytes = maxMessageBytes
+    }
+
+    /// Raises the limit once the peer proved itself (the welcome verified): from the next message on.
+    public mutating func allowMessages(upTo maxMessageBytes: Int) {
+        self.maxMessageBytes = max(self.maxMessageBytes, maxMessageBytes)
     }
 
     /// Bytes fed but not yet returned as messages.

@@ -20,4 +20,8 @@ public enum ReplicationProtocol {
     /// closes the connection before its body is read, so an unauthenticated peer pins at most this
     /// plus one read, not `maxMessageBytes`.
     public static let maxStandbyMessageBytes = 64 * 1024
+    /// The longest message a standby accepts before the welcome proved that its peer holds the key:
+    /// the primary's bound on strangers, for the same reason (a welcome carries an epoch history
+    /// like a hello's). Anyone answering on the primary's address pins at most this plus one read.
+    public static let maxMessageBytesBeforeWelcome = maxStandbyMessageBytes
 }

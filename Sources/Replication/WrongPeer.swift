@@ -82,37 +82,3 @@ final class PeerCheck {
         onWrongPeer(WrongPeer(peer: peer, answer: .nothing(within: timeout * 2)))
     }
 }
-
-/// A message that comes back on every retry (a refusal, a wrong peer) is logged once, then at most
-/// once per `interval` with how many times it came back meanwhile; a different message is logged at
-/// once. Messages are told apart by their `kind` when given (details that vary, such as a peer's
-/// garbage, then do not make every line news), else by their text. Time is the caller's (a
-/// monotonic clock), so tests need not wait.
-public struct RepeatedMessageLimiter: Sendable {
-    public let interval: Duration
-    private var last: (kind: String, loggedAt: Duration, repeats: Int)?
-
-    public init(interval: Duration = .seconds(60)) {
-        self.interval = interval
-    }
-
-    /// The line to log now, or nil to stay quiet.
-    public mutating func line(for message: String, kind: String? = nil, now: Duration) -> String? {
-        let kind = kind ?? message
-        guard let last, last.kind == kind else {
-            self.last = (kind, now, 0)
-            return message
-        }
-        guard now - last.loggedAt >= interval else {
-            self.last?.repeats += 1
-            return nil
-        }
-        self.last = (kind, now, 0)
-        return "\(message) (again; \(last.repeats + 1) time(s) since it was last logged)"
-    }
-
-    /// The condition ended (accepted at last): the next occurrence is news again.
-    public mutating func reset() {
-        last = nil
-    }
-}

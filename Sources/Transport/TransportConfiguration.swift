@@ -10,6 +10,10 @@ public struct TransportConfiguration: Sendable, Equatable {
     public var readBufferBytes: Int = 64 << 10
     /// Pending-connection backlog of listeners. Default 128.
     public var listenBacklog: Int = 128
+    /// A connection this loop opens with TLS fails, as a connect, if its handshake has not completed
+    /// within this (a peer that accepts and says nothing). Accepted connections are bounded by their
+    /// owners' timeouts instead. Default 10 s.
+    public var tlsHandshakeTimeout: Duration = .seconds(10)
 
     public init() {}
 
@@ -23,5 +27,6 @@ public struct TransportConfiguration: Sendable, Equatable {
             "writeLowWaterBytes must be in 0..<writeHighWaterBytes")
         try require(readBufferBytes >= 1024, "readBufferBytes must be at least 1024")
         try require(listenBacklog > 0, "listenBacklog must be positive")
+        try require(tlsHandshakeTimeout > .zero, "tlsHandshakeTimeout must be positive")
     }
 }

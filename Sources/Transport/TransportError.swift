@@ -2,6 +2,8 @@
 public struct TransportError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Operation: String, Sendable {
         case configure, resolve, bind, listen, accept, connect, read, write, close
+        /// The TLS handshake, or a TLS record that failed later (an alert from the peer).
+        case tls
     }
 
     public var operation: Operation

@@ -19,6 +19,8 @@ import Darwin
 public final class UVEventLoop: EventLoop, @unchecked Sendable {
     public let configuration: TransportConfiguration
     let logger: Logger
+    /// TLS on every connection this loop accepts or opens; nil for plain TCP.
+    public let tls: TLSContext?
 
     let loop: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
@@ -38,10 +40,13 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
     let readBuffer: UnsafeMutableRawBufferPointer
     private var resources: [ObjectIdentifier: any UVResource] = [:]
     private var connectionsToFlush: [UVConnection] = []
+    /// Failed handshakes of accepted connections, logged once per peer host and reason per minute: a
+    /// peer reconnecting in a loop (a standby without TLS) or a flood of garbage cannot fill the log.
+    let tlsFailureLog: PeerMessageLimiter
     /// `Unmanaged` retains handed to libuv and not yet released; 0 after shutdown unless a handle leaked.
     private(set) var retainedContexts = 0
 
-    public init(configuration: TransportConfiguration = TransportConfiguration(), logger: Logger)
+    public init(configuration: TransportConfiguration = TransportConfiguration(), tls: TLSContext? = nil, logger: Logger)
         throws(TransportError)
     {
         try configuration.validate()
@@ -51,7 +56,10 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
         // connection closes.
         signal(SIGPIPE, SIG_IGN)
         self.configuration = configuration
+        self.tls = tls
         self.logger = logger
+        let origin = ContinuousClock.now
+        tlsFailureLog = PeerMessageLimiter(now: { origin.duration(to: .now) })
         loop = .allocate(capacity: 1)
         wakeup = .allocate(capacity: 1)
         flushIdle = .allocate(capacity: 1)

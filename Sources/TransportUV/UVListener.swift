@@ -70,7 +70,7 @@ final class UVListener: Listener, UVResource {
             connection.close(.failed(TransportError(uvStatus: accepted, operation: .accept, address: address)))
             return
         }
-        connection.didEstablish()
+        connection.didEstablish(as: .server)
         onAccept(connection)
     }
 

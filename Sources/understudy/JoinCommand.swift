@@ -58,6 +58,7 @@ struct JoinCommand: ParsableCommand {
     @OptionGroup var serving: ServingOptions
     @OptionGroup var synchronous: SynchronousOptions
     @OptionGroup(title: "Limits") var hardening: HardeningOptions
+    @OptionGroup(title: "TLS") var tls: NodeTLSOptions
 
     func validate() throws {
         try HardeningOptions.validate(keyFiles: replicationKeyFiles)
@@ -75,6 +76,7 @@ struct JoinCommand: ParsableCommand {
         serving.apply(to: &node)
         synchronous.apply(to: &node)
         hardening.apply(to: &node)
+        tls.apply(to: &node)
         var configuration = ClusterConfiguration(cluster: cluster, name: name, node: node)
         configuration.ttl = .seconds(ttl)
         configuration.autoReseed = !noAutoReseed
@@ -86,6 +88,12 @@ struct JoinCommand: ParsableCommand {
         }
         defer { client.close() }
         let supervisor = ClusterSupervisor(configuration: configuration, etcd: client, logger: logger)
+        // SIGHUP: the supervisor reads the TLS files again at its next tick (its node changes with its role).
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler { supervisor.requestTLSReload() }
+        hangup.resume()
+        defer { hangup.cancel() }
         supervisor.start()
         FileHandle.standardOutput.write(Data(
             "understudy member ready: name=\(name) cluster=\(cluster) http=\(http) replication=\(replication)\n".utf8))

@@ -9,11 +9,13 @@ struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("node"), help: ArgumentHelp("The node's HTTP API.", valueName: "URL"))
     var url = NodeClient.defaultURL
 
+    @OptionGroup(title: "TLS (https:// node URLs)") var tls: ClientTLSOptions
+
     static let defaultTimeout = Duration.seconds(30)
 
     /// Runs `body` with a client for the node, closed afterwards.
     func withClient<Value>(timeout: Duration = defaultTimeout, _ body: (NodeClient) throws -> Value) throws -> Value {
-        let client = try NodeClient(url: url, timeout: timeout)
+        let client = try NodeClient(url: url, timeout: timeout, tls: tls.configuration)
         defer { client.close() }
         return try body(client)
     }

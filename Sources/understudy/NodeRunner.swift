@@ -17,6 +17,8 @@ enum NodeRunner {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let logger = Logger(label: "understudy")
         let signals = TerminationSignals()
+        // Until the node is up, a SIGHUP has no certificate to reload; its default action would end the process.
+        signal(SIGHUP, SIG_IGN)
         var configuration = configuration
         configuration.stopRequested = signals.arrived
         let node: UnderstudyNode
@@ -30,11 +32,27 @@ enum NodeRunner {
             if case .http = error { throw ExitCode.failure }
             throw ExitCode(refusedExitStatus)
         }
+        let hangup = reloadingCertificates(of: node, logger: logger)
+        defer { hangup.cancel() }
         // Unbuffered, so whoever waits for the line sees it at once even when stdout is a pipe.
         FileHandle.standardOutput.write(Data((readyLine(node) + "\n").utf8))
         let signal = signals.wait()
         logger.info("stopping on a signal", metadata: ["signal": "\(signal)"])
         try node.stop()
+    }
+
+    /// SIGHUP reloads the TLS certificates, on a dispatch thread (files are never read on the loop's).
+    /// On failure the node keeps the certificates it had.
+    private static func reloadingCertificates(of node: UnderstudyNode, logger: Logger) -> any DispatchSourceSignal {
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            logger.info("SIGHUP: reloading TLS certificates")
+            do { try node.reloadTLS() } catch {
+                logger.error("TLS certificates not reloaded, the previous ones stay in use: \(error)")
+            }
+        }
+        source.resume()
+        return source
     }
 
     /// The `HOST:PORT` of `--http`, `--replication` and `--primary`.

@@ -86,6 +86,7 @@ struct StandbyCommand: ParsableCommand {
 
     @OptionGroup var serving: ServingOptions
     @OptionGroup(title: "Limits") var hardening: HardeningOptions
+    @OptionGroup(title: "TLS") var tls: NodeTLSOptions
 
     /// `--apply-delay` as a duration: a finite number of seconds, not negative.
     static func delay(_ seconds: Double) throws -> Duration {
@@ -116,6 +117,7 @@ struct StandbyCommand: ParsableCommand {
         }
         synchronous.apply(to: &configuration)
         hardening.apply(to: &configuration)
+        tls.apply(to: &configuration)
         let source = primary.map { "primary=\($0)" } ?? "archive=\(warm.archive ?? "restore-command")"
         try NodeRunner.run(configuration) { node in
             "understudy standby ready: http=\(node.httpAddress) \(source)" + (node.replicationAddress.map { " replication=\($0)" } ?? "")

@@ -27,12 +27,14 @@ struct StandbyTargetOptions: ParsableArguments {
     @Option(name: .customLong("node"), help: ArgumentHelp("A running node's HTTP API.", valueName: "URL"))
     var node: String?
 
+    @OptionGroup(title: "TLS (https:// node URLs)") var tls: ClientTLSOptions
+
     func validate() throws {
         if node == nil && data == nil { throw ValidationError("pass --data DIR (a stopped node) or --node URL (a running one)") }
     }
 
     func withClient<Value>(_ node: String, _ body: (NodeClient) throws -> Value) throws -> Value {
-        let client = try NodeClient(url: node, timeout: NodeOptions.defaultTimeout)
+        let client = try NodeClient(url: node, timeout: NodeOptions.defaultTimeout, tls: tls.configuration)
         defer { client.close() }
         return try body(client)
     }

@@ -52,6 +52,7 @@ struct StartCommand: ParsableCommand {
     @OptionGroup var archiving: ArchiveOptions
     @OptionGroup var synchronous: SynchronousOptions
     @OptionGroup(title: "Limits") var hardening: HardeningOptions
+    @OptionGroup(title: "TLS") var tls: NodeTLSOptions
 
     @Flag(name: .customLong("restore-mode"), help: "Enter restore mode before opening the repository.")
     var restoreMode = false
@@ -80,6 +81,7 @@ struct StartCommand: ParsableCommand {
         archiving.apply(to: &configuration)
         synchronous.apply(to: &configuration)
         hardening.apply(to: &configuration)
+        tls.apply(to: &configuration)
         return configuration
     }
 }

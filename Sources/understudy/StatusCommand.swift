@@ -28,7 +28,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         if watch {
-            return try StatusWatch(url: node.url, interval: .milliseconds(Int64(interval * 1000)), count: count, json: json).run()
+            return try StatusWatch(url: node.url, tls: node.tls.configuration, interval: .milliseconds(Int64(interval * 1000)), count: count, json: json).run()
         }
         let status: NodeStatus
         do { status = try node.withClient { try $0.status() } } catch {

@@ -1,5 +1,6 @@
 import Foundation
 import Node
+import TransportUV
 
 #if canImport(Glibc)
 import Glibc
@@ -11,6 +12,7 @@ import Glibc
 /// 1 when the node did not answer the last poll, as for `status`.
 struct StatusWatch {
     let url: String
+    let tls: TLSConfiguration?
     let interval: Duration
     let count: Int?
     let json: Bool
@@ -57,7 +59,7 @@ struct StatusWatch {
 
     /// A fresh client each time: a restarted node is found again without any reconnect logic.
     private func fetch() throws -> NodeStatus {
-        let client = try NodeClient(url: url, timeout: max(interval, .seconds(2)))
+        let client = try NodeClient(url: url, timeout: max(interval, .seconds(2)), tls: tls)
         defer { client.close() }
         return try client.status()
     }

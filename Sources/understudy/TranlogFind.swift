@@ -37,6 +37,8 @@ struct TranlogFind: ParsableCommand {
     @Option(help: ArgumentHelp("A running node's HTTP API.", valueName: "URL"))
     var node: String?
 
+    @OptionGroup(title: "TLS (https:// node URLs)") var tls: ClientTLSOptions
+
     @Flag(help: "Print the headers as one JSON object.")
     var json = false
 
@@ -61,7 +63,7 @@ struct TranlogFind: ParsableCommand {
 
     private func find() throws -> RecordHeaders {
         if let data { return RecordHeaders(try findRecord(key, inTranlogDirectory: tranlogDirectory(data))) }
-        let client = try NodeClient(url: node!)
+        let client = try NodeClient(url: node!, tls: tls.configuration)
         defer { client.close() }
         return try client.findRecord(key)
     }

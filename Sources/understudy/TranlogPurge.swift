@@ -27,6 +27,8 @@ struct TranlogPurge: ParsableCommand {
     @Option(name: .customLong("node"), help: ArgumentHelp("Ask this running node to purge (its HTTP API).", valueName: "URL"))
     var node: String?
 
+    @OptionGroup(title: "TLS (https:// node URLs)") var tls: ClientTLSOptions
+
     @Option(name: .customLong("through-fileid"), help: ArgumentHelp("Remove files up to and including this fileId.", valueName: "N"))
     var throughFileID: UInt64?
 
@@ -49,7 +51,7 @@ struct TranlogPurge: ParsableCommand {
         var cleanup: () -> Void = {}
         if let node {
             let token = try AdminOptions.token(data: data)
-            let client = try NodeClient(url: node, timeout: NodeOptions.defaultTimeout)
+            let client = try NodeClient(url: node, timeout: NodeOptions.defaultTimeout, tls: tls.configuration)
             cleanup = { client.close() }
             purge = { dryRun in try client.purgeTranlogs(TranlogPurgeRequest(throughFileID: through, force: force, dryRun: dryRun), token: token) }
         } else {

@@ -20,6 +20,8 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("node"), help: ArgumentHelp("A node's HTTP API; give exactly two.", valueName: "URL"))
     var nodes: [String] = []
 
+    @OptionGroup(title: "TLS (https:// node URLs; the same for both)") var tls: ClientTLSOptions
+
     @Option(help: ArgumentHelp("Seconds to wait for both nodes to stand at the same seqno.", valueName: "S"))
     var timeout = 30.0
 
@@ -40,7 +42,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let clients = try nodes.map { try NodeClient(url: $0, timeout: NodeOptions.defaultTimeout) }
+        let clients = try nodes.map { try NodeClient(url: $0, timeout: NodeOptions.defaultTimeout, tls: tls.configuration) }
         defer { clients.forEach { $0.close() } }
         let comparison = NodeComparison(clients[0], clients[1])
         let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))

@@ -44,13 +44,20 @@ struct EncodingTests {
 
     @Test("node URLs and listen addresses", arguments: [
         ("http://127.0.0.1:7480", "127.0.0.1:7480"), ("127.0.0.1:9000/", "127.0.0.1:9000"), ("http://localhost", "127.0.0.1:7480"),
-        ("http://[::1]:81", "[::1]:81"),
+        ("http://[::1]:81", "[::1]:81"), ("https://127.0.0.1:7443", "127.0.0.1:7443"),
     ])
     func urls(url: String, expected: String) throws {
-        #expect("\(try NodeClient.address(fromURL: url))" == expected)
+        let (address, secure) = try NodeClient.address(fromURL: url)
+        #expect("\(address)" == expected)
+        #expect(secure == url.hasPrefix("https://"))
     }
 
-    @Test("URLs that are refused", arguments: ["https://127.0.0.1:7480", "http://example.com:7480", "http://127.0.0.1:0", "127.0.0.1:http"])
+    @Test("https:// without --tls-ca is refused, naming the flag")
+    func httpsNeedsCA() {
+        #expect { try NodeClient(url: "https://127.0.0.1:7443") } throws: { "\($0)".contains("--tls-ca") }
+    }
+
+    @Test("URLs that are refused", arguments: ["https://example.com:7480", "http://example.com:7480", "http://127.0.0.1:0", "127.0.0.1:http"])
     func badURLs(url: String) {
         #expect(throws: NodeClientError.self) { try NodeClient.address(fromURL: url) }
     }

@@ -56,6 +56,32 @@ import Transport
         #expect(receiver.state == .waitingToReconnect)
     }
 
+    /// Until the welcome proved the peer holds the key, the standby bounds messages as the primary bounds
+    /// strangers' (64 KiB): a fake primary announcing a huge first message is cut before its body is read.
+    @Test func aHugeMessageBeforeTheWelcomeIsCutAndLogged() throws {
+        let harness = try ReplicationHarness()
+        var peers: [RawPeer] = []
+        _ = try harness.loop.listen(host: "127.0.0.1", port: primaryPort) { peers.append(RawPeer($0)) }
+        let captured = RefusalLogTests.CapturedLog()
+        let receiver = try harness.makeReceiver(logger: captured.logger)
+        receiver.start()
+        harness.loop.run()
+        let fake = try #require(peers.first)
+        _ = fake.connection.write(MessageCodec.encode(.challenge(HelloProof.makeChallenge())))
+        harness.loop.run()
+        #expect(receiver.state == .awaitingWelcome, "the challenge was answered with a hello")
+
+        let announced = UInt32(ReplicationProtocol.maxMessageBytesBeforeWelcome + 1)
+        _ = fake.connection.write(withUnsafeBytes(of: announced.littleEndian, Array.init) + [0, 0, 0, 0, 0])
+        harness.loop.run()
+        let limit = "outside 9...\(ReplicationProtocol.maxMessageBytesBeforeWelcome)"
+        let refusal = try #require(receiver.refusal)
+        #expect(refusal.message.contains("message length \(announced) is \(limit)"), "\(refusal.message)")
+        #expect(captured.all.contains { $0.hasPrefix("closing replication connection: protocol violation") && $0.contains(limit) },
+                "\(captured.all)")
+        #expect(receiver.state == .waitingToReconnect)
+    }
+
     @Test func aPeerSilentAfterTheProbeTooIsNamed() throws {
         let harness = try ReplicationHarness()
         let (receiver, _) = try receiverAgainstRawPeers(harness)

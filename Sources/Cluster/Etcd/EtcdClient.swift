@@ -26,7 +26,9 @@ public final class EtcdClient: Sendable {
         var endpoints: [SocketAddress] = []
         for url in urls {
             switch SocketAddress.parsing(url: url, defaultPort: Self.defaultPort) {
-            case .success(let address): endpoints.append(address)
+            case .success(let parsed) where parsed.secure:
+                throw .invalidURL(url, reason: "etcd over TLS is not supported; use its http:// client URL on a trusted network")
+            case .success(let parsed): endpoints.append(parsed.address)
             case .failure(let problem): throw .invalidURL(url, reason: problem.reason)
             }
         }

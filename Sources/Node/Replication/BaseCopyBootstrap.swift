@@ -22,6 +22,8 @@ struct BaseCopyBootstrap {
     let key: ReplicationKey
     let repositoryConfiguration: RepositoryConfiguration
     let http: HTTPServerConfiguration
+    /// TLS on the status server and on the connection to the primary; nil for plain TCP.
+    let tls: TLSContext?
     let stopRequested: @Sendable () -> Bool
     let fileSystem: any TranlogFileSystem
     let logger: Logger
@@ -40,7 +42,7 @@ struct BaseCopyBootstrap {
         }
         logger.notice("no repository in \(directory.root): copying a base from the primary", metadata: ["primary": "\(primary)"])
         let loop: UVEventLoop
-        do { loop = try UVEventLoop(logger: logger) } catch { throw .http(error) }
+        do { loop = try UVEventLoop(tls: tls, logger: logger) } catch { throw .http(error) }
         defer { loop.shutdown() }
         let progress = BaseCopyProgress(logger: logger)
         let server = try BaseCopyStatusServer.start(
@@ -145,11 +147,13 @@ struct BaseCopyBootstrap {
 extension UnderstudyNode {
     /// A standby on a missing or empty directory gets a base copy first; nil otherwise. The node
     /// then serves HTTP on the port the copy's status server had (the same one when 0 was asked for).
-    static func copyBaseIfNeeded(_ configuration: inout NodeConfiguration, key: ReplicationKey?, logger: Logger) throws(NodeError) -> BaseCopyStatus? {
+    static func copyBaseIfNeeded(
+        _ configuration: inout NodeConfiguration, key: ReplicationKey?, tls: TLSContext?, logger: Logger
+    ) throws(NodeError) -> BaseCopyStatus? {
         guard let primary = configuration.standbyOf, let key else { return nil }
         let copied = try BaseCopyBootstrap(
             directory: configuration.dataDirectory, primary: primary, key: key, repositoryConfiguration: configuration.repository,
-            http: configuration.http, stopRequested: configuration.stopRequested, fileSystem: configuration.fileSystem, logger: logger
+            http: configuration.http, tls: tls, stopRequested: configuration.stopRequested, fileSystem: configuration.fileSystem, logger: logger
         ).runIfNeeded()
         guard let copied else { return nil }
         configuration.httpAddress = copied.httpAddress

@@ -34,10 +34,13 @@ enum SecretFileMode {
 }
 
 extension SecretFileMode {
-    /// The node's replication key files, checked before any is read.
+    /// The node's replication key files and TLS key, checked before any is read.
     static func checkKeyFiles(_ configuration: NodeConfiguration) throws(NodeError) {
         for path in configuration.replicationKeyFiles {
             try check(path, what: "replication key file", allowGroupReadable: configuration.allowGroupReadableSecrets)
+        }
+        if let key = configuration.tls?.keyFile {
+            try check(FilePath(key), what: "TLS key file", allowGroupReadable: configuration.allowGroupReadableSecrets)
         }
     }
 

@@ -17,13 +17,14 @@ public final class HTTPClient: @unchecked Sendable {
     /// Kept-alive connections with no request in flight. Loop-confined.
     private var idle: [HTTPClientConnection] = []
 
-    public init(peer: SocketAddress, configuration: HTTPClientConfiguration = HTTPClientConfiguration(), logger: Logger)
-        throws(TransportError)
-    {
+    /// With `tls`, requests go over TLS (`https://`).
+    public init(
+        peer: SocketAddress, configuration: HTTPClientConfiguration = HTTPClientConfiguration(), tls: TLSContext? = nil, logger: Logger
+    ) throws(TransportError) {
         self.peer = peer
         self.configuration = configuration
         self.logger = logger
-        loop = try UVEventLoop(logger: logger)
+        loop = try UVEventLoop(tls: tls, logger: logger)
     }
 
     /// Sends `request` and waits for its complete response, whatever its status. Not on the client's

@@ -4,6 +4,7 @@ import Logging
 import Node
 import Testing
 import Tranlog
+import TransportUV
 import UnderstudyTesting
 
 /// `understudy join` with real processes and a real etcd: the leader killed under load, its
@@ -19,7 +20,7 @@ struct ClusterFailoverTests {
         let client: EtcdClient
         let cluster = "test"
         private(set) var members: [String: ServerProcess] = [:]
-        private var ports: [String: (http: Int, replication: Int)] = [:]
+        private(set) var ports: [String: (http: Int, replication: Int)] = [:]
 
         init(in directory: URL, etcdMembers: Int = 1) throws {
             self.directory = directory
@@ -434,6 +435,52 @@ struct ClusterFailoverTests {
 
             let status = try CLIProcess.run(["cluster", "status", "--etcd", site.etcd.urls, "--cluster", site.cluster], in: directory)
             #expect(status.standardOutput.contains("LOSS at \(loss.at): a, replaced by b"), "\(status.standardOutput)")
+        }
+    }
+
+    @Test("TLS: members serve mutual TLS; a standby copies its base and streams over it, a refused write names the https:// leader, SIGHUP reloads a member's certificate, and a kill -9 fails over")
+    func tlsCluster() throws {
+        try withTemporaryDirectory { directory in
+            let site = try Site(in: directory)
+            defer { site.cleanUp() }
+            let certificates = TestCertificates(in: directory)
+            let ca = try certificates.makeCA("ca")
+            func tls(_ name: String, serial: Int) throws -> [String] {
+                TLSCommandTests.Cluster.tlsArguments(try certificates.makeCertificate(name, signedBy: ca, serial: serial), ca: ca)
+            }
+            let identity = try certificates.makeCertificate("client", signedBy: ca, serial: 0x60)
+            let clientTLS = TLSConfiguration(certificateFile: identity.certificate, keyFile: identity.key, caFile: ca.certificate)
+            func https(_ name: String) -> String { "https://127.0.0.1:\(site.ports[name]!.http)" }
+            func client<Value>(_ name: String, _ body: (NodeClient) throws -> Value) throws -> Value {
+                let client = try NodeClient(url: https(name), timeout: .seconds(5), tls: clientTLS)
+                defer { client.close() }
+                return try body(client)
+            }
+
+            try site.initialize("a")
+            try site.join("a", extra: try tls("a", serial: 0x51))
+            try site.await("a leads") { try site.leader()?.name == "a" }
+            try site.join("b", extra: try tls("b", serial: 0x52))
+            try site.join("c", extra: try tls("c", serial: 0x53))
+            try site.await("b and c copy their base from a and stream from it, over TLS") {
+                try ["b", "c"].allSatisfy { try site.member($0)?.role == "standby" }
+            }
+            _ = try client("a") { try $0.put(key: Array("over-tls".utf8), value: [1]) }
+            try site.await("b has the write") { try client("b") { try $0.get(key: Array("over-tls".utf8)) != nil } }
+            let refused = try client("b") { try $0.send(method: "PUT", path: "/objects/refused", body: [1]) }
+            #expect(refused.status == 503)
+            #expect(refused.headers[ClusterMembershipStatus.primaryHeader] == https("a"), "\(refused.headers)")
+
+            kill(try #require(site.members["b"]).process.processIdentifier, SIGHUP)
+            try site.await("b reloads its certificates") { site.members["b"]!.log.contains("TLS certificates reloaded") }
+
+            site.members["a"]!.stop(with: SIGKILL)
+            try site.await("a new leader", within: 30) { try site.leader().map { $0.name != "a" } ?? false }
+            let leader = try #require(try site.leader()).name
+            try site.await("\(leader) accepts writes over TLS") {
+                try client(leader) { try $0.put(key: Array("after-failover".utf8), value: [1]) }.seqno.rawValue > 0
+            }
+            #expect(try client(leader) { try $0.get(key: Array("over-tls".utf8)) } != nil)
         }
     }
 
