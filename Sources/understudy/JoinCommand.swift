@@ -81,7 +81,11 @@ struct JoinCommand: ParsableCommand {
         configuration.ttl = .seconds(ttl)
         configuration.autoReseed = !noAutoReseed
         if let problem = configuration.validate() { throw ValidationError(problem) }
-        try node.checkReplicationKeyFiles()
+        do { try node.checkReplicationKeyFiles() } catch {
+            // A refusal no restart can fix: the exit status that makes systemd stop retrying.
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            throw ExitCode(NodeRunner.refusedExitStatus)
+        }
         let client: EtcdClient
         do { client = try EtcdClient(commaSeparated: etcd, timeout: configuration.tickInterval, logger: logger) } catch {
             throw ValidationError("\(error)")
