@@ -38,19 +38,6 @@ struct BackupSnapshot: ParsableCommand {
         var wereStillSuspended: Bool
     }
 
-    /// The lock belongs to the running process: a copy must start unlocked. The known standbys are
-    /// the primary's (like pg_basebackup skipping replication slots): a copy that becomes a standby,
-    /// then a primary, must not keep logs for its old siblings.
-    static let excluded: Set<String> = ["LOCK", "LOCK.pid", "standbys.json"]
-
-    /// What is not copied from `source`: `excluded`, and `restore.json` when it only records that the
-    /// node was promoted (a copy is meant to become a standby, which that record refuses).
-    static func excluded(from source: String) throws -> Set<String> {
-        let directory = DataDirectory(FilePath(source))
-        guard try Repository.promotion(of: directory) != nil else { return excluded }
-        return excluded.union([directory.restoreStateFile.lastComponent!.string])
-    }
-
     func run() throws {
         let target = absolutePath(self.target)
         try Self.prepare(target)
@@ -89,7 +76,7 @@ struct BackupSnapshot: ParsableCommand {
     /// Copies entry by entry (FileManager keeps permissions, so admin.token stays owner-only).
     private static func copy(_ source: String, to target: String) throws {
         let files = FileManager.default
-        let excluded = try excluded(from: source)
+        let excluded = try DataDirectory(FilePath(source)).notCopied()
         for name in try files.contentsOfDirectory(atPath: source).sorted() where !excluded.contains(name) {
             try files.copyItem(atPath: source + "/" + name, toPath: target + "/" + name)
         }

@@ -61,6 +61,18 @@ public final class RecentFrames: @unchecked Sendable {
     /// The last seqno the writer synced since this buffer was attached; nil before any.
     public var durableSeqno: Seqno? { lock.withLock { lastDurableSeqno } }
 
+    /// Where the next frame goes after everything synced since this buffer was attached (the end of
+    /// the durable log); nil before any batch.
+    public var durableEnd: EventID? {
+        lock.withLock {
+            switch entries.last {
+            case .frames(let frames)?: EventID(fileID: frames.fileID, offset: frames.end)
+            case .fileStart(let fileID, let header)?: EventID(fileID: fileID, offset: UInt64(header.count))
+            case nil: nil
+            }
+        }
+    }
+
     /// Registers `observer`, called on the writer's flush thread after each durable batch: it must
     /// return quickly (replication queues one wake-up of its shippers).
     public func observe(_ observer: @escaping @Sendable () -> Void) {
