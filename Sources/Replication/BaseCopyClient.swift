@@ -161,9 +161,10 @@ public final class BaseCopyClient: @unchecked Sendable {
         }
     }
 
-    /// A start continuing the pin held resumes; any other starts the copy over, which the log says.
+    /// A start continuing the pin held (same pin, same files) resumes; any other starts the copy
+    /// over, which the log says. The writer is idle here: the receipt is read on the loop.
     private func begin(_ start: BaseCopyStart) {
-        let resumes = resume.map { $0.pinID == start.pinID } ?? false
+        let resumes = resume?.pinID == start.pinID && receipt.continues(start)
         if let resume, !resumes {
             logger.notice(
                 "base copy: starting over — the primary no longer holds the pin this standby was copying (it restarted, or the pin lapsed)",
@@ -175,15 +176,8 @@ public final class BaseCopyClient: @unchecked Sendable {
             metadata: ["repository": "\(start.repositoryID)", "files": "\(start.files.count)", "bytes": "\(start.byteCount)",
                        "heldBytes": "\(next.reduce(0, +))"])
         state = .receiving(start, next: next)
-        if !resumes || !receiptContinues(start) {
-            writeJob { [receipt] () throws(BaseCopyFailure) in try receipt.reset(to: start) }
-        }
+        if !resumes { writeJob { [receipt] () throws(BaseCopyFailure) in try receipt.reset(to: start) } }
         onProgress(Progress(receivedBytes: next.reduce(0, +), totalBytes: start.byteCount))
-    }
-
-    /// The receipt matches the start whenever the pin does (it came from the receipt); checked anyway.
-    private func receiptContinues(_ start: BaseCopyStart) -> Bool {
-        resume.map { $0.held.count == start.files.count } ?? false && receipt.start.map { $0 == start } ?? false
     }
 
     private func check(_ chunk: BaseCopyChunk, of start: BaseCopyStart, next: [UInt64]) throws(BaseCopyFailure) {
