@@ -148,6 +148,8 @@ struct BaseCopyTests {
             #expect(try JSONDecoder().decode(BaseCopyPhaseStatus.self, from: Data(printed.standardOutput.utf8)).role == "standby")
             let primaryStatus = try StandbyCommandTests.client(primary.process.url) { try $0.status() }
             #expect(primaryStatus.standbys?.map(\.state) == ["sendingBaseCopy"])
+            // Mid-copy, nothing is staged on the primary: its files are read in place.
+            #expect(!FileManager.default.fileExists(atPath: primary.data.appendingPathComponent("base-copy").path))
 
             primary.process.stop(with: SIGKILL)
             try Self.waitForLog(of: standby, containing: "the base copy was interrupted")
