@@ -21,8 +21,8 @@ public struct BaseCopyPin: Sendable {
 /// sender makes them on its reader queue, never on the loop.
 public protocol BaseCopySource: Sendable {
     /// Pins a checkpoint for `standby`, or hands back the pin `resuming` names when it is still held
-    /// and no other copy is using it. A refusal is `backupInProgress` (retry later) or
-    /// `baseCopyFailed` (the disk is unreadable, say).
+    /// and no other copy is using it. A refusal is `baseCopyFailed` (the files cannot be listed, say),
+    /// which the standby retries.
     func pin(for standby: SourceID, resuming: [UInt8]?) -> Result<BaseCopyPin, RejectReason>
     /// Up to `count` bytes of file `index` of the pin from `offset` (fewer only at the file's end).
     func read(_ pin: BaseCopyPin, file index: Int, at offset: UInt64, count: Int) throws(TranlogError) -> [UInt8]
