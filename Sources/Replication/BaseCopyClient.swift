@@ -1,20 +1,24 @@
+import Dispatch
 import Logging
 import SystemPackage
 import Tranlog
 import Transport
 
 /// The standby's side of a base copy (pg_basebackup): connects, answers the challenge with a signed
-/// `baseCopyRequest`, writes the backup the primary streams into `file` as it arrives, and checks the
-/// end message (size, CRC, SHA-256 of every byte, the primary's proof over its nonce) before calling
-/// `completion` once, with the end or the failure.
+/// `baseCopyRequest` (naming the pin and bytes `receipt` already holds, to resume), writes each
+/// file's chunks straight into its final place in the receipt's directory as they arrive, and checks
+/// the end message (the primary's proof over its nonce, the file list and each file's SHA-256) before
+/// calling `completion` once, with the end or the failure.
 ///
-/// Loop-confined. Each chunk is written to the file as it is decoded, so memory holds at most one
-/// read's bytes; the kernel's socket buffers and the primary's bounded write queue do the rest. On
-/// failure the partial file is removed.
-public final class BaseCopyClient {
+/// Loop-confined for the socket; files are written on a writer queue of its own (`writesFilesOnItsOwnThread`).
+/// Each chunk's CRC is checked on arrival, so a damaged byte is refused naming its file. Reading
+/// pauses while more than `maxPendingBytes` wait for the disk, so memory stays bounded. A failure
+/// keeps what was received: the next attempt resumes it, or resets it for a new pin. `@unchecked
+/// Sendable` only so writer work can hand results back through `loop.execute`.
+public final class BaseCopyClient: @unchecked Sendable {
     public struct Progress: Sendable, Hashable {
         public var receivedBytes: UInt64
-        /// Known once the primary staged its backup.
+        /// Known once the primary pinned its files.
         public var totalBytes: UInt64?
 
         public init(receivedBytes: UInt64, totalBytes: UInt64?) {
@@ -27,24 +31,29 @@ public final class BaseCopyClient {
         case connecting
         case awaitingChallenge
         case awaitingStart
-        case receiving(BaseCopyStart)
+        /// `next`: the offset the next chunk of each file must have.
+        case receiving(BaseCopyStart, next: [UInt64])
+        case finishing
         case done
     }
 
     private let loop: any EventLoop
     private let key: ReplicationKey
     private let sourceID: SourceID
-    private let file: FilePath
-    private let fileSystem: any TranlogFileSystem
+    private let receipt: BaseCopyReceipt
+    private let writes: OffLoopFiles
     private let logger: Logger
     private let onProgress: (Progress) -> Void
     private let completion: (Result<BaseCopyEnd, BaseCopyFailure>) -> Void
     private let nonce = BaseCopyProof.makeNonce()
+    private var resume: BaseCopyResume?
     private var state = State.connecting
     private var connection: (any Connection)?
     private var decoder = MessageDecoder()
-    private var output: (any AppendableFile)?
-    private var digest = BaseCopyDigest()
+    private var pendingBytes = 0
+    private var paused = false
+    /// The first failure of a write job, reported once the loop sees it.
+    private var writeFailure: BaseCopyFailure?
     /// Drops a connection that went silent while chunks were flowing (see `silenceLimit`).
     private var watchdog: (any LoopTimer)?
     private var silentChecks = 0
@@ -52,30 +61,33 @@ public final class BaseCopyClient {
     /// See `LogReceiver.Configuration.challengeTimeout`. Default 2 s.
     public var challengeTimeout: Duration = .seconds(2)
     /// How long chunks may stop before the copy is presumed dead (a partition leaves TCP half-open)
-    /// and retried. Not while the primary stages its backup: that takes as long as the backup does,
-    /// and nothing is sent meanwhile. Checked every `silenceLimit / 6`.
+    /// and retried. Checked every `silenceLimit / 6`.
     public var silenceLimit: Duration = .seconds(60)
+    /// Received bytes waiting for the disk before reading pauses. Default 8 MiB.
+    public var maxPendingBytes = 8 << 20
 
+    /// `writesFilesOnItsOwnThread` false writes as loop work (the fake loop's tests).
     public init(
-        loop: any EventLoop, key: ReplicationKey, sourceID: SourceID, file: FilePath, fileSystem: any TranlogFileSystem, logger: Logger,
-        onProgress: @escaping (Progress) -> Void = { _ in }, completion: @escaping (Result<BaseCopyEnd, BaseCopyFailure>) -> Void
+        loop: any EventLoop, key: ReplicationKey, sourceID: SourceID, receipt: BaseCopyReceipt, writesFilesOnItsOwnThread: Bool = true,
+        logger: Logger, onProgress: @escaping (Progress) -> Void = { _ in }, completion: @escaping (Result<BaseCopyEnd, BaseCopyFailure>) -> Void
     ) {
         self.loop = loop
         self.key = key
         self.sourceID = sourceID
-        self.file = file
-        self.fileSystem = fileSystem
+        self.receipt = receipt
+        writes = OffLoopFiles(reader: writesFilesOnItsOwnThread ? DispatchQueue(label: "understudy.base-copy-writer") : nil, loop: loop)
         self.logger = logger
         self.onProgress = onProgress
         self.completion = completion
     }
 
-    /// Connects to the primary. On the loop.
+    /// Connects to the primary. On the loop; the receipt's owner is not touching it.
     public func start(host: String, port: Int) {
         precondition(loop.inEventLoop, "BaseCopyClient is loop-confined")
+        resume = receipt.resume
         loop.connect(host: host, port: port) { [self] result in
             switch result {
-            case .failure(let error): finish(.failure(.connectionLost("cannot connect: \(error)", received: 0, total: nil)))
+            case .failure(let error): finish(.failure(.connectionLost("cannot connect: \(error)", received: heldBytes, total: nil)))
             case .success(let connection):
                 guard case .connecting = state else { return connection.close(.local("base copy abandoned")) }
                 self.connection = connection
@@ -91,12 +103,17 @@ public final class BaseCopyClient {
 
     /// Abandons the copy (the node is stopping). On the loop.
     public func cancel(_ why: String) {
-        finish(.failure(.connectionLost(why, received: digest.byteCount, total: total)))
+        finish(.failure(.connectionLost(why, received: heldBytes, total: total)))
     }
 
     private var total: UInt64? {
-        if case .receiving(let start) = state { return start.byteCount }
+        if case .receiving(let start, _) = state { return start.byteCount }
         return nil
+    }
+
+    private var heldBytes: UInt64 {
+        if case .receiving(_, let next) = state { return next.reduce(0, +) }
+        return resume?.held.reduce(0, +) ?? 0
     }
 
     private func received(_ bytes: [UInt8]) {
@@ -119,97 +136,154 @@ public final class BaseCopyClient {
         case (.awaitingChallenge, .challenge(let challenge)):
             peerCheck?.cancel()
             peerCheck = nil
-            let request = BaseCopyProof.sign(BaseCopyRequest(sourceID: sourceID, nonce: nonce), challenge: challenge, key: key)
+            let request = BaseCopyProof.sign(BaseCopyRequest(sourceID: sourceID, nonce: nonce, resume: resume), challenge: challenge, key: key)
             _ = connection?.write(MessageCodec.encode(.baseCopyRequest(request)))
             state = .awaitingStart
         case (.awaitingStart, .reject(let reason)):
             throw .rejected(reason)
         case (.awaitingStart, .baseCopyStart(let start)):
-            try begin(start)
-        case (.receiving(let start), .baseCopyData(let chunk)):
-            try write(chunk, of: start)
-        case (.receiving(let start), .baseCopyEnd(let end)):
-            try verify(end, of: start)
-            try storage { () throws(TranlogError) in
-                try output?.sync()
-                try output?.close()
+            begin(start)
+        case (.receiving(let start, var next), .baseCopyData(let chunk)):
+            try check(chunk, of: start, next: next)
+            next[Int(chunk.file)] += UInt64(chunk.bytes.count)
+            state = .receiving(start, next: next)
+            write(chunk)
+            onProgress(Progress(receivedBytes: next.reduce(0, +), totalBytes: start.byteCount))
+        case (.receiving(let start, let next), .baseCopyEnd(let end)):
+            try verifySizes(next, of: start)
+            state = .finishing
+            connection?.pauseReading()
+            writes.run({ [receipt] () throws(BaseCopyFailure) in try receipt.finish() }) { result in
+                self.finishFiles(result, end: end, start: start)
             }
-            output = nil
-            finish(.success(end))
         default:
             throw .protocolViolation(ProtocolViolation.unexpected(message.type, state: "\(state)").description)
         }
     }
 
-    private func begin(_ start: BaseCopyStart) throws(BaseCopyFailure) {
-        logger.notice("base copy started", metadata: ["repository": "\(start.repositoryID)", "bytes": "\(start.byteCount)"])
-        output = try storage { () throws(TranlogError) in try fileSystem.createFile(file) }
-        state = .receiving(start)
-        onProgress(Progress(receivedBytes: 0, totalBytes: start.byteCount))
+    /// A start continuing the pin held (same pin, same files) resumes; any other starts the copy
+    /// over, which the log says. The writer is idle here: the receipt is read on the loop.
+    private func begin(_ start: BaseCopyStart) {
+        let resumes = resume?.pinID == start.pinID && receipt.continues(start)
+        if let resume, !resumes {
+            logger.notice(
+                "base copy: starting over — the primary no longer holds the pin this standby was copying (it restarted, or the pin lapsed)",
+                metadata: ["heldBytes": "\(resume.held.reduce(0, +))"])
+        }
+        let next = resumes ? resume!.held : Array(repeating: 0, count: start.files.count)
+        logger.notice(
+            resumes ? "base copy resumed" : "base copy started",
+            metadata: ["repository": "\(start.repositoryID)", "files": "\(start.files.count)", "bytes": "\(start.byteCount)",
+                       "heldBytes": "\(next.reduce(0, +))"])
+        state = .receiving(start, next: next)
+        if !resumes { writeJob { [receipt] () throws(BaseCopyFailure) in try receipt.reset(to: start) } }
+        onProgress(Progress(receivedBytes: next.reduce(0, +), totalBytes: start.byteCount))
     }
 
-    private func write(_ chunk: BaseCopyChunk, of start: BaseCopyStart) throws(BaseCopyFailure) {
-        guard chunk.offset == digest.byteCount else {
-            throw .protocolViolation("a chunk at offset \(chunk.offset), expected \(digest.byteCount)")
+    private func check(_ chunk: BaseCopyChunk, of start: BaseCopyStart, next: [UInt64]) throws(BaseCopyFailure) {
+        guard Int(chunk.file) < start.files.count else {
+            throw .protocolViolation("a chunk of file \(chunk.file), but the primary listed \(start.files.count)")
         }
-        guard chunk.offset + UInt64(chunk.bytes.count) <= start.byteCount else {
-            throw .protocolViolation("a chunk ends at \(chunk.offset + UInt64(chunk.bytes.count)), past the announced \(start.byteCount) bytes")
+        let file = start.files[Int(chunk.file)]
+        guard chunk.offset == next[Int(chunk.file)] else {
+            throw .protocolViolation("a chunk of \(file.path) at offset \(chunk.offset), expected \(next[Int(chunk.file)])")
         }
-        try storage { () throws(TranlogError) in try output?.append(chunk.bytes[...]) }
-        digest.update(chunk.bytes)
-        onProgress(Progress(receivedBytes: digest.byteCount, totalBytes: start.byteCount))
+        guard chunk.offset + UInt64(chunk.bytes.count) <= file.size else {
+            throw .protocolViolation("a chunk of \(file.path) ends at \(chunk.offset + UInt64(chunk.bytes.count)), past its \(file.size) bytes")
+        }
+        let crc = Checksum.crc32(chunk.bytes)
+        guard crc == chunk.crc else {
+            throw .verification("the chunk of \(file.path) at offset \(chunk.offset) has CRC \(hex(crc)), the primary sent \(hex(chunk.crc)): damaged on the way")
+        }
     }
 
-    private func verify(_ end: BaseCopyEnd, of start: BaseCopyStart) throws(BaseCopyFailure) {
-        guard BaseCopyProof.verify(end, nonce: nonce, key: key) else {
-            throw .verification("the end message's proof does not match this standby's key and nonce: not sent by a holder of the key")
+    private func verifySizes(_ next: [UInt64], of start: BaseCopyStart) throws(BaseCopyFailure) {
+        for (file, held) in zip(start.files, next) where held != file.size {
+            throw .verification("the end came with \(held) of the \(file.size) bytes of \(file.path)")
         }
-        guard end.repositoryID == start.repositoryID else {
-            throw .verification("the end names repository \(end.repositoryID), the start \(start.repositoryID)")
+    }
+
+    /// Every file is written and synced: the end must be the primary's, for these very files.
+    private func finishFiles(_ result: Result<[[UInt8]], BaseCopyFailure>, end: BaseCopyEnd, start: BaseCopyStart) {
+        guard case .finishing = state else { return }
+        do throws(BaseCopyFailure) {
+            let digests = try result.get()
+            guard BaseCopyProof.verify(end, files: start.files, nonce: nonce, key: key) else {
+                throw .verification("the end message's proof does not match this standby's key and nonce: not sent by a holder of the key")
+            }
+            guard end.repositoryID == start.repositoryID, end.pinID == start.pinID, end.digests.count == start.files.count else {
+                throw .verification("the end names repository \(end.repositoryID) and \(end.digests.count) files, the start \(start.repositoryID) and \(start.files.count)")
+            }
+            for (index, file) in start.files.enumerated() where digests[index] != end.digests[index] {
+                throw .verification("\(file.path) as received differs from the primary's (SHA-256 \(hexBytes(digests[index])), the primary's \(hexBytes(end.digests[index])))")
+            }
+            finish(.success(end))
+        } catch {
+            finish(.failure(error))
         }
-        guard digest.byteCount == start.byteCount, end.byteCount == start.byteCount else {
-            throw .verification("received \(digest.byteCount) bytes; the primary announced \(start.byteCount) and sent \(end.byteCount)")
+    }
+
+    /// Queues a write; reading pauses while too much waits for the disk.
+    private func write(_ chunk: BaseCopyChunk) {
+        pendingBytes += chunk.bytes.count
+        if pendingBytes > maxPendingBytes, !paused {
+            paused = true
+            connection?.pauseReading()
         }
-        guard digest.crc == end.crc, digest.finalize() == end.digest else {
-            throw .verification("the bytes received have CRC \(hex(digest.crc)), the primary's have \(hex(end.crc)) (or their SHA-256 differs)")
+        writeJob { [receipt] () throws(BaseCopyFailure) in try receipt.append(chunk) } written: { [weak self] in
+            guard let self else { return }
+            pendingBytes -= chunk.bytes.count
+            if paused, pendingBytes <= maxPendingBytes / 2 {
+                paused = false
+                connection?.resumeReading()
+            }
+        }
+    }
+
+    private func writeJob(_ job: @escaping @Sendable () throws(BaseCopyFailure) -> Void, written: @escaping @Sendable () -> Void = {}) {
+        writes.run(job) { result in
+            written()
+            if case .failure(let failure) = result, self.writeFailure == nil {
+                self.writeFailure = failure
+                self.finish(.failure(failure))
+            }
         }
     }
 
     private func checkSilence() {
         switch state {
         case .awaitingChallenge, .receiving: silentChecks += 1
-        case .connecting, .awaitingStart, .done: silentChecks = 0
+        case .connecting, .awaitingStart, .finishing, .done: silentChecks = 0
         }
         guard silentChecks >= 6 else { return }
         finish(.failure(.connectionLost(
             "nothing from the primary for \(silenceLimit) in the middle of the copy: the connection is presumed dead",
-            received: digest.byteCount, total: total)))
+            received: heldBytes, total: total)))
     }
 
     private func closed(_ reason: CloseReason) {
         connection = nil
-        finish(.failure(.connectionLost("connection closed: \(reason)", received: digest.byteCount, total: total)))
+        if case .finishing = state { return }
+        finish(.failure(.connectionLost("connection closed: \(reason)", received: heldBytes, total: total)))
     }
 
-    /// Reports once; a failure closes the connection and removes the partial file.
+    /// Reports once, after every queued write: the receipt then holds exactly what was received.
     private func finish(_ result: Result<BaseCopyEnd, BaseCopyFailure>) {
         if case .done = state { return }
         state = .done
         watchdog?.cancel()
         watchdog = nil
         peerCheck?.cancel()
-        if case .failure(let failure) = result {
-            try? output?.close()
-            output = nil
-            try? fileSystem.removeFile(file)
-            connection?.close(.local("base copy failed: \(failure)"))
-        }
+        if case .failure(let failure) = result { connection?.close(.local("base copy failed: \(failure)")) }
         connection?.close(.local("base copy received"))
         connection = nil
-        completion(result)
+        writes.run({ [receipt] () throws(BaseCopyFailure) in try receipt.closeOpen() }) { closed in
+            if case .success = result, case .failure(let failure) = closed { return self.completion(.failure(failure)) }
+            self.completion(result)
+        }
     }
+}
 
-    private func storage<Value>(_ body: () throws(TranlogError) -> Value) throws(BaseCopyFailure) -> Value {
-        do { return try body() } catch { throw .storage("\(file): \(error)") }
-    }
+private func hexBytes(_ bytes: [UInt8]) -> String {
+    bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
 }

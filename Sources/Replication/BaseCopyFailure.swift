@@ -1,12 +1,13 @@
-/// Why a base copy did not complete. Every case leaves the standby's data directory untouched; the
-/// copy starts over from the first byte on the next attempt.
+/// Why a base copy did not complete. Every case leaves the standby's data directory untouched; after
+/// a lost connection the next attempt resumes from the bytes received (when the primary still holds
+/// the pin), after anything else the copy starts over.
 public enum BaseCopyFailure: Error, Hashable, Sendable, CustomStringConvertible {
     case rejected(RejectReason)
     /// The connection could not be opened, or closed before the end, after `received` of `total` bytes.
     case connectionLost(String, received: UInt64, total: UInt64?)
     /// The primary broke the protocol (a chunk at the wrong offset, bytes past the announced size…).
     case protocolViolation(String)
-    /// The bytes received do not match the primary's end message (size, CRC, digest, proof).
+    /// The bytes received do not match what the primary sent (a chunk's CRC, a file's size or SHA-256, the end's proof).
     case verification(String)
     /// The standby could not write or read its staging files (a full disk, say).
     case storage(String)
@@ -17,7 +18,7 @@ public enum BaseCopyFailure: Error, Hashable, Sendable, CustomStringConvertible 
         switch self {
         case .rejected(let reason): "the primary refused the base copy: \(reason)"
         case .connectionLost(let why, let received, let total):
-            "the base copy was interrupted after \(received) of \(total.map(String.init) ?? "?") bytes (\(why)); it starts over on the next attempt"
+            "the base copy was interrupted after \(received) of \(total.map(String.init) ?? "?") bytes (\(why)); the next attempt resumes it if the primary still holds its pin"
         case .protocolViolation(let why): "the primary broke the base-copy protocol: \(why)"
         case .verification(let why): "the base copy does not verify: \(why)"
         case .storage(let why): "the base copy cannot be stored: \(why)"

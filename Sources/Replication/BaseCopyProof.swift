@@ -6,9 +6,14 @@ import Tranlog
 /// standby's nonce (the backup, its repository id and position come from a holder of the key, and
 /// were received whole: the end carries the SHA-256 of every byte sent).
 public enum BaseCopyProof {
-    public static func makeNonce() -> [UInt8] {
+    public static func makeNonce() -> [UInt8] { randomBytes(BaseCopyProtocol.nonceBytes) }
+
+    /// A pin's id: names it for a resume, not a secret (the resume request is signed anyway).
+    public static func makePinID() -> [UInt8] { randomBytes(BaseCopyProtocol.pinIDBytes) }
+
+    private static func randomBytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<BaseCopyProtocol.nonceBytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 
     public static func sign(_ request: BaseCopyRequest, challenge: [UInt8], key: ReplicationKey) -> BaseCopyRequest {
@@ -26,28 +31,28 @@ public enum BaseCopyProof {
         key.matching(code: request.proof, authenticating: challenge + MessageCodec.baseCopyRequestFields(request))
     }
 
-    public static func sign(_ end: BaseCopyEnd, nonce: [UInt8], key: ReplicationKey) -> BaseCopyEnd {
+    public static func sign(_ end: BaseCopyEnd, files: [BaseCopyFile], nonce: [UInt8], key: ReplicationKey) -> BaseCopyEnd {
         var signed = end
-        signed.proof = Array(HMAC<SHA256>.authenticationCode(for: nonce + MessageCodec.baseCopyEndFields(end), using: key.symmetricKey))
+        signed.proof = Array(
+            HMAC<SHA256>.authenticationCode(for: nonce + MessageCodec.baseCopyEndFields(end, files: files), using: key.symmetricKey))
         return signed
     }
 
-    public static func verify(_ end: BaseCopyEnd, nonce: [UInt8], key: ReplicationKey) -> Bool {
-        key.matching(code: end.proof, authenticating: nonce + MessageCodec.baseCopyEndFields(end)) != nil
+    public static func verify(_ end: BaseCopyEnd, files: [BaseCopyFile], nonce: [UInt8], key: ReplicationKey) -> Bool {
+        key.matching(code: end.proof, authenticating: nonce + MessageCodec.baseCopyEndFields(end, files: files)) != nil
     }
+
 }
 
-/// CRC-32 and SHA-256 of a byte stream, fed a chunk at a time (both sides compute it).
+/// SHA-256 of one file's bytes, fed a chunk at a time (both sides compute it).
 public struct BaseCopyDigest {
     private var hash = SHA256()
-    public private(set) var crc: UInt32 = 0
     public private(set) var byteCount: UInt64 = 0
 
     public init() {}
 
     public mutating func update(_ bytes: [UInt8]) {
         hash.update(data: bytes)
-        crc = Checksum.crc32(bytes, seed: crc)
         byteCount += UInt64(bytes.count)
     }
 

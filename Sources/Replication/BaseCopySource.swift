@@ -1,32 +1,32 @@
-import SystemPackage
 import Tranlog
 
-/// A full backup staged in a file on the primary for one base copy, then sent and discarded.
-public struct StagedBackup: Sendable {
-    public var path: FilePath
-    public var byteCount: UInt64
+/// A pinned file set on the primary, as a base copy sends it.
+public struct BaseCopyPin: Sendable {
+    public var id: [UInt8]
     public var repositoryID: RepositoryID
-    /// The backup's applied position (its last commit).
+    /// The last durable commit when pinned.
     public var position: LogPosition
-    public var compressed: Bool
+    public var files: [BaseCopyFile]
 
-    public init(path: FilePath, byteCount: UInt64, repositoryID: RepositoryID, position: LogPosition, compressed: Bool) {
-        self.path = path
-        self.byteCount = byteCount
+    public init(id: [UInt8], repositoryID: RepositoryID, position: LogPosition, files: [BaseCopyFile]) {
+        self.id = id
         self.repositoryID = repositoryID
         self.position = position
-        self.compressed = compressed
+        self.files = files
     }
 }
 
-/// What a primary makes base copies with (the node's repository; a fake in tests). Staging writes the
-/// backup to disk so that neither side ever holds it in memory: the sender reads it a chunk at a time,
-/// as fast as the connection takes them.
+/// What a primary makes base copies from (the node's repository; a fake in tests): a checkpoint pin
+/// and its files' bytes, read in place — nothing is staged. Every call may block on the disk: the
+/// sender makes them on its reader queue, never on the loop.
 public protocol BaseCopySource: Sendable {
-    /// Makes a full backup for `standby`, off the caller's thread; `completion` may run on any thread.
-    /// A refusal is `backupInProgress` (retry later) or `baseCopyFailed` (the disk is full, say).
-    func stage(for standby: SourceID, completion: @escaping @Sendable (Result<StagedBackup, RejectReason>) -> Void)
-    func read(_ backup: StagedBackup, at offset: UInt64, count: Int) throws(TranlogError) -> [UInt8]
-    /// Removes the staged file (sent, or the standby went away).
-    func discard(_ backup: StagedBackup)
+    /// Pins a checkpoint for `standby`, or hands back the pin `resuming` names when it is still held
+    /// and no other copy is using it. A refusal is `baseCopyFailed` (the files cannot be listed, say),
+    /// which the standby retries.
+    func pin(for standby: SourceID, resuming: [UInt8]?) -> Result<BaseCopyPin, RejectReason>
+    /// Up to `count` bytes of file `index` of the pin from `offset` (fewer only at the file's end).
+    func read(_ pin: BaseCopyPin, file index: Int, at offset: UInt64, count: Int) throws(TranlogError) -> [UInt8]
+    /// The copy using `pin` ended: sent whole (`completed`: release it now), or cut (keep it a while
+    /// for the standby to resume, then release it).
+    func release(_ pin: BaseCopyPin, completed: Bool)
 }

@@ -37,6 +37,9 @@ public final class LogShipper: @unchecked Sendable {
         /// Backup bytes sent per `baseCopyData`, and an optional pause after each (tests only). Default 256 KiB.
         public var baseCopyChunkBytes = 256 * 1024
         public var baseCopyChunkDelay: Duration?
+        /// How long a cut base copy's pin is kept for its standby to resume. Default 60 s (the
+        /// standby's backoff reaches 30 s).
+        public var baseCopyResumeWindow: Duration = .seconds(60)
         /// Reads files on a queue of the shipper's own (default); false reads them as loop work, for
         /// the fake loop's tests, where the loop's thread is the test's.
         public var readsFilesOnItsOwnThread = true
@@ -90,7 +93,7 @@ public final class LogShipper: @unchecked Sendable {
     private var commitTimes = SentCommitTimes()
     private var timers: [any LoopTimer] = []
     /// Where file reads run (nil: as loop work); a read is in flight while `reading` is set.
-    private let reader: DispatchQueue?
+    private let reads: OffLoopFiles
     private var reading = false
     /// The log grew while a read was in flight: a read that found nothing looks again.
     private var advancedWhileReading = false
@@ -113,7 +116,7 @@ public final class LogShipper: @unchecked Sendable {
         self.logger[metadataKey: "replication.peer"] = "\(connection.peerAddress)"
         self.onClose = onClose
         self.onProgress = onProgress
-        reader = configuration.readsFilesOnItsOwnThread ? DispatchQueue(label: "understudy.shipper-reader") : nil
+        reads = OffLoopFiles(reader: configuration.readsFilesOnItsOwnThread ? DispatchQueue(label: "understudy.shipper-reader") : nil, loop: loop)
         self.refusals = refusals
         status = ShipperStatus(peer: connection.peerAddress)
     }
@@ -235,14 +238,10 @@ public final class LogShipper: @unchecked Sendable {
         precondition(!reading, "one file read at a time")
         reading = true
         advancedWhileReading = false
-        let finish = { @Sendable [self] (result: Result<Value, TranlogError>) in
-            loop.execute {
-                self.reading = false
-                done(self, result)
-            }
+        reads.run(read) { [self] result in
+            reading = false
+            done(self, result)
         }
-        guard let reader else { return finish(Result(catching: read)) }
-        reader.async { finish(Result(catching: read)) }
     }
 
     /// The standby knows an epoch this primary does not: another node was promoted. The fence is
@@ -272,7 +271,7 @@ public final class LogShipper: @unchecked Sendable {
         isAuthenticated = true
         guard let baseCopySource else { return reject(.baseCopyFailed(detail: "this primary does not serve base copies")) }
         let sender = BaseCopySender(
-            connection: connection, loop: loop, source: baseCopySource, key: standbyKey, request: request,
+            connection: connection, loop: loop, reads: reads, source: baseCopySource, key: standbyKey, request: request,
             configuration: .init(chunkBytes: configuration.baseCopyChunkBytes, chunkDelay: configuration.baseCopyChunkDelay),
             logger: logger, onReject: { [weak self] in self?.reject($0) })
         state = .baseCopy(sender)

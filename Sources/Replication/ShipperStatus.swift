@@ -6,7 +6,7 @@ public struct ShipperStatus: Sendable {
     public enum State: Sendable, Equatable {
         case handshaking
         case streaming
-        /// Staging or sending a base copy (a full backup) to an empty standby.
+        /// Pinning a checkpoint for, or sending its files to, an empty standby (a base copy).
         case sendingBaseCopy
         case closed(String)
     }

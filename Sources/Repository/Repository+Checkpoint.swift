@@ -25,10 +25,11 @@ extension Repository {
     }
 
     /// Writes the run and switches MANIFEST (under `checkpointLock`); nil when nothing changed or
-    /// checkpoints are suspended. A clean shutdown ends a suspension and takes the final checkpoint.
+    /// checkpoints are suspended or pinned. A clean shutdown ends a suspension and takes the final
+    /// checkpoint (a pinned copy dies with the process anyway).
     private func switchCheckpoint(cleanShutdown: Bool) throws(RepositoryError) -> Manifest? {
         if cleanShutdown { suspendedUntil = nil }
-        if suspensionStatusLocked.suspended { return nil }
+        if suspensionStatusLocked.suspended || (checkpointPins > 0 && !cleanShutdown) { return nil }
         checkpointInProgress = true
         defer { checkpointInProgress = false }
         let taken = takeChanges()

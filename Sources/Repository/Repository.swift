@@ -60,6 +60,8 @@ public final class Repository: @unchecked Sendable {
     var scheduler: CheckpointScheduler?
     /// Checkpoints are suspended until then (guarded by `checkpointLock`).
     var suspendedUntil: ContinuousClock.Instant?
+    /// Checkpoint pins held by copies (see `pinCheckpoint`; guarded by `checkpointLock`).
+    var checkpointPins = 0
     /// A suspension is waiting for a checkpoint in progress (guarded by `stateLock`).
     var suspensionWaiting = false
     /// The full backup under way (guarded by `stateLock`).

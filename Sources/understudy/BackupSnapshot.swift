@@ -3,6 +3,7 @@ import Foundation
 import Node
 import Repository
 import SystemPackage
+import Tranlog
 
 /// `understudy backup snapshot --to DIR`: the manual's online extent snapshot — suspend checkpoints,
 /// copy the data directory, resume checkpoints, and check they were still suspended.
@@ -36,19 +37,6 @@ struct BackupSnapshot: ParsableCommand {
         var copiedTo: String
         var suspension: CheckpointSuspensionStatus
         var wereStillSuspended: Bool
-    }
-
-    /// The lock belongs to the running process: a copy must start unlocked. The known standbys are
-    /// the primary's (like pg_basebackup skipping replication slots): a copy that becomes a standby,
-    /// then a primary, must not keep logs for its old siblings.
-    static let excluded: Set<String> = ["LOCK", "LOCK.pid", "standbys.json"]
-
-    /// What is not copied from `source`: `excluded`, and `restore.json` when it only records that the
-    /// node was promoted (a copy is meant to become a standby, which that record refuses).
-    static func excluded(from source: String) throws -> Set<String> {
-        let directory = DataDirectory(FilePath(source))
-        guard try Repository.promotion(of: directory) != nil else { return excluded }
-        return excluded.union([directory.restoreStateFile.lastComponent!.string])
     }
 
     func run() throws {
@@ -88,10 +76,23 @@ struct BackupSnapshot: ParsableCommand {
 
     /// Copies entry by entry (FileManager keeps permissions, so admin.token stays owner-only).
     private static func copy(_ source: String, to target: String) throws {
+        try copyTree(source, to: target, excluding: try DataDirectory(FilePath(source)).notCopied())
+    }
+
+    /// Every entry but `excluded` and the transient files the running node renames into place
+    /// meanwhile (`TransientFile`), at any depth: one of those may vanish before it is read. Any other
+    /// file that vanishes fails the copy.
+    private static func copyTree(_ source: String, to target: String, excluding excluded: Set<String> = []) throws {
         let files = FileManager.default
-        let excluded = try excluded(from: source)
-        for name in try files.contentsOfDirectory(atPath: source).sorted() where !excluded.contains(name) {
-            try files.copyItem(atPath: source + "/" + name, toPath: target + "/" + name)
+        for name in try files.contentsOfDirectory(atPath: source).sorted() where !excluded.contains(name) && !TransientFile.matches(name) {
+            let (from, to) = (source + "/" + name, target + "/" + name)
+            let attributes = try files.attributesOfItem(atPath: from)
+            guard attributes[.type] as? FileAttributeType == .typeDirectory else {
+                try files.copyItem(atPath: from, toPath: to)
+                continue
+            }
+            try files.createDirectory(atPath: to, withIntermediateDirectories: false, attributes: [.posixPermissions: attributes[.posixPermissions] ?? 0o700])
+            try copyTree(from, to: to)
         }
     }
 }

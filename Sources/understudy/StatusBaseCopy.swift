@@ -16,7 +16,8 @@ extension StatusCommand {
         let copy = phase.baseCopy
         printFields([
             "role": "\(phase.role) (copying its base from the primary)",
-            "base copy": "\(copy.state.rawValue), attempt \(copy.attempts), \(copy.bytes) of \(copy.total.map(String.init) ?? "?") bytes",
+            "base copy": "\(copy.state.rawValue), attempt \(copy.attempts), \(copy.bytes) of \(copy.total.map(String.init) ?? "?") bytes"
+                + (copy.resumedBytes.map { ", resumed from \($0)" } ?? ""),
             "last error": copy.lastError ?? "none",
             "data directory": phase.dataDirectory,
             "http": phase.httpAddress,

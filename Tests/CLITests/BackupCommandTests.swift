@@ -51,10 +51,17 @@ struct BackupCommandTests {
             defer { primary.cleanUp() }
             for index in 0..<5 { try succeeding(["put", "before\(index)", "v\(index)", "--node", primary.url], in: directory) }
 
+            // What a running node renames into place, left where the copy would meet it.
+            let transient = ["stray.json.tmp", "tranlogs/tranlog999999.dbf.preallocated"]
+            for path in transient { FileManager.default.createFile(atPath: data.appendingPathComponent(path).path, contents: Data([0])) }
             let writer = try BackgroundWriter(url: primary.url)
             let copy = directory.appendingPathComponent("copy")
             let snapshot = try succeeding(["backup", "snapshot", "--to", copy.path, "--minutes", "5", "--data", data.path, "--node", primary.url], in: directory)
             writer.stop()
+            for path in transient {
+                #expect(!FileManager.default.fileExists(atPath: copy.appendingPathComponent(path).path), "\(path) is never copied")
+            }
+            #expect(FileManager.default.fileExists(atPath: copy.appendingPathComponent("tranlogs").path))
             #expect(snapshot.standardOutput.contains("they were still suspended, so the copy is usable"), "\(snapshot.standardOutput)")
             #expect(!FileManager.default.fileExists(atPath: copy.appendingPathComponent("LOCK").path))
             let tokenMode = try FileManager.default.attributesOfItem(atPath: copy.appendingPathComponent("admin.token").path)[.posixPermissions]

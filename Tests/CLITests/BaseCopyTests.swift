@@ -29,7 +29,10 @@ struct BaseCopyTests {
         }
 
         /// Test-only knobs slowing the primary's sending, so a copy is surely under way when the test acts.
-        static let slowCopy = ["UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES": "2048", "UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS": "50"]
+        static let slowCopy = [
+            "UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES": "2048", "UNDERSTUDY_TEST_BASE_COPY_CHUNK_DELAY_MS": "50",
+            "UNDERSTUDY_TEST_BASE_COPY_RESUME_WINDOW_MS": "500",
+        ]
 
         static func start(_ data: URL, replication: String, in directory: URL, environment: [String: String] = [:]) throws -> ServerProcess {
             try ServerProcess([
@@ -100,8 +103,10 @@ struct BaseCopyTests {
             #expect(standbyConfig.repositoryID == primaryConfig.repositoryID)
             #expect(standbyConfig.sourceID != primaryConfig.sourceID)
             #expect(!FileManager.default.fileExists(atPath: standbyData.path + ".base-copy-in-progress"))
-            #expect(try FileManager.default.contentsOfDirectory(atPath: primary.data.appendingPathComponent("base-copy").path).isEmpty)
             #expect(standby.log.contains("base copy: "), "no progress line:\n\(standby.log)")
+            // Nothing was staged on the primary, and its pin is gone: checkpoints run again.
+            #expect(!FileManager.default.fileExists(atPath: primary.data.appendingPathComponent("base-copy").path))
+            try Self.expectPinReleased(primary)
             // Promoted, it is no standby any more: the base copy that made it is history.
             _ = try StandbyCommandTests.client(standby.url) { try $0.promote(token: try AdminToken.read(DataDirectory(.init(standbyData.path)))) }
             let promoted = try StandbyCommandTests.client(standby.url) { try $0.status() }
@@ -143,6 +148,8 @@ struct BaseCopyTests {
             #expect(try JSONDecoder().decode(BaseCopyPhaseStatus.self, from: Data(printed.standardOutput.utf8)).role == "standby")
             let primaryStatus = try StandbyCommandTests.client(primary.process.url) { try $0.status() }
             #expect(primaryStatus.standbys?.map(\.state) == ["sendingBaseCopy"])
+            // Mid-copy, nothing is staged on the primary: its files are read in place.
+            #expect(!FileManager.default.fileExists(atPath: primary.data.appendingPathComponent("base-copy").path))
 
             primary.process.stop(with: SIGKILL)
             try Self.waitForLog(of: standby, containing: "the base copy was interrupted")
@@ -158,8 +165,33 @@ struct BaseCopyTests {
             #expect((status.baseCopy?.attempts ?? 0) >= 2)
             #expect(status.baseCopy?.lastError?.contains("interrupted") == true, "\(String(describing: status.baseCopy))")
             #expect(!FileManager.default.fileExists(atPath: standbyData.path + ".base-copy-in-progress"))
-            // The restarted primary removed the backup its killed predecessor had staged.
-            #expect(try FileManager.default.contentsOfDirectory(atPath: primary.data.appendingPathComponent("base-copy").path).isEmpty)
+            // The restarted primary holds no pin: the standby's resume got a new copy, and said why.
+            #expect(standby.log.contains("starting over — the primary no longer holds the pin"), "\(standby.log)")
+        }
+    }
+
+    @Test("a connection cut mid-copy: the standby resumes from the bytes it holds, and the copy is whole")
+    func resumesAfterACut() throws {
+        try withTemporaryDirectory { directory in
+            // Bigger chunks (the cut comes sooner), and a pin kept well past the standby's 0.5 s backoff.
+            let environment = ["UNDERSTUDY_TEST_BASE_COPY_CHUNK_BYTES": "65536", "UNDERSTUDY_TEST_BASE_COPY_RESUME_WINDOW_MS": "30000"]
+            let primary = try Primary(in: directory, environment: Primary.slowCopy.merging(environment) { $1 })
+            defer { primary.process.cleanUp() }
+            let standbyData = directory.appendingPathComponent("standby")
+            let standby = try ServerProcess(
+                primary.standbyArguments(standbyData), in: directory, environment: ["UNDERSTUDY_TEST_BASE_COPY_CUT_AFTER_BYTES": "200000"])
+            defer { standby.cleanUp() }
+            try Self.expectSameContent(standby, primary)
+            let baseCopy = try #require(try StandbyCommandTests.client(standby.url) { try $0.status() }.baseCopy)
+            #expect(baseCopy.attempts == 2)
+            #expect(baseCopy.state == .done && baseCopy.bytes == baseCopy.total)
+            let resumed = try #require(baseCopy.resumedBytes, "\(baseCopy)")
+            // The second attempt was sent only what the first had not received.
+            #expect(resumed >= 200_000 && resumed < (baseCopy.total ?? 0), "\(baseCopy)")
+            #expect(standby.log.contains("base copy resumed"), "\(standby.log)")
+            #expect(primary.process.log.contains("base copy: resuming the pinned files"), "\(primary.process.log)")
+            #expect(!FileManager.default.fileExists(atPath: standbyData.path + ".base-copy-in-progress"))
+            try Self.expectPinReleased(primary)
         }
     }
 
@@ -175,7 +207,17 @@ struct BaseCopyTests {
             #expect(standby.stop(with: SIGTERM) == 0, "\(standby.log)")
             Self.expectNothingLeft(at: standbyData)
             #expect(try StandbyCommandTests.client(primary.process.url) { try $0.status() }.role == "primary")
+            // Nobody resumes the cut copy: its pin lapses (after the test's short window) and checkpoints run again.
+            try Self.expectPinReleased(primary)
         }
+    }
+
+    /// The primary logged its pin's release, and a checkpoint of a new commit is taken.
+    static func expectPinReleased(_ primary: Primary) throws {
+        try waitForLog(of: primary.process, containing: "base copy pin released")
+        try StandbyCommandTests.put(["after-the-pin": "1"], on: primary.process.url)
+        let token = try AdminToken.read(DataDirectory(.init(primary.data.path)))
+        #expect(try StandbyCommandTests.client(primary.process.url) { try $0.checkpoint(token: token) }.taken)
     }
 
     /// A failed or abandoned copy leaves neither the data directory nor its staging directory.

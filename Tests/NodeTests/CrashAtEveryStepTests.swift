@@ -142,8 +142,8 @@ import UnderstudyTesting
 
     // MARK: - Base-copy install
 
-    /// What a standby holds once its base copy is received: the backup in the staging directory,
-    /// the primary's end message, and the objects the backup must restore.
+    /// What a standby holds once its base copy is received: the primary's files in the staging
+    /// directory, the primary's end message, and the objects the copy must hold.
     final class ReceivedCopy {
         let install: BaseCopyInstall
         let end: BaseCopyEnd
@@ -172,17 +172,16 @@ import UnderstudyTesting
         }
         let staging = FilePath(target.root.string + BaseCopyBootstrap.stagingSuffix)
         try fileSystem.createDirectory(staging)
-        // Gzip, as a primary stages it (the reader tells it by its magic, whatever the name).
-        let summary = try primary.fullBackup(to: [BackupTarget(path: staging.appending("base.backup"))], compress: true)
-        let backup = FilePath(try #require(summary.files.first))
-        let position = try #require(summary.position)
+        // Half checkpointed, half only in the tranlog: the copy needs both.
+        try primary.checkpoint()
+        for index in 120..<160 {
+            let key = Array("key-\(index)".utf8)
+            _ = try await primary.commit(Transaction(operations: [.put(key: key, value: [UInt8(index)])]))
+            objects[key] = [UInt8(index)]
+        }
+        let end = try receiveBaseCopy(of: primary, into: staging, fileSystem: fileSystem)
         try primary.close()
-        let end = BaseCopyEnd(
-            repositoryID: primary.config.repositoryID, position: LogPosition(epoch: position.epoch, seqno: position.seqno),
-            byteCount: summary.byteCount, crc: 0, digest: Array(repeating: 0, count: 32))
-        let install = BaseCopyInstall(
-            backup: backup, staging: staging, target: target, sourceID: Self.standbyID, repositoryConfiguration: RepositoryConfiguration(),
-            fileSystem: fileSystem, logger: Self.silent)
+        let install = BaseCopyInstall(staging: staging, target: target, sourceID: Self.standbyID, fileSystem: fileSystem, logger: Self.silent)
         return ReceivedCopy(install: install, end: end, objects: objects)
     }
 
@@ -194,7 +193,7 @@ import UnderstudyTesting
         let steps = try await CrashStepHarness(
             name: "base-copy install", seed: seed,
             setUp: { fileSystem in try await Self.received(on: fileSystem, target: target, seed: seed) },
-            operation: { _, copied in _ = try copied.install.run(end: copied.end) {} },
+            operation: { _, copied in try copied.install.run(end: copied.end) },
             check: { disk, copied, crash in
                 if crash.operationCompleted { #expect(disk.fileExists(target.root), "an installed copy stays, \(crash)") }
                 // No directory: the standby's next start copies a base again (a missing DIR counts as empty).
@@ -205,14 +204,12 @@ import UnderstudyTesting
                 #expect(config.repositoryID == copied.end.repositoryID && config.sourceID == Self.standbyID, "\(crash)")
                 let repository = try Repository(directory: target, fileSystem: disk, logger: quietLogger)
                 #expect(repository.isRestoring, "\(crash)")
-                #expect(repository.status.applied.seqno == copied.end.position.seqno, "\(crash)")
+                #expect(try repository.applyLocalLogs(through: copied.end.position.seqno).seqno == copied.end.position.seqno, "\(crash)")
                 let table = repository.snapshot().table
                 #expect(table.count == copied.objects.count && copied.objects.allSatisfy { table[$0.key]?.value == $0.value }, "\(crash)")
                 try repository.close()
-                // A base copy's standby has no tranlog of its own until its mirror starts.
-                if try !TranlogDirectory.scan(target.tranlogs, fileSystem: disk).files.isEmpty {
-                    _ = try verifyTranlogChain(target.tranlogs, fileSystem: disk)
-                }
+                // The copied tranlogs are the primary's, from the checkpoint on, whole.
+                _ = try verifyTranlogChain(target.tranlogs, fileSystem: disk)
             }
         ).run()
         print("base-copy install: crashed after each of its \(steps) durable steps; \(outcomes.none) left no directory, \(outcomes.whole) a whole one")

@@ -115,8 +115,9 @@ import Transport
         _ = try harness.loop.listen(host: "127.0.0.1", port: primaryPort) { peers.append(RawPeer($0)) }
         var outcome: Result<BaseCopyEnd, BaseCopyFailure>?
         let client = BaseCopyClient(
-            loop: harness.loop, key: sharedKey, sourceID: standbySource, file: standbyDirectory.appending("base.backup"),
-            fileSystem: harness.standbyFileSystem, logger: quietLogger
+            loop: harness.loop, key: sharedKey, sourceID: standbySource,
+            receipt: BaseCopyReceipt(directory: standbyDirectory.appending("data"), fileSystem: harness.standbyFileSystem),
+            writesFilesOnItsOwnThread: false, logger: quietLogger
         ) { outcome = $0 }
         client.start(host: "127.0.0.1", port: primaryPort)
         harness.loop.advanceTime(by: .seconds(2))

@@ -81,6 +81,25 @@ import UnderstudyTesting
     }
 }
 
+extension RecentFramesTests {
+    /// A copy cuts the last tranlog at `durableEnd`: the end of the file as synced, from the moment the
+    /// writer attaches the buffer (nothing unsynced then) through every batch and rotation.
+    @Test func theDurableEndIsTheEndOfTheSyncedFile() throws {
+        let fileSystem = emptyLogFileSystem()
+        let buffer = RecentFrames()
+        let records = try write(30, into: buffer, fileSystem)
+        let end = try #require(buffer.durableEnd)
+        #expect(end.fileID == records.last!.eventID.fileID)
+        #expect(end.offset == records.last!.eventID.offset + UInt64(records.last!.frameLength))
+        let writer = try WriterTests.openWriter(fileSystem, rotationBytes: 2048)
+        defer { try? writer.close() }
+        writer.keepRecentFrames(in: buffer)
+        let reopened = try #require(buffer.durableEnd, "a writer with nothing unsynced knows its end")
+        #expect(reopened.fileID == writer.currentFileID)
+        #expect(reopened.offset == UInt64(fileSystem.contents(of: path(writer.currentFileID.rawValue))!.count))
+    }
+}
+
 private final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0

@@ -38,6 +38,7 @@
 #   MAX_SECONDS [10]  each closed-loop run finding the max    LAG_SECONDS [20]  each open-loop lag cell
 #   BASECOPY_COMMITS [600000]  upserts of 1,000-byte values to random keys among 500,000 (about 350 MB)
 #   SKIP_POSTGRES [0]  BUILD_PATH [.build]  SKIP_BUILD [0]  BENCH_DIR (where the scratch directory goes)
+#   ONLY_BASECOPY [0]  1: run (d) alone and print its rows (comparing base-copy changes without the rest)
 set -euo pipefail
 
 CLIENTS=${CLIENTS:-32}
@@ -153,9 +154,14 @@ median_of_three() {
     printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
 }
 
-understudy_setup_and_catchup() {
+# The node helpers and the replication key every Understudy part uses.
+understudy_setup() {
     source "$PROJECT/deploy/lib/nodes.sh"
     head -c 32 /dev/urandom >"$WORK/replication.key" && chmod 600 "$WORK/replication.key"
+}
+
+understudy_setup_and_catchup() {
+    understudy_setup
     "$bin/understudy" init --data "$WORK/primary" --source-id bench-primary >/dev/null
     start_node "$WORK/primary.log" start --data "$WORK/primary" --replication 127.0.0.1:0 --replication-key-file "$WORK/replication.key"
     U_PRIMARY=$url U_PRIMARY_PID=${pids[-1]}
@@ -391,6 +397,14 @@ main() {
     log "scratch directory $WORK ($(df --output=source,fstype "$WORK" | tail -1 | tr -s ' ')), load average $load_before"
     P_CATCHUP_SECONDS=- P_CATCHUP_RECORDS=- P_CATCHUP_MB=- P_MAX=- P_LAG_50="- - - achieved:-" P_LAG_90="- - - achieved:-" P_PROMOTE_MS=-
     P_BASECOPY_SECONDS=- P_BASECOPY_MB=-
+    if [[ ${ONLY_BASECOPY:-0} == 1 ]]; then
+        understudy_setup
+        understudy_basecopy
+        [[ $SKIP_POSTGRES == 1 ]] || postgres_basebackup
+        echo "| (d) base copy of $BASECOPY_OBJECTS × 1,000 B objects: seconds | $U_BASECOPY_SECONDS | $P_BASECOPY_SECONDS |"
+        echo "| (d) base copy MB/s of object data | $U_BASECOPY_MB | $P_BASECOPY_MB |"
+        return
+    fi
     understudy_setup_and_catchup
     [[ $SKIP_POSTGRES == 1 ]] || postgres_setup_and_catchup
     # Both systems' lag cells at the same offered rates: 50% and 90% of the lower maximum.

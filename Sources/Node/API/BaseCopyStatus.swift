@@ -4,17 +4,21 @@ import Replication
 /// its data directory went. Absent on a node that started from an existing directory.
 public struct BaseCopyStatus: Codable, Hashable, Sendable {
     public enum State: String, Codable, Sendable {
-        case copying, verifying, restoring, waitingToRetry, done
+        case copying, verifying, waitingToRetry, done
     }
 
     public var state: State
-    /// Backup bytes received in the current attempt, and the backup's size once the primary said it.
+    /// Bytes held (received in this attempt, or in earlier ones it resumed), and the total of the
+    /// pinned files once the primary listed them.
     public var bytes: UInt64
     public var total: UInt64?
     public var attempts: Int
+    /// Bytes the standby already held when the last resumed attempt began (the primary sent only
+    /// the rest); nil when no attempt resumed.
+    public var resumedBytes: UInt64?
     /// Why the previous attempt failed (it was retried).
     public var lastError: String?
-    /// The seqno the copy restored to: streaming went on from the next one.
+    /// The last durable commit on the primary when it pinned the copy: the copy holds at least this.
     public var restoredSeqno: UInt64?
     public var seconds: Double?
 

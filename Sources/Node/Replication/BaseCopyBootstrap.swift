@@ -12,15 +12,16 @@ import TransportUV
 /// base's position + 1 as after any restore.
 ///
 /// Everything happens in `DIR.base-copy-in-progress` beside DIR; DIR appears only by the final rename,
-/// whole. An interrupted attempt (connection lost, primary busy or restarting) is wiped and started
-/// over after a backoff — a copy is not resumed, since the primary's next backup is another one; a
-/// failure retrying cannot fix (wrong key, a backup that does not verify, a full disk here) wipes the
-/// staging directory and fails the start.
+/// whole. A lost connection is retried after a backoff and resumes from the bytes received, when the
+/// primary still holds the copy's pin (otherwise the copy starts over, and the log says why); a
+/// failure retrying cannot fix (wrong key, a copy that does not verify, a full disk here) wipes the
+/// staging directory and fails the start. A standby restarted mid-copy starts over.
 struct BaseCopyBootstrap {
     let directory: DataDirectory
     let primary: SocketAddress
     let key: ReplicationKey
-    let repositoryConfiguration: RepositoryConfiguration
+    /// `standby --source-id`; nil: `HOST-standby-<hex>`.
+    let sourceID: SourceID?
     let http: HTTPServerConfiguration
     /// TLS on the status server and on the connection to the primary; nil for plain TCP.
     let tls: TLSContext?
@@ -53,7 +54,8 @@ struct BaseCopyBootstrap {
     }
 
     private func copy(on loop: UVEventLoop, progress: BaseCopyProgress) throws(NodeError) -> BaseCopyStatus {
-        let sourceID = Self.standbySourceID()
+        let sourceID = self.sourceID ?? Self.standbySourceID()
+        var receipt: BaseCopyReceipt?
         var delay = Duration.milliseconds(500)
         // The same failure on every attempt (a wrong --primary, say) is logged once, then once a minute.
         var repeated = RepeatedMessageLimiter()
@@ -61,12 +63,17 @@ struct BaseCopyBootstrap {
         while true {
             progress.attemptStarted()
             do throws(BaseCopyFailure) {
-                let restored = try attempt(on: loop, sourceID: sourceID, progress: progress)
+                let copied = try attempt(on: loop, sourceID: sourceID, progress: progress, receipt: &receipt)
                 removeStaging()
-                logger.notice("base copy installed; streaming from seqno \(restored.seqno.next)", metadata: ["sourceID": "\(sourceID)"])
-                return progress.finished(restoredSeqno: restored.seqno.rawValue)
+                logger.notice(
+                    "base copy installed; the standby replays the copied tranlogs, then streams", metadata: ["sourceID": "\(sourceID)", "position": "\(copied)"])
+                return progress.finished(restoredSeqno: copied.seqno.rawValue)
             } catch {
-                removeStaging()
+                // What a lost connection left is resumed; anything else starts over.
+                if !Self.resumable(error) || stopRequested() {
+                    removeStaging()
+                    receipt = nil
+                }
                 guard error.isRetryable, !stopRequested() else { throw .baseCopy(error, directory: directory.root.string) }
                 if let line = repeated.line(for: error.description, now: started.duration(to: .now)) {
                     logger.error("\(line); retrying in \(delay)")
@@ -78,20 +85,36 @@ struct BaseCopyBootstrap {
         }
     }
 
-    private func attempt(on loop: UVEventLoop, sourceID: SourceID, progress: BaseCopyProgress) throws(BaseCopyFailure) -> AppliedPosition {
-        removeStaging()
-        do { try fileSystem.createDirectory(staging) } catch {
-            throw .storage("cannot create \(staging): \(error)")
+    /// Receives into `receipt` (made, with a fresh staging directory, when nil), then installs.
+    private func attempt(
+        on loop: UVEventLoop, sourceID: SourceID, progress: BaseCopyProgress, receipt: inout BaseCopyReceipt?
+    ) throws(BaseCopyFailure) -> LogPosition {
+        if receipt == nil {
+            removeStaging()
+            do { try fileSystem.createDirectory(staging) } catch {
+                throw .storage("cannot create \(staging): \(error)")
+            }
+            receipt = BaseCopyReceipt(directory: BaseCopyInstall.built(in: staging), fileSystem: fileSystem)
         }
-        let backup = staging.appending("base.backup")
+        // Only the first attempt is cut: the next one shows the resume.
+        let cut = progress.status.attempts == 1 ? Self.testCutAfterBytes : nil
         let end = try BaseCopyDownload.run(
-            from: primary, on: loop, key: key, sourceID: sourceID, into: backup, fileSystem: fileSystem, progress: progress,
+            from: primary, on: loop, key: key, sourceID: sourceID, into: receipt!, progress: progress, cutAfterBytes: cut,
             stopRequested: stopRequested, logger: logger)
         progress.entered(.verifying)
-        let install = BaseCopyInstall(
-            backup: backup, staging: staging, target: directory, sourceID: sourceID, repositoryConfiguration: repositoryConfiguration,
-            fileSystem: fileSystem, logger: logger)
-        return try install.run(end: end) { progress.entered(.restoring) }
+        try BaseCopyInstall(staging: staging, target: directory, sourceID: sourceID, fileSystem: fileSystem, logger: logger).run(end: end)
+        return end.position
+    }
+
+    private static func resumable(_ failure: BaseCopyFailure) -> Bool {
+        if case .connectionLost = failure { return true }
+        return false
+    }
+
+    /// `UNDERSTUDY_TEST_BASE_COPY_CUT_AFTER_BYTES`: tests cut the first attempt's connection there to
+    /// see it resume. Operators never set it.
+    private static var testCutAfterBytes: UInt64? {
+        ProcessInfo.processInfo.environment["UNDERSTUDY_TEST_BASE_COPY_CUT_AFTER_BYTES"].flatMap(UInt64.init)
     }
 
     private func removeStaging() {
@@ -152,7 +175,7 @@ extension UnderstudyNode {
     ) throws(NodeError) -> BaseCopyStatus? {
         guard let primary = configuration.standbyOf, let key else { return nil }
         let copied = try BaseCopyBootstrap(
-            directory: configuration.dataDirectory, primary: primary, key: key, repositoryConfiguration: configuration.repository,
+            directory: configuration.dataDirectory, primary: primary, key: key, sourceID: configuration.standbySourceID,
             http: configuration.http, tls: tls, stopRequested: configuration.stopRequested, fileSystem: configuration.fileSystem, logger: logger
         ).runIfNeeded()
         guard let copied else { return nil }

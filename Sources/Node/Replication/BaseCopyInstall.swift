@@ -5,69 +5,43 @@ import Repository
 import SystemPackage
 import Tranlog
 
-/// Turns a received base copy into the standby's data directory: verifies the backup completely,
-/// restores it into a new repository beside the target (its own source id, the primary's repository
-/// id), then renames that into place — the one step that makes the directory appear, whole.
+/// Turns a received base copy into the standby's data directory. The files already sit where they
+/// belong, written and synced as they arrived (`BaseCopyReceipt`), in `staging/data`: the install
+/// checks that it is the repository the primary's signed end names, gives it the standby's own
+/// source id, puts it in restore mode, then renames it into place — the one step that makes the
+/// directory appear, whole. No byte of the copy is rewritten.
 struct BaseCopyInstall {
-    let backup: FilePath
     let staging: FilePath
     let target: DataDirectory
     let sourceID: SourceID
-    let repositoryConfiguration: RepositoryConfiguration
     let fileSystem: any TranlogFileSystem
     let logger: Logger
 
-    /// The restored repository's position.
-    func run(end: BaseCopyEnd, restoring: () -> Void) throws(BaseCopyFailure) -> AppliedPosition {
-        let description = try verify(end)
-        restoring()
-        let built = staging.appending("data")
-        let report = try restore(into: built, loggingMode: description.loggingMode)
-        try place(built)
-        return report.restoredTo
-    }
+    /// Where the copy is received.
+    static func built(in staging: FilePath) -> FilePath { staging.appending("data") }
 
-    /// Every check of the backup reader (headers, block chain CRCs, key order, trailers), and that the
-    /// backup is the one the primary's signed end message describes.
-    private func verify(_ end: BaseCopyEnd) throws(BaseCopyFailure) -> BackupDescription {
-        let (description, summary): (BackupDescription, BackupSummary)
-        do throws(BackupError) {
-            let reader = try BackupReader.open([backup], fileSystem: fileSystem)
-            (description, summary) = (reader.description, try reader.verify())
-        } catch {
-            throw .verification("\(error)")
-        }
-        guard description.repositoryID == end.repositoryID,
-            description.position.seqno == end.position.seqno, description.position.epoch == end.position.epoch
-        else {
-            throw .verification(
-                "\(backup) holds repository \(description.repositoryID) at \(description.position), the primary announced "
-                    + "\(end.repositoryID) at seqno \(end.position.seqno)")
-        }
-        logger.notice("base copy verified", metadata: ["objects": "\(summary.objectCount)", "position": "\(description.position)"])
-        return description
-    }
-
-    /// init, restore mode, restoreBackup: the same steps as a manual restore, in the staging directory.
-    private func restore(into built: FilePath, loggingMode: LoggingMode) throws(BaseCopyFailure) -> BackupRestoreReport {
+    func run(end: BaseCopyEnd) throws(BaseCopyFailure) {
+        let built = DataDirectory(Self.built(in: staging))
+        try verify(built, end: end)
         do throws(RepositoryError) {
-            try DataDirectory.initialize(built, sourceID: sourceID, loggingMode: loggingMode, fileSystem: fileSystem)
-            let directory = DataDirectory(built)
-            try Repository.enterRestoreMode(directory, fileSystem: fileSystem)
-            let repository = try Repository(directory: directory, configuration: repositoryConfiguration, fileSystem: fileSystem, logger: logger)
-            let report: BackupRestoreReport
-            do { report = try repository.restoreBackup(from: [backup]) } catch {
-                try? repository.close()
-                throw error
-            }
-            try repository.close()
-            // The first tranlog `init` wrote belongs to the throwaway repository id: the standby's log
-            // is the primary's, mirrored from the backup's position on.
-            do { try fileSystem.removeTree(directory.tranlogs.appending("set-aside-other-repository")) } catch { throw .tranlog(error) }
-            return report
+            _ = try Repository.ensureOwnSourceID(built, requested: sourceID, fileSystem: fileSystem)
+            try Repository.enterRestoreMode(built, fileSystem: fileSystem)
         } catch {
-            throw .storage("restoring the base copy into \(built) failed: \(error)")
+            throw .storage("cannot make \(built.root) a standby's directory: \(error)")
         }
+        try place(built.root)
+    }
+
+    /// The received `understudy.json` names the repository the end message does.
+    private func verify(_ built: DataDirectory, end: BaseCopyEnd) throws(BaseCopyFailure) {
+        let config: DataDirectoryConfig
+        do { config = try built.readConfig(fileSystem: fileSystem) } catch {
+            throw .verification("the copy in \(built.root) holds no readable understudy.json: \(error)")
+        }
+        guard config.repositoryID == end.repositoryID else {
+            throw .verification("\(built.configFile) names repository \(config.repositoryID), the primary announced \(end.repositoryID)")
+        }
+        logger.notice("base copy verified", metadata: ["files": "\(end.digests.count)", "position": "\(end.position)"])
     }
 
     /// Replaces the (missing or empty) target with the built directory by one rename, durable once

@@ -9,6 +9,8 @@ final class BaseCopyProgress: Sendable {
     private struct Meter {
         var status = BaseCopyStatus(state: .copying)
         var transferStarted = ContinuousClock.now
+        /// Bytes held when this attempt's transfer started (a resume's); nil until its first progress.
+        var attemptStartBytes: UInt64?
         var lastLine: ContinuousClock.Instant?
     }
 
@@ -29,6 +31,7 @@ final class BaseCopyProgress: Sendable {
             meter.status.state = .copying
             meter.status.bytes = 0
             meter.status.total = nil
+            meter.attemptStartBytes = nil
         }
     }
 
@@ -36,14 +39,18 @@ final class BaseCopyProgress: Sendable {
     func received(_ progress: BaseCopyClient.Progress) {
         let line = meter.withLock { meter -> String? in
             let now = ContinuousClock.now
-            // The rate counts from the first byte, not from the request: staging on the primary can take long.
-            if progress.receivedBytes == 0 { meter.transferStarted = now }
+            // The rate counts from this attempt's start, not from the request nor from bytes an earlier attempt received.
+            if meter.attemptStartBytes == nil {
+                meter.transferStarted = now
+                meter.attemptStartBytes = progress.receivedBytes
+                if progress.receivedBytes > 0 { meter.status.resumedBytes = progress.receivedBytes }
+            }
             meter.status.bytes = progress.receivedBytes
             meter.status.total = progress.totalBytes
             let finished = progress.totalBytes == progress.receivedBytes
             guard finished || meter.lastLine.map({ now - $0 >= Self.lineInterval }) ?? true else { return nil }
             meter.lastLine = now
-            return Self.line(progress, elapsed: now - meter.transferStarted)
+            return Self.line(progress, since: meter.attemptStartBytes ?? 0, elapsed: now - meter.transferStarted)
         }
         if let line { logger.notice("\(line)") }
     }
@@ -64,9 +71,10 @@ final class BaseCopyProgress: Sendable {
         }
     }
 
-    /// "base copy: 12.3 MiB of 45.6 MiB (27%), 5.1 MiB/s, ETA 7 s"
-    static func line(_ progress: BaseCopyClient.Progress, elapsed: Duration) -> String {
-        let rate = Double(progress.receivedBytes) / max(Self.seconds(elapsed), 0.001)
+    /// "base copy: 12.3 MiB of 45.6 MiB (27%), 5.1 MiB/s, ETA 7 s": the rate of the bytes received
+    /// in `elapsed` since `since` were held.
+    static func line(_ progress: BaseCopyClient.Progress, since: UInt64 = 0, elapsed: Duration) -> String {
+        let rate = Double(progress.receivedBytes - min(since, progress.receivedBytes)) / max(Self.seconds(elapsed), 0.001)
         var line = "base copy: \(size(progress.receivedBytes))"
         if let total = progress.totalBytes, total > 0 {
             let remaining = rate > 0 ? Double(total - min(progress.receivedBytes, total)) / rate : nil

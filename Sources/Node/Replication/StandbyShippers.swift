@@ -49,7 +49,7 @@ final class StandbyShippers: @unchecked Sendable {
         self.key = key
         self.logger = logger
         retention = StandbyRetention(repository: repository, logger: logger)
-        baseCopySource = RepositoryBaseCopySource(repository: repository, logger: logger)
+        baseCopySource = RepositoryBaseCopySource(repository: repository, resumeWindow: shipperConfiguration.baseCopyResumeWindow, logger: logger)
         let history = try EpochHistoryReader.make(repository.directory, fileSystem: repository.fileSystem, logger: logger)
         var log = PrimaryLog(
             directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, repositoryID: repository.config.repositoryID,

@@ -60,7 +60,7 @@ extension TranlogFileSystem {
     /// Replaces a file atomically and durably: a temporary file is written and synced, renamed over
     /// the target, and the directory synced. A crash leaves either the old or the new contents.
     public func replaceFile(_ path: FilePath, contents: ArraySlice<UInt8>) throws(TranlogError) {
-        let temporary = FilePath(path.string + ".tmp")
+        let temporary = FilePath(path.string + TransientFile.temporarySuffix)
         if fileExists(temporary) { try removeFile(temporary) }
         let file = try createFile(temporary)
         try file.append(contents)

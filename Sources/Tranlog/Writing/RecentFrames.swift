@@ -51,6 +51,8 @@ public final class RecentFrames: @unchecked Sendable {
     private var entries = Deque<Entry>()
     private var heldBytes = 0
     private var lastDurableSeqno: Seqno?
+    /// The writer's end when it attached this buffer with nothing unsynced: durable before any batch.
+    private var attachedAt: EventID?
     private var observers: [@Sendable () -> Void] = []
 
     /// Keeps about `capacityBytes` of the newest frames (at least the newest batch).
@@ -61,6 +63,19 @@ public final class RecentFrames: @unchecked Sendable {
     /// The last seqno the writer synced since this buffer was attached; nil before any.
     public var durableSeqno: Seqno? { lock.withLock { lastDurableSeqno } }
 
+    /// The end of the durable log: where the next frame goes after everything synced (or, before any
+    /// batch, where the writer stood when it attached this buffer with nothing unsynced); nil when
+    /// not known.
+    public var durableEnd: EventID? {
+        lock.withLock {
+            switch entries.last {
+            case .frames(let frames)?: EventID(fileID: frames.fileID, offset: frames.end)
+            case .fileStart(let fileID, let header)?: EventID(fileID: fileID, offset: UInt64(header.count))
+            case nil: attachedAt
+            }
+        }
+    }
+
     /// Registers `observer`, called on the writer's flush thread after each durable batch: it must
     /// return quickly (replication queues one wake-up of its shippers).
     public func observe(_ observer: @escaping @Sendable () -> Void) {
@@ -68,11 +83,13 @@ public final class RecentFrames: @unchecked Sendable {
     }
 
     /// Forgets every frame: the writer they came from is gone (a new epoch's writer starts afresh).
-    func reset() {
+    /// `durableEnd`: that writer's end, when everything it holds is synced.
+    func reset(durableEnd: EventID?) {
         lock.withLock {
             entries.removeAll()
             heldBytes = 0
             lastDurableSeqno = nil
+            attachedAt = durableEnd
         }
     }
 

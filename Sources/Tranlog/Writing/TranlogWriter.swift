@@ -143,7 +143,8 @@ public final class TranlogWriter: @unchecked Sendable {
     /// came from another writer).
     public func keepRecentFrames(in buffer: RecentFrames) {
         condition.locked {
-            buffer.reset()
+            // With nothing waiting for a sync, the end of the file is durable: a copy may cut there.
+            buffer.reset(durableEnd: chain.lastSeqno == durableSeqno ? EventID(fileID: chain.fileID, offset: chain.fileSize) : nil)
             recentFrames = buffer
         }
     }
