@@ -274,9 +274,9 @@ import UnderstudyTesting
         guard case .baseCopyEnd = standby.messages.last else { Issue.record("no end message"); return }
     }
 
-    /// Cut after 30,000 bytes: the primary keeps the pin, the standby keeps its bytes, and the next
-    /// attempt gets only the rest — then the files are whole and the pin released.
-    @Test func aCutCopyResumesFromTheBytesHeld() throws {
+    /// A copy of 100,000 bytes in chunks of 10,000, one every 100 ms, whose connection is reset after
+    /// 250 ms, before it finished.
+    private static func copyCutMidway() throws -> (Harness, Outcome) {
         let harness = try Harness(byteCount: 100_000)
         harness.configuration.baseCopyChunkBytes = 10_000
         harness.configuration.baseCopyChunkDelay = .milliseconds(100)
@@ -284,9 +284,16 @@ import UnderstudyTesting
         let first = harness.startClient()
         harness.loop.run()
         harness.loop.advanceTime(by: .milliseconds(250))
-        #expect(first.result == nil)
+        #expect(first.result == nil, "still copying when cut")
         harness.accepted.first?.injectReset()
         harness.loop.run()
+        return (harness, first)
+    }
+
+    /// Cut after 30,000 bytes: the primary keeps the pin, the standby keeps its bytes, and the next
+    /// attempt gets only the rest — then the files are whole and the pin released.
+    @Test func aCutCopyResumesFromTheBytesHeld() throws {
+        let (harness, first) = try Self.copyCutMidway()
         guard case .connectionLost(_, let received, let total) = first.failure else {
             Issue.record("expected a lost connection, got \(String(describing: first.result))")
             return
@@ -311,15 +318,7 @@ import UnderstudyTesting
 
     /// A primary that restarted holds no pin: the standby's resume gets a new copy, from the first byte.
     @Test func aResumeOfAPinNoLongerHeldStartsOver() throws {
-        let harness = try Harness(byteCount: 100_000)
-        harness.configuration.baseCopyChunkBytes = 10_000
-        harness.configuration.baseCopyChunkDelay = .milliseconds(100)
-        try harness.listen()
-        let first = harness.startClient()
-        harness.loop.run()
-        harness.loop.advanceTime(by: .milliseconds(250))
-        harness.accepted.first?.injectReset()
-        harness.loop.run()
+        let (harness, first) = try Self.copyCutMidway()
         #expect(first.failure?.isRetryable == true)
         let firstPin = try #require(harness.receipt.start?.pinID)
         harness.source.forgetPins()

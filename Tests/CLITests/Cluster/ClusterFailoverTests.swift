@@ -60,6 +60,16 @@ struct ClusterFailoverTests {
             try client.get("/understudy/\(cluster)/members/\(name)").map { try JSONDecoder().decode(MemberRecord.self, from: Data($0.value)) }
         }
 
+        /// Member a, initialized, joined and leading; then `standbys` joined and streaming from it.
+        /// `extra` gives each member's flags.
+        func startLeaderAndStandbys(_ standbys: [String], extra: (String) throws -> [String] = { _ in [] }) throws {
+            try initialize("a")
+            try join("a", extra: try extra("a"))
+            try self.await("a leads") { try leader()?.name == "a" }
+            for name in standbys { try join(name, extra: try extra(name)) }
+            try self.await("\(standbys.joined(separator: " and ")) stream from a") { try standbys.allSatisfy { try member($0)?.role == "standby" } }
+        }
+
         /// Polls etcd until `condition` holds, or fails with every member's log.
         func await(_ what: String, within seconds: Double = 60, _ condition: () throws -> Bool) throws {
             let deadline = Date().addingTimeInterval(seconds)
@@ -86,15 +96,11 @@ struct ClusterFailoverTests {
         try withTemporaryDirectory { directory in
             let site = try Site(in: directory)
             defer { site.cleanUp() }
-            try site.initialize("a")
             // Both standbys required (a standby is told it is required only when no other could stand in
             // for it); the new leader, left with one standby until the old one returns, falls back to
             // asynchronous acknowledgements after a second rather than hold every write.
             let synchronous = ["--synchronous-standbys", "2", "--synchronous-fallback-after", "1"]
-            try site.join("a", extra: synchronous)
-            try site.await("a leads") { try site.leader()?.name == "a" }
-            try site.join("b", extra: synchronous)
-            try site.join("c", extra: synchronous)
+            try site.startLeaderAndStandbys(["b", "c"]) { _ in synchronous }
             try site.await("b and c stream from a, each required for every commit") {
                 let standbys = try ["b", "c"].compactMap { try site.member($0) }
                 return standbys.count == 2 && standbys.allSatisfy { $0.role == "standby" && $0.synchronous }
@@ -143,11 +149,7 @@ struct ClusterFailoverTests {
         try withTemporaryDirectory { directory in
             let site = try Site(in: directory)
             defer { site.cleanUp() }
-            try site.initialize("a")
-            try site.join("a")
-            try site.await("a leads") { try site.leader()?.name == "a" }
-            try site.join("b")
-            try site.await("b streams from a") { try site.member("b")?.role == "standby" }
+            try site.startLeaderAndStandbys(["b"])
 
             let writer = FencingTests.Writer(url: site.url("a"))
             try writer.await(20) { if case .success = $0.outcome { true } else { false } }
@@ -178,11 +180,8 @@ struct ClusterFailoverTests {
         try withTemporaryDirectory { directory in
             let site = try Site(in: directory)
             defer { site.cleanUp() }
-            try site.initialize("a")
-            try site.join("a")
-            try site.await("a leads") { try site.leader()?.name == "a" }
-            try site.join("b")
-            try site.await("b streams from a") { try site.member("b")?.role == "standby" && site.member("a")?.role == "leader" }
+            try site.startLeaderAndStandbys(["b"])
+            try site.await("a publishes itself as the leader") { try site.member("a")?.role == "leader" }
 
             let json = try CLIProcess.run(["cluster", "status", "--etcd", site.etcd.urls, "--cluster", site.cluster, "--json"], in: directory)
             try #require(json.status == 0, "\(json.standardError)")
@@ -215,12 +214,7 @@ struct ClusterFailoverTests {
         try withTemporaryDirectory { directory in
             let site = try Site(in: directory)
             defer { site.cleanUp() }
-            try site.initialize("a")
-            try site.join("a")
-            try site.await("a leads") { try site.leader()?.name == "a" }
-            try site.join("b")
-            try site.join("c")
-            try site.await("b and c stream from a") { try ["b", "c"].allSatisfy { try site.member($0)?.role == "standby" } }
+            try site.startLeaderAndStandbys(["b", "c"])
 
             let writer = FollowingWriter(url: site.url("a"))
             try writer.awaitAcknowledged(30)
@@ -326,11 +320,8 @@ struct ClusterFailoverTests {
         try withTemporaryDirectory { directory in
             let site = try Site(in: directory)
             defer { site.cleanUp() }
-            try site.initialize("a")
             let synchronous = ["--synchronous-standbys", "2", "--synchronous-fallback-after", "1"]
-            try site.join("a", extra: synchronous)
-            try site.await("a leads") { try site.leader()?.name == "a" }
-            for name in ["b", "c"] { try site.join(name, extra: synchronous) }
+            try site.startLeaderAndStandbys(["b", "c"]) { _ in synchronous }
             let writer = FollowingWriter(url: site.url("a"))
             defer { _ = writer.stop() }
             for round in 1...20 {
@@ -385,11 +376,7 @@ struct ClusterFailoverTests {
         try withTemporaryDirectory { directory in
             let site = try Site(in: directory)
             defer { site.cleanUp() }
-            try site.initialize("a")
-            try site.join("a")
-            try site.await("a leads") { try site.leader()?.name == "a" }
-            try site.join("b")
-            try site.await("b streams from a") { try site.member("b")?.role == "standby" }
+            try site.startLeaderAndStandbys(["b"])
             _ = try awaitWrite(on: site.url("a"), key: "before-the-loss")
             try site.await("b has the first write") {
                 try StandbyCommandTests.client(site.url("b")) { try $0.get(key: Array("before-the-loss".utf8)) != nil }
@@ -457,14 +444,9 @@ struct ClusterFailoverTests {
                 return try body(client)
             }
 
-            try site.initialize("a")
-            try site.join("a", extra: try tls("a", serial: 0x51))
-            try site.await("a leads") { try site.leader()?.name == "a" }
-            try site.join("b", extra: try tls("b", serial: 0x52))
-            try site.join("c", extra: try tls("c", serial: 0x53))
-            try site.await("b and c copy their base from a and stream from it, over TLS") {
-                try ["b", "c"].allSatisfy { try site.member($0)?.role == "standby" }
-            }
+            // b and c copy their base from a and stream from it, over TLS.
+            let serials = ["a": 0x51, "b": 0x52, "c": 0x53]
+            try site.startLeaderAndStandbys(["b", "c"]) { try tls($0, serial: serials[$0]!) }
             _ = try client("a") { try $0.put(key: Array("over-tls".utf8), value: [1]) }
             try site.await("b has the write") { try client("b") { try $0.get(key: Array("over-tls".utf8)) != nil } }
             let refused = try client("b") { try $0.send(method: "PUT", path: "/objects/refused", body: [1]) }
@@ -489,11 +471,7 @@ struct ClusterFailoverTests {
         try withTemporaryDirectory { directory in
             let site = try Site(in: directory, etcdMembers: 3)
             defer { site.cleanUp() }
-            try site.initialize("a")
-            try site.join("a")
-            try site.await("a leads") { try site.leader()?.name == "a" }
-            try site.join("b")
-            try site.await("b streams from a") { try site.member("b")?.role == "standby" }
+            try site.startLeaderAndStandbys(["b"])
 
             site.etcd.kill(2)
             _ = try awaitWrite(on: site.url("a"), key: "one-etcd-member-lost", within: 5)
