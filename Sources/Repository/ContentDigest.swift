@@ -36,18 +36,22 @@ public struct ContentDigest: Hashable, Sendable, Codable, CustomStringConvertibl
         low &-= hash.low
     }
 
-    /// SHA-256 of (key length, key, seqno, value), truncated to 128 bits. The length prefix keeps
-    /// (key, value) pairs that concatenate alike apart.
+    /// SHA-256 of (key length as UInt32 LE, key, seqno as UInt64 LE, value), its first 16 bytes read
+    /// as two UInt64 LE lanes. The length prefix keeps (key, value) pairs that concatenate alike
+    /// apart. It runs for every object written or applied (the digest was 27% of a standby's catch-up
+    /// in the profile), so it hashes from the caller's buffers and reads the digest in place rather
+    /// than building a header array and copying the digest out.
     static func hash(key: [UInt8], object: StoredObject) -> ContentDigest {
-        var header = ByteWriter()
-        header.append(UInt32(key.count))
-        header.append(contentsOf: key)
-        header.append(object.seqno.rawValue)
         var hasher = SHA256()
-        hasher.update(data: header.bytes)
-        hasher.update(data: object.value)
-        var reader = ByteReader(Array(hasher.finalize()).prefix(16))
-        return ContentDigest(high: reader.read(UInt64.self)!, low: reader.read(UInt64.self)!)
+        withUnsafeBytes(of: UInt32(key.count).littleEndian) { hasher.update(bufferPointer: $0) }
+        key.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        withUnsafeBytes(of: object.seqno.rawValue.littleEndian) { hasher.update(bufferPointer: $0) }
+        object.value.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().withUnsafeBytes { digest in
+            ContentDigest(
+                high: UInt64(littleEndian: digest.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                low: UInt64(littleEndian: digest.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        }
     }
 
     // Stored and shown as its hex string (MANIFEST, status, heartbeats in text).
