@@ -28,7 +28,8 @@ public final class ClusterSupervisor: @unchecked Sendable {
     var leaderLease: Int64?
     /// The last winner of the lease as read at this tick: a primary it does not name was replaced.
     private var claim: EpochClaim?
-    /// The etcd key of the `LossRecord` this process wrote, once it did.
+    /// The etcd key of the last `LossRecord` this process wrote: one per replaced epoch, so a node
+    /// replaced again later (in a newer epoch of its own) counts that loss too.
     private var lossRecorded: String?
     var state = "starting"
     /// What other threads read (`GET /status`, every commit): the leader, this node's role and state.
@@ -333,15 +334,16 @@ public final class ClusterSupervisor: @unchecked Sendable {
 
     /// Counts what this replaced primary holds that its successor never had (`LossRecord`) and keeps
     /// the count in etcd before its directory moves, so the count outlives the move and any crash after
-    /// it. Once per process: a later tick would count the same records.
+    /// it. Once per replaced epoch: a later tick would count the same records.
     /// False while the successor has not yet added its history to its claim (it does within a tick).
     private func recordLoss(of node: UnderstudyNode, claim: EpochClaim?, keptIn: String) throws(SupervisorFailure) -> Bool {
-        guard lossRecorded == nil, let claim, claim.node != configuration.name else { return true }
+        let own = node.repository.epochHistory
+        let key = keys.loss(member: configuration.name, epoch: own.current.epoch.rawValue)
+        guard lossRecorded != key, let claim, claim.node != configuration.name else { return true }
         guard claim.history != nil else { return false }
         let loss = LossRecord.of(
-            member: configuration.name, own: node.repository.epochHistory, durableThrough: node.status.repository.applied.seqno,
-            claim: claim, keptIn: keptIn, at: .now())
-        let key = keys.loss(member: configuration.name, epoch: loss.epoch)
+            member: configuration.name, own: own, durableThrough: node.status.repository.applied.seqno, claim: claim, keptIn: keptIn,
+            at: .now())
         try etcdCall { () throws(EtcdError) in try etcd.put(key, value: ClusterJSON.encode(loss)) }
         lossRecorded = key
         if loss.records == 0 {
