@@ -56,6 +56,39 @@ import UnderstudyTesting
         #expect(try fileSystem.contentsOfDirectory(logDirectory).allSatisfy { !$0.hasSuffix(".preallocated") })
     }
 
+    @Test func aGrowingFileIsLeftForAPreparedOneOnceItHasTakenEnoughAppends() throws {
+        let fileSystem = emptyLogFileSystem()
+        var configuration = Self.preallocating(rotationBytes: 1 << 20)
+        configuration.leavesGrowingFileAfter = 5
+        let writer = try TranlogWriter(configuration: configuration, fileSystem: fileSystem, startIfEmpty: .newRepository)
+        var written = try (0..<5).map { try writer.appendAndWait(putCommit($0)) }
+        #expect(writer.currentFileID == .first, "fewer appends than the threshold: nothing is prepared")
+        #expect(try fileSystem.contentsOfDirectory(logDirectory).allSatisfy { !$0.hasSuffix(".preallocated") })
+        // The next file is prepared in the background; the writer moves into it at the first append
+        // after it is ready, and until then keeps appending to the growing file.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while writer.currentFileID == .first, ContinuousClock.now < deadline {
+            written.append(try writer.appendAndWait(putCommit(written.count)))
+        }
+        for index in 0..<10 { written.append(try writer.appendAndWait(putCommit(written.count + index))) }
+        try writer.close()
+
+        let files = try TranlogDirectory.scan(logDirectory, fileSystem: fileSystem).files
+        #expect(files.map(\.fileID) == [.first, FileID.first.next], "left for a prepared file, long before 1 MiB")
+        #expect(try fileSystem.fileSize(files[0].path) == dataEnd(of: files[0], fileSystem), "the left file ends at its data")
+        #expect(try fileSystem.fileSize(files[1].path) == 1 << 20, "the prepared file has its zero tail")
+        let log = try readLog(fileSystem)
+        #expect(log.tornTail == nil)
+        #expect(log.records.filter { $0.header.kind == .commit }.map(\.seqno) == written.map(\.seqno))
+        #expect(log.records.filter { $0.header.kind == .fileEnd }.count == 1)
+
+        // Reopened over the zero tail, the writer is in a prepared file: it stays there.
+        let reopened = try TranlogWriter(configuration: configuration, fileSystem: fileSystem)
+        for index in 0..<10 { _ = try reopened.appendAndWait(putCommit(1000 + index)) }
+        #expect(reopened.currentFileID == files[1].fileID)
+        try reopened.close()
+    }
+
     @Test func aZeroTailInAFileThatIsNotTheNewestIsATruncatedLog() throws {
         let fileSystem = emptyLogFileSystem()
         try writeLog(fileSystem, commits: 40)

@@ -59,6 +59,14 @@ final class SegmentPreallocator: @unchecked Sendable {
         }
     }
 
+    /// Whether `fileID` is prepared, so that `take` returns at once. Does no I/O.
+    func isPrepared(_ fileID: FileID) -> Bool {
+        condition.locked {
+            guard case .success? = outcomes[fileID] else { return false }
+            return true
+        }
+    }
+
     /// The path of `fileID`'s prepared file, waiting for its preparation (started now if it never
     /// was: a rotation that came before the trigger, when one record filled a file).
     func take(_ fileID: FileID) throws(TranlogError) -> FilePath {

@@ -43,6 +43,9 @@ public final class TranlogWriter: @unchecked Sendable {
     private let preallocator: SegmentPreallocator?
     /// The file whose preparation was asked for (guarded by `condition`).
     private var preallocationRequested: FileID?
+    /// Appends to the current file while it grows, i.e. is not a prepared one (guarded by
+    /// `condition`); nil once the writer is in a prepared file.
+    private var appendsToGrowingFile: Int?
 
     /// The torn tail cut off when the writer opened, if there was one.
     public let repairedTornTail: TornTail?
@@ -57,7 +60,9 @@ public final class TranlogWriter: @unchecked Sendable {
         if let problem = configuration.validate() { throw .invalidConfiguration("invalid writer configuration: \(problem)") }
         let resumed = try WriterRecovery.resume(configuration, fileSystem: fileSystem)
         if let resumed, let file = try WriterRecovery.openNewest(resumed, configuration: configuration, fileSystem: fileSystem) {
-            self.init(configuration: configuration, fileSystem: fileSystem, chain: resumed.chain, file: file, repaired: resumed.repaired)
+            self.init(
+                configuration: configuration, fileSystem: fileSystem, chain: resumed.chain, file: file, grows: !resumed.hasZeroTail,
+                repaired: resumed.repaired)
             return
         }
         let next: ChainStart
@@ -71,12 +76,15 @@ public final class TranlogWriter: @unchecked Sendable {
             throw .noLogs(directory: configuration.directory.string)
         }
         let file = try Self.createFile(next.fileID, header: Self.header(for: next, configuration), configuration: configuration, fileSystem: fileSystem)
-        self.init(configuration: configuration, fileSystem: fileSystem, chain: ChainState(startingFile: next), file: file, repaired: resumed?.repaired)
+        self.init(
+            configuration: configuration, fileSystem: fileSystem, chain: ChainState(startingFile: next), file: file, grows: true,
+            repaired: resumed?.repaired)
     }
 
+    /// `grows`: `file` has no zero tail, so each sync in it also records a new file size.
     private init(
         configuration: TranlogWriterConfiguration, fileSystem: any TranlogFileSystem, chain: ChainState, file: any AppendableFile,
-        repaired: TornTail?
+        grows: Bool, repaired: TornTail?
     ) {
         self.configuration = configuration
         self.fileSystem = fileSystem
@@ -87,6 +95,7 @@ public final class TranlogWriter: @unchecked Sendable {
         preallocator = configuration.preallocatesSegments
             ? SegmentPreallocator(directory: configuration.directory, segmentBytes: configuration.rotationBytes, fileSystem: fileSystem)
             : nil
+        appendsToGrowingFile = preallocator != nil && grows ? 0 : nil
         // The thread holds the writer until `close()` ends its loop: a writer dropped without a
         // close (its owner failed halfway) then leaks a waiting thread instead of the thread
         // touching a freed writer, which crashed the test process.
@@ -115,7 +124,8 @@ public final class TranlogWriter: @unchecked Sendable {
         try ZeroTail.cutNewest(in: configuration.directory, repositoryID: configuration.repositoryID, fileSystem: fileSystem)
         let file = try createFile(
             start.fileID, header: header(for: start, configuration, time: time), configuration: configuration, fileSystem: fileSystem)
-        let writer = TranlogWriter(configuration: configuration, fileSystem: fileSystem, chain: ChainState(startingFile: start), file: file, repaired: nil)
+        let writer = TranlogWriter(
+            configuration: configuration, fileSystem: fileSystem, chain: ChainState(startingFile: start), file: file, grows: true, repaired: nil)
         let begin = EpochBeginInfo(epoch: start.epoch, parentEpoch: parent, forkSeqno: start.previousLastSeqno)
         do throws(TranlogError) {
             let record = try writer.waitForDurable { completion in
@@ -183,6 +193,7 @@ public final class TranlogWriter: @unchecked Sendable {
             return try condition.locked { () throws(TranlogError) in
                 try checkAccepting()
                 rotateIfFull(adding: frame.length)
+                leaveGrowingFileIfPrepared()
                 return enqueue(frame, positioned: positioned, completion: completion)
             }
         } catch {
@@ -246,12 +257,30 @@ public final class TranlogWriter: @unchecked Sendable {
         }
     }
 
+    /// In a growing file: asks for its successor once `leavesGrowingFileAfter` appends went in, and
+    /// rotates into it as soon as it is prepared (never waiting for it: until then the growing file
+    /// takes the appends, as it would with no preparation at all).
+    private func leaveGrowingFileIfPrepared() {
+        guard let appends = appendsToGrowingFile, let preallocator else { return }
+        let next = chain.fileID.next
+        if appends < configuration.leavesGrowingFileAfter {
+            appendsToGrowingFile = appends + 1
+        } else if preallocationRequested != next {
+            preallocationRequested = next
+            preallocator.request(next)
+        } else if chain.recordsInFile > 0, preallocator.isPrepared(next) {
+            rotate()
+        }
+    }
+
     /// Ends the current file with a fileEnd record and queues the creation of the next one.
     private func rotate() {
         enqueue(RecordFrame.prepare(.fileEnd, sourceID: sourceID), completion: nil)
         let next = ChainStart(fileID: chain.fileID.next, epoch: chain.epoch, previousLastSeqno: chain.lastSeqno, previousLastRecordCRC: chain.lastCRC)
         pending.append(.rotate(to: next.fileID, header: Self.header(for: next, configuration)))
         chain = ChainState(startingFile: next)
+        // The next file is a prepared one whenever the writer prepares files.
+        appendsToGrowingFile = nil
     }
 
     @discardableResult

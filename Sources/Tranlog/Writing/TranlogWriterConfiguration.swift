@@ -11,9 +11,14 @@ public struct TranlogWriterConfiguration: Sendable {
     public var rotationBytes: Int = TranlogLimits.defaultRotationBytes
     /// Prepares each next file ahead of the writer as `rotationBytes` of zeros (`SegmentPreallocator`),
     /// so commits overwrite instead of growing the file. Preparation starts once the current file is
-    /// half full; the file the writer opens with is never replaced. Default off here; a node's
-    /// repository turns it on.
+    /// half full, or, for a file that grows (one the writer created, or opened without a zero tail),
+    /// after `leavesGrowingFileAfter` appends: the writer then rotates into the prepared file as soon
+    /// as it is ready, because every sync in a growing file also records its new size (about twice
+    /// the cost, docs/PLATFORM.md). Default off here; a node's repository turns it on.
     public var preallocatesSegments = false
+    /// Appends to a growing file before its successor is prepared early (see `preallocatesSegments`):
+    /// enough that a writer opened for a few records (a tool, a test) never writes a segment of zeros.
+    public var leavesGrowingFileAfter = 1000
     /// Commit times. Injected so tests can control them.
     public var clock: @Sendable () -> Timestamp = { Timestamp.now() }
 
