@@ -207,6 +207,13 @@ public final class LogReceiver: @unchecked Sendable {
         stage.waitUntilIdle()
     }
 
+    /// Off the loop, after `stop()`: waits as `waitForMirrorWriter` does, then cuts the zero tail
+    /// the mirror writer keeps ahead of its data (a promotion writes the next file, and only the
+    /// newest may have one). Nothing to do on a failed mirror, which a promotion reads as it is.
+    public func finishMirror() throws(TranlogError) {
+        try stage.withIdleWriter { writer throws(TranlogError) in try writer.cutZeroTail() }
+    }
+
     /// After a failed write or sync of the mirror, once the disk is fixed: checks that the mirror's
     /// directory takes writes again, then opens the mirror as `init` does (cutting off a torn tail).
     /// File I/O: call it off the loop, then hand the result to `resume(with:)` on the loop. Reads

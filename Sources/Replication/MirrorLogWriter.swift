@@ -7,16 +7,28 @@ import Tranlog
 /// durable by `sync()`, which the mirror writer (`MirrorWriterStage`) calls once per drained queue,
 /// so many batches share one sync. A failed write or sync is fatal, as for the primary's writer: nothing is retried; the
 /// mirror is opened anew (`open`, after `checkWritable`) once the operator fixed the disk.
+///
+/// The newest file is zero-filled ahead of its data (`zeroFillBytes` at a time, FORMATS' zero
+/// tail), so most syncs overwrite zeros instead of growing the file: a growing file's sync also
+/// records its new size and blocks, about twice the cost, and in synchronous replication the
+/// standby's sync is part of every commit. A file is cut back to its data, durably, before the
+/// next one is created: only the newest file may have a zero tail.
 final class MirrorLogWriter {
+    /// Zeros written ahead of the data when a batch would reach past them.
+    static let zeroFillBytes = 4 << 20
+
     private let directory: FilePath
     private let fileSystem: any TranlogFileSystem
+    /// The newest file, written at the end of its data (over its zeros).
     private var file: (any AppendableFile)?
+    private var path: FilePath?
+    /// The newest file's size on disk: its data and the zeros after it.
+    private var allocatedEnd: UInt64 = 0
     private(set) var hasUnsyncedBytes = false
 
-    private init(directory: FilePath, fileSystem: any TranlogFileSystem, file: (any AppendableFile)?) {
+    private init(directory: FilePath, fileSystem: any TranlogFileSystem) {
         self.directory = directory
         self.fileSystem = fileSystem
-        self.file = file
     }
 
     /// Opens the mirror: finds its newest file and last whole record, cutting off a torn tail (a crash
@@ -29,7 +41,7 @@ final class MirrorLogWriter {
         let files = try TranlogDirectory.scan(directory, fileSystem: fileSystem).files.filter { !$0.isCompressed }
         guard let newest = files.last else {
             let validator = StreamValidator(repositoryID: repositoryID, emptyAt: emptyPosition.seqno, crc: emptyPosition.crc)
-            return (MirrorLogWriter(directory: directory, fileSystem: fileSystem, file: nil), validator)
+            return (MirrorLogWriter(directory: directory, fileSystem: fileSystem), validator)
         }
         var cursor = TranlogCursor(
             directory: TranlogDirectory(description: directory.string, files: [newest]), fileSystem: fileSystem,
@@ -48,12 +60,20 @@ final class MirrorLogWriter {
             try damaged.sync()
             try damaged.close()
         }
-        // A copy of a running primary's directory keeps the zero tail of its newest file: received
-        // records go where its data ends.
-        try ZeroTail.cut(newest.path, at: cursor.endOfLastRecord, fileSystem: fileSystem)
         guard let header = cursor.currentHeader else { preconditionFailure("a cursor that read a whole file knows its header") }
         let validator = StreamValidator(repositoryID: repositoryID, file: header, fileSize: cursor.endOfLastRecord, last: last)
-        return (MirrorLogWriter(directory: directory, fileSystem: fileSystem, file: try fileSystem.openForAppend(newest.path)), validator)
+        // Received records go where the data ends, over the zeros of a zero tail (this writer's, or
+        // a running primary's, copied by a snapshot).
+        let writer = MirrorLogWriter(directory: directory, fileSystem: fileSystem)
+        try writer.continueFile(newest.path, dataEnd: cursor.endOfLastRecord)
+        return (writer, validator)
+    }
+
+    /// Makes `path` the file appended to, from `dataEnd` on.
+    private func continueFile(_ path: FilePath, dataEnd: UInt64) throws(TranlogError) {
+        allocatedEnd = try fileSystem.fileSize(path)
+        file = try fileSystem.openForOverwrite(path, at: dataEnd)
+        self.path = path
     }
 
     /// Creates the next file from the primary's header bytes. The previous file is synced and closed
@@ -61,11 +81,13 @@ final class MirrorLogWriter {
     /// as the primary's writer does.
     func startFile(_ header: FileHeader, bytes: [UInt8]) throws(TranlogError) {
         try closeCurrentFile()
-        let created = try fileSystem.createFile(directory.appending(header.fileID.fileName))
+        let path = directory.appending(header.fileID.fileName)
+        let created = try fileSystem.createFile(path)
         try created.append(bytes[...])
         try created.sync()
+        try created.close()
         try fileSystem.syncDirectory(directory)
-        file = created
+        try continueFile(path, dataEnd: UInt64(bytes.count))
     }
 
     /// The mirror's file of `fileID`.
@@ -74,9 +96,27 @@ final class MirrorLogWriter {
     }
 
     func append(_ frames: [UInt8]) throws(TranlogError) {
-        guard let file else { preconditionFailure("frames are validated against a file before they are written") }
+        guard let file, let path else { preconditionFailure("frames are validated against a file before they are written") }
+        let end = file.size + UInt64(frames.count)
+        if end > allocatedEnd { try zeroFill(path, through: end + UInt64(Self.zeroFillBytes)) }
         try file.append(frames[...])
         hasUnsyncedBytes = true
+    }
+
+    /// Appends zeros to `path` until it is `size` long, through a handle of their own (the data's
+    /// handle writes at the data's end). The next sync makes them durable with the data: a sync
+    /// covers the whole file, whichever handle wrote.
+    private func zeroFill(_ path: FilePath, through size: UInt64) throws(TranlogError) {
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        let extending = try fileSystem.openForAppend(path)
+        do throws(TranlogError) {
+            while extending.size < size { try extending.append(zeros[..<Int(min(UInt64(zeros.count), size - extending.size))]) }
+        } catch {
+            try? extending.close()
+            throw error
+        }
+        try extending.close()
+        allocatedEnd = size
     }
 
     func sync() throws(TranlogError) {
@@ -109,13 +149,33 @@ final class MirrorLogWriter {
 
     /// Closes the file of a mirror whose write or sync failed, without syncing it again.
     func abandon() throws(TranlogError) {
-        defer { file = nil }
+        defer { forgetFile() }
         try file?.close()
     }
 
+    /// Cuts the newest file back to its data, durably: the node is about to write its own log after
+    /// it (a promotion), where only the newest file may go on with zeros. Appends may follow; they
+    /// zero-fill again.
+    func cutZeroTail() throws(TranlogError) {
+        guard let file, allocatedEnd > file.size else { return }
+        try file.truncate(to: file.size)
+        try file.sync()
+        hasUnsyncedBytes = false
+        allocatedEnd = file.size
+    }
+
+    /// Syncs and closes the newest file, cut back to its data first: it is about to stop being the
+    /// newest.
     func closeCurrentFile() throws(TranlogError) {
         try sync()
+        try cutZeroTail()
         try file?.close()
+        forgetFile()
+    }
+
+    private func forgetFile() {
         file = nil
+        path = nil
+        allocatedEnd = 0
     }
 }

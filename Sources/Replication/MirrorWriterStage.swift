@@ -86,6 +86,25 @@ final class MirrorWriterStage: @unchecked Sendable {
         condition.withLock { while draining || !queue.isEmpty && !closed { condition.wait() } }
     }
 
+    /// Off the loop, once the receiver stopped: waits until no drain is in progress, then runs `body`
+    /// on the writer as a drain would (nothing else drains meanwhile); not on a failed writer.
+    func withIdleWriter(_ body: (MirrorLogWriter) throws(TranlogError) -> Void) throws(TranlogError) {
+        let idle: MirrorLogWriter? = condition.withLock {
+            while draining || !queue.isEmpty && !closed { condition.wait() }
+            guard !failed else { return nil }
+            draining = true
+            return writer
+        }
+        guard let idle else { return }
+        defer {
+            condition.withLock {
+                draining = false
+                condition.broadcast()
+            }
+        }
+        try body(idle)
+    }
+
     /// After a failure, once the disk is fixed: takes the reopened mirror; returns the failed writer.
     func replaceMirror(writer: MirrorLogWriter, validator: StreamValidator) -> MirrorLogWriter {
         condition.withLock {

@@ -116,7 +116,7 @@ final class StandbyReplica: @unchecked Sendable {
         guard loop.executeAndWait({ [receiver] in receiver!.stop() }) != nil else { throw .busy("the node is stopping") }
         // Nothing may be written into the mirror once the new epoch's file is; the writer's last
         // report reaches the loop before the next call does.
-        receiver.waitForMirrorWriter()
+        do { try receiver.finishMirror() } catch { throw .tranlog(error) }
         let stopped = loop.executeAndWait { [receiver] in
             (
                 flushed: receiver!.flushedSeqno, primaryLast: receiver!.lag.primaryLastSeqno, standing: receiver!.standing,

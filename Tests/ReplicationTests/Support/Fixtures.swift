@@ -113,9 +113,18 @@ final class PrimaryFixture {
     var files: [String: [UInt8]] { tranlogFiles(in: fileSystem, at: primaryDirectory) }
 }
 
+/// The data of each tranlog file: the zero tail the newest file may have (FORMATS; the primary's
+/// writer and the mirror writer keep one ahead of their data) is not part of it.
 func tranlogFiles(in fileSystem: SimulatedFileSystem, at directory: FilePath) -> [String: [UInt8]] {
     let names = (try? fileSystem.contentsOfDirectory(directory)) ?? []
-    return Dictionary(uniqueKeysWithValues: names.filter { FileID(fileName: $0) != nil }.map { ($0, fileSystem.contents(of: directory.appending($0))!) })
+    var files = Dictionary(uniqueKeysWithValues: names.filter { FileID(fileName: $0) != nil }.map { ($0, fileSystem.contents(of: directory.appending($0))!) })
+    if let newest = files.keys.max(by: { FileID(fileName: $0)! < FileID(fileName: $1)! }) {
+        let ref = TranlogFileRef(fileID: FileID(fileName: newest)!, path: directory.appending(newest))
+        var cursor = TranlogCursor(directory: TranlogDirectory(description: directory.string, files: [ref]), fileSystem: fileSystem)
+        while (try? cursor.next()) != nil {}
+        files[newest] = Array(files[newest]!.prefix(Int(cursor.endOfLastRecord)))
+    }
+    return files
 }
 
 /// Expects two sets of tranlog files to be byte-identical, naming the first difference (not printing
