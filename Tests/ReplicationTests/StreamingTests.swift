@@ -176,6 +176,43 @@ import Transport
         #expect(second.flushedSeqno == harness.primary.lastSeqno)
     }
 
+    @Test func theMirrorsNewestFileRunsOnInZerosAndEveryOtherEndsAtItsData() throws {
+        let (harness, first) = try startedPair(commits: 60)
+        let fileSystem = harness.standbyFileSystem
+        func sizes() throws -> [(data: Int, size: UInt64)] {
+            let data = harness.standbyFiles
+            return try data.keys.sorted { FileID(fileName: $0)! < FileID(fileName: $1)! }.map {
+                (data[$0]!.count, try fileSystem.fileSize(standbyDirectory.appending($0)))
+            }
+        }
+        var files = try sizes()
+        #expect(files.count >= 3)
+        for file in files.dropLast() { #expect(file.size == UInt64(file.data), "a completed mirror file keeps no zeros") }
+        #expect(files.last!.size >= UInt64(files.last!.data + MirrorLogWriter.zeroFillBytes), "zeros ahead of the newest file's data")
+
+        // A restarted standby writes on over its zeros.
+        first.stop()
+        harness.loop.run()
+        try harness.primary.commit(3)
+        let second = try harness.makeReceiver()
+        second.start()
+        harness.loop.run()
+        expectIdentical(harness.standbyFiles, harness.primary.files)
+        #expect(try sizes().last!.size == files.last!.size, "the file did not grow past its zeros")
+
+        // Before a promotion writes the next file, the zeros go, durably.
+        second.stop()
+        harness.loop.run()
+        try second.finishMirror()
+        files = try sizes()
+        #expect(files.last!.size == UInt64(files.last!.data))
+        #expect(try readableSeqnos(harness) == harness.primary.lastSeqno.rawValue)
+        let newest = standbyDirectory.appending(harness.standbyFiles.keys.max { FileID(fileName: $0)! < FileID(fileName: $1)! }!)
+        for seed in UInt64(1)...5 {
+            #expect(try fileSystem.crashed(seed: seed).fileSize(newest) == UInt64(files.last!.data), "the cut is durable (seed \(seed))")
+        }
+    }
+
     @Test func backoffDoublesUpToItsCapWhileThePrimaryIsAway() throws {
         let harness = try ReplicationHarness()
         let receiver = try harness.makeReceiver()
