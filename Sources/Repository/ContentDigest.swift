@@ -24,14 +24,14 @@ public struct ContentDigest: Hashable, Sendable, Codable, CustomStringConvertibl
         self.init(high: high, low: low)
     }
 
-    mutating func add(key: [UInt8], object: StoredObject) {
-        let hash = Self.hash(key: key, object: object)
+    /// Adds one object's `hash`.
+    mutating func add(_ hash: ContentDigest) {
         high &+= hash.high
         low &+= hash.low
     }
 
-    mutating func remove(key: [UInt8], object: StoredObject) {
-        let hash = Self.hash(key: key, object: object)
+    /// Subtracts one object's `hash`.
+    mutating func remove(_ hash: ContentDigest) {
         high &-= hash.high
         low &-= hash.low
     }
@@ -39,14 +39,14 @@ public struct ContentDigest: Hashable, Sendable, Codable, CustomStringConvertibl
     /// SHA-256 of (key length as UInt32 LE, key, seqno as UInt64 LE, value), its first 16 bytes read
     /// as two UInt64 LE lanes. The length prefix keeps (key, value) pairs that concatenate alike
     /// apart. It runs for every object written or applied (the digest was 27% of a standby's catch-up
-    /// in the profile), so it hashes from the caller's buffers and reads the digest in place rather
+    /// in the profile; an object keeps its hash, so an overwrite hashes only the new object), so it hashes from the caller's buffers and reads the digest in place rather
     /// than building a header array and copying the digest out.
-    static func hash(key: [UInt8], object: StoredObject) -> ContentDigest {
+    static func hash(key: [UInt8], value: [UInt8], seqno: Seqno) -> ContentDigest {
         var hasher = SHA256()
         withUnsafeBytes(of: UInt32(key.count).littleEndian) { hasher.update(bufferPointer: $0) }
         key.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: object.seqno.rawValue.littleEndian) { hasher.update(bufferPointer: $0) }
-        object.value.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        withUnsafeBytes(of: seqno.rawValue.littleEndian) { hasher.update(bufferPointer: $0) }
+        value.withUnsafeBytes { hasher.update(bufferPointer: $0) }
         return hasher.finalize().withUnsafeBytes { digest in
             ContentDigest(
                 high: UInt64(littleEndian: digest.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),

@@ -1,10 +1,20 @@
 import HashTreeCollections
 import Tranlog
 
-/// A value and the seqno of the commit that wrote it.
+/// A value and the seqno of the commit that wrote it, with the object's share of the content
+/// digest, hashed once when the object is made: replacing or removing it subtracts the share kept
+/// here instead of hashing the old value again (an overwrite then costs one hash, not two).
 public struct StoredObject: Hashable, Sendable {
-    public var value: [UInt8]
-    public var seqno: Seqno
+    public let value: [UInt8]
+    public let seqno: Seqno
+    /// `ContentDigest.hash` of the key, value and seqno.
+    let contentHash: ContentDigest
+
+    public init(key: [UInt8], value: [UInt8], seqno: Seqno) {
+        self.value = value
+        self.seqno = seqno
+        contentHash = ContentDigest.hash(key: key, value: value, seqno: seqno)
+    }
 }
 
 /// The repository's objects: an immutable-snapshot hash trie, so a copy is O(1) and readers,
@@ -27,7 +37,7 @@ public struct ObjectTable: Sendable {
     public mutating func apply(_ operations: [Operation], seqno: Seqno) {
         for operation in operations {
             switch operation {
-            case .put(let key, let value): set(key, to: StoredObject(value: value, seqno: seqno))
+            case .put(let key, let value): set(key, to: StoredObject(key: key, value: value, seqno: seqno))
             case .delete(let key): set(key, to: nil)
             }
         }
@@ -35,13 +45,13 @@ public struct ObjectTable: Sendable {
 
     /// Loads one extent entry (recovery): a tombstone removes the key.
     public mutating func load(_ entry: ExtentEntry) {
-        set(entry.key, to: entry.value.map { StoredObject(value: $0, seqno: entry.seqno) })
+        set(entry.key, to: entry.value.map { StoredObject(key: entry.key, value: $0, seqno: entry.seqno) })
     }
 
     private mutating func set(_ key: [UInt8], to object: StoredObject?) {
         let replaced = if let object { objects.updateValue(object, forKey: key) } else { objects.removeValue(forKey: key) }
-        if let replaced { digest.remove(key: key, object: replaced) }
-        if let object { digest.add(key: key, object: object) }
+        if let replaced { digest.remove(replaced.contentHash) }
+        if let object { digest.add(object.contentHash) }
     }
 
     /// Keys starting with `prefix`, after `after` if given, in byte order, at most `limit` of them.

@@ -11,7 +11,7 @@ import UnderstudyTesting
         let second = try await repository.commit(Transaction(operations: [.put(key: bytes("b"), value: bytes("2")), .delete(key: bytes("a"))]))
         #expect(second.seqno == first.seqno.next)
         #expect(repository.get(bytes("a")) == nil)
-        #expect(repository.get(bytes("b")) == StoredObject(value: bytes("2"), seqno: second.seqno))
+        #expect(repository.get(bytes("b")) == StoredObject(key: bytes("b"), value: bytes("2"), seqno: second.seqno))
         #expect(repository.status.objectCount == 1)
         #expect(repository.status.applied.seqno == second.seqno)
         try repository.close()
@@ -65,7 +65,7 @@ import UnderstudyTesting
         #expect(outcomes.count == 0, "not acknowledged before its sync returned")
         fileSystem.resumeSyncs()
         let first = try #require(try outcomes.waitFor(1).first?.get())
-        #expect(repository.get(bytes("k")) == StoredObject(value: bytes("first"), seqno: first.seqno), "visible once acknowledged")
+        #expect(repository.get(bytes("k")) == StoredObject(key: bytes("k"), value: bytes("first"), seqno: first.seqno), "visible once acknowledged")
         try repository.close()
     }
 

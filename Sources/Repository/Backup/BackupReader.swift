@@ -110,7 +110,7 @@ struct BackupPartScanner {
             switch BackupFormat.SectionKind(rawValue: kind) {
             case .block:
                 for entry in try readBlock(blockNumber, at: offset, from: &content) {
-                    try body(entry.key, StoredObject(value: entry.value!, seqno: entry.seqno))
+                    try body(entry.key, StoredObject(key: entry.key, value: entry.value!, seqno: entry.seqno))
                 }
                 blockNumber += 1
             case .trailer:
