@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Repository
 import SystemPackage
+import Tranlog
 
 /// `understudy-bench recovery`: how long opening a repository takes after a crash, when the whole
 /// tranlog since the last checkpoint must be replayed (the worst case `checkpointLogBytes` bounds).
@@ -76,12 +77,30 @@ struct RecoveryBenchmark: ParsableCommand {
         child.waitUntilExit()
     }
 
+    /// The log's data so far: every tranlog's size, but for the zeros the newest one is prepared
+    /// with (FORMATS' zero tail; `.preallocated` files are not logs and not counted).
     private static func tranlogBytes(_ directory: DataDirectory) throws -> Int {
-        let names = try FileManager.default.contentsOfDirectory(atPath: directory.tranlogs.string)
-        return try names.reduce(0) { total, name in
-            let attributes = try FileManager.default.attributesOfItem(atPath: directory.tranlogs.appending(name).string)
-            return total + ((attributes[.size] as? NSNumber)?.intValue ?? 0)
+        let fileSystem = PosixFileSystem()
+        let files = try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem).files
+        guard let newest = files.last else { return 0 }
+        let completed = try files.dropLast().reduce(0) { $0 + Int(try fileSystem.fileSize($1.path)) }
+        return completed + Int(try dataBlocksEnd(newest.path, fileSystem))
+    }
+
+    /// Where the zero tail of `path` begins, to a 4 KiB block: a block of log data is never all
+    /// zeros (every frame header has non-zero fields), and the zeros run to the end of the file, so
+    /// the first all-zero block is found by bisection, reading a few blocks.
+    private static func dataBlocksEnd(_ path: FilePath, _ fileSystem: PosixFileSystem) throws -> UInt64 {
+        let block: UInt64 = 4096
+        let size = try fileSystem.fileSize(path)
+        var low: UInt64 = 0
+        var high = (size + block - 1) / block
+        while low < high {
+            let middle = (low + high) / 2
+            let bytes = try fileSystem.read(path, at: middle * block, count: Int(block))
+            if bytes.allSatisfy({ $0 == 0 }) { high = middle } else { low = middle + 1 }
         }
+        return min(size, low * block)
     }
 
     private func printTable(writing: Duration, status: RepositoryStatus, recovery: Duration) {
