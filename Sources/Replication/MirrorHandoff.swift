@@ -11,8 +11,11 @@ public struct MirrorHandoff: Sendable {
     /// Frames refused for want of room, since the start (a gap the applier bridges from disk).
     public private(set) var droppedBatches = 0
 
-    /// Default bound: 32 MiB of frames (a few seconds of a fast primary).
-    public init(maxBytes: Int = 32 << 20) {
+    /// Default bound: 256 MiB of frames, about 1.5 million small commits. A standby catching up
+    /// receives far faster than it applies; with 32 MiB, most of a catch-up of 400,000 commits was
+    /// read back from the mirror and decoded again (43% of the standby's CPU), and catching up took
+    /// 2.54 s instead of 2.01 s. The memory is held only while the applier is behind.
+    public init(maxBytes: Int = 256 << 20) {
         self.maxBytes = maxBytes
     }
 
