@@ -35,11 +35,24 @@ public struct ObjectTable: Sendable {
 
     /// Applies a commit's operations as written by `seqno`.
     public mutating func apply(_ operations: [Operation], seqno: Seqno) {
-        for operation in operations {
-            switch operation {
-            case .put(let key, let value): set(key, to: StoredObject(key: key, value: value, seqno: seqno))
-            case .delete(let key): set(key, to: nil)
-            }
+        for operation in operations { set(operation.key, to: Self.object(operation, seqno: seqno)) }
+    }
+
+    /// Applies a commit's operations with the objects `objects(for:seqno:)` made for them (on
+    /// another thread: making an object hashes it for the digest).
+    mutating func apply(_ operations: [Operation], objects: [StoredObject?]) {
+        for (operation, object) in zip(operations, objects) { set(operation.key, to: object) }
+    }
+
+    /// The object each operation leaves under its key (nil: deleted).
+    static func objects(for operations: [Operation], seqno: Seqno) -> [StoredObject?] {
+        operations.map { object($0, seqno: seqno) }
+    }
+
+    private static func object(_ operation: Operation, seqno: Seqno) -> StoredObject? {
+        switch operation {
+        case .put(let key, let value): StoredObject(key: key, value: value, seqno: seqno)
+        case .delete: nil
         }
     }
 

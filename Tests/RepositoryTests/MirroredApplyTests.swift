@@ -36,12 +36,29 @@ extension RestoreTests {
         let batches = try Self.mirroredFrames(fileSystem, framesPerBatch: 7)
         let repository = try Self.restoring(fileSystem)
         defer { try? repository.close() }
-        var decoder = FrameBodyDecoder()
         let reads = fileSystem.fileReadCount
-        #expect(try repository.applyMirrored(batches, through: seqnos[89], decoder: &decoder).seqno == seqnos[89])
+        #expect(try repository.applyMirrored(batches, through: seqnos[89]).seqno == seqnos[89])
         #expect(fileSystem.fileReadCount == reads, "nothing was read back from the mirror")
         #expect(repository.status.objectCount == 90)
         #expect(repository.get(Array("key-89".utf8))?.value == Array(("value-89-" + String(repeating: "x", count: 60)).utf8))
+    }
+
+    /// Decoded and hashed one batch ahead on another thread, the frames leave exactly the content,
+    /// digest included, that reading the mirror from disk leaves.
+    @Test func batchesPreparedAheadLeaveWhatTheMirrorOnDiskLeaves() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let batches = try Self.mirroredFrames(fileSystem, framesPerBatch: 2)
+        let untouched = fileSystem.crashed(seed: 3)
+
+        let fromMemory = try Self.restoring(fileSystem)
+        #expect(try fromMemory.applyMirrored(batches, through: seqnos[89]).seqno == seqnos[89])
+        let memory = (fromMemory.digest, fromMemory.status.objectCount)
+        try fromMemory.close()
+        let fromDisk = try Self.restoring(untouched)
+        defer { try? fromDisk.close() }
+        #expect(try fromDisk.applyLocalLogs(through: seqnos[89]).seqno == seqnos[89])
+        #expect(memory.0 == fromDisk.digest && memory.1 == fromDisk.status.objectCount)
+        #expect(memory.0.value != ContentDigest.empty)
     }
 
     /// Batches lost to the handoff's bound leave a gap: memory applies up to it, the mirror on disk
@@ -54,14 +71,13 @@ extension RestoreTests {
         let gapStart = try #require(batches.firstIndex { $0.firstSeqno! > seqnos[40] })
         let beforeGap = Array(batches[..<gapStart])
         let afterGap = Array(batches[(gapStart + 4)...])
-        var decoder = FrameBodyDecoder()
 
-        let stopped = try repository.applyMirrored(beforeGap + afterGap, through: seqnos[89], decoder: &decoder)
+        let stopped = try repository.applyMirrored(beforeGap + afterGap, through: seqnos[89])
         #expect(stopped.seqno == beforeGap.last!.lastSeqno!, "applied up to the gap, nothing after it")
         let bridged = try repository.applyLocalLogs(through: batches[gapStart + 3].lastSeqno!)
         #expect(bridged.seqno == batches[gapStart + 3].lastSeqno!)
         let reads = fileSystem.fileReadCount
-        #expect(try repository.applyMirrored(afterGap, through: seqnos[89], decoder: &decoder).seqno == seqnos[89])
+        #expect(try repository.applyMirrored(afterGap, through: seqnos[89]).seqno == seqnos[89])
         #expect(fileSystem.fileReadCount == reads)
         #expect(repository.status.objectCount == 90)
     }
@@ -73,8 +89,7 @@ extension RestoreTests {
         let batches = try Self.mirroredFrames(fileSystem, framesPerBatch: 3)
         let repository = try Self.restoring(fileSystem)
         defer { try? repository.close() }
-        var decoder = FrameBodyDecoder()
-        #expect(try repository.applyMirrored(batches, through: seqnos[50], decoder: &decoder).seqno == seqnos[50])
+        #expect(try repository.applyMirrored(batches, through: seqnos[50]).seqno == seqnos[50])
         #expect(try repository.applyLocalLogs(through: seqnos[89]).seqno == seqnos[89])
         #expect(repository.status.objectCount == 90)
     }
@@ -89,12 +104,11 @@ extension RestoreTests {
         let cut = try #require(headers.indices.dropFirst(40).first { headers[$0 + 1].time > headers[$0].time })
         let horizon = headers[cut].time
         let untouched = fileSystem.crashed(seed: 2)
-        var decoder = FrameBodyDecoder()
 
         let fromMemory = try Self.restoring(fileSystem)
-        #expect(try fromMemory.applyMirrored(batches, through: seqnos[89], notAfter: horizon, decoder: &decoder).seqno == headers[cut].seqno)
+        #expect(try fromMemory.applyMirrored(batches, through: seqnos[89], notAfter: horizon).seqno == headers[cut].seqno)
         #expect(try fromMemory.applyLocalLogs(through: seqnos[89], notAfter: horizon).seqno == headers[cut].seqno, "the disk holds it back too")
-        #expect(try fromMemory.applyMirrored(batches, through: seqnos[89], decoder: &decoder).seqno == seqnos[89])
+        #expect(try fromMemory.applyMirrored(batches, through: seqnos[89]).seqno == seqnos[89])
         #expect(fromMemory.status.objectCount == 90)
         try fromMemory.close()
 

@@ -34,8 +34,6 @@ final class StandbyReplica: @unchecked Sendable {
     let digestWatch = Locked(DigestWatch())
     /// Frames synced by the mirror writer, for the apply queue (filled on the writer's thread).
     let handoff = Locked(MirrorHandoff())
-    /// Used on the apply queue only.
-    private var bodyDecoder = FrameBodyDecoder()
     /// `--apply-delay`: each record is applied only this long after its commit time (the primary's clock).
     let applyDelay: Duration?
     /// The primary's clock, from its heartbeats (set on the loop, read on the apply queue); the
@@ -251,7 +249,7 @@ extension StandbyReplica {
     func applyFlushed(through target: Seqno, notAfter horizon: Timestamp? = nil) throws(RepositoryError) -> AppliedPosition {
         let mirrored = handoff.withLock { $0.batches(through: target) }
         let position: AppliedPosition
-        do { position = try repository.applyMirrored(mirrored, through: target, notAfter: horizon, decoder: &bodyDecoder) } catch {
+        do { position = try repository.applyMirrored(mirrored, through: target, notAfter: horizon) } catch {
             handoff.withLock { $0.release(through: repository.status.applied.seqno) }
             throw error
         }

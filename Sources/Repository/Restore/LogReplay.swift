@@ -18,8 +18,9 @@ struct LogReplay {
     var records = 0
 
     /// Applies `record` if it is the next one; returns false for records at or before the position.
+    /// `objects`: the objects of a commit's operations, made beforehand (`ObjectTable.objects`).
     @discardableResult
-    mutating func apply(_ record: TranlogRecord, from file: String) throws(RepositoryError) -> Bool {
+    mutating func apply(_ record: TranlogRecord, from file: String, objects: [StoredObject?]? = nil) throws(RepositoryError) -> Bool {
         if record.seqno < applied.seqno {
             try checkOnHistory(record, from: file)
             return false
@@ -31,7 +32,7 @@ struct LogReplay {
         try checkContinues(record, from: file)
         if case .epochBegin(let info) = record.body { try enter(info, record: record) }
         if case .commit(let operations) = record.body {
-            table.apply(operations, seqno: record.seqno)
+            if let objects { table.apply(operations, objects: objects) } else { table.apply(operations, seqno: record.seqno) }
             for operation in operations { dirty[operation.key] = record.seqno }
         }
         applied = AppliedPosition(record)

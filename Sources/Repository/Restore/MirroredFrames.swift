@@ -1,3 +1,4 @@
+import Dispatch
 import Tranlog
 
 /// Frames a standby's mirror writer checked (CRC and chain, from their headers), wrote to its mirror
@@ -25,17 +26,86 @@ public struct MirroredFrames: Sendable {
     public var lastSeqno: Seqno? { headers.last?.seqno }
 }
 
+/// A batch of mirrored frames with every body decoded and every object its commits write made (and
+/// so hashed for the content digest): the part of applying that does not touch the table, done on
+/// another thread while the applier puts the batch before it into the table (`PreparingAhead`).
+struct PreparedFrames: Sendable {
+    enum Frame: Sendable {
+        case record(DecodedRecord, objects: [StoredObject?]?)
+        case invalid(FrameDefect)
+    }
+
+    let mirrored: MirroredFrames
+    /// One per frame of `mirrored`, in order.
+    let frames: [Frame]
+
+    init(_ mirrored: MirroredFrames) {
+        self.mirrored = mirrored
+        var decoder = FrameBodyDecoder()
+        var start = mirrored.frames.startIndex
+        frames = mirrored.headers.map { header in
+            defer { start += header.length }
+            switch decoder.decode(mirrored.frames[start..<start + header.length], header: header) {
+            case .record(let record):
+                guard case .commit(let operations) = record.body else { return .record(record, objects: nil) }
+                return .record(record, objects: ObjectTable.objects(for: operations, seqno: header.seqno))
+            case .needMoreBytes: preconditionFailure("a mirrored frame is whole")
+            case .invalid(let defect): return .invalid(defect)
+            }
+        }
+    }
+}
+
+/// Prepares mirrored batches one ahead of the applier on `queue`: while batch i is applied, batch
+/// i + 1 is decoded and hashed, so a catch-up keeps both cores busy.
+struct PreparingAhead {
+    private let batches: [MirroredFrames]
+    private let queue: DispatchQueue
+    private var index = 0
+    private var next: PreparedSlot?
+
+    init(_ batches: [MirroredFrames], on queue: DispatchQueue) {
+        self.batches = batches
+        self.queue = queue
+    }
+
+    /// The next batch, prepared; nil after the last.
+    mutating func take() -> PreparedFrames? {
+        guard index < batches.count else { return nil }
+        let current = next
+        index += 1
+        next = index < batches.count ? PreparedSlot(batches[index], on: queue) : nil
+        return current?.wait() ?? PreparedFrames(batches[index - 1])
+    }
+}
+
+/// One batch being prepared on a queue; `wait` returns it once ready.
+private final class PreparedSlot: @unchecked Sendable {
+    private let ready = DispatchSemaphore(value: 0)
+    /// Written on the queue before `ready` is signalled, read only after it was waited for.
+    private var prepared: PreparedFrames?
+
+    init(_ batch: MirroredFrames, on queue: DispatchQueue) {
+        queue.async { [self] in
+            prepared = PreparedFrames(batch)
+            ready.signal()
+        }
+    }
+
+    func wait() -> PreparedFrames {
+        ready.wait()
+        return prepared!
+    }
+}
+
 extension LogRestoreRun {
     /// Applies the frames after the replay's position through `target`; false, having applied what
     /// came before, at a gap, at `target` or at the horizon (what follows must come from the mirror on disk, or later).
-    mutating func apply(_ mirrored: MirroredFrames, through target: Seqno, decoder: inout FrameBodyDecoder) throws(RepositoryError) -> Bool {
+    mutating func apply(_ prepared: PreparedFrames, through target: Seqno) throws(RepositoryError) -> Bool {
+        let mirrored = prepared.mirrored
         var offset = mirrored.offset
-        var start = mirrored.frames.startIndex
-        for header in mirrored.headers {
-            defer {
-                offset += UInt64(header.length)
-                start += header.length
-            }
+        for (header, frame) in zip(mirrored.headers, prepared.frames) {
+            defer { offset += UInt64(header.length) }
             if header.seqno <= replay.applied.seqno { continue }
             guard header.seqno == replay.applied.seqno.next, header.seqno <= target else { return false }
             if isPastHorizon(header.time) {
@@ -43,15 +113,13 @@ extension LogRestoreRun {
                 return false
             }
             let eventID = EventID(fileID: mirrored.file.fileID, offset: offset)
-            let record: DecodedRecord
-            switch decoder.decode(mirrored.frames[start..<start + header.length], header: header) {
-            case .record(let decoded): record = decoded
-            case .needMoreBytes: preconditionFailure("a mirrored frame is whole")
+            switch frame {
+            case .record(let record, let objects):
+                try apply(TranlogRecord(record: record, eventID: eventID), from: mirrored.file.path.string, objects: objects)
             case .invalid(let defect):
                 throw .tranlog(
                     .corruptRecord(file: mirrored.file.path.string, fileID: eventID.fileID, offset: offset, expectedSeqno: header.seqno, defect: defect))
             }
-            try apply(TranlogRecord(record: record, eventID: eventID), from: mirrored.file.path.string)
             resumePoint = header.kind == .fileEnd
                 ? .nextFile(eventID.fileID.next, lastSeqno: header.seqno, lastCRC: header.crc)
                 : .inFile(TranlogResumePoint(

@@ -18,16 +18,22 @@ extension Repository {
     }
 
     /// Continuous restore from memory: applies frames the standby's mirror writer checked, synced and
-    /// handed over (`MirroredFrames`), in order, through `seqno`, decoding each body once; frames at
+    /// handed over (`MirroredFrames`), in order, through `seqno`, each body decoded once and one batch
+    /// ahead of the table on another thread (`PreparingAhead`); frames at
     /// or before the applied position are skipped. Stops at the first gap and returns the position
     /// reached: the caller applies what lies past it with `applyLocalLogs`, which reads the mirror.
     @discardableResult
-    public func applyMirrored(
-        _ batches: [MirroredFrames], through seqno: Seqno, notAfter horizon: Timestamp? = nil, decoder: inout FrameBodyDecoder
-    ) throws(RepositoryError) -> AppliedPosition {
+    public func applyMirrored(_ batches: [MirroredFrames], through seqno: Seqno, notAfter horizon: Timestamp? = nil) throws(RepositoryError) -> AppliedPosition {
         try continueRestore(target: .seqno(seqno), horizon: horizon) { (run) throws(RepositoryError) in
-            for batch in batches {
-                guard try run.apply(batch, through: seqno, decoder: &decoder) else { return }
+            // Only batches with something to apply are prepared: a delayed standby asks again and
+            // again for batches that begin past its horizon.
+            let applied = run.replay.applied.seqno
+            let wanted = batches.drop { ($0.lastSeqno ?? .zero) <= applied }.prefix { batch in
+                batch.headers.first.map { !run.isPastHorizon($0.time) } ?? true
+            }
+            var ahead = PreparingAhead(Array(wanted), on: applyPreparation)
+            while let batch = ahead.take() {
+                guard try run.apply(batch, through: seqno) else { return }
             }
         }
     }
