@@ -10,7 +10,10 @@ struct StatusAndMetricsTests {
     func status() throws {
         try withNode(configure: { $0.replicationAddress.port = 17481 }) { fixture in
             let written = try fixture.client.put(key: .init("k"), value: [1])
+            let asked = Timestamp.now()
             let status = try fixture.client.status()
+            #expect(status.time >= asked && status.time <= Timestamp.now(), "taken while the request was served")
+            #expect(status.repository.applied.time.map { $0 <= status.time } == true, "the applied commit is older than the status")
             #expect(status.role == "primary")
             #expect(status.restoreStatus == "Restore is not active")
             #expect(status.version == UnderstudyVersion.current)

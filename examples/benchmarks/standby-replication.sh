@@ -7,8 +7,9 @@
 #       attached; then replay lag under steady open-loop load at the SAME offered rate for both
 #       systems, 50% and 90% of the lower of the two maxima, so that the p99s compare like for like;
 #       sampled on the standby every 100 ms in the same way for both: 0 when everything it received
-#       is applied, else the age of the last applied commit (wall clock − its commit time; one
-#       machine, one clock);
+#       is applied, else the age of the last applied commit (the standby's clock when it answered −
+#       its commit time, both taken inside the server: GET /status's `time`, PostgreSQL's
+#       clock_timestamp(); one machine, one clock);
 #   (c) promote: the primary is killed (kill -9 / pg_ctl -m immediate), then from the promote command
 #       (`understudy promote`, `SELECT pg_promote()`, both waiting for the promotion) to the first
 #       write the promoted node accepts; for Understudy also the time inside the node (the promote's
@@ -96,7 +97,9 @@ def understudy(url, seconds):
             status = json.load(urllib.request.urlopen(url + "/status", timeout=2))
         except OSError:
             continue
-        sampled = time.time()
+        # The node's own clock when it read its applied position: like PostgreSQL's clock_timestamp()
+        # in the query below, the sample leaves out the request's round trip.
+        sampled = datetime.fromisoformat(status["time"].replace("Z", "+00:00")).timestamp()
         applied = status["repository"]["applied"]
         flushed = status["replication"]["flushed"]["seqno"]
         caught_up = applied["seqno"] >= flushed or applied.get("time") is None

@@ -1,4 +1,5 @@
 import Repository
+import Tranlog
 
 /// `GET /status` and `understudy status --json`.
 public struct NodeStatus: Codable, Sendable {
@@ -11,6 +12,9 @@ public struct NodeStatus: Codable, Sendable {
     /// `--replication-key-file`, or a standby started without `--replication`).
     public var replicationAddress: String?
     public var uptimeSeconds: Double
+    /// When `repository` was read, by this node's clock: `time` − `repository.applied.time` is the
+    /// age of the last applied commit at that moment, without the request's round trip.
+    public var time: Timestamp
     /// The data directory, absolute: where `understudy backup snapshot` copies from (on this machine).
     public var dataDirectory: String
     /// The restoreStatus line of the reference manual: "Restore is not active" on a primary,
