@@ -141,6 +141,12 @@ public final class Repository: @unchecked Sendable {
         stateLock.withLock { (visible, applied) }
     }
 
+    /// The last applied record, under the state lock only: `status` also waits for a checkpoint in
+    /// progress (it reports the manifest), and a standby's applier asks after every apply.
+    public var appliedPosition: AppliedPosition {
+        stateLock.withLock { applied }
+    }
+
     /// The content digest of the visible state, at the applied seqno.
     public var digest: PositionedDigest {
         stateLock.withLock { PositionedDigest(seqno: applied.seqno, value: visible.digest) }

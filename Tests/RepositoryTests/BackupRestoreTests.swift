@@ -140,6 +140,32 @@ import UnderstudyTesting
         try repository.close()
     }
 
+    /// A standby's applier asks for the applied position after every apply: held up for a whole
+    /// checkpoint (as `status` is, since it reports the manifest), it stalled replay for up to 0.8 s.
+    @Test func theAppliedPositionIsReadWhileACheckpointIsInProgress() async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem)
+        let written = try await repository.commit(put("a", "1"))
+        fileSystem.pauseSyncs()
+        let checkpoint = Thread { _ = try? repository.checkpoint() }
+        checkpoint.start()
+        fileSystem.waitForPausedSyncs(1)
+        // Asked on another thread, so that a wait for the checkpoint shows as a missed deadline
+        // instead of a hung test.
+        let answered = DispatchSemaphore(value: 0)
+        let seqno = AnsweredSeqno()
+        Thread {
+            seqno.value = repository.appliedPosition.seqno
+            answered.signal()
+        }.start()
+        let inTime = answered.wait(timeout: .now() + 10) == .success
+        fileSystem.resumeSyncs()
+        #expect(inTime, "answered while the checkpoint waits for its sync")
+        if !inTime { answered.wait() }
+        #expect(seqno.value == written.seqno)
+        try repository.close()
+    }
+
     @Test func suspendedCheckpointsFreezeTheExtentsUntilResumedOrShutDown() async throws {
         let fileSystem = try initializedFileSystem()
         let repository = try openRepository(fileSystem)
@@ -229,4 +255,9 @@ extension BackupRestoreTests {
         #expect(restored.status.applied == position, "nothing applied")
         try restored.close()
     }
+}
+
+/// Written by one thread before it signals, read by another after it waited.
+private final class AnsweredSeqno: @unchecked Sendable {
+    var value: Seqno?
 }

@@ -31,7 +31,7 @@ final class ArchiveFollower: Sendable {
         let seconds = pollInterval.components
         state = Locked(WarmStandbyStatus(
             archive: source.description, state: "waiting", waitingFor: nil, lastAppliedFile: nil,
-            appliedSeqno: repository.status.applied.seqno, recordsApplied: 0, recordsPerSecond: nil, lastPollTime: nil,
+            appliedSeqno: repository.appliedPosition.seqno, recordsApplied: 0, recordsPerSecond: nil, lastPollTime: nil,
             pollSeconds: Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18))
     }
 
@@ -58,10 +58,10 @@ final class ArchiveFollower: Sendable {
         if case .failed(let reason) = applyAvailable() {
             throw .notAllowed(
                 "not promoted: \(reason). Replace that file with a good copy and promote again, or move it and every later "
-                    + "file out of \(reader.source) to promote at \(repository.status.applied) (what follows it is then lost)")
+                    + "file out of \(reader.source) to promote at \(repository.appliedPosition) (what follows it is then lost)")
         }
         let applyMilliseconds = phase.lap()
-        let applied = repository.status.applied
+        let applied = repository.appliedPosition
         let committed = try repository.commitRestore(by: "promote")
         state.withLock { $0.state = "promoted" }
         logger.notice("promoted", metadata: ["epoch": "\(committed.epoch)", "seqno": "\(applied.seqno)", "archive": "\(reader.source)"])
@@ -85,7 +85,7 @@ final class ArchiveFollower: Sendable {
     /// One pass: apply the unbroken run of archived files from the one holding the position.
     private func applyAvailable() -> Outcome {
         let began = ContinuousClock.now
-        let start = repository.status.applied.eventID?.fileID ?? .first
+        let start = repository.appliedPosition.eventID?.fileID ?? .first
         let available: [TranlogFileRef]
         do { available = try reader.files(from: start).files } catch {
             return fail("cannot read the archive \(reader.source): \(error)")
@@ -143,7 +143,7 @@ final class ArchiveFollower: Sendable {
             defer {
                 status.state = "waiting"
                 status.waitingFor = fileID.fileName
-                status.appliedSeqno = repository.status.applied.seqno
+                status.appliedSeqno = repository.appliedPosition.seqno
                 status.lastPollTime = Timestamp.now()
             }
             return status.state.hasPrefix("failed")

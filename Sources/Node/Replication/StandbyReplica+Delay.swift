@@ -41,7 +41,7 @@ extension StandbyReplica {
             guard control.state.paused != nil else { return report("not paused; nothing to do") }
             try control.update { $0.paused = nil }
             applyFlushedLater()
-            let applied = repository.status.applied.seqno
+            let applied = repository.appliedPosition.seqno
             logger.notice("standby apply resumed", metadata: ["applied": "\(applied)"])
             return report(
                 "resumed at seqno \(applied): applying everything flushed"
@@ -66,7 +66,7 @@ extension StandbyReplica {
     /// target reached (a time target: the apply stopped short of `limit.seqno`, flushed, at a record
     /// committed after it), or looks again when the delay lets the next held record through.
     func afterDelayedApply(_ limit: ApplyLimit, target: Seqno) {
-        let applied = repository.status.applied.seqno
+        let applied = repository.appliedPosition.seqno
         if let pause = control.state.paused, !pause.isStopped {
             let reached = pause.untilSeqno.map { applied >= $0 } ?? (limit.atPauseTime && applied < limit.seqno)
             if reached { return reachedPauseTarget(pause, applied: applied) }
@@ -121,7 +121,7 @@ extension StandbyReplica {
     // MARK: - Helpers
 
     private func pauseNow(_ target: StandbyPauseTarget) throws(RepositoryError) -> StandbyModeReport {
-        let applied = repository.status.applied
+        let applied = repository.appliedPosition
         var pause = StandbyPause(since: .now(), untilSeqno: nil, untilTime: nil, reachedTarget: false, appliedSeqno: applied.seqno)
         let message: String
         switch target {

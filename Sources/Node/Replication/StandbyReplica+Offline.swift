@@ -51,8 +51,8 @@ extension StandbyReplica {
             // The receiver asks the primary for the record after the mirror's last one; what the
             // mirror holds beyond the applied position is applied now.
             self.flushed(flushed)
-            logger.notice("standby online", metadata: ["applied": "\(repository.status.applied.seqno)", "flushed": "\(flushed)"])
-            return report("online: applied seqno \(repository.status.applied.seqno); receiving from seqno \(flushed.next)")
+            logger.notice("standby online", metadata: ["applied": "\(repository.appliedPosition.seqno)", "flushed": "\(flushed)"])
+            return report("online: applied seqno \(repository.appliedPosition.seqno); receiving from seqno \(flushed.next)")
         }
     }
 
@@ -66,7 +66,7 @@ extension StandbyReplica {
                 try control.update { $0 = StandbyControlState(paused: $0.paused) }
             }
             if requested, control.state.offline == nil {
-                let applied = repository.status.applied.seqno
+                let applied = repository.appliedPosition.seqno
                 try control.update {
                     $0.offline = StandbyOffline(reason: .requested, detail: "started with --offline", since: .now(), appliedSeqno: applied)
                     $0.offlineAtSeqno = nil
@@ -95,7 +95,7 @@ extension StandbyReplica {
 
     /// On the apply queue, after an apply: goes offline once a pending --at-seqno is reached.
     func offlineIfReachedStop() {
-        guard let stop = control.state.offlineAtSeqno, control.state.offline == nil, repository.status.applied.seqno >= stop else { return }
+        guard let stop = control.state.offlineAtSeqno, control.state.offline == nil, repository.appliedPosition.seqno >= stop else { return }
         loop.execute { [receiver] in receiver!.stop() }
         do { _ = try setOffline(.requested, "reached seqno \(stop) (offline --at-seqno)") } catch {
             logger.error("could not record the offline state", metadata: ["error": "\(error)"])
@@ -148,7 +148,7 @@ extension StandbyReplica {
 
     private func offline(at stop: Seqno) throws(RepositoryError) -> StandbyModeReport {
         if control.state.offline != nil { return report("already offline; nothing to do") }
-        let applied = repository.status.applied.seqno
+        let applied = repository.appliedPosition.seqno
         guard stop >= applied else {
             throw .notAllowed(
                 "cannot go offline at seqno \(stop): this standby has already applied through seqno \(applied). "
@@ -170,7 +170,7 @@ extension StandbyReplica {
         if let already = control.state.offline, already.fault != nil || fault == nil {
             return report("already offline: \(already.detail)")
         }
-        let applied = repository.status.applied.seqno
+        let applied = repository.appliedPosition.seqno
         // A fault while offline by request keeps the request (a restart stays offline) and records the fault.
         let kept = control.state.offline.map { (reason: $0.reason, detail: "\($0.detail); then: \(detail)") } ?? (reason: reason, detail: detail)
         let state = StandbyControlState(
@@ -240,7 +240,7 @@ extension StandbyReplica {
         let flushed = loop.onLoop { [receiver] in receiver!.flushedSeqno } ?? .zero
         return StandbyModeReport(
             state: state.offline != nil ? "offline" : state.offlineAtSeqno != nil ? "going-offline" : "online",
-            applied: repository.status.applied, flushedSeqno: flushed, offline: state.offline, offlineAtSeqno: state.offlineAtSeqno,
+            applied: repository.appliedPosition, flushedSeqno: flushed, offline: state.offline, offlineAtSeqno: state.offlineAtSeqno,
             paused: state.paused, message: message)
     }
 

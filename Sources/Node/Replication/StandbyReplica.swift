@@ -109,7 +109,7 @@ final class StandbyReplica: @unchecked Sendable {
     private func promoteNow() throws(RepositoryError) -> PromoteReport {
         guard repository.isRestoring else { return try Self.promoteNonStandby(repository) }
         let pause = control.state.paused
-        if let pause { try Self.checkPromotable(pause, applied: repository.status.applied.seqno) }
+        if let pause { try Self.checkPromotable(pause, applied: repository.appliedPosition.seqno) }
         var phase = PhaseTimer()
         guard loop.executeAndWait({ [receiver] in receiver!.stop() }) != nil else { throw .busy("the node is stopping") }
         // Nothing may be written into the mirror once the new epoch's file is; the writer's last
@@ -250,7 +250,7 @@ extension StandbyReplica {
         let mirrored = handoff.withLock { $0.batches(through: target) }
         let position: AppliedPosition
         do { position = try repository.applyMirrored(mirrored, through: target, notAfter: horizon) } catch {
-            handoff.withLock { $0.release(through: repository.status.applied.seqno) }
+            handoff.withLock { $0.release(through: repository.appliedPosition.seqno) }
             throw error
         }
         handoff.withLock { $0.release(through: position.seqno) }

@@ -63,9 +63,9 @@ final class StandbyRetention {
         files.sync {}
     }
 
-    /// The primary's last durable seqno, from the visible state: `repository.status` would wait for
-    /// a checkpoint in progress, and this runs on the loop at every ack.
-    private var durableSeqno: Seqno { repository.snapshot().position.seqno }
+    /// The primary's last durable seqno, from the visible state (`appliedPosition`, which does not
+    /// wait for a checkpoint in progress): this runs on the loop at every ack.
+    private var durableSeqno: Seqno { repository.appliedPosition.seqno }
 
     /// One row per connected standby and per known one that is not connected.
     func rows(connected: [ShipperStatus], retention: TranlogRetention?) -> [StandbyConnectionStatus] {
