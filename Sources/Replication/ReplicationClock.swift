@@ -19,9 +19,6 @@ public struct ReplicationClock: Sendable {
 }
 
 extension Duration {
-    /// Seconds as a Double, for rates and lags in status.
-    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-
     /// Whole microseconds, as `Timestamp`s count them.
     public var microseconds: Int64 { components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000 }
 }

@@ -12,8 +12,8 @@ struct AppendThroughput {
         var elapsed: Duration
         var latency: LatencySummary
 
-        var recordsPerSecond: Double { Double(records) / elapsed.seconds }
-        var megabytesPerSecond: Double { Double(records * frameBytes) / elapsed.seconds / 1e6 }
+        var recordsPerSecond: Double { Double(records) / elapsed.inSeconds }
+        var megabytesPerSecond: Double { Double(records * frameBytes) / elapsed.inSeconds / 1e6 }
         var recordsPerSync: Double { Double(records) / Double(max(syncs, 1)) }
     }
 

@@ -18,6 +18,5 @@ struct LatencySummary {
 }
 
 extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-    var milliseconds: Double { seconds * 1000 }
+    var milliseconds: Double { inSeconds * 1000 }
 }

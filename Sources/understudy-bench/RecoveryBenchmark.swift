@@ -110,7 +110,7 @@ struct RecoveryBenchmark: ParsableCommand {
         print("|---:|---:|---:|---:|---:|---:|---:|---:|")
         print(
             "| \(valueBytes) | \(format(replayedBytes / 1_048_576, 0)) | \(Int(records)) | \(status.objectCount) | "
-                + "\(format(writing.seconds, 1)) | \(format(recovery.seconds, 2)) | \(format(replayedBytes / recovery.seconds / 1e6, 1)) | "
-                + "\(format(records / recovery.seconds, 0)) |")
+                + "\(format(writing.inSeconds, 1)) | \(format(recovery.inSeconds, 2)) | \(format(replayedBytes / recovery.inSeconds / 1e6, 1)) | "
+                + "\(format(records / recovery.inSeconds, 0)) |")
     }
 }

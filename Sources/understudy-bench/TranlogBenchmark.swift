@@ -46,7 +46,7 @@ struct TranlogBenchmark: AsyncParsableCommand {
         print("|---|---:|---:|---:|")
         print(
             "| one writer | \(format(result.latency.p50.milliseconds, 3)) | \(format(result.latency.p99.milliseconds, 3)) "
-                + "| \(format(Double(result.syncs) / result.elapsed.seconds, 0)) |")
+                + "| \(format(Double(result.syncs) / result.elapsed.inSeconds, 0)) |")
     }
 
     private func printAppendTable(in scratch: FilePath, for duration: Duration) async throws {

@@ -66,7 +66,7 @@ final class BaseCopyProgress: Sendable {
         meter.withLock { meter in
             meter.status.state = .done
             meter.status.restoredSeqno = restoredSeqno
-            meter.status.seconds = Self.seconds(ContinuousClock.now - started)
+            meter.status.seconds = (ContinuousClock.now - started).inSeconds
             return meter.status
         }
     }
@@ -74,7 +74,7 @@ final class BaseCopyProgress: Sendable {
     /// "base copy: 12.3 MiB of 45.6 MiB (27%), 5.1 MiB/s, ETA 7 s": the rate of the bytes received
     /// in `elapsed` since `since` were held.
     static func line(_ progress: BaseCopyClient.Progress, since: UInt64 = 0, elapsed: Duration) -> String {
-        let rate = Double(progress.receivedBytes - min(since, progress.receivedBytes)) / max(Self.seconds(elapsed), 0.001)
+        let rate = Double(progress.receivedBytes - min(since, progress.receivedBytes)) / max(elapsed.inSeconds, 0.001)
         var line = "base copy: \(size(progress.receivedBytes))"
         if let total = progress.totalBytes, total > 0 {
             let remaining = rate > 0 ? Double(total - min(progress.receivedBytes, total)) / rate : nil
@@ -89,10 +89,5 @@ final class BaseCopyProgress: Sendable {
     /// KiB below a MiB, so a small copy does not read "0.0 of 0.0 MiB".
     private static func size(_ bytes: UInt64) -> String {
         bytes < 1_048_576 ? String(format: "%.1f KiB", Double(bytes) / 1024) : String(format: "%.1f MiB", Double(bytes) / 1_048_576)
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let components = duration.components
-        return Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }

@@ -91,3 +91,8 @@ public struct Timestamp: RawRepresentable, Hashable, Comparable, Sendable, Codab
         return Timestamp(microsecondsSinceEpoch: Int64(date.timeIntervalSince1970) * 1_000_000 + micros)
     }
 }
+
+extension Duration {
+    /// Seconds as a Double, for rates, lags and timings in status and logs.
+    public var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
