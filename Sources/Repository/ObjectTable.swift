@@ -56,9 +56,14 @@ public struct ObjectTable: Sendable {
         }
     }
 
-    /// Loads one extent entry (recovery): a tombstone removes the key.
+    /// Loads one extent entry (an audit, a backup): a tombstone removes the key.
     public mutating func load(_ entry: ExtentEntry) {
         set(entry.key, to: entry.value.map { StoredObject(key: entry.key, value: $0, seqno: entry.seqno) })
+    }
+
+    /// Loads an extent entry's object, made already (on another thread: `Recovery.loadRuns`).
+    mutating func load(_ key: [UInt8], _ object: StoredObject) {
+        set(key, to: object)
     }
 
     private mutating func set(_ key: [UInt8], to object: StoredObject?) {

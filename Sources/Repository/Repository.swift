@@ -86,7 +86,7 @@ public final class Repository: @unchecked Sendable {
     /// The newest durable frames of this node's own log, kept by whichever writer is open (replication
     /// ships from it; it also tells when a batch became durable).
     public let recentFrames = RecentFrames()
-    /// Where mirrored batches are decoded and hashed ahead of the applier (`PreparingAhead`).
+    /// Where mirrored batches are decoded and hashed ahead of the applier (`WorkAhead`).
     let applyPreparation = DispatchQueue(label: "understudy.apply-preparation")
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless

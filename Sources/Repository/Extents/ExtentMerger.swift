@@ -23,9 +23,9 @@ public enum ExtentMerger {
 }
 
 /// The smallest key among the runs' cursors, taken from the newest run holding it; every other
-/// run's entry for that key is skipped. Runs are few (a merge happens when there are "too many"),
-/// so a linear scan of the heads beats a heap.
-private struct MergingCursor {
+/// run's entry for that key is skipped (merges, and loading the runs at recovery). Runs are few (a
+/// merge happens when there are "too many"), so a linear scan of the heads beats a heap.
+struct MergingCursor {
     private var cursors: [ExtentRunCursor]
     private var heads: [ExtentEntry?] = []
 

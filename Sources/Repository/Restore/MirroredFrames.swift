@@ -28,7 +28,7 @@ public struct MirroredFrames: Sendable {
 
 /// A batch of mirrored frames with every body decoded and every object its commits write made (and
 /// so hashed for the content digest): the part of applying that does not touch the table, done on
-/// another thread while the applier puts the batch before it into the table (`PreparingAhead`).
+/// another thread while the applier puts the batch before it into the table (`WorkAhead`).
 struct PreparedFrames: Sendable {
     enum Frame: Sendable {
         case record(DecodedRecord, objects: [StoredObject?]?)
@@ -53,48 +53,6 @@ struct PreparedFrames: Sendable {
             case .invalid(let defect): return .invalid(defect)
             }
         }
-    }
-}
-
-/// Prepares mirrored batches one ahead of the applier on `queue`: while batch i is applied, batch
-/// i + 1 is decoded and hashed, so a catch-up keeps both cores busy.
-struct PreparingAhead {
-    private let batches: [MirroredFrames]
-    private let queue: DispatchQueue
-    private var index = 0
-    private var next: PreparedSlot?
-
-    init(_ batches: [MirroredFrames], on queue: DispatchQueue) {
-        self.batches = batches
-        self.queue = queue
-    }
-
-    /// The next batch, prepared; nil after the last.
-    mutating func take() -> PreparedFrames? {
-        guard index < batches.count else { return nil }
-        let current = next
-        index += 1
-        next = index < batches.count ? PreparedSlot(batches[index], on: queue) : nil
-        return current?.wait() ?? PreparedFrames(batches[index - 1])
-    }
-}
-
-/// One batch being prepared on a queue; `wait` returns it once ready.
-private final class PreparedSlot: @unchecked Sendable {
-    private let ready = DispatchSemaphore(value: 0)
-    /// Written on the queue before `ready` is signalled, read only after it was waited for.
-    private var prepared: PreparedFrames?
-
-    init(_ batch: MirroredFrames, on queue: DispatchQueue) {
-        queue.async { [self] in
-            prepared = PreparedFrames(batch)
-            ready.signal()
-        }
-    }
-
-    func wait() -> PreparedFrames {
-        ready.wait()
-        return prepared!
     }
 }
 

@@ -19,8 +19,8 @@ extension Repository {
 
     /// Continuous restore from memory: applies frames the standby's mirror writer checked, synced and
     /// handed over (`MirroredFrames`), in order, through `seqno`, each body decoded once and one batch
-    /// ahead of the table on another thread (`PreparingAhead`); frames at
-    /// or before the applied position are skipped. Stops at the first gap and returns the position
+    /// ahead of the table on another thread (`WorkAhead`); frames at or before the applied position
+    /// are skipped. Stops at the first gap and returns the position
     /// reached: the caller applies what lies past it with `applyLocalLogs`, which reads the mirror.
     @discardableResult
     public func applyMirrored(_ batches: [MirroredFrames], through seqno: Seqno, notAfter horizon: Timestamp? = nil) throws(RepositoryError) -> AppliedPosition {
@@ -31,8 +31,10 @@ extension Repository {
             let wanted = batches.drop { ($0.lastSeqno ?? .zero) <= applied }.prefix { batch in
                 batch.headers.first.map { !run.isPastHorizon($0.time) } ?? true
             }
-            var ahead = PreparingAhead(Array(wanted), on: applyPreparation)
-            while let batch = ahead.take() {
+            let ahead = WorkAhead<PreparedFrames, Never>(depth: 1, on: applyPreparation) { [wanted = Array(wanted)] emit in
+                for batch in wanted { guard emit(PreparedFrames(batch)) else { return } }
+            }
+            while let batch = ahead.next() {
                 guard try run.apply(batch, through: seqno) else { return }
             }
         }
