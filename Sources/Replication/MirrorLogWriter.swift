@@ -48,8 +48,9 @@ final class MirrorLogWriter {
         var cursor = TranlogCursor(
             directory: TranlogDirectory(description: directory.string, files: [newest]), fileSystem: fileSystem,
             expectedRepository: repositoryID)
-        var last: TranlogRecord?
-        while let record = try cursor.next() { last = record }
+        // Headers only: the applier decodes the bodies (and names a bad one) when it replays them.
+        var last: FrameHeader?
+        while let header = try cursor.nextHeader() { last = header }
         if let torn = cursor.tornTail {
             logger.warning("cutting off the mirror's \(torn)")
             if torn.offset == 0 {

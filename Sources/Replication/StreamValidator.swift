@@ -20,13 +20,13 @@ struct StreamValidator: Sendable {
     }
 
     /// A mirror whose newest file is `file`, `fileSize` bytes long, ending with the given record.
-    init(repositoryID: RepositoryID, file: FileHeader, fileSize: UInt64, last: TranlogRecord?) {
+    init(repositoryID: RepositoryID, file: FileHeader, fileSize: UInt64, last: FrameHeader?) {
         self.repositoryID = repositoryID
         self.fileSize = fileSize
         chain = LogChain(
             in: file, lastSeqno: last?.seqno ?? file.previousLastSeqno, lastCRC: last?.crc ?? file.previousLastRecordCRC,
-            lastEpoch: last?.header.epoch, sawFileEnd: last?.header.kind == .fileEnd, fileHasRecords: last != nil)
-        lastTime = last?.header.time
+            lastEpoch: last?.epoch, sawFileEnd: last?.kind == .fileEnd, fileHasRecords: last != nil)
+        lastTime = last?.time
     }
 
     /// The header of the mirror's newest file; nil for an empty mirror.

@@ -191,4 +191,44 @@ import UnderstudyTesting
         }
         #expect(reason == "operation 0: key of 1025 bytes exceeds the limit of 1024")
     }
+
+    /// `nextHeader` (a standby's mirror on start) reads the frames `next` reads, ends at the same
+    /// offset and reports the same torn tail or damage, without decoding bodies.
+    @Test func headersOnlyReadWhatRecordsRead() throws {
+        func headers(_ fileSystem: SimulatedFileSystem) throws(TranlogError) -> (headers: [FrameHeader], end: UInt64, torn: TornTail?) {
+            var cursor = TranlogCursor(directory: try TranlogDirectory.scan(logDirectory, fileSystem: fileSystem), fileSystem: fileSystem)
+            var headers: [FrameHeader] = []
+            while let header = try cursor.nextHeader() { headers.append(header) }
+            return (headers, cursor.endOfLastRecord, cursor.tornTail)
+        }
+        func outcome(_ body: () throws(TranlogError) -> Void) -> TranlogError? {
+            do throws(TranlogError) {
+                try body()
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let clean = try Self.cleanLog()
+        let records = try readLog(clean)
+        let read = try headers(clean)
+        #expect(read.headers == records.records.map(\.record.frameHeader))
+        #expect(read.headers.count == 63)
+
+        let torn = try Self.cleanLog()
+        torn.overwrite(path(4), with: Array(Self.bytes(torn, 4).dropLast(10)))
+        let tornRead = try headers(torn)
+        #expect(tornRead.torn != nil)
+        #expect(tornRead.torn == (try readLog(torn)).tornTail)
+        #expect(tornRead.headers.last?.seqno == (try readLog(torn)).records.last?.seqno)
+        #expect(tornRead.end == tornRead.torn?.offset)
+
+        let damaged = try Self.cleanLog()
+        var bytes = Self.bytes(damaged, 2)
+        bytes[600] ^= 0x40
+        damaged.overwrite(path(2), with: bytes)
+        let headerError = outcome { () throws(TranlogError) in _ = try headers(damaged) }
+        #expect(headerError != nil)
+        #expect(headerError == outcome { () throws(TranlogError) in _ = try readLog(damaged) })
+    }
 }

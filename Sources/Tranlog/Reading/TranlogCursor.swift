@@ -84,6 +84,50 @@ public struct TranlogCursor {
 
     /// The next record, or nil at the end of the last file.
     public mutating func next() throws(TranlogError) -> TranlogRecord? {
+        try nextFrame(header: \.frameHeader) { bytes in
+            switch RecordFrame.decode(bytes) {
+            case .record(let record): .frame(record)
+            case .needMoreBytes: .damaged(nil)
+            case .invalid(let defect): .damaged(defect)
+            }
+        }.map { TranlogRecord(record: $0.frame, eventID: $0.eventID) }
+    }
+
+    /// The next record's frame header, its source id and body not decoded, or nil at the end of the
+    /// last file. Every check of `next` but those of the body (the CRC covers it): for a reader that
+    /// needs only where the data ends and what the last record was (a standby's mirror on start).
+    public mutating func nextHeader() throws(TranlogError) -> FrameHeader? {
+        try nextFrame(header: { $0 }) { bytes in
+            switch RecordFrame.readHeader(bytes) {
+            case .header(let header): .frame(header)
+            case .needMoreBytes: .damaged(nil)
+            case .invalid(let defect): .damaged(defect)
+            }
+        }?.frame
+    }
+
+    /// What reading a frame at the offset found: the frame, or damage (nil: the bytes end inside it).
+    private enum FrameRead<Frame> {
+        case frame(Frame)
+        case damaged(FrameDefect?)
+    }
+
+    /// Reads frames with `read` until one passes (checked against the chain) or the files end; damage
+    /// ends the sequence as a torn tail or throws (`handleDamage`).
+    private mutating func nextFrame<Frame>(
+        header: (Frame) -> FrameHeader, read: (ArraySlice<UInt8>) -> FrameRead<Frame>
+    ) throws(TranlogError) -> (frame: Frame, eventID: EventID)? {
+        while let contents = try currentFile() {
+            switch read(contents.bytes[(offset - base)...]) {
+            case .frame(let frame): return (frame, try accept(header(frame), in: contents))
+            case .damaged(let defect): try handleDamage(in: contents, defect: defect)
+            }
+        }
+        return nil
+    }
+
+    /// The file the next frame is read from, opening the next file at the end of one; nil at the end.
+    private mutating func currentFile() throws(TranlogError) -> TranlogFileContents? {
         while !finished {
             guard let contents = current else {
                 try openNextFile()
@@ -93,14 +137,7 @@ public struct TranlogCursor {
                 finishFile(contents)
                 continue
             }
-            switch RecordFrame.decode(contents.bytes[(offset - base)...]) {
-            case .record(let record):
-                return try accept(record, in: contents)
-            case .needMoreBytes:
-                try handleDamage(in: contents, defect: nil)
-            case .invalid(let defect):
-                try handleDamage(in: contents, defect: defect)
-            }
+            return contents
         }
         return nil
     }
@@ -174,18 +211,18 @@ public struct TranlogCursor {
         }
     }
 
-    private mutating func accept(_ record: DecodedRecord, in contents: TranlogFileContents) throws(TranlogError) -> TranlogRecord {
+    /// Checks a frame against the chain and moves past it; its event id.
+    private mutating func accept(_ frame: FrameHeader, in contents: TranlogFileContents) throws(TranlogError) -> EventID {
         let eventID = EventID(fileID: contents.ref.fileID, offset: UInt64(offset))
-        let frame = record.frameHeader
         if let chainBreak = chain.recordBreak(frame) {
             throw .sequenceBreak(
                 file: contents.ref.path.string, fileID: eventID.fileID, offset: eventID.offset, seqno: frame.seqno,
                 detail: chainBreak.description)
         }
-        offset += record.frame.count
+        offset += frame.length
         chain.append(frame)
         lastEventID = eventID
-        return TranlogRecord(record: record, eventID: eventID)
+        return eventID
     }
 
     private mutating func finishFile(_ contents: TranlogFileContents) {
