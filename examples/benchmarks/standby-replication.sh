@@ -40,6 +40,7 @@
 #   BASECOPY_COMMITS [600000]  upserts of 1,000-byte values to random keys among 500,000 (about 350 MB)
 #   SKIP_POSTGRES [0]  BUILD_PATH [.build]  SKIP_BUILD [0]  BENCH_DIR (where the scratch directory goes)
 #   ONLY_BASECOPY [0]  1: run (d) alone and print its rows (comparing base-copy changes without the rest)
+#   KEEP_WORK [0]  1: keep the scratch directory (nodes' logs and data) after the run
 set -euo pipefail
 
 CLIENTS=${CLIENTS:-32}

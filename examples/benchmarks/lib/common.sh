@@ -19,13 +19,14 @@ parse_options() {
     [[ -z $JSON_FILE || $JSON_FILE == /* ]] || JSON_FILE=$PWD/$JSON_FILE
 }
 
-# Stops every process and server the script started and removes the scratch directory (the EXIT trap).
+# Stops every process and server the script started and removes the scratch directory (the EXIT trap;
+# KEEP_WORK=1 keeps it, with the nodes' logs, for a look afterwards).
 cleanup() {
     trap - EXIT INT TERM
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     for cluster in "${PG_CLUSTERS[@]}"; do as_postgres "$PG_BIN/pg_ctl" -D "$cluster" -m immediate -w stop >/dev/null 2>&1 || true; done
-    rm -rf "$WORK"
+    if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK (its logs and data directories)"; else rm -rf "$WORK"; fi
 }
 
 psql_at() { local port=$1; shift; "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
