@@ -55,11 +55,11 @@ extension Repository {
     }
 
     /// Call under `checkpointLock`.
-    var suspensionStatusLocked: CheckpointSuspensionStatus {
-        guard let until = suspendedUntil, ContinuousClock.now < until else {
-            return CheckpointSuspensionStatus(suspended: false, secondsRemaining: 0)
-        }
-        let remaining = (until - ContinuousClock.now).components
-        return CheckpointSuspensionStatus(suspended: true, secondsRemaining: Double(remaining.seconds) + Double(remaining.attoseconds) / 1e18)
+    var suspensionStatusLocked: CheckpointSuspensionStatus { Self.suspensionStatus(until: suspendedUntil) }
+
+    static func suspensionStatus(until: ContinuousClock.Instant?) -> CheckpointSuspensionStatus {
+        let now = ContinuousClock.now
+        guard let until, now < until else { return CheckpointSuspensionStatus(suspended: false, secondsRemaining: 0) }
+        return CheckpointSuspensionStatus(suspended: true, secondsRemaining: (until - now).inSeconds)
     }
 }

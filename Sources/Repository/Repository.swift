@@ -53,13 +53,18 @@ public final class Repository: @unchecked Sendable {
     var history: EpochHistory
     var restoreState: RestoreState
 
-    /// One checkpoint at a time; guards `manifest`.
+    /// One checkpoint at a time; guards `manifest`, `checkpointInProgress` and `suspendedUntil`.
     let checkpointLock = NSLock()
-    var manifest: Manifest
-    var checkpointInProgress = false
+    var manifest: Manifest { didSet { publishCheckpointView() } }
+    var checkpointInProgress = false { didSet { publishCheckpointView() } }
     var scheduler: CheckpointScheduler?
     /// Checkpoints are suspended until then (guarded by `checkpointLock`).
-    var suspendedUntil: ContinuousClock.Instant?
+    var suspendedUntil: ContinuousClock.Instant? { didSet { publishCheckpointView() } }
+    /// Those three as `status` reports them, copied under a lock of their own at every change: a
+    /// checkpoint holds `checkpointLock` while it writes its run (most of a second under load), and
+    /// status (monitoring, a standby's ack path) must not wait for it.
+    private let checkpointViewLock = NSLock()
+    private var checkpointView: CheckpointView
     /// Checkpoint pins held by copies (see `pinCheckpoint`; guarded by `checkpointLock`).
     var checkpointPins = 0
     /// A suspension is waiting for a checkpoint in progress (guarded by `stateLock`).
@@ -117,6 +122,7 @@ public final class Repository: @unchecked Sendable {
             writer = recovered.writer
             writer?.keepRecentFrames(in: recentFrames)
             manifest = recovered.manifest
+            checkpointView = CheckpointView(manifest: recovered.manifest, inProgress: false, suspendedUntil: nil)
             head = recovered.replay.table
             visible = recovered.replay.table
             applied = recovered.replay.applied
@@ -141,10 +147,23 @@ public final class Repository: @unchecked Sendable {
         stateLock.withLock { (visible, applied) }
     }
 
-    /// The last applied record, under the state lock only: `status` also waits for a checkpoint in
-    /// progress (it reports the manifest), and a standby's applier asks after every apply.
+    /// The last applied record, under the state lock only (a standby's applier asks after every
+    /// apply; `status` builds much more).
     public var appliedPosition: AppliedPosition {
         stateLock.withLock { applied }
+    }
+
+    /// What `status` reports of checkpoints (see `checkpointView`).
+    private struct CheckpointView {
+        var manifest: Manifest
+        var inProgress: Bool
+        var suspendedUntil: ContinuousClock.Instant?
+    }
+
+    /// Called by the observers of the fields it copies, so under `checkpointLock`.
+    private func publishCheckpointView() {
+        let view = CheckpointView(manifest: manifest, inProgress: checkpointInProgress, suspendedUntil: suspendedUntil)
+        checkpointViewLock.withLock { checkpointView = view }
     }
 
     /// The content digest of the visible state, at the applied seqno.
@@ -154,16 +173,17 @@ public final class Repository: @unchecked Sendable {
 
     public var status: RepositoryStatus {
         let fence = fence
-        let checkpoint = checkpointLock.withLock { (manifest, checkpointInProgress, suspensionStatusLocked) }
+        let checkpoint = checkpointViewLock.withLock { checkpointView }
         return stateLock.withLock {
             RepositoryStatus(
                 repositoryID: config.repositoryID, sourceID: config.sourceID, loggingMode: config.loggingMode,
                 epoch: applied.epoch, applied: applied, objectCount: visible.count,
                 digest: PositionedDigest(seqno: applied.seqno, value: visible.digest),
                 checkpoint: CheckpointStatus(
-                    position: checkpoint.0.checkpoint, manifestGeneration: checkpoint.0.generation,
-                    runCount: checkpoint.0.runs.count, oldestFileIDNeeded: checkpoint.0.oldestFileIDNeeded,
-                    logBytesSinceCheckpoint: logBytesSinceCheckpoint, inProgress: checkpoint.1, suspension: checkpoint.2),
+                    position: checkpoint.manifest.checkpoint, manifestGeneration: checkpoint.manifest.generation,
+                    runCount: checkpoint.manifest.runs.count, oldestFileIDNeeded: checkpoint.manifest.oldestFileIDNeeded,
+                    logBytesSinceCheckpoint: logBytesSinceCheckpoint, inProgress: checkpoint.inProgress,
+                    suspension: Self.suspensionStatus(until: checkpoint.suspendedUntil)),
                 writesRefused: failure ?? (restoreState.active ? Self.restoreModeRefusal : fence.map { RepositoryError.fenced($0).description }),
                 restoring: restoreState.active, restoreStatus: restoreStatusLine, backup: backupInProgress)
         }

@@ -142,27 +142,40 @@ import UnderstudyTesting
 
     /// A standby's applier asks for the applied position after every apply: held up for a whole
     /// checkpoint (as `status` is, since it reports the manifest), it stalled replay for up to 0.8 s.
-    @Test func theAppliedPositionIsReadWhileACheckpointIsInProgress() async throws {
+    /// A checkpoint holds its lock while it writes its run; the applied position (a standby's
+    /// applier) and status (monitoring) are answered meanwhile, status saying a checkpoint runs.
+    @Test func theAppliedPositionAndStatusAreReadWhileACheckpointIsInProgress() async throws {
         let fileSystem = try initializedFileSystem()
         let repository = try openRepository(fileSystem)
         let written = try await repository.commit(put("a", "1"))
+        let generation = repository.status.checkpoint.manifestGeneration
         fileSystem.pauseSyncs()
-        let checkpoint = Thread { _ = try? repository.checkpoint() }
-        checkpoint.start()
+        let checkpointed = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? repository.checkpoint()
+            checkpointed.signal()
+        }.start()
         fileSystem.waitForPausedSyncs(1)
         // Asked on another thread, so that a wait for the checkpoint shows as a missed deadline
         // instead of a hung test.
         let answered = DispatchSemaphore(value: 0)
-        let seqno = AnsweredSeqno()
+        let answers = Answers()
         Thread {
-            seqno.value = repository.appliedPosition.seqno
+            answers.seqno = repository.appliedPosition.seqno
+            answers.status = repository.status
             answered.signal()
         }.start()
         let inTime = answered.wait(timeout: .now() + 10) == .success
         fileSystem.resumeSyncs()
         #expect(inTime, "answered while the checkpoint waits for its sync")
         if !inTime { answered.wait() }
-        #expect(seqno.value == written.seqno)
+        #expect(answers.seqno == written.seqno)
+        #expect(answers.status?.checkpoint.inProgress == true)
+        #expect(answers.status?.checkpoint.manifestGeneration == generation)
+        checkpointed.wait()
+        #expect(repository.status.checkpoint.inProgress == false)
+        #expect(repository.status.checkpoint.manifestGeneration > generation)
+        #expect(repository.status.checkpoint.position.seqno == written.seqno)
         try repository.close()
     }
 
@@ -258,6 +271,7 @@ extension BackupRestoreTests {
 }
 
 /// Written by one thread before it signals, read by another after it waited.
-private final class AnsweredSeqno: @unchecked Sendable {
-    var value: Seqno?
+private final class Answers: @unchecked Sendable {
+    var seqno: Seqno?
+    var status: RepositoryStatus?
 }
