@@ -229,24 +229,15 @@ struct ExternalBackupTests {
         #expect(verify.standardOutput.contains("\"lastSeqno\" : \(target.rawValue)"), "\(verify.standardOutput)")
     }
 
-    /// Pages through every key of the primary, comparing value and seqno on the standby; same count.
+    /// The same content at the same seqno: equal content digests (every key, value and write seqno)
+    /// and object counts. `expectHolds` then reads every acknowledged write back from the standby.
+    /// (Comparing key by key over HTTP took minutes on a debug build once the load had written
+    /// some 60,000 keys.)
     static func expectSameContent(_ standbyURL: String, _ primaryURL: String) throws {
-        try StandbyCommandTests.client(primaryURL) { primary in
-            try StandbyCommandTests.client(standbyURL) { standby in
-                var after: [UInt8]?
-                var compared = 0
-                repeat {
-                    let page = try primary.list(after: after, limit: 1000)
-                    for key in page.keys {
-                        let expected = try primary.get(key: key.bytes)
-                        #expect(try standby.get(key: key.bytes) == expected, "\(KeyText.display(key.bytes))")
-                    }
-                    compared += page.keys.count
-                    after = page.next?.bytes
-                } while after != nil
-                #expect(try standby.status().repository.objectCount == compared)
-            }
-        }
+        let primary = try StandbyCommandTests.client(primaryURL) { try $0.status().repository }
+        let standby = try StandbyCommandTests.client(standbyURL) { try $0.status().repository }
+        #expect(standby.digest == primary.digest)
+        #expect(standby.objectCount == primary.objectCount)
     }
 }
 
