@@ -341,8 +341,9 @@ postgres_basebackup() {
     log "PostgreSQL (d): pg_basebackup of $BASECOPY_OBJECTS rows of 1,000-byte values"
     local port started finished
     port=$(free_port)
-    mkdir "$WORK/pg-bc"
-    [[ $(id -u) == 0 ]] && chown postgres: "$WORK/pg-bc"
+    # The socket directory exists already unless this is the only part run (ONLY_BASECOPY).
+    mkdir -p "$WORK/pg-bc" "$WORK/pgsocket"
+    [[ $(id -u) == 0 ]] && chown postgres: "$WORK/pg-bc" "$WORK/pgsocket" "$WORK"
     as_postgres "$PG_BIN/initdb" -D "$WORK/pg-bc" -U postgres --auth=trust --no-instructions >/dev/null
     printf 'wal_level = replica\nmax_wal_senders = 4\nshared_buffers = 256MB\n' >>"$WORK/pg-bc/postgresql.conf"
     pg_start "$WORK/pg-bc" "$port"
