@@ -17,7 +17,8 @@
 #   (d) base copy: a new primary holding BASECOPY_COMMITS upserts of 1,000-byte values, then a new
 #       standby started on an empty directory (`understudy standby`, base copy then streaming) timed
 #       until it has applied the primary's last record, against `pg_basebackup -X stream` of the same
-#       number of 1,000-byte rows; MB/s of object data (objects × 1,000 B).
+#       number of 1,000-byte rows; MB/s of object data (objects × 1,000 B). It starts once every
+#       earlier part's node and server is stopped, and each side's timing starts after a `sync`.
 #
 #   Understudy: `understudy start --replication` + `understudy standby` (deploy/lib/nodes.sh), a
 #               snapshot (`backup snapshot`) as the standby's copy, load from `understudy-load`.
@@ -234,6 +235,7 @@ understudy_basecopy() {
         --commits "$BASECOPY_COMMITS" --json >/dev/null
     target=$(applied_seqno "$primary")
     BASECOPY_OBJECTS=$(curl -sf "$primary/status" | jq -r '.repository.objectCount')
+    sync  # the load's writes reach the disk before the copy is timed, as PostgreSQL's CHECKPOINT does below
     started=$(now)
     start_node "$WORK/bc-standby.log" standby --data "$WORK/bc-standby" --primary "$primary_replication" \
         --replication-key-file "$WORK/replication.key"
@@ -350,6 +352,7 @@ postgres_basebackup() {
     psql_at "$port" -c "CREATE TABLE kv (key text PRIMARY KEY, value bytea)" \
         -c "INSERT INTO kv SELECT 'load-' || i, substring(decode(repeat(md5(i::text) || md5((i + 1)::text), 32), 'hex') FROM 1 FOR 1000)
             FROM generate_series(1, $BASECOPY_OBJECTS) AS i" -c "CHECKPOINT" >/dev/null
+    sync
     started=$(now)
     as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$port" -U postgres -D "$WORK/pg-bc-copy" -X stream
     finished=$(now)
@@ -422,6 +425,7 @@ main() {
     done
     understudy_promote
     [[ $SKIP_POSTGRES == 1 ]] || postgres_promote
+    stop_all
     understudy_basecopy
     [[ $SKIP_POSTGRES == 1 ]] || postgres_basebackup
     echo "Standby replication on loopback: $(nproc) cores, $CLIENTS clients, $VALUE_BYTES-byte values, $KEYS keys," \

@@ -19,13 +19,22 @@ parse_options() {
     [[ -z $JSON_FILE || $JSON_FILE == /* ]] || JSON_FILE=$PWD/$JSON_FILE
 }
 
+# Stops every process and server started so far. Between a script's parts too, so that one part's
+# background work (a promoted PostgreSQL's end-of-recovery checkpoint, an Understudy node's
+# checkpoint) does not run inside the next part's timing.
+stop_all() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for cluster in "${PG_CLUSTERS[@]}"; do as_postgres "$PG_BIN/pg_ctl" -D "$cluster" -m immediate -w stop >/dev/null 2>&1 || true; done
+    pids=()
+    PG_CLUSTERS=()
+}
+
 # Stops every process and server the script started and removes the scratch directory (the EXIT trap;
 # KEEP_WORK=1 keeps it, with the nodes' logs, for a look afterwards).
 cleanup() {
     trap - EXIT INT TERM
-    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-    for cluster in "${PG_CLUSTERS[@]}"; do as_postgres "$PG_BIN/pg_ctl" -D "$cluster" -m immediate -w stop >/dev/null 2>&1 || true; done
+    stop_all
     if [[ ${KEEP_WORK:-0} == 1 ]]; then log "kept $WORK (its logs and data directories)"; else rm -rf "$WORK"; fi
 }
 
