@@ -31,10 +31,16 @@ extension Repository {
             let wanted = batches.drop { ($0.lastSeqno ?? .zero) <= applied }.prefix { batch in
                 batch.headers.first.map { !run.isPastHorizon($0.time) } ?? true
             }
-            let ahead = WorkAhead<PreparedFrames, Never>(depth: 1, on: applyPreparation) { [wanted = Array(wanted)] emit in
-                for batch in wanted { guard emit(PreparedFrames(batch)) else { return } }
+            guard let first = wanted.first else { return }
+            // The first batch is prepared here while the queue starts on the rest: a caught-up
+            // standby's step is usually one batch, and a hop to another thread is latency it
+            // would add to every record's replay lag.
+            let rest = Array(wanted.dropFirst())
+            let ahead = rest.isEmpty ? nil : WorkAhead<PreparedFrames, Never>(depth: 1, on: applyPreparation) { emit in
+                for batch in rest { guard emit(PreparedFrames(batch)) else { return } }
             }
-            while let batch = ahead.next() {
+            guard try run.apply(PreparedFrames(first), through: seqno) else { return }
+            while let batch = ahead?.next() {
                 guard try run.apply(batch, through: seqno) else { return }
             }
         }
