@@ -100,7 +100,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
                 let started = ContinuousClock.now
                 tick()
                 let rest = configuration.tickInterval - (ContinuousClock.now - started)
-                if rest > .zero { Thread.sleep(forTimeInterval: Double(rest.components.attoseconds) / 1e18 + Double(rest.components.seconds)) }
+                if rest > .zero { Thread.sleep(forTimeInterval: rest.inSeconds) }
             }
             shutDown()
             finished.signal()

@@ -36,13 +36,12 @@ final class StatusReporter: Sendable {
     }
 
     var status: NodeStatus {
-        let uptime = (ContinuousClock.now - startedAt).components
         let repositoryStatus = repository.status
         let time = Timestamp.now()
         var status = NodeStatus(
             role: NodeRole.of(repository, following: replication.following(repository) != nil).rawValue, version: UnderstudyVersion.current,
             httpAddress: "\(httpAddress)", replicationAddress: nil,
-            uptimeSeconds: Double(uptime.seconds) + Double(uptime.attoseconds) / 1e18, time: time, dataDirectory: dataDirectory,
+            uptimeSeconds: (ContinuousClock.now - startedAt).inSeconds, time: time, dataDirectory: dataDirectory,
             restoreStatus: repositoryStatus.restoreStatus, repository: repositoryStatus, standbys: nil, replication: nil)
         // How this standby's directory was made; a promoted node is no standby any more.
         status.baseCopy = repositoryStatus.restoring ? baseCopy : nil

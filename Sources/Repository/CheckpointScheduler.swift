@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Tranlog
 
 /// Takes checkpoints on a thread of its own: every `interval` while there are changes, and at once
 /// when the log written since the last checkpoint passes its size bound.
@@ -10,7 +11,7 @@ final class CheckpointScheduler: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     init(repository: Repository, interval: Duration) {
-        let seconds = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
+        let seconds = interval.inSeconds
         let thread = Thread { [weak repository, self] in
             while self.waitForTurn(seconds: seconds), let repository {
                 do { try repository.checkpoint() } catch {

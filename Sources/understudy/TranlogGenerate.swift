@@ -108,7 +108,7 @@ struct TranlogGenerate: AsyncParsableCommand {
         let files = try TranlogDirectory.scan(FilePath(directory)).files
         let bytes = try files.reduce(UInt64(0)) { $0 + (try fileSizeBytes($1.path)) }
         let records = firstSeqno.distance(to: lastSeqno.next)
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         print("generated \(commits) commits in \(directory)")
         printFields([
             "records": "\(records) (seqno \(firstSeqno) … \(lastSeqno))",

@@ -28,11 +28,10 @@ final class ArchiveFollower: Sendable {
         self.repository = repository
         self.logger = logger
         task = PeriodicTask(label: "understudy.warm-standby", interval: pollInterval)
-        let seconds = pollInterval.components
         state = Locked(WarmStandbyStatus(
             archive: source.description, state: "waiting", waitingFor: nil, lastAppliedFile: nil,
             appliedSeqno: repository.appliedPosition.seqno, recordsApplied: 0, recordsPerSecond: nil, lastPollTime: nil,
-            pollSeconds: Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18))
+            pollSeconds: pollInterval.inSeconds))
     }
 
     var status: WarmStandbyStatus { state.withLock { $0 } }
@@ -129,8 +128,7 @@ final class ArchiveFollower: Sendable {
 
     private func record(_ report: LogRestoreReport, since began: ContinuousClock.Instant) {
         guard report.recordsApplied > 0 else { return }
-        let elapsed = (ContinuousClock.now - began).components
-        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - began).inSeconds
         state.withLock { status in
             status.lastAppliedFile = report.files.last ?? status.lastAppliedFile
             status.recordsApplied += report.recordsApplied
