@@ -17,8 +17,6 @@ struct FencingTests {
         struct Answer {
             var startedAt: Date
             var outcome: Result<Seqno, NodeClientError>
-            /// When the answer arrived.
-            var answeredAt = Date()
         }
 
         private let lock = NSCondition()
