@@ -109,11 +109,15 @@ final class MirrorLogWriter {
     /// Appends zeros to `path` until it is `size` long, through a handle of their own (the data's
     /// handle writes at the data's end). The next sync makes them durable with the data: a sync
     /// covers the whole file, whichever handle wrote.
+    /// Allocated once: a fresh megabyte per fill cost a page fault per page.
+    private static let zeros = [UInt8](repeating: 0, count: 1 << 20)
+
     private func zeroFill(_ path: FilePath, through size: UInt64) throws(TranlogError) {
-        let zeros = [UInt8](repeating: 0, count: 1 << 20)
         let extending = try fileSystem.openForAppend(path)
         do throws(TranlogError) {
-            while extending.size < size { try extending.append(zeros[..<Int(min(UInt64(zeros.count), size - extending.size))]) }
+            while extending.size < size {
+                try extending.append(Self.zeros[..<Int(min(UInt64(Self.zeros.count), size - extending.size))])
+            }
         } catch {
             try? extending.close()
             throw error

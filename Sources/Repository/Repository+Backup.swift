@@ -104,7 +104,7 @@ extension Repository {
         stateLock.withLock {
             visible = table
             applied = backup.position
-            dirty = [:]
+            dirty = ChangedKeys()
             history = backup.epochHistory
             restoreState = state
         }

@@ -35,12 +35,12 @@ extension Repository {
         let taken = takeChanges()
         guard !taken.changes.isEmpty || cleanShutdown else { return nil }
         do {
-            manifest = try writeCheckpoint(taken.table, position: taken.position, changes: taken.changes, cleanShutdown: cleanShutdown)
+            manifest = try writeCheckpoint(taken.table, position: taken.position, changes: taken.changes.latest(), cleanShutdown: cleanShutdown)
             return manifest
         } catch {
             // Nothing switched: the changes still need a checkpoint.
             stateLock.withLock {
-                dirty.merge(taken.changes) { newer, _ in newer }
+                dirty.prepend(taken.changes)
                 logBytesSinceCheckpoint += taken.logBytes
             }
             throw error
@@ -48,10 +48,10 @@ extension Repository {
     }
 
     /// The visible state and what changed since the last checkpoint, taken atomically.
-    private func takeChanges() -> (table: ObjectTable, position: AppliedPosition, changes: [[UInt8]: Seqno], logBytes: Int) {
+    private func takeChanges() -> (table: ObjectTable, position: AppliedPosition, changes: ChangedKeys, logBytes: Int) {
         stateLock.withLock {
             let taken = (visible, applied, dirty, logBytesSinceCheckpoint)
-            dirty = [:]
+            dirty = ChangedKeys()
             logBytesSinceCheckpoint = 0
             return taken
         }

@@ -46,8 +46,8 @@ public final class Repository: @unchecked Sendable {
     let stateLock = NSLock()
     var visible: ObjectTable
     var applied: AppliedPosition
-    /// Keys changed since the last checkpoint, with the seqno of their last change.
-    var dirty: [[UInt8]: Seqno] = [:]
+    /// Keys changed since the last checkpoint, with the seqno of each change.
+    var dirty = ChangedKeys()
     var logBytesSinceCheckpoint = 0
     private var failure: String?
     var history: EpochHistory
@@ -93,6 +93,8 @@ public final class Repository: @unchecked Sendable {
     public let recentFrames = RecentFrames()
     /// Where mirrored batches are decoded and hashed ahead of the applier (`WorkAhead`).
     let applyPreparation = DispatchQueue(label: "understudy.apply-preparation")
+    /// Where applied batches are freed, off the applier (`applyMirrored`).
+    let appliedRelease = DispatchQueue(label: "understudy.applied-release")
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
     /// the repository is in restore mode — repair a torn tranlog tail and replay every record after
@@ -301,7 +303,7 @@ public final class Repository: @unchecked Sendable {
             applied = AppliedPosition(
                 seqno: record.seqno, epoch: record.epoch, eventID: record.eventID, sourceID: configLock.withLock { storedConfig.sourceID },
                 time: record.time, recordCRC: record.crc)
-            for key in changedKeys { dirty[key] = record.seqno }
+            for key in changedKeys { dirty.record(key, at: record.seqno) }
             logBytesSinceCheckpoint += record.frameLength
             return logBytesSinceCheckpoint
         }

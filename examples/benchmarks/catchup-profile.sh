@@ -40,5 +40,5 @@ finished=$(date +%s.%N)
 echo "caught up $N commits in $(python3 -c "print(round($finished - $started, 2))") s"
 kill -INT "${pids[-1]}"
 wait "${pids[-1]}" 2>/dev/null || true
-pids=()
+unset 'pids[-1]'   # the standby; the primary stays for the trap to stop
 perf report -i "$OUT" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | head -40 | swift demangle --simplified || true

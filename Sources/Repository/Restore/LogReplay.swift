@@ -12,8 +12,8 @@ struct LogReplay {
     var table: ObjectTable
     var applied: AppliedPosition
     var history: EpochHistory
-    /// Keys changed by the replay, with the seqno of their last change (for the next checkpoint).
-    var dirty: [[UInt8]: Seqno] = [:]
+    /// Keys changed by the replay, with the seqno of each change (for the next checkpoint).
+    var dirty = ChangedKeys()
     var bytes = 0
     var records = 0
 
@@ -33,7 +33,7 @@ struct LogReplay {
         if case .epochBegin(let info) = record.body { try enter(info, record: record) }
         if case .commit(let operations) = record.body {
             if let objects { table.apply(operations, objects: objects) } else { table.apply(operations, seqno: record.seqno) }
-            for operation in operations { dirty[operation.key] = record.seqno }
+            for operation in operations { dirty.record(operation.key, at: record.seqno) }
         }
         applied = AppliedPosition(record)
         bytes += record.frameLength

@@ -39,11 +39,21 @@ extension Repository {
             let ahead = rest.isEmpty ? nil : WorkAhead<PreparedFrames, Never>(depth: 1, on: applyPreparation) { emit in
                 for batch in rest { guard emit(PreparedFrames(batch)) else { return } }
             }
-            guard try run.apply(PreparedFrames(first), through: seqno) else { return }
+            func apply(_ batch: PreparedFrames) throws(RepositoryError) -> Bool {
+                defer { release(batch) }
+                return try run.apply(batch, through: seqno)
+            }
+            guard try apply(PreparedFrames(first)) else { return }
             while let batch = ahead?.next() {
-                guard try run.apply(batch, through: seqno) else { return }
+                guard try apply(batch) else { return }
             }
         }
+    }
+
+    /// Frees an applied batch on another thread: deallocating its records' operations and its frame
+    /// bytes took about a tenth of the applier's time during a catch-up.
+    private func release(_ batch: PreparedFrames) {
+        appliedRelease.async { [batch] in withExtendedLifetime(batch) {} }
     }
 
     /// One continuous-restore step: what `body` applies is published (and kept applied after an
@@ -110,7 +120,7 @@ extension Repository {
         let logBytes: Int = stateLock.withLock {
             visible = replay.table
             applied = replay.applied
-            dirty.merge(replay.dirty) { _, replayed in replayed }
+            dirty.append(replay.dirty)
             logBytesSinceCheckpoint += replay.bytes
             history = replay.history
             return logBytesSinceCheckpoint
