@@ -220,6 +220,8 @@ public final class ClusterSupervisor: @unchecked Sendable {
         return members
     }
 
+    /// An etcd request with its failure as the supervisor's; a delete's or put's result is often not needed.
+    @discardableResult
     func etcdCall<Value>(_ body: () throws(EtcdError) -> Value) throws(SupervisorFailure) -> Value {
         do { return try body() } catch { throw .etcd(error) }
     }
