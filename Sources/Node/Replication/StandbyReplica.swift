@@ -292,7 +292,6 @@ struct PhaseTimer {
     mutating func lap() -> Double {
         let now = ContinuousClock.now
         defer { last = now }
-        let elapsed = (now - last).components
-        return Double(elapsed.seconds) * 1e3 + Double(elapsed.attoseconds) / 1e15
+        return (now - last).inSeconds * 1e3
     }
 }
