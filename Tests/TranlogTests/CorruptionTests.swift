@@ -50,6 +50,27 @@ import UnderstudyTesting
         #expect(reread.records.last?.seqno == next.seqno)
     }
 
+    /// A rotation's new file created, then the crash before any byte of its header: the newest file
+    /// is empty. The writer sets it aside (an empty copy: nothing was written) and goes on from the
+    /// file before it, which ended with its fileEnd.
+    @Test func anEmptyNewestFileIsSetAsideAndTheWriterGoesOnFromTheFileBefore() throws {
+        let fileSystem = try Self.cleanLog()
+        fileSystem.overwrite(path(4), with: [])
+        let torn = try #require(try readLog(fileSystem).tornTail)
+        #expect(torn.fileID == FileID(4) && torn.offset == 0 && torn.byteCount == 0)
+        let lastWhole = try readLog(fileSystem).records.last!.seqno
+
+        let writer = try TranlogWriter(configuration: writerConfiguration(), fileSystem: fileSystem)
+        #expect(writer.repairedTornTail?.offset == 0)
+        let next = try writer.appendAndWait(putCommit(1000))
+        try writer.close()
+        #expect(next.seqno == lastWhole.next)
+        #expect(fileSystem.contents(of: FilePath(path(4).string + ".torn-at-0")) == [])
+        let reread = try readLog(fileSystem)
+        #expect(reread.tornTail == nil)
+        #expect(reread.records.last?.seqno == next.seqno)
+    }
+
     @Test func flippedByteInAMiddleFileIsACorruptRecord() throws {
         let fileSystem = try Self.cleanLog()
         var damaged = Self.bytes(fileSystem, 2)

@@ -78,7 +78,9 @@ enum WriterRecovery {
         let copyPath = FilePath(ref.path.string + ".torn-at-\(torn.offset)")
         if fileSystem.fileExists(copyPath) { try fileSystem.removeFile(copyPath) }
         // Zeros after the damage are the unwritten rest of a preallocated segment, not worth keeping.
-        let damageEnd = max(Int(torn.offset), (contents.lastIndex { $0 != 0 } ?? 0) + 1)
+        // A file with no data at all (created, then the crash came before its header) keeps nothing.
+        let dataEnd = contents.lastIndex { $0 != 0 }.map { $0 + 1 } ?? 0
+        let damageEnd = max(Int(torn.offset), dataEnd)
         try fileSystem.writeNewFile(copyPath, contents: contents[Int(torn.offset)..<damageEnd])
         if torn.offset == 0 {
             try fileSystem.removeFile(ref.path)
