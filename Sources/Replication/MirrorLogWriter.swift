@@ -106,12 +106,12 @@ final class MirrorLogWriter {
         hasUnsyncedBytes = true
     }
 
+    /// The zeros a fill appends, allocated once: a fresh megabyte per fill cost a page fault per page.
+    private static let zeros = [UInt8](repeating: 0, count: 1 << 20)
+
     /// Appends zeros to `path` until it is `size` long, through a handle of their own (the data's
     /// handle writes at the data's end). The next sync makes them durable with the data: a sync
     /// covers the whole file, whichever handle wrote.
-    /// Allocated once: a fresh megabyte per fill cost a page fault per page.
-    private static let zeros = [UInt8](repeating: 0, count: 1 << 20)
-
     private func zeroFill(_ path: FilePath, through size: UInt64) throws(TranlogError) {
         let extending = try fileSystem.openForAppend(path)
         do throws(TranlogError) {
