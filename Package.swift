@@ -24,6 +24,9 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         // TLS 1.3 on the replication and HTTP ports, driven through memory BIOs on the loop thread.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // The process allocator: glibc's malloc made a standby's applier wait on arena locks
+        // (docs/DECISIONS.md). Imported by Node, so every binary that runs a node links it.
+        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
 
         // Positions, record and file codecs, group-commit writer, reader, directory scan, epoch history.
         .target(
@@ -64,7 +67,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Repository", "Tranlog", "Transport", "TransportUV", "Replication",
+                "Repository", "Tranlog", "Transport", "TransportUV", "Replication", "CJemalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

@@ -120,7 +120,15 @@ final class NodeMetrics: Sendable {
             return status.checkpoint.manifestGeneration > last ? status.checkpoint.manifestGeneration - last : 0
         }
         if taken > 0 { checkpoints.increment(by: Int64(taken)) }
+        if let heap = HeapStatistics.read() { recordHeap(heap) }
         return registry.emitToBuffer()
+    }
+
+    private func recordHeap(_ heap: HeapStatistics) {
+        registry.makeGauge(descriptor: Self.name("heap_allocated", "bytes", "Bytes the node holds in heap allocations"))
+            .set(Double(heap.allocatedBytes))
+        registry.makeGauge(descriptor: Self.name("heap_resident", "bytes", "Physical memory the heap allocator keeps mapped"))
+            .set(Double(heap.residentBytes))
     }
 
     /// `understudy_fenced` (1 while a fence is in force) and `understudy_highest_epoch_seen`.
