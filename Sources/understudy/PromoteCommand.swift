@@ -27,9 +27,10 @@ struct PromoteCommand: ParsableCommand {
         if json { return print(try jsonLine(report)) }
         print(report.message)
         if let phases = report.milliseconds {
-            let total = phases.stopReceiver + phases.applyFlushed + phases.commitRestore
-            print("took \(humanMilliseconds(total)) (stop receiver \(humanMilliseconds(phases.stopReceiver)), "
-                + "apply \(humanMilliseconds(phases.applyFlushed)), new epoch \(humanMilliseconds(phases.commitRestore)))")
+            let waited = phases.waitForApply.map { "wait for the apply step \(humanMilliseconds($0)), " } ?? ""
+            let stopped = phases.stopStandby.map { ", stop standby \(humanMilliseconds($0))" } ?? ""
+            print("took \(humanMilliseconds(phases.total)) (\(waited)stop receiver \(humanMilliseconds(phases.stopReceiver)), "
+                + "apply \(humanMilliseconds(phases.applyFlushed)), new epoch \(humanMilliseconds(phases.commitRestore))\(stopped))")
         }
     }
 }

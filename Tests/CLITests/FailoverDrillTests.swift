@@ -154,6 +154,12 @@ struct DrillCluster {
         #expect(report.exactLoss?.acknowledgedCommitsLost == 0, "round \(round): \(report.message)")
         #expect(report.exactLoss?.level == .flushed)
         #expect(report.message.contains("0 acknowledged commits lost (synchronous at level flushed since "), "\(report.message)")
+        // Every step inside the node is reported, the waits on either side of the commit point too.
+        let phases = try #require(report.milliseconds, "round \(round)")
+        let waited = try #require(phases.waitForApply, "round \(round)")
+        let stopped = try #require(phases.stopStandby, "round \(round)")
+        #expect([waited, phases.stopReceiver, phases.applyFlushed, phases.commitRestore, stopped].allSatisfy { $0 >= 0 }, "\(phases)")
+        #expect(phases.total >= waited + stopped + phases.commitRestore, "\(phases)")
         let missing = try StandbyLoadTests.missing(acknowledged, on: standby.url)
         #expect(missing.isEmpty, "round \(round): \(missing.count) acknowledged commits missing: \(missing.prefix(5))")
         return missing.count

@@ -219,8 +219,8 @@ understudy_promote() {
     until curl -sf -X PUT --data-binary "after promotion" "$U_STANDBY/objects/promoted" >/dev/null; do sleep 0.001; done
     finished=$(now)
     U_PROMOTE_MS=$(python3 -c "print(round(($finished - $started) * 1000))")
-    U_PROMOTE_IN_NODE_MS=$(jq -r '.milliseconds | .stopReceiver + .applyFlushed + .commitRestore | . * 10 | round / 10' "$WORK/promote.json")
-    U_PROMOTE_PHASES=$(jq -r '.milliseconds | "stop receiver \(.stopReceiver|round), apply \(.applyFlushed|round), commitRestore \(.commitRestore|round) ms"' "$WORK/promote.json")
+    U_PROMOTE_IN_NODE_MS=$(jq -r '.milliseconds | .waitForApply + .stopReceiver + .applyFlushed + .commitRestore + .stopStandby | . * 10 | round / 10' "$WORK/promote.json")
+    U_PROMOTE_PHASES=$(jq -r '.milliseconds | "wait for apply \(.waitForApply|round), stop receiver \(.stopReceiver|round), apply \(.applyFlushed|round), commitRestore \(.commitRestore|round), stop standby \(.stopStandby|round) ms"' "$WORK/promote.json")
 }
 
 # A new primary with BASECOPY_COMMITS upserts of 1,000-byte values; a new standby on an empty

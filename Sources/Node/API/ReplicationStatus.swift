@@ -199,9 +199,18 @@ public struct PromoteReport: Codable, Sendable {
         public var synchronousSince: String
     }
 
+    /// Milliseconds the promote spent in each step inside the node, in order.
     public struct Phases: Codable, Sendable {
+        /// Waiting for the apply step under way when the promote came (long while catching up).
+        /// Absent from a node of an earlier version, as is `stopStandby`.
+        public var waitForApply: Double?
         public var stopReceiver: Double
         public var applyFlushed: Double
         public var commitRestore: Double
+        /// After the commit point, before the answer: the standby's receiver and apply queue shut.
+        public var stopStandby: Double?
+
+        /// From the promote's arrival at the standby to its answer.
+        public var total: Double { (waitForApply ?? 0) + stopReceiver + applyFlushed + commitRestore + (stopStandby ?? 0) }
     }
 }

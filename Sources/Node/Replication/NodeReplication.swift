@@ -134,12 +134,14 @@ final class NodeReplication: Sendable {
     /// must not fail), and refuses a primary or a manual restore (`StandbyReplica.promoteNonStandby`).
     func promote(_ repository: Repository) throws(RepositoryError) -> PromoteReport {
         if case .following(let replica, let shippers) = role.withLock({ $0 }) {
-            let report = try replica.promote()
+            var report = try replica.promote()
             // Admission already serves standbys once the repository left restore mode; the role
             // switch makes the status list them as a primary's.
             if let shippers {
+                var phase = PhaseTimer()
                 role.withLock { $0 = .serving(shippers) }
                 replica.stop()
+                if report.promoted { report.milliseconds?.stopStandby = phase.lap() }
             }
             return report
         }

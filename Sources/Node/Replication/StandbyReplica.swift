@@ -103,14 +103,16 @@ final class StandbyReplica: @unchecked Sendable {
     /// On a node not in restore mode it does nothing and says so (idempotent: a retried promote after
     /// a lost answer must not fail). Not on the loop.
     func promote() throws(RepositoryError) -> PromoteReport {
-        try applyQueue.sync { () -> Result<PromoteReport, RepositoryError> in Result { () throws(RepositoryError) in try promoteNow() } }.get()
+        var phase = PhaseTimer()
+        return try applyQueue.sync { () -> Result<PromoteReport, RepositoryError> in
+            Result { () throws(RepositoryError) in try promoteNow(waitedForApply: phase.lap(), phase: &phase) }
+        }.get()
     }
 
-    private func promoteNow() throws(RepositoryError) -> PromoteReport {
+    private func promoteNow(waitedForApply: Double, phase: inout PhaseTimer) throws(RepositoryError) -> PromoteReport {
         guard repository.isRestoring else { return try Self.promoteNonStandby(repository) }
         let pause = control.state.paused
         if let pause { try Self.checkPromotable(pause, applied: repository.appliedPosition.seqno) }
-        var phase = PhaseTimer()
         guard loop.executeAndWait({ [receiver] in receiver!.stop() }) != nil else { throw .busy("the node is stopping") }
         // Nothing may be written into the mirror once the new epoch's file is; the writer's last
         // report reaches the loop before the next call does.
@@ -144,7 +146,8 @@ final class StandbyReplica: @unchecked Sendable {
             ])
         return PromoteReport(
             promoted: true, applied: applied, epoch: committed.epoch, primaryLastSeqno: stopped.primaryLast, lostRecords: lost,
-            milliseconds: .init(stopReceiver: stopMilliseconds, applyFlushed: applyMilliseconds, commitRestore: phase.lap()),
+            milliseconds: .init(
+                waitForApply: waitedForApply, stopReceiver: stopMilliseconds, applyFlushed: applyMilliseconds, commitRestore: phase.lap()),
             message: "promoted: epoch \(committed.epoch) begins after seqno \(applied.seqno)"
                 + (exact.map(Self.exactLossLine) ?? lost.map(Self.lossLine) ?? "; the primary's last seqno is unknown")
                 + (discarded.map(Self.discardedLine) ?? ""),
