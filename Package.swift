@@ -24,9 +24,10 @@ let package = Package(
         .systemLibrary(name: "CHTTPParser", providers: [.apt(["libhttp-parser-dev"])]),
         // TLS 1.3 on the replication and HTTP ports, driven through memory BIOs on the loop thread.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        // The process allocator: glibc's malloc made a standby's applier wait on arena locks
-        // (docs/DECISIONS.md). Imported by Node, so every binary that runs a node links it.
-        .systemLibrary(name: "CJemalloc", pkgConfig: "jemalloc", providers: [.apt(["libjemalloc-dev"])]),
+        // The `understudy` binary's allocator: glibc's malloc made a standby's applier wait on arena
+        // locks (docs/DECISIONS.md). The modulemap links it; imported by the executable alone, so
+        // the test runner and sanitizer builds (whose malloc it would fight) keep their own.
+        .systemLibrary(name: "CJemalloc", providers: [.apt(["libjemalloc-dev"])]),
 
         // Positions, record and file codecs, group-commit writer, reader, directory scan, epoch history.
         .target(
@@ -67,7 +68,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Repository", "Tranlog", "Transport", "TransportUV", "Replication", "CJemalloc",
+                "Repository", "Tranlog", "Transport", "TransportUV", "Replication",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -95,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "understudy",
             dependencies: [
-                "Tranlog", "Repository", "Node", "Cluster", "Transport", "TransportUV",
+                "Tranlog", "Repository", "Node", "Cluster", "Transport", "TransportUV", "CJemalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

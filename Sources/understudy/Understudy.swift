@@ -1,4 +1,7 @@
 import ArgumentParser
+// For its link line only: the process allocates through jemalloc (docs/DECISIONS.md, "jemalloc as
+// the allocator"); Node reads its statistics for the heap gauges.
+import CJemalloc
 
 /// The `understudy` command: only the table of its subcommands. Each verb lives in its own file.
 @main
