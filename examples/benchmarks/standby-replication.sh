@@ -219,8 +219,8 @@ understudy_promote() {
     until curl -sf -X PUT --data-binary "after promotion" "$U_STANDBY/objects/promoted" >/dev/null; do sleep 0.001; done
     finished=$(now)
     U_PROMOTE_MS=$(python3 -c "print(round(($finished - $started) * 1000))")
-    U_PROMOTE_IN_NODE_MS=$(jq -r '.milliseconds | .waitForApply + .stopReceiver + .applyFlushed + .commitRestore + .stopStandby | . * 10 | round / 10' "$WORK/promote.json")
-    U_PROMOTE_PHASES=$(jq -r '.milliseconds | "wait for apply \(.waitForApply|round), stop receiver \(.stopReceiver|round), apply \(.applyFlushed|round), commitRestore \(.commitRestore|round), stop standby \(.stopStandby|round) ms"' "$WORK/promote.json")
+    U_PROMOTE_IN_NODE_MS=$(jq -r '.milliseconds | (.waitForApply // 0) + .stopReceiver + .applyFlushed + .commitRestore + (.stopStandby // 0) | . * 10 | round / 10' "$WORK/promote.json")
+    U_PROMOTE_PHASES=$(jq -r '.milliseconds | "wait for apply \(.waitForApply // 0 | round), stop receiver \(.stopReceiver|round), apply \(.applyFlushed|round), commitRestore \(.commitRestore|round)\(if .stopStandby then ", stop standby \(.stopStandby|round)" else "" end) ms"' "$WORK/promote.json")
 }
 
 # A new primary with BASECOPY_COMMITS upserts of 1,000-byte values; a new standby on an empty

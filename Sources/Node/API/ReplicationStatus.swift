@@ -207,7 +207,9 @@ public struct PromoteReport: Codable, Sendable {
         public var stopReceiver: Double
         public var applyFlushed: Double
         public var commitRestore: Double
-        /// After the commit point, before the answer: the standby's receiver and apply queue shut.
+        /// After the commit point, before the answer, on a standby with a replication port of its own:
+        /// the switch to serving standbys, and the replica's receiver and apply queue shut. Absent
+        /// on one without.
         public var stopStandby: Double?
 
         /// From the promote's arrival at the standby to its answer.
