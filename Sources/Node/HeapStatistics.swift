@@ -7,15 +7,15 @@ import Glibc
 /// sixth of its applier's time waiting for the lock of the malloc arena the decoding thread
 /// allocated from; docs/DECISIONS.md, "jemalloc as the allocator"). Found at run time, so that
 /// processes on another allocator (the test runner, sanitizer builds) simply have no reading.
-public struct HeapStatistics: Sendable, Equatable {
+struct HeapStatistics: Sendable {
     /// Bytes the program holds in allocations.
-    public var allocatedBytes: Int
+    var allocatedBytes: Int
     /// Bytes of physical memory the allocator keeps mapped (allocations, its metadata, and freed
     /// pages not returned yet): what the heap costs the machine.
-    public var residentBytes: Int
+    var residentBytes: Int
 
     /// A fresh reading; nil when the process does not run on jemalloc.
-    public static func read() -> HeapStatistics? {
+    static func read() -> HeapStatistics? {
         guard let mallctl = Self.mallctl else { return nil }
         // The statistics are a snapshot taken when "epoch" is written; without that, "stats.*"
         // keeps answering with the figures of the last refresh.
