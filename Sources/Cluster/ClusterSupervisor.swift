@@ -95,7 +95,7 @@ public final class ClusterSupervisor: @unchecked Sendable {
 
     /// Starts the supervisor thread.
     public func start() {
-        let thread = Thread { [self] in
+        Thread.start(named: "cluster") { [self] in
             while !stopping.withLock({ $0 }) {
                 let started = ContinuousClock.now
                 tick()
@@ -105,8 +105,6 @@ public final class ClusterSupervisor: @unchecked Sendable {
             shutDown()
             finished.signal()
         }
-        thread.name = "understudy-cluster"
-        thread.start()
     }
 
     /// Stops the node cleanly and gives up the leases (the leader's first, so another node takes over

@@ -12,7 +12,7 @@ final class CheckpointScheduler: @unchecked Sendable {
 
     init(repository: Repository, interval: Duration) {
         let seconds = interval.inSeconds
-        let thread = Thread { [weak repository, self] in
+        Thread.start(named: "checkpoint") { [weak repository, self] in
             while self.waitForTurn(seconds: seconds), let repository {
                 do { try repository.checkpoint() } catch {
                     repository.logger.error("checkpoint failed; will retry", metadata: ["error": "\(error)"])
@@ -20,8 +20,6 @@ final class CheckpointScheduler: @unchecked Sendable {
             }
             self.finished.signal()
         }
-        thread.name = "checkpoint"
-        thread.start()
     }
 
     func requestCheckpoint() {

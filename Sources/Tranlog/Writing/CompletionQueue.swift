@@ -13,9 +13,7 @@ final class CompletionQueue: @unchecked Sendable {
 
     init() {
         // Like the flush thread, it holds the queue until `close()` ends its loop.
-        let thread = Thread { self.run() }
-        thread.name = "tranlog-complete"
-        thread.start()
+        Thread.start(named: "tranlog-done") { self.run() }
     }
 
     func hand(_ completions: @escaping () -> Void) {

@@ -53,9 +53,7 @@ final class SegmentPreallocator: @unchecked Sendable {
             queue.append(fileID)
             guard !running else { return }
             running = true
-            let thread = Thread { self.prepareQueued() }
-            thread.name = "tranlog-preallocate"
-            thread.start()
+            Thread.start(named: "tranlog-prep") { self.prepareQueued() }
         }
     }
 

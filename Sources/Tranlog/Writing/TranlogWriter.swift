@@ -99,9 +99,7 @@ public final class TranlogWriter: @unchecked Sendable {
         // The thread holds the writer until `close()` ends its loop: a writer dropped without a
         // close (its owner failed halfway) then leaks a waiting thread instead of the thread
         // touching a freed writer, which crashed the test process.
-        let thread = Thread { self.flushLoop() }
-        thread.name = "tranlog-flush"
-        thread.start()
+        Thread.start(named: "tranlog-flush") { self.flushLoop() }
     }
 
     /// Opens a new epoch (commitRestore, promote): creates file `start.fileID` with a header of epoch
