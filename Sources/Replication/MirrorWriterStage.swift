@@ -65,9 +65,11 @@ final class MirrorWriterStage: @unchecked Sendable {
     func submit(_ work: Work, connection: Int) {
         let wasEmpty = condition.withLock {
             queue.append((work, connection))
-            condition.signal()
             return queue.count == 1 && !draining
         }
+        // Outside the lock: a thread woken while the loop holds it would only block on it again.
+        // The writer checks the queue under the lock before it waits, so no wake-up is lost.
+        condition.signal()
         if mode == .onLoop && wasEmpty { loop.execute { [self] in drainAndReport() } }
     }
 

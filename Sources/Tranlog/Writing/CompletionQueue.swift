@@ -17,10 +17,9 @@ final class CompletionQueue: @unchecked Sendable {
     }
 
     func hand(_ completions: @escaping () -> Void) {
-        condition.locked {
-            queued.append(completions)
-            condition.signal()
-        }
+        condition.locked { queued.append(completions) }
+        // Outside the lock, so the thread does not wake only to wait for it (see the flush thread's).
+        condition.signal()
     }
 
     /// Runs everything handed over so far, then stops the thread.

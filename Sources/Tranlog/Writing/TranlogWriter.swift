@@ -129,6 +129,7 @@ public final class TranlogWriter: @unchecked Sendable {
             let record = try writer.waitForDurable { completion in
                 let frame = RecordFrame.prepare(.epochBegin(begin), sourceID: writer.sourceID)
                 writer.condition.locked { _ = writer.enqueue(frame, time: time, completion: completion) }
+                writer.wakeFlushThread()
             }
             return (writer, record)
         } catch {
@@ -188,12 +189,14 @@ public final class TranlogWriter: @unchecked Sendable {
             guard frame.kind != .fileEnd, frame.kind != .epochBegin else {
                 throw .recordOverLimits("\(frame.kind) records are written by the writer itself (rotation, beginEpoch)")
             }
-            return try condition.locked { () throws(TranlogError) in
+            let record = try condition.locked { () throws(TranlogError) in
                 try checkAccepting()
                 rotateIfFull(adding: frame.length)
                 leaveGrowingFileIfPrepared()
                 return enqueue(frame, positioned: positioned, completion: completion)
             }
+            wakeFlushThread()
+            return record
         } catch {
             completion(.failure(error))
             return nil
@@ -300,7 +303,6 @@ public final class TranlogWriter: @unchecked Sendable {
         chain.lastCRC = crc
         requestPreallocationIfHalfFull()
         positioned?(record)
-        if pending.isEmpty { condition.signal() }
         pending.append(.write(bytes, completion: completion, record: record, header: Self.frameHeader(header, crc: crc, bytes: bytes)))
         return record
     }
@@ -329,6 +331,13 @@ public final class TranlogWriter: @unchecked Sendable {
     }
 
     // MARK: - The flush thread
+
+    /// After queueing, with the lock released: a thread woken while the waker still holds the lock
+    /// would only block on it again, one more sleep and wake-up in every lone commit's latency.
+    /// The flush thread checks `pending` under the lock before it waits, so no wake-up is lost.
+    private func wakeFlushThread() {
+        condition.signal()
+    }
 
     private func flushLoop() {
         while let (batch, recentFrames) = nextBatch() {
