@@ -101,7 +101,6 @@ public final class LogReceiver: @unchecked Sendable {
     private let key: ReplicationKey
     private let configuration: Configuration
     private let history: () -> EpochHistory
-    private let onFlushed: (Seqno) -> Void
     private let onFault: (ReceiverFault) -> Void
     private let onHeartbeat: (Heartbeat) -> Void
     private var logger: Logger
@@ -135,7 +134,8 @@ public final class LogReceiver: @unchecked Sendable {
     /// `restoredTo`, the position the standby's data was restored to (a backup's applied position).
     /// `onFault` hears of a failed mirror and of a refusal that needs an operator, on the loop;
     /// `onHeartbeat` of every heartbeat (the primary's digest to check the applied content against);
-    /// `onMirrored` (on the writer's thread) of the frames each drain synced, before `onFlushed`.
+    /// `onMirrored` (on the mirror writer's thread) of the frames each drain synced; `onFlushed`, on the
+    /// same thread right after, of how far the mirror is durable (`MirrorWriterStage`).
     public init(
         loop: any EventLoop, directory: FilePath, fileSystem: any TranlogFileSystem, key: ReplicationKey,
         configuration: Configuration, history: @escaping () -> EpochHistory, restoredTo: AppliedPosition = .empty,
@@ -146,7 +146,6 @@ public final class LogReceiver: @unchecked Sendable {
         self.key = key
         self.configuration = configuration
         self.history = history
-        self.onFlushed = onFlushed
         self.onFault = onFault
         self.onHeartbeat = onHeartbeat
         self.logger = logger
@@ -164,7 +163,7 @@ public final class LogReceiver: @unchecked Sendable {
         refusalLog = RepeatedMessageLimiter(interval: configuration.refusalLogInterval)
         stage = MirrorWriterStage(
             writer: mirror, validator: validator, loop: loop, mode: configuration.writesMirrorOnItsOwnThread ? .thread : .onLoop,
-            report: { [weak self] in self?.absorb($0) }, onMirrored: onMirrored)
+            report: { [weak self] in self?.absorb($0) }, onMirrored: onMirrored, onFlushed: onFlushed)
     }
 
     deinit { stage.close() }
@@ -455,7 +454,6 @@ public final class LogReceiver: @unchecked Sendable {
         if view.lastSeqno > flushedSeqno {
             flushedSeqno = view.lastSeqno
             lagTracker.flushed(through: flushedSeqno, time: view.lastTime)
-            onFlushed(flushedSeqno)
             if state == .streaming { sendAck() }
         }
         if let refusal = report.refusal, refusal.connection == connectionNumber, connection != nil { refuse(refusal.reason) }

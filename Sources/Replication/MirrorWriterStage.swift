@@ -41,12 +41,17 @@ final class MirrorWriterStage: @unchecked Sendable {
     private let mode: Mode
     private let report: (MirrorReport) -> Void
     private let onMirrored: @Sendable ([MirroredFrames]) -> Void
+    private let onFlushed: (Seqno) -> Void
 
     /// `report` runs on the loop after each drain; `onMirrored` on the draining thread, after the
-    /// sync and before the report is posted, so the applier holds the frames before it hears of them.
+    /// sync and before the report is posted, so the applier holds the frames before it hears of them;
+    /// `onFlushed` on the draining thread after a drain that synced records, with the mirror's end,
+    /// once the report is posted: the applier starts without waiting for the loop to wake, and
+    /// whatever it tells the loop arrives after the report.
     init(
         writer: MirrorLogWriter, validator: StreamValidator, loop: any EventLoop, mode: Mode,
-        report: @escaping (MirrorReport) -> Void, onMirrored: @escaping @Sendable ([MirroredFrames]) -> Void
+        report: @escaping (MirrorReport) -> Void, onMirrored: @escaping @Sendable ([MirroredFrames]) -> Void,
+        onFlushed: @escaping (Seqno) -> Void
     ) {
         self.writer = writer
         self.validator = validator
@@ -54,10 +59,9 @@ final class MirrorWriterStage: @unchecked Sendable {
         self.mode = mode
         self.report = report
         self.onMirrored = onMirrored
+        self.onFlushed = onFlushed
         if mode == .thread {
-            let thread = Thread { [self] in run() }
-            thread.name = "mirror-writer"
-            thread.start()
+            Thread.start(named: "mirror-writer") { [self] in run() }
         }
     }
 
@@ -157,6 +161,7 @@ final class MirrorWriterStage: @unchecked Sendable {
             condition.broadcast()
         }
         if mode == .onLoop { report(outcome) }
+        if outcome.failure == nil && !mirrored.isEmpty { onFlushed(outcome.view.lastSeqno) }
     }
 
     /// Checks and writes every item, then syncs once. What was accepted before a refused message

@@ -199,7 +199,8 @@ final class StandbyReplica: @unchecked Sendable {
         throw .notAllowed("this node is a primary, not a standby: there is nothing to promote (epoch \(status.epoch), seqno \(status.applied.seqno))")
     }
 
-    /// On the loop (or in `init`): raises the apply target, starting the queue if it was idle.
+    /// On the mirror writer's thread (or in `init`): raises the apply target, starting the queue if
+    /// it was idle.
     func flushed(_ seqno: Seqno) {
         let wasIdle = pendingApply.withLock { pending in
             defer { pending = max(pending ?? seqno, seqno) }
