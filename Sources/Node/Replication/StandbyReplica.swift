@@ -63,7 +63,7 @@ final class StandbyReplica: @unchecked Sendable {
             receiver = try LogReceiver(
                 loop: loop, directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, key: key,
                 configuration: configuration, history: history,
-                restoredTo: status.applied, logger: logger, onFlushed: { [weak self] in self?.flushed($0) },
+                restoredTo: status.applied, logger: logger, onFlushed: { [weak self] in self?.mirrorFlushed($0) },
                 onFault: { [weak self] in self?.faulted($0) }, onHeartbeat: { [weak self] in self?.heard($0) },
                 onMirrored: { [weak self] mirrored in self?.handoff.withLock { $0.push(mirrored) } })
         } catch {
@@ -199,14 +199,34 @@ final class StandbyReplica: @unchecked Sendable {
         throw .notAllowed("this node is a primary, not a standby: there is nothing to promote (epoch \(status.epoch), seqno \(status.applied.seqno))")
     }
 
-    /// On the mirror writer's thread (or in `init`): raises the apply target, starting the queue if
-    /// it was idle.
+    /// Raises the apply target, starting the queue if it was idle.
     func flushed(_ seqno: Seqno) {
-        let wasIdle = pendingApply.withLock { pending in
+        if raiseApplyTarget(to: seqno) { applyQueue.async { self.applyPending() } }
+    }
+
+    /// On the mirror writer's thread, after each drain it synced. A caught-up standby's step (a few
+    /// records, the queue idle) is applied right here through the queue (`sync` runs an idle serial
+    /// queue's work on the calling thread): waking the queue's own thread cost each record's replay
+    /// lag a context switch. A larger step (a catch-up) goes to that thread, so the writer keeps
+    /// syncing while it is applied.
+    private func mirrorFlushed(_ seqno: Seqno) {
+        let behind = repository.appliedPosition.seqno.distance(to: seqno)
+        guard raiseApplyTarget(to: seqno) else { return }
+        if behind <= Self.recordsAppliedOnTheMirrorWriter {
+            applyQueue.sync { applyPending() }
+        } else {
+            applyQueue.async { self.applyPending() }
+        }
+    }
+
+    static let recordsAppliedOnTheMirrorWriter: UInt64 = 64
+
+    /// True when no apply was pending: the caller starts one.
+    private func raiseApplyTarget(to seqno: Seqno) -> Bool {
+        pendingApply.withLock { pending in
             defer { pending = max(pending ?? seqno, seqno) }
             return pending == nil
         }
-        if wasIdle { applyQueue.async { self.applyPending() } }
     }
 
     private func applyPending() {
