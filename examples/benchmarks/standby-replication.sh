@@ -28,7 +28,8 @@
 #
 # Opt-in (never run by `swift test`). Prints a Markdown table with the load average before and after;
 # with --json FILE also writes, for "understudy" and "postgres", the fields catchup_records_per_s,
-# max_commits_per_s, lag_p99_ms_at_50, lag_p99_ms_at_90, achieved_per_s_at_50, achieved_per_s_at_90,
+# max_commits_per_s, lag_p99_ms_at_50, lag_p99_ms_at_90, lag_nonzero_share_at_50 and _at_90 (the share
+# of samples that found flushed records not yet applied), achieved_per_s_at_50, achieved_per_s_at_90,
 # promote_to_first_write_ms, promote_in_node_ms and basecopy_mb_per_s (null where not measured:
 # PostgreSQL's promote_in_node_ms, and anything of a system skipped).
 # Everything runs in a scratch directory removed on exit, Ctrl-C included; every process is stopped.
@@ -83,47 +84,10 @@ elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv
 # ratio A B [DIGITS]: A / B.
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.{sys.argv[3]}f}')" "$1" "$2" "${3:-0}"; }
 
-# Replay-lag samples: `sampler.py understudy URL SECONDS` polls a standby's GET /status every 100 ms
-# and prints one lag (seconds) per line; `sampler.py summary` reads such lines (or psql output) and
-# prints "p50_ms p99_ms samples".
-write_sampler() {
-    cat >"$WORK/sampler.py" <<'PY'
-import json, sys, time, urllib.request
-from datetime import datetime
-
-def understudy(url, seconds):
-    end = time.time() + seconds
-    while time.time() < end:
-        started = time.time()
-        try:
-            status = json.load(urllib.request.urlopen(url + "/status", timeout=2))
-        except OSError:
-            continue
-        # The node's own clock when it read its applied position: like PostgreSQL's clock_timestamp()
-        # in the query below, the sample leaves out the request's round trip.
-        sampled = datetime.fromisoformat(status["time"].replace("Z", "+00:00")).timestamp()
-        applied = status["repository"]["applied"]
-        flushed = status["replication"]["flushed"]["seqno"]
-        caught_up = applied["seqno"] >= flushed or applied.get("time") is None
-        committed = datetime.fromisoformat(applied["time"].replace("Z", "+00:00")).timestamp() if applied.get("time") else sampled
-        print(0.0 if caught_up else max(0.0, sampled - committed), flush=True)
-        time.sleep(max(0.0, 0.1 - (time.time() - started)))
-
-def number(line):
-    try: return float(line)
-    except ValueError: return None  # blank lines and titles between psql's \watch results
-
-def summary():
-    lags = sorted(value for value in map(number, sys.stdin) if value is not None)
-    if not lags:
-        print("- - 0"); return
-    pick = lambda q: lags[min(len(lags) - 1, int(q * len(lags)))]
-    print(f"{pick(0.50) * 1000:.1f} {pick(0.99) * 1000:.1f} {len(lags)}")
-
-if sys.argv[1] == "understudy": understudy(sys.argv[2], float(sys.argv[3]))
-else: summary()
-PY
-}
+# Replay-lag samples: lib/lag_sampler.py (`understudy URL SECONDS` polls a standby's GET /status every
+# 100 ms and prints one lag per line; `summary` reads such lines, or psql's output of the query in
+# postgres_lag, and prints "p50_ms p99_ms samples nonzero_share").
+SAMPLER=$PROJECT/examples/benchmarks/lib/lag_sampler.py
 
 # --- Understudy -----------------------------------------------------------------------------------
 
@@ -202,7 +166,7 @@ understudy_lag() {
     load "$U_PRIMARY" --rate "$rate" --seconds "$LAG_SECONDS" >"$WORK/load-$percent.json" &
     local load_pid=$!
     pids+=("$load_pid")
-    lags=$(python3 "$WORK/sampler.py" understudy "$U_STANDBY" "$LAG_SECONDS" | python3 "$WORK/sampler.py" summary)
+    lags=$(python3 "$SAMPLER" understudy "$U_STANDBY" "$LAG_SECONDS" | python3 "$SAMPLER" summary)
     wait "$load_pid"
     report=$(jq -r '.commitsPerSecond | floor' "$WORK/load-$percent.json")
     printf -v "U_LAG_$percent" '%s' "$lags achieved:$report"
@@ -318,7 +282,7 @@ postgres_lag() {
     printf '%s;\n\\watch 0.1\n' "$query" | timeout "$LAG_SECONDS" "$PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$PG_STANDBY" \
         -U postgres >"$WORK/pglag-$percent" 2>/dev/null || true
     wait "$bench_pid"
-    lags=$(python3 "$WORK/sampler.py" summary <"$WORK/pglag-$percent")
+    lags=$(python3 "$SAMPLER" summary <"$WORK/pglag-$percent")
     output=$(sed -n 's/^tps = \([0-9]*\).*/\1/p' "$WORK/pgbench-$percent.out")
     printf -v "P_LAG_$percent" '%s' "$lags achieved:$output"
 }
@@ -366,18 +330,20 @@ postgres_basebackup() {
 json_number() { [[ -z $1 || $1 == - ]] && echo null || echo "$1"; }
 
 # system_json CATCHUP MAX LAG_50 LAG_90 PROMOTE_MS IN_NODE_MS BASECOPY_MB: one system's fields (lag
-# cells as "p50 p99 n achieved:R").
+# cells as "p50 p99 n nonzero_share achieved:R").
 system_json() {
-    local catchup=$1 max=$2 lag50=$3 lag90=$4 promote=$5 in_node=$6 basecopy=$7 p99_50 p99_90 achieved_50 achieved_90
-    read -r _ p99_50 _ achieved_50 <<<"$lag50"
-    read -r _ p99_90 _ achieved_90 <<<"$lag90"
+    local catchup=$1 max=$2 lag50=$3 lag90=$4 promote=$5 in_node=$6 basecopy=$7 p99_50 p99_90 share_50 share_90 achieved_50 achieved_90
+    read -r _ p99_50 _ share_50 achieved_50 <<<"$lag50"
+    read -r _ p99_90 _ share_90 achieved_90 <<<"$lag90"
     jq -n --argjson catchup "$(json_number "$catchup")" --argjson max "$(json_number "$max")" \
         --argjson p99_50 "$(json_number "$p99_50")" --argjson p99_90 "$(json_number "$p99_90")" \
         --argjson achieved_50 "$(json_number "${achieved_50#achieved:}")" --argjson achieved_90 "$(json_number "${achieved_90#achieved:}")" \
         --argjson promote "$(json_number "$promote")" --argjson in_node "$(json_number "$in_node")" \
         --argjson basecopy "$(json_number "$basecopy")" \
+        --argjson share_50 "$(json_number "$share_50")" --argjson share_90 "$(json_number "$share_90")" \
         '{catchup_records_per_s: $catchup, max_commits_per_s: $max, lag_p99_ms_at_50: $p99_50, lag_p99_ms_at_90: $p99_90,
-          achieved_per_s_at_50: $achieved_50, achieved_per_s_at_90: $achieved_90, promote_to_first_write_ms: $promote,
+          lag_nonzero_share_at_50: $share_50, lag_nonzero_share_at_90: $share_90, achieved_per_s_at_50: $achieved_50,
+          achieved_per_s_at_90: $achieved_90, promote_to_first_write_ms: $promote,
           promote_in_node_ms: $in_node, basecopy_mb_per_s: $basecopy}'
 }
 
@@ -390,16 +356,15 @@ write_json() {
     log "wrote $JSON_FILE"
 }
 
-lag_cell() {  # "p50 p99 n achieved:R" -> "p50 / p99 ms (n samples, R/s)"
-    read -r p50 p99 n achieved <<<"$1"
-    echo "$p50 / $p99 ms ($n samples at ${achieved#achieved:}/s)"
+lag_cell() {  # "p50 p99 n share achieved:R" -> "p50 / p99 ms (n samples, share nonzero, at R/s)"
+    read -r p50 p99 n share achieved <<<"$1"
+    echo "$p50 / $p99 ms ($n samples, $share nonzero, at ${achieved#achieved:}/s)"
 }
 
 main() {
     command -v jq >/dev/null || die "jq is required"
     command -v curl >/dev/null || die "curl is required"
     build
-    write_sampler
     local load_before
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
     log "scratch directory $WORK ($(df --output=source,fstype "$WORK" | tail -1 | tr -s ' ')), load average $load_before"
