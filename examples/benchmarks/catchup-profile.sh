@@ -35,7 +35,7 @@ perf record -F 999 -g -e cpu-clock -o "$OUT" -- "$bin/understudy" standby --data
 pids+=($!)
 until grep -q " ready: " "$WORK/standby.out" 2>/dev/null; do sleep 0.05; done
 standby=$(sed -n 's/.*http=\([^ ]*\).*/http:\/\/\1/p' "$WORK/standby.out" | head -1)
-until [[ $(curl -sf "$standby/status" | jq -r .repository.applied.seqno) -ge $target ]]; do sleep 0.1; done
+python3 "$PROJECT/examples/benchmarks/lib/wait_applied.py" understudy "$standby" "$target"
 finished=$(date +%s.%N)
 echo "caught up $N commits in $(python3 -c "print(round($finished - $started, 2))") s"
 kill -INT "${pids[-1]}"

@@ -42,6 +42,7 @@
 #   BASECOPY_COMMITS [600000]  upserts of 1,000-byte values to random keys among 500,000 (about 350 MB)
 #   SKIP_POSTGRES [0]  BUILD_PATH [.build]  SKIP_BUILD [0]  BENCH_DIR (where the scratch directory goes)
 #   ONLY_BASECOPY [0]  1: run (d) alone and print its rows (comparing base-copy changes without the rest)
+#   ONLY_CATCHUP [0]  1: run (a) alone and print its rows
 #   KEEP_WORK [0]  1: keep the scratch directory (nodes' logs and data) after the run
 set -euo pipefail
 
@@ -88,6 +89,7 @@ ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2
 # 100 ms and prints one lag per line; `summary` reads such lines, or psql's output of the query in
 # postgres_lag, and prints "p50_ms p99_ms samples nonzero_share").
 SAMPLER=$PROJECT/examples/benchmarks/lib/lag_sampler.py
+WAITER=$PROJECT/examples/benchmarks/lib/wait_applied.py
 
 # --- Understudy -----------------------------------------------------------------------------------
 
@@ -104,14 +106,10 @@ tranlog_bytes() {
         END { print total + offset }'
 }
 
-# Polls until the node at URL has applied TARGET; fails after 30 minutes.
+# Waits until the node at URL has applied TARGET (lib/wait_applied.py: one poller, every 50 ms);
+# fails after 30 minutes.
 wait_for_applied() {
-    local url=$1 target=$2
-    for _ in $(seq 18000); do
-        [[ $(applied_seqno "$url" || echo 0) -ge $target ]] && return
-        sleep 0.1
-    done
-    die "$url never applied seqno $target"
+    python3 "$WAITER" understudy "$1" "$2" || die "$1 never applied seqno $2"
 }
 
 load() { "$bin/understudy-load" --node "$1" --clients "$CLIENTS" --value-bytes "$VALUE_BYTES" --keys "$KEYS" --json "${@:2}"; }
@@ -154,6 +152,7 @@ understudy_setup_and_catchup() {
     U_CATCHUP_RECORDS=$(ratio $((target - start)) "$U_CATCHUP_SECONDS")
     U_CATCHUP_MB=$(ratio "$bytes" "$(python3 -c "print($U_CATCHUP_SECONDS * 1e6)")" 1)
 
+    [[ ${ONLY_CATCHUP:-0} == 1 ]] && return
     log "Understudy (b): maximum commit rate (median of three)"
     U_MAX=$(median_of_three understudy_max_once)
 }
@@ -220,12 +219,7 @@ pgbench_run() {
 }
 
 pg_wait_for_replay() {
-    local lsn=$1
-    for _ in $(seq 18000); do
-        [[ $(psql_at "$PG_STANDBY" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'::pg_lsn" 2>/dev/null) == t ]] && return
-        sleep 0.1
-    done
-    die "the PostgreSQL standby never replayed $lsn"
+    python3 "$WAITER" postgres "$PG_BIN/psql" "$PG_STANDBY" "$1" || die "the PostgreSQL standby never replayed $1"
 }
 
 postgres_setup_and_catchup() {
@@ -264,6 +258,7 @@ CONF
     P_CATCHUP_RECORDS=$(ratio $(((BEHIND / CLIENTS) * CLIENTS)) "$P_CATCHUP_SECONDS")
     P_CATCHUP_MB=$(ratio "$bytes" "$(python3 -c "print($P_CATCHUP_SECONDS * 1e6)")" 1)
 
+    [[ ${ONLY_CATCHUP:-0} == 1 ]] && return
     log "PostgreSQL (b): maximum TPS (median of three)"
     P_MAX=$(median_of_three postgres_max_once)
 }
@@ -380,6 +375,11 @@ main() {
     fi
     understudy_setup_and_catchup
     [[ $SKIP_POSTGRES == 1 ]] || postgres_setup_and_catchup
+    if [[ ${ONLY_CATCHUP:-0} == 1 ]]; then
+        echo "| (a) catch-up from $BEHIND behind: seconds | $U_CATCHUP_SECONDS | $P_CATCHUP_SECONDS |"
+        echo "| (a) catch-up records (transactions)/s | $U_CATCHUP_RECORDS | $P_CATCHUP_RECORDS |"
+        return
+    fi
     # Both systems' lag cells at the same offered rates: 50% and 90% of the lower maximum.
     local shared=$U_MAX
     [[ $SKIP_POSTGRES == 1 || $P_MAX -ge $U_MAX ]] || shared=$P_MAX
