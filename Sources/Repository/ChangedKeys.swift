@@ -42,16 +42,16 @@ struct ChangedKeys: Sendable {
     }
 
     /// Each changed key with the seqno of its last change.
-    func latest() -> [[UInt8]: Seqno] {
-        var latest: [[UInt8]: Seqno] = Dictionary(minimumCapacity: min(changes.count, 1 << 20))
-        for change in changes { latest[change.key] = change.seqno }
+    func latest() -> [ObjectKey: Seqno] {
+        var latest: [ObjectKey: Seqno] = Dictionary(minimumCapacity: min(changes.count, 1 << 20))
+        for change in changes { latest[ObjectKey(change.key)] = change.seqno }
         return latest
     }
 
     private mutating func fold() {
         let latest = latest()
         // Kept in seqno order, as if each key had been changed only once, at its last change.
-        changes = latest.map { (key: $0.key, seqno: $0.value) }.sorted { $0.seqno < $1.seqno }
+        changes = latest.map { (key: $0.key.bytes, seqno: $0.value) }.sorted { $0.seqno < $1.seqno }
         foldAt = max(firstFold, 2 * changes.count)
     }
 }

@@ -23,7 +23,7 @@ public struct StoredObject: Hashable, Sendable {
 /// Every change goes through `set`, which keeps the content digest in step in O(1): commits,
 /// replays, restores and recovery all maintain it without knowing of it.
 public struct ObjectTable: Sendable {
-    private var objects: TreeDictionary<[UInt8], StoredObject> = [:]
+    private var objects: TreeDictionary<ObjectKey, StoredObject> = [:]
     /// The digest of exactly these objects.
     public private(set) var digest = ContentDigest.empty
 
@@ -31,7 +31,7 @@ public struct ObjectTable: Sendable {
 
     public var count: Int { objects.count }
 
-    public subscript(key: [UInt8]) -> StoredObject? { objects[key] }
+    public subscript(key: [UInt8]) -> StoredObject? { objects[ObjectKey(key)] }
 
     /// Applies a commit's operations as written by `seqno`.
     public mutating func apply(_ operations: [Operation], seqno: Seqno) {
@@ -67,6 +67,7 @@ public struct ObjectTable: Sendable {
     }
 
     private mutating func set(_ key: [UInt8], to object: StoredObject?) {
+        let key = ObjectKey(key)
         let replaced = if let object { objects.updateValue(object, forKey: key) } else { objects.removeValue(forKey: key) }
         if let replaced { digest.remove(replaced.contentHash) }
         if let object { digest.add(object.contentHash) }
@@ -76,13 +77,16 @@ public struct ObjectTable: Sendable {
     /// The hash trie is unordered, so this scans every key: O(n). Fine for operator listings; a
     /// workload that lists large ranges often wants an ordered index (see docs/OPERATIONS.md).
     public func keys(prefix: [UInt8], after: [UInt8]? = nil, limit: Int) -> [[UInt8]] {
-        var matching = objects.keys.filter { key in
-            key.starts(with: prefix) && (after.map { key.lexicographicallyPrecedes($0) == false && key != $0 } ?? true)
+        var matching = objects.keys.compactMap { key -> [UInt8]? in
+            guard key.bytes.starts(with: prefix), after.map({ ObjectKey.precedes($0, key.bytes) }) ?? true else { return nil }
+            return key.bytes
         }
-        matching.sort { $0.lexicographicallyPrecedes($1) }
+        matching.sort(by: ObjectKey.precedes)
         return Array(matching.prefix(limit))
     }
 
-    /// Every object, unordered (checkpoints sort only what they write).
-    public var allObjects: TreeDictionary<[UInt8], StoredObject> { objects }
+    /// Every object in key order (byte order: extent runs and backups are written in it).
+    public func sortedObjects() -> [(key: [UInt8], object: StoredObject)] {
+        objects.sorted { $0.key < $1.key }.map { (key: $0.key.bytes, object: $0.value) }
+    }
 }

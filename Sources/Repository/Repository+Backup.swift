@@ -122,8 +122,7 @@ extension Repository {
     private func installRestoredRun(_ table: ObjectTable, at position: AppliedPosition, repositoryID: RepositoryID) throws(RepositoryError) -> Manifest {
         try checkpointLock.locked { () throws(RepositoryError) in
             let generation = manifest.nextRunGeneration
-            let entries = table.allObjects.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-                .map { ExtentEntry(key: $0.key, value: $0.value.value, seqno: $0.value.seqno) }
+            let entries = table.sortedObjects().map { ExtentEntry(key: $0.key, value: $0.object.value, seqno: $0.object.seqno) }
             let run = try extentCall { () throws(ExtentError) in
                 try ExtentRunWriter.write(
                     entries, generation: generation, repositoryID: repositoryID,

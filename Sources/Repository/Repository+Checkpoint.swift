@@ -58,15 +58,15 @@ extension Repository {
     }
 
     private func writeCheckpoint(
-        _ table: ObjectTable, position: AppliedPosition, changes: [[UInt8]: Seqno], cleanShutdown: Bool
+        _ table: ObjectTable, position: AppliedPosition, changes: [ObjectKey: Seqno], cleanShutdown: Bool
     ) throws(RepositoryError) -> Manifest {
         var runs = manifest.runs
         var nextGeneration = manifest.nextRunGeneration
         var obsolete: [String] = []
         if !changes.isEmpty {
-            let entries = changes.keys.sorted { $0.lexicographicallyPrecedes($1) }.map { key in
-                table[key].map { ExtentEntry(key: key, value: $0.value, seqno: $0.seqno) }
-                    ?? ExtentEntry(key: key, value: nil, seqno: changes[key]!)
+            let entries = changes.sorted { $0.key < $1.key }.map { key, seqno in
+                table[key.bytes].map { ExtentEntry(key: key.bytes, value: $0.value, seqno: $0.seqno) }
+                    ?? ExtentEntry(key: key.bytes, value: nil, seqno: seqno)
             }
             runs.append(try writeRun(entries, generation: nextGeneration))
             nextGeneration += 1

@@ -116,9 +116,8 @@ public enum BackupWriter {
         do throws(TranlogError) {
             try session.start()
             // The trie is unordered; sorting makes the backup deterministic and lets readers check key order.
-            let sorted = objects.allObjects.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-            for (index, entry) in sorted.enumerated() {
-                try session.add(key: entry.key, object: entry.value)
+            for (index, entry) in objects.sortedObjects().enumerated() {
+                try session.add(key: entry.key, object: entry.object)
                 if (index + 1) % BackupFormat.progressInterval == 0 { progress(index + 1) }
             }
             return try session.finish()

@@ -117,7 +117,7 @@ extension BackupTests {
             let fileSystem = backupFileSystem()
             let described = description()
             _ = try write(table, [BackupTarget(path: path("a"))], description: described, fileSystem: fileSystem)
-            let sorted = table.allObjects.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map { (key: $0.key, object: $0.value) }
+            let sorted = table.sortedObjects()
             let expected = SpecBackupEncoder(description: described).encode(part: 0, blocks: Self.blocks(sorted), final: true).bytes
             let written = fileSystem.contents(of: path("a"))!
             let firstDifference = zip(written, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(written.count, expected.count)

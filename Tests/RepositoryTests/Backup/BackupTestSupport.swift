@@ -62,7 +62,7 @@ import UnderstudyTesting
     }
 
     static func objects(of table: ObjectTable) -> [[UInt8]: StoredObject] {
-        Dictionary(uniqueKeysWithValues: table.allObjects.map { ($0.key, $0.value) })
+        Dictionary(uniqueKeysWithValues: table.sortedObjects().map { ($0.key, $0.object) })
     }
 
     /// Every object of the backup in `paths`, checking that they come in key order.
