@@ -1,15 +1,15 @@
 import Tranlog
 
-/// The keys changed since the last checkpoint, with the seqno of each change, in the order the
-/// changes were made. Recording one is an append: no hashing on the commit path or on a standby's
-/// applier, where a dictionary lookup per key was a tenth of the applier's time. The checkpoint,
-/// on its own thread, keeps each key's last change (`latest`).
+/// The keys changed since the last checkpoint, with the seqno of each change and whether it was a
+/// delete, in the order the changes were made. Recording one is an append: no hashing on the commit
+/// path or on a standby's applier, where a dictionary lookup per key was a tenth of the applier's
+/// time. The checkpoint, on its own thread, turns them into extent entries (`entries(of:after:)`).
 ///
 /// Without checkpoints (suspended for a backup, or failing) the list would grow with every write,
 /// so it folds itself to one entry per key once it has doubled since the last fold: memory stays
 /// proportional to the keys changed, at an amortized cost of at most one hash per change.
 struct ChangedKeys: Sendable {
-    private var changes: [(key: [UInt8], seqno: Seqno)] = []
+    private var changes: [(key: [UInt8], seqno: Seqno, deleted: Bool)] = []
     /// Changes kept before the first fold: a checkpoint normally comes long before (64 MiB of log
     /// is about 600,000 changes of 100-byte values).
     private let firstFold: Int
@@ -23,8 +23,9 @@ struct ChangedKeys: Sendable {
     var isEmpty: Bool { changes.isEmpty }
     var count: Int { changes.count }
 
-    mutating func record(_ key: [UInt8], at seqno: Seqno) {
-        changes.append((key, seqno))
+    mutating func record(_ operation: Operation, at seqno: Seqno) {
+        let deleted = if case .delete = operation { true } else { false }
+        changes.append((operation.key, seqno, deleted))
         if changes.count >= foldAt { fold() }
     }
 
@@ -41,17 +42,45 @@ struct ChangedKeys: Sendable {
         if changes.count >= foldAt { fold() }
     }
 
-    /// Each changed key with the seqno of its last change.
-    func latest() -> [ObjectKey: Seqno] {
-        var latest: [ObjectKey: Seqno] = Dictionary(minimumCapacity: min(changes.count, 1 << 20))
-        for change in changes { latest[ObjectKey(change.key)] = change.seqno }
+    /// Each changed key with its last change: its seqno, and whether it was a delete.
+    func latest() -> [ObjectKey: (seqno: Seqno, deleted: Bool)] {
+        var latest: [ObjectKey: (seqno: Seqno, deleted: Bool)] = Dictionary(minimumCapacity: min(changes.count, 1 << 20))
+        for change in changes { latest[ObjectKey(change.key)] = (change.seqno, change.deleted) }
         return latest
+    }
+
+    /// What a checkpoint of `table` writes for these changes, in key order: each changed key's
+    /// object in `table`, or a tombstone at its last change where `table` no longer holds it.
+    /// `checkpointed`: the seqno of the checkpoint these changes follow.
+    ///
+    /// With many changes per object (a standby catching up rewrites the same keys over and over) a
+    /// scan of the table for objects written after `checkpointed` replaces a dictionary of every
+    /// change and a lookup per key, which miss the cache at each step: the objects changed since a
+    /// checkpoint are exactly those (every write is recorded here), and only deletes need the list.
+    func entries(of table: ObjectTable, after checkpointed: Seqno) -> [ExtentEntry] {
+        var entries: [(key: ObjectKey, entry: ExtentEntry)]
+        if changes.count >= table.count / 4 {
+            entries = table.objects(writtenAfter: checkpointed).map { key, object in
+                (key, ExtentEntry(key: key.bytes, value: object.value, seqno: object.seqno))
+            }
+            var deletes: [ObjectKey: Seqno] = [:]
+            for change in changes where change.deleted { deletes[ObjectKey(change.key)] = change.seqno }
+            for (key, seqno) in deletes where table[key.bytes] == nil {
+                entries.append((key, ExtentEntry(key: key.bytes, value: nil, seqno: seqno)))
+            }
+        } else {
+            entries = latest().map { key, last in
+                (key, table[key.bytes].map { ExtentEntry(key: key.bytes, value: $0.value, seqno: $0.seqno) }
+                    ?? ExtentEntry(key: key.bytes, value: nil, seqno: last.seqno))
+            }
+        }
+        return entries.sorted { $0.key < $1.key }.map(\.entry)
     }
 
     private mutating func fold() {
         let latest = latest()
         // Kept in seqno order, as if each key had been changed only once, at its last change.
-        changes = latest.map { (key: $0.key.bytes, seqno: $0.value) }.sorted { $0.seqno < $1.seqno }
+        changes = latest.map { (key: $0.key.bytes, seqno: $0.value.seqno, deleted: $0.value.deleted) }.sorted { $0.seqno < $1.seqno }
         foldAt = max(firstFold, 2 * changes.count)
     }
 }

@@ -85,6 +85,11 @@ public struct ObjectTable: Sendable {
         return Array(matching.prefix(limit))
     }
 
+    /// The objects written by commits after `seqno`, unordered.
+    func objects(writtenAfter seqno: Seqno) -> [(key: ObjectKey, object: StoredObject)] {
+        objects.compactMap { $0.value.seqno > seqno ? (key: $0.key, object: $0.value) : nil }
+    }
+
     /// Every object in key order (byte order: extent runs and backups are written in it).
     public func sortedObjects() -> [(key: [UInt8], object: StoredObject)] {
         objects.sorted { $0.key < $1.key }.map { (key: $0.key.bytes, object: $0.value) }

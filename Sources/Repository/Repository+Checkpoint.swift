@@ -35,7 +35,7 @@ extension Repository {
         let taken = takeChanges()
         guard !taken.changes.isEmpty || cleanShutdown else { return nil }
         do {
-            manifest = try writeCheckpoint(taken.table, position: taken.position, changes: taken.changes.latest(), cleanShutdown: cleanShutdown)
+            manifest = try writeCheckpoint(taken.table, position: taken.position, changes: taken.changes, cleanShutdown: cleanShutdown)
             return manifest
         } catch {
             // Nothing switched: the changes still need a checkpoint.
@@ -58,17 +58,13 @@ extension Repository {
     }
 
     private func writeCheckpoint(
-        _ table: ObjectTable, position: AppliedPosition, changes: [ObjectKey: Seqno], cleanShutdown: Bool
+        _ table: ObjectTable, position: AppliedPosition, changes: ChangedKeys, cleanShutdown: Bool
     ) throws(RepositoryError) -> Manifest {
         var runs = manifest.runs
         var nextGeneration = manifest.nextRunGeneration
         var obsolete: [String] = []
         if !changes.isEmpty {
-            let entries = changes.sorted { $0.key < $1.key }.map { key, seqno in
-                table[key.bytes].map { ExtentEntry(key: key.bytes, value: $0.value, seqno: $0.seqno) }
-                    ?? ExtentEntry(key: key.bytes, value: nil, seqno: seqno)
-            }
-            runs.append(try writeRun(entries, generation: nextGeneration))
+            runs.append(try writeRun(changes.entries(of: table, after: manifest.checkpoint.seqno), generation: nextGeneration))
             nextGeneration += 1
         }
         if runs.count > configuration.maxRuns {

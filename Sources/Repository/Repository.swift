@@ -260,7 +260,6 @@ public final class Repository: @unchecked Sendable {
         completion: @escaping @Sendable (Result<CommitOutcome, RepositoryError>) -> Void
     ) {
         let snapshot = SnapshotBox()
-        let keys = operations.map(\.key)
         guard let writer else {
             completion(.failure(.readOnly(Self.restoreModeRefusal)))
             return
@@ -274,7 +273,7 @@ public final class Repository: @unchecked Sendable {
             completion: { result in
                 switch result {
                 case .success(let record):
-                    self.publish(snapshot.table!, record: record, changedKeys: keys)
+                    self.publish(snapshot.table!, record: record, changes: operations)
                     completion(.success(CommitOutcome(seqno: record.seqno, epoch: record.epoch, eventID: record.eventID)))
                 case .failure(let error):
                     self.stop(because: error)
@@ -297,13 +296,13 @@ public final class Repository: @unchecked Sendable {
         return try box.result!.get()
     }
 
-    private func publish(_ table: ObjectTable, record: AppendedRecord, changedKeys: [[UInt8]]) {
+    private func publish(_ table: ObjectTable, record: AppendedRecord, changes: [Tranlog.Operation]) {
         let logBytes: Int = stateLock.withLock {
             visible = table
             applied = AppliedPosition(
                 seqno: record.seqno, epoch: record.epoch, eventID: record.eventID, sourceID: configLock.withLock { storedConfig.sourceID },
                 time: record.time, recordCRC: record.crc)
-            for key in changedKeys { dirty.record(key, at: record.seqno) }
+            for operation in changes { dirty.record(operation, at: record.seqno) }
             logBytesSinceCheckpoint += record.frameLength
             return logBytesSinceCheckpoint
         }

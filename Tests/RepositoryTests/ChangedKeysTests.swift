@@ -4,30 +4,88 @@ import Tranlog
 @testable import Repository
 
 /// The keys a checkpoint writes: each key's last change wins, whatever order the lists were joined
-/// in, and a list that no checkpoint takes folds to one entry per key instead of growing with
-/// every write.
+/// in; a deleted key becomes a tombstone at its delete; the entries come out in key order by either
+/// path (a dictionary of the changes when they are few next to the table, a scan of the table when
+/// they are many); and a list that no checkpoint takes folds to one entry per key instead of growing
+/// with every write.
 @Suite struct ChangedKeysTests {
     private static func key(_ index: Int) -> [UInt8] { Array("key-\(index)".utf8) }
-    private static func changed(_ index: Int) -> ObjectKey { ObjectKey(key(index)) }
+    private static func put(_ index: Int, _ value: String = "v") -> Tranlog.Operation { .put(key: key(index), value: Array(value.utf8)) }
 
-    @Test func eachKeysLastChangeWins() {
+    /// A table and its change list after `operations` (one commit each, seqnos after
+    /// `checkpointed`), beside what a checkpoint must write: the last change of each key.
+    private struct Workload {
+        var table = ObjectTable()
+        var changes = ChangedKeys()
+        var expected: [[UInt8]: ExtentEntry] = [:]
+        var seqno: Seqno
+
+        init(checkpointed: Seqno, preloaded: Int) {
+            seqno = checkpointed
+            // Objects the last checkpoint wrote already: not changes.
+            for index in 0..<preloaded {
+                table.apply([.put(key: Array("old-\(index)".utf8), value: [1])], seqno: Seqno(UInt64(1 + index % Int(checkpointed.rawValue))))
+            }
+        }
+
+        mutating func commit(_ operation: Tranlog.Operation) {
+            seqno = seqno.next
+            table.apply([operation], seqno: seqno)
+            changes.record(operation, at: seqno)
+            switch operation {
+            case .put(let key, let value): expected[key] = ExtentEntry(key: key, value: value, seqno: seqno)
+            case .delete(let key): expected[key] = ExtentEntry(key: key, value: nil, seqno: seqno)
+            }
+        }
+
+        var sortedExpectation: [ExtentEntry] { expected.values.sorted { ObjectKey.precedes($0.key, $1.key) } }
+    }
+
+    @Test(arguments: [(preloaded: 100, keys: 20, changes: 2_000), (preloaded: 5_000, keys: 300, changes: 400)])
+    func aCheckpointWritesEachKeysLastChangeInKeyOrder(preloaded: Int, keys: Int, changes: Int) {
+        var generator = SystemRandomNumberGenerator()
+        var workload = Workload(checkpointed: Seqno(50), preloaded: preloaded)
+        for _ in 0..<changes {
+            let index = Int.random(in: 0..<keys, using: &generator)
+            workload.commit(Bool.random(using: &generator) && Int.random(in: 0..<4, using: &generator) == 0
+                ? .delete(key: Self.key(index)) : Self.put(index, "\(workload.seqno.next)"))
+        }
+        #expect(workload.changes.entries(of: workload.table, after: Seqno(50)) == workload.sortedExpectation)
+    }
+
+    @Test func aKeyDeletedThenWrittenAgainIsItsObjectAndOneDeletedAgainIsATombstoneAtTheLastDelete() {
+        for preloaded in [0, 100] {  // both paths
+            var workload = Workload(checkpointed: Seqno(10), preloaded: preloaded)
+            workload.commit(Self.put(1))
+            workload.commit(.delete(key: Self.key(1)))
+            workload.commit(Self.put(1, "again"))
+            workload.commit(.delete(key: Self.key(2)))
+            workload.commit(Self.put(2))
+            workload.commit(.delete(key: Self.key(2)))
+            let entries = workload.changes.entries(of: workload.table, after: Seqno(10))
+            #expect(entries == [ExtentEntry(key: Self.key(1), value: Array("again".utf8), seqno: Seqno(13)), ExtentEntry(key: Self.key(2), value: nil, seqno: Seqno(16))])
+        }
+    }
+
+    @Test func joinedListsKeepEachKeysLastChange() {
         var older = ChangedKeys()
-        older.record(Self.key(1), at: Seqno(1))
-        older.record(Self.key(2), at: Seqno(2))
-        older.record(Self.key(1), at: Seqno(3))
+        older.record(Self.put(1), at: Seqno(1))
+        older.record(Self.put(2), at: Seqno(2))
+        older.record(.delete(key: Self.key(1)), at: Seqno(3))
         var newer = ChangedKeys()
-        newer.record(Self.key(2), at: Seqno(4))
-        newer.record(Self.key(3), at: Seqno(5))
-        #expect(older.latest() == [Self.changed(1): Seqno(3), Self.changed(2): Seqno(2)])
+        newer.record(Self.put(2), at: Seqno(4))
+        newer.record(Self.put(3), at: Seqno(5))
+        #expect(older.latest().mapValues(\.seqno) == [ObjectKey(Self.key(1)): Seqno(3), ObjectKey(Self.key(2)): Seqno(2)])
+        #expect(older.latest()[ObjectKey(Self.key(1))]?.deleted == true)
 
         var appended = older
         appended.append(newer)
         // A checkpoint that failed gives back what it took in front of what came meanwhile.
         var givenBack = newer
         givenBack.prepend(older)
-        let expected = [Self.changed(1): Seqno(3), Self.changed(2): Seqno(4), Self.changed(3): Seqno(5)]
-        #expect(appended.latest() == expected)
-        #expect(givenBack.latest() == expected)
+        let expected = [ObjectKey(Self.key(1)): Seqno(3), ObjectKey(Self.key(2)): Seqno(4), ObjectKey(Self.key(3)): Seqno(5)]
+        #expect(appended.latest().mapValues(\.seqno) == expected)
+        #expect(givenBack.latest().mapValues(\.seqno) == expected)
         #expect(ChangedKeys().isEmpty && !older.isEmpty)
     }
 
@@ -35,14 +93,15 @@ import Tranlog
         var changes = ChangedKeys(firstFold: 100)
         var model: [ObjectKey: Seqno] = [:]
         for seqno in 1...10_000 {
-            let key = Self.key(seqno % 30)
-            changes.record(key, at: Seqno(UInt64(seqno)))
-            model[ObjectKey(key)] = Seqno(UInt64(seqno))
+            let index = seqno % 30
+            changes.record(seqno % 7 == 0 ? .delete(key: Self.key(index)) : Self.put(index), at: Seqno(UInt64(seqno)))
+            model[ObjectKey(Self.key(index))] = Seqno(UInt64(seqno))
             #expect(changes.count < 100, "after \(seqno) changes of 30 keys the list holds \(changes.count)")
         }
-        #expect(changes.latest() == model)
+        #expect(changes.latest().mapValues(\.seqno) == model)
+        #expect(changes.latest()[ObjectKey(Self.key(10_000 % 30))]?.deleted == (10_000 % 7 == 0))
         // Folded, the list still takes newer changes after the kept ones.
-        changes.record(Self.key(7), at: Seqno(10_001))
-        #expect(changes.latest()[Self.changed(7)] == Seqno(10_001))
+        changes.record(Self.put(7), at: Seqno(10_001))
+        #expect(changes.latest()[ObjectKey(Self.key(7))]?.seqno == Seqno(10_001))
     }
 }

@@ -33,7 +33,7 @@ struct LogReplay {
         if case .epochBegin(let info) = record.body { try enter(info, record: record) }
         if case .commit(let operations) = record.body {
             if let objects { table.apply(operations, objects: objects) } else { table.apply(operations, seqno: record.seqno) }
-            for operation in operations { dirty.record(operation.key, at: record.seqno) }
+            for operation in operations { dirty.record(operation, at: record.seqno) }
         }
         applied = AppliedPosition(record)
         bytes += record.frameLength
