@@ -18,14 +18,7 @@ pids=()
 trap 'for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 bin=$B
 source "$PROJECT/deploy/lib/nodes.sh"
-"$bin/understudy" init --data "$WORK/primary" --source-id ab-primary >/dev/null
-head -c 32 /dev/urandom >"$WORK/key" && chmod 600 "$WORK/key"
-start_node "$WORK/primary.log" start --data "$WORK/primary" --replication 127.0.0.1:0 --replication-key-file "$WORK/key"
-primary=$url primary_replication=$replication
-"$bin/understudy" backup snapshot --node "$primary" --data "$WORK/primary" --to "$WORK/snapshot" >/dev/null
-log "$N commits while the snapshot waits"
-"$bin/understudy-load" --node "$primary" --clients 32 --value-bytes 100 --keys 100000 --commits "$N" --json >/dev/null
-target=$(curl -sf "$primary/status" | jq -r .repository.applied.seqno)
+primary_ahead_of_snapshot ab-primary "$WORK/snapshot" "$N"
 for _ in $(seq "$PAIRS"); do
     for build in A B; do
         [[ $build == A ]] && standby_bin=$A || standby_bin=$B

@@ -21,14 +21,7 @@ WORK=$(mktemp -d "$(scratch_root)/understudy-catchup-profile.XXXXXX")
 pids=()
 trap 'for pid in "${pids[@]}"; do kill -INT "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-"$bin/understudy" init --data "$WORK/primary" --source-id profile-primary >/dev/null
-head -c 32 /dev/urandom >"$WORK/key" && chmod 600 "$WORK/key"
-start_node "$WORK/primary.log" start --data "$WORK/primary" --replication 127.0.0.1:0 --replication-key-file "$WORK/key"
-primary=$url primary_replication=$replication
-"$bin/understudy" backup snapshot --node "$primary" --data "$WORK/primary" --to "$WORK/standby" >/dev/null
-log "$N commits while the standby is stopped"
-"$bin/understudy-load" --node "$primary" --clients 32 --value-bytes 100 --keys 100000 --commits "$N" --json >/dev/null
-target=$(curl -sf "$primary/status" | jq -r .repository.applied.seqno)
+primary_ahead_of_snapshot profile-primary "$WORK/standby" "$N"
 started=$(date +%s.%N)
 perf record -F 999 -g -e cpu-clock -o "$OUT" -- "$bin/understudy" standby --data "$WORK/standby" \
     --primary "$primary_replication" --replication-key-file "$WORK/key" --http 127.0.0.1:0 >"$WORK/standby.out" 2>"$WORK/standby.log" &

@@ -86,3 +86,19 @@ write_upsert_script() {
 INSERT INTO kv (key, value) VALUES ('load-' || :k::text, '\\x$hex'::bytea) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;
 SQL
 }
+
+# primary_ahead_of_snapshot SOURCE_ID SNAPSHOT N: a primary (deploy/lib/nodes.sh's start_node, the
+# key in $WORK/key) whose snapshot is taken into SNAPSHOT before it takes N commits (32 clients,
+# 100-byte values, 100,000 keys); sets primary (its URL), primary_replication and target (its last
+# seqno). The catch-up scripts start a standby on the snapshot.
+primary_ahead_of_snapshot() {
+    local source_id=$1 snapshot=$2 commits=$3
+    "$bin/understudy" init --data "$WORK/primary" --source-id "$source_id" >/dev/null
+    head -c 32 /dev/urandom >"$WORK/key" && chmod 600 "$WORK/key"
+    start_node "$WORK/primary.log" start --data "$WORK/primary" --replication 127.0.0.1:0 --replication-key-file "$WORK/key"
+    primary=$url primary_replication=$replication
+    "$bin/understudy" backup snapshot --node "$primary" --data "$WORK/primary" --to "$snapshot" >/dev/null
+    log "$commits commits while the standby is stopped"
+    "$bin/understudy-load" --node "$primary" --clients 32 --value-bytes 100 --keys 100000 --commits "$commits" --json >/dev/null
+    target=$(curl -sf "$primary/status" | jq -r .repository.applied.seqno)
+}
