@@ -3,8 +3,8 @@ import Foundation
 /// A key as the object table and a checkpoint's change set hold it: the same bytes as the
 /// `[UInt8]` they wrap (no copy), compared with one `memcmp` and hashed in one call. `[UInt8]`'s own
 /// `==`, `hash(into:)` and `lexicographicallyPrecedes` go byte by byte, and a standby catching up
-/// runs them for every operation it applies and every key a checkpoint writes (docs/BENCHMARKS.md,
-/// "Catch-up: the harness's polls and the key's byte loops").
+/// runs them for every operation it applies and every key a checkpoint writes (docs/DECISIONS.md,
+/// "A catch-up is CPU-bound on two cores").
 struct ObjectKey: Hashable, Comparable, Sendable {
     let bytes: [UInt8]
 
