@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "Repository",
             dependencies: [
-                "Tranlog", "CZlib",
+                "Tranlog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),

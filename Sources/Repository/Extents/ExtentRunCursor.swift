@@ -5,7 +5,7 @@ import Tranlog
 struct ExtentRunCursor {
     private let run: ExtentRun
     private let layout: ExtentRunLayout
-    private let decompressor = BlockDecompressor()
+    private let decompressor = RawInflater()
     private var nextBlock = 0
     private var pending: [ExtentEntry] = []
     private var pendingPosition = 0
@@ -50,9 +50,9 @@ struct ExtentRunCursor {
                     + "\(uncompressedLength) uncompressed, \(entryCount) entries")
         }
         let uncompressed: [UInt8]
-        switch decompressor.decompress(compressed, byteCount: uncompressedLength) {
+        switch decompressor.inflate(compressed, byteCount: uncompressedLength) {
         case .success(let bytes): uncompressed = bytes
-        case .failure(let defect): throw corrupt("the data does not inflate: \(defect.detail)")
+        case .failure(let failure): throw corrupt("the data does not inflate: \(failure.reason)")
         }
         let entries = try decodeEntries(uncompressed, count: entryCount, corrupt: corrupt)
         guard entries[0].key == block.firstKey else { throw corrupt("its first key differs from the index's") }
