@@ -57,7 +57,7 @@ public final class UnderstudyNode: Sendable {
             Self.abandon(repository, logger: logger)
             throw .repository(error)
         }
-        do { loop = try UVEventLoop(tls: tls, logger: logger) } catch {
+        do { loop = try UVEventLoop(tls: tls, threadName: "node-loop", logger: logger) } catch {
             Self.abandon(repository, logger: logger)
             throw .http(error)
         }

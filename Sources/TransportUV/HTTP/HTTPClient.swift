@@ -24,7 +24,7 @@ public final class HTTPClient: @unchecked Sendable {
         self.peer = peer
         self.configuration = configuration
         self.logger = logger
-        loop = try UVEventLoop(tls: tls, logger: logger)
+        loop = try UVEventLoop(tls: tls, threadName: "http-client", logger: logger)
     }
 
     /// Sends `request` and waits for its complete response, whatever its status. Not on the client's
