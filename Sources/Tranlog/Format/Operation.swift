@@ -15,14 +15,23 @@ public enum Operation: Hashable, Sendable {
         case delete = 2
     }
 
-    /// Nil when the operation is within the limits, else why not.
+    /// Nil when the operation is within the limits, else why not. Reads the lengths through one
+    /// switch: the `key` getter and a second pattern match each copied the arrays (a retain and a
+    /// release per operation), about 3% of a standby's CPU while it decoded a catch-up.
     public var limitViolation: String? {
-        if key.isEmpty { return "empty key" }
-        if key.count > TranlogLimits.maxKeyBytes {
-            return "key of \(key.count) bytes exceeds the limit of \(TranlogLimits.maxKeyBytes)"
+        switch self {
+        case .put(let key, let value): Self.limitViolation(keyBytes: key.count, valueBytes: value.count)
+        case .delete(let key): Self.limitViolation(keyBytes: key.count, valueBytes: nil)
         }
-        if case .put(_, let value) = self, value.count > TranlogLimits.maxValueBytes {
-            return "value of \(value.count) bytes exceeds the limit of \(TranlogLimits.maxValueBytes)"
+    }
+
+    private static func limitViolation(keyBytes: Int, valueBytes: Int?) -> String? {
+        if keyBytes == 0 { return "empty key" }
+        if keyBytes > TranlogLimits.maxKeyBytes {
+            return "key of \(keyBytes) bytes exceeds the limit of \(TranlogLimits.maxKeyBytes)"
+        }
+        if let valueBytes, valueBytes > TranlogLimits.maxValueBytes {
+            return "value of \(valueBytes) bytes exceeds the limit of \(TranlogLimits.maxValueBytes)"
         }
         return nil
     }

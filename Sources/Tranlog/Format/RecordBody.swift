@@ -25,8 +25,8 @@ public enum RecordBody: Hashable, Sendable {
         switch self {
         case .commit(let operations):
             if operations.isEmpty { return "a commit needs at least one operation" }
-            for (index, operation) in operations.enumerated() {
-                if let problem = operation.limitViolation { return "operation \(index): \(problem)" }
+            for index in operations.indices {
+                if let problem = operations[index].limitViolation { return "operation \(index): \(problem)" }
             }
             return nil
         case .backupStart(let label), .backupEnd(let label):
