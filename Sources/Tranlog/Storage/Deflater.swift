@@ -24,18 +24,27 @@ package final class Deflater {
         precondition(deflateReset(stream) == Z_OK)
         // deflateBound covers raw and zlib streams; gzip's header and trailer need 18 bytes more.
         var output = [UInt8](repeating: 0, count: Int(deflateBound(stream, UInt(input.count))) + 32)
-        let produced = input.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-                stream.pointee.avail_in = UInt32(source.count)
-                stream.pointee.next_out = target.baseAddress
-                stream.pointee.avail_out = UInt32(target.count)
-                let result = deflate(stream, Z_FINISH)
-                precondition(result == Z_STREAM_END, "deflate with a deflateBound-sized buffer returned \(result)")
-                return target.count - Int(stream.pointee.avail_out)
-            }
-        }
+        let (result, produced) = finishZlibCall(stream, from: input[...], into: &output) { deflate($0, Z_FINISH) }
+        precondition(result == Z_STREAM_END, "deflate with a deflateBound-sized buffer returned \(result)")
         output.removeSubrange(produced...)
         return output
+    }
+}
+
+/// Points `stream` at all of `input` and `output` and makes one zlib call (`deflate` or `inflate`
+/// with Z_FINISH) over them; returns its status and how many bytes of `output` it filled.
+func finishZlibCall(
+    _ stream: UnsafeMutablePointer<z_stream>, from input: ArraySlice<UInt8>, into output: inout [UInt8],
+    _ call: (UnsafeMutablePointer<z_stream>) -> Int32
+) -> (status: Int32, produced: Int) {
+    input.withUnsafeBufferPointer { source in
+        output.withUnsafeMutableBufferPointer { target in
+            stream.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+            stream.pointee.avail_in = UInt32(source.count)
+            stream.pointee.next_out = target.baseAddress
+            stream.pointee.avail_out = UInt32(target.count)
+            let status = call(stream)
+            return (status, target.count - Int(stream.pointee.avail_out))
+        }
     }
 }

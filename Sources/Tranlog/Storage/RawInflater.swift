@@ -26,15 +26,7 @@ package final class RawInflater {
     package func inflate(_ input: ArraySlice<UInt8>, byteCount: Int) -> Result<[UInt8], Failure> {
         precondition(inflateReset(stream) == Z_OK)
         var output = [UInt8](repeating: 0, count: byteCount)
-        let status = input.withUnsafeBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                stream.pointee.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
-                stream.pointee.avail_in = UInt32(source.count)
-                stream.pointee.next_out = target.baseAddress
-                stream.pointee.avail_out = UInt32(target.count)
-                return CZlib.inflate(stream, Z_FINISH)
-            }
-        }
+        let (status, _) = finishZlibCall(stream, from: input, into: &output) { CZlib.inflate($0, Z_FINISH) }
         guard status == Z_STREAM_END else {
             let reason = status == Z_BUF_ERROR || status == Z_OK
                 ? "it inflates to more than the declared \(byteCount) bytes, or ends early"
