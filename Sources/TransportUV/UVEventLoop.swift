@@ -27,7 +27,7 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
     private let flushIdle: UnsafeMutablePointer<uv_idle_t>
     private var thread = uv_thread_t()
     /// The loop thread's name in `top -H`, `perf` and `gdb` (at most 15 bytes, Linux's limit).
-    public let threadName: String
+    private let threadName: String
 
     private struct Inbox {
         var work: [@Sendable () -> Void] = []

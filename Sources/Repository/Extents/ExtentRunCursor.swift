@@ -5,7 +5,7 @@ import Tranlog
 struct ExtentRunCursor {
     private let run: ExtentRun
     private let layout: ExtentRunLayout
-    private let decompressor = RawInflater()
+    private let inflater = RawInflater()
     private var nextBlock = 0
     private var pending: [ExtentEntry] = []
     private var pendingPosition = 0
@@ -50,7 +50,7 @@ struct ExtentRunCursor {
                     + "\(uncompressedLength) uncompressed, \(entryCount) entries")
         }
         let uncompressed: [UInt8]
-        switch decompressor.inflate(compressed, byteCount: uncompressedLength) {
+        switch inflater.inflate(compressed, byteCount: uncompressedLength) {
         case .success(let bytes): uncompressed = bytes
         case .failure(let failure): throw corrupt("the data does not inflate: \(failure.reason)")
         }
