@@ -37,6 +37,8 @@ struct ArchiveCommandTests {
             let before = try waitForArchive(primary)
             #expect(before.command?.contains("s3 cp") == true)
             #expect(before.directory == nil)
+            let text = try CLIProcess.run(["status", "--node", primary.url], in: directory).standardOutput
+            #expect(text.contains("archive to command `\(Self.archiveCommand(moto, journal: journal))`: archiving"), "\(text)")
             let archivedBefore = try #require(before.lastArchivedFileID?.rawValue)
             #expect(archivedBefore >= 3, "expected several rotations at 4 KiB")
             #expect(try moto.list(Self.bucket, prefix: Self.prefix).sorted() == Self.fileNames(1...archivedBefore).sorted())

@@ -71,6 +71,8 @@ struct ArchiveStandbyTests {
             let keys = try setup.write(prefix: "key")
             let last = try setup.waitForArchive()
             #expect(last >= 3, "expected several rotations at 4 KiB")
+            let text = try CLIProcess.run(["status", "--node", setup.primary.url], in: directory).standardOutput
+            #expect(text.contains("archive to \(setup.archive.path): archiving, last archived tranlog\(last).dbf"), "\(text)")
             let verify = try CLIProcess.run(["tranlog", "verify", setup.archive.path], in: directory)
             #expect(verify.status == 0, "\(verify.standardOutput)\(verify.standardError)")
 
