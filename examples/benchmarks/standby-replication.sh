@@ -2,14 +2,16 @@
 # A hot standby on loopback, Understudy next to PostgreSQL 15 streaming replication doing the same
 # work (durable upserts of a V-byte value to a random key among K, C clients):
 #   (a) catch-up: a standby copied from the primary stays stopped while the primary takes N commits,
-#       then starts; timed from its start until it has applied the primary's last position;
+#       then starts; timed from its start until it has applied the primary's last position. Timed
+#       CATCHUP_RUNS times from copies of the same stopped standby (the copies first, each stopped
+#       after its run; the original last, which goes on to (b) and (c)); the figure is the median;
 #   (b) each primary's maximum commit rate: the median of three closed-loop runs with the standby
 #       attached; then replay lag under steady open-loop load at the SAME offered rate for both
 #       systems, 50% and 90% of the lower of the two maxima, so that the p99s compare like for like;
-#       sampled on the standby every 100 ms in the same way for both: 0 when everything it received
-#       is applied, else the age of the last applied commit (the standby's clock when it answered −
-#       its commit time, both taken inside the server: GET /status's `time`, PostgreSQL's
-#       clock_timestamp(); one machine, one clock);
+#       sampled on the standby every LAG_INTERVAL seconds in the same way for both: 0 when
+#       everything it received is applied, else the age of the last applied commit (the standby's
+#       clock when it answered − its commit time, both taken inside the server: GET /status's
+#       `time`, PostgreSQL's clock_timestamp(); one machine, one clock);
 #   (c) promote: the primary is killed (kill -9 / pg_ctl -m immediate), then from the promote command
 #       (`understudy promote`, `SELECT pg_promote()`, both waiting for the promotion) to the first
 #       write the promoted node accepts; for Understudy also the time inside the node (the promote's
@@ -27,7 +29,8 @@
 #               prepared running INSERT … ON CONFLICT (key) DO UPDATE; -R for the open-loop rates.
 #
 # Opt-in (never run by `swift test`). Prints a Markdown table with the load average before and after;
-# with --json FILE also writes, for "understudy" and "postgres", the fields catchup_records_per_s,
+# with --json FILE also writes, for "understudy" and "postgres", the fields catchup_records_per_s
+# (from the median run), catchup_seconds_runs (every run, in order),
 # max_commits_per_s, lag_p99_ms_at_50, lag_p99_ms_at_90, lag_nonzero_share_at_50 and _at_90 (the share
 # of samples that found flushed records not yet applied), achieved_per_s_at_50, achieved_per_s_at_90,
 # promote_to_first_write_ms, promote_in_node_ms and basecopy_mb_per_s (null where not measured:
@@ -38,7 +41,9 @@
 #   (--quick: 100 000 behind, short cells, a 60 000-commit base copy: below the 250 MB a real figure needs)
 # Environment (defaults in brackets):
 #   BEHIND [1000000]  commits the stopped standby misses      CLIENTS [32]  VALUE_BYTES [100]  KEYS [100000]
+#   CATCHUP_RUNS [3]  catch-ups timed per system (median)
 #   MAX_SECONDS [10]  each closed-loop run finding the max    LAG_SECONDS [20]  each open-loop lag cell
+#   LAG_INTERVAL [0.02]  seconds between lag samples (1,000 per 20 s cell: the p99 is the 10th worst)
 #   BASECOPY_COMMITS [600000]  upserts of 1,000-byte values to random keys among 500,000 (about 350 MB)
 #   SKIP_POSTGRES [0]  BUILD_PATH [.build]  SKIP_BUILD [0]  BENCH_DIR (where the scratch directory goes)
 #   ONLY_BASECOPY [0]  1: run (d) alone and print its rows (comparing base-copy changes without the rest)
@@ -59,12 +64,14 @@ log() { echo "standby-replication: $*" >&2; }
 die() { log "$*"; exit 1; }
 source "$PROJECT/examples/benchmarks/lib/common.sh"
 parse_options "[--quick] [--json FILE]" --quick QUICK "$@"
-[[ $QUICK == 1 ]] && : "${BEHIND:=100000}" "${MAX_SECONDS:=5}" "${LAG_SECONDS:=8}" "${BASECOPY_COMMITS:=60000}"
+[[ $QUICK == 1 ]] && : "${BEHIND:=100000}" "${MAX_SECONDS:=5}" "${LAG_SECONDS:=8}" "${BASECOPY_COMMITS:=60000}" "${CATCHUP_RUNS:=1}"
 BEHIND=${BEHIND:-1000000}
+CATCHUP_RUNS=${CATCHUP_RUNS:-3}
 BASECOPY_COMMITS=${BASECOPY_COMMITS:-600000}
 BASECOPY_KEYS=500000
 MAX_SECONDS=${MAX_SECONDS:-10}
 LAG_SECONDS=${LAG_SECONDS:-20}
+LAG_INTERVAL=${LAG_INTERVAL:-0.02}
 
 # --- scratch directory and cleanup -----------------------------------------------------------------
 
@@ -85,8 +92,8 @@ elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv
 # ratio A B [DIGITS]: A / B.
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.{sys.argv[3]}f}')" "$1" "$2" "${3:-0}"; }
 
-# Replay-lag samples: lib/lag_sampler.py (`understudy URL SECONDS` polls a standby's GET /status every
-# 100 ms and prints one lag per line; `summary` reads such lines, or psql's output of the query in
+# Replay-lag samples: lib/lag_sampler.py (`understudy URL SECONDS INTERVAL` polls a standby's GET
+# /status every INTERVAL seconds and prints one lag per line; `summary` reads such lines, or psql's output of the query in
 # postgres_lag, and prints "p50_ms p99_ms samples nonzero_share").
 SAMPLER=$PROJECT/examples/benchmarks/lib/lag_sampler.py
 WAITER=$PROJECT/examples/benchmarks/lib/wait_applied.py
@@ -114,11 +121,34 @@ wait_for_applied() {
 
 load() { "$bin/understudy-load" --node "$1" --clients "$CLIENTS" --value-bytes "$VALUE_BYTES" --keys "$KEYS" --json "${@:2}"; }
 
+# median NUMBER…: the median (of an even count, the mean of the middle two).
+median() {
+    printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
 # median_of_three COMMAND…: runs COMMAND (which prints a number) three times; prints the median.
 median_of_three() {
     local runs=()
     for _ in 1 2 3; do runs+=("$("$@")"); done
-    printf '%s\n' "${runs[@]}" | sort -n | sed -n 2p
+    median "${runs[@]}"
+}
+
+# timed_catchups START_ONE STOP_ONE ORIGINAL TARGET: the catch-up timed CATCHUP_RUNS times: `START_ONE
+# DIRECTORY TARGET` on a copy of ORIGINAL (then `STOP_ONE`, and the copy removed), and last on
+# ORIGINAL itself, which keeps running. Sets CATCHUP_SECONDS (the median) and CATCHUP_RUNS_SECONDS.
+timed_catchups() {
+    local start_one=$1 stop_one=$2 original=$3 target=$4 copy="$3-copy" runs=() started run
+    for ((run = 1; run <= CATCHUP_RUNS; run++)); do
+        local directory=$original
+        if ((run < CATCHUP_RUNS)); then directory=$copy; cp -a "$original" "$copy"; fi
+        started=$(now)
+        "$start_one" "$directory" "$target"
+        runs+=("$(elapsed "$started" "$(now)")")
+        log "  catch-up $run of $CATCHUP_RUNS: ${runs[-1]} s"
+        if ((run < CATCHUP_RUNS)); then "$stop_one"; rm -rf "$copy"; fi
+    done
+    CATCHUP_RUNS_SECONDS="${runs[*]}"
+    CATCHUP_SECONDS=$(median "${runs[@]}")
 }
 
 # The node helpers and the replication key every Understudy part uses.
@@ -141,20 +171,28 @@ understudy_setup_and_catchup() {
     start=$(applied_seqno "$U_PRIMARY")
     load "$U_PRIMARY" --commits "$BEHIND" >/dev/null
     target=$(applied_seqno "$U_PRIMARY")
-    local bytes=$(( $(tranlog_bytes "$WORK/primary" "$U_PRIMARY") - bytes_before )) started finished
-    started=$(now)
-    start_node "$WORK/standby.log" standby --data "$WORK/standby" --primary "$primary_replication" \
-        --replication-key-file "$WORK/replication.key"
+    local bytes=$(( $(tranlog_bytes "$WORK/primary" "$U_PRIMARY") - bytes_before ))
+    U_PRIMARY_REPLICATION=$primary_replication
+    timed_catchups understudy_catchup_once stop_last_node "$WORK/standby" "$target"
     U_STANDBY=$url
-    wait_for_applied "$U_STANDBY" "$target"
-    finished=$(now)
-    U_CATCHUP_SECONDS=$(elapsed "$started" "$finished")
+    U_CATCHUP_SECONDS=$CATCHUP_SECONDS U_CATCHUP_RUNS=$CATCHUP_RUNS_SECONDS
     U_CATCHUP_RECORDS=$(ratio $((target - start)) "$U_CATCHUP_SECONDS")
     U_CATCHUP_MB=$(ratio "$bytes" "$(python3 -c "print($U_CATCHUP_SECONDS * 1e6)")" 1)
 
     [[ ${ONLY_CATCHUP:-0} == 1 ]] && return
     log "Understudy (b): maximum commit rate (median of three)"
     U_MAX=$(median_of_three understudy_max_once)
+}
+
+# understudy_catchup_once DIRECTORY TARGET: a standby on DIRECTORY, until it has applied TARGET.
+understudy_catchup_once() {
+    start_node "$1.log" standby --data "$1" --primary "$U_PRIMARY_REPLICATION" --replication-key-file "$WORK/replication.key"
+    wait_for_applied "$url" "$2"
+}
+
+stop_last_node() {
+    kill -INT "${pids[-1]}" && wait "${pids[-1]}" 2>/dev/null || true
+    unset 'pids[-1]'
 }
 
 understudy_max_once() { load "$U_PRIMARY" --seconds "$MAX_SECONDS" | jq -r '.commitsPerSecond | floor'; }
@@ -165,7 +203,7 @@ understudy_lag() {
     load "$U_PRIMARY" --rate "$rate" --seconds "$LAG_SECONDS" >"$WORK/load-$percent.json" &
     local load_pid=$!
     pids+=("$load_pid")
-    lags=$(python3 "$SAMPLER" understudy "$U_STANDBY" "$LAG_SECONDS" | python3 "$SAMPLER" summary)
+    lags=$(python3 "$SAMPLER" understudy "$U_STANDBY" "$LAG_SECONDS" "$LAG_INTERVAL" | python3 "$SAMPLER" summary)
     wait "$load_pid"
     report=$(jq -r '.commitsPerSecond | floor' "$WORK/load-$percent.json")
     printf -v "U_LAG_$percent" '%s' "$lags achieved:$report"
@@ -250,17 +288,27 @@ CONF
     target=$(psql_at "$PG_PRIMARY" -c "SELECT pg_current_wal_lsn()")
     local bytes
     bytes=$(psql_at "$PG_PRIMARY" -c "SELECT pg_wal_lsn_diff('$target', '$before')::bigint")
-    started=$(now)
-    pg_start "$WORK/pg-standby" "$PG_STANDBY"
-    pg_wait_for_replay "$target"
-    finished=$(now)
-    P_CATCHUP_SECONDS=$(elapsed "$started" "$finished")
+    timed_catchups postgres_catchup_once pg_stop_last "$WORK/pg-standby" "$target"
+    P_CATCHUP_SECONDS=$CATCHUP_SECONDS P_CATCHUP_RUNS=$CATCHUP_RUNS_SECONDS
     P_CATCHUP_RECORDS=$(ratio $(((BEHIND / CLIENTS) * CLIENTS)) "$P_CATCHUP_SECONDS")
     P_CATCHUP_MB=$(ratio "$bytes" "$(python3 -c "print($P_CATCHUP_SECONDS * 1e6)")" 1)
 
     [[ ${ONLY_CATCHUP:-0} == 1 ]] && return
     log "PostgreSQL (b): maximum TPS (median of three)"
     P_MAX=$(median_of_three postgres_max_once)
+}
+
+# postgres_catchup_once DIRECTORY TARGET: the standby on DIRECTORY, until it has replayed TARGET. A
+# copy streams without the slot, which keeps the WAL for the original's run.
+postgres_catchup_once() {
+    [[ $1 == "$WORK/pg-standby" ]] || sed -i '/^primary_slot_name/d' "$1/postgresql.auto.conf"
+    pg_start "$1" "$PG_STANDBY"
+    pg_wait_for_replay "$2"
+}
+
+pg_stop_last() {
+    as_postgres "$PG_BIN/pg_ctl" -D "${PG_CLUSTERS[-1]}" -m fast -w stop >/dev/null
+    unset 'PG_CLUSTERS[-1]'
 }
 
 postgres_max_once() { pgbench_run -T "$MAX_SECONDS" | sed -n 's/^tps = \([0-9]*\).*/\1/p'; }
@@ -273,8 +321,8 @@ postgres_lag() {
     pgbench_run -R "$rate" -T "$LAG_SECONDS" >"$WORK/pgbench-$percent.out" &
     local bench_pid=$!
     pids+=("$bench_pid")
-    # One session re-running the query every 100 ms for the length of the cell.
-    printf '%s;\n\\watch 0.1\n' "$query" | timeout "$LAG_SECONDS" "$PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$PG_STANDBY" \
+    # One session re-running the query every LAG_INTERVAL seconds for the length of the cell.
+    printf '%s;\n\\watch %s\n' "$query" "$LAG_INTERVAL" | timeout "$LAG_SECONDS" "$PG_BIN/psql" -X -q -At -h 127.0.0.1 -p "$PG_STANDBY" \
         -U postgres >"$WORK/pglag-$percent" 2>/dev/null || true
     wait "$bench_pid"
     lags=$(python3 "$SAMPLER" summary <"$WORK/pglag-$percent")
@@ -324,10 +372,10 @@ postgres_basebackup() {
 # json_number VALUE: VALUE as a JSON number, or null when it was not measured ("-").
 json_number() { [[ -z $1 || $1 == - ]] && echo null || echo "$1"; }
 
-# system_json CATCHUP MAX LAG_50 LAG_90 PROMOTE_MS IN_NODE_MS BASECOPY_MB: one system's fields (lag
-# cells as "p50 p99 n nonzero_share achieved:R").
+# system_json CATCHUP MAX LAG_50 LAG_90 PROMOTE_MS IN_NODE_MS BASECOPY_MB CATCHUP_RUNS: one system's
+# fields (lag cells as "p50 p99 n nonzero_share achieved:R"; the catch-up runs' seconds space-separated).
 system_json() {
-    local catchup=$1 max=$2 lag50=$3 lag90=$4 promote=$5 in_node=$6 basecopy=$7 p99_50 p99_90 share_50 share_90 achieved_50 achieved_90
+    local catchup=$1 max=$2 lag50=$3 lag90=$4 promote=$5 in_node=$6 basecopy=$7 runs=$8 p99_50 p99_90 share_50 share_90 achieved_50 achieved_90
     read -r _ p99_50 _ share_50 achieved_50 <<<"$lag50"
     read -r _ p99_90 _ share_90 achieved_90 <<<"$lag90"
     jq -n --argjson catchup "$(json_number "$catchup")" --argjson max "$(json_number "$max")" \
@@ -336,7 +384,8 @@ system_json() {
         --argjson promote "$(json_number "$promote")" --argjson in_node "$(json_number "$in_node")" \
         --argjson basecopy "$(json_number "$basecopy")" \
         --argjson share_50 "$(json_number "$share_50")" --argjson share_90 "$(json_number "$share_90")" \
-        '{catchup_records_per_s: $catchup, max_commits_per_s: $max, lag_p99_ms_at_50: $p99_50, lag_p99_ms_at_90: $p99_90,
+        --argjson runs "$(if [[ $runs == - ]]; then echo null; else printf '%s\n' $runs | jq -s -c .; fi)" \
+        '{catchup_records_per_s: $catchup, catchup_seconds_runs: $runs, max_commits_per_s: $max, lag_p99_ms_at_50: $p99_50, lag_p99_ms_at_90: $p99_90,
           lag_nonzero_share_at_50: $share_50, lag_nonzero_share_at_90: $share_90, achieved_per_s_at_50: $achieved_50,
           achieved_per_s_at_90: $achieved_90, promote_to_first_write_ms: $promote,
           promote_in_node_ms: $in_node, basecopy_mb_per_s: $basecopy}'
@@ -345,8 +394,9 @@ system_json() {
 write_json() {
     [[ -n $JSON_FILE ]] || return 0
     jq -n --argjson understudy "$(system_json "$U_CATCHUP_RECORDS" "$U_MAX" "$U_LAG_50" "$U_LAG_90" "$U_PROMOTE_MS" \
-            "$U_PROMOTE_IN_NODE_MS" "$U_BASECOPY_MB")" \
-        --argjson postgres "$(system_json "$P_CATCHUP_RECORDS" "$P_MAX" "$P_LAG_50" "$P_LAG_90" "$P_PROMOTE_MS" - "$P_BASECOPY_MB")" \
+            "$U_PROMOTE_IN_NODE_MS" "$U_BASECOPY_MB" "$U_CATCHUP_RUNS")" \
+        --argjson postgres "$(system_json "$P_CATCHUP_RECORDS" "$P_MAX" "$P_LAG_50" "$P_LAG_90" "$P_PROMOTE_MS" - "$P_BASECOPY_MB" \
+            "$P_CATCHUP_RUNS")" \
         '{understudy: $understudy, postgres: $postgres}' >"$JSON_FILE"
     log "wrote $JSON_FILE"
 }
@@ -356,6 +406,11 @@ lag_cell() {  # "p50 p99 n share achieved:R" -> "p50 / p99 ms (n samples, share 
     echo "$p50 / $p99 ms ($n samples, $share nonzero, at ${achieved#achieved:}/s)"
 }
 
+catchup_rows() {
+    echo "| (a) catch-up from $BEHIND behind: seconds, median of $CATCHUP_RUNS ($U_CATCHUP_RUNS / $P_CATCHUP_RUNS) | $U_CATCHUP_SECONDS | $P_CATCHUP_SECONDS |"
+    echo "| (a) catch-up records (transactions)/s | $U_CATCHUP_RECORDS | $P_CATCHUP_RECORDS |"
+}
+
 main() {
     command -v jq >/dev/null || die "jq is required"
     command -v curl >/dev/null || die "curl is required"
@@ -363,7 +418,7 @@ main() {
     local load_before
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
     log "scratch directory $WORK ($(df --output=source,fstype "$WORK" | tail -1 | tr -s ' ')), load average $load_before"
-    P_CATCHUP_SECONDS=- P_CATCHUP_RECORDS=- P_CATCHUP_MB=- P_MAX=- P_LAG_50="- - - achieved:-" P_LAG_90="- - - achieved:-" P_PROMOTE_MS=-
+    P_CATCHUP_SECONDS=- P_CATCHUP_RUNS=- P_CATCHUP_RECORDS=- P_CATCHUP_MB=- P_MAX=- P_LAG_50="- - - achieved:-" P_LAG_90="- - - achieved:-" P_PROMOTE_MS=-
     P_BASECOPY_SECONDS=- P_BASECOPY_MB=-
     if [[ ${ONLY_BASECOPY:-0} == 1 ]]; then
         understudy_setup
@@ -376,8 +431,7 @@ main() {
     understudy_setup_and_catchup
     [[ $SKIP_POSTGRES == 1 ]] || postgres_setup_and_catchup
     if [[ ${ONLY_CATCHUP:-0} == 1 ]]; then
-        echo "| (a) catch-up from $BEHIND behind: seconds | $U_CATCHUP_SECONDS | $P_CATCHUP_SECONDS |"
-        echo "| (a) catch-up records (transactions)/s | $U_CATCHUP_RECORDS | $P_CATCHUP_RECORDS |"
+        catchup_rows
         return
     fi
     # Both systems' lag cells at the same offered rates: 50% and 90% of the lower maximum.
@@ -398,8 +452,7 @@ main() {
     echo
     echo "| | Understudy | PostgreSQL 15 |"
     echo "|---|---:|---:|"
-    echo "| (a) catch-up from $BEHIND behind: seconds | $U_CATCHUP_SECONDS | $P_CATCHUP_SECONDS |"
-    echo "| (a) catch-up records (transactions)/s | $U_CATCHUP_RECORDS | $P_CATCHUP_RECORDS |"
+    catchup_rows
     echo "| (a) catch-up MB/s (tranlog / WAL bytes) | $U_CATCHUP_MB | $P_CATCHUP_MB |"
     echo "| (b) max commit rate, closed loop, standby attached, median of 3 (/s) | $U_MAX | $P_MAX |"
     echo "| (b) replay lag p50 / p99 at 50% of the lower max | $(lag_cell "$U_LAG_50") | $(lag_cell "$P_LAG_50") |"
