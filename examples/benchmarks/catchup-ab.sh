@@ -35,8 +35,7 @@ for _ in $(seq "$PAIRS"); do
         threads=$(for task in /proc/"${pids[-1]}"/task/*; do
             echo "$(tr ' ' _ <"$task/comm"):$(awk '{print ($14 + $15) / 100}' "$task/stat")"
         done | sort -t: -k2 -n -r | head -4 | tr '\n' ' ')
-        kill -INT "${pids[-1]}" && wait "${pids[-1]}" 2>/dev/null || true
-        unset 'pids[-1]'
+        stop_last_node
         echo "$build $(python3 -c "print(round($finished - $started, 3))") s, standby CPU $cpu s; $threads"
     done
 done

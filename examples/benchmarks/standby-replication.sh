@@ -93,8 +93,8 @@ elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1]) / float(sys.argv[2]):.{sys.argv[3]}f}')" "$1" "$2" "${3:-0}"; }
 
 # Replay-lag samples: lib/lag_sampler.py (`understudy URL SECONDS INTERVAL` polls a standby's GET
-# /status every INTERVAL seconds and prints one lag per line; `summary` reads such lines, or psql's output of the query in
-# postgres_lag, and prints "p50_ms p99_ms samples nonzero_share").
+# /status every INTERVAL seconds and prints one lag per line; `summary` reads such lines, or psql's
+# output of the query in postgres_lag, and prints "p50_ms p99_ms samples nonzero_share").
 SAMPLER=$PROJECT/examples/benchmarks/lib/lag_sampler.py
 WAITER=$PROJECT/examples/benchmarks/lib/wait_applied.py
 
@@ -188,11 +188,6 @@ understudy_setup_and_catchup() {
 understudy_catchup_once() {
     start_node "$1.log" standby --data "$1" --primary "$U_PRIMARY_REPLICATION" --replication-key-file "$WORK/replication.key"
     wait_for_applied "$url" "$2"
-}
-
-stop_last_node() {
-    kill -INT "${pids[-1]}" && wait "${pids[-1]}" 2>/dev/null || true
-    unset 'pids[-1]'
 }
 
 understudy_max_once() { load "$U_PRIMARY" --seconds "$MAX_SECONDS" | jq -r '.commitsPerSecond | floor'; }
@@ -304,11 +299,6 @@ postgres_catchup_once() {
     [[ $1 == "$WORK/pg-standby" ]] || sed -i '/^primary_slot_name/d' "$1/postgresql.auto.conf"
     pg_start "$1" "$PG_STANDBY"
     pg_wait_for_replay "$2"
-}
-
-pg_stop_last() {
-    as_postgres "$PG_BIN/pg_ctl" -D "${PG_CLUSTERS[-1]}" -m fast -w stop >/dev/null
-    unset 'PG_CLUSTERS[-1]'
 }
 
 postgres_max_once() { pgbench_run -T "$MAX_SECONDS" | sed -n 's/^tps = \([0-9]*\).*/\1/p'; }

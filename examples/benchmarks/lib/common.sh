@@ -30,6 +30,18 @@ stop_all() {
     PG_CLUSTERS=()
 }
 
+# Stops the process started last (an Understudy node: SIGINT, a clean stop) and forgets it.
+stop_last_node() {
+    kill -INT "${pids[-1]}" && wait "${pids[-1]}" 2>/dev/null || true
+    unset 'pids[-1]'
+}
+
+# Stops the PostgreSQL server started last and forgets it.
+pg_stop_last() {
+    as_postgres "$PG_BIN/pg_ctl" -D "${PG_CLUSTERS[-1]}" -m fast -w stop >/dev/null
+    unset 'PG_CLUSTERS[-1]'
+}
+
 # Stops every process and server the script started and removes the scratch directory (the EXIT trap;
 # KEEP_WORK=1 keeps it, with the nodes' logs, for a look afterwards).
 cleanup() {
