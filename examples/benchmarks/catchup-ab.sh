@@ -7,7 +7,7 @@
 #
 # Usage: examples/benchmarks/catchup-ab.sh BIN_A BIN_B [PAIRS]   (BIN: a directory holding
 #        `understudy` and `understudy-load`, e.g. .build-release/release; PAIRS default 6)
-# Environment: N [600000]  BENCH_DIR (where the scratch directory goes)
+# Environment: N [600000]  KEYS [100000] (keys the commits write)  BENCH_DIR (where the scratch directory goes)
 set -euo pipefail
 A=$1 B=$2 PAIRS=${3:-6} N=${N:-600000}
 PROJECT=$(cd "$(dirname "$0")/../.." && pwd)

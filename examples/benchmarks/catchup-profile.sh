@@ -5,7 +5,8 @@
 # (demangled); the perf data stays in OUT (default ./catchup.perf.data) for `perf report -i`.
 #
 # Usage: examples/benchmarks/catchup-profile.sh
-# Environment (defaults in brackets): N [400000]  BUILD_PATH [.build]  SKIP_BUILD [0]  OUT [catchup.perf.data]
+# Environment (defaults in brackets): N [400000]  KEYS [100000]  BUILD_PATH [.build]  SKIP_BUILD [0]
+#   OUT [catchup.perf.data]
 set -euo pipefail
 PROJECT=$(cd "$(dirname "$0")/../.." && pwd)
 N=${N:-400000}

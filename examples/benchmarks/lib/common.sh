@@ -101,7 +101,7 @@ SQL
 
 # primary_ahead_of_snapshot SOURCE_ID SNAPSHOT N: a primary (deploy/lib/nodes.sh's start_node, the
 # key in $WORK/key) whose snapshot is taken into SNAPSHOT before it takes N commits (32 clients,
-# 100-byte values, 100,000 keys); sets primary (its URL), primary_replication and target (its last
+# 100-byte values, KEYS keys, default 100,000); sets primary (its URL), primary_replication and target (its last
 # seqno). The catch-up scripts start a standby on the snapshot.
 primary_ahead_of_snapshot() {
     local source_id=$1 snapshot=$2 commits=$3
@@ -111,6 +111,7 @@ primary_ahead_of_snapshot() {
     primary=$url primary_replication=$replication
     "$bin/understudy" backup snapshot --node "$primary" --data "$WORK/primary" --to "$snapshot" >/dev/null
     log "$commits commits while the standby is stopped"
-    "$bin/understudy-load" --node "$primary" --clients 32 --value-bytes 100 --keys 100000 --commits "$commits" --json >/dev/null
+    "$bin/understudy-load" --node "$primary" --clients 32 --value-bytes 100 --keys "${KEYS:-100000}" --commits "$commits" \
+        --json >/dev/null
     target=$(curl -sf "$primary/status" | jq -r .repository.applied.seqno)
 }
