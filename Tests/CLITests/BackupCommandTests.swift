@@ -53,7 +53,7 @@ struct BackupCommandTests {
 
             // What a running node renames into place, left where the copy would meet it.
             let transient = ["stray.json.tmp", "tranlogs/tranlog999999.dbf.preallocated"]
-            for path in transient { FileManager.default.createFile(atPath: data.appendingPathComponent(path).path, contents: Data([0])) }
+            for path in transient { #expect(FileManager.default.createFile(atPath: data.appendingPathComponent(path).path, contents: Data([0]))) }
             let writer = try BackgroundWriter(url: primary.url)
             let copy = directory.appendingPathComponent("copy")
             let snapshot = try succeeding(["backup", "snapshot", "--to", copy.path, "--minutes", "5", "--data", data.path, "--node", primary.url], in: directory)

@@ -408,7 +408,7 @@ struct ClusterFailoverTests {
 
             try site.join("a")
             try site.await("a re-seeds and follows b") { try site.member("a")?.role == "standby" }
-            let held = try #require(try site.client.list(prefix: "/understudy/\(site.cluster)/losses/"))
+            let held = try site.client.list(prefix: "/understudy/\(site.cluster)/losses/")
             try #require(held.count == 1, "one loss record, for a's epoch")
             let loss = try JSONDecoder().decode(LossRecord.self, from: Data(held[0].value))
             let claim = try #require(try site.client.get("/understudy/\(site.cluster)/epoch").map { try JSONDecoder().decode(EpochClaim.self, from: Data($0.value)) })
