@@ -12,7 +12,8 @@ extension RestoreTests {
     static let rewrittenKeys = (0..<12).map { "hot-\($0)" }
 
     /// A primary that wrote two commits that put and delete one key, then `commits` commits of one to
-    /// three operations on `rewrittenKeys` (seeded), checkpointed after the first few: the survivor of its crash, its content and its digest.
+    /// three operations on `rewrittenKeys` (seeded), checkpointed after the first few: the survivor
+    /// of its crash, its content and its digest.
     static func rewritingPrimary(commits: Int, seed: UInt64) async throws
         -> (fileSystem: SimulatedFileSystem, content: [String: StoredObject?], digest: PositionedDigest)
     {
@@ -54,7 +55,7 @@ extension RestoreTests {
         #expect(content.values.contains { $0 != nil }, "some keys end written")
         let lastSeqno = digest.seqno
 
-        // One step from memory, in batches prepared ahead (each key written about 40 times in it).
+        // One step from memory, in batches prepared ahead (each key written about 50 times in it).
         let fromMemory = try Self.restoring(fileSystem.crashed(seed: 2))
         #expect(try fromMemory.applyMirrored(try Self.mirroredFrames(fileSystem, framesPerBatch: 16), through: lastSeqno).seqno == lastSeqno)
         Self.expectContent(fromMemory, content, digest, "a step from memory")

@@ -101,8 +101,8 @@ SQL
 
 # primary_ahead_of_snapshot SOURCE_ID SNAPSHOT N: a primary (deploy/lib/nodes.sh's start_node, the
 # key in $WORK/key) whose snapshot is taken into SNAPSHOT before it takes N commits (32 clients,
-# 100-byte values, KEYS keys, default 100,000); sets primary (its URL), primary_replication and target (its last
-# seqno). The catch-up scripts start a standby on the snapshot.
+# 100-byte values, KEYS keys, default 100,000); sets primary (its URL), primary_replication and
+# target (its last seqno). The catch-up scripts start a standby on the snapshot.
 primary_ahead_of_snapshot() {
     local source_id=$1 snapshot=$2 commits=$3
     "$bin/understudy" init --data "$WORK/primary" --source-id "$source_id" >/dev/null
