@@ -75,4 +75,40 @@ import UnderstudyTesting
         #expect(seqnos == [Seqno(1), Seqno(2)], "completions still run in log order")
         try writer.close()
     }
+
+    /// A caller may hold the completion thread for as long as it likes: the flush thread syncs batch
+    /// after batch meanwhile, and their callers are told after the slow one, in log order.
+    @Test func whileOneCallerIsSlowTheOtherThreadKeepsSyncing() throws {
+        let writer = try WriterTests.openWriter(emptyLogFileSystem())
+        let firstCompleting = DispatchSemaphore(value: 0), releaseFirst = DispatchSemaphore(value: 0)
+        let order = CompletionLog()
+        writer.append(putCommit(0)) { result in
+            firstCompleting.signal()
+            releaseFirst.wait()
+            order.completion(result)
+        }
+        #expect(firstCompleting.wait(timeout: .now() + 30) == .success)
+
+        for index in 1...4 {
+            let record = try #require(writer.append(putCommit(index), completion: order.completion))
+            #expect(Self.waitUntilDurable(record.seqno, in: writer), "batch \(index + 1) was not synced while the first caller was held")
+        }
+        #expect(order.count == 0, "no caller is told before the first one")
+        releaseFirst.signal()
+
+        let seqnos = try order.waitFor(5).map { try $0.get().seqno }
+        #expect(seqnos == (1...5).map { Seqno(UInt64($0)) }, "completions still run in log order")
+        try writer.close()
+    }
+
+    /// No completion tells of durability while a caller holds the completion thread, so this reads
+    /// the writer's durable position until it reaches `seqno` (false after 30 s).
+    private static func waitUntilDurable(_ seqno: Seqno, in writer: TranlogWriter) -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while writer.lastDurableSeqno < seqno {
+            guard ContinuousClock.now < deadline else { return false }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        return true
+    }
 }
