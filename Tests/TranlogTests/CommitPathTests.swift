@@ -50,14 +50,8 @@ import UnderstudyTesting
     @Test func aSlowCompletionDoesNotHoldBackTheNextBatchsSync() throws {
         let fileSystem = emptyLogFileSystem()
         let writer = try WriterTests.openWriter(fileSystem)
-        let firstCompleting = DispatchSemaphore(value: 0), releaseFirst = DispatchSemaphore(value: 0)
         let order = CompletionLog()
-        writer.append(putCommit(0)) { result in
-            firstCompleting.signal()
-            releaseFirst.wait()
-            order.completion(result)
-        }
-        #expect(firstCompleting.wait(timeout: .now() + 30) == .success)
+        let releaseFirst = Self.holdCompletionThread(writer, logging: order)
 
         // While the first record's completion is still running, the next record reaches its sync.
         fileSystem.pauseSyncs()
@@ -78,16 +72,10 @@ import UnderstudyTesting
 
     /// A caller may hold the completion thread for as long as it likes: the flush thread syncs batch
     /// after batch meanwhile, and their callers are told after the slow one, in log order.
-    @Test func whileOneCallerIsSlowTheOtherThreadKeepsSyncing() throws {
+    @Test func whileOneCallerIsSlowTheFlushThreadKeepsSyncing() throws {
         let writer = try WriterTests.openWriter(emptyLogFileSystem())
-        let firstCompleting = DispatchSemaphore(value: 0), releaseFirst = DispatchSemaphore(value: 0)
         let order = CompletionLog()
-        writer.append(putCommit(0)) { result in
-            firstCompleting.signal()
-            releaseFirst.wait()
-            order.completion(result)
-        }
-        #expect(firstCompleting.wait(timeout: .now() + 30) == .success)
+        let releaseFirst = Self.holdCompletionThread(writer, logging: order)
 
         for index in 1...4 {
             let record = try #require(writer.append(putCommit(index), completion: order.completion))
@@ -99,6 +87,19 @@ import UnderstudyTesting
         let seqnos = try order.waitFor(5).map { try $0.get().seqno }
         #expect(seqnos == (1...5).map { Seqno(UInt64($0)) }, "completions still run in log order")
         try writer.close()
+    }
+
+    /// Appends a first record whose completion holds the completion thread until the semaphore
+    /// returned is signalled, then logs to `order`; returns once the thread is held.
+    private static func holdCompletionThread(_ writer: TranlogWriter, logging order: CompletionLog) -> DispatchSemaphore {
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        writer.append(putCommit(0)) { result in
+            holding.signal()
+            release.wait()
+            order.completion(result)
+        }
+        #expect(holding.wait(timeout: .now() + 30) == .success)
+        return release
     }
 
     /// No completion tells of durability while a caller holds the completion thread, so this reads
