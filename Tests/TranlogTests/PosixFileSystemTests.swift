@@ -11,8 +11,7 @@ import Tranlog
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = FilePath(directory.appendingPathComponent("file").path)
-        // Larger than one read of the kernel's (2 GiB caps a read; a few MiB take several on some
-        // file systems) and not a multiple of a page.
+        // Several MiB, and not a multiple of a page.
         let bytes = (0..<3_000_001).map { UInt8(truncatingIfNeeded: ($0 &* 2_654_435_761) >> 13) }
         #expect(FileManager.default.createFile(atPath: path.string, contents: Data(bytes)))
 
