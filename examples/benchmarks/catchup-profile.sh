@@ -13,9 +13,9 @@ N=${N:-400000}
 BUILD_PATH=${BUILD_PATH:-$PROJECT/.build}
 SKIP_BUILD=${SKIP_BUILD:-0}
 OUT=$(realpath -m "${OUT:-catchup.perf.data}")
-command -v perf >/dev/null || { echo "catchup-profile: perf is required (apt-get install linux-perf)" >&2; exit 1; }
 log() { echo "catchup-profile: $*" >&2; }
 source "$PROJECT/examples/benchmarks/lib/common.sh"
+require_perf
 build
 source "$PROJECT/deploy/lib/nodes.sh"
 WORK=$(mktemp -d "$(scratch_root)/understudy-catchup-profile.XXXXXX")

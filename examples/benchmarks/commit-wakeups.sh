@@ -13,9 +13,9 @@ PROJECT=$(cd "$(dirname "$0")/../.." && pwd)
 TRACE_SECONDS=${TRACE_SECONDS:-1}
 BUILD_PATH=${BUILD_PATH:-$PROJECT/.build}
 SKIP_BUILD=${SKIP_BUILD:-0}
-command -v perf >/dev/null || { echo "commit-wakeups: perf is required (apt-get install linux-perf)" >&2; exit 1; }
 log() { echo "commit-wakeups: $*" >&2; }
 source "$PROJECT/examples/benchmarks/lib/common.sh"
+require_perf
 build
 source "$PROJECT/deploy/lib/nodes.sh"
 WORK=$(mktemp -d "$(scratch_root)/understudy-commit-wakeups.XXXXXX")

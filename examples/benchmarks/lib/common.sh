@@ -19,6 +19,11 @@ parse_options() {
     [[ -z $JSON_FILE || $JSON_FILE == /* ]] || JSON_FILE=$PWD/$JSON_FILE
 }
 
+# Exits unless perf is installed (the profiling scripts record with it).
+require_perf() {
+    command -v perf >/dev/null || { log "perf is required (apt-get install linux-perf)"; exit 1; }
+}
+
 # Stops every process and server started so far. Between a script's parts too, so that one part's
 # background work (a promoted PostgreSQL's end-of-recovery checkpoint, an Understudy node's
 # checkpoint) does not run inside the next part's timing.
