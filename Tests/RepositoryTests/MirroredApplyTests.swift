@@ -119,4 +119,44 @@ extension RestoreTests {
         #expect(try fromDisk.applyLocalLogs(through: seqnos[89], notAfter: headers[cut + 1].time).seqno >= headers[cut + 1].seqno)
         #expect(try fromDisk.applyLocalLogs(through: seqnos[89]).seqno == seqnos[89])
     }
+
+    /// A step prepared while the mirror writer syncs its frames stays out of sight until it is
+    /// published, and then leaves what applying the same frames at once leaves.
+    @Test func aPreparedStepIsSeenOnlyOncePublished() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let batches = try Self.mirroredFrames(fileSystem, framesPerBatch: 7)
+        let untouched = fileSystem.crashed(seed: 4)
+        let repository = try Self.restoring(fileSystem)
+        defer { try? repository.close() }
+        let before = (repository.status.applied, repository.status.objectCount, repository.digest)
+
+        let prepared = try repository.prepareMirrored(batches, through: seqnos[89])
+        #expect(prepared.appliedSeqno == seqnos[89])
+        #expect(repository.status.applied == before.0 && repository.status.objectCount == before.1 && repository.digest == before.2)
+        #expect(repository.get(Array("key-89".utf8)) == nil)
+
+        #expect(try repository.publishPrepared(prepared)?.seqno == seqnos[89])
+        #expect(repository.get(Array("key-89".utf8))?.value == Array(("value-89-" + String(repeating: "x", count: 60)).utf8))
+        let atOnce = try Self.restoring(untouched)
+        defer { try? atOnce.close() }
+        #expect(try atOnce.applyMirrored(batches, through: seqnos[89]).seqno == seqnos[89])
+        #expect(repository.digest == atOnce.digest && repository.status.objectCount == atOnce.status.objectCount)
+    }
+
+    /// A prepared step is published only onto the position it began from: once something else was
+    /// applied, it publishes nothing, and the frames are applied the usual way.
+    @Test func aPreparedStepIsNotPublishedOntoAPositionThatMoved() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let batches = try Self.mirroredFrames(fileSystem, framesPerBatch: 5)
+        let repository = try Self.restoring(fileSystem)
+        defer { try? repository.close() }
+        let prepared = try repository.prepareMirrored(batches, through: seqnos[89])
+        #expect(try repository.applyMirrored(batches, through: seqnos[50]).seqno == seqnos[50])
+        let moved = (repository.status.applied, repository.digest)
+
+        #expect(try repository.publishPrepared(prepared) == nil)
+        #expect(repository.status.applied == moved.0 && repository.digest == moved.1)
+        #expect(try repository.applyMirrored(batches, through: seqnos[89]).seqno == seqnos[89])
+        #expect(repository.status.objectCount == 90)
+    }
 }

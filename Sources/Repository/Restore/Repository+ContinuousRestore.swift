@@ -25,28 +25,56 @@ extension Repository {
     @discardableResult
     public func applyMirrored(_ batches: [MirroredFrames], through seqno: Seqno, notAfter horizon: Timestamp? = nil) throws(RepositoryError) -> AppliedPosition {
         try continueRestore(target: .seqno(seqno), horizon: horizon) { (run) throws(RepositoryError) in
-            // Only batches with something to apply are prepared: a delayed standby asks again and
-            // again for batches that begin past its horizon.
-            let applied = run.replay.applied.seqno
-            let wanted = batches.drop { ($0.lastSeqno ?? .zero) <= applied }.prefix { batch in
-                batch.headers.first.map { !run.isPastHorizon($0.time) } ?? true
-            }
-            guard let first = wanted.first else { return }
-            // The first batch is prepared here while the queue starts on the rest: a caught-up
-            // standby's step is usually one batch, and a hop to another thread is latency it
-            // would add to every record's replay lag.
-            let rest = Array(wanted.dropFirst())
-            let ahead = rest.isEmpty ? nil : WorkAhead<PreparedFrames, Never>(depth: 1, on: applyPreparation) { emit in
-                for batch in rest { guard emit(PreparedFrames(batch)) else { return } }
-            }
-            func apply(_ batch: PreparedFrames) throws(RepositoryError) -> Bool {
-                defer { release(batch) }
-                return try run.apply(batch, through: seqno)
-            }
-            guard try apply(PreparedFrames(first)) else { return }
-            while let batch = ahead?.next() {
-                guard try apply(batch) else { return }
-            }
+            try applyBatches(batches, through: seqno, to: &run)
+        }
+    }
+
+    /// `applyMirrored`'s work without its publication: the frames applied to a copy of the table that
+    /// no reader sees until `publishPrepared`. A standby prepares the frames its mirror writer is
+    /// syncing while the sync runs, and publishes them once the sync has returned: readers never
+    /// see a record that a crash could take back, and the record's replay lag loses the apply.
+    public func prepareMirrored(_ batches: [MirroredFrames], through seqno: Seqno) throws(RepositoryError) -> PreparedReplay {
+        guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
+        defer { restoreLock.unlock() }
+        return try startStep(target: .seqno(seqno), horizon: nil) { (run) throws(RepositoryError) in
+            try applyBatches(batches, through: seqno, to: &run)
+        }
+    }
+
+    /// Publishes a prepared step, as `applyMirrored` would have, if the repository still stands where
+    /// the step began; nil, publishing nothing, if anything was applied or committed meanwhile (the
+    /// caller applies the frames again the usual way). Only for frames that are synced.
+    public func publishPrepared(_ prepared: PreparedReplay) throws(RepositoryError) -> AppliedPosition? {
+        guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
+        defer { restoreLock.unlock() }
+        guard stateLock.withLock({ restoreState.active && applied == prepared.start }) else { return nil }
+        return try finishStep(prepared)
+    }
+
+    /// Applies the batches after the run's position through `seqno`, the first prepared here while
+    /// the rest are prepared on another thread.
+    private func applyBatches(_ batches: [MirroredFrames], through seqno: Seqno, to run: inout LogRestoreRun) throws(RepositoryError) {
+        // Only batches with something to apply are prepared: a delayed standby asks again and
+        // again for batches that begin past its horizon.
+        let applied = run.replay.applied.seqno
+        let wanted = batches.drop { ($0.lastSeqno ?? .zero) <= applied }.prefix { batch in
+            batch.headers.first.map { !run.isPastHorizon($0.time) } ?? true
+        }
+        guard let first = wanted.first else { return }
+        // The first batch is prepared here while the queue starts on the rest: a caught-up
+        // standby's step is usually one batch, and a hop to another thread is latency it
+        // would add to every record's replay lag.
+        let rest = Array(wanted.dropFirst())
+        let ahead = rest.isEmpty ? nil : WorkAhead<PreparedFrames, Never>(depth: 1, on: applyPreparation) { emit in
+            for batch in rest { guard emit(PreparedFrames(batch)) else { return } }
+        }
+        func apply(_ batch: PreparedFrames) throws(RepositoryError) -> Bool {
+            defer { release(batch) }
+            return try run.apply(batch, through: seqno)
+        }
+        guard try apply(PreparedFrames(first)) else { return }
+        while let batch = ahead?.next() {
+            guard try apply(batch) else { return }
         }
     }
 
@@ -63,19 +91,32 @@ extension Repository {
     ) throws(RepositoryError) -> AppliedPosition {
         guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
         defer { restoreLock.unlock() }
+        return try finishStep(startStep(target: target, horizon: horizon, body))
+    }
+
+    /// Runs `body` on a copy of the table from the applied position; an error in the middle is kept
+    /// with what came before it. Under `restoreLock`.
+    private func startStep(
+        target: RestoreTarget, horizon: Timestamp?, _ body: (inout LogRestoreRun) throws(RepositoryError) -> Void
+    ) throws(RepositoryError) -> PreparedReplay {
         let (active, start) = stateLock.withLock { (restoreState.active, LogReplay(table: visible, applied: applied, history: history)) }
         guard active else { throw .restoreNotActive }
         var run = LogRestoreRun(replay: start, target: target)
         run.horizon = horizon
         var failure: RepositoryError?
         do { try body(&run) } catch { failure = error }
-        // Also when nothing was applied (a delayed standby waiting for its horizon): the next step
-        // then resumes just past the applied record instead of reading its file from the start.
-        if let point = run.resumePoint { applyResume = point }
-        try persistHistory(of: run.replay)
-        publishReplay(run.replay)
-        if let failure { throw failure }
-        return run.replay.applied
+        return PreparedReplay(start: start.applied, run: run, failure: failure)
+    }
+
+    /// Publishes a step (also when nothing was applied, e.g. a delayed standby waiting for its
+    /// horizon: the next step then resumes just past the applied record instead of reading its file
+    /// from the start), then throws the error that stopped it, if one did. Under `restoreLock`.
+    private func finishStep(_ step: PreparedReplay) throws(RepositoryError) -> AppliedPosition {
+        if let point = step.run.resumePoint { applyResume = point }
+        try persistHistory(of: step.run.replay)
+        publishReplay(step.run.replay)
+        if let failure = step.failure { throw failure }
+        return step.run.replay.applied
     }
 
     /// Reads the new bytes of the file the last step stopped in when it still stands where the
@@ -127,4 +168,17 @@ extension Repository {
         }
         if logBytes >= configuration.checkpointLogBytes { scheduler?.requestCheckpoint() }
     }
+}
+
+/// A continuous-restore step applied to a copy of the table and not published yet
+/// (`Repository.prepareMirrored`).
+public struct PreparedReplay: Sendable {
+    /// The applied position the step began from: it is published only onto that position.
+    let start: AppliedPosition
+    let run: LogRestoreRun
+    /// What stopped the step in the middle; what came before it is published all the same.
+    let failure: RepositoryError?
+
+    /// The last seqno the step applied.
+    public var appliedSeqno: Seqno { run.replay.applied.seqno }
 }
