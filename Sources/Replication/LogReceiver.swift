@@ -134,13 +134,15 @@ public final class LogReceiver: @unchecked Sendable {
     /// `restoredTo`, the position the standby's data was restored to (a backup's applied position).
     /// `onFault` hears of a failed mirror and of a refusal that needs an operator, on the loop;
     /// `onHeartbeat` of every heartbeat (the primary's digest to check the applied content against);
-    /// `onMirrored` (on the mirror writer's thread) of the frames each drain synced; `onFlushed`, on the
+    /// `beforeSync` (on the mirror writer's thread) of the frames each drain wrote, before it syncs them;
+    /// `onMirrored` (on the same thread) of the frames each drain synced; `onFlushed`, on the
     /// same thread right after, of how far the mirror is durable (`MirrorWriterStage`).
     public init(
         loop: any EventLoop, directory: FilePath, fileSystem: any TranlogFileSystem, key: ReplicationKey,
         configuration: Configuration, history: @escaping () -> EpochHistory, restoredTo: AppliedPosition = .empty,
         logger: Logger, onFlushed: @escaping (Seqno) -> Void = { _ in }, onFault: @escaping (ReceiverFault) -> Void = { _ in },
-        onHeartbeat: @escaping (Heartbeat) -> Void = { _ in }, onMirrored: @escaping @Sendable ([MirroredFrames]) -> Void = { _ in }
+        onHeartbeat: @escaping (Heartbeat) -> Void = { _ in }, beforeSync: @escaping ([MirroredFrames]) -> Void = { _ in },
+        onMirrored: @escaping @Sendable ([MirroredFrames]) -> Void = { _ in }
     ) throws(TranlogError) {
         self.loop = loop
         self.key = key
@@ -163,7 +165,7 @@ public final class LogReceiver: @unchecked Sendable {
         refusalLog = RepeatedMessageLimiter(interval: configuration.refusalLogInterval)
         stage = MirrorWriterStage(
             writer: mirror, validator: validator, loop: loop, mode: configuration.writesMirrorOnItsOwnThread ? .thread : .onLoop,
-            report: { [weak self] in self?.absorb($0) }, onMirrored: onMirrored, onFlushed: onFlushed)
+            report: { [weak self] in self?.absorb($0) }, beforeSync: beforeSync, onMirrored: onMirrored, onFlushed: onFlushed)
     }
 
     deinit { stage.close() }
@@ -199,6 +201,10 @@ public final class LogReceiver: @unchecked Sendable {
         progressTracker.applied(through: seqno)
         if advanced && state == .streaming { sendAck() }
     }
+
+    /// Any thread: the mirror's end as of the moment the writer's last sync returned (`flushedSeqno`,
+    /// on the loop, follows it a report later).
+    public var syncedSeqno: Seqno { stage.syncedSeqno }
 
     /// Off the loop, after `stop()`: waits until the mirror writer is idle, so nothing is written
     /// into the mirror from then on (a promotion appends to the same directory).

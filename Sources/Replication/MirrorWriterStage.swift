@@ -32,6 +32,8 @@ final class MirrorWriterStage: @unchecked Sendable {
     private var draining = false
     /// Drains reported so far (`isSettled`).
     private var reportsPosted = 0
+    /// The mirror's end as of the last sync that returned (`syncedSeqno`).
+    private var synced: Seqno
     private var failed = false
     private var closed = false
     private var writer: MirrorLogWriter
@@ -40,24 +42,29 @@ final class MirrorWriterStage: @unchecked Sendable {
     private let loop: any EventLoop
     private let mode: Mode
     private let report: (MirrorReport) -> Void
+    private let beforeSync: ([MirroredFrames]) -> Void
     private let onMirrored: @Sendable ([MirroredFrames]) -> Void
     private let onFlushed: (Seqno) -> Void
 
-    /// `report` runs on the loop after each drain; `onMirrored` on the draining thread, after the
+    /// `report` runs on the loop after each drain; `beforeSync` on the draining thread, with the frames
+    /// a drain wrote, before it syncs them (the applier may prepare them meanwhile, but must not show
+    /// them to readers before `onFlushed`); `onMirrored` on the draining thread, after the
     /// sync and before the report is posted, so the applier holds the frames before it hears of them;
     /// `onFlushed` on the draining thread after a drain that synced records, with the mirror's end,
     /// once the report is posted: the applier starts without waiting for the loop to wake, and
     /// whatever it tells the loop arrives after the report.
     init(
         writer: MirrorLogWriter, validator: StreamValidator, loop: any EventLoop, mode: Mode,
-        report: @escaping (MirrorReport) -> Void, onMirrored: @escaping @Sendable ([MirroredFrames]) -> Void,
-        onFlushed: @escaping (Seqno) -> Void
+        report: @escaping (MirrorReport) -> Void, beforeSync: @escaping ([MirroredFrames]) -> Void,
+        onMirrored: @escaping @Sendable ([MirroredFrames]) -> Void, onFlushed: @escaping (Seqno) -> Void
     ) {
         self.writer = writer
         self.validator = validator
+        synced = validator.lastSeqno
         self.loop = loop
         self.mode = mode
         self.report = report
+        self.beforeSync = beforeSync
         self.onMirrored = onMirrored
         self.onFlushed = onFlushed
         if mode == .thread {
@@ -80,6 +87,10 @@ final class MirrorWriterStage: @unchecked Sendable {
     /// Nothing queued, no drain in progress, and the loop has taken `absorbed` reports, all there
     /// are: the last report describes the whole mirror.
     func isSettled(absorbed: Int) -> Bool { condition.withLock { queue.isEmpty && !draining && reportsPosted == absorbed } }
+
+    /// Any thread: the mirror's end as of the moment its last sync returned. The loop hears of it a
+    /// report later; this is for reading beside the applied position, as of one moment.
+    var syncedSeqno: Seqno { condition.withLock { synced } }
 
     /// Drops queued work (the receiver stopped: none of it was acknowledged).
     func discardQueued() {
@@ -118,6 +129,7 @@ final class MirrorWriterStage: @unchecked Sendable {
             defer {
                 self.writer = writer
                 self.validator = validator
+                synced = validator.lastSeqno
                 failed = false
             }
             return self.writer
@@ -186,11 +198,13 @@ final class MirrorWriterStage: @unchecked Sendable {
                 }
             }
         }
+        beforeSync(mirrored)
         do { try writer.sync() } catch {
             outcome.failure = error.description
             return (outcome, [])
         }
         outcome.view = MirrorView(validator)
+        condition.withLock { synced = outcome.view.lastSeqno }
         return (outcome, mirrored)
     }
 

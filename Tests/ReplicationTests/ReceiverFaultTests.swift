@@ -32,6 +32,30 @@ import Tranlog
         #expect(reason.contains("sync"), "\(reason)")
     }
 
+    /// A drain's frames are offered before its sync (a standby prepares their apply meanwhile), and
+    /// only a sync that returned reports them flushed: the drain whose sync failed offered frames
+    /// that are never reported, and the synced end stays where the last good sync left it.
+    @Test func framesAreOfferedBeforeTheirSyncAndReportedFlushedOnlyAfterIt() throws {
+        let harness = try ReplicationHarness()
+        try harness.primary.commit(20)
+        try harness.listen()
+        var offered: [Seqno] = []
+        var flushed: [Seqno] = []
+        let receiver = try harness.makeReceiver(
+            onFlushed: { flushed.append($0) }, beforeSync: { frames in frames.last?.lastSeqno.map { offered.append($0) } })
+        receiver.start()
+        harness.loop.run()
+        // Two more commits, in the same file (a new file's creation would fail before any frame).
+        harness.standbyFileSystem.failSyncs(afterSuccessful: 0)
+        try harness.primary.commit(2)
+        harness.shippers.forEach { $0.logAdvanced() }
+        harness.loop.run()
+        let lastFlushed = try #require(flushed.last, "a sync succeeded first")
+        #expect(try #require(offered.last) > lastFlushed, "the failed drain's frames were offered, never reported")
+        #expect(flushed.allSatisfy { seqno in offered.contains(seqno) }, "each flushed end was offered before its sync")
+        #expect(receiver.syncedSeqno == lastFlushed)
+    }
+
     @Test func anotherRepositoryIsAFault() throws {
         #expect(try faults(repositoryID: otherRepository) == [.rejected(.otherRepository(primary: testRepository, standby: otherRepository))])
     }

@@ -183,8 +183,8 @@ final class ReplicationHarness {
         key: ReplicationKey = sharedKey, repositoryID: RepositoryID = testRepository, history: EpochHistory = firstEpochHistory,
         restoredTo: AppliedPosition = .empty, onFlushed: @escaping (Seqno) -> Void = { _ in },
         onFault: @escaping (ReceiverFault) -> Void = { _ in }, onHeartbeat: @escaping (Heartbeat) -> Void = { _ in },
-        onMirrored: @escaping @Sendable ([MirroredFrames]) -> Void = { _ in }, mirrorWriterThread: Bool = false,
-        logger: Logger = quietLogger
+        beforeSync: @escaping ([MirroredFrames]) -> Void = { _ in }, onMirrored: @escaping @Sendable ([MirroredFrames]) -> Void = { _ in },
+        mirrorWriterThread: Bool = false, logger: Logger = quietLogger
     ) throws -> LogReceiver {
         var configuration = LogReceiver.Configuration(
             primaryHost: "127.0.0.1", primaryPort: primaryPort, repositoryID: repositoryID, sourceID: standbySource)
@@ -195,7 +195,7 @@ final class ReplicationHarness {
         return try LogReceiver(
             loop: loop, directory: standbyDirectory, fileSystem: standbyFileSystem, key: key, configuration: configuration,
             history: { history }, restoredTo: restoredTo, logger: logger, onFlushed: onFlushed, onFault: onFault,
-            onHeartbeat: onHeartbeat, onMirrored: onMirrored)
+            onHeartbeat: onHeartbeat, beforeSync: beforeSync, onMirrored: onMirrored)
     }
 
     var standbyFiles: [String: [UInt8]] { tranlogFiles(in: standbyFileSystem, at: standbyDirectory) }
