@@ -69,6 +69,9 @@ struct StandbyCommandTests {
             let caughtUp = try Self.waitForStatus(of: standby) { $0.repository.applied.seqno == target }
             #expect(caughtUp.role == "standby")
             #expect(caughtUp.replication?.primary == pair.primary.fields["replication"])
+            let backlog = try #require(caughtUp.replication?.applyBacklog)
+            #expect(backlog.syncedSeqno == target && backlog.appliedSeqno == target && backlog.records == 0, "\(backlog)")
+            #expect(backlog.appliedTime != nil)
             let primaryStatus = try Self.client(pair.primary.url) { try $0.status() }
             #expect(primaryStatus.standbys?.count == 1)
             try Self.client(standby.url) { client in

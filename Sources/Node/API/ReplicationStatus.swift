@@ -111,6 +111,10 @@ public struct StandbyReplicationStatus: Codable, Sendable {
     public var apply: ApplyRateStatus?
     /// The applied stage's lag, one sample per second for the last minute, oldest first.
     public var lagHistory: [LagSampleStatus]?
+    /// Records synced to the mirror and not applied yet, both positions read at one moment, the synced
+    /// end first (PostgreSQL's `pg_last_wal_receive_lsn()` against `pg_last_wal_replay_lsn()`).
+    /// Optional so a client reads an older node.
+    public var applyBacklog: ApplyBacklogStatus?
     /// Set while the primary says this standby's ack is required for every commit it acknowledges:
     /// a promotion then reports the loss exactly (`PromoteReport.exactLoss`) unless `fallbackAfterSeconds`.
     public var synchronous: SynchronousStandingStatus?
@@ -132,6 +136,29 @@ public struct StandbyReplicationStatus: Codable, Sendable {
         apply = ApplyRateStatus(progress)
         lagHistory = progress.history.map(LagSampleStatus.init)
         synchronous = receiver.standing.required.map(SynchronousStandingStatus.init)
+    }
+}
+
+/// `replication.applyBacklog` in a standby's `GET /status`: what the mirror writer has synced and
+/// the repository has not applied yet, as of `readAt`. A flushed stage ahead of the applied one
+/// in the same status is not this: the two stages are the loop's, each a hand-off behind.
+public struct ApplyBacklogStatus: Codable, Sendable, Equatable {
+    public var syncedSeqno: Seqno
+    public var appliedSeqno: Seqno
+    /// `syncedSeqno` − `appliedSeqno`.
+    public var records: UInt64
+    /// The commit time of the applied record (the primary's clock); nil before any record.
+    public var appliedTime: Timestamp?
+    /// This node's clock when the two were read: `readAt` − `appliedTime` is how old the applied
+    /// record was then.
+    public var readAt: Timestamp
+
+    init(synced: Seqno, applied: AppliedPosition, readAt: Timestamp) {
+        syncedSeqno = synced
+        appliedSeqno = applied.seqno
+        records = applied.seqno.distance(to: synced)
+        appliedTime = applied.time
+        self.readAt = readAt
     }
 }
 

@@ -18,7 +18,8 @@ import TransportUV
 /// Taking the standby offline and online (`StandbyReplica+Offline.swift`) runs there too, and so do
 /// the apply delay and pauses (`StandbyReplica+Delay.swift`): they only cap what an apply takes.
 ///
-/// `@unchecked Sendable`: `receiver` is set once in `init` and only used on the loop.
+/// `@unchecked Sendable`: `receiver` is set once in `init` and used on the loop, except for the
+/// calls it makes for other threads (`syncedSeqno`, `waitForMirrorWriter`, `finishMirror`).
 final class StandbyReplica: @unchecked Sendable {
     let primary: SocketAddress
     let loop: UVEventLoop
@@ -87,6 +88,8 @@ final class StandbyReplica: @unchecked Sendable {
             .map { status in
                 var status = status
                 status.delay = delayStatus(flushed: status.flushed.seqno, applied: status.applied.seqno)
+                let synced = receiver.syncedSeqno
+                status.applyBacklog = ApplyBacklogStatus(synced: synced, applied: repository.appliedPosition, readAt: .now())
                 return status
             }
     }

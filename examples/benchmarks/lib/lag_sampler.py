@@ -2,7 +2,7 @@
 
   lag_sampler.py understudy URL SECONDS [INTERVAL]  polls the standby's GET /status every INTERVAL
       seconds (default 0.1) for SECONDS and prints one lag (seconds) per line: 0 when everything it
-      flushed is applied, else the age of the last applied commit.
+      synced is applied, else the age of the last applied commit (`replication.applyBacklog`).
   lag_sampler.py summary  reads such lines (or psql's output of the PostgreSQL query) and prints
       "p50_ms p99_ms samples nonzero_share".
 """
@@ -18,15 +18,20 @@ def understudy(url, seconds, interval):
             status = json.load(urllib.request.urlopen(url + "/status", timeout=2))
         except OSError:
             continue
-        # The node's own clock when it read its applied position: like PostgreSQL's clock_timestamp()
-        # in the benchmark's query, the sample leaves out the request's round trip.
-        sampled = datetime.fromisoformat(status["time"].replace("Z", "+00:00")).timestamp()
-        applied = status["repository"]["applied"]
-        flushed = status["replication"]["flushed"]["seqno"]
-        caught_up = applied["seqno"] >= flushed or applied.get("time") is None
-        committed = datetime.fromisoformat(applied["time"].replace("Z", "+00:00")).timestamp() if applied.get("time") else sampled
-        print(0.0 if caught_up else max(0.0, sampled - committed), flush=True)
+        # The standby's synced and applied positions, read at one moment, the synced one first, and
+        # the node's clock then: as the benchmark's PostgreSQL query compares pg_last_wal_receive_lsn()
+        # with pg_last_wal_replay_lsn() and takes clock_timestamp(). The sample leaves out the
+        # request's round trip.
+        backlog = status["replication"]["applyBacklog"]
+        if backlog["records"] == 0 or backlog.get("appliedTime") is None:
+            print(0.0, flush=True)
+        else:
+            print(max(0.0, seconds_of(backlog["readAt"]) - seconds_of(backlog["appliedTime"])), flush=True)
         time.sleep(max(0.0, interval - (time.time() - started)))
+
+
+def seconds_of(rfc3339):
+    return datetime.fromisoformat(rfc3339.replace("Z", "+00:00")).timestamp()
 
 
 def number(line):
