@@ -213,10 +213,10 @@ final class StandbyReplica: @unchecked Sendable {
     }
 
     /// On the mirror writer's thread, after each drain it synced. A caught-up standby's step (a few
-    /// records, the queue idle) is published, or applied, right here through the queue (`sync` runs an idle serial
-    /// queue's work on the calling thread): waking the queue's own thread cost each record's replay
-    /// lag a context switch. A larger step (a catch-up) goes to that thread, so the writer keeps
-    /// syncing while it is applied.
+    /// records, the queue idle) is published, or applied, right here through the queue (`sync` runs
+    /// an idle serial queue's work on the calling thread): waking the queue's own thread cost each
+    /// record's replay lag a context switch. A larger step (a catch-up) goes to that thread, so the
+    /// writer keeps syncing while it is applied.
     private func mirrorFlushed(_ seqno: Seqno) {
         // The step prepared from this drain's frames (if any) may be published now: they are synced.
         preparedAhead.synced()
@@ -234,12 +234,13 @@ final class StandbyReplica: @unchecked Sendable {
     /// On the mirror writer's thread, once a drain wrote its frames and before it syncs them: a
     /// caught-up standby's step is prepared on the apply queue while the sync runs, so that after
     /// the sync only its publication is left (in the streaming benchmark, a median of 35 µs from
-    /// the sync's return to the record's visibility, against 93 µs applying it then). Every drain replaces the slot: a step is only ever published for the
-    /// drain it was prepared from, once that drain's sync returned (`PreparedAheadSlot`).
+    /// the sync's return to the record's visibility, against 93 µs applying it then). Every drain
+    /// replaces the slot: a step is only ever published for the drain it was prepared from, once
+    /// that drain's sync returned (`PreparedAheadSlot`).
     private func mirrorWritten(_ mirrored: [MirroredFrames]) {
         let through = mirrored.last?.lastSeqno.flatMap { last in
-            pendingApply.withLock { $0 == nil } && repository.appliedPosition.seqno.distance(to: last) <= Self.recordsAppliedOnTheMirrorWriter
-                ? last : nil
+            let caughtUp = repository.appliedPosition.seqno.distance(to: last) <= Self.recordsAppliedOnTheMirrorWriter
+            return caughtUp && pendingApply.withLock { $0 == nil } ? last : nil
         }
         preparedAhead.begin(through: through)
         guard let through else { return }
