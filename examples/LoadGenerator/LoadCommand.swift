@@ -16,8 +16,8 @@ struct LoadCommand: ParsableCommand {
             /objects/load-N with a random value of --value-bytes, N uniform in 0..<--keys (an upsert). \
             Without --rate each client sends its next request when the previous answer arrives (closed \
             loop); with --rate, requests are released at that many per second across all clients (open \
-            loop, released every millisecond) and latency counts from the release, including any wait for \
-            a free connection.
+            loop, at Poisson-distributed instants as pgbench --rate schedules them) and latency counts \
+            from each request's scheduled instant, including any wait for a free connection.
             A progress line is shown on stderr when it is a terminal. Any error (refused connection, \
             non-200 answer, 30 s without an answer) is counted; a run with errors exits with status 1.
             """)

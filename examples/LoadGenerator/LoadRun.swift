@@ -3,8 +3,8 @@ import TransportUV
 
 /// Drives one run on an event loop: opens the connections, hands out requests (closed or open loop),
 /// measures every answer, stops at the limit and reports once. Loop-confined: create and `start` it
-/// on the loop thread.
-final class LoadRun {
+/// on the loop thread; the open loop's pacer only posts work to the loop (hence `@unchecked`).
+final class LoadRun: @unchecked Sendable {
     private let plan: LoadPlan
     private let loop: any EventLoop
     private let requests: PutRequests
@@ -24,10 +24,9 @@ final class LoadRun {
     private var stopping = false
     private var finished = false
     private var timers: [any LoopTimer] = []
+    private let pacer: OpenLoopPacer?
 
     static let progressInterval = Duration.milliseconds(500)
-    /// libuv timers count whole milliseconds; an open-loop tick releases every request due by then.
-    static let rateTick = Duration.milliseconds(1)
 
     init(
         plan: LoadPlan, loop: any EventLoop, onProgress: @escaping (LoadStatistics, ContinuousClock.Instant) -> Void,
@@ -38,6 +37,7 @@ final class LoadRun {
         self.onProgress = onProgress
         self.onFinish = onFinish
         requests = PutRequests(plan: plan)
+        pacer = plan.rate.map(OpenLoopPacer.init)
     }
 
     func start() {
@@ -53,9 +53,7 @@ final class LoadRun {
         if case .duration(let duration) = plan.limit {
             timers.append(loop.scheduleTimer(after: duration) { [self] in stop() })
         }
-        if plan.rate != nil {
-            timers.append(loop.scheduleTimer(after: Self.rateTick, repeating: Self.rateTick) { [self] in releaseDueRequests() })
-        }
+        pacer?.start(from: startedAt) { [self] due in loop.execute { [self] in release(due) } }
         timers.append(loop.scheduleTimer(after: Self.progressInterval, repeating: Self.progressInterval) { [self] in tick() })
     }
 
@@ -85,18 +83,12 @@ final class LoadRun {
         finishIfDone()
     }
 
-    /// Open loop: queue every request due by now, then hand them out. A request's latency counts from
-    /// this tick, so waiting for a free connection counts (no coordinated omission) while the tick's own
-    /// jitter (libuv timers have millisecond resolution) does not.
-    private func releaseDueRequests() {
-        guard !stopping, let rate = plan.rate else { return }
-        let now = ContinuousClock.now
-        let due = Int((now - startedAt).seconds * rate)
-        var scheduled = started + backlog.count - backlogStart
-        while scheduled < due && budgetLeft {
-            backlog.append(now)
-            scheduled += 1
-        }
+    /// Open loop: queues the request scheduled for `due`, then hands requests out. A request's latency
+    /// counts from its scheduled instant, so waiting for a free connection counts (no coordinated
+    /// omission), and so does any delay in posting it to the loop.
+    private func release(_ due: ContinuousClock.Instant) {
+        guard !stopping, budgetLeft else { return }
+        backlog.append(due)
         compactBacklog()
         dispatch()
     }
@@ -152,6 +144,7 @@ final class LoadRun {
     private func finishIfDone() {
         guard !finished, inFlight == 0, stopping || allHandedOut else { return }
         finished = true
+        pacer?.stop()
         for timer in timers { timer.cancel() }
         for connection in live.values { connection.close() }
         onFinish(LoadReport(
