@@ -28,10 +28,15 @@ enum CLIProcess {
         return nil
     }()
 
-    /// Runs `understudy arguments…` in `workingDirectory`. Output goes to files, not pipes, so a
-    /// chatty process can never block on a full pipe.
+    /// Runs `understudy arguments…` in `workingDirectory`.
     static func run(_ arguments: [String], in workingDirectory: URL) throws -> Result {
-        let binary = try #require(binary, "understudy not found next to the test bundle: build the whole package first")
+        try run(#require(binary, "understudy not found next to the test bundle: build the whole package first"), arguments, in: workingDirectory)
+    }
+
+    /// Runs `executable arguments…` in `workingDirectory`. Output goes to files, not pipes, so a
+    /// chatty process can never block on a full pipe, and the wait is a termination handler's, not
+    /// `waitUntilExit()` (which runs the calling thread's run loop).
+    static func run(_ executable: URL, _ arguments: [String], in workingDirectory: URL) throws -> Result {
         let stdoutURL = workingDirectory.appendingPathComponent("stdout-\(UUID().uuidString)")
         let stderrURL = workingDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
@@ -41,7 +46,7 @@ enum CLIProcess {
             try? FileManager.default.removeItem(at: stderrURL)
         }
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = workingDirectory
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
@@ -52,7 +57,7 @@ enum CLIProcess {
         if exited.wait(timeout: .now() + deadline) == .timedOut {
             process.terminate()
             exited.wait()
-            Issue.record("understudy \(arguments.joined(separator: " ")) did not finish within \(deadline) s")
+            Issue.record("\(executable.lastPathComponent) \(arguments.joined(separator: " ")) did not finish within \(deadline) s")
         }
         return Result(
             status: process.terminationStatus,

@@ -14,16 +14,11 @@ struct LoadGeneratorTests {
             let node = try HTTPLimitTests.startNode(in: directory)
             defer { node.cleanUp() }
             let binary = try #require(CLIProcess.binary).deletingLastPathComponent().appendingPathComponent("understudy-load")
-            let load = Process()
-            load.executableURL = binary
-            load.arguments = ["--node", node.url, "--clients", "4", "--commits", "300", "--rate", "300", "--json"]
-            let output = Pipe()
-            load.standardOutput = output
-            try load.run()
-            let report = output.fileHandleForReading.readDataToEndOfFile()
-            load.waitUntilExit()
-            #expect(load.terminationStatus == 0)
-            let summary = try #require(try JSONSerialization.jsonObject(with: report) as? [String: Any], "\(String(decoding: report, as: UTF8.self))")
+            let load = try CLIProcess.run(
+                binary, ["--node", node.url, "--clients", "4", "--commits", "300", "--rate", "300", "--json"], in: directory)
+            #expect(load.status == 0, "\(load.standardError)")
+            let summary = try #require(
+                try JSONSerialization.jsonObject(with: Data(load.standardOutput.utf8)) as? [String: Any], "\(load.standardOutput)")
             #expect(summary["commits"] as? Int == 300, "\(summary)")
             let seconds = try #require(summary["seconds"] as? Double, "\(summary)")
             #expect(seconds >= 0.5, "300 commits at 300/s were all made within \(seconds) s")
