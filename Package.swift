@@ -118,7 +118,7 @@ let package = Package(
         .executableTarget(
             name: "understudy-load",
             dependencies: [
-                "Node", "Transport", "TransportUV",
+                "Node", "Tranlog", "Transport", "TransportUV",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

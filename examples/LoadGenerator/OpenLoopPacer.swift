@@ -1,4 +1,5 @@
 import Foundation
+import Tranlog
 import Transport
 
 /// Open loop: releases requests at Poisson-distributed instants, `rate` per second on average, the
@@ -17,7 +18,7 @@ final class OpenLoopPacer: Sendable {
 
     /// Starts releasing from `origin`; `release` gets each request's scheduled instant, on the pacer's thread.
     func start(from origin: ContinuousClock.Instant, release: @escaping @Sendable (ContinuousClock.Instant) -> Void) {
-        let thread = Thread { [self] in
+        Thread.start(named: "load-pacer") { [self] in
             var due = origin
             while !stopped.withLock({ $0 }) {
                 due += nextGap()
@@ -26,8 +27,6 @@ final class OpenLoopPacer: Sendable {
                 release(due)
             }
         }
-        thread.name = "load-pacer"
-        thread.start()
     }
 
     func stop() {
