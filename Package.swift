@@ -32,12 +32,15 @@ let package = Package(
         // message and extent block is checksummed; zlib's table-driven CRC was ~5% of a standby's
         // catch-up. No .pc file on Debian: the modulemap links it by name. Imported by Tranlog alone.
         .systemLibrary(name: "CISAL", providers: [.apt(["libisal-dev"])]),
+        // glibc's posix_spawn with the GNU file actions its Swift module hides (chdir, closefrom):
+        // child processes without Foundation's `Process` (docs/DECISIONS.md). Imported by Tranlog alone.
+        .systemLibrary(name: "CSpawn"),
 
         // Positions, record and file codecs, group-commit writer, reader, directory scan, epoch history.
         .target(
             name: "Tranlog",
             dependencies: [
-                "CZlib", "CISAL", .product(name: "DequeModule", package: "swift-collections"),
+                "CZlib", "CISAL", "CSpawn", .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

@@ -36,22 +36,16 @@ public struct ArchiveCommand: Sendable, CustomStringConvertible {
     /// loop). Throws `archiveCommandFailed` with the exit status and the end of its standard error.
     public func run(path: FilePath, fileName: String) throws(TranlogError) {
         let command = expanded(path: path, fileName: fileName)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        let errors = Pipe()
-        process.standardError = errors
-        do { try process.run() } catch {
-            throw .archiveCommandFailed(file: fileName, command: command, outcome: "cannot start /bin/sh: \(error)")
+        let child: ChildProcess
+        do { child = try ChildProcess("/bin/sh", ["-c", command], standardOutput: .null, standardError: .pipe) } catch {
+            throw .archiveCommandFailed(file: fileName, command: command, outcome: "\(error)")
         }
         // Read to the end before waiting: a command writing more than a pipe holds would block otherwise.
-        let output = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationReason != .exit || process.terminationStatus != 0 else { return }
-        let how = process.terminationReason == .exit ? "exit status \(process.terminationStatus)" : "killed by signal \(process.terminationStatus)"
+        let output = ChildProcess.readToEnd(child.standardError!)
+        let ended = child.waitForExit()
+        guard !ended.succeeded else { return }
         let said = String(decoding: output.suffix(Self.keptErrorBytes), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let how = ended.description
         throw .archiveCommandFailed(file: fileName, command: command, outcome: said.isEmpty ? how : "\(how): \(said)")
     }
 }
