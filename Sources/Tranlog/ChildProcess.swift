@@ -134,14 +134,22 @@ package final class ChildProcess: @unchecked Sendable {
         exited.locked { if ended == nil { _ = kill(pid, signal) } }
     }
 
-    /// Runs a child to its end with its output and error streams captured.
+    /// Runs a child to its end with its output and error streams captured, and `input`, if any,
+    /// written to its standard input from a thread of its own (the child may write before it reads).
     package static func run(
         _ executable: String, _ arguments: [String], workingDirectory: FilePath? = nil,
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil, input: [UInt8]? = nil
     ) throws(ChildProcessError) -> Finished {
         let child = try ChildProcess(
             executable, arguments, workingDirectory: workingDirectory, environment: environment,
-            standardOutput: .pipe, standardError: .pipe)
+            standardInput: input == nil ? .null : .pipe, standardOutput: .pipe, standardError: .pipe)
+        if let input, let writeEnd = child.standardInput {
+            Thread.start(named: "child input") {
+                // A child that exits without reading it all makes the write fail: nothing to keep.
+                _ = try? writeEnd.writeAll(input)
+                close(writeEnd)
+            }
+        }
         let (output, errors) = readToEnd(child.standardOutput!, child.standardError!)
         return Finished(termination: child.waitForExit(), output: output, errors: errors)
     }

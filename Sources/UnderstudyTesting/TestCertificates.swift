@@ -1,4 +1,5 @@
 import Foundation
+import Tranlog
 
 /// CAs and certificates made with the `openssl` command in a directory, for TLS tests: what an
 /// operator does by the runbook (OPERATIONS: "TLS"), on P-256 keys valid for two days. A missing
@@ -51,20 +52,9 @@ public struct TestCertificates: Sendable {
     /// Runs `openssl` with `arguments`; its output (both streams) when it succeeded.
     @discardableResult
     public static func openssl(_ arguments: [String], input: String = "") throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        let output = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = stdin
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw OpenSSLFailed(arguments: arguments, output: text) }
+        let finished = try ChildProcess.run("openssl", arguments, input: Array(input.utf8))
+        let text = String(decoding: finished.output + finished.errors, as: UTF8.self)
+        guard finished.termination.succeeded else { throw OpenSSLFailed(arguments: arguments, output: text) }
         return text
     }
 

@@ -54,14 +54,10 @@ enum BenchmarkRepository {
 }
 
 /// This benchmark binary, run as a child with `arguments`; stdout and stderr are shared.
-func startSelf(_ arguments: [String]) throws -> Process {
+func startSelf(_ arguments: [String]) throws -> ChildProcess {
     // Whatever the parent printed must come out before the child's lines.
     fflush(nil)
-    let child = Process()
-    child.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    child.arguments = arguments
-    try child.run()
-    return child
+    return try ChildProcess(URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path, arguments)
 }
 
 func format(_ value: Double, _ decimals: Int) -> String {

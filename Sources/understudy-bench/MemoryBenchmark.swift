@@ -58,8 +58,8 @@ struct MemoryBenchmark: AsyncParsableCommand {
             let child = try startSelf([
                 "memory", "--objects", "\(objects)", "--value-bytes", "\(valueBytes)", "--dir", dir, "--into", target.rawValue,
             ])
-            child.waitUntilExit()
-            guard child.terminationStatus == 0 else { throw BenchmarkError("measuring \(target) failed (status \(child.terminationStatus))") }
+            let ended = child.waitForExit()
+            guard ended.succeeded else { throw BenchmarkError("measuring \(target) failed (\(ended))") }
         }
     }
 

@@ -63,7 +63,7 @@ struct RecoveryBenchmark: ParsableCommand {
         ])
         defer { Self.crash(child) }
         while try Self.tranlogBytes(directory) < logMBytes << 20 {
-            guard child.isRunning else { throw BenchmarkError("the writer exited (status \(child.terminationStatus)) before the tranlogs reached \(logMBytes) MiB") }
+            if let ended = child.termination { throw BenchmarkError("the writer exited (\(ended)) before the tranlogs reached \(logMBytes) MiB") }
             Thread.sleep(forTimeInterval: 0.05)
         }
         Self.crash(child)
@@ -71,10 +71,9 @@ struct RecoveryBenchmark: ParsableCommand {
     }
 
     /// SIGKILL: no shutdown record, no final checkpoint, a torn last record if it was mid-write.
-    private static func crash(_ child: Process) {
-        guard child.isRunning else { return }
-        kill(child.processIdentifier, SIGKILL)
-        child.waitUntilExit()
+    private static func crash(_ child: ChildProcess) {
+        child.send(SIGKILL)
+        _ = child.waitForExit()
     }
 
     /// The log's data so far: every tranlog's size, but for the zeros the newest one is prepared

@@ -1,6 +1,7 @@
 import Foundation
 import Node
 import Testing
+import Tranlog
 
 /// Tranlog archiving (`start --archive-dir`) and warm standbys (`standby --archive`) with real processes.
 @Suite("Archiving tranlogs and warm standbys with real processes")
@@ -20,9 +21,8 @@ struct ArchiveStandbyTests {
             standbyData = directory.appendingPathComponent("standby")
             archive = directory.appendingPathComponent("archive")
             try StandbyCommandTests.Pair.run(["init", "--data", primaryData.path, "--source-id", "primary"], in: directory)
-            let copy = try Process.run(URL(fileURLWithPath: "/bin/cp"), arguments: ["-a", primaryData.path, standbyData.path])
-            copy.waitUntilExit()
-            #expect(copy.terminationStatus == 0)
+            let copy = try ChildProcess.run("/bin/cp", ["-a", primaryData.path, standbyData.path])
+            #expect(copy.termination.succeeded, "\(String(decoding: copy.errors, as: UTF8.self))")
             primary = try Self.start(primaryData, archive: archive, in: directory)
         }
 
@@ -84,9 +84,8 @@ struct ArchiveStandbyTests {
             #expect(FileManager.default.fileExists(atPath: setup.archived("tranlog2.dbf.gz").path))
             #expect(!FileManager.default.fileExists(atPath: setup.archived("tranlog9.dbf.gz.tmp").path))
             // Plain and compressed files mix in one archive.
-            let gunzip = try Process.run(URL(fileURLWithPath: "/usr/bin/gzip"), arguments: ["-d", setup.archived("tranlog2.dbf.gz").path])
-            gunzip.waitUntilExit()
-            #expect(gunzip.terminationStatus == 0)
+            let gunzip = try ChildProcess.run("/usr/bin/gzip", ["-d", setup.archived("tranlog2.dbf.gz").path])
+            #expect(gunzip.termination.succeeded, "\(String(decoding: gunzip.errors, as: UTF8.self))")
 
             let standby = try setup.startWarmStandby()
             defer { standby.cleanUp() }

@@ -1,5 +1,7 @@
 import Foundation
+import SystemPackage
 import Testing
+import Tranlog
 
 /// Runs the built `understudy` binary as a real process, with a deadline on every run.
 enum CLIProcess {
@@ -34,35 +36,36 @@ enum CLIProcess {
     }
 
     /// Runs `executable arguments…` in `workingDirectory`. Output goes to files, not pipes, so a
-    /// chatty process can never block on a full pipe, and the wait is a termination handler's, not
-    /// `waitUntilExit()` (which runs the calling thread's run loop).
+    /// chatty process can never block on a full pipe while the deadline is kept.
     static func run(_ executable: URL, _ arguments: [String], in workingDirectory: URL) throws -> Result {
         let stdoutURL = workingDirectory.appendingPathComponent("stdout-\(UUID().uuidString)")
         let stderrURL = workingDirectory.appendingPathComponent("stderr-\(UUID().uuidString)")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
         defer {
             try? FileManager.default.removeItem(at: stdoutURL)
             try? FileManager.default.removeItem(at: stderrURL)
         }
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.currentDirectoryURL = workingDirectory
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        try process.run()
-        if exited.wait(timeout: .now() + deadline) == .timedOut {
-            process.terminate()
-            exited.wait()
+        let process = try ChildProcess(
+            executable.path, arguments, workingDirectory: FilePath(workingDirectory.path),
+            standardOutput: .file(FilePath(stdoutURL.path)), standardError: .file(FilePath(stderrURL.path)))
+        if process.waitForExit(seconds: deadline) == nil {
+            process.send(SIGTERM)
             Issue.record("\(executable.lastPathComponent) \(arguments.joined(separator: " ")) did not finish within \(deadline) s")
         }
         return Result(
-            status: process.terminationStatus,
+            status: process.waitForExit().status,
             standardOutput: try String(contentsOf: stdoutURL, encoding: .utf8),
             standardError: try String(contentsOf: stderrURL, encoding: .utf8))
+    }
+}
+
+extension ChildProcess.Termination {
+    /// The exit status, or the signal that ended the process (as the tests compare them).
+    var status: Int32 {
+        switch self {
+        case .exited(let status): status
+        case .killed(let signal): signal
+        case .unknown: -1
+        }
     }
 }
 

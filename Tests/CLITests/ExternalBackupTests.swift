@@ -102,7 +102,7 @@ struct ExternalBackupTests {
                 defer { standby.cleanUp() }
                 if standby.refused {
                     let log = standby.log
-                    #expect(standby.process.terminationStatus == 78, "\(log)")
+                    #expect(standby.exitStatus == 78, "\(log)")
                     let named = log.range(of: #"(extent-\d{6}\.dbf|MANIFEST|tranlog\d+\.dbf)"#, options: .regularExpression)
                     #expect(named != nil, "a refused copy must name the file: \(log)")
                     refusals.append("copy \(index) (cp exit \(copyStatus)): " + (log.split(separator: "\n").last(where: { $0.contains("Error") }).map(String.init) ?? log))
@@ -139,7 +139,7 @@ struct ExternalBackupTests {
             let standby = try Self.startStandby(pair, mayBeRefused: true)
             defer { standby.cleanUp() }
             #expect(standby.refused)
-            #expect(standby.process.terminationStatus == 78)
+            #expect(standby.exitStatus == 78)
             #expect(standby.log.contains(run), "\(standby.log)")
         }
     }
@@ -185,20 +185,14 @@ struct ExternalBackupTests {
     /// and cp then says it cannot stat one and exits 1. Those files are never needed in a copy, so
     /// such a failure, and only such a one, counts as success (0).
     static func copy(_ source: URL, to target: URL) throws -> Int32 {
-        let errors = Pipe()
-        let copy = Process()
-        copy.executableURL = URL(fileURLWithPath: "/bin/cp")
-        copy.arguments = ["-a", source.path, target.path]
-        copy.standardError = errors
-        try copy.run()
-        let said = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        copy.waitUntilExit()
-        guard copy.terminationStatus != 0 else { return 0 }
+        let copy = try ChildProcess.run("/bin/cp", ["-a", source.path, target.path])
+        let said = String(decoding: copy.errors, as: UTF8.self)
+        guard !copy.termination.succeeded else { return 0 }
         let lines = said.split(separator: "\n")
         let vanished = #"cannot stat '.*(\.tmp|\.preallocated)': No such file or directory$"#
         if !lines.isEmpty, lines.allSatisfy({ $0.range(of: vanished, options: .regularExpression) != nil }) { return 0 }
         print("cp -a \(source.path) failed: \(said)")
-        return copy.terminationStatus
+        return copy.termination.status
     }
 
     static func startStandby(_ pair: StandbyCommandTests.Pair, data: URL? = nil, extraArguments: [String] = [], mayBeRefused: Bool = false) throws -> ServerProcess {

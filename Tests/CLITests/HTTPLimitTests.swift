@@ -29,7 +29,7 @@ struct HTTPLimitTests {
             let node = try Self.startNode(in: directory, ["--max-buffered-request-bytes", "\(64 << 20)"])
             defer { node.cleanUp() }
             let port = try Self.port(of: node)
-            let before = try residentBytes(of: node.process.processIdentifier)
+            let before = try residentBytes(of: node.process.pid)
             let bodyBytes = 30 << 20
             let head = "POST /commit HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: \(bodyBytes)\r\n\r\n"
             let peers = try (0..<40).map { _ in try RawPeer(port: port) }
@@ -53,7 +53,7 @@ struct HTTPLimitTests {
                 for index in 0..<30 where peer.send(index == 29 ? Array(chunk.dropLast()) : chunk) { sent += 1 }
             }
             #expect(sent >= 60, "the two admitted bodies were sent whole: \(sent) MiB")
-            let after = try residentBytes(of: node.process.processIdentifier)
+            let after = try residentBytes(of: node.process.pid)
             #expect(after - before < 256 << 20, "RSS grew by \((after - before) >> 20) MiB for a 64 MiB cap")
             #expect(try CLIProcess.run(["status", "--node", node.url], in: directory).status == 0, "the node still answers")
         }

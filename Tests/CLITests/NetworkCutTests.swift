@@ -2,6 +2,7 @@ import Foundation
 import Node
 import Testing
 import Tranlog
+import SystemPackage
 
 @Suite("Replication through a TCP proxy that cuts the connection mid-batch, real processes")
 struct NetworkCutTests {
@@ -21,7 +22,7 @@ struct NetworkCutTests {
             defer { standby.cleanUp() }
 
             let load = try Self.startLoad(on: primary, in: directory)
-            defer { if load.isRunning { load.terminate() } }
+            defer { load.send(SIGTERM) }
             var received = Seqno.zero
             for _ in 0..<5 {
                 received = try StandbyCommandTests.waitForStatus(of: standby, deadline: 60) {
@@ -30,8 +31,8 @@ struct NetworkCutTests {
                 try proxy.cutMidStream()
             }
             // The load runs until the cuts are done (each needs records in flight), then stops.
-            kill(load.processIdentifier, SIGKILL)
-            load.waitUntilExit()
+            load.send(SIGKILL)
+            _ = load.waitForExit()
 
             // A peer dropping mid-write must cost only that connection (it once killed the node with SIGPIPE).
             #expect(primary.process.isRunning, "the primary died: \(primary.log)")
@@ -48,18 +49,10 @@ struct NetworkCutTests {
     }
 
     /// `understudy-load` (built beside `understudy`) writing 300 keys from 8 clients, for at most 120 s.
-    static func startLoad(on node: ServerProcess, in directory: URL) throws -> Process {
+    static func startLoad(on node: ServerProcess, in directory: URL) throws -> ChildProcess {
         let binary = try #require(CLIProcess.binary).deletingLastPathComponent().appendingPathComponent("understudy-load")
-        let load = Process()
-        load.executableURL = binary
-        load.arguments = ["--node", node.url, "--clients", "8", "--value-bytes", "200", "--keys", "300", "--seconds", "120"]
-        load.standardOutput = FileHandle.nullDevice
-        load.standardError = try FileHandle(forWritingTo: {
-            let url = directory.appendingPathComponent("load.log")
-            _ = FileManager.default.createFile(atPath: url.path, contents: nil)
-            return url
-        }())
-        try load.run()
-        return load
+        return try ChildProcess(
+            binary.path, ["--node", node.url, "--clients", "8", "--value-bytes", "200", "--keys", "300", "--seconds", "120"],
+            standardOutput: .null, standardError: .file(FilePath(directory.appendingPathComponent("load.log").path)))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tranlog
 
 /// `understudy position show|set` against real processes: a running node, a `cp -a` copy of it, the
 /// stopped node.
@@ -87,11 +88,7 @@ import Testing
 
     /// `cp -a`, as an operator copies a running node's directory.
     private func copyPreservingEverything(_ source: URL, to target: URL) throws {
-        let copy = Process()
-        copy.executableURL = URL(fileURLWithPath: "/bin/cp")
-        copy.arguments = ["-a", source.path, target.path]
-        try copy.run()
-        copy.waitUntilExit()
-        try #require(copy.terminationStatus == 0)
+        let copy = try ChildProcess.run("/bin/cp", ["-a", source.path, target.path])
+        try #require(copy.termination.succeeded, "\(String(decoding: copy.errors, as: UTF8.self))")
     }
 }

@@ -24,9 +24,8 @@ struct PromotionTests {
             try StandbyCommandTests.put(keys, on: primary.url)
             #expect(primary.stop(with: SIGTERM) == 0)
             for copy in copies {
-                let cp = try Process.run(URL(fileURLWithPath: "/bin/cp"), arguments: ["-a", data("primary"), data(copy)])
-                cp.waitUntilExit()
-                try #require(cp.terminationStatus == 0)
+                let cp = try ChildProcess.run("/bin/cp", ["-a", data("primary"), data(copy)])
+                try #require(cp.termination.succeeded, "\(String(decoding: cp.errors, as: UTF8.self))")
             }
         }
 

@@ -136,9 +136,8 @@ struct ReplicationFaultTests {
 
     @discardableResult
     static func run(_ tool: String, _ arguments: [String]) -> Int32 {
-        guard let process = try? Process.run(URL(fileURLWithPath: tool), arguments: arguments) else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        guard let finished = try? ChildProcess.run(tool, arguments) else { return -1 }
+        return finished.termination.status
     }
 
     /// Fills a real disk: a 16 MiB tmpfs mounted under the test's directory (CI runs as root; where

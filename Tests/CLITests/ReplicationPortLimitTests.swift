@@ -34,7 +34,7 @@ struct ReplicationPortLimitTests {
             let primary = try Self.startPrimary(in: directory)
             defer { primary.cleanUp() }
             let port = try Self.port(of: primary)
-            let before = try residentBytes(of: primary.process.processIdentifier)
+            let before = try residentBytes(of: primary.process.pid)
             // Length 64 MiB, type 2 (hello), the magic, then filler: 8 MiB a connection, 320 MiB in all,
             // which a primary buffering up to its largest message (64 MiB) would hold.
             let announced = UInt32(64 << 20)
@@ -49,7 +49,7 @@ struct ReplicationPortLimitTests {
                 }
                 peers.append(peer)
             }
-            let after = try residentBytes(of: primary.process.processIdentifier)
+            let after = try residentBytes(of: primary.process.pid)
             #expect(after - before < 64 << 20, "RSS grew by \((after - before) >> 20) MiB")
             #expect(eventually { peers.allSatisfy(\.isClosedByPeer) }, "the primary left a garbage connection open")
             let violations = primary.log.split(separator: "\n").filter { $0.contains("protocol violation") }

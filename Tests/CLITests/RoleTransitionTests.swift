@@ -140,15 +140,12 @@ struct RoleTransitionTests {
             let last = try PromotionTests.seqno(of: pair.primary)
             try PromotionTests.waitUntilApplied(standby, reaches: last)
 
-            let promote = Process()
-            promote.executableURL = try #require(CLIProcess.binary)
-            promote.arguments = ["promote", "--node", standby.url, "--data", pair.standbyData.path]
-            promote.standardOutput = FileHandle.nullDevice
-            promote.standardError = FileHandle.nullDevice
-            try promote.run()
+            let promote = try ChildProcess(
+                try #require(CLIProcess.binary).path, ["promote", "--node", standby.url, "--data", pair.standbyData.path],
+                standardOutput: .null, standardError: .null)
             usleep(useconds_t(delay * 1000))
             #expect(standby.stop(with: SIGKILL) == SIGKILL)
-            promote.waitUntilExit()
+            _ = promote.waitForExit()
 
             let again = try ServerProcess([
                 "standby", "--data", pair.standbyData.path, "--primary", pair.primary.fields["replication"] ?? "?",

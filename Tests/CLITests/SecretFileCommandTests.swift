@@ -16,7 +16,7 @@ struct SecretFileCommandTests {
             let refused = try ServerProcess(arguments, in: directory, mayBeRefused: true)
             defer { refused.cleanUp() }
             #expect(refused.refused)
-            #expect(refused.process.terminationStatus != 0)
+            #expect(refused.exitStatus != 0)
             #expect(refused.log.contains("run `chmod 600 \(key.path)`"), "\(refused.log)")
 
             try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: key.path)

@@ -1,54 +1,48 @@
 import Foundation
+import SystemPackage
 import Testing
+import Tranlog
 
 /// A long-running `understudy` verb (`start`, `standby`) as a real process: its ready line's
 /// `name=value` fields, its log in a file. Killed in `cleanUp` whatever the test did.
 final class ServerProcess: @unchecked Sendable {
-    let process = Process()
+    let process: ChildProcess
     let logURL: URL
     private(set) var fields: [String: String] = [:]
     private let output = NSCondition()
     private var stdout = ""
-    private let exited = DispatchSemaphore(value: 0)
 
     /// `environment` is added to the test's; with `awaitReady` false, call `awaitReady()` later.
     /// `mayBeRefused`: a node that exits instead of serving is an outcome, not a failure (`refused`).
     init(_ arguments: [String], in directory: URL, environment: [String: String] = [:], awaitReady: Bool = true,
          mayBeRefused: Bool = false) throws {
         let binary = try #require(CLIProcess.binary, "understudy not found next to the test bundle")
-        process.executableURL = binary
-        process.arguments = arguments
-        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         logURL = directory.appendingPathComponent("node-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: logURL)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        // A thread of its own reads stdout to its end, with blocking reads: Foundation's
-        // `readabilityHandler` registers a dispatch source on the descriptor, and with many nodes
-        // starting and exiting at once libdispatch's event loop crashed the test process
-        // (`_dispatch_event_loop_drain`) on a source whose descriptor had gone.
-        let reader = Thread { [output] in
-            let handle = pipe.fileHandleForReading
-            while true {
-                let chunk = handle.availableData
+        process = try ChildProcess(
+            binary.path, arguments,
+            environment: environment.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(environment) { $1 },
+            standardOutput: .pipe, standardError: .file(FilePath(logURL.path)),
+            onExit: { [output] _ in
+                // Wakes a wait for the ready line: a node that exits instead prints none.
                 output.lock()
-                self.stdout += String(decoding: chunk, as: UTF8.self)
                 output.broadcast()
                 output.unlock()
-                if chunk.isEmpty { return }
+            })
+        // A thread of its own reads stdout to its end, with blocking reads: a dispatch source on
+        // the descriptor (Foundation's `readabilityHandler`) crashed libdispatch's event loop
+        // (`_dispatch_event_loop_drain`) when many nodes started and exited at once.
+        let pipe = process.standardOutput!
+        Thread.start(named: "node stdout") { [output] in
+            while true {
+                var chunk = [UInt8](repeating: 0, count: 4096)
+                let count = (try? chunk.withUnsafeMutableBytes { try pipe.read(into: $0) }) ?? 0
+                output.lock()
+                self.stdout += String(decoding: chunk.prefix(count), as: UTF8.self)
+                output.broadcast()
+                output.unlock()
+                if count == 0 { try? pipe.close(); return }
             }
         }
-        reader.name = "server-process-stdout"
-        process.terminationHandler = { [exited, output] _ in
-            exited.signal()
-            // Wakes a wait for the ready line: a node that exits instead prints none.
-            output.lock()
-            output.broadcast()
-            output.unlock()
-        }
-        try process.run()
-        reader.start()
         if awaitReady { fields = try readyFields(mayBeRefused: mayBeRefused) }
     }
 
@@ -60,6 +54,9 @@ final class ServerProcess: @unchecked Sendable {
     /// The node exited without serving (only with `mayBeRefused`); its reason is in `log`.
     var refused: Bool { fields.isEmpty }
 
+    /// The exit status, or the signal that ended the node; nil while it runs.
+    var exitStatus: Int32? { process.termination?.status }
+
     var url: String { "http://\(fields["http"] ?? "")" }
     var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
 
@@ -70,7 +67,6 @@ final class ServerProcess: @unchecked Sendable {
         while !stdout.contains("\n") && process.isRunning && output.wait(until: deadline) {}
         let line = stdout.split(separator: "\n").first.map(String.init) ?? ""
         if mayBeRefused, !line.contains(" ready: "), !process.isRunning {
-            exited.wait()
             return [:]
         }
         try #require(line.contains(" ready: "), "no ready line; stdout '\(stdout)', log:\n\(log)")
@@ -81,16 +77,16 @@ final class ServerProcess: @unchecked Sendable {
         return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Sends `signal` and waits for the exit: the exit status, or the signal that ended the node.
     @discardableResult
     func stop(with signal: Int32) -> Int32 {
-        kill(process.processIdentifier, signal)
-        guard exited.wait(timeout: .now() + CLIProcess.deadline) == .success else {
+        process.send(signal)
+        guard let ended = process.waitForExit(seconds: CLIProcess.deadline) else {
             Issue.record("the node did not exit on signal \(signal)")
-            kill(process.processIdentifier, SIGKILL)
-            exited.wait()
-            return -1
+            process.send(SIGKILL)
+            return process.waitForExit().status
         }
-        return process.terminationStatus
+        return ended.status
     }
 
     func cleanUp() {

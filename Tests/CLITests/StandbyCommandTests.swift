@@ -2,6 +2,7 @@ import Foundation
 import Node
 import Testing
 import UnderstudyTesting
+import Tranlog
 
 @Suite("Standby replication with real processes: start --replication, standby, promote")
 struct StandbyCommandTests {
@@ -22,9 +23,8 @@ struct StandbyCommandTests {
             primary = try Self.startPrimary(primaryData, in: directory, primaryArguments)
             try StandbyCommandTests.put(keys, on: primary.url)
             #expect(primary.stop(with: SIGTERM) == 0)
-            let copy = try Process.run(URL(fileURLWithPath: "/bin/cp"), arguments: ["-a", primaryData.path, standbyData.path])
-            copy.waitUntilExit()
-            #expect(copy.terminationStatus == 0)
+            let copy = try ChildProcess.run("/bin/cp", ["-a", primaryData.path, standbyData.path])
+            #expect(copy.termination.succeeded, "\(String(decoding: copy.errors, as: UTF8.self))")
             primary = try Self.startPrimary(primaryData, in: directory, primaryArguments)
         }
 

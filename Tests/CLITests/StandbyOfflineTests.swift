@@ -183,7 +183,7 @@ struct StandbyOfflineTests {
             let standby = try ExternalBackupTests.startStandby(pair, mayBeRefused: true)
             defer { standby.cleanUp() }
             #expect(standby.refused)
-            #expect(standby.process.terminationStatus == 78)
+            #expect(standby.exitStatus == 78)
             #expect(standby.log.contains("standby.json is unreadable or corrupt"), "\(standby.log)")
         }
     }

@@ -139,12 +139,12 @@ struct TLSCommandTests {
             #expect(try served().contains("serial=10"))
 
             try cluster.certificates.makeCertificate("primary", signedBy: cluster.ca, serial: 0x11)
-            kill(cluster.primary.process.processIdentifier, SIGHUP)
+            cluster.primary.process.send(SIGHUP)
             #expect(eventually { cluster.primary.log.contains("TLS certificates reloaded") }, "\(cluster.primary.log)")
             #expect(try served().contains("serial=11"))
 
             try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: cluster.primaryIdentity.certificate))
-            kill(cluster.primary.process.processIdentifier, SIGHUP)
+            cluster.primary.process.send(SIGHUP)
             #expect(eventually { cluster.primary.log.contains("TLS certificates not reloaded") }, "\(cluster.primary.log)")
             #expect(cluster.primary.log.contains(cluster.primaryIdentity.certificate), "the error names the file")
             #expect(try served().contains("serial=11"), "the node keeps serving with the certificate it had")

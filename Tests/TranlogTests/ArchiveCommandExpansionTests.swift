@@ -1,6 +1,6 @@
 import SystemPackage
 import Testing
-import Tranlog
+@testable import Tranlog
 
 @Suite("Archive and restore commands: substitution and exit status")
 struct ArchiveCommandExpansionTests {
@@ -19,6 +19,18 @@ struct ArchiveCommandExpansionTests {
         } throws: { error in
             guard case .archiveCommandFailed(let file, _, let outcome)? = error as? TranlogError else { return false }
             return file == "tranlog2.dbf" && outcome == "exit status 3: no such bucket"
+        }
+    }
+
+    @Test("a command killed by a signal fails with the signal; of a long error output the end is kept")
+    func signalAndLongErrors() throws {
+        #expect {
+            try ArchiveCommand("head -c 100000 /dev/zero | tr '\\0' x >&2; echo the end >&2; kill -TERM $$")
+                .run(path: FilePath("/nowhere"), fileName: "tranlog3.dbf")
+        } throws: { error in
+            guard case .archiveCommandFailed(_, _, let outcome)? = error as? TranlogError else { return false }
+            return outcome.hasPrefix("killed by signal 15: xxx") && outcome.hasSuffix("xthe end")
+                && outcome.utf8.count < ArchiveCommand.keptErrorBytes + 40
         }
     }
 }

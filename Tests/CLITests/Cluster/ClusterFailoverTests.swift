@@ -128,11 +128,11 @@ struct ClusterFailoverTests {
             }
 
             let other = leader.name == "b" ? "c" : "b"
-            let otherProcess = try #require(site.members[other]).process.processIdentifier
+            let otherProcess = try #require(site.members[other]).process.pid
             try site.await("\(other) re-points to \(leader.name) without a restart") {
                 try StandbyCommandTests.client(site.url(other)) { try $0.get(key: Array("after-failover".utf8)) != nil }
             }
-            #expect(site.members[other]?.process.isRunning == true && site.members[other]?.process.processIdentifier == otherProcess)
+            #expect(site.members[other]?.process.isRunning == true && site.members[other]?.process.pid == otherProcess)
 
             try site.join("a", extra: synchronous)
             try site.await("the old primary re-seeds and follows \(leader.name)") { try site.member("a")?.role == "standby" }
@@ -153,7 +153,7 @@ struct ClusterFailoverTests {
 
             let writer = FencingTests.Writer(url: site.url("a"))
             try writer.await(20) { if case .success = $0.outcome { true } else { false } }
-            let a = try #require(site.members["a"]).process.processIdentifier
+            let a = try #require(site.members["a"]).process.pid
             kill(a, SIGSTOP)
             let stoppedAt = Date()
             try site.await("b takes over from the stopped leader", within: 30) { try site.leader()?.name == "b" }
@@ -335,7 +335,7 @@ struct ClusterFailoverTests {
                 try writer.awaitAcknowledged(writer.acknowledgedCount + 10)
                 let leader = try #require(try site.leader()).name
                 let standbys = ["a", "b", "c"].filter { $0 != leader }
-                let process = try #require(site.members[leader]).process.processIdentifier
+                let process = try #require(site.members[leader]).process.pid
                 switch Int.random(in: 0..<3, using: &random) {
                 case 0:
                     print("round \(round): kill -9 of the leader \(leader)")
@@ -386,7 +386,7 @@ struct ClusterFailoverTests {
 
             // Stopped, b reads nothing; more than the sockets' buffers hold is acknowledged meanwhile,
             // asynchronously, so part of it can only be on a when a dies.
-            let standby = try #require(site.members["b"]).process.processIdentifier
+            let standby = try #require(site.members["b"]).process.pid
             kill(standby, SIGSTOP)
             var acknowledged: [String] = []
             let value = [UInt8](repeating: 7, count: 100_000)
@@ -455,7 +455,7 @@ struct ClusterFailoverTests {
             #expect(refused.status == 503)
             #expect(refused.headers[ClusterMembershipStatus.primaryHeader] == https("a"), "\(refused.headers)")
 
-            kill(try #require(site.members["b"]).process.processIdentifier, SIGHUP)
+            try #require(site.members["b"]).process.send(SIGHUP)
             try site.await("b reloads its certificates") { site.members["b"]!.log.contains("TLS certificates reloaded") }
 
             site.members["a"]!.stop(with: SIGKILL)

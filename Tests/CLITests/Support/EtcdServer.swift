@@ -1,7 +1,9 @@
 import Cluster
 import Foundation
 import Logging
+import SystemPackage
 import Testing
+import Tranlog
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +18,7 @@ final class EtcdServer: @unchecked Sendable {
         let clientPort: Int
         let peerPort: Int
         let dataDirectory: URL
-        var process: Process?
+        var process: ChildProcess?
 
         var clientURL: String { "http://127.0.0.1:\(clientPort)" }
         var peerURL: String { "http://127.0.0.1:\(peerPort)" }
@@ -44,31 +46,24 @@ final class EtcdServer: @unchecked Sendable {
     /// Starts member `index` (again, on its data when it ran before).
     func start(_ index: Int, awaitHealthy: Bool = true) throws {
         let member = members[index]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: etcd)
-        process.arguments = [
+        let arguments = [
             "--name", member.name, "--data-dir", member.dataDirectory.path,
             "--listen-client-urls", member.clientURL, "--advertise-client-urls", member.clientURL,
             "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
             "--initial-cluster", members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ","),
             "--initial-cluster-state", "new", "--initial-cluster-token", "understudy-test",
         ]
-        let logURL = directory.appendingPathComponent("\(member.name).log")
-        if !FileManager.default.fileExists(atPath: logURL.path) { _ = FileManager.default.createFile(atPath: logURL.path, contents: nil) }
-        let log = try FileHandle(forWritingTo: logURL)
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        members[index].process = process
+        let log = FilePath(directory.appendingPathComponent("\(member.name).log").path)
+        members[index].process = try ChildProcess(
+            etcd, arguments, standardOutput: .file(log, append: true), standardError: .file(log, append: true))
         if awaitHealthy { try awaitQuorum() }
     }
 
     /// SIGKILL of member `index`, waited for.
     func kill(_ index: Int) {
-        guard let process = members[index].process, process.isRunning else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard let process = members[index].process else { return }
+        process.send(SIGKILL)
+        _ = process.waitForExit()
         members[index].process = nil
     }
 

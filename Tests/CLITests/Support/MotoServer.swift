@@ -1,5 +1,7 @@
 import Foundation
+import SystemPackage
 import Testing
+import Tranlog
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +21,7 @@ final class MotoServer: @unchecked Sendable {
     let aws: String
     private let moto: String
     private let logURL: URL
-    private var process: Process?
+    private var process: ChildProcess?
 
     init(logDirectory: URL) throws {
         moto = try InstalledTool.path("moto_server", install: Self.install)
@@ -40,14 +42,10 @@ final class MotoServer: @unchecked Sendable {
 
     /// Starts moto and waits until it accepts connections.
     func start() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: moto)
-        process.arguments = ["-H", "127.0.0.1", "-p", "\(port)"]
-        let log = try FileHandle(forWritingTo: logURL)
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
+        let log = FilePath(logURL.path)
+        let process = try ChildProcess(
+            moto, ["-H", "127.0.0.1", "-p", "\(port)"],
+            standardOutput: .file(log, append: true), standardError: .file(log, append: true))
         self.process = process
         let deadline = Date().addingTimeInterval(30)
         while !Loopback.accepts(port: port) {
@@ -57,29 +55,23 @@ final class MotoServer: @unchecked Sendable {
         }
     }
 
-    /// Kills moto (SIGKILL: a child of the test process inherits SIGTERM blocked, and moto has
-    /// nothing to save) and waits for it to exit: the port refuses connections afterwards.
+    /// Kills moto (SIGKILL: it has nothing to save) and waits for it to exit: the port refuses
+    /// connections afterwards.
     func stop() {
-        guard let process, process.isRunning else { return }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        guard let process else { return }
+        process.send(SIGKILL)
+        _ = process.waitForExit()
         self.process = nil
     }
 
-    /// Runs `aws --endpoint-url … arguments…`; its exit status and standard output.
+    /// Runs `aws --endpoint-url … arguments…`; its exit status, and its standard output followed
+    /// by its standard error.
     @discardableResult
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: aws)
-        process.arguments = ["--endpoint-url", endpoint] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(Self.environment) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let bytes = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: bytes, as: UTF8.self))
+        let finished = try ChildProcess.run(
+            aws, ["--endpoint-url", endpoint] + arguments,
+            environment: ProcessInfo.processInfo.environment.merging(Self.environment) { $1 })
+        return (finished.termination.status, String(decoding: finished.output + finished.errors, as: UTF8.self))
     }
 
     func makeBucket(_ bucket: String) throws {

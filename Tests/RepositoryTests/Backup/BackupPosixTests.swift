@@ -44,15 +44,8 @@ extension BackupTests {
         }
 
         static func run(_ tool: String, _ arguments: [String]) throws -> (status: Int32, stdout: [UInt8]) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            let stdout = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, Array(stdout))
+            let finished = try ChildProcess.run(tool, arguments)
+            return (finished.termination.succeeded ? 0 : 1, finished.output)
         }
     }
 }
