@@ -22,7 +22,7 @@ final class BackupProgressLine: Sendable {
     func stop() {
         done.withLockNotifying { $0 = true }
         finished.wait()
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        writeToStandardError(Array("\r\u{1B}[K".utf8))
     }
 
     private func poll(_ node: NodeOptions) {
@@ -32,7 +32,7 @@ final class BackupProgressLine: Sendable {
             while !done.wait(timeout: Self.pollInterval, until: { $0 }) {
                 guard let backup = try client.status().repository.backup else { continue }
                 let percent = backup.objectsTotal > 0 ? backup.objectsWritten * 100 / backup.objectsTotal : 0
-                FileHandle.standardError.write(Data(
+                writeToStandardError(Array(
                     "\r\u{1B}[Kfull backup: \(backup.objectsWritten) of \(backup.objectsTotal) objects written (\(percent)%)".utf8))
             }
         }

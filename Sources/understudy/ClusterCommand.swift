@@ -49,7 +49,7 @@ struct ClusterStatusCommand: ParsableCommand {
     func run() throws {
         let view = try options.withClient { client in
             do { return try ClusterView.read(client, cluster: options.cluster) } catch {
-                FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+                printToStandardError("Error: \(error)")
                 throw ExitCode.failure
             }
         }
@@ -125,7 +125,7 @@ struct ClusterSwitchoverCommand: ParsableCommand {
                 }
                 Thread.sleep(forTimeInterval: 0.02)
             }
-            FileHandle.standardError.write(Data("Error: \(to) did not take the lease within \(timeout) s; see `understudy cluster status`\n".utf8))
+            printToStandardError("Error: \(to) did not take the lease within \(timeout) s; see `understudy cluster status`")
             throw ExitCode.failure
         }
     }
@@ -139,14 +139,14 @@ struct ClusterSwitchoverCommand: ParsableCommand {
 
     private func read(_ client: EtcdClient) throws -> ClusterView {
         do { return try ClusterView.read(client, cluster: options.cluster) } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            printToStandardError("Error: \(error)")
             throw ExitCode.failure
         }
     }
 
     private func etcd(_ body: () throws(EtcdError) -> Void) throws {
         do { try body() } catch {
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            printToStandardError("Error: \(error)")
             throw ExitCode.failure
         }
     }

@@ -25,7 +25,7 @@ struct GetCommand: ParsableCommand {
         guard let object = try node.withClient({ try $0.get(key: Array(key.utf8)) }) else {
             throw CommandError("key '\(key)' has no value")
         }
-        FileHandle.standardOutput.write(Data(object.value))
+        writeToStandardOutput(Array(object.value))
         if isatty(STDOUT_FILENO) == 1 { print() }
         if seqno { printToStandardError("seqno \(object.seqno)") }
     }

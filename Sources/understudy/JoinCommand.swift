@@ -83,7 +83,7 @@ struct JoinCommand: ParsableCommand {
         if let problem = configuration.validate() { throw ValidationError(problem) }
         do { try node.checkReplicationKeyFiles() } catch {
             // A refusal no restart can fix: the exit status that makes systemd stop retrying.
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            printToStandardError("Error: \(error)")
             throw ExitCode(NodeRunner.refusedExitStatus)
         }
         let client: EtcdClient
@@ -99,7 +99,7 @@ struct JoinCommand: ParsableCommand {
         hangup.resume()
         defer { hangup.cancel() }
         supervisor.start()
-        FileHandle.standardOutput.write(Data(
+        writeToStandardOutput(Array(
             "understudy member ready: name=\(name) cluster=\(cluster) http=\(http) replication=\(replication)\n".utf8))
         let signal = signals.wait()
         logger.info("stopping on a signal", metadata: ["signal": "\(signal)"])

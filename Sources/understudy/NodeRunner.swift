@@ -28,14 +28,14 @@ enum NodeRunner {
                 logger.notice("stopped on a signal before the node was ready", metadata: ["why": "\(error)"])
                 throw ExitCode.success
             }
-            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            printToStandardError("Error: \(error)")
             if case .http = error { throw ExitCode.failure }
             throw ExitCode(refusedExitStatus)
         }
         let hangup = reloadingCertificates(of: node, logger: logger)
         defer { hangup.cancel() }
         // Unbuffered, so whoever waits for the line sees it at once even when stdout is a pipe.
-        FileHandle.standardOutput.write(Data((readyLine(node) + "\n").utf8))
+        writeToStandardOutput(Array((readyLine(node) + "\n").utf8))
         let signal = signals.wait()
         logger.info("stopping on a signal", metadata: ["signal": "\(signal)"])
         try node.stop()

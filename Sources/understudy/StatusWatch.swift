@@ -86,7 +86,7 @@ struct StatusWatch {
     }
 
     private func emit(_ text: String) {
-        FileHandle.standardOutput.write(Data(text.utf8))
+        writeToStandardOutput(Array(text.utf8))
     }
 }
 

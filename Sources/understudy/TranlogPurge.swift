@@ -68,7 +68,7 @@ struct TranlogPurge: ParsableCommand {
                 throw CommandError("\(plan.message); not on a terminal, so not asking: add --yes to remove them")
             }
             try show(plan)
-            FileHandle.standardError.write(Data("Remove these files? [y/N] ".utf8))
+            writeToStandardError(Array("Remove these files? [y/N] ".utf8))
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                 throw CommandError("nothing removed")
             }

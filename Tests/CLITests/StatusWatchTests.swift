@@ -1,6 +1,8 @@
 import Foundation
 import Node
+import SystemPackage
 import Testing
+import Tranlog
 
 @Suite("understudy status --watch with real processes")
 struct StatusWatchTests {
@@ -41,6 +43,27 @@ struct StatusWatchTests {
             let since = decoded.map { $0["unreachableSince"] as? String }
             #expect(since[0] != nil && since[0] == since[1], "\(watch.standardOutput)")
             #expect(decoded.allSatisfy { $0["status"] == nil && $0["error"] != nil })
+        }
+    }
+
+    @Test("a watch whose reader goes away (`| head`) ends quietly with the status SIGPIPE gives, not a crash")
+    func readerGoesAway() throws {
+        try withTemporaryDirectory { directory in
+            let errors = directory.appendingPathComponent("stderr")
+            let watch = try ChildProcess(
+                try #require(CLIProcess.binary).path,
+                ["status", "--watch", "--interval", "0.05", "--json", "--node", "http://127.0.0.1:1"],
+                standardOutput: .pipe, standardError: .file(FilePath(errors.path)))
+            defer { watch.send(SIGKILL) }
+            let reader = try #require(watch.standardOutput)
+            var first = [UInt8](repeating: 0, count: 4096)
+            let count = try first.withUnsafeMutableBytes { try reader.read(into: $0) }
+            #expect(String(decoding: first.prefix(count), as: UTF8.self).contains("unreachableSince"))
+            try reader.close()
+            let ended = watch.waitForExit(seconds: CLIProcess.deadline)
+            let said = try String(contentsOf: errors, encoding: .utf8)
+            #expect(ended == .exited(128 + SIGPIPE), "\(said)")
+            #expect(!said.contains("Fatal error") && !said.contains("crashed"), "\(said)")
         }
     }
 }

@@ -90,11 +90,11 @@ final class GenerateProgress: Sendable {
     func commitDone() {
         let done = completed.wrappingAdd(1, ordering: .relaxed).newValue
         guard isShown, done % step == 0 || done == total else { return }
-        FileHandle.standardError.write(Data("\rgenerating: \(done)/\(total) commits (\(done * 100 / total)%)".utf8))
+        writeToStandardError(Array("\rgenerating: \(done)/\(total) commits (\(done * 100 / total)%)".utf8))
     }
 
     /// Ends the progress line so the summary starts on a fresh one.
     func finish() {
-        if isShown { FileHandle.standardError.write(Data("\n".utf8)) }
+        if isShown { writeToStandardError(Array("\n".utf8)) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Node
+import SystemPackage
 
 /// A failure the CLI explains itself (bad input, a record that is not there). ArgumentParser prints
 /// its description after "Error: " on stderr and exits with status 1; `TranlogError`s travel the
@@ -12,7 +13,33 @@ struct CommandError: Error, CustomStringConvertible {
 
 /// Writes one line to stderr: notes and warnings must not mix with output meant for pipes.
 func printToStandardError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    writeToStandardError(Array((line + "\n").utf8))
+}
+
+/// Writes to stdout. Foundation's `FileHandle.write` ends the process with a fatal error and a
+/// backtrace when a write fails: `status --watch | head` did, once `head` had its lines (the CLI
+/// ignores SIGPIPE, for its sockets' sake). A reader that went away ends the command quietly with
+/// the status SIGPIPE gives other tools; any other failure (a full disk under `get KEY > FILE`) is
+/// reported and ends it with status 1.
+func writeToStandardOutput(_ bytes: [UInt8]) {
+    do {
+        _ = try FileDescriptor.standardOutput.writeAll(bytes)
+    } catch Errno.brokenPipe {
+        exit(128 + SIGPIPE)
+    } catch {
+        printToStandardError("Error: cannot write to standard output: \(error)")
+        exit(1)
+    }
+}
+
+/// Writes to stderr; nothing is left to report a failure to, but a reader that went away still
+/// ends the command as it would stdout's.
+func writeToStandardError(_ bytes: [UInt8]) {
+    do {
+        _ = try FileDescriptor.standardError.writeAll(bytes)
+    } catch Errno.brokenPipe {
+        exit(128 + SIGPIPE)
+    } catch {}
 }
 
 /// A duration for a person: "0.42 ms", "6.4 ms", "1.25 s" (`--json` keeps the exact figure).
