@@ -186,14 +186,10 @@ package final class ChildProcess: @unchecked Sendable {
         return contents
     }
 
-    /// Appends what one `read` returns (interrupted reads are retried); 0 at the end. A pipe's
-    /// read fails only on a descriptor that is not one, which ends the reading as well.
+    /// Appends what one `read` returns; 0 at the end. A pipe's read fails only on a descriptor
+    /// that is not one, which ends the reading as well.
     private static func readSome(_ descriptor: FileDescriptor, into contents: inout [UInt8]) -> Int {
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        let count: Int
-        do { count = try chunk.withUnsafeMutableBytes { try descriptor.read(into: $0) } } catch { return 0 }
-        contents += chunk.prefix(count)
-        return count
+        do { return try descriptor.readSome(into: &contents) } catch { return 0 }
     }
 
     /// Closing a pipe's end cannot fail in a way the caller could act on.

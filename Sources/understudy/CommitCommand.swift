@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Node
+import SystemPackage
 
 /// `understudy commit --file batch.json`: one atomic batch of puts and deletes with preconditions.
 struct CommitCommand: ParsableCommand {
@@ -26,9 +27,17 @@ struct CommitCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let contents = file == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: file)
+        let contents = file == "-" ? try readStandardInput() : FileManager.default.contents(atPath: file)
         guard let contents else { throw CommandError("cannot read \(file)") }
         let reply = try node.withClient { try $0.commit(json: Array(contents)) }
         try printCommitted(reply, json: json)
+    }
+
+    /// `readDataToEndOfFile()` would end the process with a fatal error on a failed read (stdin
+    /// redirected from a directory); this reports it.
+    private func readStandardInput() throws -> Data {
+        do { return Data(try FileDescriptor.standardInput.readToEnd()) } catch {
+            throw CommandError("cannot read the batch from standard input: \(error)")
+        }
     }
 }

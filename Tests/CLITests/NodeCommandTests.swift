@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Tranlog
 
 @Suite("Node verbs against a real `understudy start`")
 struct NodeCommandTests {
@@ -51,6 +52,23 @@ struct NodeCommandTests {
             #expect(result.status == 1)
             #expect(result.standardError.contains("cannot connect to 127.0.0.1:1"))
             #expect(result.standardError.contains("understudy start --data DIR"))
+        }
+    }
+
+    @Test("a batch on standard input is read to its end; stdin that cannot be read is an error naming why, not a crash")
+    func batchFromStandardInput() throws {
+        try withTemporaryDirectory { directory in
+            let binary = try #require(CLIProcess.binary).path
+            let fromDirectory = try ChildProcess.run("/bin/sh", ["-c", "\"$0\" commit --file - --node http://127.0.0.1:1 < /", binary])
+            let refusal = String(decoding: fromDirectory.errors, as: UTF8.self)
+            #expect(fromDirectory.termination == .exited(1), "\(refusal)")
+            #expect(refusal.contains("cannot read the batch from standard input: Is a directory"), "\(refusal)")
+
+            // Read to its end, the batch goes on to the node (none listens here).
+            let piped = try ChildProcess.run(
+                "/bin/sh", ["-c", "echo '{\"operations\": []}' | \"$0\" commit --file - --node http://127.0.0.1:1", binary])
+            let said = String(decoding: piped.errors, as: UTF8.self)
+            #expect(piped.termination == .exited(1) && said.contains("cannot connect to 127.0.0.1:1"), "\(said)")
         }
     }
 
