@@ -41,7 +41,8 @@ struct WarmStandbyOptions: ParsableArguments {
             + "write it; exit 0 means fetched, anything else not there yet.", valueName: "CMD"))
     var restoreCommand: String?
 
-    @Option(name: .customLong("poll-seconds"), help: "How often a warm standby looks for new files in its archive (default 2).")
+    @Option(name: .customLong("poll-seconds"), help: "How often a warm standby looks for new files in its archive (default 2).",
+            transform: ArgumentParsing.seconds)
     var pollSeconds: Double?
 
     func validate(primary: Bool, replicationKeyFile: Bool) throws {
@@ -56,12 +57,11 @@ struct WarmStandbyOptions: ParsableArguments {
             throw ValidationError("--replication-key-file goes with --primary; a warm standby (--archive) does not serve standbys")
         }
         if !warm && pollSeconds != nil { throw ValidationError("--poll-seconds applies to a warm standby only") }
-        if let pollSeconds, !(pollSeconds > 0) { throw ValidationError("--poll-seconds must be positive") }
     }
 
     func apply(to configuration: inout NodeConfiguration) {
         if let archive { configuration.standbyArchive = .directory(FilePath(archive)) }
         if let restoreCommand { configuration.standbyArchive = .command(ArchiveCommand(restoreCommand)) }
-        if let pollSeconds { configuration.archivePollInterval = .milliseconds(Int((pollSeconds * 1000).rounded())) }
+        if let pollSeconds { configuration.archivePollInterval = ArgumentParsing.duration(seconds: pollSeconds) }
     }
 }

@@ -81,20 +81,12 @@ struct StandbyCommand: ParsableCommand {
 
     @Option(name: .customLong("apply-delay"), help: ArgumentHelp(
         "Apply each record only this many seconds after its commit time on the primary (receiving and flushing are not delayed).",
-        valueName: "SECONDS"))
+        valueName: "SECONDS"), transform: ArgumentParsing.secondsOrZero)
     var applyDelay: Double?
 
     @OptionGroup var serving: ServingOptions
     @OptionGroup(title: "Limits") var hardening: HardeningOptions
     @OptionGroup(title: "TLS") var tls: NodeTLSOptions
-
-    /// `--apply-delay` as a duration: a finite number of seconds, not negative.
-    static func delay(_ seconds: Double) throws -> Duration {
-        guard seconds.isFinite, seconds >= 0 else {
-            throw ValidationError("--apply-delay: \(seconds) is not a number of seconds ≥ 0; give e.g. --apply-delay 3600 for an hour")
-        }
-        return .microseconds(Int64((seconds * 1e6).rounded()))
-    }
 
     func run() throws {
         // Here rather than in `validate()`, which ArgumentParser runs before it reports an unknown
@@ -110,7 +102,7 @@ struct StandbyCommand: ParsableCommand {
         archiving.apply(to: &configuration)
         configuration.standbySourceID = sourceID
         configuration.standbyStartsOffline = offline
-        configuration.standbyApplyDelay = try applyDelay.map(Self.delay)
+        configuration.standbyApplyDelay = applyDelay.map { ArgumentParsing.duration(seconds: $0) }
         if let replication {
             configuration.replicationAddress = replication
             configuration.standbyServesWhenPromoted = true

@@ -15,20 +15,20 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Refresh until Ctrl-C: redrawn in place on a terminal, one line per refresh otherwise.")
     var watch = false
 
-    @Option(help: ArgumentHelp("Seconds between refreshes with --watch.", valueName: "S"))
+    @Option(help: ArgumentHelp("Seconds between refreshes with --watch.", valueName: "S"), transform: ArgumentParsing.seconds)
     var interval = 1.0
 
     @Option(help: ArgumentHelp("With --watch, stop after this many refreshes.", valueName: "N"))
     var count: Int?
 
     func validate() throws {
-        guard interval > 0 else { throw ValidationError("--interval must be more than 0 seconds") }
         if count != nil && !watch { throw ValidationError("--count applies only with --watch") }
+        if let count, count < 1 { throw ValidationError("--count must be 1 or more") }
     }
 
     func run() throws {
         if watch {
-            return try StatusWatch(url: node.url, tls: node.tls.configuration, interval: .milliseconds(Int64(interval * 1000)), count: count, json: json).run()
+            return try StatusWatch(url: node.url, tls: node.tls.configuration, interval: ArgumentParsing.duration(seconds: interval), count: count, json: json).run()
         }
         let status: NodeStatus
         do { status = try node.withClient { try $0.status() } } catch {

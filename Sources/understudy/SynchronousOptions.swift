@@ -15,18 +15,17 @@ struct SynchronousOptions: ParsableArguments {
 
     @Option(name: .customLong("synchronous-fallback-after"), help: ArgumentHelp(
         "With too few synchronous standbys for this long, acknowledge commits asynchronously until enough caught up "
-            + "(default: commits wait as long as it takes).", valueName: "SECONDS"))
+            + "(default: commits wait as long as it takes).", valueName: "SECONDS"), transform: ArgumentParsing.seconds)
     var fallbackAfter: Double?
 
     func validate() throws {
         if standbys < 0 { throw ValidationError("--synchronous-standbys must be 0 (asynchronous) or more") }
-        if let fallbackAfter, !(fallbackAfter > 0) { throw ValidationError("--synchronous-fallback-after must be a positive number of seconds") }
     }
 
     func apply(to configuration: inout NodeConfiguration) {
         configuration.synchronous.standbys = standbys
         configuration.synchronous.level = level
-        configuration.synchronous.fallbackAfter = fallbackAfter.map { .milliseconds(Int64(($0 * 1000).rounded())) }
+        configuration.synchronous.fallbackAfter = fallbackAfter.map { ArgumentParsing.duration(seconds: $0) }
     }
 
     static func level(_ text: String) throws -> SynchronousLevel {

@@ -22,7 +22,8 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup(title: "TLS (https:// node URLs; the same for both)") var tls: ClientTLSOptions
 
-    @Option(help: ArgumentHelp("Seconds to wait for both nodes to stand at the same seqno.", valueName: "S"))
+    @Option(help: ArgumentHelp("Seconds to wait for both nodes to stand at the same seqno.", valueName: "S"),
+            transform: ArgumentParsing.seconds)
     var timeout = 30.0
 
     @Flag(help: "Print the verdict as JSON.")
@@ -30,7 +31,6 @@ struct VerifyCommand: ParsableCommand {
 
     func validate() throws {
         guard nodes.count == 2 else { throw ValidationError("give exactly two nodes: --node URL --node URL (got \(nodes.count))") }
-        guard timeout > 0 else { throw ValidationError("--timeout must be more than 0 seconds") }
     }
 
     struct Verdict: Encodable {
@@ -45,7 +45,7 @@ struct VerifyCommand: ParsableCommand {
         let clients = try nodes.map { try NodeClient(url: $0, timeout: NodeOptions.defaultTimeout, tls: tls.configuration) }
         defer { clients.forEach { $0.close() } }
         let comparison = NodeComparison(clients[0], clients[1])
-        let deadline = ContinuousClock.now + .milliseconds(Int64(timeout * 1000))
+        let deadline = ContinuousClock.now + ArgumentParsing.duration(seconds: timeout)
         guard let (first, second) = try comparison.digestsAtCommonSeqno(deadline: deadline) else {
             throw ValidationError("\(nodes[0]) and \(nodes[1]) did not stand at the same applied seqno within \(timeout) s: nothing compared")
         }

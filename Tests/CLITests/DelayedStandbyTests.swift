@@ -171,7 +171,7 @@ struct DelayedStandbyTests {
                 "--replication-key-file", directory.appendingPathComponent("key").path, "--http", "127.0.0.1:0", "--apply-delay=-5",
             ], in: directory)
             #expect(negative.status != 0)
-            #expect(negative.standardError.contains("--apply-delay: -5.0 is not a number of seconds ≥ 0"), "\(negative.standardError)")
+            #expect(negative.standardError.contains("'-5' is invalid for '--apply-delay <SECONDS>': give a number of seconds of 0 or more"), "\(negative.standardError)")
 
             let standby = try Self.startStandby(pair, [])
             defer { standby.cleanUp() }

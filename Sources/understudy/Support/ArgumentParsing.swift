@@ -32,4 +32,31 @@ enum ArgumentParsing {
         }
         return crc
     }
+
+    /// A number of seconds above 0 (`--interval`, `--timeout`, `--poll-seconds`), checked here
+    /// once: `inf` passed each option's own `> 0` check and then ended the process when it became
+    /// an integer count of milliseconds.
+    static func seconds(_ text: String) throws -> Double {
+        try seconds(text, zeroAllowed: false)
+    }
+
+    /// A number of seconds, 0 or more (`--apply-delay`).
+    static func secondsOrZero(_ text: String) throws -> Double {
+        try seconds(text, zeroAllowed: true)
+    }
+
+    /// At most a century: any longer wait is a typo, and this keeps every conversion in range.
+    static let mostSeconds = 100 * 365.25 * 86_400
+
+    /// Seconds parsed above as a duration.
+    static func duration(seconds: Double) -> Duration {
+        .microseconds(Int64((seconds * 1e6).rounded()))
+    }
+
+    private static func seconds(_ text: String, zeroAllowed: Bool) throws -> Double {
+        guard let seconds = Double(text), seconds.isFinite, zeroAllowed ? seconds >= 0 : seconds > 0, seconds <= mostSeconds else {
+            throw ValidationError("give a number of seconds \(zeroAllowed ? "of 0 or more" : "above 0"), at most a century, e.g. 2.5")
+        }
+        return seconds
+    }
 }
