@@ -100,7 +100,7 @@ struct ClusterSwitchoverCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The standby to hand the lease to.", valueName: "NODE"))
     var to: String
 
-    @Option(help: ArgumentHelp("Give up after this many seconds (default 60).", valueName: "SECONDS"))
+    @Option(help: ArgumentHelp("Give up after this many seconds (default 60).", valueName: "SECONDS"), transform: ArgumentParsing.wholeSeconds(from: 1))
     var timeout = 60
 
     func run() throws {

@@ -39,7 +39,7 @@ struct JoinCommand: ParsableCommand {
     var cluster: String
 
     @Option(help: ArgumentHelp("The leader lease's TTL in seconds (default 10): a dead leader is replaced within about this long.",
-                               valueName: "SECONDS"))
+                               valueName: "SECONDS"), transform: ArgumentParsing.wholeSeconds(from: 1))
     var ttl = 10
 
     @Option(help: ArgumentHelp("Where the HTTP API listens.", valueName: "HOST:PORT"), transform: NodeRunner.address)

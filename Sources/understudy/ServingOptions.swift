@@ -8,28 +8,25 @@ struct ServingOptions: ParsableArguments {
     @Option(name: .customLong("max-retained-mbytes"), help: ArgumentHelp(
         "Keep at most this many MiB of tranlog for standbys: in partial logging mode older files are removed past it "
             + "(the standbys needing them must be re-seeded); in full logging mode it sets the runway reported. Default: no limit.",
-        valueName: "N"))
-    var maxRetainedMBytes: UInt64?
+        valueName: "N"), transform: ArgumentParsing.integer(in: 1...(1 << 30), "MiB"))
+    var maxRetainedMBytes: Int?
 
-    @Option(name: .customLong("rotation-kbytes"), help: ArgumentHelp("Rotate tranlogs at this many KiB (default 65536; at least 4).", valueName: "N"))
+    // At most 4 GiB: a segment is preallocated and zero-filled ahead of the writer.
+    @Option(name: .customLong("rotation-kbytes"), help: ArgumentHelp("Rotate tranlogs at this many KiB (default 65536; 4 to 4194304).", valueName: "N"),
+            transform: ArgumentParsing.integer(in: 4...(4 << 20), "KiB"))
     var rotationKBytes: Int?
 
     @Option(name: .customLong("standby-slot-expiry"), help: ArgumentHelp(
         "Stop keeping tranlogs for a known standby not heard from for this many seconds (default 86400, a day; 0: keep them "
             + "until `standbys forget`). It is logged, shown as slotExpired and counted in understudy_standby_slot_expired.",
-        valueName: "SECONDS"))
+        valueName: "SECONDS"), transform: ArgumentParsing.wholeSeconds(from: 0))
     var standbySlotExpirySeconds: Int?
 
     @Flag(help: "Ship tranlog records to standbys gzip-compressed (batches that compress; for slow links). The ratio is in status and metrics.")
     var compress = false
 
-    func validate() throws {
-        if maxRetainedMBytes == 0 { throw ValidationError("--max-retained-mbytes must be at least 1") }
-        if let seconds = standbySlotExpirySeconds, seconds < 0 { throw ValidationError("--standby-slot-expiry must be 0 (never) or a number of seconds") }
-    }
-
     func apply(to configuration: inout NodeConfiguration) {
-        if let maxRetainedMBytes { configuration.repository.maxRetainedBytes = maxRetainedMBytes << 20 }
+        if let maxRetainedMBytes { configuration.repository.maxRetainedBytes = UInt64(maxRetainedMBytes) << 20 }
         if let rotationKBytes { configuration.repository.rotationBytes = rotationKBytes << 10 }
         if let seconds = standbySlotExpirySeconds { configuration.repository.standbySlotExpiry = seconds == 0 ? nil : .seconds(seconds) }
         configuration.compressReplication = compress

@@ -42,10 +42,12 @@ struct StartCommand: ParsableCommand {
             + HardeningOptions.rotationHelp, valueName: "KEYFILE"))
     var replicationKeyFiles: [String] = []
 
-    @Option(name: .customLong("checkpoint-seconds"), help: "Checkpoint at least this often while there are changes (default 60).")
+    @Option(name: .customLong("checkpoint-seconds"), help: "Checkpoint at least this often while there are changes (default 60).",
+            transform: ArgumentParsing.wholeSeconds(from: 1))
     var checkpointSeconds: Int?
 
-    @Option(name: .customLong("checkpoint-mbytes"), help: "Checkpoint once this many MiB of tranlog were written since the last one (default 64).")
+    @Option(name: .customLong("checkpoint-mbytes"), help: "Checkpoint once this many MiB of tranlog were written since the last one (default 64).",
+            transform: ArgumentParsing.integer(in: 1...(1 << 20), "MiB"))
     var checkpointMBytes: Int?
 
     @OptionGroup var serving: ServingOptions

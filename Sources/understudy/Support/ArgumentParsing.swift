@@ -48,6 +48,22 @@ enum ArgumentParsing {
     /// At most a century: any longer wait is a typo, and this keeps every conversion in range.
     static let mostSeconds = 100 * 365.25 * 86_400
 
+    /// A whole number of seconds (`--checkpoint-seconds`, `--ttl`), at most a century.
+    static func wholeSeconds(from least: Int) -> (String) throws -> Int {
+        integer(in: least...Int(mostSeconds), "seconds")
+    }
+
+    /// A whole number in `range` (sizes in KiB or MiB, counts). Out of range, a size once wrapped
+    /// around when shifted into bytes, and a count of seconds overflowed a clock.
+    static func integer(in range: ClosedRange<Int>, _ unit: String) -> (String) throws -> Int {
+        { text in
+            guard let value = Int(text), range.contains(value) else {
+                throw ValidationError("give a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return value
+        }
+    }
+
     /// Seconds parsed above as a duration.
     static func duration(seconds: Double) -> Duration {
         .microseconds(Int64((seconds * 1e6).rounded()))
