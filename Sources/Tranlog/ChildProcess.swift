@@ -47,8 +47,9 @@ package final class ChildProcess: @unchecked Sendable {
     private let exited = NSCondition()
     private var ended: Termination?
 
-    /// Starts `executable` (a path, or a name looked up in `PATH`). `environment` nil inherits
-    /// this process's. `onExit` runs on the reaping thread once the child has ended.
+    /// Starts `executable`: a path (a relative one is found from `workingDirectory`, where the
+    /// child starts), or a name looked up in `PATH`. `environment` nil inherits this process's.
+    /// `onExit` runs on the reaping thread once the child has ended.
     package init(
         _ executable: String, _ arguments: [String], workingDirectory: FilePath? = nil,
         environment: [String: String]? = nil, standardInput: Stream = .null, standardOutput: Stream = .inherit,
@@ -167,7 +168,11 @@ package final class ChildProcess: @unchecked Sendable {
         var contents: [[UInt8]] = [[], []]
         var open = [first, second].map { pollfd(fd: $0.rawValue, events: Int16(POLLIN), revents: 0) }
         while open.contains(where: { $0.fd >= 0 }) {
-            guard poll(&open, nfds_t(open.count), -1) >= 0 || errno == EINTR else { break }
+            if poll(&open, nfds_t(open.count), -1) < 0 {
+                // Interrupted, the events are stale: poll again.
+                if errno == EINTR { continue }
+                break
+            }
             for index in open.indices where open[index].fd >= 0 && open[index].revents != 0 {
                 let descriptor = FileDescriptor(rawValue: open[index].fd)
                 if readSome(descriptor, into: &contents[index]) == 0 { open[index].fd = -1 }
