@@ -34,10 +34,10 @@ final class ServerProcess: @unchecked Sendable {
         let pipe = process.standardOutput!
         Thread.start(named: "node stdout") { [output] in
             while true {
-                var chunk = [UInt8](repeating: 0, count: 4096)
-                let count = (try? chunk.withUnsafeMutableBytes { try pipe.read(into: $0) }) ?? 0
+                var chunk: [UInt8] = []
+                let count = (try? pipe.readSome(into: &chunk)) ?? 0
                 output.lock()
-                self.stdout += String(decoding: chunk.prefix(count), as: UTF8.self)
+                self.stdout += String(decoding: chunk, as: UTF8.self)
                 output.broadcast()
                 output.unlock()
                 if count == 0 { try? pipe.close(); return }
