@@ -1,8 +1,8 @@
 import Foundation
 import Node
+import SystemPackage
 import Testing
 import Tranlog
-import SystemPackage
 
 @Suite("Replication through a TCP proxy that cuts the connection mid-batch, real processes")
 struct NetworkCutTests {

@@ -1,8 +1,8 @@
 import Foundation
 import Node
 import Testing
-import UnderstudyTesting
 import Tranlog
+import UnderstudyTesting
 
 @Suite("Standby replication with real processes: start --replication, standby, promote")
 struct StandbyCommandTests {

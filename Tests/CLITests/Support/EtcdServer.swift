@@ -5,10 +5,6 @@ import SystemPackage
 import Testing
 import Tranlog
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// A real etcd cluster on 127.0.0.1: one member, or three for the quorum tests, each on free ports
 /// with its data in the test's directory. etcd must be installed (`apt-get install etcd-server`, as
 /// `.ci/run` does): missing, the test fails. Members can be killed and started again (same data).

@@ -3,10 +3,6 @@ import SystemPackage
 import Testing
 import Tranlog
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// moto's S3-compatible server (`moto_server`) on a free 127.0.0.1 port, and the AWS CLI pointed at
 /// it. Both must be installed (`pip install 'moto[server]' awscli`, as `.ci/run` does): a missing one
 /// fails the test, it is not skipped. moto keeps its buckets in memory only, so a restart on the same
