@@ -49,7 +49,8 @@ package final class ChildProcess: @unchecked Sendable {
 
     /// Starts `executable`: a path (a relative one is found from `workingDirectory`, where the
     /// child starts), or a name looked up in `PATH`. `environment` nil inherits this process's.
-    /// `onExit` runs on the reaping thread once the child has ended.
+    /// `onExit` runs on the reaping thread once the child has ended, after the waiters were
+    /// released (`termination` is set when it runs; a wait may return before it has run).
     package init(
         _ executable: String, _ arguments: [String], workingDirectory: FilePath? = nil,
         environment: [String: String]? = nil, standardInput: Stream = .null, standardOutput: Stream = .inherit,

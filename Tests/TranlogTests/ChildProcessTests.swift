@@ -51,10 +51,11 @@ struct ChildProcessTests {
         #expect(finished.termination == .exited(1), "descriptor \(leaky) reached the child")
     }
 
-    /// A node ignores SIGTERM and SIGINT to catch them; its archive commands must not.
+    /// A node ignores SIGTERM and SIGINT to catch them; its archive commands must not. Here
+    /// SIGUSR2 stands in: the tests share one process, and nothing else uses that signal.
     @Test func signalsIgnoredHereAreAtTheirDefaultInTheChild() throws {
-        let previous = signal(SIGTERM, SIG_IGN)
-        defer { signal(SIGTERM, previous) }
+        let previous = signal(SIGUSR2, SIG_IGN)
+        defer { signal(SIGUSR2, previous) }
         let finished = try ChildProcess.run("/bin/grep", ["^SigIgn:", "/proc/self/status"])
         let field = String(decoding: finished.output, as: UTF8.self).split(separator: "\t").last
         let ignored = try #require(field.flatMap { UInt64($0.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16) })
@@ -64,13 +65,20 @@ struct ChildProcessTests {
 
     @Test func aRunningChildIsWaitedForWithADeadlineAndSignalled() throws {
         let reported = Mutex<ChildProcess.Termination?>(nil)
-        let child = try ChildProcess("/bin/sleep", ["60"], onExit: { termination in reported.withLock { $0 = termination } })
+        let called = DispatchSemaphore(value: 0)
+        let child = try ChildProcess("/bin/sleep", ["60"], onExit: { termination in
+            // The termination is already visible to the callback.
+            reported.withLock { $0 = termination }
+            called.signal()
+        })
         #expect(child.waitForExit(seconds: 0.05) == nil)
         #expect(child.isRunning)
         child.send(SIGKILL)
         #expect(child.waitForExit() == .killed(signal: SIGKILL))
         #expect(child.termination == .killed(signal: SIGKILL))
         #expect(child.waitForExit(seconds: 0) == .killed(signal: SIGKILL))
+        // The callback runs after the waiters were released: awaited, not assumed.
+        #expect(called.wait(timeout: .now() + 30) == .success)
         #expect(reported.withLock { $0 } == .killed(signal: SIGKILL))
     }
 
