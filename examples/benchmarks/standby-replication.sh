@@ -19,8 +19,12 @@
 #   (d) base copy: a new primary holding BASECOPY_COMMITS upserts of 1,000-byte values, then a new
 #       standby started on an empty directory (`understudy standby`, base copy then streaming) timed
 #       until it has applied the primary's last record, against `pg_basebackup -X stream` of the same
-#       number of 1,000-byte rows; MB/s of object data (objects × 1,000 B). It starts once every
-#       earlier part's node and server is stopped, and each side's timing starts after a `sync`.
+#       number of 1,000-byte rows; MB/s of object data (objects × 1,000 B). PostgreSQL's primary
+#       takes a CHECKPOINT before its copy is timed, and so does ours (`understudy checkpoint`) for
+#       the like-for-like figure; ours is also timed once before it, as the load left the primary
+#       (the copy then carries the tranlog since its last checkpoint, which the standby replays).
+#       It starts once every earlier part's node and server is stopped, and each side's timing
+#       starts after a `sync`.
 #
 #   Understudy: `understudy start --replication` + `understudy standby` (deploy/lib/nodes.sh), a
 #               snapshot (`backup snapshot`) as the standby's copy, load from `understudy-load`.
@@ -33,8 +37,9 @@
 # (from the median run), catchup_seconds_runs (every run, in order),
 # max_commits_per_s, lag_p99_ms_at_50, lag_p99_ms_at_90, lag_nonzero_share_at_50 and _at_90 (the share
 # of samples that found flushed records not yet applied), achieved_per_s_at_50, achieved_per_s_at_90,
-# promote_to_first_write_ms, promote_in_node_ms and basecopy_mb_per_s (null where not measured:
-# PostgreSQL's promote_in_node_ms, and anything of a system skipped).
+# promote_to_first_write_ms, promote_in_node_ms, basecopy_mb_per_s (after a checkpoint) and
+# basecopy_mb_per_s_as_loaded (null where not measured: PostgreSQL's promote_in_node_ms and
+# basecopy_mb_per_s_as_loaded, and anything of a system skipped).
 # Everything runs in a scratch directory removed on exit, Ctrl-C included; every process is stopped.
 #
 # Usage: examples/benchmarks/standby-replication.sh [--quick] [--json FILE]
@@ -220,26 +225,45 @@ understudy_promote() {
 }
 
 # A new primary with BASECOPY_COMMITS upserts of 1,000-byte values; a new standby on an empty
-# directory, timed from its start until it has applied the primary's last record.
+# directory, timed from its start until it has applied the primary's last record. Timed twice from
+# the same primary: first as the load left it (its last checkpoint wherever its own schedule put it,
+# so the copy carries the tranlog since then, which the standby replays), then after a checkpoint
+# taken outside the timing, as PostgreSQL's side is (its CHECKPOINT before pg_basebackup): that
+# second figure is the like-for-like one.
 understudy_basecopy() {
     log "Understudy (d): base copy of $BASECOPY_COMMITS upserts of 1,000-byte values"
     "$bin/understudy" init --data "$WORK/bc-primary" --source-id bench-basecopy >/dev/null
     start_node "$WORK/bc-primary.log" start --data "$WORK/bc-primary" --replication 127.0.0.1:0 \
         --replication-key-file "$WORK/replication.key"
-    local primary=$url primary_replication=$replication target objects started finished
+    local primary=$url primary_replication=$replication target
     "$bin/understudy-load" --node "$primary" --clients "$CLIENTS" --value-bytes 1000 --keys "$BASECOPY_KEYS" \
         --commits "$BASECOPY_COMMITS" --json >/dev/null
     target=$(applied_seqno "$primary")
     BASECOPY_OBJECTS=$(curl -sf "$primary/status" | jq -r '.repository.objectCount')
-    sync  # the load's writes reach the disk before the copy is timed, as PostgreSQL's CHECKPOINT does below
-    started=$(now)
-    start_node "$WORK/bc-standby.log" standby --data "$WORK/bc-standby" --primary "$primary_replication" \
-        --replication-key-file "$WORK/replication.key"
-    wait_for_applied "$url" "$target"
-    finished=$(now)
-    U_BASECOPY_SECONDS=$(elapsed "$started" "$finished")
-    U_BASECOPY_MB=$(ratio "$BASECOPY_OBJECTS" "$(python3 -c "print($U_BASECOPY_SECONDS * 1e3)")" 1)
+    timed_basecopy "$primary_replication" "$WORK/bc-standby-as-loaded" "$target"
+    U_BASECOPY_AS_LOADED_SECONDS=$COPY_SECONDS
+    U_BASECOPY_AS_LOADED_MB=$(object_mb_per_s "$U_BASECOPY_AS_LOADED_SECONDS")
+    "$bin/understudy" checkpoint --data "$WORK/bc-primary" --node "$primary" >/dev/null
+    target=$(applied_seqno "$primary")
+    timed_basecopy "$primary_replication" "$WORK/bc-standby" "$target"
+    U_BASECOPY_SECONDS=$COPY_SECONDS
+    U_BASECOPY_MB=$(object_mb_per_s "$U_BASECOPY_SECONDS")
 }
+
+# timed_basecopy PRIMARY_REPLICATION DATA TARGET: COPY_SECONDS, from a new standby's start on DATA
+# until it has applied TARGET; the standby is stopped after.
+timed_basecopy() {
+    local started finished
+    sync  # the primary's writes reach the disk before the copy is timed, as PostgreSQL's side below
+    started=$(now)
+    start_node "$2.log" standby --data "$2" --primary "$1" --replication-key-file "$WORK/replication.key"
+    wait_for_applied "$url" "$3"
+    finished=$(now)
+    stop_last_node
+    COPY_SECONDS=$(elapsed "$started" "$finished")
+}
+
+object_mb_per_s() { ratio "$BASECOPY_OBJECTS" "$(python3 -c "print($1 * 1e3)")" 1; }
 
 # --- PostgreSQL 15 --------------------------------------------------------------------------------
 
@@ -354,7 +378,7 @@ postgres_basebackup() {
     as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$port" -U postgres -D "$WORK/pg-bc-copy" -X stream
     finished=$(now)
     P_BASECOPY_SECONDS=$(elapsed "$started" "$finished")
-    P_BASECOPY_MB=$(ratio "$BASECOPY_OBJECTS" "$(python3 -c "print($P_BASECOPY_SECONDS * 1e3)")" 1)
+    P_BASECOPY_MB=$(object_mb_per_s "$P_BASECOPY_SECONDS")
 }
 
 # --- the table ------------------------------------------------------------------------------------
@@ -362,31 +386,31 @@ postgres_basebackup() {
 # json_number VALUE: VALUE as a JSON number, or null when it was not measured ("-").
 json_number() { [[ -z $1 || $1 == - ]] && echo null || echo "$1"; }
 
-# system_json CATCHUP MAX LAG_50 LAG_90 PROMOTE_MS IN_NODE_MS BASECOPY_MB CATCHUP_RUNS: one system's
+# system_json CATCHUP MAX LAG_50 LAG_90 PROMOTE_MS IN_NODE_MS BASECOPY_MB CATCHUP_RUNS BASECOPY_AS_LOADED_MB: one system's
 # fields (lag cells as "p50 p99 n nonzero_share achieved:R"; the catch-up runs' seconds space-separated).
 system_json() {
-    local catchup=$1 max=$2 lag50=$3 lag90=$4 promote=$5 in_node=$6 basecopy=$7 runs=$8 p99_50 p99_90 share_50 share_90 achieved_50 achieved_90
+    local catchup=$1 max=$2 lag50=$3 lag90=$4 promote=$5 in_node=$6 basecopy=$7 runs=$8 as_loaded=$9 p99_50 p99_90 share_50 share_90 achieved_50 achieved_90
     read -r _ p99_50 _ share_50 achieved_50 <<<"$lag50"
     read -r _ p99_90 _ share_90 achieved_90 <<<"$lag90"
     jq -n --argjson catchup "$(json_number "$catchup")" --argjson max "$(json_number "$max")" \
         --argjson p99_50 "$(json_number "$p99_50")" --argjson p99_90 "$(json_number "$p99_90")" \
         --argjson achieved_50 "$(json_number "${achieved_50#achieved:}")" --argjson achieved_90 "$(json_number "${achieved_90#achieved:}")" \
         --argjson promote "$(json_number "$promote")" --argjson in_node "$(json_number "$in_node")" \
-        --argjson basecopy "$(json_number "$basecopy")" \
+        --argjson basecopy "$(json_number "$basecopy")" --argjson as_loaded "$(json_number "$as_loaded")" \
         --argjson share_50 "$(json_number "$share_50")" --argjson share_90 "$(json_number "$share_90")" \
         --argjson runs "$(if [[ $runs == - ]]; then echo null; else printf '%s\n' $runs | jq -s -c .; fi)" \
         '{catchup_records_per_s: $catchup, catchup_seconds_runs: $runs, max_commits_per_s: $max, lag_p99_ms_at_50: $p99_50, lag_p99_ms_at_90: $p99_90,
           lag_nonzero_share_at_50: $share_50, lag_nonzero_share_at_90: $share_90, achieved_per_s_at_50: $achieved_50,
           achieved_per_s_at_90: $achieved_90, promote_to_first_write_ms: $promote,
-          promote_in_node_ms: $in_node, basecopy_mb_per_s: $basecopy}'
+          promote_in_node_ms: $in_node, basecopy_mb_per_s: $basecopy, basecopy_mb_per_s_as_loaded: $as_loaded}'
 }
 
 write_json() {
     [[ -n $JSON_FILE ]] || return 0
     jq -n --argjson understudy "$(system_json "$U_CATCHUP_RECORDS" "$U_MAX" "$U_LAG_50" "$U_LAG_90" "$U_PROMOTE_MS" \
-            "$U_PROMOTE_IN_NODE_MS" "$U_BASECOPY_MB" "$U_CATCHUP_RUNS")" \
+            "$U_PROMOTE_IN_NODE_MS" "$U_BASECOPY_MB" "$U_CATCHUP_RUNS" "$U_BASECOPY_AS_LOADED_MB")" \
         --argjson postgres "$(system_json "$P_CATCHUP_RECORDS" "$P_MAX" "$P_LAG_50" "$P_LAG_90" "$P_PROMOTE_MS" - "$P_BASECOPY_MB" \
-            "$P_CATCHUP_RUNS")" \
+            "$P_CATCHUP_RUNS" -)" \
         '{understudy: $understudy, postgres: $postgres}' >"$JSON_FILE"
     log "wrote $JSON_FILE"
 }
@@ -399,6 +423,12 @@ lag_cell() {  # "p50 p99 n share achieved:R" -> "p50 / p99 ms (n samples, share 
 catchup_rows() {
     echo "| (a) catch-up from $BEHIND behind: seconds, median of $CATCHUP_RUNS ($U_CATCHUP_RUNS / $P_CATCHUP_RUNS) | $U_CATCHUP_SECONDS | $P_CATCHUP_SECONDS |"
     echo "| (a) catch-up records (transactions)/s | $U_CATCHUP_RECORDS | $P_CATCHUP_RECORDS |"
+}
+
+basecopy_rows() {
+    echo "| (d) base copy of $BASECOPY_OBJECTS × 1,000 B objects after a checkpoint: seconds | $U_BASECOPY_SECONDS | $P_BASECOPY_SECONDS |"
+    echo "| (d) base copy MB/s of object data after a checkpoint | $U_BASECOPY_MB | $P_BASECOPY_MB |"
+    echo "| (d) base copy as the load left the primary: seconds / MB/s | $U_BASECOPY_AS_LOADED_SECONDS / $U_BASECOPY_AS_LOADED_MB | - |"
 }
 
 main() {
@@ -414,8 +444,7 @@ main() {
         understudy_setup
         understudy_basecopy
         [[ $SKIP_POSTGRES == 1 ]] || postgres_basebackup
-        echo "| (d) base copy of $BASECOPY_OBJECTS × 1,000 B objects: seconds | $U_BASECOPY_SECONDS | $P_BASECOPY_SECONDS |"
-        echo "| (d) base copy MB/s of object data | $U_BASECOPY_MB | $P_BASECOPY_MB |"
+        basecopy_rows
         return
     fi
     understudy_setup_and_catchup
@@ -449,8 +478,7 @@ main() {
     echo "| (b) replay lag p50 / p99 at 90% of the lower max | $(lag_cell "$U_LAG_90") | $(lag_cell "$P_LAG_90") |"
     echo "| (c) promote → first accepted write, ms | $U_PROMOTE_MS ($U_PROMOTE_PHASES) | $P_PROMOTE_MS |"
     echo "| (c) promote inside the node, ms | $U_PROMOTE_IN_NODE_MS | - |"
-    echo "| (d) base copy of $BASECOPY_OBJECTS × 1,000 B objects: seconds | $U_BASECOPY_SECONDS | $P_BASECOPY_SECONDS |"
-    echo "| (d) base copy MB/s of object data | $U_BASECOPY_MB | $P_BASECOPY_MB |"
+    basecopy_rows
     write_json
 }
 
