@@ -55,6 +55,7 @@ struct JoinCommand: ParsableCommand {
     @Flag(name: .customLong("no-auto-reseed"), help: "A replaced primary that returns stays fenced and waits, instead of re-seeding itself.")
     var noAutoReseed = false
 
+    @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var serving: ServingOptions
     @OptionGroup var synchronous: SynchronousOptions
     @OptionGroup(title: "Limits") var hardening: HardeningOptions
@@ -73,6 +74,7 @@ struct JoinCommand: ParsableCommand {
         node.replicationAddress = replication
         HardeningOptions.apply(keyFiles: replicationKeyFiles, to: &node)
         node.stopRequested = signals.arrived
+        checkpoints.apply(to: &node)
         serving.apply(to: &node)
         synchronous.apply(to: &node)
         hardening.apply(to: &node)

@@ -84,6 +84,7 @@ struct StandbyCommand: ParsableCommand {
         valueName: "SECONDS"), transform: ArgumentParsing.secondsOrZero)
     var applyDelay: Double?
 
+    @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var serving: ServingOptions
     @OptionGroup(title: "Limits") var hardening: HardeningOptions
     @OptionGroup(title: "TLS") var tls: NodeTLSOptions
@@ -94,6 +95,7 @@ struct StandbyCommand: ParsableCommand {
         try warm.validate(primary: primary != nil, replicationKeyFile: !replicationKeyFiles.isEmpty)
         try HardeningOptions.validate(keyFiles: replicationKeyFiles)
         var configuration = NodeConfiguration(dataDirectory: DataDirectory(FilePath(data)))
+        checkpoints.apply(to: &configuration)
         serving.apply(to: &configuration)
         configuration.httpAddress = http
         HardeningOptions.apply(keyFiles: replicationKeyFiles, to: &configuration)

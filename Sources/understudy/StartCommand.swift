@@ -42,14 +42,7 @@ struct StartCommand: ParsableCommand {
             + HardeningOptions.rotationHelp, valueName: "KEYFILE"))
     var replicationKeyFiles: [String] = []
 
-    @Option(name: .customLong("checkpoint-seconds"), help: "Checkpoint at least this often while there are changes (default 60).",
-            transform: ArgumentParsing.wholeSeconds(from: 1))
-    var checkpointSeconds: Int?
-
-    @Option(name: .customLong("checkpoint-mbytes"), help: "Checkpoint once this many MiB of tranlog were written since the last one (default 64).",
-            transform: ArgumentParsing.integer(in: 1...(1 << 20), "MiB"))
-    var checkpointMBytes: Int?
-
+    @OptionGroup var checkpoints: CheckpointOptions
     @OptionGroup var serving: ServingOptions
     @OptionGroup var archiving: ArchiveOptions
     @OptionGroup var synchronous: SynchronousOptions
@@ -77,8 +70,7 @@ struct StartCommand: ParsableCommand {
         configuration.httpAddress = http
         configuration.replicationAddress = replication
         HardeningOptions.apply(keyFiles: replicationKeyFiles, to: &configuration)
-        if let checkpointSeconds { configuration.repository.checkpointInterval = .seconds(checkpointSeconds) }
-        if let checkpointMBytes { configuration.repository.checkpointLogBytes = checkpointMBytes << 20 }
+        checkpoints.apply(to: &configuration)
         serving.apply(to: &configuration)
         archiving.apply(to: &configuration)
         synchronous.apply(to: &configuration)

@@ -28,11 +28,12 @@ struct StandbyCommandTests {
             primary = try Self.startPrimary(primaryData, in: directory, primaryArguments)
         }
 
-        func startStandby(keyFile: String = "key") throws -> ServerProcess {
+        /// `arguments` are added to the standby's own.
+        func startStandby(keyFile: String = "key", _ arguments: [String] = []) throws -> ServerProcess {
             try ServerProcess([
                 "standby", "--data", standbyData.path, "--primary", primary.fields["replication"] ?? "?",
                 "--replication-key-file", directory.appendingPathComponent(keyFile).path, "--http", "127.0.0.1:0",
-            ], in: directory)
+            ] + arguments, in: directory)
         }
 
         private static func startPrimary(_ data: URL, in directory: URL, _ arguments: [String] = []) throws -> ServerProcess {
@@ -105,6 +106,25 @@ struct StandbyCommandTests {
             }
             let again = try CLIProcess.run(["promote", "--node", standby.url, "--data", pair.standbyData.path], in: directory)
             #expect(again.standardOutput.hasPrefix("already promoted at epoch 2"), "\(again.standardOutput)")
+            #expect(standby.stop(with: SIGTERM) == 0)
+        }
+    }
+
+    @Test("a standby checkpoints by the log it applied, at its own --checkpoint-mbytes")
+    func standbyCheckpointOptions() throws {
+        try withTemporaryDirectory { directory in
+            let pair = try Pair(in: directory, keys: ["before": "copy"])
+            defer { pair.cleanUp() }
+            // The timer is out of the way: only the applied volume can start the standby's checkpoint.
+            let standby = try pair.startStandby(["--checkpoint-mbytes", "1", "--checkpoint-seconds", "3600"])
+            defer { standby.cleanUp() }
+            let copied = try Self.waitForStatus(of: standby) { $0.replication?.applyBacklog != nil }.repository.checkpoint.position.seqno
+            let value = String(repeating: "v", count: 64 << 10)
+            try Self.put(Dictionary(uniqueKeysWithValues: (0..<24).map { ("large-\($0)", value) }), on: pair.primary.url)
+            let target = try Self.client(pair.primary.url) { try $0.status().repository.applied.seqno }
+            let checkpointed = try Self.waitForStatus(of: standby) { $0.repository.checkpoint.position.seqno > copied }
+            #expect(checkpointed.repository.checkpoint.position.seqno <= target)
+            #expect(checkpointed.repository.checkpoint.logBytesSinceCheckpoint < 1 << 20)
             #expect(standby.stop(with: SIGTERM) == 0)
         }
     }
