@@ -1,4 +1,5 @@
 import ArgumentParser
+import Node
 import Repository
 
 /// `understudy checkpoints …`: the manual's suspendCheckpointsForMinutes:, resumeCheckpoints and
@@ -13,5 +14,5 @@ struct CheckpointsCommand: ParsableCommand {
 /// How `suspend` and `status` report the suspension, as checkpointStatus does.
 func printSuspension(_ status: CheckpointSuspensionStatus, json: Bool) throws {
     if json { return print(try jsonLine(status)) }
-    print(status.suspended ? "checkpoints suspended: \(Int(status.secondsRemaining.rounded(.up))) s remaining" : "checkpoints not suspended")
+    print(status.suspended ? "checkpoints suspended: \(StatusWatchView.wholeSeconds(status.secondsRemaining.rounded(.up))) remaining" : "checkpoints not suspended")
 }

@@ -55,7 +55,7 @@ struct StatusCommand: ParsableCommand {
             "writes": repository.writesRefused.map { "refused: \($0)" } ?? "accepted",
             "http": status.httpAddress,
             "replication": status.replicationAddress ?? "not listening for standbys",
-            "uptime": "\(Int(status.uptimeSeconds)) s",
+            "uptime": StatusWatchView.wholeSeconds(status.uptimeSeconds),
             "version": status.version,
         ])
         if let fenced = status.fenced {

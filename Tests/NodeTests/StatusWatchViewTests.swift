@@ -92,6 +92,19 @@ struct StatusWatchViewTests {
         // Milliseconds of lag on a one-second scale stay flat; a second's reaches the top.
         #expect(StatusWatchView.sparkline([0.002, 0.001, nil], scaleAtLeast: 1) == "▁▁ ")
         #expect(StatusWatchView.sparkline([0, 0.5, 1], scaleAtLeast: 1) == "▁▅█")
+        // The largest finite number JSON can carry (a broken or hostile node) still draws.
+        #expect(StatusWatchView.sparkline([0, .greatestFiniteMagnitude]) == "▁█")
+    }
+
+    @Test("seconds a node reports past Int's range are shown, not converted (which trapped)")
+    func secondsPastIntsRange() throws {
+        let retention = try JSONDecoder().decode(
+            RetentionStatus.self,
+            from: Data(#"{"retainedBytes": 1, "maxRetainedBytes": 2, "runwayBytes": 1, "logBytesPerSecond": 1e-300, "runwaySeconds": 1e300}"#.utf8))
+        let line = StatusWatchView.retentionLine(retention)
+        #expect(line.hasSuffix("runway 1 bytes (about 1e+300 s at the recent growth)"), "\(line)")
+        #expect(StatusWatchView.wholeSeconds(-1e19) == "-1e+19 s")
+        #expect(StatusWatchView.wholeSeconds(59.6) == "60 s")
     }
 
     @Test("GET /metrics of a standby exports lag per stage, apply rates, state, and +Inf when not catching up")

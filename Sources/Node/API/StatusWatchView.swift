@@ -123,7 +123,7 @@ public enum StatusWatchView {
         var line = "retention: \(retention.retainedBytes) tranlog bytes kept for standbys"
         if let limit = retention.maxRetainedBytes, let runway = retention.runwayBytes {
             line += " of at most \(limit); runway \(runway) bytes"
-            line += retention.runwaySeconds.map { " (about \(Int($0)) s at the recent growth)" } ?? " (the log is not growing)"
+            line += retention.runwaySeconds.map { " (about \(wholeSeconds($0)) at the recent growth)" } ?? " (the log is not growing)"
         }
         return line
     }
@@ -147,6 +147,13 @@ public enum StatusWatchView {
         guard let eta = apply.catchUpSeconds else { return "not catching up" }
         if eta == 0 { return "caught up" }
         return eta < 1 ? "keeping up (< 1 s)" : String(format: "about %.0f s", eta.rounded(.up))
+    }
+
+    /// A count of seconds a node reported, to the nearest second (in powers of ten past 10¹⁵).
+    /// Formatted, not converted to `Int`, which traps on a value past its range that a hostile or
+    /// broken node can send.
+    public static func wholeSeconds(_ value: Double) -> String {
+        String(format: abs(value) < 1e15 ? "%.0f s" : "%g s", value)
     }
 
     private static func seconds(_ value: Double?) -> String {
