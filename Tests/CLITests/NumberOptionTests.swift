@@ -20,7 +20,7 @@ struct NumberOptionTests {
              "give a number of seconds of 0 or more"),
             (["start", "--data", "/nowhere", "--checkpoint-seconds", "9223372036854775807"], "--checkpoint-seconds <checkpoint-seconds>",
              "give a whole number of seconds from 1 to 3155760000"),
-            (["start", "--data", "/nowhere", "--checkpoint-mbytes", "0"], "--checkpoint-mbytes <checkpoint-mbytes>",
+            (["start", "--data", "/nowhere", "--checkpoint-mbytes", "0"], "--checkpoint-mbytes <N>",
              "give a whole number of MiB from 1 to 1048576"),
             (["start", "--data", "/nowhere", "--max-retained-mbytes", "18446744073709551615"], "--max-retained-mbytes <N>",
              "give a whole number of MiB from 1 to 1073741824"),
