@@ -162,6 +162,13 @@ public final class Repository: @unchecked Sendable {
         var suspendedUntil: ContinuousClock.Instant?
     }
 
+    /// MANIFEST as last switched, without waiting for a checkpoint in progress (which holds
+    /// `checkpointLock` while it writes its run). A checkpoint may switch it again at any moment,
+    /// only ever forward.
+    var lastSwitchedManifest: Manifest {
+        checkpointViewLock.withLock { checkpointView.manifest }
+    }
+
     /// Called by the observers of the fields it copies, so under `checkpointLock`.
     private func publishCheckpointView() {
         let view = CheckpointView(manifest: manifest, inProgress: checkpointInProgress, suspendedUntil: suspendedUntil)

@@ -80,6 +80,8 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     private var crashAfterStep: Int?
     private let syncGate = NSCondition()
     private var syncsPaused = false
+    /// Which files' syncs a pause holds (by path); nil: every file's.
+    private var pausedPaths: (@Sendable (String) -> Bool)?
     private var syncsWaiting = 0
 
     public init() {}
@@ -131,14 +133,19 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     /// True once the world stopped (`crash(afterDurableStep:)` reached its step).
     public var hasCrashed: Bool { lock.withLock { stoppedLocked } }
 
-    /// Makes every file sync block until `resumeSyncs()`, so a test can hold a sync in flight.
-    public func pauseSyncs() {
-        syncGate.withLock { syncsPaused = true }
+    /// Makes every file sync (with `only`, of the files whose path it accepts) block until
+    /// `resumeSyncs()`, so a test can hold a sync in flight.
+    public func pauseSyncs(only paths: (@Sendable (String) -> Bool)? = nil) {
+        syncGate.withLock {
+            syncsPaused = true
+            pausedPaths = paths
+        }
     }
 
     public func resumeSyncs() {
         syncGate.withLock {
             syncsPaused = false
+            pausedPaths = nil
             syncGate.broadcast()
         }
     }
@@ -483,6 +490,7 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
 
     fileprivate func sync(_ node: Int, path: String) throws(TranlogError) {
         syncGate.withLock {
+            guard syncsPaused, pausedPaths?(path) ?? true else { return }
             syncsWaiting += 1
             syncGate.broadcast()
             while syncsPaused { syncGate.wait() }

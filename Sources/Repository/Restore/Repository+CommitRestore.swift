@@ -143,8 +143,12 @@ extension Repository {
     /// point into the new epoch: the records in between must be in the local tranlogs (a standby's
     /// mirror holds them), or the checkpoint must stand at the restore point (logs restored from an
     /// archive are not copied here), which it is made to.
+    /// A promote does not wait for a checkpoint in progress (a standby's can take most of a second):
+    /// it reads MANIFEST as last switched. That checkpoint can only switch it to a later position
+    /// needing no older file, which the local tranlogs found here then cover too.
     private func keepRecoverable(_ position: AppliedPosition) throws(RepositoryError) {
-        let (checkpointed, needed) = checkpointLock.withLock { (manifest.checkpoint, manifest.oldestFileIDNeeded) }
+        let manifest = lastSwitchedManifest
+        let (checkpointed, needed) = (manifest.checkpoint, manifest.oldestFileIDNeeded)
         if checkpointed.seqno == position.seqno && checkpointed.recordCRC == position.recordCRC { return }
         let local = Set(try tranlogCall { () throws(TranlogError) in try TranlogDirectory.scan(directory.tranlogs, fileSystem: fileSystem) }
             .files.filter { !$0.isCompressed }.map(\.fileID))
@@ -152,7 +156,7 @@ extension Repository {
             return
         }
         try checkpoint()
-        let now = checkpointLock.withLock { manifest.checkpoint }
+        let now = lastSwitchedManifest.checkpoint
         guard now.seqno == position.seqno else {
             throw .busy(
                 "cannot commit the restore yet: the tranlogs holding seqno \(checkpointed.seqno.next)…\(position.seqno) are not in "
