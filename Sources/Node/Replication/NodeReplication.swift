@@ -110,8 +110,9 @@ final class NodeReplication: Sendable {
             break
         case .serving(let shippers):
             if let address = loop.onLoop({ shippers.address }) ?? nil { status.replicationAddress = "\(address)" }
-            status.standbys = loop.onLoop { shippers.standbys }
-            status.retention = loop.onLoop { shippers.retentionStatus } ?? nil
+            let described = shippers.describe()
+            status.standbys = described?.standbys
+            status.retention = described?.retention
             status.synchronous = shippers.synchronous.status
         case .following(let replica, let shippers):
             guard status.repository.restoring else { return }

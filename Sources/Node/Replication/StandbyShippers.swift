@@ -101,14 +101,15 @@ final class StandbyShippers: @unchecked Sendable {
     /// The bound address, with the real port when 0 was asked for.
     var address: SocketAddress? { listener?.address }
 
-    /// The connected standbys, for `GET /status`. Call on the loop.
-    var standbys: [StandbyConnectionStatus] {
-        retention.rows(connected: shippers.values.map(\.status), retention: try? retention.repository.retention())
-    }
-
-    /// The tranlog kept for standbys and the runway (`retention` of `GET /status`). Call on the loop.
-    var retentionStatus: RetentionStatus? {
-        retention.summary(try? retention.repository.retention())
+    /// The connected and known standbys, and the tranlog kept for them and its runway (`standbys` and
+    /// `retention` of `GET /status`); nil once the loop stopped. Call off the loop: the tranlog
+    /// directory is listed first, on the caller's thread, and only the shippers are read on the loop,
+    /// which serves every socket and must not wait for a disk.
+    func describe() -> (standbys: [StandbyConnectionStatus], retention: RetentionStatus?)? {
+        let retained = try? retention.repository.retention()
+        return loop.onLoop { [self] in
+            (retention.rows(connected: shippers.values.map(\.status), retention: retained), retention.summary(retained))
+        }
     }
 
     /// Stops accepting; open connections close with the loop. Call on the loop.

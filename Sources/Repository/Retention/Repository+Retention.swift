@@ -3,10 +3,12 @@ import Tranlog
 
 extension Repository {
     /// Who needs which tranlogs now: recovery (MANIFEST), the known standbys, the archiver, and in
-    /// restore mode the restore (the file of the applied position).
+    /// restore mode the restore (the file of the applied position). Lists the tranlog directory;
+    /// never waits for a checkpoint in progress: recovery needs what MANIFEST as last switched
+    /// names, which a checkpoint only moves forward.
     public func retention() throws(RepositoryError) -> TranlogRetention {
         let restoreNeeds: FileID? = stateLock.withLock { restoreState.active ? (applied.eventID?.fileID ?? .first) : nil }
-        let recoveryNeeds = restoreNeeds == nil ? checkpointLock.withLock { manifest.oldestFileIDNeeded } : nil
+        let recoveryNeeds = restoreNeeds == nil ? lastSwitchedManifest.oldestFileIDNeeded : nil
         let expired = Set(expiredStandbys().map(\.nodeID))
         return TranlogRetention(
             files: try tranlogFiles(), recoveryNeeds: recoveryNeeds, standbys: knownStandbys.all.filter { !expired.contains($0.nodeID) },
