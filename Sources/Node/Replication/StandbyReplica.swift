@@ -63,7 +63,9 @@ final class StandbyReplica: @unchecked Sendable {
         let status = repository.status
         let configuration = LogReceiver.Configuration(
             primaryHost: primary.host, primaryPort: primary.port, repositoryID: status.repositoryID, sourceID: status.sourceID)
-        let history = try EpochHistoryReader.make(repository.directory, fileSystem: repository.fileSystem, logger: logger)
+        // From memory, never the file: the handshakes run on the loop. The repository's copy is set
+        // once the file holding it is durable, so it is as fresh as a read of the file.
+        let history: @Sendable () -> EpochHistory = { [repository] in repository.epochHistory }
         do {
             receiver = try LogReceiver(
                 loop: loop, directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, key: key,

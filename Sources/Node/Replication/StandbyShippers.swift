@@ -50,7 +50,9 @@ final class StandbyShippers: @unchecked Sendable {
         self.logger = logger
         retention = StandbyRetention(repository: repository, logger: logger)
         baseCopySource = RepositoryBaseCopySource(repository: repository, resumeWindow: shipperConfiguration.baseCopyResumeWindow, logger: logger)
-        let history = try EpochHistoryReader.make(repository.directory, fileSystem: repository.fileSystem, logger: logger)
+        // From memory, never the file: the handshakes run on the loop. The repository's copy is set
+        // once the file holding it is durable, so it is as fresh as a read of the file.
+        let history: @Sendable () -> EpochHistory = { [repository] in repository.epochHistory }
         var log = PrimaryLog(
             directory: repository.directory.tranlogs, fileSystem: repository.fileSystem, repositoryID: repository.config.repositoryID,
             history: history,
