@@ -61,6 +61,8 @@ public final class UnderstudyNode: Sendable {
             Self.abandon(repository, logger: logger)
             throw .http(error)
         }
+        // First on the loop, before any socket's work: from here on the tests stop at a file touched on it.
+        loop.execute { LoopThreadFiles.forbid(onThisThread: "node-loop") }
         replication = NodeReplication(loop: loop, metrics: metrics)
         do {
             archive = try configuration.archiveDestination.map { [interval = configuration.archiveInterval, metrics] destination throws(NodeError) in

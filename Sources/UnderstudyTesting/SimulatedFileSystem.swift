@@ -519,6 +519,7 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     }
 
     private func checkRunning(_ operation: String, _ path: FilePath) throws(TranlogError) {
+        LoopThreadFiles.check(operation, path.string)
         guard !stoppedLocked else { throw .io(operation: "\(operation) (after the simulated crash)", path: path.string, errno: EIO) }
     }
 

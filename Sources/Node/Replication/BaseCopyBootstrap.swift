@@ -44,6 +44,7 @@ struct BaseCopyBootstrap {
         logger.notice("no repository in \(directory.root): copying a base from the primary", metadata: ["primary": "\(primary)"])
         let loop: UVEventLoop
         do { loop = try UVEventLoop(tls: tls, threadName: "base-copy-loop", logger: logger) } catch { throw .http(error) }
+        loop.execute { LoopThreadFiles.forbid(onThisThread: "base-copy-loop") }
         defer { loop.shutdown() }
         let progress = BaseCopyProgress(logger: logger)
         let server = try BaseCopyStatusServer.start(

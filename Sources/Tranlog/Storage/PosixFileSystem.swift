@@ -7,6 +7,7 @@ public struct PosixFileSystem: TranlogFileSystem {
     public init() {}
 
     public func contentsOfDirectory(_ path: FilePath) throws(TranlogError) -> [String] {
+        LoopThreadFiles.check("listing", path.string)
         guard let directory = opendir(path.string) else { throw .io(operation: "listing", path: path.string, errno: errno) }
         defer { closedir(directory) }
         var names: [String] = []
@@ -60,10 +61,12 @@ public struct PosixFileSystem: TranlogFileSystem {
     }
 
     public func fileExists(_ path: FilePath) -> Bool {
-        FileManager.default.fileExists(atPath: path.string)
+        LoopThreadFiles.check("looking for", path.string)
+        return FileManager.default.fileExists(atPath: path.string)
     }
 
     public func fileSize(_ path: FilePath) throws(TranlogError) -> UInt64 {
+        LoopThreadFiles.check("reading the size of", path.string)
         var info = stat()
         guard stat(path.string, &info) == 0 else { throw .io(operation: "reading the size of", path: path.string, errno: errno) }
         return UInt64(info.st_size)
@@ -93,20 +96,24 @@ public struct PosixFileSystem: TranlogFileSystem {
     }
 
     public func removeFile(_ path: FilePath) throws(TranlogError) {
+        LoopThreadFiles.check("removing", path.string)
         guard unlink(path.string) == 0 else { throw .io(operation: "removing", path: path.string, errno: errno) }
     }
 
     public func removeDirectory(_ path: FilePath) throws(TranlogError) {
+        LoopThreadFiles.check("removing directory", path.string)
         guard rmdir(path.string) == 0 else { throw .io(operation: "removing directory", path: path.string, errno: errno) }
     }
 
     public func rename(_ source: FilePath, to target: FilePath) throws(TranlogError) {
+        LoopThreadFiles.check("renaming \(source.string) to", target.string)
         guard Glibc.rename(source.string, target.string) == 0 else {
             throw .io(operation: "renaming \(source.string) to", path: target.string, errno: errno)
         }
     }
 
     public func createDirectory(_ path: FilePath) throws(TranlogError) {
+        LoopThreadFiles.check("creating directory", path.string)
         guard mkdir(path.string, 0o755) == 0 || errno == EEXIST else {
             throw .io(operation: "creating directory", path: path.string, errno: errno)
         }
@@ -128,7 +135,8 @@ public struct PosixFileSystem: TranlogFileSystem {
         _ path: FilePath, _ mode: FileDescriptor.AccessMode, options: FileDescriptor.OpenOptions,
         permissions: FilePermissions = [.ownerReadWrite, .groupRead, .otherRead]
     ) throws(TranlogError) -> FileDescriptor {
-        try call("opening", path) { try FileDescriptor.open(path, mode, options: options, permissions: permissions) }
+        LoopThreadFiles.check("opening", path.string)
+        return try call("opening", path) { try FileDescriptor.open(path, mode, options: options, permissions: permissions) }
     }
 }
 
@@ -163,6 +171,7 @@ final class PosixAppendableFile: AppendableFile {
     }
 
     func append(_ bytes: ArraySlice<UInt8>) throws(TranlogError) {
+        LoopThreadFiles.check("writing", path.string)
         // Positioned, for files opened over a preallocated segment; Linux ignores the offset of a
         // file opened with O_APPEND and appends, where `size` is anyway.
         let written = try call("writing", path) { try bytes.withUnsafeBytes { try descriptor.writeAll(toAbsoluteOffset: Int64(size), $0) } }
@@ -170,6 +179,7 @@ final class PosixAppendableFile: AppendableFile {
     }
 
     func sync() throws(TranlogError) {
+        LoopThreadFiles.check("syncing", path.string)
         guard fdatasync(descriptor.rawValue) == 0 else { throw .io(operation: "syncing", path: path.string, errno: errno) }
     }
 
