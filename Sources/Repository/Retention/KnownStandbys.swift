@@ -12,10 +12,13 @@ public final class KnownStandbys: @unchecked Sendable {
     private let fileSystem: any TranlogFileSystem
     private let minimumWriteInterval: Duration
     private let now: @Sendable () -> ContinuousClock.Instant
+    /// Guards the fields below, never across a write: a primary's loop reads `all` for its status.
     private let lock = NSLock()
     private var standbys: [String: KnownStandby]
     private var lastWrite: ContinuousClock.Instant?
     private var pending = false
+    /// Held across each write of the file, so writes land in the order they took the list.
+    private let writing = NSLock()
 
     /// Reads `standbys.json` (none yet: no standbys).
     public init(
@@ -29,7 +32,7 @@ public final class KnownStandbys: @unchecked Sendable {
         standbys = Dictionary(try KnownStandbysFile.read(directory, fileSystem: fileSystem).map { ($0.nodeID, $0) }) { _, last in last }
     }
 
-    /// Every known standby, by node id.
+    /// Every known standby, by node id. Never waits for the file to be written.
     public var all: [KnownStandby] {
         lock.withLock { standbys.values.sorted { $0.nodeID < $1.nodeID } }
     }
@@ -37,39 +40,47 @@ public final class KnownStandbys: @unchecked Sendable {
     /// Records a standby's progress (admission or ack). Returns whether the file was written now.
     @discardableResult
     public func record(_ standby: KnownStandby) throws(RepositoryError) -> Bool {
-        try lock.locked { () throws(RepositoryError) in
+        let writesNow = lock.withLock {
             let previous = standbys[standby.nodeID]
             standbys[standby.nodeID] = standby
             let urgent = previous?.neededFileID != standby.neededFileID
             let due = lastWrite.map { now() - $0 >= minimumWriteInterval } ?? true
-            guard urgent || due else {
-                pending = true
-                return false
-            }
-            try writeLocked()
-            return true
+            pending = true
+            return urgent || due
         }
+        if writesNow { try write() }
+        return writesNow
     }
 
     /// Writes positions held back by the throttle, if any.
     public func flush() throws(RepositoryError) {
-        try lock.locked { () throws(RepositoryError) in
-            if pending { try writeLocked() }
-        }
+        if lock.withLock({ pending }) { try write() }
     }
 
     /// Forgets a decommissioned standby: its logs are no longer kept. Nil when it was not known.
     public func forget(_ nodeID: String) throws(RepositoryError) -> KnownStandby? {
-        try lock.locked { () throws(RepositoryError) in
-            guard let forgotten = standbys.removeValue(forKey: nodeID) else { return nil }
-            try writeLocked()
-            return forgotten
+        let forgotten = lock.withLock {
+            let removed = standbys.removeValue(forKey: nodeID)
+            if removed != nil { pending = true }
+            return removed
         }
+        guard let forgotten else { return nil }
+        try write()
+        return forgotten
     }
 
-    private func writeLocked() throws(RepositoryError) {
-        try KnownStandbysFile.write(Array(standbys.values), directory, fileSystem: fileSystem)
-        lastWrite = now()
-        pending = false
+    /// Writes the list as it stands when this write's turn comes; a failed write leaves it pending.
+    private func write() throws(RepositoryError) {
+        try writing.locked { () throws(RepositoryError) in
+            let list = lock.withLock {
+                pending = false
+                lastWrite = now()
+                return Array(standbys.values)
+            }
+            do throws(RepositoryError) { try KnownStandbysFile.write(list, directory, fileSystem: fileSystem) } catch {
+                lock.withLock { pending = true }
+                throw error
+            }
+        }
     }
 }

@@ -76,3 +76,51 @@ import UnderstudyTesting
         #expect(error?.description.contains("standbys.json is corrupt") == true)
     }
 }
+
+extension KnownStandbysTests {
+    /// A primary's loop reads the list for its status: it must not wait while the file is written
+    /// (temporary file, fsync, rename, directory fsync), which held the same lock.
+    @Test func theListIsReadWhileTheFileIsWritten() throws {
+        let fileSystem = try initializedFileSystem()
+        let store = try KnownStandbys(directory: DataDirectory(nodeRoot), fileSystem: fileSystem)
+        fileSystem.pauseSyncs(only: { $0.contains("standbys.json") })
+        let written = DispatchSemaphore(value: 0)
+        let recorded = ListBox()
+        Thread.detachNewThread {
+            do throws(RepositoryError) { recorded.wrote = try store.record(Self.standby("east", needs: 3, applied: 10)) } catch { recorded.error = error }
+            written.signal()
+        }
+        fileSystem.waitForPausedSyncs(1)
+        let read = DispatchSemaphore(value: 0)
+        let listed = ListBox()
+        Thread.detachNewThread {
+            listed.list = store.all
+            read.signal()
+        }
+        let readDuringTheWrite = read.wait(timeout: .now() + 30) == .success
+        fileSystem.resumeSyncs()
+        written.wait()
+        #expect(recorded.wrote && recorded.error == nil)
+        #expect(readDuringTheWrite, "reading the list waited for the file's sync")
+        if !readDuringTheWrite { read.wait() }
+        #expect(listed.list == [Self.standby("east", needs: 3, applied: 10)])
+        #expect(try KnownStandbys(directory: DataDirectory(nodeRoot), fileSystem: fileSystem).all == [Self.standby("east", needs: 3, applied: 10)])
+    }
+
+    @Test func aFailedWriteIsRetriedByTheNextFlush() throws {
+        let fileSystem = try initializedFileSystem()
+        let store = try KnownStandbys(directory: DataDirectory(nodeRoot), fileSystem: fileSystem)
+        fileSystem.failSyncs(afterSuccessful: 0)
+        #expect(throws: RepositoryError.self) { try store.record(Self.standby("east", needs: 3, applied: 10)) }
+        fileSystem.failSyncs(afterSuccessful: Int.max)
+        try store.flush()
+        #expect(try KnownStandbys(directory: DataDirectory(nodeRoot), fileSystem: fileSystem).all == [Self.standby("east", needs: 3, applied: 10)])
+    }
+}
+
+/// Written by one thread before it signals, read by another after it waited.
+private final class ListBox: @unchecked Sendable {
+    var list: [KnownStandby] = []
+    var wrote = false
+    var error: RepositoryError?
+}
