@@ -50,8 +50,9 @@ extension Repository {
         return wasSuspended
     }
 
+    /// The suspension as last set; never waits for a checkpoint in progress (the loop answers it).
     public var checkpointSuspension: CheckpointSuspensionStatus {
-        checkpointLock.withLock { suspensionStatusLocked }
+        Self.suspensionStatus(until: lastSetSuspension)
     }
 
     /// Call under `checkpointLock`.

@@ -169,6 +169,11 @@ public final class Repository: @unchecked Sendable {
         checkpointViewLock.withLock { checkpointView.manifest }
     }
 
+    /// When checkpoints are suspended until, as last set, without waiting for a checkpoint in progress.
+    var lastSetSuspension: ContinuousClock.Instant? {
+        checkpointViewLock.withLock { checkpointView.suspendedUntil }
+    }
+
     /// Called by the observers of the fields it copies, so under `checkpointLock`.
     private func publishCheckpointView() {
         let view = CheckpointView(manifest: manifest, inProgress: checkpointInProgress, suspendedUntil: suspendedUntil)

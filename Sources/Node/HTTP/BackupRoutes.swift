@@ -44,10 +44,12 @@ struct BackupRoutes: Sendable {
         }
     }
 
+    /// Off the loop: resuming takes the checkpoint lock, which a checkpoint in progress holds while it
+    /// writes its run (one that started when a suspension lapsed).
     private func resume(_ request: RoutedRequest, _ reply: Reply) {
         reply.orError { () throws(APIError) in
             try admin.authorize(request.http.headers)
-            reply.sendJSON(CheckpointResumeReply(wereStillSuspended: repository.resumeCheckpoints()))
+            reply.sendJSONOffLoop { [repository] in CheckpointResumeReply(wereStillSuspended: repository.resumeCheckpoints()) }
         }
     }
 }
