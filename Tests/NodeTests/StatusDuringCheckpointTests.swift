@@ -13,14 +13,6 @@ import UnderstudyTesting
 /// checkpoint holds while it writes its run: the loop, and every socket on it, waited for the
 /// checkpoint (most of a second under load).
 @Suite struct StatusDuringCheckpointTests {
-    /// Polls `condition` until it holds; a missed deadline fails the test.
-    private func waitUntil(_ condition: () -> Bool) throws {
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !condition() {
-            try #require(ContinuousClock.now < deadline, "condition not reached within 30 s")
-            usleep(1_000)
-        }
-    }
 
     @Test func aPrimaryServingStandbysAnswersStatusDuringACheckpoint() throws {
         let fileSystem = SimulatedFileSystem()
@@ -62,6 +54,7 @@ import UnderstudyTesting
         let token = try AdminToken.read(directory, fileSystem: fileSystem)
         #expect(try !client.checkpointSuspension(token: token).suspended)
         let resumed = Locked<Result<CheckpointResumeReply, any Error>?>(nil)
+        let resumeAnswered = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             let result = Result { () throws -> CheckpointResumeReply in
                 let client = try NodeClient(address: node.httpAddress, timeout: .seconds(30), logger: quietLogger)
@@ -69,12 +62,13 @@ import UnderstudyTesting
                 return try client.resumeCheckpoints(token: token)
             }
             resumed.withLock { $0 = result }
+            resumeAnswered.signal()
         }
         #expect(try client.checkpointSuspension(token: token).suspended == false)
 
         fileSystem.resumeSyncs()
         checkpointed.wait()
-        try waitUntil { resumed.withLock { $0 != nil } }
+        resumeAnswered.wait()
         #expect(try resumed.withLock { $0 }?.get().wereStillSuspended == false)
         let switched = try #require(try checkpoint.withLock { $0 }?.get())
         #expect(switched.checkpoint.seqno == status.repository.applied.seqno)

@@ -1,5 +1,4 @@
 import Foundation
-import SystemPackage
 
 /// The rule that a loop thread never touches a file: it serves every socket, so a disk that stalls
 /// (or a lock held across one) stalls them all. A node marks its loop threads; in debug builds, which
