@@ -147,29 +147,23 @@ struct SynchronousReplicationTests {
 }
 
 /// A put on its own thread, so the test can see it still unanswered.
-final class PendingPut: @unchecked Sendable {
+struct PendingPut {
     let started = Date()
-    private let done = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var outcome: Result<CommitReply, any Error>?
+    private let work: BackgroundWork<CommitReply, any Error>
 
     init(url: String, key: String) {
-        Thread.detachNewThread { [self] in
-            let result = Result { () throws -> CommitReply in
-                let client = try NodeClient(url: url, timeout: .seconds(60))
-                defer { client.close() }
-                return try client.put(key: Array(key.utf8), value: Array(key.utf8))
-            }
-            lock.withLock { outcome = result }
-            done.signal()
+        work = BackgroundWork { () throws -> CommitReply in
+            let client = try NodeClient(url: url, timeout: .seconds(60))
+            defer { client.close() }
+            return try client.put(key: Array(key.utf8), value: Array(key.utf8))
         }
     }
 
-    var isPending: Bool { lock.withLock { outcome == nil } }
+    var isPending: Bool { work.result == nil }
 
     /// The answer, once it came; a missed deadline fails the test.
-    func wait(seconds: Double) throws -> CommitReply {
-        try #require(done.wait(timeout: .now() + seconds) == .success, "the commit was not acknowledged within \(seconds) s")
-        return try lock.withLock { outcome! }.get()
+    func wait(seconds: Int) throws -> CommitReply {
+        try #require(work.finished(within: seconds), "the commit was not acknowledged within \(seconds) s")
+        return try #require(work.result).get()
     }
 }

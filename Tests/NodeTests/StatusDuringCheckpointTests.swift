@@ -35,13 +35,7 @@ import UnderstudyTesting
 
         // The checkpoint stops at its extent run's sync, holding `checkpointLock`.
         fileSystem.pauseSyncs(only: { $0.hasSuffix(".dbf.tmp") })
-        let checkpoint = Locked<Result<Manifest?, RepositoryError>?>(nil)
-        let checkpointed = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            let result = Result { () throws(RepositoryError) in try node.repository.checkpoint() }
-            checkpoint.withLock { $0 = result }
-            checkpointed.signal()
-        }
+        let checkpoint = BackgroundWork { () throws(RepositoryError) in try node.repository.checkpoint() }
         fileSystem.waitForPausedSyncs(1)
 
         // The client's 10 s timeout fails the test if the status waits for the checkpoint.
@@ -53,24 +47,17 @@ import UnderstudyTesting
         // `checkpoints status` and `resume` answer too (resume off the loop: it waits for the lock).
         let token = try AdminToken.read(directory, fileSystem: fileSystem)
         #expect(try !client.checkpointSuspension(token: token).suspended)
-        let resumed = Locked<Result<CheckpointResumeReply, any Error>?>(nil)
-        let resumeAnswered = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            let result = Result { () throws -> CheckpointResumeReply in
-                let client = try NodeClient(address: node.httpAddress, timeout: .seconds(30), logger: quietLogger)
-                defer { client.close() }
-                return try client.resumeCheckpoints(token: token)
-            }
-            resumed.withLock { $0 = result }
-            resumeAnswered.signal()
+        let resumed = BackgroundWork { () throws -> CheckpointResumeReply in
+            let client = try NodeClient(address: node.httpAddress, timeout: .seconds(30), logger: quietLogger)
+            defer { client.close() }
+            return try client.resumeCheckpoints(token: token)
         }
         #expect(try client.checkpointSuspension(token: token).suspended == false)
 
         fileSystem.resumeSyncs()
-        checkpointed.wait()
-        resumeAnswered.wait()
-        #expect(try resumed.withLock { $0 }?.get().wereStillSuspended == false)
-        let switched = try #require(try checkpoint.withLock { $0 }?.get())
+        #expect(checkpoint.finished(within: 30) && resumed.finished(within: 30))
+        #expect(try resumed.result?.get().wereStillSuspended == false)
+        let switched = try #require(try checkpoint.result?.get())
         #expect(switched.checkpoint.seqno == status.repository.applied.seqno)
     }
 }

@@ -35,17 +35,15 @@ extension RestoreTests {
         #expect(try repository.applyLocalLogs(through: seqnos[59]).seqno == seqnos[59])
         // The checkpoint stops at its extent run's sync, holding `checkpointLock`.
         fileSystem.pauseSyncs(only: { $0.hasSuffix(".dbf.tmp") })
-        let checkpoint = Outcome<Manifest?>()
-        Thread.detachNewThread { checkpoint.finish { () throws(RepositoryError) in try repository.checkpoint() } }
+        let checkpoint = BackgroundWork { () throws(RepositoryError) in try repository.checkpoint() }
         fileSystem.waitForPausedSyncs(1)
         #expect(repository.status.checkpoint.inProgress)
 
-        let promote = Outcome<CommitRestoreReport>()
-        Thread.detachNewThread { promote.finish { () throws(RepositoryError) in try repository.commitRestore(by: "promote") } }
-        let promotedFirst = promote.wait(seconds: 30)
+        let promote = BackgroundWork { () throws(RepositoryError) in try repository.commitRestore(by: "promote") }
+        let promotedFirst = promote.finished(within: 30)
         fileSystem.resumeSyncs()
         #expect(promotedFirst, "commitRestore waited for the checkpoint in progress")
-        #expect(promote.wait(seconds: 30) && checkpoint.wait(seconds: 30))
+        #expect(promote.finished(within: 30) && checkpoint.finished(within: 30))
         let report = try #require(try promote.result?.get())
         #expect(report.epoch == Epoch(2))
         // The checkpoint landed after the commit point, at a position the restore had applied.
@@ -60,28 +58,5 @@ extension RestoreTests {
         #expect(reopened.status.epoch == Epoch(2))
         #expect(reopened.status.objectCount == 61)
         #expect(reopened.get(Array("after-promote".utf8))?.value == Array("written".utf8))
-    }
-}
-
-/// A result produced on another thread, awaited with a deadline (so a test that would deadlock fails).
-private final class Outcome<Value>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var stored: Result<Value, RepositoryError>?
-
-    var result: Result<Value, RepositoryError>? { lock.withLock { stored } }
-
-    func finish(_ body: () throws(RepositoryError) -> Value) {
-        let result: Result<Value, RepositoryError>
-        do { result = .success(try body()) } catch { result = .failure(error) }
-        lock.withLock { stored = result }
-        done.signal()
-    }
-
-    /// Whether it finished within `seconds`; once true, later calls return true at once.
-    func wait(seconds: Int) -> Bool {
-        guard done.wait(timeout: .now() + .seconds(seconds)) == .success else { return false }
-        done.signal()
-        return true
     }
 }

@@ -84,26 +84,15 @@ extension KnownStandbysTests {
         let fileSystem = try initializedFileSystem()
         let store = try KnownStandbys(directory: DataDirectory(nodeRoot), fileSystem: fileSystem)
         fileSystem.pauseSyncs(only: { $0.contains("standbys.json") })
-        let written = DispatchSemaphore(value: 0)
-        let recorded = ListBox()
-        Thread.detachNewThread {
-            do throws(RepositoryError) { recorded.wrote = try store.record(Self.standby("east", needs: 3, applied: 10)) } catch { recorded.error = error }
-            written.signal()
-        }
+        let recorded = BackgroundWork { () throws(RepositoryError) in try store.record(Self.standby("east", needs: 3, applied: 10)) }
         fileSystem.waitForPausedSyncs(1)
-        let read = DispatchSemaphore(value: 0)
-        let listed = ListBox()
-        Thread.detachNewThread {
-            listed.list = store.all
-            read.signal()
-        }
-        let readDuringTheWrite = read.wait(timeout: .now() + 30) == .success
+        let listed = BackgroundWork { () throws(Never) in store.all }
+        let readDuringTheWrite = listed.finished(within: 30)
         fileSystem.resumeSyncs()
-        written.wait()
-        #expect(recorded.wrote && recorded.error == nil)
+        #expect(recorded.finished(within: 30) && listed.finished(within: 30))
+        #expect(try recorded.result?.get() == true)
         #expect(readDuringTheWrite, "reading the list waited for the file's sync")
-        if !readDuringTheWrite { read.wait() }
-        #expect(listed.list == [Self.standby("east", needs: 3, applied: 10)])
+        #expect(listed.result?.get() == [Self.standby("east", needs: 3, applied: 10)])
         #expect(try KnownStandbys(directory: DataDirectory(nodeRoot), fileSystem: fileSystem).all == [Self.standby("east", needs: 3, applied: 10)])
     }
 
@@ -116,11 +105,4 @@ extension KnownStandbysTests {
         try store.flush()
         #expect(try KnownStandbys(directory: DataDirectory(nodeRoot), fileSystem: fileSystem).all == [Self.standby("east", needs: 3, applied: 10)])
     }
-}
-
-/// Written by one thread before it signals, read by another after it waited.
-private final class ListBox: @unchecked Sendable {
-    var list: [KnownStandby] = []
-    var wrote = false
-    var error: RepositoryError?
 }
