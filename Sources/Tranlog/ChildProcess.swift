@@ -97,7 +97,7 @@ package final class ChildProcess: @unchecked Sendable {
             ?? posix_spawnp(&pid, executable, &actions, &attributes, argv, environ)
         guard failed == 0 else {
             for case let end? in parentEnds { Self.close(end) }
-            throw ChildProcessError(executable: executable, step: "posix_spawn", errno: failed)
+            throw ChildProcessError(executable: executable, step: Self.spawnStep(failed, workingDirectory), errno: failed)
         }
         let spawned = pid
         self.pid = spawned
@@ -147,7 +147,13 @@ package final class ChildProcess: @unchecked Sendable {
             standardInput: input == nil ? .null : .pipe, standardOutput: .pipe, standardError: .pipe)
         if let input, let writeEnd = child.standardInput {
             Thread.start(named: "child input") {
-                // A child that exits without reading it all makes the write fail: nothing to keep.
+                // A child that exits without reading it all makes the write fail (EPIPE), which
+                // is nothing to keep; SIGPIPE is blocked on this thread so that it does not end a
+                // process that has not ignored it.
+                var pipeSignal = sigset_t()
+                sigemptyset(&pipeSignal)
+                sigaddset(&pipeSignal, SIGPIPE)
+                pthread_sigmask(SIG_BLOCK, &pipeSignal, nil)
                 _ = try? writeEnd.writeAll(input)
                 close(writeEnd)
             }
@@ -226,6 +232,15 @@ package final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_adddup2(&actions, number == 0 ? read.rawValue : write.rawValue, number)
             return number == 0 ? (parent: write, child: read) : (parent: read, child: write)
         }
+    }
+
+    /// posix_spawn reports a missing working directory with the same ENOENT as a missing
+    /// executable: say which it was.
+    private static func spawnStep(_ failed: Int32, _ workingDirectory: FilePath?) -> String {
+        guard failed == ENOENT, let workingDirectory, !FileManager.default.fileExists(atPath: workingDirectory.string) else {
+            return "posix_spawn"
+        }
+        return "posix_spawn (working directory \(workingDirectory))"
     }
 
     /// `waitpid` for the one child, through interruptions.

@@ -104,6 +104,25 @@ struct ChildProcessTests {
         }
     }
 
+    @Test func aMissingWorkingDirectoryIsNamedInTheError() {
+        #expect {
+            try ChildProcess("/bin/true", [], workingDirectory: FilePath("/nonexistent/place"))
+        } throws: { error in
+            "\(error)".contains("working directory /nonexistent/place")
+        }
+    }
+
+    /// The input's writer thread must not raise SIGPIPE when the child exits without reading: in
+    /// a process that has not ignored the signal, it would end the process (a fresh one, with the
+    /// signal's default action restored: the test runner may ignore it, and children inherit that).
+    @Test func aChildThatDoesNotReadItsInputDoesNotEndTheProcess() async {
+        await #expect(processExitsWith: .success) {
+            signal(SIGPIPE, SIG_DFL)
+            let finished = try ChildProcess.run("/bin/true", [], input: [UInt8](repeating: 7, count: 1 << 20))
+            exit(finished.termination == .exited(0) ? 0 : 1)
+        }
+    }
+
     @Test func standardInputIsAPipeTheParentWrites() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: path) }
