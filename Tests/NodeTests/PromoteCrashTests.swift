@@ -41,9 +41,13 @@ import UnderstudyTesting
     static let keyFile: FilePath = {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-promote-crash-key").path
         // Owner-only, as a node requires of a key file.
-        FileManager.default.createFile(
+        let created = FileManager.default.createFile(
             atPath: path, contents: Data("promote-crash-test-replication-key\n".utf8), attributes: [.posixPermissions: 0o600])
-        try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        precondition(created, "cannot write the test key file \(path)")
+        // An existing file keeps its mode through createFile.
+        do { try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path) } catch {
+            preconditionFailure("cannot make \(path) owner-only: \(error)")
+        }
         return FilePath(path)
     }()
 

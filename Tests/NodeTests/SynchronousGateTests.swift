@@ -414,7 +414,7 @@ struct CapturingLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        lines.withLock { $0.append(message.description) }
+    func log(event: LogEvent) {
+        lines.withLock { $0.append(event.message.description) }
     }
 }

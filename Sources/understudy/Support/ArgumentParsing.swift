@@ -49,13 +49,13 @@ enum ArgumentParsing {
     static let mostSeconds = 100 * 365.25 * 86_400
 
     /// A whole number of seconds (`--checkpoint-seconds`, `--ttl`), at most a century.
-    static func wholeSeconds(from least: Int) -> (String) throws -> Int {
+    static func wholeSeconds(from least: Int) -> @Sendable (String) throws -> Int {
         integer(in: least...Int(mostSeconds), "seconds")
     }
 
     /// A whole number in `range` (sizes in KiB or MiB, counts). Out of range, a size once wrapped
     /// around when shifted into bytes, and a count of seconds overflowed a clock.
-    static func integer(in range: ClosedRange<Int>, _ unit: String) -> (String) throws -> Int {
+    static func integer(in range: ClosedRange<Int>, _ unit: String) -> @Sendable (String) throws -> Int {
         { text in
             guard let value = Int(text), range.contains(value) else {
                 throw ValidationError("give a whole number of \(unit) from \(range.lowerBound) to \(range.upperBound)")
