@@ -146,27 +146,19 @@ struct BackupPartScanner {
     private mutating func decodeEntries(
         _ data: ArraySlice<UInt8>, count: Int, corrupt: (String) -> BackupError
     ) throws(BackupError) -> [ExtentEntry] {
-        var reader = ByteReader(data)
-        var entries: [ExtentEntry] = []
-        for number in 0..<count {
-            let entry: ExtentEntry
-            switch ExtentEntryCoding.decode(from: &reader) {
-            case .success(let decoded): entry = decoded
-            case .failure(let defect): throw corrupt("entry \(number): \(defect.detail)")
-            }
-            guard !entry.isTombstone else { throw corrupt("entry \(number) is a tombstone, which a backup never holds") }
-            guard lastKey.map({ $0.lexicographicallyPrecedes(entry.key) }) ?? true else {
-                throw corrupt("entry \(number): key \(KeyText.display(entry.key)) is not after the previous key (unsorted or duplicate)")
-            }
-            guard entry.seqno <= position.seqno else {
-                throw corrupt("entry \(number) has seqno \(entry.seqno), after the backup's position \(position.seqno)")
-            }
-            lastKey = entry.key
-            entries.append(entry)
+        let position = position
+        let decoded = ExtentEntryCoding.decodeBlock(data, count: count, after: &lastKey) { entry in
+            if entry.isTombstone { return "is a tombstone, which a backup never holds" }
+            if entry.seqno > position.seqno { return "has seqno \(entry.seqno), after the backup's position \(position.seqno)" }
+            return nil
         }
-        guard reader.isAtEnd else { throw corrupt("bytes remain after its \(count) entries") }
-        objectCount += UInt64(count)
-        return entries
+        switch decoded {
+        case .success(let entries):
+            objectCount += UInt64(count)
+            return entries
+        case .failure(let defect):
+            throw corrupt(defect.detail)
+        }
     }
 
     private func readTrailer(at offset: UInt64, from content: inout BackupContent, isLast: Bool) throws(BackupError) {

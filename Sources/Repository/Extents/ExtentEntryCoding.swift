@@ -28,4 +28,30 @@ enum ExtentEntryCoding {
         }
         return .success(ExtentEntry(key: Array(key), value: kind == .value ? Array(value) : nil, seqno: Seqno(seqno)))
     }
+
+    /// Decodes a block's `count` entries, each after the one before it (and after `lastKey`, the
+    /// previous block's last) in byte order, as a run and a backup keep them; `check` refuses an
+    /// entry by a rule of the caller's. The first defect names the entry.
+    static func decodeBlock(
+        _ bytes: ArraySlice<UInt8>, count: Int, after lastKey: inout [UInt8]?, check: (ExtentEntry) -> String? = { _ in nil }
+    ) -> Result<[ExtentEntry], ExtentDefect> {
+        var reader = ByteReader(bytes)
+        var entries: [ExtentEntry] = []
+        entries.reserveCapacity(count)
+        for number in 0..<count {
+            let entry: ExtentEntry
+            switch decode(from: &reader) {
+            case .success(let decoded): entry = decoded
+            case .failure(let defect): return .failure(ExtentDefect("entry \(number): \(defect.detail)"))
+            }
+            if let refusal = check(entry) { return .failure(ExtentDefect("entry \(number) \(refusal)")) }
+            guard lastKey.map({ $0.lexicographicallyPrecedes(entry.key) }) ?? true else {
+                return .failure(ExtentDefect("entry \(number): key \(KeyText.display(entry.key)) is not after the previous key (unsorted or duplicate)"))
+            }
+            lastKey = entry.key
+            entries.append(entry)
+        }
+        guard reader.isAtEnd else { return .failure(ExtentDefect("bytes remain after its \(count) entries")) }
+        return .success(entries)
+    }
 }

@@ -62,23 +62,13 @@ struct ExtentRunCursor {
     private mutating func decodeEntries(
         _ uncompressed: [UInt8], count: Int, corrupt: (String) -> ExtentError
     ) throws(ExtentError) -> [ExtentEntry] {
-        var reader = ByteReader(uncompressed[...])
-        var entries: [ExtentEntry] = []
-        for number in 0..<count {
-            let entry: ExtentEntry
-            switch ExtentEntryCoding.decode(from: &reader) {
-            case .success(let decoded): entry = decoded
-            case .failure(let defect): throw corrupt("entry \(number): \(defect.detail)")
-            }
-            guard lastKey.map({ $0.lexicographicallyPrecedes(entry.key) }) ?? true else {
-                throw corrupt("entry \(number): key \(KeyText.display(entry.key)) is not after the previous key (unsorted or duplicate)")
-            }
-            lastKey = entry.key
-            seen.count(entry)
-            entries.append(entry)
+        switch ExtentEntryCoding.decodeBlock(uncompressed[...], count: count, after: &lastKey) {
+        case .success(let entries):
+            for entry in entries { seen.count(entry) }
+            return entries
+        case .failure(let defect):
+            throw corrupt(defect.detail)
         }
-        guard reader.isAtEnd else { throw corrupt("bytes remain after its \(count) entries") }
-        return entries
     }
 
     private func checkTotals() throws(ExtentError) {
