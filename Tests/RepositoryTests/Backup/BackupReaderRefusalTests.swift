@@ -166,5 +166,34 @@ extension BackupTests {
             try #require(offset == bytes.count - 18 && offsets.count >= 3)
             return offsets
         }
+
+        /// Blocks whose CRCs hold but whose entries break the format's rules: keys out of order
+        /// within a block or across blocks, or an object written after the backup's position. Each
+        /// is refused naming the file, the block and the entry.
+        @Test(arguments: [
+            ([["b", "a"]], 0, "entry 1: key 'a'", "is not after the previous key"),
+            ([["a", "b"], ["b", "c"]], 1, "entry 0: key 'b'", "is not after the previous key"),
+            ([["a", "late"]], 0, "entry 1 has seqno 6000", "after the backup's position 5000"),
+        ])
+        func entriesBreakingTheRulesAreRefused(blocks names: [[String]], block: Int, entry: String, rule: String) throws {
+            let described = description(seqno: 5_000)
+            let blocks = names.map { keys in
+                keys.map { name in
+                    let key = Array(name.utf8)
+                    return (key: key, object: StoredObject(key: key, value: [1, 2, 3], seqno: Seqno(name == "late" ? 6_000 : 10)))
+                }
+            }
+            let fileSystem = backupFileSystem()
+            let (bytes, offsets) = SpecBackupEncoder(description: described).encode(part: 0, blocks: blocks, final: true)
+            fileSystem.overwrite(path("crafted"), with: bytes)
+            let error = expectBackupError({ _ = try BackupReader.open([path("crafted")], fileSystem: fileSystem).verify() }) {
+                if case .corrupt(file: path("crafted").string, part: 0, region: .block(block), offset: UInt64(offsets[block]), _) = $0 {
+                    return true
+                }
+                return false
+            }
+            let message = error?.description ?? ""
+            #expect(message.contains(entry) && message.contains(rule), "\(message)")
+        }
     }
 }
