@@ -6,19 +6,14 @@ import Tranlog
 /// standby's nonce (the backup, its repository id and position come from a holder of the key, and
 /// were received whole: the end carries the SHA-256 of every byte sent).
 public enum BaseCopyProof {
-    public static func makeNonce() -> [UInt8] { randomBytes(BaseCopyProtocol.nonceBytes) }
+    public static func makeNonce() -> [UInt8] { ReplicationKey.randomBytes(BaseCopyProtocol.nonceBytes) }
 
     /// A pin's id: names it for a resume, not a secret (the resume request is signed anyway).
-    public static func makePinID() -> [UInt8] { randomBytes(BaseCopyProtocol.pinIDBytes) }
-
-    private static func randomBytes(_ count: Int) -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-    }
+    public static func makePinID() -> [UInt8] { ReplicationKey.randomBytes(BaseCopyProtocol.pinIDBytes) }
 
     public static func sign(_ request: BaseCopyRequest, challenge: [UInt8], key: ReplicationKey) -> BaseCopyRequest {
         var signed = request
-        signed.proof = Array(HMAC<SHA256>.authenticationCode(for: challenge + MessageCodec.baseCopyRequestFields(request), using: key.symmetricKey))
+        signed.proof = key.code(for: challenge + MessageCodec.baseCopyRequestFields(request))
         return signed
     }
 
@@ -33,15 +28,13 @@ public enum BaseCopyProof {
 
     public static func sign(_ end: BaseCopyEnd, files: [BaseCopyFile], nonce: [UInt8], key: ReplicationKey) -> BaseCopyEnd {
         var signed = end
-        signed.proof = Array(
-            HMAC<SHA256>.authenticationCode(for: nonce + MessageCodec.baseCopyEndFields(end, files: files), using: key.symmetricKey))
+        signed.proof = key.code(for: nonce + MessageCodec.baseCopyEndFields(end, files: files))
         return signed
     }
 
     public static func verify(_ end: BaseCopyEnd, files: [BaseCopyFile], nonce: [UInt8], key: ReplicationKey) -> Bool {
         key.matching(code: end.proof, authenticating: nonce + MessageCodec.baseCopyEndFields(end, files: files)) != nil
     }
-
 }
 
 /// SHA-256 of one file's bytes, fed a chunk at a time (both sides compute it).

@@ -22,7 +22,18 @@ public struct ReplicationKey: Sendable {
         return key
     }
 
-    var symmetricKey: SymmetricKey { SymmetricKey(data: bytes) }
+    private var symmetricKey: SymmetricKey { SymmetricKey(data: bytes) }
+
+    /// The HMAC-SHA256 of `message` under this key: every proof a node sends.
+    func code(for message: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: symmetricKey))
+    }
+
+    /// Fresh random bytes from the system's generator: challenges, nonces, pin ids.
+    static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
 
     /// The accepted key (this one first) under which `code` authenticates `message`, alone, so that
     /// the answer is signed under it; nil if none. Each comparison takes the same time wherever the
@@ -41,15 +52,12 @@ public enum HelloProof {
     static let bytes = 32
 
     /// Random challenge bytes for a new connection.
-    public static func makeChallenge() -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<ReplicationProtocol.challengeBytes).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-    }
+    public static func makeChallenge() -> [UInt8] { ReplicationKey.randomBytes(ReplicationProtocol.challengeBytes) }
 
     /// `hello` with its proof for `challenge`.
     public static func sign(_ hello: Hello, challenge: [UInt8], key: ReplicationKey) -> Hello {
         var signed = hello
-        signed.proof = Array(HMAC<SHA256>.authenticationCode(for: challenge + MessageCodec.helloFields(hello), using: key.symmetricKey))
+        signed.proof = key.code(for: challenge + MessageCodec.helloFields(hello))
         return signed
     }
 
@@ -73,7 +81,7 @@ public enum WelcomeProof {
 
     public static func sign(_ welcome: Welcome, challenge: [UInt8], key: ReplicationKey) -> Welcome {
         var signed = welcome
-        signed.proof = Array(HMAC<SHA256>.authenticationCode(for: signedBytes(welcome, challenge), using: key.symmetricKey))
+        signed.proof = key.code(for: signedBytes(welcome, challenge))
         return signed
     }
 

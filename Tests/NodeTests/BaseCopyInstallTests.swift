@@ -112,7 +112,7 @@ func receiveBaseCopy(of repository: Repository, into staging: FilePath, fileSyst
             let (repository, _) = try await primary(count: 50, in: root)
             defer { try? repository.close() }
             // An atomic replace's temporary file, as a running node may have one at any moment.
-            FileManager.default.createFile(atPath: repository.directory.root.appending("synchronous.json.tmp").string, contents: Data([0]))
+            #expect(FileManager.default.createFile(atPath: repository.directory.root.appending("synchronous.json.tmp").string, contents: Data([0])))
             let source = RepositoryBaseCopySource(repository: repository, resumeWindow: .seconds(60), logger: quietLogger)
             let pin = try source.pin(for: Self.standby, resuming: nil).get()
             // Listed once pinned: the 60 s checkpoint timer may have run a checkpoint just before.
