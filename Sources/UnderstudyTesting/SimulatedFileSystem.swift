@@ -150,9 +150,16 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
         }
     }
 
-    /// Blocks until `count` file syncs are waiting at the paused gate.
-    public func waitForPausedSyncs(_ count: Int) {
-        syncGate.withLock { while syncsWaiting < count { syncGate.wait() } }
+    /// Blocks until `count` file syncs are waiting at the paused gate; false if they were not
+    /// within `seconds` (the work meant to reach the gate ended or took another path), so that a
+    /// test fails instead of hanging.
+    @discardableResult
+    public func waitForPausedSyncs(_ count: Int, seconds: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        return syncGate.withLock {
+            while syncsWaiting < count { guard syncGate.wait(until: deadline) else { return syncsWaiting >= count } }
+            return true
+        }
     }
 
     // MARK: - Power loss
