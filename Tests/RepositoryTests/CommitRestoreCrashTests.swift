@@ -15,10 +15,11 @@ import UnderstudyTesting
     /// A restore in progress, ready to commit: a snapshot of a primary taken after `snapshotAfter`
     /// commits, with no tranlogs of its own, restored from the primary's archived tranlogs up to
     /// `restoreThrough` commits (all of them when nil). Returns the repository, the file system, and
-    /// how many objects it holds.
+    /// how many objects it holds. `continuous`: applied as a standby applies its mirror (local logs
+    /// only, up to `restoreThrough`), which leaves the applied objects to the next checkpoint.
     static func pendingRestore(
         on fileSystem: SimulatedFileSystem = SimulatedFileSystem(), commits: Int = 60, snapshotAfter: Int = 20, restoreThrough: Int? = nil,
-        archived: Bool = true
+        archived: Bool = true, continuous: Bool = false
     ) async throws -> (Repository, SimulatedFileSystem, objects: Int) {
         try DataDirectory.initialize(nodeRoot, sourceID: nodeSource, loggingMode: .full, fileSystem: fileSystem)
         let primary = try openRepository(fileSystem, testConfiguration(rotationBytes: 4096))
@@ -43,8 +44,12 @@ import UnderstudyTesting
         }
         try Repository.enterRestoreMode(DataDirectory(restoredRoot), fileSystem: fileSystem)
         let repository = try reopen(fileSystem)
-        let target: RestoreTarget = restoreThrough.map { .seqno(seqnos[$0 - 1]) } ?? .endOfLogs
-        _ = try repository.restoreLogs(from: archived ? [archive] : nil, to: target)
+        if continuous, let restoreThrough {
+            _ = try repository.applyLocalLogs(through: seqnos[restoreThrough - 1])
+        } else {
+            let target: RestoreTarget = restoreThrough.map { .seqno(seqnos[$0 - 1]) } ?? .endOfLogs
+            _ = try repository.restoreLogs(from: archived ? [archive] : nil, to: target)
+        }
         return (repository, fileSystem, restoreThrough ?? commits)
     }
 
@@ -102,6 +107,63 @@ import UnderstudyTesting
         #expect(steps >= 3, "the commit makes several durable steps (seed \(seed))")
     }
 
+    /// A promote no longer waits for a standby's checkpoint in progress, so the two interleave: the
+    /// checkpoint holds at its extent run's sync (its first durable step), commitRestore runs to
+    /// its end, then the checkpoint lands (at the restore's position, after the commit point) and
+    /// the repository closes. A crash at every durable step of that restarts either restoring, at
+    /// the snapshot's checkpoint or the landed one, or as the new primary holding every object.
+    @Test("a crash at every durable step of commitRestore interleaved with a checkpoint in progress loses no object")
+    func crashAtEveryDurableStepDuringACheckpoint() async throws {
+        let seed = testSeed()
+        print("commitRestore during a checkpoint crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
+        let steps = try await CrashStepHarness(
+            name: "commitRestore during a checkpoint", seed: seed,
+            setUp: { fileSystem in
+                let (repository, _, objects) = try await Self.pendingRestore(on: fileSystem, restoreThrough: 40, archived: false, continuous: true)
+                #expect(repository.status.checkpoint.position.seqno < repository.status.applied.seqno, "the checkpoint has objects to write")
+                return (repository, objects, repository.status.applied, repository.status.checkpoint.position.seqno)
+            },
+            operation: { fileSystem, fixture in
+                let repository = fixture.0
+                defer { _ = try? repository.close() }
+                // The extent run's temporary file only: commitRestore rewrites a cut-back tranlog through a .tmp too.
+                fileSystem.pauseSyncs(only: { $0.contains("/extents/") && $0.hasSuffix(".tmp") })
+                let checkpoint = BackgroundWork { () throws(RepositoryError) in try repository.checkpoint() }
+                // Crashed at step 0, the checkpoint fails before it reaches the sync.
+                if !fileSystem.hasCrashed {
+                    try #require(fileSystem.waitForPausedSyncs(1), "the checkpoint did not reach its run's sync: \(String(describing: checkpoint.result))")
+                }
+                defer {
+                    fileSystem.resumeSyncs()
+                    _ = checkpoint.finished(within: 60)
+                }
+                _ = try repository.commitRestore()
+                fileSystem.resumeSyncs()
+                try #require(checkpoint.finished(within: 60), "the checkpoint did not finish after the promote")
+                _ = try checkpoint.result?.get()
+            },
+            check: { disk, fixture, crash in
+                let (_, objects, before, snapshotCheckpoint) = fixture
+                let repository = try Self.reopen(disk)
+                defer { _ = try? repository.close() }
+                if repository.isRestoring {
+                    #expect([snapshotCheckpoint, before.seqno].contains(repository.status.applied.seqno), "\(crash)")
+                    #expect(try repository.applyLocalLogs(through: before.seqno) == before, "\(crash)")
+                    _ = try repository.commitRestore()
+                } else {
+                    #expect(repository.status.epoch.rawValue == before.epoch.rawValue + 1, "\(crash)")
+                    let history = try EpochHistoryStore.read(DataDirectory(Self.restoredRoot).epochsFile, fileSystem: disk)
+                    #expect(history.current.startSeqno == before.seqno.next, "the epochBegin follows the restored record (\(crash))")
+                }
+                #expect(repository.status.objectCount == objects, "\(crash)")
+                let written = try await repository.commit(put("after-crash", "\(crash)"))
+                #expect(try Self.verifyChain(disk) == written.seqno, "\(crash)")
+            }
+        ).run()
+        print("commitRestore during a checkpoint: crashed after each of its \(steps) durable steps")
+        #expect(steps >= 8, "the checkpoint's run and MANIFEST, the commit, the close: \(steps) durable steps")
+    }
+
     /// After a crash: either still restoring at the very same position (and a commit now works), or
     /// the primary of the new epoch; in both cases writes are accepted after that and survive.
     private func checkRestart(_ fileSystem: SimulatedFileSystem, restoredTo before: AppliedPosition, objects: Int, crash step: CrashPoint) async throws {
@@ -110,6 +172,9 @@ import UnderstudyTesting
         #expect(repository.status.objectCount == objects, "\(step)")
         if repository.isRestoring {
             #expect(repository.status.applied == before, "a restart before the commit point stands where the restore stood (\(step))")
+            // What prepare set aside so far leaves the local logs one chain: a standby reads them
+            // again as its mirror.
+            _ = try Self.verifyChain(fileSystem)
             #expect(repository.status.epoch == before.epoch)
             _ = try repository.commitRestore()
         } else {

@@ -26,25 +26,26 @@ struct TranlogSetAside {
     }
 
     /// Sets aside what follows `position`; returns the paths the files were moved to.
+    ///
+    /// Newest file first, each move durable before the next, and the restore point's file cut back
+    /// last: a crash anywhere in between leaves an unbroken chain that simply ends earlier, which a
+    /// restart in restore mode reads again as a standby's mirror. Cutting back first left the cut
+    /// file followed by the later ones, a chain broken at its end; moving the oldest first left a gap.
     func clear(after position: AppliedPosition, into subdirectory: String) throws(RepositoryError) -> [String] {
         let restorePointFile = position.eventID?.fileID
         let aside = directory.tranlogs.appending(subdirectory)
         var moved: [String] = []
-        for ref in try scan() {
+        var restorePointRef: TranlogFileRef?
+        for ref in try scan().reversed() {
             let beyond = restorePointFile.map { ref.fileID > $0 } ?? true
             let ours = try belongsToRepository(ref)
             if beyond || !ours {
                 moved.append(try move(ref, to: aside))
             } else if ref.fileID == restorePointFile {
-                moved += try cutBack(ref, at: position, aside: aside)
+                restorePointRef = ref
             }
         }
-        if !moved.isEmpty {
-            try tranlogCall { () throws(TranlogError) in
-                try fileSystem.syncDirectory(aside)
-                try fileSystem.syncDirectory(directory.tranlogs)
-            }
-        }
+        if let restorePointRef { moved += try cutBack(restorePointRef, at: position, aside: aside) }
         return moved
     }
 
@@ -121,16 +122,22 @@ struct TranlogSetAside {
             try fileSystem.createDirectory(aside)
             try fileSystem.replaceFile(aside.appending(name), contents: try fileSystem.readFile(ref.path)[...])
             try fileSystem.replaceFile(plainPath, contents: contents.bytes[0..<(Int(restored.eventID.offset) + restored.frameLength)])
-            if ref.path != plainPath { try fileSystem.removeFile(ref.path) }
+            if ref.path != plainPath {
+                try fileSystem.removeFile(ref.path)
+                try fileSystem.syncDirectory(directory.tranlogs)
+            }
         }
         return [aside.appending(name).string]
     }
 
+    /// Moves one file aside, durably in both directories before the caller goes on.
     private func move(_ ref: TranlogFileRef, to aside: FilePath) throws(RepositoryError) -> String {
         let name = ref.path.lastComponent?.string ?? ref.fileID.fileName
         try tranlogCall { () throws(TranlogError) in
             try fileSystem.createDirectory(aside)
             try fileSystem.rename(ref.path, to: aside.appending(name))
+            try fileSystem.syncDirectory(aside)
+            try fileSystem.syncDirectory(directory.tranlogs)
         }
         return aside.appending(name).string
     }
