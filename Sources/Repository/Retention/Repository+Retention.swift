@@ -61,11 +61,9 @@ extension Repository {
                 logger.critical(
                     "standby \(standby.nodeID) needs \(standby.neededFileID.fileName); removed to stay under --max-retained-mbytes \(limit): re-seed it from a new backup")
             }
-            for file in removal.remove { removeQuietly(FilePath(file.path)) }
-            guard !removal.remove.isEmpty else { return }
-            // A removal a crash undoes only brings back files nothing needs: worth a warning, not a failure.
-            do { try fileSystem.syncDirectory(directory.tranlogs) } catch {
-                logger.warning("could not sync \(directory.tranlogs) after removing tranlogs", metadata: ["error": "\(error)"])
+            // A removal that fails leaves files nothing needs: worth a warning, not a failure.
+            do { try TranlogPurge.removeOldestFirst(removal.remove, tranlogs: directory.tranlogs, fileSystem: fileSystem) } catch {
+                logger.warning("could not remove the tranlogs nothing needs; the next checkpoint tries again", metadata: ["error": "\(error)"])
             }
         }
     }

@@ -16,7 +16,7 @@ public struct PurgeReport: Codable, Sendable {
 }
 
 /// Carries out a `PurgePlan`: refuses it when it refuses anything, else removes the files oldest
-/// first and syncs the directory, so a removal that was reported has happened for good.
+/// first, each removal durable before the next, so a removal that was reported has happened for good.
 enum TranlogPurge {
     static func run(
         _ plan: PurgePlan, through: FileID?, dryRun: Bool, tranlogs: FilePath, fileSystem: any TranlogFileSystem, logger: Logger
@@ -29,13 +29,21 @@ enum TranlogPurge {
         let range = plan.remove.isEmpty ? "no tranlog" : "\(plan.remove.count) tranlog file(s) (\(plan.remove.first!.fileID.fileName)…\(plan.remove.last!.fileID.fileName), \(plan.bytes) bytes)"
         report.message = (dryRun ? "would remove " : "removed ") + range
         guard !dryRun, !plan.remove.isEmpty else { return report }
-        try tranlogCall { () throws(TranlogError) in
-            for file in plan.remove { try fileSystem.removeFile(FilePath(file.path)) }
-            try fileSystem.syncDirectory(tranlogs)
-        }
+        try tranlogCall { () throws(TranlogError) in try removeOldestFirst(plan.remove, tranlogs: tranlogs, fileSystem: fileSystem) }
         for reason in report.overridden { logger.warning("tranlog purge forced past a need", metadata: ["need": "\(reason)"]) }
         logger.notice("tranlogs purged", metadata: ["files": "\(plan.remove.map(\.fileID.fileName))", "bytes": "\(plan.bytes)"])
         return report
+    }
+
+    /// Removes `files` oldest first, syncing the directory after each, and stops at the first
+    /// failure: whatever a crash or an error interrupts, the files left are one run of fileIds, as
+    /// a tranlog directory always is (with one sync at the end, a power loss could keep any subset
+    /// of the removals, and `tranlog verify` would then find a gap among files nothing needs).
+    static func removeOldestFirst(_ files: [RetainedFile], tranlogs: FilePath, fileSystem: any TranlogFileSystem) throws(TranlogError) {
+        for file in files.sorted(by: { $0.fileID < $1.fileID }) {
+            try fileSystem.removeFile(FilePath(file.path))
+            try fileSystem.syncDirectory(tranlogs)
+        }
     }
 
     private static func refusal(_ plan: PurgePlan, through: FileID?) -> String {

@@ -125,4 +125,27 @@ import UnderstudyTesting
         #expect(reopened.status.objectCount == 100)
         try reopened.close()
     }
+
+    /// A purge cut short before its directory sync: whichever removals a power loss keeps, the files
+    /// left are one run of fileIds (an older file never outlives a newer one's removal) and the node
+    /// opens with every object.
+    @Test(arguments: testSeeds(ci: 6, soak: 100))
+    func aPurgeCrashedBeforeItsSyncLeavesNoGap(seed: UInt64) async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem, testConfiguration(rotationBytes: 4096))
+        try await Self.fillTranlogs(repository, records: 0..<100)
+        try repository.checkpoint()
+        let needed = repository.status.checkpoint.oldestFileIDNeeded
+        #expect(needed.rawValue > 3, "several files to purge")
+        fileSystem.failSyncs(afterSuccessful: 0)
+        #expect(throws: RepositoryError.self) { try repository.purgeTranlogs(through: FileID(needed.rawValue - 1), force: false, dryRun: false) }
+        let survivor = fileSystem.crashed(seed: seed)
+        _ = try? repository.close()
+        let ids = try Self.tranlogIDs(survivor)
+        #expect(ids == Array(ids.first!...ids.last!), "a gap in \(ids) (seed \(seed))")
+        let reopened = try openRepository(survivor)
+        #expect(reopened.status.objectCount == 100)
+        try reopened.close()
+    }
 }
+
