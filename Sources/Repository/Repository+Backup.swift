@@ -81,25 +81,25 @@ extension Repository {
         }
         var restoredConfig = config
         restoredConfig.repositoryID = backup.repositoryID
-        let newManifest = try installRestoredRun(table, at: backup.position, repositoryID: backup.repositoryID)
-        do {
-            try fileSystem.replaceFile(directory.configFile, contents: JSONCoding.encode(restoredConfig)[...])
-            try EpochHistoryStore.write(backup.epochHistory, to: directory.epochsFile, fileSystem: fileSystem)
-        } catch {
-            throw .tranlog(error)
-        }
-        _ = try TranlogSetAside(directory: directory, fileSystem: fileSystem, repositoryID: backup.repositoryID)
-            .setAsideOtherRepositories(into: "set-aside-other-repository")
         let partial = backup.loggingMode == .partial
-        let state = RestoreState(
+        var state = RestoreState(
             active: true,
             backup: RestoredBackup(
                 backupID: backup.backupID, label: backup.label, position: backup.position, loggingMode: backup.loggingMode,
                 objectCount: table.count, files: paths.map(\.string)),
             logsRefused: partial ? "the backup was made in partial logging mode, so tranlogs cannot roll it forward" : nil)
-        try RestoreStateStore.write(state, directory, fileSystem: fileSystem)
+        try checkpointLock.locked { () throws(RepositoryError) in
+            let replacedRuns = manifest.runs
+            let newManifest = try writeRestoredRun(table, at: backup.position, repositoryID: backup.repositoryID)
+            var switching = state
+            switching.backupSwitch = BackupSwitch(manifest: newManifest, config: restoredConfig, epochHistory: backup.epochHistory)
+            // The commit point: from here on, a crash completes the switch when the repository opens.
+            try RestoreStateStore.write(switching, directory, fileSystem: fileSystem)
+            state = try Self.completeBackupSwitch(switching, directory: directory, fileSystem: fileSystem)
+            manifest = newManifest
+            for old in replacedRuns { removeQuietly(directory.extents.appending(old.fileName)) }
+        }
         config = restoredConfig
-        checkpointLock.withLock { manifest = newManifest }
         commitLock.withLock { head = table }
         stateLock.withLock {
             visible = table
@@ -117,25 +117,42 @@ extension Repository {
             message: message)
     }
 
-    /// Writes the restored objects as one new run and switches MANIFEST to it alone (the commit
-    /// point of a restore); old runs are removed only after the switch.
-    private func installRestoredRun(_ table: ObjectTable, at position: AppliedPosition, repositoryID: RepositoryID) throws(RepositoryError) -> Manifest {
-        try checkpointLock.locked { () throws(RepositoryError) in
-            let generation = manifest.nextRunGeneration
-            let entries = table.sortedObjects().map { ExtentEntry(key: $0.key, value: $0.object.value, seqno: $0.object.seqno) }
-            let run = try extentCall { () throws(ExtentError) in
-                try ExtentRunWriter.write(
-                    entries, generation: generation, repositoryID: repositoryID,
-                    to: directory.extents.appending(ExtentRunSummary.fileName(generation: generation)), fileSystem: fileSystem)
-            }
-            let next = Manifest(
-                formatVersion: manifest.formatVersion, repositoryID: repositoryID, generation: manifest.generation + 1, runs: [run],
-                checkpoint: position, oldestFileIDNeeded: position.eventID?.fileID ?? .first, cleanShutdown: false,
-                nextRunGeneration: generation + 1, digest: table.digest)
-            try extentCall { () throws(ExtentError) in try ManifestStore.write(next, directory: directory.extents, fileSystem: fileSystem) }
-            for old in manifest.runs { removeQuietly(directory.extents.appending(old.fileName)) }
-            return next
+    /// Writes the restored objects as one new run, which nothing names yet (a crash leaves it a
+    /// leftover, removed at open); returns the MANIFEST that names it alone (under `checkpointLock`).
+    private func writeRestoredRun(_ table: ObjectTable, at position: AppliedPosition, repositoryID: RepositoryID) throws(RepositoryError) -> Manifest {
+        let generation = manifest.nextRunGeneration
+        let entries = table.sortedObjects().map { ExtentEntry(key: $0.key, value: $0.object.value, seqno: $0.object.seqno) }
+        let run = try extentCall { () throws(ExtentError) in
+            try ExtentRunWriter.write(
+                entries, generation: generation, repositoryID: repositoryID,
+                to: directory.extents.appending(ExtentRunSummary.fileName(generation: generation)), fileSystem: fileSystem)
         }
+        return Manifest(
+            formatVersion: manifest.formatVersion, repositoryID: repositoryID, generation: manifest.generation + 1, runs: [run],
+            checkpoint: position, oldestFileIDNeeded: position.eventID?.fileID ?? .first, cleanShutdown: false,
+            nextRunGeneration: generation + 1, digest: table.digest)
+    }
+
+    /// Rewrites what a backup switch names (MANIFEST, `understudy.json`, `epochs`), sets aside the
+    /// tranlogs of other repositories, and records the restore without the switch: the rest of a
+    /// `restore backup` after its commit point, or, at open, of one a crash interrupted there.
+    static func completeBackupSwitch(
+        _ state: RestoreState, directory: DataDirectory, fileSystem: any TranlogFileSystem
+    ) throws(RepositoryError) -> RestoreState {
+        guard let switching = state.backupSwitch else { return state }
+        try extentCall { () throws(ExtentError) in try ManifestStore.write(switching.manifest, directory: directory.extents, fileSystem: fileSystem) }
+        do {
+            try fileSystem.replaceFile(directory.configFile, contents: JSONCoding.encode(switching.config)[...])
+            try EpochHistoryStore.write(switching.epochHistory, to: directory.epochsFile, fileSystem: fileSystem)
+        } catch {
+            throw .tranlog(error)
+        }
+        _ = try TranlogSetAside(directory: directory, fileSystem: fileSystem, repositoryID: switching.config.repositoryID)
+            .setAsideOtherRepositories(into: "set-aside-other-repository")
+        var completed = state
+        completed.backupSwitch = nil
+        try RestoreStateStore.write(completed, directory, fileSystem: fileSystem)
+        return completed
     }
 }
 

@@ -108,12 +108,18 @@ public final class Repository: @unchecked Sendable {
         self.configuration = configuration
         self.fileSystem = fileSystem
         self.logger = logger
-        let config = try directory.readConfig(fileSystem: fileSystem)
+        var config = try directory.readConfig(fileSystem: fileSystem)
         storedConfig = config
         directoryLock = try DirectoryLock(directory, fileSystem: fileSystem)
         do {
             archiveProgress = try ArchiveProgress(archiving: configuration.archivesTranlogs, directory: directory, fileSystem: fileSystem)
             restoreState = try RestoreStateStore.read(directory, fileSystem: fileSystem)
+            if restoreState.backupSwitch != nil {
+                logger.notice("completing the switch to a restored backup that a crash interrupted")
+                restoreState = try Self.completeBackupSwitch(restoreState, directory: directory, fileSystem: fileSystem)
+                config = try directory.readConfig(fileSystem: fileSystem)
+                storedConfig = config
+            }
             fenceState = try FenceStore.read(directory, fileSystem: fileSystem)
             try Self.completeInterruptedCommit(
                 restoreState, directory: directory, config: config, configuration: configuration, fileSystem: fileSystem, logger: logger)

@@ -275,3 +275,54 @@ private final class Answers: @unchecked Sendable {
     var seqno: Seqno?
     var status: RepositoryStatus?
 }
+
+/// Restoring another repository's backup onto a new node replaces its content, repository id,
+/// epoch history and position in several durable steps. A crash at any of them must leave a node
+/// that opens in restore mode, where running the same restore again completes it.
+extension BackupRestoreTests {
+    @Test func restoringAnotherRepositorysBackupCrashedAtEveryStepCanBeRunAgain() async throws {
+        let seed = testSeed()
+        print("restore backup crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
+        let root = FilePath("/restored")
+        let steps = try await CrashStepHarness(
+            name: "restore backup", seed: seed,
+            setUp: { fileSystem in
+                try DataDirectory.initialize(nodeRoot, sourceID: nodeSource, loggingMode: .full, fileSystem: fileSystem)
+                try fileSystem.createDirectory(Self.backupDirectory)
+                let primary = try openRepository(fileSystem, testConfiguration(rotationBytes: 4096))
+                for index in 0..<40 { _ = try await primary.commit(put("key-\(index)", "value-\(index)")) }
+                let backup = try primary.fullBackup(to: [BackupTarget(path: Self.backupDirectory.appending("full"))], compress: false)
+                let primaryID = primary.config.repositoryID
+                try primary.close()
+                try DataDirectory.initialize(root, sourceID: SourceID("restored")!, loggingMode: .full, fileSystem: fileSystem)
+                let restoring = try RestoreTests.restoring(fileSystem, root: root)
+                return (restoring, backup.files.map { FilePath($0) }, primaryID)
+            },
+            operation: { _, fixture in
+                defer { _ = try? fixture.0.close() }
+                _ = try fixture.0.restoreBackup(from: fixture.1)
+            },
+            check: { disk, fixture, crash in
+                let (_, files, primaryID) = fixture
+                let reopened = try Repository(directory: DataDirectory(root), configuration: testConfiguration(), fileSystem: disk)
+                defer { _ = try? reopened.close() }
+                #expect(reopened.isRestoring, "\(crash)")
+                // One commit point: the node is either the backup's, whole, or still the new node.
+                if reopened.config.repositoryID == primaryID {
+                    #expect(reopened.status.objectCount == 40, "\(crash)")
+                    #expect(reopened.status.restoreStatus.hasPrefix("Restoring from transaction log files"), "\(crash)")
+                } else {
+                    #expect(!crash.operationCompleted && reopened.status.objectCount == 0, "\(crash)")
+                    _ = try reopened.restoreBackup(from: files)
+                }
+                #expect(reopened.config.repositoryID == primaryID, "\(crash)")
+                #expect(reopened.status.objectCount == 40, "\(crash)")
+                let tranlogs = try TranlogDirectory.scan(DataDirectory(root).tranlogs, fileSystem: disk).files
+                #expect(tranlogs.isEmpty, "the new node's own tranlogs are set aside: \(tranlogs.map(\.path)), \(crash)")
+                _ = try reopened.commitRestore()
+                _ = try await reopened.commit(put("after", "restore"))
+            }
+        ).run()
+        print("restore backup: crashed after each of its \(steps) durable steps")
+    }
+}

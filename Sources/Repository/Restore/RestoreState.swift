@@ -22,6 +22,8 @@ public struct RestoreState: Codable, Hashable, Sendable {
     /// Set by commitRestore, in the same write that ends restore mode: the epoch this directory
     /// opened as a primary (see `EpochCommit`).
     public var promoted: EpochCommit?
+    /// Set while `restore backup` switches the directory to the backup: its commit point.
+    public var backupSwitch: BackupSwitch?
 
     public static let inactive = RestoreState(active: false)
 
@@ -40,6 +42,22 @@ public struct RestoredBackup: Codable, Hashable, Sendable {
     public var loggingMode: LoggingMode
     public var objectCount: Int
     public var files: [String]
+}
+
+/// The files a `restore backup` rewrites once the backup's run is written, recorded in
+/// `restore.json` as that restore's one commit point. They name the repository in three places
+/// (MANIFEST, `understudy.json`, the extent run) and none can change together with another: a
+/// crash between them left a directory that did not open ("MANIFEST belongs to repository …").
+/// Opening a directory whose `restore.json` holds a switch completes it first, as the restore would
+/// have (`Repository.completeBackupSwitch`); each step is a whole-file replacement, so redoing it is
+/// harmless.
+public struct BackupSwitch: Codable, Hashable, Sendable {
+    /// MANIFEST naming the backup's run alone, at the backup's position.
+    public var manifest: Manifest
+    /// `understudy.json` with the backup's repository id.
+    public var config: DataDirectoryConfig
+    /// The backup's epoch history, for `epochs`.
+    public var epochHistory: EpochHistory
 }
 
 enum RestoreStateStore {
