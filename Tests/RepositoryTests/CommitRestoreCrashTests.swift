@@ -21,6 +21,20 @@ import UnderstudyTesting
         on fileSystem: SimulatedFileSystem = SimulatedFileSystem(), commits: Int = 60, snapshotAfter: Int = 20, restoreThrough: Int? = nil,
         archived: Bool = true, continuous: Bool = false
     ) async throws -> (Repository, SimulatedFileSystem, objects: Int) {
+        let (repository, seqnos) = try await restoreToStart(on: fileSystem, commits: commits, snapshotAfter: snapshotAfter, archived: archived)
+        if continuous, let restoreThrough {
+            _ = try repository.applyLocalLogs(through: seqnos[restoreThrough - 1])
+        } else {
+            let target: RestoreTarget = restoreThrough.map { .seqno(seqnos[$0 - 1]) } ?? .endOfLogs
+            _ = try repository.restoreLogs(from: archived ? [archive] : nil, to: target)
+        }
+        return (repository, fileSystem, restoreThrough ?? commits)
+    }
+
+    /// The snapshot in restore mode before any log is replayed, and the seqno of every commit.
+    static func restoreToStart(
+        on fileSystem: SimulatedFileSystem, commits: Int, snapshotAfter: Int, archived: Bool
+    ) async throws -> (Repository, [Seqno]) {
         try DataDirectory.initialize(nodeRoot, sourceID: nodeSource, loggingMode: .full, fileSystem: fileSystem)
         let primary = try openRepository(fileSystem, testConfiguration(rotationBytes: 4096))
         var seqnos: [Seqno] = []
@@ -43,14 +57,7 @@ import UnderstudyTesting
             }
         }
         try Repository.enterRestoreMode(DataDirectory(restoredRoot), fileSystem: fileSystem)
-        let repository = try reopen(fileSystem)
-        if continuous, let restoreThrough {
-            _ = try repository.applyLocalLogs(through: seqnos[restoreThrough - 1])
-        } else {
-            let target: RestoreTarget = restoreThrough.map { .seqno(seqnos[$0 - 1]) } ?? .endOfLogs
-            _ = try repository.restoreLogs(from: archived ? [archive] : nil, to: target)
-        }
-        return (repository, fileSystem, restoreThrough ?? commits)
+        return (try reopen(fileSystem), seqnos)
     }
 
     static func reopen(_ fileSystem: SimulatedFileSystem) throws -> Repository {
@@ -162,6 +169,42 @@ import UnderstudyTesting
         ).run()
         print("commitRestore during a checkpoint: crashed after each of its \(steps) durable steps")
         #expect(steps >= 8, "the checkpoint's run and MANIFEST, the commit, the close: \(steps) durable steps")
+    }
+
+    /// A restore from archived logs to a seqno before their end sees files past the restore point:
+    /// the new epoch's first file must go above them, or it would share a fileId with a file of the
+    /// abandoned timeline in the archive. A crash at every durable step of that `restore logs` that
+    /// leaves the restore advanced, followed at once by `restore commit`, must still number it above them.
+    @Test("a crash at every durable step of restore logs keeps the new epoch's first file above every file the restore saw")
+    func crashAtEveryDurableStepOfRestoreLogs() async throws {
+        let seed = testSeed()
+        print("restore logs crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
+        let steps = try await CrashStepHarness(
+            name: "restore logs", seed: seed,
+            setUp: { fileSystem in
+                let (repository, seqnos) = try await Self.restoreToStart(on: fileSystem, commits: 60, snapshotAfter: 20, archived: true)
+                let archived = try TranlogDirectory.scan(Self.archive, fileSystem: fileSystem).files.map(\.fileID)
+                return (repository, seqnos[39], archived.max()!, repository.status.applied.seqno)
+            },
+            operation: { _, fixture in
+                defer { _ = try? fixture.0.close() }
+                let report = try fixture.0.restoreLogs(from: [Self.archive], to: .seqno(fixture.1))
+                #expect(report.restoredTo.eventID!.fileID < fixture.2, "the target lies before the archive's last file")
+            },
+            check: { disk, fixture, crash in
+                let repository = try Self.reopen(disk)
+                defer { _ = try? repository.close() }
+                #expect(repository.isRestoring, "\(crash)")
+                // A crash that left no trace of the restore is as if it never ran (the archive unseen).
+                let restored = repository.status.applied.seqno > fixture.3
+                let committed = try repository.commitRestore()
+                let first = try #require(committed.epochBegin.eventID?.fileID)
+                if restored {
+                    #expect(first > fixture.2, "the new epoch starts in \(first.fileName), within the archive's files (up to \(fixture.2.fileName)): \(crash)")
+                }
+            }
+        ).run()
+        print("restore logs: crashed after each of its \(steps) durable steps")
     }
 
     /// After a crash: either still restoring at the very same position (and a commit now works), or

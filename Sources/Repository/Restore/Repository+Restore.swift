@@ -57,11 +57,16 @@ extension Repository {
             if let failure { throw failure }
             return run.report(dryRun: true)
         }
-        try keep(run.replay)
+        // What this pass saw is durable before what it applied: a crash between the two must not
+        // leave the restore advanced with the new epoch free to take a fileId the logs hold. The
+        // marks only grow, so one written for a pass a crash then undid numbers higher, no worse.
         var newState = state
-        newState.lastLogRestoreReachedEnd = failure == nil && !run.stoppedByTarget
         newState.highestFileIDSeen = max(state.highestFileIDSeen ?? .init(0), logs.files.last?.fileID ?? .init(0), seen ?? .init(0))
         newState.highestEpochSeen = max(state.highestEpochSeen ?? .none, run.highestEpochSeen)
+        newState.lastLogRestoreReachedEnd = false
+        if run.replay.records > 0, newState != state { try RestoreStateStore.write(newState, directory, fileSystem: fileSystem) }
+        try keep(run.replay)
+        newState.lastLogRestoreReachedEnd = failure == nil && !run.stoppedByTarget
         try RestoreStateStore.write(newState, directory, fileSystem: fileSystem)
         stateLock.withLock { restoreState = newState }
         if let failure { throw .restoreInterrupted(cause: failure.description, restoredTo: run.replay.applied) }
