@@ -17,10 +17,8 @@ import Tranlog
 /// `setUp` must take the same durable steps every run (no background work racing it: no timers,
 /// sequential commits), since step n is counted from where `setUp` left the counter.
 ///
-///     let seed = testSeed()
-///     print("commitRestore crash test: seed \(seed) (UNDERSTUDY_SEED replays it)")
 ///     let steps = try await CrashStepHarness(
-///         name: "commitRestore", seed: seed,
+///         name: "commitRestore",
 ///         // Builds the same state on each fresh disk: init, commits, restore mode, a restore.
 ///         setUp: { fileSystem in try await restoredRepository(on: fileSystem) },   // a class holding the repository
 ///         operation: { _, fixture in _ = try fixture.repository.commitRestore() },
@@ -46,8 +44,9 @@ public struct CrashStepHarness<Fixture> {
     private let operation: (SimulatedFileSystem, Fixture) async throws -> Void
     private let check: (SimulatedFileSystem, Fixture, CrashPoint) async throws -> Void
 
+    /// `seed` defaults to the run's (`testSeed()`); `run()` prints it with how to replay it.
     public init(
-        name: String, seed: UInt64,
+        name: String, seed: UInt64 = testSeed(),
         setUp: @escaping (SimulatedFileSystem) async throws -> Fixture,
         operation: @escaping (SimulatedFileSystem, Fixture) async throws -> Void,
         check: @escaping (_ afterPowerLoss: SimulatedFileSystem, Fixture, CrashPoint) async throws -> Void
@@ -62,6 +61,7 @@ public struct CrashStepHarness<Fixture> {
     /// Runs the operation once per crash point; returns how many durable steps it takes.
     @discardableResult
     public func run() async throws -> Int {
+        print("\(name) crash test: seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let steps = try await countSteps()
         var random = SeededRandom(seed: seed)
         for step in 0...steps {

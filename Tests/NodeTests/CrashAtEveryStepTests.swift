@@ -66,7 +66,6 @@ import UnderstudyTesting
 
     @Test(arguments: seeds)
     func aCheckpointAskedOfANodeCrashedAtEveryStepLosesNoAcknowledgedWrite(seed: UInt64) async throws {
-        print("aCheckpointAskedOfANode seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let directory = DataDirectory(Self.cluster.appending("node").appending("data"))
         let steps = try await CrashStepHarness(
             name: "node checkpoint", seed: seed,
@@ -102,7 +101,6 @@ import UnderstudyTesting
 
     @Test(arguments: seeds)
     func writesThatRotateANodesTranlogCrashedAtEveryStepLoseNothingAcknowledged(seed: UInt64) async throws {
-        print("writesThatRotateANodesTranlog seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let directory = DataDirectory(Self.cluster.appending("node").appending("data"))
         let keys = (0..<16).map { Array("rotating-\($0)".utf8) }
         let value = { (index: Int) in [UInt8](repeating: UInt8(index), count: 900) }
@@ -187,7 +185,6 @@ import UnderstudyTesting
 
     @Test(arguments: seeds)
     func aBaseCopyInstallCrashedAtEveryStepLeavesNoDirectoryOrAWholeOne(seed: UInt64) async throws {
-        print("aBaseCopyInstallCrashedAtEveryStep seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let target = DataDirectory(Self.cluster.appending("standby"))
         let outcomes = Outcomes()
         let steps = try await CrashStepHarness(

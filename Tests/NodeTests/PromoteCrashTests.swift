@@ -131,7 +131,6 @@ import UnderstudyTesting
 
     @Test(arguments: seeds)
     func promoteCrashedAtEveryStepRestartsAsTheStandbyOrThePromotedPrimary(seed: UInt64) async throws {
-        print("promote crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let outcomes = CrashAtEveryStepTests.Outcomes()
         let steps = try await CrashStepHarness(
             name: "promote", seed: seed,
@@ -158,7 +157,6 @@ import UnderstudyTesting
 
     @Test(arguments: seeds)
     func restoreCommitCrashedAtEveryStepRestartsRestoringOrAsThePrimary(seed: UInt64) async throws {
-        print("restore commit crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let outcomes = CrashAtEveryStepTests.Outcomes()
         let steps = try await CrashStepHarness(
             name: "restore commit", seed: seed,

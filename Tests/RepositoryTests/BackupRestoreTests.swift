@@ -281,11 +281,9 @@ private final class Answers: @unchecked Sendable {
 /// that opens in restore mode, where running the same restore again completes it.
 extension BackupRestoreTests {
     @Test func restoringAnotherRepositorysBackupCrashedAtEveryStepCanBeRunAgain() async throws {
-        let seed = testSeed()
-        print("restore backup crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let root = FilePath("/restored")
         let steps = try await CrashStepHarness(
-            name: "restore backup", seed: seed,
+            name: "restore backup",
             setUp: { fileSystem in
                 try DataDirectory.initialize(nodeRoot, sourceID: nodeSource, loggingMode: .full, fileSystem: fileSystem)
                 try fileSystem.createDirectory(Self.backupDirectory)

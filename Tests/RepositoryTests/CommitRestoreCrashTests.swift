@@ -96,7 +96,6 @@ import UnderstudyTesting
           arguments: [(archived: true, through: Int?.none), (archived: false, through: 40)])
     func crashAtEveryDurableStep(archived: Bool, through: Int?) async throws {
         let seed = testSeed()
-        print("commitRestore crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let steps = try await CrashStepHarness(
             name: "commitRestore", seed: seed,
             setUp: { fileSystem in
@@ -121,10 +120,8 @@ import UnderstudyTesting
     /// the snapshot's checkpoint or the landed one, or as the new primary holding every object.
     @Test("a crash at every durable step of commitRestore interleaved with a checkpoint in progress loses no object")
     func crashAtEveryDurableStepDuringACheckpoint() async throws {
-        let seed = testSeed()
-        print("commitRestore during a checkpoint crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let steps = try await CrashStepHarness(
-            name: "commitRestore during a checkpoint", seed: seed,
+            name: "commitRestore during a checkpoint",
             setUp: { fileSystem in
                 let (repository, _, objects) = try await Self.pendingRestore(on: fileSystem, restoreThrough: 40, archived: false, continuous: true)
                 #expect(repository.status.checkpoint.position.seqno < repository.status.applied.seqno, "the checkpoint has objects to write")
@@ -177,10 +174,8 @@ import UnderstudyTesting
     /// leaves the restore advanced, followed at once by `restore commit`, must still number it above them.
     @Test("a crash at every durable step of restore logs keeps the new epoch's first file above every file the restore saw")
     func crashAtEveryDurableStepOfRestoreLogs() async throws {
-        let seed = testSeed()
-        print("restore logs crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let steps = try await CrashStepHarness(
-            name: "restore logs", seed: seed,
+            name: "restore logs",
             setUp: { fileSystem in
                 let (repository, seqnos) = try await Self.restoreToStart(on: fileSystem, commits: 60, snapshotAfter: 20, archived: true)
                 let archived = try TranlogDirectory.scan(Self.archive, fileSystem: fileSystem).files.map(\.fileID)

@@ -86,7 +86,6 @@ import UnderstudyTesting
 
     @Test(arguments: seeds, [LoggingMode.full, .partial])
     func aCheckpointCrashedAtEveryStepLosesNothing(seed: UInt64, logging: LoggingMode) async throws {
-        print("aCheckpointCrashedAtEveryStepLosesNothing(\(logging)) seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         // Two runs already (and 10 commits since): the checkpoint's run makes three, over maxRuns, so it merges them too.
         let configuration = testConfiguration(maxRuns: 2, rotationBytes: 4096)
         let steps = try await CrashStepHarness(
@@ -115,7 +114,6 @@ import UnderstudyTesting
 
     @Test(arguments: seeds)
     func commitsThatRotateTheTranlogCrashedAtEveryStepLoseNothingAcknowledged(seed: UInt64) async throws {
-        print("commitsThatRotateTheTranlog seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let configuration = testConfiguration(rotationBytes: 4096)
         let keys = (0..<20).map { Array("rotating-\($0)".utf8) }
         let value = { (index: Int) in [UInt8](repeating: UInt8(index), count: 700) }
@@ -152,7 +150,6 @@ import UnderstudyTesting
 
     @Test(arguments: seeds)
     func anInitCrashedAtEveryStepLeavesNoRepositoryOrAWholeOne(seed: UInt64) async throws {
-        print("anInitCrashedAtEveryStep seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         // Deep enough that the data directory's creation is durable only once its parent is synced.
         let directory = DataDirectory(FilePath("/disk/nodes/data"))
         let steps = try await CrashStepHarness(

@@ -89,7 +89,6 @@ import UnderstudyTesting
     @Test("a crash at every durable step of fencing restarts unfenced with no commit refused yet, or fenced")
     func crashAtEveryDurableStepOfFencing() async throws {
         let seed = testSeed()
-        print("fence crash test seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let steps = try await CrashStepHarness(
             name: "fence", seed: seed,
             setUp: { fileSystem in

@@ -144,10 +144,8 @@ import UnderstudyTesting
     /// every acknowledged commit survives, the reopened writer goes on, completed files end at
     /// their data and no prepared file is left.
     @Test func aCrashAtEveryStepOfPreallocatedRotationsLosesNothing() async throws {
-        let seed = testSeed()
-        print("preallocated rotation crash test: seed \(seed) (UNDERSTUDY_SEED replays it)")
         let steps = try await CrashStepHarness(
-            name: "preallocated rotation", seed: seed,
+            name: "preallocated rotation",
             setUp: { fileSystem in
                 try fileSystem.createDirectory(logDirectory)
                 let writer = try TranlogWriter(configuration: Self.preallocating(), fileSystem: fileSystem, startIfEmpty: .newRepository)

@@ -197,12 +197,10 @@ import UnderstudyTesting
     }
 
     @Test func theHarnessCrashesAtEveryStepOfAnAtomicReplace() async throws {
-        let seed = testSeed()
-        print("theHarnessCrashesAtEveryStepOfAnAtomicReplace seed \(seed) (replay with UNDERSTUDY_SEED=\(seed))")
         let path = Self.directory.appending("file")
         let visited = Visited()
         let steps = try await CrashStepHarness(
-            name: "replaceFile", seed: seed,
+            name: "replaceFile",
             setUp: { fileSystem in
                 try fileSystem.createDirectory(Self.directory)
                 try fileSystem.writeNewFile(path, contents: Array("old".utf8)[...])
