@@ -152,9 +152,9 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
 
     /// Blocks until `count` file syncs are waiting at the paused gate; false if they were not
     /// within `seconds` (the work meant to reach the gate ended or took another path), so that a
-    /// test fails instead of hanging.
-    @discardableResult
-    public func waitForPausedSyncs(_ count: Int, seconds: Double = 30) -> Bool {
+    /// test fails instead of hanging. Generous by default: a loaded CI machine can take tens of
+    /// seconds to schedule a thread, and a test that went on early would test something else.
+    public func waitForPausedSyncs(_ count: Int, seconds: Double = 120) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         return syncGate.withLock {
             while syncsWaiting < count { guard syncGate.wait(until: deadline) else { return syncsWaiting >= count } }

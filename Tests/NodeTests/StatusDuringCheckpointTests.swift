@@ -36,7 +36,7 @@ import UnderstudyTesting
         // The checkpoint stops at its extent run's sync, holding `checkpointLock`.
         fileSystem.pauseSyncs(only: { $0.hasSuffix(".dbf.tmp") })
         let checkpoint = BackgroundWork { () throws(RepositoryError) in try node.repository.checkpoint() }
-        fileSystem.waitForPausedSyncs(1)
+        try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
 
         // The client's 10 s timeout fails the test if the status waits for the checkpoint.
         let status = try client.status()

@@ -87,7 +87,7 @@ import UnderstudyTesting
         Self.welcome(primary, header: header, harness: harness)
         Self.settle(harness, receiver)
         let fileSystem = harness.standbyFileSystem
-        Self.sendWithSyncHeld(batches[0], harness, primary)
+        try Self.sendWithSyncHeld(batches[0], harness, primary)
         for batch in batches.dropFirst() {
             primary.send(.records(batch))
             harness.loop.run()
@@ -111,7 +111,7 @@ import UnderstudyTesting
             primary.send(.records(batches[0]))
             Self.settle(harness, receiver)
             let fileSystem = harness.standbyFileSystem
-            Self.sendWithSyncHeld(batches[1], harness, primary)
+            try Self.sendWithSyncHeld(batches[1], harness, primary)
             harness.loop.run()
             let acknowledged = Self.acks(primary).map(\.flushed).max() ?? .zero
             #expect(acknowledged == Self.lastSeqno(of: batches.prefix(1)))
@@ -127,11 +127,11 @@ import UnderstudyTesting
     }
 
     /// Sends `batch` with the standby's syncs paused; returns once the writer's sync of it waits.
-    private static func sendWithSyncHeld(_ batch: RecordBatch, _ harness: ReplicationHarness, _ primary: ScriptedPeer) {
+    private static func sendWithSyncHeld(_ batch: RecordBatch, _ harness: ReplicationHarness, _ primary: ScriptedPeer) throws {
         harness.standbyFileSystem.pauseSyncs()
         primary.send(.records(batch))
         harness.loop.run()
-        harness.standbyFileSystem.waitForPausedSyncs(1)
+        try #require(harness.standbyFileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
     }
 
     /// Lets the writer's thread finish and the loop take its reports.

@@ -132,7 +132,7 @@ import UnderstudyTesting
         fileSystem.pauseSyncs()
         let first = Thread { _ = try? repository.fullBackup(to: [BackupTarget(path: Self.backupDirectory.appending("first"))], compress: false) }
         first.start()
-        fileSystem.waitForPausedSyncs(1)
+        try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
         let busy = try? RestoreTests().expectFailure { _ = try repository.fullBackup(to: [BackupTarget(path: Self.backupDirectory.appending("second"))], compress: false) }
         #expect(busy?.description.starts(with: "a full backup to \(Self.backupDirectory.appending("first")) is already in progress") == true)
         #expect(repository.status.backup?.files == [Self.backupDirectory.appending("first").string])
@@ -155,7 +155,7 @@ import UnderstudyTesting
             _ = try? repository.checkpoint()
             checkpointed.signal()
         }.start()
-        fileSystem.waitForPausedSyncs(1)
+        try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
         // Asked on another thread, so that a wait for the checkpoint shows as a missed deadline
         // instead of a hung test.
         let answered = DispatchSemaphore(value: 0)
@@ -210,7 +210,7 @@ import UnderstudyTesting
         fileSystem.pauseSyncs()
         let checkpoint = Thread { _ = try? repository.checkpoint() }
         checkpoint.start()
-        fileSystem.waitForPausedSyncs(1)   // the checkpoint is writing its run
+        try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")   // the checkpoint is writing its run
         let firstSuspend = Thread { _ = try? repository.suspendCheckpoints(for: .seconds(60)) }
         firstSuspend.start()
         try waitUntil { repository.stateLock.withLock { repository.suspensionWaiting } }

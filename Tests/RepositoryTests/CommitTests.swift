@@ -56,7 +56,7 @@ import UnderstudyTesting
         let outcomes = Outcomes()
         fileSystem.pauseSyncs()
         repository.commit(Transaction(operations: [.put(key: bytes("k"), value: bytes("first"))], preconditions: [Precondition(key: bytes("k"), expectation: .absent)]), completion: outcomes.completion)
-        fileSystem.waitForPausedSyncs(1)
+        try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
         let second = await expectRepositoryError {
             _ = try await repository.commit(Transaction(operations: [.put(key: bytes("k"), value: bytes("second"))], preconditions: [Precondition(key: bytes("k"), expectation: .absent)]))
         }

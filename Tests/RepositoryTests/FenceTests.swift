@@ -72,13 +72,16 @@ import UnderstudyTesting
         let outcomes = Outcomes()
         fileSystem.pauseSyncs()
         repository.commit(put("in-flight", "x"), completion: outcomes.completion)
-        fileSystem.waitForPausedSyncs(1)
+        try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
         // The fence holds its lock while its own sync waits at the gate; the commit's completion
         // then has to wait for the fence to land.
-        let fencing = Task.detached { try repository.fence(at: Self.newer) }
-        fileSystem.waitForPausedSyncs(2)
+        // A thread of its own: a detached task waited for a cooperative thread, which other tests'
+        // blocking waits held for longer than the gate's deadline on a loaded CI machine.
+        let fencing = BackgroundWork { () throws(RepositoryError) in try repository.fence(at: Self.newer) }
+        try #require(fileSystem.waitForPausedSyncs(2), "no sync reached the paused gate")
         fileSystem.resumeSyncs()
-        let outcome = try await fencing.value
+        try #require(fencing.finished(within: 120), "the fence did not land")
+        let outcome = try #require(fencing.result).get()
         let results = outcomes.waitFor(1)
         try #require(results.count == 1, "the in-flight commit completed within the deadline")
         guard case .fenced(let state) = outcome else { Issue.record("expected a new fence, got \(outcome)"); return }

@@ -36,7 +36,7 @@ extension RestoreTests {
         // The checkpoint stops at its extent run's sync, holding `checkpointLock`.
         fileSystem.pauseSyncs(only: { $0.hasSuffix(".dbf.tmp") })
         let checkpoint = BackgroundWork { () throws(RepositoryError) in try repository.checkpoint() }
-        fileSystem.waitForPausedSyncs(1)
+        try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
         #expect(repository.status.checkpoint.inProgress)
 
         let promote = BackgroundWork { () throws(RepositoryError) in try repository.commitRestore(by: "promote") }

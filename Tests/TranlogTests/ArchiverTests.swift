@@ -72,7 +72,7 @@ import UnderstudyTesting
             fileSystem.pauseSyncs()
             // Its outcome after the crash does not matter: the survivor's files are what is checked.
             let archiving = BackgroundWork { () throws(TranlogError) in try archiver.archive(ref) }
-            fileSystem.waitForPausedSyncs(1)
+            try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
             let survivor = fileSystem.crashed(seed: seed)
             fileSystem.resumeSyncs()
             #expect(archiving.finished(within: 30))

@@ -42,7 +42,7 @@ final class CompletionLog: @unchecked Sendable {
         let log = CompletionLog()
         fileSystem.pauseSyncs()
         writer.append(putCommit(0), completion: log.completion)
-        fileSystem.waitForPausedSyncs(1)
+        try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
         for index in 1...20 { writer.append(putCommit(index), completion: log.completion) }
         #expect(log.count == 0, "nothing may be acknowledged while its sync has not returned")
         #expect(writer.lastDurableSeqno == .zero)
@@ -62,7 +62,7 @@ final class CompletionLog: @unchecked Sendable {
         let log = CompletionLog()
         fileSystem.pauseSyncs()
         writer.append(putCommit(1), completion: log.completion)
-        fileSystem.waitForPausedSyncs(1)
+        try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
         writer.append(putCommit(2), completion: log.completion)
         fileSystem.failSyncs(afterSuccessful: 0)
         fileSystem.resumeSyncs()

@@ -85,7 +85,7 @@ extension KnownStandbysTests {
         let store = try KnownStandbys(directory: DataDirectory(nodeRoot), fileSystem: fileSystem)
         fileSystem.pauseSyncs(only: { $0.contains("standbys.json") })
         let recorded = BackgroundWork { () throws(RepositoryError) in try store.record(Self.standby("east", needs: 3, applied: 10)) }
-        fileSystem.waitForPausedSyncs(1)
+        try #require(fileSystem.waitForPausedSyncs(1), "no sync reached the paused gate")
         let listed = BackgroundWork { () throws(Never) in store.all }
         let readDuringTheWrite = listed.finished(within: 30)
         fileSystem.resumeSyncs()
