@@ -50,6 +50,9 @@ public struct DataDirectory: Sendable {
     public var restoreStateFile: FilePath { root.appending("restore.json") }
     /// The standbys a primary keeps tranlogs for (see `KnownStandbys`).
     public var standbysFile: FilePath { root.appending("standbys.json") }
+    /// A standby's own offline and pause state (the node's `StandbyControlStore`): this node's, so
+    /// never copied to another.
+    public var standbyControlFile: FilePath { root.appending("standby.json") }
     /// Present while the node is fenced: it learned of a newer epoch (see `FenceState`).
     public var fenceFile: FilePath { root.appending("fence.json") }
     public var extents: FilePath { root.appending("extents") }

@@ -21,7 +21,7 @@ final class StandbyControlStore: Sendable {
     private let fileSystem: any TranlogFileSystem
     private let current: Locked<StandbyControlState>
 
-    static func path(in directory: DataDirectory) -> FilePath { directory.root.appending("standby.json") }
+    static func path(in directory: DataDirectory) -> FilePath { directory.standbyControlFile }
 
     init(directory: DataDirectory, fileSystem: any TranlogFileSystem) throws(NodeError) {
         path = Self.path(in: directory)
