@@ -12,6 +12,9 @@ public protocol EventLoop: AnyObject, Sendable {
     /// Work handed in after the loop stopped is dropped.
     func execute(_ work: @escaping @Sendable () -> Void)
 
+    /// The clock the loop's timers follow, from an arbitrary start. Loop thread only.
+    var now: Duration { get }
+
     /// Calls `fire` after `delay`, then every `interval` if one is given, until cancelled. Loop thread only.
     func scheduleTimer(
         after delay: Duration, repeating interval: Duration?, _ fire: @escaping () -> Void

@@ -3,6 +3,9 @@ import Transport
 
 /// The loop-thread operations of the contract; each creates a handle owned by this loop.
 extension UVEventLoop {
+    /// libuv's monotonic clock (`uv_hrtime`), which its timers also follow.
+    public var now: Duration { .nanoseconds(Int64(uv_hrtime())) }
+
     public func scheduleTimer(
         after delay: Duration, repeating interval: Duration?, _ fire: @escaping () -> Void
     ) -> any LoopTimer {

@@ -14,6 +14,8 @@ public final class FakeEventLoop: EventLoop, @unchecked Sendable {
     private var ready: [() -> Void] = []
     private var timers: [FakeTimer] = []
     private var nextTimerSequence = 0
+    /// Timers armed so far, each repeat of a repeating timer counted.
+    public var timersArmed: Int { nextTimerSequence }
     private var listeners: [Int: FakeListener] = [:]
     private var nextEphemeralPort = 40_000
 

@@ -16,7 +16,7 @@ public final class HTTPClientConnection {
     private struct Exchange {
         var request: HTTPClientRequest
         var completion: Completion
-        var timer: any LoopTimer
+        var timeout: Duration
         var sent = false
         /// The response's first bytes, for an error to quote.
         var start: [UInt8] = []
@@ -24,6 +24,8 @@ public final class HTTPClientConnection {
     }
 
     public let peer: SocketAddress
+    /// `Host`'s value, formatted once: every request carries it.
+    private let host: String
     private let loop: any EventLoop
     private let configuration: HTTPClientConfiguration
     private let parser: HTTPMessageParser
@@ -31,6 +33,9 @@ public final class HTTPClientConnection {
     private var exchange: Exchange?
     private var connectWaiters: [(HTTPClientError?) -> Void] = []
     private var input: [UInt8] = []
+    private lazy var deadline = LoopDeadline(eventLoop: loop) { [unowned self] in
+        if let exchange { finish(.failure(.timedOut(peer, exchange.timeout)), reusable: false) }
+    }
     /// Responses completed on this connection: above 0, a request reuses a kept-alive connection.
     public private(set) var responsesReceived = 0
     /// Told when the server ends the connection while no request is in flight.
@@ -39,6 +44,7 @@ public final class HTTPClientConnection {
     public init(loop: any EventLoop, peer: SocketAddress, configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
         self.loop = loop
         self.peer = peer
+        host = "\(peer)"
         self.configuration = configuration
         parser = HTTPMessageParser(.response, maxHeaderBytes: configuration.maxHeaderBytes, maxBodyBytes: configuration.maxBodyBytes)
     }
@@ -75,8 +81,8 @@ public final class HTTPClientConnection {
     public func send(_ request: HTTPClientRequest, timeout: Duration? = nil, completion: @escaping Completion) {
         precondition(isReusable, "one request at a time, on a connection not seen closed")
         let timeout = timeout ?? configuration.timeout
-        let timer = loop.scheduleTimer(after: timeout) { [self] in finish(.failure(.timedOut(peer, timeout)), reusable: false) }
-        exchange = Exchange(request: request, completion: completion, timer: timer)
+        exchange = Exchange(request: request, completion: completion, timeout: timeout)
+        deadline.set(after: timeout)
         parser.nextResponseHasNoBody = request.expectsNoResponseBody
         connect { [self] error in
             if let error { return finish(.failure(error), reusable: false) }
@@ -113,7 +119,7 @@ public final class HTTPClientConnection {
     private func write() {
         guard exchange != nil, case .open(let connection) = state else { return }
         // One write: the queue takes it whole (only a write made while it is full is refused).
-        if connection.write(exchange!.request.serialized(host: peer)) == .closed {
+        if connection.write(exchange!.request.serialized(host: host)) == .closed {
             return finish(.failure(.closedBeforeResponse(peer, reason: "connection closing", requestSent: false)), reusable: false)
         }
         exchange!.sent = true
@@ -146,7 +152,10 @@ public final class HTTPClientConnection {
         // Closed by this side first: `state` is already `.closed`, and any request in flight completed.
         guard case .open = state else { return }
         state = .closed
-        guard let exchange else { return onIdleClose?(reason) ?? () }
+        guard let exchange else {
+            deadline.cancel()
+            return onIdleClose?(reason) ?? ()
+        }
         // A response without Content-Length or chunking ends where the stream does.
         if exchange.answering, reason == .peerClosed, case .message(let message) = parser.parseEndOfInput(),
            !(100..<200).contains(message.status) {
@@ -178,7 +187,7 @@ public final class HTTPClientConnection {
     private func finish(_ result: Result<HTTPResponse, HTTPClientError>, reusable: Bool) {
         guard let finished = exchange else { return }
         exchange = nil
-        finished.timer.cancel()
+        deadline.clear()
         if case .success = result { responsesReceived += 1 }
         if !reusable { close(because: "the connection cannot carry another request") }
         finished.completion(result)
@@ -187,5 +196,6 @@ public final class HTTPClientConnection {
     private func close(because reason: String) {
         if case .open(let connection) = state { connection.close(.local(reason)) }
         state = .closed
+        deadline.cancel()
     }
 }

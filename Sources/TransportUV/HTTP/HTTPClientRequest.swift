@@ -24,9 +24,20 @@ public struct HTTPClientRequest: Sendable {
     /// A response to HEAD has headers only, whatever they declare.
     var expectsNoResponseBody: Bool { method == "HEAD" }
 
-    func serialized(host: SocketAddress) -> [UInt8] {
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: \(host)\r\nContent-Length: \(body.count)\r\n"
-        head += headers.wireLines(excluding: ["host", "content-length"])
-        return Array((head + "\r\n").utf8) + body
+    func serialized(host: String) -> [UInt8] {
+        var wire: [UInt8] = []
+        wire.reserveCapacity(128 + body.count)
+        wire += method.utf8
+        wire += " ".utf8
+        wire += target.utf8
+        wire += " HTTP/1.1\r\nHost: ".utf8
+        wire += host.utf8
+        wire += "\r\nContent-Length: ".utf8
+        wire += String(body.count).utf8
+        wire += "\r\n".utf8
+        headers.appendWireLines(to: &wire, excluding: ["host", "content-length"])
+        wire += "\r\n".utf8
+        wire += body
+        return wire
     }
 }

@@ -15,8 +15,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
 
     /// The first value of `name`, if present.
     public subscript(name: String) -> String? {
-        let wanted = name.lowercased()
-        return fields.first { $0.name.lowercased() == wanted }?.value
+        fields.first { Self.sameName($0.name, name) }?.value
     }
 
     public mutating func add(name: String, value: String) {
@@ -24,22 +23,37 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     }
 
     public mutating func remove(name: String) {
-        let unwanted = name.lowercased()
-        fields.removeAll { $0.name.lowercased() == unwanted }
+        fields.removeAll { Self.sameName($0.name, name) }
     }
 
     public func makeIterator() -> IndexingIterator<[Field]> {
         fields.makeIterator()
     }
 
-    /// The fields as `Name: value\r\n` lines, leaving out `excluded` (lowercased names: those the
-    /// sender writes itself). CR or LF in a field would let a value inject headers: a programmer error.
-    func wireLines(excluding excluded: Set<String>) -> String {
-        var lines = ""
-        for field in fields where !excluded.contains(field.name.lowercased()) {
-            precondition(!(field.name + field.value).contains { $0 == "\r" || $0 == "\n" }, "CR/LF in header \(field.name)")
-            lines += "\(field.name): \(field.value)\r\n"
+    /// Appends the fields as `Name: value\r\n` lines, leaving out `excluded` (the names the sender
+    /// writes itself). CR or LF in a field would let a value inject headers: a programmer error.
+    func appendWireLines(to wire: inout [UInt8], excluding excluded: [String]) {
+        for field in fields where !excluded.contains(where: { Self.sameName($0, field.name) }) {
+            precondition(!field.name.utf8.contains(where: Self.isLineBreak) && !field.value.utf8.contains(where: Self.isLineBreak),
+                         "CR/LF in header \(field.name)")
+            wire += field.name.utf8
+            wire += ": ".utf8
+            wire += field.value.utf8
+            wire += "\r\n".utf8
         }
-        return lines
+    }
+
+    /// Header names are ASCII tokens and compare without case. Compared byte by byte: this runs for
+    /// every header of every request, and lowercasing both names would build two strings each time.
+    static func sameName(_ one: String, _ other: String) -> Bool {
+        one.utf8.count == other.utf8.count && zip(one.utf8, other.utf8).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
+    }
+
+    private static func asciiLowercased(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+    }
+
+    private static func isLineBreak(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\n")
     }
 }

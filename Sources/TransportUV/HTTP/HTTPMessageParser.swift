@@ -131,6 +131,7 @@ final class HTTPMessageParser {
         if declaredLength != UInt64.max && declaredLength > 0 {
             guard reserveBody(Int(declaredLength)) else { return fail(.overloaded) }
             bodyReserved = true
+            builder.body.reserveCapacity(Int(declaredLength))
         }
         return parser.pointee.type == HTTP_RESPONSE.rawValue && nextResponseHasNoBody ? 1 : 0
     }
@@ -159,9 +160,13 @@ final class HTTPMessageParser {
 extension HTTPMessageParser.Message {
     /// The request this message is, split at `?` (neither part percent-decoded).
     func request(peerAddress: SocketAddress) -> HTTPRequest {
-        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        return HTTPRequest(method: method, path: String(parts[0]), query: parts.count > 1 ? String(parts[1]) : nil,
-                           headers: headers, body: body, peerAddress: peerAddress)
+        var path = target
+        var query: String?
+        if let mark = target.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            path = String(target[..<mark])
+            query = String(target[target.utf8.index(after: mark)...])
+        }
+        return HTTPRequest(method: method, path: path, query: query, headers: headers, body: body, peerAddress: peerAddress)
     }
 
     var response: HTTPResponse { HTTPResponse(status: status, headers: headers, body: body) }
@@ -197,8 +202,8 @@ private struct MessageBuilder {
         if !field.isEmpty {
             headers.add(name: String(decoding: field, as: UTF8.self), value: String(decoding: value, as: UTF8.self))
         }
-        field = []
-        value = []
+        field.removeAll(keepingCapacity: true)
+        value.removeAll(keepingCapacity: true)
         inValue = false
     }
 }

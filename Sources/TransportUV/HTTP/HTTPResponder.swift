@@ -1,3 +1,4 @@
+import Synchronization
 import Transport
 
 /// Answers one request, once, from any thread: the response hops onto the loop that owns the connection.
@@ -6,7 +7,7 @@ import Transport
 public final class HTTPResponder: Sendable {
     private let exchange: HTTPServerConnection
     private let requestNumber: Int
-    private let answered = Locked(false)
+    private let answered = Atomic(false)
 
     init(exchange: HTTPServerConnection, requestNumber: Int) {
         self.exchange = exchange
@@ -14,11 +15,7 @@ public final class HTTPResponder: Sendable {
     }
 
     public func respond(_ response: HTTPResponse) {
-        let first = answered.withLock { answered in
-            defer { answered = true }
-            return !answered
-        }
-        precondition(first, "a request is answered once")
+        precondition(!answered.exchange(true, ordering: .relaxed), "a request is answered once")
         let eventLoop = exchange.eventLoop
         if eventLoop.inEventLoop {
             exchange.respond(response, to: requestNumber)

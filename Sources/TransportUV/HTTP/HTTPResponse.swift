@@ -34,12 +34,19 @@ public struct HTTPResponse: Sendable, Equatable {
 
     /// The bytes on the wire.
     func serialized(closing: Bool) -> [UInt8] {
-        var head = "HTTP/1.1 \(status) \(Self.reasonPhrase(status))\r\n"
-        head += headers.wireLines(excluding: ["content-length", "connection"])
-        head += "Content-Length: \(body.count)\r\n"
-        if closing { head += "Connection: close\r\n" }
-        head += "\r\n"
-        return Array(head.utf8) + body
+        var wire: [UInt8] = []
+        wire.reserveCapacity(128 + body.count)
+        wire += "HTTP/1.1 ".utf8
+        wire += String(status).utf8
+        wire += " ".utf8
+        wire += Self.reasonPhrase(status).utf8
+        wire += "\r\n".utf8
+        headers.appendWireLines(to: &wire, excluding: ["content-length", "connection"])
+        wire += "Content-Length: ".utf8
+        wire += String(body.count).utf8
+        wire += closing ? "\r\nConnection: close\r\n\r\n".utf8 : "\r\n\r\n".utf8
+        wire += body
+        return wire
     }
 
     static func reasonPhrase(_ status: Int) -> String {

@@ -31,7 +31,10 @@ final class HTTPServerConnection: @unchecked Sendable {
     private var requestNumber = 0
     private var keepAlive = true
     private var isParsing = false
-    private var timer: (kind: TimerKind, timer: any LoopTimer)?
+    /// The limit the connection is under: idle between requests, the request's while one arrives, none
+    /// while the handler works.
+    private var limit: TimerKind?
+    private lazy var deadline = LoopDeadline(eventLoop: eventLoop) { [unowned self] in limit.map(timedOut) }
     private let budget: HTTPRequestBudget
     /// Bytes of `budget` this connection's request in progress holds.
     private var reserved = 0
@@ -171,17 +174,22 @@ final class HTTPServerConnection: @unchecked Sendable {
 
     /// Idle between requests, a deadline for the request in progress, none while the handler works.
     private func updateTimer() {
+        guard phase != .closed else {
+            limit = nil
+            return deadline.cancel()
+        }
         let wanted: TimerKind? = phase == .awaitingRequest ? (parser.isMidMessage ? .request : .idle) : nil
-        if timer?.kind == wanted { return }
-        timer?.timer.cancel()
-        timer = nil
-        guard let wanted else { return }
-        let delay = wanted == .idle ? configuration.idleTimeout : configuration.requestTimeout
-        timer = (wanted, eventLoop.scheduleTimer(after: delay) { [unowned self] in timedOut(wanted) })
+        if limit == wanted { return }
+        limit = wanted
+        switch wanted {
+        case .idle: deadline.set(after: configuration.idleTimeout)
+        case .request: deadline.set(after: configuration.requestTimeout)
+        case nil: deadline.clear()
+        }
     }
 
     private func timedOut(_ kind: TimerKind) {
-        timer = nil
+        limit = nil
         switch kind {
         case .idle:
             phase = .closed
