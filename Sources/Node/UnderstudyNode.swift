@@ -52,6 +52,7 @@ public final class UnderstudyNode: Sendable {
             throw .repository(error)
         }
         self.repository = repository
+        if !repository.isRestoring { Self.removeStandbyLeftover(repository, logger: logger) }
         metrics = NodeMetrics(initial: repository.status)
         do { adminToken = Array(try AdminToken.read(configuration.dataDirectory, fileSystem: configuration.fileSystem).utf8) } catch {
             Self.abandon(repository, logger: logger)
@@ -222,6 +223,19 @@ public final class UnderstudyNode: Sendable {
             + SynchronousRoutes(admin: admin, gate: { [replication] in replication.synchronous }).routes
             + TranlogRoutes(repository: repository).routes
         return Router(routes: routes, metrics: metrics)
+    }
+
+    /// A primary whose promote was cut short after its commit point still holds the standby's offline
+    /// and pause state: the promote's last step is done here. Failing, it is only reported: nothing
+    /// in a primary reads that file.
+    private static func removeStandbyLeftover(_ repository: Repository, logger: Logger) {
+        do {
+            if try StandbyControlStore.removeLeftover(in: repository.directory, fileSystem: repository.fileSystem) {
+                logger.notice("removed the standby state a promote left behind (\(repository.directory.standbyControlFile)): this node is a primary")
+            }
+        } catch {
+            logger.warning("could not remove \(repository.directory.standbyControlFile), left by a standby this node was: \(error)")
+        }
     }
 
     /// Start-up failed after the repository opened: close it so its lock and files are left clean.

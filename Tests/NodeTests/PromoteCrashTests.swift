@@ -118,11 +118,14 @@ import UnderstudyTesting
         return (objects, seqnos)
     }
 
-    /// A standby on the copy that has applied its whole mirror.
+    /// A standby on the copy that has applied its whole mirror, then paused there (so it has a
+    /// `standby.json`, which the promote removes after its commit point).
     static func standbyReadyToPromote(on fileSystem: SimulatedFileSystem, seed: UInt64) async throws -> Fixture {
         let (objects, seqnos) = try await copiedPrimary(on: fileSystem, seed: seed)
         let (node, client, token) = try start(configuration(on: fileSystem, following: absentPrimary))
         try awaitApplied(node, seqnos.last!)
+        _ = try client.standbyPause(StandbyPauseRequest(untilSeqno: node.status.repository.applied.seqno), token: token)
+        #expect(fileSystem.fileExists(standby.standbyControlFile))
         return Fixture(node: node, client: client, token: token, objects: objects, applied: node.status.repository.applied.seqno)
     }
 
@@ -212,6 +215,7 @@ import UnderstudyTesting
         let status = node.status
         #expect(status.role == "standby" && status.repository.epoch == .first, "\(crash)")
         #expect(status.repository.applied.seqno == fixture.applied, "\(crash)")
+        #expect(status.replication?.paused != nil, "still paused, \(crash)")
         let promoted = try client.promote(token: token)
         #expect(promoted.promoted && promoted.epoch == Epoch(2), "\(crash): \(promoted.message)")
         try expectEveryObject(fixture, client, crash)
@@ -232,6 +236,7 @@ import UnderstudyTesting
         }
         let status = node.status
         #expect(status.role == "primary" && status.repository.epoch == Epoch(2), "\(crash): \(status.role) epoch \(status.repository.epoch)")
+        #expect(!disk.fileExists(standby.standbyControlFile), "the standby's pause is gone, \(crash)")
         // The epoch begins right after the last applied record (a graceful stop after the promote may
         // have added its checkpoint and shutdown records since).
         let history = try EpochHistoryStore.read(standby.epochsFile, fileSystem: disk)

@@ -70,13 +70,27 @@ final class StandbyControlStore: Sendable {
         let bytes = Array(try! encoder.encode(next)) + [0x0A]
         do {
             if next == StandbyControlState() {
-                if fileSystem.fileExists(path) { try fileSystem.removeFile(path) }
-                try fileSystem.syncDirectory(path.removingLastComponent())
+                try Self.remove(path, fileSystem: fileSystem)
             } else {
                 try fileSystem.replaceFile(path, contents: bytes[...])
             }
         } catch {
             throw .tranlog(error)
         }
+    }
+
+    /// Removes the state a standby left in a directory that is a primary now; true if there was one.
+    /// A promote removes it right after its commit point, and a crash between the two leaves it:
+    /// nothing in a primary reads it, but the directory should say what it is.
+    static func removeLeftover(in directory: DataDirectory, fileSystem: any TranlogFileSystem) throws(TranlogError) -> Bool {
+        let path = path(in: directory)
+        guard fileSystem.fileExists(path) else { return false }
+        try remove(path, fileSystem: fileSystem)
+        return true
+    }
+
+    private static func remove(_ path: FilePath, fileSystem: any TranlogFileSystem) throws(TranlogError) {
+        if fileSystem.fileExists(path) { try fileSystem.removeFile(path) }
+        try fileSystem.syncDirectory(path.removingLastComponent())
     }
 }
