@@ -6,64 +6,60 @@ import TransportUV
 /// The HTTP server only needs the Transport contract, so its timeouts can be checked on fake time.
 @Suite struct HTTPServerOnFakeTests {
     @Test func timeoutsFollowFakeTimeExactly() throws {
-        let loop = FakeEventLoop()
-        var configuration = HTTPServerConfiguration()
-        configuration.idleTimeout = .seconds(60)
-        configuration.requestTimeout = .seconds(5)
-        let server = try HTTPServer(eventLoop: loop, configuration: configuration,
-                                    logger: Logger(label: "test")) { _, responder in
-            responder.respond(HTTPResponse(status: 204))
-        }
-        var client: (any Connection)?
-        var received: [UInt8] = []
-        var closed: CloseReason?
-        loop.connect(host: "127.0.0.1", port: server.address.port) { client = try? $0.get() }
-        loop.run()
-        let connection = try #require(client)
-        connection.start(ConnectionCallbacks(onRead: { received += $0 }, onClose: { closed = $0 }))
+        let client = try FakeClient(idleTimeout: .seconds(60), requestTimeout: .seconds(5))
+        client.send("GET / HTTP/1.1\r\n\r\n")
+        #expect(parseResponses(client.received).map(\.status) == [204])
+        client.loop.advanceTime(by: .seconds(59))
+        #expect(client.closed == nil, "idle for 59 s of a 60 s timeout")
 
-        _ = connection.write(Array("GET / HTTP/1.1\r\n\r\n".utf8))
-        loop.run()
-        #expect(parseResponses(received).map(\.status) == [204])
-        loop.advanceTime(by: .seconds(59))
-        #expect(closed == nil, "idle for 59 s of a 60 s timeout")
-
-        _ = connection.write(Array("GET / HTTP/1.1\r\n".utf8))  // a request that never completes
-        loop.advanceTime(by: .seconds(4))
-        #expect(closed == nil, "the idle timer was replaced by the 5 s request deadline")
-        loop.advanceTime(by: .seconds(1))
-        #expect(parseResponses(received).map(\.status) == [204, 408])
-        #expect(closed == .peerClosed)
+        client.send("GET / HTTP/1.1\r\n")  // a request that never completes
+        client.loop.advanceTime(by: .seconds(4))
+        #expect(client.closed == nil, "the idle timer was replaced by the 5 s request deadline")
+        client.loop.advanceTime(by: .seconds(1))
+        #expect(parseResponses(client.received).map(\.status) == [204, 408])
+        #expect(client.closed == .peerClosed)
     }
 
     /// The idle timer is armed once per idle period and moved lazily: each request must still restart
     /// the full idle window, and the connection must close when a whole window passes without one.
     @Test func eachRequestRestartsTheIdleWindow() throws {
-        let loop = FakeEventLoop()
+        let client = try FakeClient(idleTimeout: .seconds(60), requestTimeout: .seconds(5))
+        for request in 1...3 {
+            client.loop.advanceTime(by: .seconds(59))
+            #expect(client.closed == nil, "request \(request) comes 59 s into a 60 s idle window")
+            client.send("GET / HTTP/1.1\r\n\r\n")
+            #expect(parseResponses(client.received).count == request)
+        }
+        client.loop.advanceTime(by: .seconds(59))
+        #expect(client.closed == nil, "59 s after the last answer")
+        client.loop.advanceTime(by: .seconds(1))
+        #expect(client.closed == .peerClosed, "60 s after the last answer")
+    }
+}
+
+/// A server answering 204 to everything on a fake loop, and one client connection to it.
+private final class FakeClient {
+    let loop = FakeEventLoop()
+    private let server: HTTPServer
+    private var connection: (any Connection)?
+    private(set) var received: [UInt8] = []
+    private(set) var closed: CloseReason?
+
+    init(idleTimeout: Duration, requestTimeout: Duration) throws {
         var configuration = HTTPServerConfiguration()
-        configuration.idleTimeout = .seconds(60)
-        let server = try HTTPServer(eventLoop: loop, configuration: configuration,
-                                    logger: Logger(label: "test")) { _, responder in
+        configuration.idleTimeout = idleTimeout
+        configuration.requestTimeout = requestTimeout
+        server = try HTTPServer(eventLoop: loop, configuration: configuration, logger: Logger(label: "test")) { _, responder in
             responder.respond(HTTPResponse(status: 204))
         }
-        var client: (any Connection)?
-        var received: [UInt8] = []
-        var closed: CloseReason?
-        loop.connect(host: "127.0.0.1", port: server.address.port) { client = try? $0.get() }
+        loop.connect(host: "127.0.0.1", port: server.address.port) { [self] in connection = try? $0.get() }
         loop.run()
-        let connection = try #require(client)
-        connection.start(ConnectionCallbacks(onRead: { received += $0 }, onClose: { closed = $0 }))
+        try #require(connection).start(ConnectionCallbacks(onRead: { [self] in received += $0 }, onClose: { [self] in closed = $0 }))
+    }
 
-        for request in 1...3 {
-            loop.advanceTime(by: .seconds(59))
-            #expect(closed == nil, "request \(request) comes 59 s into a 60 s idle window")
-            _ = connection.write(Array("GET / HTTP/1.1\r\n\r\n".utf8))
-            loop.run()
-            #expect(parseResponses(received).count == request)
-        }
-        loop.advanceTime(by: .seconds(59))
-        #expect(closed == nil, "59 s after the last answer")
-        loop.advanceTime(by: .seconds(1))
-        #expect(closed == .peerClosed, "60 s after the last answer")
+    /// Writes `text` and runs the loop until nothing more is ready.
+    func send(_ text: String) {
+        _ = connection?.write(Array(text.utf8))
+        loop.run()
     }
 }
