@@ -72,7 +72,8 @@ extension Repository {
     public func restoreBackup(from paths: [FilePath]) throws(RepositoryError) -> BackupRestoreReport {
         guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
         defer { restoreLock.unlock() }
-        guard stateLock.withLock({ restoreState.active }) else { throw .restoreNotActive }
+        let (active, pending) = stateLock.withLock { (restoreState.active, restoreState.backupSwitch) }
+        guard active else { throw .restoreNotActive }
         let reader = try backupCall { () throws(BackupError) in try BackupReader.open(paths, fileSystem: fileSystem) }
         let backup = reader.description
         var table = ObjectTable()
@@ -90,12 +91,22 @@ extension Repository {
             logsRefused: partial ? "the backup was made in partial logging mode, so tranlogs cannot roll it forward" : nil)
         try checkpointLock.locked { () throws(RepositoryError) in
             let replacedRuns = manifest.runs
-            let newManifest = try writeRestoredRun(table, at: backup.position, repositoryID: backup.repositoryID)
+            // Numbered past a switch an error interrupted, whose run must not be overwritten before
+            // this one's commit point replaces it.
+            let newManifest = try writeRestoredRun(table, at: backup.position, repositoryID: backup.repositoryID, after: pending?.manifest ?? manifest)
             var switching = state
             switching.backupSwitch = BackupSwitch(manifest: newManifest, config: restoredConfig, epochHistory: backup.epochHistory)
-            // The commit point: from here on, a crash completes the switch when the repository opens.
-            try RestoreStateStore.write(switching, directory, fileSystem: fileSystem)
-            state = try Self.completeBackupSwitch(switching, directory: directory, fileSystem: fileSystem)
+            do throws(RepositoryError) {
+                // The commit point: from here on, a crash completes the switch when the repository opens.
+                try RestoreStateStore.write(switching, directory, fileSystem: fileSystem)
+                state = try Self.completeBackupSwitch(switching, directory: directory, fileSystem: fileSystem)
+            } catch {
+                // The directory may be part way to the backup (a failed sync of the commit point's own
+                // rename may still have landed) and memory is not: hold everything that would act on
+                // memory (`refuseDuringBackupSwitch`) until this runs again or the node restarts.
+                stateLock.withLock { restoreState = switching }
+                throw error
+            }
             manifest = newManifest
             for old in replacedRuns { removeQuietly(directory.extents.appending(old.fileName)) }
         }
@@ -118,9 +129,12 @@ extension Repository {
     }
 
     /// Writes the restored objects as one new run, which nothing names yet (a crash leaves it a
-    /// leftover, removed at open); returns the MANIFEST that names it alone (under `checkpointLock`).
-    private func writeRestoredRun(_ table: ObjectTable, at position: AppliedPosition, repositoryID: RepositoryID) throws(RepositoryError) -> Manifest {
-        let generation = manifest.nextRunGeneration
+    /// leftover, removed at open); returns the MANIFEST that names it alone, numbered after
+    /// `previous` (under `checkpointLock`).
+    private func writeRestoredRun(
+        _ table: ObjectTable, at position: AppliedPosition, repositoryID: RepositoryID, after previous: Manifest
+    ) throws(RepositoryError) -> Manifest {
+        let generation = previous.nextRunGeneration
         let entries = table.sortedObjects().map { ExtentEntry(key: $0.key, value: $0.object.value, seqno: $0.object.seqno) }
         let run = try extentCall { () throws(ExtentError) in
             try ExtentRunWriter.write(
@@ -128,7 +142,7 @@ extension Repository {
                 to: directory.extents.appending(ExtentRunSummary.fileName(generation: generation)), fileSystem: fileSystem)
         }
         return Manifest(
-            formatVersion: manifest.formatVersion, repositoryID: repositoryID, generation: manifest.generation + 1, runs: [run],
+            formatVersion: manifest.formatVersion, repositoryID: repositoryID, generation: previous.generation + 1, runs: [run],
             checkpoint: position, oldestFileIDNeeded: position.eventID?.fileID ?? .first, cleanShutdown: false,
             nextRunGeneration: generation + 1, digest: table.digest)
     }
@@ -159,4 +173,13 @@ extension Repository {
 /// Runs a backup operation, wrapping its error for the repository.
 func backupCall<Value>(_ body: () throws(BackupError) -> Value) throws(RepositoryError) -> Value {
     do { return try body() } catch { throw .backup(error) }
+}
+
+extension Repository {
+    /// After a `restore backup` that failed past its commit point, memory holds the node from before
+    /// it: applying logs, committing or checkpointing would act on that state and write it over the
+    /// switched directory. Refused until the restore runs again or the node restarts.
+    func refuseDuringBackupSwitch(_ state: RestoreState) throws(RepositoryError) {
+        if state.backupSwitch != nil { throw .backupSwitchPending }
+    }
 }

@@ -29,6 +29,11 @@ extension Repository {
     /// checkpoint (a pinned copy dies with the process anyway).
     private func switchCheckpoint(cleanShutdown: Bool) throws(RepositoryError) -> Manifest? {
         if cleanShutdown { suspendedUntil = nil }
+        // Stopping with a backup switch pending leaves it to the next open, which completes it.
+        do { try refuseDuringBackupSwitch(stateLock.withLock { restoreState }) } catch {
+            if cleanShutdown { return nil }
+            throw error
+        }
         if suspensionStatusLocked.suspended || (checkpointPins > 0 && !cleanShutdown) { return nil }
         checkpointInProgress = true
         defer { checkpointInProgress = false }

@@ -33,6 +33,9 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
     case logsRefused(String)
     /// A log restore stopped at an error after applying part of the logs, which is kept.
     case restoreInterrupted(cause: String, restoredTo: AppliedPosition)
+    /// `restore backup` failed after its commit point: the directory is switching to the backup while
+    /// this process holds the state before it, which nothing may act on.
+    case backupSwitchPending
 
     public var description: String {
         switch self {
@@ -75,6 +78,10 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
         case .restoreInterrupted(let cause, let restoredTo):
             return "Restore from transaction log(s) failed: \(cause)\nRestored through \(restoredTo); that much is kept. "
                 + "Supply the missing or damaged file and run the same restore again: it resumes from there"
+        case .backupSwitchPending:
+            return "restore backup failed after its commit point: the data directory is switching to the backup, but this "
+                + "process still holds the state from before it. Run the same `understudy restore backup` again, or restart the "
+                + "node; either completes the switch"
         case .missingTranlog(let needed, let directory, let detail):
             return "recovery needs \(needed.fileName) in \(directory), but \(detail). Copy the missing tranlogs back "
                 + "(from the archive or a standby) or restore from a backup"

@@ -71,6 +71,7 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     private var nextNode = 1
     private var pendingRenames: [PendingRename] = []
     private var syncsBeforeFailure: Int?
+    private var syncsAttempted = 0
     private var writableBytes: Int?
     private var readFailure: (matches: @Sendable (FilePath) -> Bool, errno: Int32)?
     private var heldLocks: Set<String> = []
@@ -91,6 +92,11 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
     /// Every `sync` (file or directory) after the next `count` ones fails with EIO.
     public func failSyncs(afterSuccessful count: Int) {
         lock.withLock { syncsBeforeFailure = count }
+    }
+
+    /// Syncs succeed again (the disk recovered, or the test goes on past the failure).
+    public func stopFailingSyncs() {
+        lock.withLock { syncsBeforeFailure = nil }
     }
 
     /// A full disk after `bytes` more bytes: the append that crosses the limit writes the bytes that
@@ -119,6 +125,9 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
 
     /// How many file syncs (`fdatasync`) have completed.
     public var fileSyncCount: Int { lock.withLock { fileSyncs } }
+
+    /// How many syncs, of files and directories, were asked for (the ones `failSyncs` counts).
+    public var syncsAttemptedCount: Int { lock.withLock { syncsAttempted } }
 
     /// How many durable steps (file syncs, directory syncs, renames) have completed.
     public var durableStepCount: Int { lock.withLock { durableSteps } }
@@ -532,6 +541,7 @@ public final class SimulatedFileSystem: TranlogFileSystem, @unchecked Sendable {
 
     private func consumeSync(_ path: String) throws(TranlogError) {
         try lock.locked { () throws(TranlogError) in
+            defer { syncsAttempted += 1 }
             guard let remaining = syncsBeforeFailure else { return }
             guard remaining > 0 else { throw .io(operation: "syncing", path: path, errno: EIO) }
             syncsBeforeFailure = remaining - 1

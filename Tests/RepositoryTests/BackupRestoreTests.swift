@@ -324,3 +324,137 @@ extension BackupRestoreTests {
         print("restore backup: crashed after each of its \(steps) durable steps")
     }
 }
+
+/// The same restore failing with an I/O error instead of a crash: the process goes on, with the
+/// state before the restore in memory. Past the commit point nothing may act on that state (it
+/// would write the old node over the switched directory); the same restore run again in that
+/// process, or a clean stop and a restart, must find the backup whole.
+extension BackupRestoreTests {
+    /// A new node in restore mode at `/restored`, and full backups of two other repositories: A with
+    /// 40 objects `key-N` = `value-N`, B with 30 objects `key-N` = `other-N`.
+    struct TwoBackups {
+        static let root = FilePath("/restored")
+        let restoring: Repository
+        let a: (files: [FilePath], id: RepositoryID)
+        let b: (files: [FilePath], id: RepositoryID)
+
+        init(on fileSystem: SimulatedFileSystem) async throws {
+            try fileSystem.createDirectory(BackupRestoreTests.backupDirectory)
+            a = try await Self.backup(on: fileSystem, at: nodeRoot, objects: 40, value: "value", name: "a")
+            b = try await Self.backup(on: fileSystem, at: FilePath("/primary-b"), objects: 30, value: "other", name: "b")
+            try DataDirectory.initialize(Self.root, sourceID: SourceID("restored")!, loggingMode: .full, fileSystem: fileSystem)
+            restoring = try RestoreTests.restoring(fileSystem, root: Self.root)
+        }
+
+        private static func backup(
+            on fileSystem: SimulatedFileSystem, at root: FilePath, objects: Int, value: String, name: String
+        ) async throws -> (files: [FilePath], id: RepositoryID) {
+            try DataDirectory.initialize(root, sourceID: SourceID(name)!, loggingMode: .full, fileSystem: fileSystem)
+            let primary = try Repository(directory: DataDirectory(root), configuration: testConfiguration(rotationBytes: 4096), fileSystem: fileSystem)
+            for index in 0..<objects { _ = try await primary.commit(put("key-\(index)", "\(value)-\(index)")) }
+            let backup = try primary.fullBackup(to: [BackupTarget(path: BackupRestoreTests.backupDirectory.appending(name))], compress: false)
+            defer { _ = try? primary.close() }
+            return (backup.files.map { FilePath($0) }, primary.config.repositoryID)
+        }
+
+        /// Opens the node again and checks it holds exactly one of the two backups, whole.
+        static func reopened(_ disk: SimulatedFileSystem, _ fixture: TwoBackups, _ context: String) throws -> Repository {
+            let repository = try Repository(directory: DataDirectory(root), configuration: testConfiguration(), fileSystem: disk)
+            #expect(repository.isRestoring, "\(context)")
+            let (count, value) = repository.config.repositoryID == fixture.a.id ? (40, "value") : (30, "other")
+            if repository.config.repositoryID == fixture.a.id || repository.config.repositoryID == fixture.b.id {
+                #expect(repository.status.objectCount == count, "\(context)")
+                for index in [0, count - 1] {
+                    #expect(repository.get(Array("key-\(index)".utf8))?.value == Array("\(value)-\(index)".utf8), "\(context)")
+                }
+            }
+            return repository
+        }
+    }
+
+    @Test func restoreBackupFailingAtEverySyncLeavesTheBackupOrTheNodeAsItWas() async throws {
+        var committedOutcomes = 0
+        for syncs in 0... {
+            let fileSystem = SimulatedFileSystem()
+            let fixture = try await TwoBackups(on: fileSystem)
+            let restoring = fixture.restoring
+            fileSystem.failSyncs(afterSuccessful: syncs)
+            let failure: RepositoryError?
+            do { _ = try restoring.restoreBackup(from: fixture.a.files); failure = nil } catch { failure = error }
+            fileSystem.stopFailingSyncs()
+            guard failure != nil else {
+                try restoring.close()
+                #expect(committedOutcomes > 0, "some failures came after the commit point")
+                print("restore backup: an I/O error at each of its \(syncs) syncs")
+                return
+            }
+            let onDisk = try RestoreStateStore.read(DataDirectory(TwoBackups.root), fileSystem: fileSystem)
+            let configOnDisk = try DataDirectory(TwoBackups.root).readConfig(fileSystem: fileSystem)
+            let committed = onDisk.backupSwitch != nil || configOnDisk.repositoryID == fixture.a.id
+            if committed {
+                committedOutcomes += 1
+                #expect(throws: RepositoryError.backupSwitchPending, "sync \(syncs)") { _ = try restoring.restoreLogs() }
+                #expect(throws: RepositoryError.backupSwitchPending, "sync \(syncs)") { _ = try restoring.commitRestore() }
+                #expect(throws: RepositoryError.backupSwitchPending, "sync \(syncs)") { _ = try restoring.checkpoint() }
+                if syncs.isMultiple(of: 2) {
+                    // Run again in the same process instead of restarting: it completes the switch.
+                    _ = try restoring.restoreBackup(from: fixture.a.files)
+                    #expect(restoring.config.repositoryID == fixture.a.id && restoring.status.objectCount == 40, "sync \(syncs)")
+                }
+            }
+            try restoring.close()
+
+            let reopened = try TwoBackups.reopened(fileSystem, fixture, "sync \(syncs)")
+            defer { _ = try? reopened.close() }
+            if committed {
+                #expect(reopened.config.repositoryID == fixture.a.id, "sync \(syncs)")
+            } else {
+                #expect(reopened.status.objectCount == 0, "the node as it was, sync \(syncs)")
+                _ = try reopened.restoreBackup(from: fixture.a.files)
+            }
+            _ = try reopened.commitRestore()
+            _ = try await reopened.commit(put("after", "restore"))
+        }
+    }
+
+    /// After a switch to backup A fails at its very last sync (the directory is A's, memory is not),
+    /// the operator restores backup B instead, in the same process, and the power fails at any step:
+    /// the node must come back as A or as B, whole. B's objects are written as a run numbered past
+    /// A's, which the directory names until B's own commit point.
+    @Test func anotherBackupRestoredAfterAnInterruptedSwitchCrashedAtEveryStep() async throws {
+        let scratch = SimulatedFileSystem()
+        let counted = try await TwoBackups(on: scratch)
+        let before = scratch.syncsAttemptedCount
+        _ = try counted.restoring.restoreBackup(from: counted.a.files)
+        let lastSync = scratch.syncsAttemptedCount - before - 1
+        var outcomes = (a: 0, b: 0)
+        let steps = try await CrashStepHarness(
+            name: "restore backup B after A's switch failed",
+            setUp: { fileSystem in
+                let fixture = try await TwoBackups(on: fileSystem)
+                fileSystem.failSyncs(afterSuccessful: lastSync)
+                #expect(throws: RepositoryError.self) { _ = try fixture.restoring.restoreBackup(from: fixture.a.files) }
+                fileSystem.stopFailingSyncs()
+                return fixture
+            },
+            operation: { _, fixture in
+                defer { _ = try? fixture.restoring.close() }
+                _ = try fixture.restoring.restoreBackup(from: fixture.b.files)
+            },
+            check: { disk, fixture, crash in
+                let reopened = try TwoBackups.reopened(disk, fixture, "\(crash)")
+                defer { _ = try? reopened.close() }
+                if reopened.config.repositoryID == fixture.a.id {
+                    outcomes.a += 1
+                    _ = try reopened.restoreBackup(from: fixture.b.files)
+                } else {
+                    outcomes.b += 1
+                }
+                #expect(reopened.config.repositoryID == fixture.b.id && reopened.status.objectCount == 30, "\(crash)")
+                _ = try reopened.commitRestore()
+            }
+        ).run()
+        print("restore backup B: crashed after each of its \(steps) durable steps; \(outcomes.a) came back as A, \(outcomes.b) as B")
+        #expect(outcomes.a > 0 && outcomes.b > 0)
+    }
+}

@@ -30,7 +30,7 @@ extension APIError {
         case .readOnly: self.init(status: 503, error: "read-only", detail: refusal.description)
         case .stopped: self.init(status: 503, error: "writes stopped", detail: refusal.description)
         case .fenced: self.init(status: 503, error: "fenced", detail: refusal.description)
-        case .busy, .restoreNotActive, .logsRefused, .notAllowed: self.init(status: 409, error: "not now", detail: refusal.description)
+        case .busy, .restoreNotActive, .logsRefused, .notAllowed, .backupSwitchPending: self.init(status: 409, error: "not now", detail: refusal.description)
         case .backup(let problem): self.init(problem)
         case .missingTranlog, .logsDoNotContinue, .forkInTime, .restoreInterrupted:
             self.init(status: 422, error: "log restore failed", detail: refusal.description)

@@ -27,6 +27,7 @@ extension Repository {
             if let pending = pendingCommit { return try complete(pending, objectCount: objectCount, interrupted: true, warning: nil) }
             throw .restoreNotActive
         }
+        try refuseDuringBackupSwitch(state)
         let (commit, setAside) = try prepare(state, at: position, after: current.epoch, by: command)
         var committed = RestoreState.inactive
         committed.promoted = commit

@@ -49,6 +49,7 @@ extension Repository {
         defer { restoreLock.unlock() }
         let (state, start) = stateLock.withLock { (restoreState, LogReplay(table: visible, applied: applied, history: history)) }
         guard state.active else { throw .restoreNotActive }
+        try refuseDuringBackupSwitch(state)
         if let reason = state.logsRefused { throw .logsRefused(reason) }
         var run = LogRestoreRun(replay: start, target: target)
         let failure: RepositoryError?
