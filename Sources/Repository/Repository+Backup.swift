@@ -72,8 +72,7 @@ extension Repository {
     public func restoreBackup(from paths: [FilePath]) throws(RepositoryError) -> BackupRestoreReport {
         guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
         defer { restoreLock.unlock() }
-        let (active, pending) = stateLock.withLock { (restoreState.active, restoreState.backupSwitch) }
-        guard active else { throw .restoreNotActive }
+        guard stateLock.withLock({ restoreState.active }) else { throw .restoreNotActive }
         let reader = try backupCall { () throws(BackupError) in try BackupReader.open(paths, fileSystem: fileSystem) }
         let backup = reader.description
         var table = ObjectTable()
@@ -91,9 +90,7 @@ extension Repository {
             logsRefused: partial ? "the backup was made in partial logging mode, so tranlogs cannot roll it forward" : nil)
         try checkpointLock.locked { () throws(RepositoryError) in
             let replacedRuns = manifest.runs
-            // Numbered past a switch an error interrupted, whose run must not be overwritten before
-            // this one's commit point replaces it.
-            let newManifest = try writeRestoredRun(table, at: backup.position, repositoryID: backup.repositoryID, after: pending?.manifest ?? manifest)
+            let newManifest = try writeRestoredRun(table, at: backup.position, repositoryID: backup.repositoryID)
             var switching = state
             switching.backupSwitch = BackupSwitch(manifest: newManifest, config: restoredConfig, epochHistory: backup.epochHistory)
             do throws(RepositoryError) {
@@ -103,8 +100,10 @@ extension Repository {
             } catch {
                 // The directory may be part way to the backup (a failed sync of the commit point's own
                 // rename may still have landed) and memory is not: hold everything that would act on
-                // memory (`refuseDuringBackupSwitch`) until this runs again or the node restarts.
+                // memory (`refuseDuringBackupSwitch`) until this runs again or the node restarts. A
+                // run again is numbered past this one's, which the directory may name until then.
                 stateLock.withLock { restoreState = switching }
+                manifest.reserveNumbers(of: newManifest)
                 throw error
             }
             manifest = newManifest
@@ -129,12 +128,9 @@ extension Repository {
     }
 
     /// Writes the restored objects as one new run, which nothing names yet (a crash leaves it a
-    /// leftover, removed at open); returns the MANIFEST that names it alone, numbered after
-    /// `previous` (under `checkpointLock`).
-    private func writeRestoredRun(
-        _ table: ObjectTable, at position: AppliedPosition, repositoryID: RepositoryID, after previous: Manifest
-    ) throws(RepositoryError) -> Manifest {
-        let generation = previous.nextRunGeneration
+    /// leftover, removed at open); returns the MANIFEST that names it alone (under `checkpointLock`).
+    private func writeRestoredRun(_ table: ObjectTable, at position: AppliedPosition, repositoryID: RepositoryID) throws(RepositoryError) -> Manifest {
+        let generation = manifest.nextRunGeneration
         let entries = table.sortedObjects().map { ExtentEntry(key: $0.key, value: $0.object.value, seqno: $0.object.seqno) }
         let run = try extentCall { () throws(ExtentError) in
             try ExtentRunWriter.write(
@@ -142,7 +138,7 @@ extension Repository {
                 to: directory.extents.appending(ExtentRunSummary.fileName(generation: generation)), fileSystem: fileSystem)
         }
         return Manifest(
-            formatVersion: manifest.formatVersion, repositoryID: repositoryID, generation: previous.generation + 1, runs: [run],
+            formatVersion: manifest.formatVersion, repositoryID: repositoryID, generation: manifest.generation + 1, runs: [run],
             checkpoint: position, oldestFileIDNeeded: position.eventID?.fileID ?? .first, cleanShutdown: false,
             nextRunGeneration: generation + 1, digest: table.digest)
     }

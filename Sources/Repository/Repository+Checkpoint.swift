@@ -81,7 +81,12 @@ extension Repository {
             formatVersion: manifest.formatVersion, repositoryID: config.repositoryID, generation: manifest.generation + 1, runs: runs,
             checkpoint: position, oldestFileIDNeeded: position.eventID?.fileID ?? manifest.oldestFileIDNeeded,
             cleanShutdown: cleanShutdown, nextRunGeneration: nextGeneration, digest: table.digest)
-        try extentCall { () throws(ExtentError) in try ManifestStore.write(next, directory: directory.extents, fileSystem: fileSystem) }
+        do throws(RepositoryError) {
+            try extentCall { () throws(ExtentError) in try ManifestStore.write(next, directory: directory.extents, fileSystem: fileSystem) }
+        } catch {
+            manifest.reserveNumbers(of: next)
+            throw error
+        }
         // Old runs go only after the switch: until then they are what recovery would read.
         for name in obsolete { removeQuietly(directory.extents.appending(name)) }
         return next

@@ -139,3 +139,14 @@ public enum ManifestStore {
         return .success(manifest)
     }
 }
+
+extension Manifest {
+    /// Takes the generation and next run generation of a MANIFEST whose switch failed (at least
+    /// these): the rename may have landed though its directory sync failed, so no later run or
+    /// MANIFEST may reuse a number that the directory may name. What this one lists is unchanged.
+    public mutating func reserveNumbers(of attempted: Manifest) {
+        generation = max(generation, attempted.generation)
+        nextRunGeneration = max(nextRunGeneration, attempted.nextRunGeneration)
+    }
+}
+
