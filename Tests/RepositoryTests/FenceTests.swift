@@ -39,6 +39,30 @@ import UnderstudyTesting
         #expect(try openRepository(fileSystem).fence == nil, "the unfence is durable")
     }
 
+    @Test("a fence the disk fails to record, at any of its syncs, still refuses every commit from then on")
+    func aFenceThatCannotBeRecordedStillRefusesCommits() async throws {
+        let scratch = try initializedFileSystem()
+        let counted = try openRepository(scratch)
+        let before = scratch.syncsAttemptedCount
+        _ = try counted.fence(at: Self.newer)
+        let syncs = scratch.syncsAttemptedCount - before
+        try counted.close()
+        #expect(syncs >= 2, "the file's sync and its directory's")
+        for failing in 0..<syncs {
+            let fileSystem = try initializedFileSystem()
+            let repository = try openRepository(fileSystem)
+            _ = try await repository.commit(put("a", "1"))
+            fileSystem.failSyncs(afterSuccessful: failing)
+            #expect(throws: RepositoryError.self, "sync \(failing)") { _ = try repository.fence(at: Self.newer) }
+            fileSystem.stopFailingSyncs()
+            let refused = await expectRepositoryError { _ = try await repository.commit(put("b", "2")) }
+            guard case .fenced(let state)? = refused else { Issue.record("sync \(failing): \(String(describing: refused))"); continue }
+            #expect(state.epoch == Self.newer.epoch, "sync \(failing)")
+            #expect(repository.get(bytes("b")) == nil, "sync \(failing)")
+            try repository.close()
+        }
+    }
+
     @Test("a corrupt fence.json stops the repository from opening, naming the file")
     func corruptFenceFileIsRefused() async throws {
         let fileSystem = try initializedFileSystem()

@@ -59,7 +59,14 @@ extension Repository {
             let state = FenceState(
                 epoch: newer.epoch, seqno: newer.seqno, node: newer.node, learnedFrom: newer.learnedFrom, since: .now(),
                 acknowledgedThrough: visibleSeqno)
-            try FenceStore.write(state, directory, fileSystem: fileSystem)
+            do throws(RepositoryError) { try FenceStore.write(state, directory, fileSystem: fileSystem) } catch {
+                // Fenced all the same: a node that knows of a newer epoch acknowledges nothing, whether
+                // or not its disk can record that. Only a restart may forget it.
+                fenceStateLock.withLock { fenceState = state }
+                logger.critical(
+                    "\(state): this node refuses every commit from now on, but could not record the fence in \(directory.fenceFile) (\(error)); a restart may not find it. Do not restart it as a primary: re-seed it as a standby of the new primary")
+                throw error
+            }
             fenceStateLock.withLock { fenceState = state }
             logger.critical(
                 "\(state): this node refuses every commit from now on (learned from \(state.learnedFrom); last commit acknowledged at or before seqno \(visibleSeqno)). Re-seed it as a standby of the new primary, or `understudy unfence` it")
