@@ -50,11 +50,13 @@ extension DataDirectory {
     /// skipping replication slots: a copy that becomes a standby, then a primary, must not keep logs
     /// for its old siblings), and so is a standby's offline or pause state (`standby.json`, which a
     /// promoted node may still hold if a crash came between its promote's commit point and the
-    /// file's removal: the new standby would start offline or paused). `restore.json` too when it
+    /// file's removal: the new standby would start offline or paused), and a synchronous primary's
+    /// list of the standbys it told are required (`synchronous.json`: promoted, the copy would wait
+    /// for standbys it never told anything). `restore.json` too when it
     /// only records that the node was promoted (a copy is meant to become a standby, which that
     /// record refuses).
     public func notCopied(fileSystem: any TranlogFileSystem = PosixFileSystem()) throws(RepositoryError) -> Set<String> {
-        let always: Set<String> = [lockFile, pidFile, standbysFile, standbyControlFile].map { $0.lastComponent!.string }.reduce(into: []) { $0.insert($1) }
+        let always: Set<String> = [lockFile, pidFile, standbysFile, standbyControlFile, synchronousPinFile].map { $0.lastComponent!.string }.reduce(into: []) { $0.insert($1) }
         guard try Repository.promotion(of: self, fileSystem: fileSystem) != nil else { return always }
         return always.union([restoreStateFile.lastComponent!.string])
     }

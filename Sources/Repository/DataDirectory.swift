@@ -53,6 +53,9 @@ public struct DataDirectory: Sendable {
     /// A standby's own offline and pause state (the node's `StandbyControlStore`): this node's, so
     /// never copied to another.
     public var standbyControlFile: FilePath { root.appending("standby.json") }
+    /// On a synchronous primary, the standbys it told are required (the node's `SynchronousPinFile`):
+    /// promises this node made, so never copied to another.
+    public var synchronousPinFile: FilePath { root.appending("synchronous.json") }
     /// Present while the node is fenced: it learned of a newer epoch (see `FenceState`).
     public var fenceFile: FilePath { root.appending("fence.json") }
     public var extents: FilePath { root.appending("extents") }

@@ -115,12 +115,15 @@ func receiveBaseCopy(of repository: Repository, into staging: FilePath, fileSyst
             #expect(FileManager.default.createFile(atPath: repository.directory.root.appending("synchronous.json.tmp").string, contents: Data([0])))
             // A standby's offline state, as a promote interrupted before removing it leaves.
             #expect(FileManager.default.createFile(atPath: repository.directory.standbyControlFile.string, contents: Data("{}".utf8)))
+            // A synchronous primary's promises to its own standbys.
+            #expect(FileManager.default.createFile(
+                atPath: repository.directory.synchronousPinFile.string, contents: Data("{\"awaitedStandbys\": [\"s1\"]}".utf8)))
             let source = RepositoryBaseCopySource(repository: repository, resumeWindow: .seconds(60), logger: quietLogger)
             let pin = try source.pin(for: Self.standby, resuming: nil).get()
             // Listed once pinned: the 60 s checkpoint timer may have run a checkpoint just before.
             let before = try allFiles(under: repository.directory.root)
             #expect(pin.files.contains { $0.path == "extents/MANIFEST" } && pin.files.contains { $0.path.hasPrefix("tranlogs/") })
-            #expect(!pin.files.contains { ["LOCK", "LOCK.pid", "standbys.json", "standby.json", "synchronous.json.tmp"].contains($0.path) })
+            #expect(!pin.files.contains { ["LOCK", "LOCK.pid", "standbys.json", "standby.json", "synchronous.json", "synchronous.json.tmp"].contains($0.path) })
             for index in pin.files.indices {
                 let bytes = try source.read(pin, file: index, at: 0, count: Int(pin.files[index].size))
                 #expect(bytes.count == Int(pin.files[index].size), "\(pin.files[index].path)")

@@ -16,7 +16,7 @@ struct SynchronousPinFile: Sendable {
     }
 
     init(directory: DataDirectory, fileSystem: any TranlogFileSystem) {
-        path = directory.root.appending("synchronous.json")
+        path = directory.synchronousPinFile
         self.fileSystem = fileSystem
     }
 
