@@ -149,4 +149,3 @@ extension Manifest {
         nextRunGeneration = max(nextRunGeneration, attempted.nextRunGeneration)
     }
 }
-

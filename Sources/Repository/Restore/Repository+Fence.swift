@@ -59,15 +59,16 @@ extension Repository {
             let state = FenceState(
                 epoch: newer.epoch, seqno: newer.seqno, node: newer.node, learnedFrom: newer.learnedFrom, since: .now(),
                 acknowledgedThrough: visibleSeqno)
-            do throws(RepositoryError) { try FenceStore.write(state, directory, fileSystem: fileSystem) } catch {
-                // Fenced all the same: a node that knows of a newer epoch acknowledges nothing, whether
-                // or not its disk can record that. Only a restart may forget it.
-                fenceStateLock.withLock { fenceState = state }
-                logger.critical(
-                    "\(state): this node refuses every commit from now on, but could not record the fence in \(directory.fenceFile) (\(error)); a restart may not find it. Do not restart it as a primary: re-seed it as a standby of the new primary")
-                throw error
-            }
+            let unrecorded: RepositoryError?
+            do throws(RepositoryError) { try FenceStore.write(state, directory, fileSystem: fileSystem); unrecorded = nil } catch { unrecorded = error }
+            // Fenced even when the file could not be written: a node that knows of a newer epoch
+            // acknowledges nothing, whether or not its disk can record that. Only a restart may forget it.
             fenceStateLock.withLock { fenceState = state }
+            if let unrecorded {
+                logger.critical(
+                    "\(state): this node refuses every commit from now on, but could not record the fence in \(directory.fenceFile) (\(unrecorded)); a restart may not find it. Do not restart it as a primary: re-seed it as a standby of the new primary")
+                throw unrecorded
+            }
             logger.critical(
                 "\(state): this node refuses every commit from now on (learned from \(state.learnedFrom); last commit acknowledged at or before seqno \(visibleSeqno)). Re-seed it as a standby of the new primary, or `understudy unfence` it")
             return .fenced(state)
