@@ -176,6 +176,6 @@ extension Repository {
     /// it: applying logs, committing or checkpointing would act on that state and write it over the
     /// switched directory. Refused until the restore runs again or the node restarts.
     func refuseDuringBackupSwitch(_ state: RestoreState) throws(RepositoryError) {
-        if state.backupSwitch != nil { throw .backupSwitchPending }
+        if state.backupSwitch != nil { throw .backupSwitchPending(files: state.backup?.files ?? []) }
     }
 }

@@ -33,9 +33,11 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
     case logsRefused(String)
     /// A log restore stopped at an error after applying part of the logs, which is kept.
     case restoreInterrupted(cause: String, restoredTo: AppliedPosition)
-    /// `restore backup` failed after its commit point: the directory is switching to the backup while
-    /// this process holds the state before it, which nothing may act on.
-    case backupSwitchPending
+    /// `restore backup` of `files` failed after its commit point: the directory is switching to the
+    /// backup while this process holds the state before it, which nothing may act on.
+    case backupSwitchPending(files: [String])
+    /// The node learned of a newer epoch and refuses commits, but the disk failed to record the fence.
+    case fenceNotRecorded(FenceState, file: String, cause: String)
 
     public var description: String {
         switch self {
@@ -78,10 +80,15 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
         case .restoreInterrupted(let cause, let restoredTo):
             return "Restore from transaction log(s) failed: \(cause)\nRestored through \(restoredTo); that much is kept. "
                 + "Supply the missing or damaged file and run the same restore again: it resumes from there"
-        case .backupSwitchPending:
-            return "restore backup failed after its commit point: the data directory is switching to the backup, but this "
-                + "process still holds the state from before it. Run the same `understudy restore backup` again, or restart the "
+        case .backupSwitchPending(let files):
+            let named = files.joined(separator: " ")
+            return "restore backup of \(named) failed after its commit point: the data directory is switching to that backup, but "
+                + "this process still holds the state from before it. Run `understudy restore backup \(named)` again, or restart the "
                 + "node; either completes the switch"
+        case .fenceNotRecorded(let fence, let file, let cause):
+            return "\(fence). This node refuses every commit, but could not record the fence in \(file) (\(cause)), so a restart may not find "
+                + "it: re-seed this node as a standby of the new primary (docs/OPERATIONS.md, \"The old primary\"); do not restart it "
+                + "as a primary"
         case .missingTranlog(let needed, let directory, let detail):
             return "recovery needs \(needed.fileName) in \(directory), but \(detail). Copy the missing tranlogs back "
                 + "(from the archive or a standby) or restore from a backup"

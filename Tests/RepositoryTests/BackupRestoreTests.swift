@@ -393,9 +393,11 @@ extension BackupRestoreTests {
             let committed = onDisk.backupSwitch != nil || configOnDisk.repositoryID == fixture.a.id
             if committed {
                 committedOutcomes += 1
-                #expect(throws: RepositoryError.backupSwitchPending, "sync \(syncs)") { _ = try restoring.restoreLogs() }
-                #expect(throws: RepositoryError.backupSwitchPending, "sync \(syncs)") { _ = try restoring.commitRestore() }
-                #expect(throws: RepositoryError.backupSwitchPending, "sync \(syncs)") { _ = try restoring.checkpoint() }
+                let pending = RepositoryError.backupSwitchPending(files: fixture.a.files.map(\.string))
+                #expect(throws: pending, "sync \(syncs)") { _ = try restoring.restoreLogs() }
+                #expect(throws: pending, "sync \(syncs)") { _ = try restoring.commitRestore() }
+                #expect(throws: pending, "sync \(syncs)") { _ = try restoring.checkpoint() }
+                #expect(pending.description.contains("understudy restore backup \(fixture.a.files[0])"))
                 if syncs.isMultiple(of: 2) {
                     // Run again in the same process instead of restarting: it completes the switch.
                     _ = try restoring.restoreBackup(from: fixture.a.files)

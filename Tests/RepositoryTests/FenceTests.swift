@@ -53,7 +53,11 @@ import UnderstudyTesting
             let repository = try openRepository(fileSystem)
             _ = try await repository.commit(put("a", "1"))
             fileSystem.failSyncs(afterSuccessful: failing)
-            #expect(throws: RepositoryError.self, "sync \(failing)") { _ = try repository.fence(at: Self.newer) }
+            let failure = try #require(throws: RepositoryError.self, "sync \(failing)") { _ = try repository.fence(at: Self.newer) }
+            guard case .fenceNotRecorded(let recorded, let file, _) = failure else { Issue.record("sync \(failing): \(failure)"); continue }
+            #expect(recorded.epoch == Self.newer.epoch && file == DataDirectory(nodeRoot).fenceFile.string, "sync \(failing)")
+            #expect(failure.description.contains("could not record the fence in /node/fence.json"), "\(failure)")
+            #expect(failure.description.contains("re-seed this node as a standby"))
             fileSystem.stopFailingSyncs()
             let refused = await expectRepositoryError { _ = try await repository.commit(put("b", "2")) }
             guard case .fenced(let state)? = refused else { Issue.record("sync \(failing): \(String(describing: refused))"); continue }

@@ -29,7 +29,7 @@ extension APIError {
         case .invalidTransaction: self.init(status: 400, error: "invalid transaction", detail: refusal.description)
         case .readOnly: self.init(status: 503, error: "read-only", detail: refusal.description)
         case .stopped: self.init(status: 503, error: "writes stopped", detail: refusal.description)
-        case .fenced: self.init(status: 503, error: "fenced", detail: refusal.description)
+        case .fenced, .fenceNotRecorded: self.init(status: 503, error: "fenced", detail: refusal.description)
         case .busy, .restoreNotActive, .logsRefused, .notAllowed, .backupSwitchPending: self.init(status: 409, error: "not now", detail: refusal.description)
         case .backup(let problem): self.init(problem)
         case .missingTranlog, .logsDoNotContinue, .forkInTime, .restoreInterrupted:

@@ -60,13 +60,14 @@ extension Repository {
                 epoch: newer.epoch, seqno: newer.seqno, node: newer.node, learnedFrom: newer.learnedFrom, since: .now(),
                 acknowledgedThrough: visibleSeqno)
             let unrecorded: RepositoryError?
-            do throws(RepositoryError) { try FenceStore.write(state, directory, fileSystem: fileSystem); unrecorded = nil } catch { unrecorded = error }
+            do throws(RepositoryError) { try FenceStore.write(state, directory, fileSystem: fileSystem); unrecorded = nil } catch {
+                unrecorded = .fenceNotRecorded(state, file: directory.fenceFile.string, cause: error.description)
+            }
             // Fenced even when the file could not be written: a node that knows of a newer epoch
             // acknowledges nothing, whether or not its disk can record that. Only a restart may forget it.
             fenceStateLock.withLock { fenceState = state }
             if let unrecorded {
-                logger.critical(
-                    "\(state): this node refuses every commit from now on, but could not record the fence in \(directory.fenceFile) (\(unrecorded)); a restart may not find it. Do not restart it as a primary: re-seed it as a standby of the new primary")
+                logger.critical("\(unrecorded)")
                 throw unrecorded
             }
             logger.critical(
