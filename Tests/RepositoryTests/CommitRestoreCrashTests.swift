@@ -202,6 +202,43 @@ import UnderstudyTesting
         print("restore logs: crashed after each of its \(steps) durable steps")
     }
 
+    /// The same restore failing with an I/O error at each of its syncs, the process going on: the
+    /// same restore run again completes, the commit numbers the new epoch above every file the
+    /// restore saw, and a restart finds every restored object.
+    @Test("restore logs failing at each sync, then run again in the same process, restores everything and numbers the epoch above the archive")
+    func restoreLogsFailingAtEachSyncThenRunAgain() async throws {
+        var failures = 0
+        for failing in 0... {
+            let fileSystem = SimulatedFileSystem()
+            let (repository, seqnos) = try await Self.restoreToStart(on: fileSystem, commits: 60, snapshotAfter: 20, archived: true)
+            let archived = try #require(try TranlogDirectory.scan(Self.archive, fileSystem: fileSystem).files.map(\.fileID).max())
+            let target = seqnos[39]
+            fileSystem.failSyncs(afterSuccessful: failing)
+            let failed: Bool
+            do { _ = try repository.restoreLogs(from: [Self.archive], to: .seqno(target)); failed = false } catch { failed = true }
+            fileSystem.stopFailingSyncs()
+            if failed {
+                failures += 1
+                let report = try repository.restoreLogs(from: [Self.archive], to: .seqno(target))
+                #expect(report.restoredTo.seqno == target, "sync \(failing)")
+            }
+            let committed = try repository.commitRestore()
+            let first = try #require(committed.epochBegin.eventID?.fileID)
+            #expect(first > archived, "the new epoch starts in \(first.fileName), within the archive's files: sync \(failing)")
+            _ = try await repository.commit(put("after", "restore"))
+            try repository.close()
+            let reopened = try Self.reopen(fileSystem)
+            #expect(reopened.status.objectCount == 41, "40 restored and one after, sync \(failing)")
+            #expect(reopened.get(bytes("key-39")) != nil && reopened.get(bytes("key-40")) == nil, "sync \(failing)")
+            try reopened.close()
+            if !failed {
+                print("restore logs: an I/O error at each of its \(failing) syncs")
+                break
+            }
+        }
+        #expect(failures >= 3, "the marks, the checkpoint's run and MANIFEST, the restore state")
+    }
+
     /// After a crash: either still restoring at the very same position (and a commit now works), or
     /// the primary of the new epoch; in both cases writes are accepted after that and survive.
     private func checkRestart(_ fileSystem: SimulatedFileSystem, restoredTo before: AppliedPosition, objects: Int, crash step: CrashPoint) async throws {
