@@ -166,6 +166,43 @@ import UnderstudyTesting
         #expect(steps >= 3, "\(steps) durable steps")
     }
 
+    /// The promote failing with an I/O error at each of its syncs, the node going on: promote again
+    /// completes it, writes are then accepted, and a restart as a primary finds everything.
+    @Test func promoteFailingAtEachSyncCompletesWhenRunAgain() async throws {
+        let seed = testSeed()
+        var failures = 0
+        for failing in 0... {
+            let disk = SimulatedFileSystem()
+            let fixture = try await Self.standbyReadyToPromote(on: disk, seed: seed)
+            disk.failSyncs(afterSuccessful: failing)
+            let running = fixture.running
+            let first = Result { () throws(NodeClientError) in try running.client.promote(token: running.token) }
+            disk.stopFailingSyncs()
+            if case .failure = first {
+                failures += 1
+                let again = try running.client.promote(token: running.token)
+                #expect(again.epoch == Epoch(2), "sync \(failing): \(again.message)")
+            }
+            _ = try running.client.put(key: Array("after-promote".utf8), value: Array("written".utf8))
+            for (key, value) in fixture.objects {
+                #expect(try running.client.get(key: key)?.value == value, "\(String(decoding: key, as: UTF8.self)), sync \(failing)")
+            }
+            running.client.close()
+            _ = try running.node.stop()
+            let (node, client, _) = try Self.start(Self.configuration(on: disk, following: nil))
+            #expect(node.status.role == "primary" && node.status.repository.epoch == Epoch(2), "sync \(failing)")
+            #expect(try client.get(key: Array("after-promote".utf8))?.value == Array("written".utf8), "sync \(failing)")
+            #expect(!disk.fileExists(Self.standby.standbyControlFile), "sync \(failing)")
+            client.close()
+            _ = try node.stop()
+            if case .success = first {
+                print("promote: an I/O error at each of its \(failing) syncs")
+                break
+            }
+        }
+        #expect(failures >= 3)
+    }
+
     @Test(arguments: seeds)
     func restoreCommitCrashedAtEveryStepRestartsRestoringOrAsThePrimary(seed: UInt64) async throws {
         let outcomes = CrashAtEveryStepTests.Outcomes()
