@@ -33,8 +33,8 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
     case logsRefused(String)
     /// A log restore stopped at an error after applying part of the logs, which is kept.
     case restoreInterrupted(cause: String, restoredTo: AppliedPosition)
-    /// `restore backup` of `files` failed after its commit point: the directory is switching to the
-    /// backup while this process holds the state before it, which nothing may act on.
+    /// `restore backup` of `files` failed at or after its commit point: the directory may be switching
+    /// to the backup while this process holds the state before it, which nothing may act on.
     case backupSwitchPending(files: [String])
     /// The node learned of a newer epoch and refuses commits, but the disk failed to record the fence.
     case fenceNotRecorded(FenceState, file: String, cause: String)
@@ -82,9 +82,9 @@ public enum RepositoryError: Error, Hashable, Sendable, CustomStringConvertible 
                 + "Supply the missing or damaged file and run the same restore again: it resumes from there"
         case .backupSwitchPending(let files):
             let named = files.joined(separator: " ")
-            return "restore backup of \(named) failed after its commit point: the data directory is switching to that backup, but "
-                + "this process still holds the state from before it. Run `understudy restore backup \(named)` again, or restart the "
-                + "node; either completes the switch"
+            return "restore backup of \(named) failed at or after its commit point: the data directory may be switching to that "
+                + "backup, but this process still holds the state from before it. Run `understudy restore backup \(named)` again, or "
+                + "restart the node; either settles it"
         case .fenceNotRecorded(let fence, let file, let cause):
             return "\(fence). This node refuses every commit, but could not record the fence in \(file) (\(cause)), so a restart may not find "
                 + "it: re-seed this node as a standby of the new primary (docs/OPERATIONS.md, \"The old primary\"); do not restart it "
