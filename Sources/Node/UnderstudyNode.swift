@@ -58,7 +58,9 @@ public final class UnderstudyNode: Sendable {
             Self.abandon(repository, logger: logger)
             throw .repository(error)
         }
-        do { loop = try UVEventLoop(tls: tls, threadName: "node-loop", logger: logger) } catch {
+        var transport = TransportConfiguration()
+        transport.pollBudget = configuration.busyPoll
+        do { loop = try UVEventLoop(configuration: transport, tls: tls, threadName: "node-loop", logger: logger) } catch {
             Self.abandon(repository, logger: logger)
             throw .http(error)
         }

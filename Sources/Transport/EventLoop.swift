@@ -15,6 +15,11 @@ public protocol EventLoop: AnyObject, Sendable {
     /// The clock the loop's timers follow, from an arbitrary start. Loop thread only.
     var now: Duration { get }
 
+    /// Work for this loop is likely within microseconds (a request's answer from another thread, the
+    /// client's next request): until `TransportConfiguration.pollBudget` from now, the loop polls
+    /// rather than sleeps when it has nothing to do. Loop thread only.
+    func pollBriefly()
+
     /// Calls `fire` after `delay`, then every `interval` if one is given, until cancelled. Loop thread only.
     func scheduleTimer(
         after delay: Duration, repeating interval: Duration?, _ fire: @escaping () -> Void

@@ -25,6 +25,9 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
     let loop: UnsafeMutablePointer<uv_loop_t>
     private let wakeup: UnsafeMutablePointer<uv_async_t>
     private let flushIdle: UnsafeMutablePointer<uv_idle_t>
+    /// Active while the loop polls (`pollBriefly`): an active idle handle keeps libuv's poll from
+    /// blocking.
+    private let pollIdle: UnsafeMutablePointer<uv_idle_t>
     private var thread = uv_thread_t()
     /// The loop thread's name in `top -H`, `perf` and `gdb` (at most 15 bytes, Linux's limit).
     private let threadName: String
@@ -42,6 +45,8 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
     let readBuffer: UnsafeMutableRawBufferPointer
     private var resources: [ObjectIdentifier: any UVResource] = [:]
     private var connectionsToFlush: [UVConnection] = []
+    /// When polling ends (`pollBriefly`).
+    private var pollUntil: Duration = .zero
     /// Failed handshakes of accepted connections, logged once per peer host and reason per minute: a
     /// peer reconnecting in a loop (a standby without TLS) or a flood of garbage cannot fill the log.
     let tlsFailureLog: PeerMessageLimiter
@@ -68,17 +73,20 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
         loop = .allocate(capacity: 1)
         wakeup = .allocate(capacity: 1)
         flushIdle = .allocate(capacity: 1)
+        pollIdle = .allocate(capacity: 1)
         readBuffer = .allocate(byteCount: configuration.readBufferBytes, alignment: 16)
         try check(uv_loop_init(loop), .configure)
         loop.pointee.data = Unmanaged.passUnretained(self).toOpaque()
         try check(uv_async_init(loop, wakeup) { handle in UVEventLoop.from(handle!.pointee.loop).drainInbox() },
                   .configure)
         try check(uv_idle_init(loop, flushIdle), .configure)
+        try check(uv_idle_init(loop, pollIdle), .configure)
         try startThread()
     }
 
     deinit {
         readBuffer.deallocate()
+        pollIdle.deallocate()
         flushIdle.deallocate()
         wakeup.deallocate()
         loop.deallocate()
@@ -171,8 +179,10 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
         }
         if dropped > 0 { logger.debug("dropped work handed in during shutdown", metadata: ["transport.count": "\(dropped)"]) }
         uv_idle_stop(flushIdle)
+        uv_idle_stop(pollIdle)
         uv_close(UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self), nil)
         uv_close(UnsafeMutableRawPointer(flushIdle).assumingMemoryBound(to: uv_handle_t.self), nil)
+        uv_close(UnsafeMutableRawPointer(pollIdle).assumingMemoryBound(to: uv_handle_t.self), nil)
     }
 
     // MARK: - Handle bookkeeping (loop thread)
@@ -205,6 +215,30 @@ public final class UVEventLoop: EventLoop, @unchecked Sendable {
         connectionsToFlush.append(connection)
         if connectionsToFlush.count == 1 {
             uv_idle_start(flushIdle) { handle in UVEventLoop.from(handle!.pointee.loop).flushConnections() }
+        }
+    }
+
+    // MARK: - Polling (loop thread)
+
+    public func pollBriefly() {
+        guard configuration.pollBudget > .zero else { return }
+        pollUntil = now + configuration.pollBudget
+        guard !isPolling else { return }
+        uv_idle_start(pollIdle) { handle in UVEventLoop.from(handle!.pointee.loop).pollTurn() }
+    }
+
+    /// Whether the loop polls rather than sleeps when it has nothing to do.
+    var isPolling: Bool { uv_is_active(UnsafeMutableRawPointer(pollIdle).assumingMemoryBound(to: uv_handle_t.self)) != 0 }
+
+    /// Each turn of the loop while polling. Until the budget is spent the turn yields the vCPU, so a
+    /// thread waiting for it (the tranlog's flush thread, a standby's applier on the same machine)
+    /// runs first: the poll only takes time no one else wants. Past the budget, the loop sleeps
+    /// again until an event wakes it.
+    private func pollTurn() {
+        if now >= pollUntil {
+            uv_idle_stop(pollIdle)
+        } else {
+            sched_yield()
         }
     }
 

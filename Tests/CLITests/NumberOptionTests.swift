@@ -26,6 +26,8 @@ struct NumberOptionTests {
              "give a whole number of MiB from 1 to 1073741824"),
             (["start", "--data", "/nowhere", "--rotation-kbytes", "2251799813685248"], "--rotation-kbytes <N>",
              "give a whole number of KiB from 4 to 4194304"),
+            (["start", "--data", "/nowhere", "--busy-poll-us=-1"], "--busy-poll-us <N>",
+             "give a whole number of microseconds from 0 to 1000000"),
             (["join", "--data", "/nowhere", "--etcd", "http://127.0.0.1:1", "--cluster", "c", "--name", "n", "--ttl", "0"],
              "--ttl <SECONDS>", "give a whole number of seconds from 1"),
         ])

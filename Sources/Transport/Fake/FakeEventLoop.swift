@@ -26,6 +26,11 @@ public final class FakeEventLoop: EventLoop, @unchecked Sendable {
 
     public var inEventLoop: Bool { true }
 
+    /// The fake never sleeps; it counts the calls.
+    public private(set) var pollRequests = 0
+
+    public func pollBriefly() { pollRequests += 1 }
+
     public func execute(_ work: @escaping @Sendable () -> Void) {
         handedIn.withLock { $0.append(work) }
     }

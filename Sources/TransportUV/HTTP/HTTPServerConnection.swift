@@ -113,6 +113,8 @@ final class HTTPServerConnection: @unchecked Sendable {
         requestNumber += 1
         self.keepAlive = keepAlive
         updateTimer()
+        // Its answer may come from another thread within microseconds (a commit, once durable).
+        eventLoop.pollBriefly()
         handler(request, HTTPResponder(exchange: self, requestNumber: requestNumber))
     }
 
@@ -124,6 +126,8 @@ final class HTTPServerConnection: @unchecked Sendable {
             return
         }
         releaseBody()
+        // The client's next request may follow within microseconds.
+        eventLoop.pollBriefly()
         send(response, closing: !keepAlive, reason: "Connection: close")
         guard phase != .closed else { return }
         if connection.isWritable {
