@@ -36,10 +36,12 @@ public struct NodeConfiguration: Sendable {
     /// standbys across a slow link; each standby's ratio is in status and metrics.
     public var compressReplication = false
     /// How long the HTTP loop polls, rather than sleeps, after it took in a request or sent an
-    /// answer (`--busy-poll-us`; `TransportConfiguration.pollBudget`). Default 300 µs, more than
-    /// nine in ten commits' `fdatasync` on the SSDs measured: a lone client's commit finds the loop
-    /// awake when its answer is ready and again when its next request comes. Zero sleeps at once: less CPU
-    /// under load, two wake-ups more on each lone commit's path.
+    /// answer (`TransportConfiguration.pollBudget`), and the tranlog's flush thread after each sync
+    /// (`RepositoryConfiguration.flushPoll`); `--busy-poll-us`. Default 300 µs, more than nine in
+    /// ten commits' `fdatasync` on the disks measured: a lone client's commit finds the loop awake
+    /// when its answer is ready and again when its next request comes, and the flush thread awake
+    /// when it is queued. Zero sleeps at once: less CPU while clients are active, three wake-ups
+    /// more on each lone commit's path.
     public var busyPoll: Duration = .microseconds(300)
     /// Set on a standby: the primary it follows. The node then runs in restore mode, mirrors the
     /// primary's tranlog and applies it continuously until promoted. Needs `replicationKeyFile`.

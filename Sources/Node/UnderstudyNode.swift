@@ -45,8 +45,10 @@ public final class UnderstudyNode: Sendable {
         }
         let repository: Repository
         do {
+            var repositoryConfiguration = configuration.repository
+            repositoryConfiguration.flushPoll = configuration.busyPoll
             repository = try Repository(
-                directory: configuration.dataDirectory, configuration: configuration.repository, fileSystem: configuration.fileSystem,
+                directory: configuration.dataDirectory, configuration: repositoryConfiguration, fileSystem: configuration.fileSystem,
                 logger: logger)
         } catch {
             throw .repository(error)

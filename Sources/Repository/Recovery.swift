@@ -130,11 +130,8 @@ enum Recovery {
         directory: DataDirectory, config: DataDirectoryConfig, configuration: RepositoryConfiguration,
         fileSystem: any TranlogFileSystem, logger: Logger
     ) throws(RepositoryError) -> TranlogWriter {
-        var writerConfiguration = TranlogWriterConfiguration(directory: directory.tranlogs, repositoryID: config.repositoryID, sourceID: config.sourceID)
-        writerConfiguration.rotationBytes = configuration.rotationBytes
-        writerConfiguration.preallocatesSegments = configuration.preallocatesSegments
         let writer: TranlogWriter
-        do { writer = try TranlogWriter(configuration: writerConfiguration, fileSystem: fileSystem) } catch { throw .tranlog(error) }
+        do { writer = try TranlogWriter(configuration: configuration.writerConfiguration(directory, config), fileSystem: fileSystem) } catch { throw .tranlog(error) }
         if let torn = writer.repairedTornTail {
             logger.warning("cut off a torn tranlog tail left by a crash", metadata: ["tranlog.fileID": "\(torn.fileID)", "torn": "\(torn)"])
         }

@@ -14,6 +14,9 @@ public struct RepositoryConfiguration: Sendable {
     /// Each next tranlog file is prepared as zeros ahead of the writer, so commits overwrite instead
     /// of growing a file (default on; see `TranlogWriterConfiguration.preallocatesSegments`).
     public var preallocatesSegments = true
+    /// How long the tranlog's flush thread polls for the next commit after each sync before it
+    /// sleeps (`TranlogWriterConfiguration.pollBudget`); a node sets it from its `busyPoll`. Default zero.
+    public var flushPoll: Duration = .zero
     /// At most this much tranlog is kept for standbys (`--max-retained-mbytes`); nil: no limit. In
     /// partial logging mode older files are removed past it; in full logging it sets the runway reported.
     public var maxRetainedBytes: UInt64?
@@ -34,6 +37,16 @@ public struct RepositoryConfiguration: Sendable {
         if rotationBytes < 4096 { return "rotationBytes must be at least 4096" }
         if maxRetainedBytes == 0 { return "maxRetainedBytes must be positive" }
         if let expiry = standbySlotExpiry, expiry <= .zero { return "standbySlotExpiry must be positive" }
+        if flushPoll < .zero { return "flushPoll must not be negative" }
         return nil
+    }
+
+    /// How this repository's tranlog writer runs.
+    func writerConfiguration(_ directory: DataDirectory, _ config: DataDirectoryConfig) -> TranlogWriterConfiguration {
+        var writer = TranlogWriterConfiguration(directory: directory.tranlogs, repositoryID: config.repositoryID, sourceID: config.sourceID)
+        writer.rotationBytes = rotationBytes
+        writer.preallocatesSegments = preallocatesSegments
+        writer.pollBudget = flushPoll
+        return writer
     }
 }

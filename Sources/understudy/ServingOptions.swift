@@ -23,8 +23,9 @@ struct ServingOptions: ParsableArguments {
     var standbySlotExpirySeconds: Int?
 
     @Option(name: .customLong("busy-poll-us"), help: ArgumentHelp(
-        "After each request and each answer, the HTTP loop polls for this many microseconds before it sleeps (default 300; "
-            + "0: sleep at once). Spares a lone client's commits two wake-ups; uses CPU while clients are active, none when idle.",
+        "After each request and answer the HTTP loop, and after each sync the tranlog's flush thread, poll this many "
+            + "microseconds for more work before sleeping (default 300; 0: sleep at once). Spares a lone client's commits three "
+            + "wake-ups; uses CPU while clients are active, none when idle.",
         valueName: "N"), transform: ArgumentParsing.integer(in: 0...1_000_000, "microseconds"))
     var busyPollMicroseconds: Int?
 

@@ -21,10 +21,7 @@ struct EpochFirstFile {
 
     init(directory: DataDirectory, config: DataDirectoryConfig, configuration: RepositoryConfiguration, fileSystem: any TranlogFileSystem, logger: Logger) {
         self.directory = directory
-        var writerConfiguration = TranlogWriterConfiguration(directory: directory.tranlogs, repositoryID: config.repositoryID, sourceID: config.sourceID)
-        writerConfiguration.rotationBytes = configuration.rotationBytes
-        writerConfiguration.preallocatesSegments = configuration.preallocatesSegments
-        self.writerConfiguration = writerConfiguration
+        writerConfiguration = configuration.writerConfiguration(directory, config)
         self.fileSystem = fileSystem
         self.logger = logger
     }

@@ -19,6 +19,10 @@ public struct TranlogWriterConfiguration: Sendable {
     /// Appends to a growing file before its successor is prepared early (see `preallocatesSegments`):
     /// enough that a writer opened for a few records (a tool, a test) never writes a segment of zeros.
     public var leavesGrowingFileAfter = 1000
+    /// After each sync the flush thread polls this long for the next record before it sleeps, giving
+    /// way to any other thread each turn (`TranlogWriter.pollForWork`). Default zero: sleep at once;
+    /// a node sets it from `--busy-poll-us`.
+    public var pollBudget: Duration = .zero
     /// Commit times. Injected so tests can control them.
     public var clock: @Sendable () -> Timestamp = { Timestamp.now() }
 
@@ -32,6 +36,7 @@ public struct TranlogWriterConfiguration: Sendable {
     public func validate() -> String? {
         let smallest = FileHeader.size + 2 * RecordFrame.minimumBytes
         guard rotationBytes >= smallest else { return "rotationBytes must be at least \(smallest)" }
+        guard pollBudget >= .zero else { return "pollBudget must not be negative" }
         return nil
     }
 }
