@@ -16,6 +16,7 @@ struct FencingTests {
     final class Writer: @unchecked Sendable {
         struct Answer {
             var startedAt: Date
+            var answeredAt: Date
             var outcome: Result<Seqno, NodeClientError>
         }
 
@@ -39,7 +40,7 @@ struct FencingTests {
                         outcome = .failure(error)
                     }
                     lock.withLock {
-                        answers.append(Answer(startedAt: startedAt, outcome: outcome))
+                        answers.append(Answer(startedAt: startedAt, answeredAt: Date(), outcome: outcome))
                         lock.broadcast()
                     }
                     index += 1

@@ -35,8 +35,8 @@ public final class TranlogWriter: @unchecked Sendable {
     private let workCount = Atomic<Int>(0)
     /// The flush thread's own: `workCount` when it last took the queue.
     private var takenCount = 0
-    /// Batches the flush thread found while polling rather than after a wake-up; for tests.
-    private(set) var batchesFoundPolling = 0
+    /// Batches the flush thread found while polling rather than after a wake-up.
+    private var foundPolling = 0
     private var failure: TranlogError?
     private var closing = false
     private var durableSeqno: Seqno
@@ -382,7 +382,7 @@ public final class TranlogWriter: @unchecked Sendable {
     private func nextBatch() -> ([Pending], RecentFrames?)? {
         let found = pollForWork()
         return condition.locked {
-            if found && !pending.isEmpty { batchesFoundPolling += 1 }
+            if found && !pending.isEmpty { foundPolling += 1 }
             while pending.isEmpty && !closing && failure == nil { condition.wait() }
             guard !pending.isEmpty, failure == nil else { return nil }
             takenCount = workCount.load(ordering: .relaxed)
@@ -390,6 +390,9 @@ public final class TranlogWriter: @unchecked Sendable {
             return (pending, recentFrames)
         }
     }
+
+    /// Batches the flush thread found while polling (`pollBudget`) rather than after a wake-up; for tests.
+    var batchesFoundPolling: Int { condition.locked { foundPolling } }
 
     /// Before sleeping, waits up to `pollBudget` for work since the last batch was taken (a record,
     /// the close), without the lock and yielding the vCPU each turn to any thread that wants it. A
