@@ -113,6 +113,7 @@ public struct NodeConfiguration: Sendable {
         do { try http.validate() } catch { return "HTTP: \(error.message)" }
         if !(0...65535).contains(replicationAddress.port) { return "replication port must be in 0...65535" }
         if let problem = repository.validate() { return "repository: \(problem)" }
+        if busyPoll < .zero { return "--busy-poll-us must not be negative" }
         if rotationReplicationKeyFile != nil && replicationKeyFile == nil { return "a rotation's second key file needs a first" }
         if standbyOf != nil && replicationKeyFile == nil { return "a standby needs the replication key file of its primary" }
         if standbyOf != nil && standbyArchive != nil { return "a standby follows either a primary or an archive, not both" }
