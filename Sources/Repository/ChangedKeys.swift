@@ -24,8 +24,14 @@ struct ChangedKeys: Sendable {
     var count: Int { changes.count }
 
     mutating func record(_ operation: Operation, at seqno: Seqno) {
-        let deleted = if case .delete = operation { true } else { false }
-        changes.append((operation.key, seqno, deleted))
+        switch operation {
+        case .put(let key, _): record(key, at: seqno, deleted: false)
+        case .delete(let key): record(key, at: seqno, deleted: true)
+        }
+    }
+
+    mutating func record(_ key: [UInt8], at seqno: Seqno, deleted: Bool) {
+        changes.append((key, seqno, deleted))
         if changes.count >= foldAt { fold() }
     }
 

@@ -17,6 +17,19 @@ public struct StoredObject: Hashable, Sendable {
     }
 }
 
+/// One write of a commit, made ahead of the table: its key and the object it leaves (nil: deleted).
+struct PreparedWrite: Sendable {
+    let key: ObjectKey
+    let object: StoredObject?
+
+    init(_ operation: Operation, seqno: Seqno) {
+        switch operation {
+        case .put(let key, let value): (self.key, object) = (ObjectKey(key), StoredObject(key: key, value: value, seqno: seqno))
+        case .delete(let key): (self.key, object) = (ObjectKey(key), nil)
+        }
+    }
+}
+
 /// The repository's objects: an immutable-snapshot hash trie, so a copy is O(1) and readers,
 /// checkpoints and backups hold their own snapshot while the writer moves on.
 ///
@@ -35,25 +48,15 @@ public struct ObjectTable: Sendable {
 
     /// Applies a commit's operations as written by `seqno`.
     public mutating func apply(_ operations: [Operation], seqno: Seqno) {
-        for operation in operations { set(operation.key, to: Self.object(operation, seqno: seqno)) }
-    }
-
-    /// Applies a commit's operations with the objects `objects(for:seqno:)` made for them (on
-    /// another thread: making an object hashes it for the digest).
-    mutating func apply(_ operations: [Operation], objects: [StoredObject?]) {
-        for (operation, object) in zip(operations, objects) { set(operation.key, to: object) }
-    }
-
-    /// The object each operation leaves under its key (nil: deleted).
-    static func objects(for operations: [Operation], seqno: Seqno) -> [StoredObject?] {
-        operations.map { object($0, seqno: seqno) }
-    }
-
-    private static func object(_ operation: Operation, seqno: Seqno) -> StoredObject? {
-        switch operation {
-        case .put(let key, let value): StoredObject(key: key, value: value, seqno: seqno)
-        case .delete: nil
+        for operation in operations {
+            let write = PreparedWrite(operation, seqno: seqno)
+            set(write.key, to: write.object)
         }
+    }
+
+    /// Applies writes made beforehand (on another thread: making an object hashes it for the digest).
+    mutating func apply(_ writes: ArraySlice<PreparedWrite>) {
+        for write in writes { set(write.key, to: write.object) }
     }
 
     /// Loads one extent entry (an audit, a backup): a tombstone removes the key.
@@ -67,7 +70,10 @@ public struct ObjectTable: Sendable {
     }
 
     private mutating func set(_ key: [UInt8], to object: StoredObject?) {
-        let key = ObjectKey(key)
+        set(ObjectKey(key), to: object)
+    }
+
+    private mutating func set(_ key: ObjectKey, to object: StoredObject?) {
         let replaced = if let object { objects.updateValue(object, forKey: key) } else { objects.removeValue(forKey: key) }
         if let replaced { digest.remove(replaced.contentHash) }
         if let object { digest.add(object.contentHash) }

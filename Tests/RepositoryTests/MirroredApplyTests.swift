@@ -82,6 +82,29 @@ extension RestoreTests {
         #expect(repository.status.objectCount == 90)
     }
 
+    /// A commit handed over in memory that does not continue the position (here, another primary's
+    /// log of the same length) is refused with the chain rule's error naming its seqno and file;
+    /// what came before it stays applied.
+    @Test func aCommitFromMemoryThatDoesNotContinueIsRefusedNamingItsSeqnoAndFile() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let (other, _) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        let ours = try Self.mirroredFrames(fileSystem, framesPerBatch: 4)
+        let theirs = try Self.mirroredFrames(other, framesPerBatch: 4)
+        let repository = try Self.restoring(fileSystem)
+        defer { try? repository.close() }
+        #expect(try repository.applyMirrored(ours, through: seqnos[50]).seqno == seqnos[50])
+
+        let refused = await expectRepositoryError { _ = try repository.applyMirrored(theirs, through: seqnos[89]) }
+        let file = try #require(theirs.first { $0.lastSeqno! >= seqnos[51] }).file.path.string
+        guard case .logsDoNotContinue(let message) = refused else {
+            Issue.record("expected logsDoNotContinue, got \(String(describing: refused))")
+            return
+        }
+        #expect(message.contains("seqno \(seqnos[51]) at ") && message.contains("(\(file))"), "\(message)")
+        #expect(repository.appliedPosition.seqno == seqnos[50])
+        #expect(repository.status.objectCount == 51)
+    }
+
     /// A step from memory leaves the resume point where a later step from disk (after a gap) reads
     /// only what follows it.
     @Test func aStepFromDiskAfterOneFromMemoryContinuesExactly() async throws {

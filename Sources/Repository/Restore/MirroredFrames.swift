@@ -28,31 +28,43 @@ public struct MirroredFrames: Sendable {
 
 /// A batch of mirrored frames with every body decoded and every object its commits write made (and
 /// so hashed for the content digest): the part of applying that does not touch the table, done on
-/// another thread while the applier puts the batch before it into the table (`WorkAhead`).
+/// another thread while the applier puts the batch before it into the table (`WorkAhead`). A
+/// commit's writes are kept in one array for the whole batch, not as a record per frame: the
+/// applier reads them in order and copies nothing else per commit.
 struct PreparedFrames: Sendable {
     enum Frame: Sendable {
-        case record(DecodedRecord, objects: [StoredObject?]?)
+        /// A commit: its writes are `writes[writes]`.
+        case commit(writes: Range<Int>, sourceID: SourceID)
+        /// Any other record.
+        case record(DecodedRecord)
         case invalid(FrameDefect)
     }
 
     let mirrored: MirroredFrames
     /// One per frame of `mirrored`, in order.
     let frames: [Frame]
+    /// Every commit's writes, in order.
+    let writes: [PreparedWrite]
 
     init(_ mirrored: MirroredFrames) {
         self.mirrored = mirrored
         var decoder = FrameBodyDecoder()
         var start = mirrored.frames.startIndex
+        var writes: [PreparedWrite] = []
+        writes.reserveCapacity(mirrored.headers.count)
         frames = mirrored.headers.map { header in
             defer { start += header.length }
             switch decoder.decode(mirrored.frames[start..<start + header.length], header: header) {
             case .record(let record):
-                guard case .commit(let operations) = record.body else { return .record(record, objects: nil) }
-                return .record(record, objects: ObjectTable.objects(for: operations, seqno: header.seqno))
+                guard case .commit(let operations) = record.body else { return .record(record) }
+                let first = writes.count
+                for operation in operations { writes.append(PreparedWrite(operation, seqno: header.seqno)) }
+                return .commit(writes: first..<writes.count, sourceID: record.header.sourceID)
             case .needMoreBytes: preconditionFailure("a mirrored frame is whole")
             case .invalid(let defect): return .invalid(defect)
             }
         }
+        self.writes = writes
     }
 }
 
@@ -61,7 +73,11 @@ extension LogRestoreRun {
     /// came before, at a gap, at `target` or at the horizon (what follows must come from the mirror on disk, or later).
     mutating func apply(_ prepared: PreparedFrames, through target: Seqno) throws(RepositoryError) -> Bool {
         let mirrored = prepared.mirrored
+        let file = mirrored.file.path.string
         var offset = mirrored.offset
+        // Where the next step resumes is set once, after the last frame applied (also when one throws).
+        var last: (header: FrameHeader, offset: UInt64)?
+        defer { if let last { resume(after: last.header, at: last.offset, in: mirrored) } }
         for (header, frame) in zip(mirrored.headers, prepared.frames) {
             defer { offset += UInt64(header.length) }
             if header.seqno <= replay.applied.seqno { continue }
@@ -72,18 +88,26 @@ extension LogRestoreRun {
             }
             let eventID = EventID(fileID: mirrored.file.fileID, offset: offset)
             switch frame {
-            case .record(let record, let objects):
-                try apply(TranlogRecord(record: record, eventID: eventID), from: mirrored.file.path.string, objects: objects)
+            case .commit(let writes, let sourceID):
+                try replay.applyCommit(header, sourceID: sourceID, at: eventID, writes: prepared.writes[writes], from: file)
+                tally(header, from: file)
+            case .record(let record):
+                try apply(TranlogRecord(record: record, eventID: eventID), from: file)
             case .invalid(let defect):
                 throw .tranlog(
-                    .corruptRecord(file: mirrored.file.path.string, fileID: eventID.fileID, offset: offset, expectedSeqno: header.seqno, defect: defect))
+                    .corruptRecord(file: file, fileID: eventID.fileID, offset: offset, expectedSeqno: header.seqno, defect: defect))
             }
-            resumePoint = header.kind == .fileEnd
-                ? .nextFile(eventID.fileID.next, lastSeqno: header.seqno, lastCRC: header.crc)
-                : .inFile(TranlogResumePoint(
-                    file: mirrored.file, header: mirrored.fileHeader, offset: offset + UInt64(header.length), lastSeqno: header.seqno,
-                    lastCRC: header.crc, lastEventID: eventID))
+            last = (header, offset)
         }
         return true
+    }
+
+    /// Just past `header`'s frame at `offset` of `mirrored`'s file, or the next file after a fileEnd.
+    private mutating func resume(after header: FrameHeader, at offset: UInt64, in mirrored: MirroredFrames) {
+        resumePoint = header.kind == .fileEnd
+            ? .nextFile(mirrored.file.fileID.next, lastSeqno: header.seqno, lastCRC: header.crc)
+            : .inFile(TranlogResumePoint(
+                file: mirrored.file, header: mirrored.fileHeader, offset: offset + UInt64(header.length), lastSeqno: header.seqno,
+                lastCRC: header.crc, lastEventID: EventID(fileID: mirrored.file.fileID, offset: offset)))
     }
 }

@@ -173,11 +173,16 @@ struct LogRestoreRun {
     /// Whether a record committed at `time` waits for a later step (past the horizon).
     func isPastHorizon(_ time: Timestamp) -> Bool { horizon.map { time > $0 } ?? false }
 
-    mutating func apply(_ record: TranlogRecord, from file: String, objects: [StoredObject?]? = nil) throws(RepositoryError) {
-        guard try replay.apply(record, from: file, objects: objects) else { return }
+    mutating func apply(_ record: TranlogRecord, from file: String) throws(RepositoryError) {
+        guard try replay.apply(record, from: file) else { return }
+        tally(record.record.frameHeader, from: file)
+    }
+
+    /// Counts a record just applied for the report.
+    mutating func tally(_ record: FrameHeader, from file: String) {
         firstSeqno = firstSeqno ?? record.seqno
         if files.last != file { files.append(file) }
-        if record.header.kind == .commit { commits += 1 }
+        if record.kind == .commit { commits += 1 }
     }
 
     func report(dryRun: Bool) -> LogRestoreReport {
