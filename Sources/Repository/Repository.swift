@@ -93,7 +93,8 @@ public final class Repository: @unchecked Sendable {
     public let recentFrames = RecentFrames()
     /// Where mirrored batches are decoded and hashed ahead of the applier (`WorkAhead`).
     let applyPreparation = DispatchQueue(label: "understudy.apply-preparation")
-    /// Where applied batches are freed, off the applier (`applyMirrored`).
+    /// Where applied batches and the tables a replay step replaced are freed, off the applier
+    /// (`applyMirrored`, `publishReplay`).
     let appliedRelease = DispatchQueue(label: "understudy.applied-release")
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
