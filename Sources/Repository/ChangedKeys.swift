@@ -80,7 +80,7 @@ struct ChangedKeys: Sendable {
                     ?? ExtentEntry(key: key.bytes, value: nil, seqno: last.seqno))
             }
         }
-        return entries.sorted { $0.key < $1.key }.map(\.entry)
+        return ObjectKey.inByteOrder(entries, key: \.key).map(\.entry)
     }
 
     private mutating func fold() {

@@ -31,6 +31,34 @@ struct ObjectKey: Hashable, Comparable, Sendable {
         return common != 0 ? common < 0 : left.count < right.count
     }
 
+    /// `items` in the byte order of their keys (keys distinct). The sort moves plain values (each
+    /// key's first 16 bytes as two big-endian integers, and the item's index) and reads a key's
+    /// bytes only where those tie: sorting the items themselves retained and released their arrays
+    /// at every move, most of a checkpoint's CPU while a standby caught up.
+    static func inByteOrder<Item>(_ items: [Item], key: (Item) -> ObjectKey) -> [Item] {
+        var order = items.indices.map { index in
+            let prefix = key(items[index]).prefix
+            return (high: prefix.high, low: prefix.low, index: index)
+        }
+        order.sort { left, right in
+            if left.high != right.high { return left.high < right.high }
+            if left.low != right.low { return left.low < right.low }
+            return key(items[left.index]) < key(items[right.index])
+        }
+        return order.map { items[$0.index] }
+    }
+
+    /// The first 16 bytes, zero-padded, as two big-endian integers. Where two keys' prefixes differ
+    /// they order the keys as their bytes do: at the first byte they differ in, either both are the
+    /// keys' own, or the padded one is the shorter key, a prefix of the other.
+    private var prefix: (high: UInt64, low: UInt64) {
+        var words: (UInt64, UInt64) = (0, 0)
+        bytes.withUnsafeBytes { key in
+            withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: key.prefix(16))) }
+        }
+        return (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1))
+    }
+
     /// `memcmp` of the common prefix.
     private static func compare(_ left: [UInt8], _ right: [UInt8]) -> Int32 {
         let length = min(left.count, right.count)

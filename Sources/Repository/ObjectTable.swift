@@ -98,6 +98,6 @@ public struct ObjectTable: Sendable {
 
     /// Every object in key order (byte order: extent runs and backups are written in it).
     public func sortedObjects() -> [(key: [UInt8], object: StoredObject)] {
-        objects.sorted { $0.key < $1.key }.map { (key: $0.key.bytes, object: $0.value) }
+        ObjectKey.inByteOrder(Array(objects), key: \.key).map { (key: $0.key.bytes, object: $0.value) }
     }
 }

@@ -23,6 +23,25 @@ import Testing
         }
     }
 
+    /// The sort by 16-byte prefixes (`inByteOrder`) gives the bytes' order: keys that share their
+    /// first 16 bytes, keys that are prefixes of others, zero bytes where the padding goes.
+    @Test func sortingByPrefixGivesTheBytesOrder() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0x00, 0x01, 0x41, 0x80, 0xff]
+        let shared = Array(repeating: UInt8(0x41), count: 15)
+        var keys: Set<[UInt8]> = [[], [0x00], shared, shared + [0x00], shared + [0x00, 0x00]]
+        while keys.count < 2_000 {
+            let head = Bool.random(using: &generator) ? shared : []
+            keys.insert(head + (0..<Int.random(in: 0...20, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+        }
+        let shuffled = keys.shuffled(using: &generator)
+        let sorted = ObjectKey.inByteOrder(shuffled.map(ObjectKey.init), key: { $0 }).map(\.bytes)
+        let expected = shuffled.sorted { $0.lexicographicallyPrecedes($1) }
+        #expect(sorted.count == expected.count)
+        let firstDifference = expected.indices.first { sorted[$0] != expected[$0] }
+        #expect(firstDifference == nil, "first out of order: \(firstDifference.map { sorted[$0] } ?? [])")
+    }
+
     @Test func equalBytesInDifferentBuffersAreOneKey() {
         let stored = Array("key-42".utf8)
         var rebuilt = Array("key-4".utf8)
