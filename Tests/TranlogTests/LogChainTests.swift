@@ -75,4 +75,21 @@ struct LogChainTests {
         corrupt[40] ^= 1
         guard case .invalid(.checksumMismatch) = RecordFrame.readHeader(corrupt[...]) else { Issue.record("a flipped body byte passed"); return }
     }
+
+    /// The body decoder reuses the last source id while its bytes repeat: frames whose source ids
+    /// differ only in their last byte, or in length, each decode to their own.
+    @Test func theBodyDecoderKeepsEachFramesOwnSourceID() throws {
+        var decoder = FrameBodyDecoder()
+        for (index, name) in ["node-a", "node-a", "node-b", "node-bb", "node-b", "node-a"].enumerated() {
+            let header = RecordHeader(
+                kind: .commit, seqno: Seqno(UInt64(index + 1)), epoch: Epoch(1), time: Timestamp(rawValue: 9), sourceID: SourceID(name)!,
+                previousCRC: 7)
+            let (bytes, _) = RecordFrame.encode(header, putCommit(index))
+            guard case .header(let read) = RecordFrame.readHeader(bytes[...]), case .record(let decoded) = decoder.decode(bytes[...], header: read) else {
+                Issue.record("frame \(index) does not decode")
+                return
+            }
+            #expect(decoded.header.sourceID.name == name, "frame \(index)")
+        }
+    }
 }
