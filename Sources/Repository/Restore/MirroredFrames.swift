@@ -90,7 +90,7 @@ extension LogRestoreRun {
             switch frame {
             case .commit(let writes, let sourceID):
                 try replay.applyCommit(header, sourceID: sourceID, at: eventID, writes: prepared.writes[writes], from: file)
-                tally(header, from: file)
+                tally(header.seqno, header.kind, from: file)
             case .record(let record):
                 try apply(TranlogRecord(record: record, eventID: eventID), from: file)
             case .invalid(let defect):

@@ -175,14 +175,14 @@ struct LogRestoreRun {
 
     mutating func apply(_ record: TranlogRecord, from file: String) throws(RepositoryError) {
         guard try replay.apply(record, from: file) else { return }
-        tally(record.record.frameHeader, from: file)
+        tally(record.seqno, record.header.kind, from: file)
     }
 
     /// Counts a record just applied for the report.
-    mutating func tally(_ record: FrameHeader, from file: String) {
-        firstSeqno = firstSeqno ?? record.seqno
+    mutating func tally(_ seqno: Seqno, _ kind: RecordKind, from file: String) {
+        firstSeqno = firstSeqno ?? seqno
         if files.last != file { files.append(file) }
-        if record.kind == .commit { commits += 1 }
+        if kind == .commit { commits += 1 }
     }
 
     func report(dryRun: Bool) -> LogRestoreReport {
