@@ -8,20 +8,21 @@ extension Repository {
     /// tranlogs recovery no longer needs are then removed (except what known standbys need). Returns nil when nothing changed.
     @discardableResult
     public func checkpoint(cleanShutdown: Bool = false) throws(RepositoryError) -> Manifest? {
-        checkpointLock.lock()
-        let switched: Manifest?
-        do {
-            defer { checkpointLock.unlock() }
-            switched = try switchCheckpoint(cleanShutdown: cleanShutdown)
+        // The record is written under the lock too: a suspension or a pin that waited for this
+        // checkpoint finds it whole, record included, and the log does not move behind its back.
+        let switched = try checkpointLock.locked { () throws(RepositoryError) -> (manifest: Manifest, logged: Bool)? in
+            guard let manifest = try switchCheckpoint(cleanShutdown: cleanShutdown) else { return nil }
+            logger.info(
+                "checkpoint",
+                metadata: ["seqno": "\(manifest.checkpoint.seqno)", "manifest.generation": "\(manifest.generation)", "runs": "\(manifest.runs.count)"])
+            // In restore mode nothing is written to the tranlogs, and they are what the restore reads.
+            guard commitLock.withLock({ writer != nil }) else { return (manifest, false) }
+            _ = try appendMarker(.checkpoint(CheckpointInfo(extentGeneration: manifest.generation, oldestFileIDNeeded: manifest.oldestFileIDNeeded)))
+            return (manifest, true)
         }
         guard let switched else { return nil }
-        logger.info(
-            "checkpoint", metadata: ["seqno": "\(switched.checkpoint.seqno)", "manifest.generation": "\(switched.generation)", "runs": "\(switched.runs.count)"])
-        // In restore mode nothing is written to the tranlogs, and they are what the restore reads.
-        guard commitLock.withLock({ writer != nil }) else { return switched }
-        _ = try appendMarker(.checkpoint(CheckpointInfo(extentGeneration: switched.generation, oldestFileIDNeeded: switched.oldestFileIDNeeded)))
-        if config.loggingMode == .partial { removeTranlogsForPartialLogging() }
-        return switched
+        if switched.logged, config.loggingMode == .partial { removeTranlogsForPartialLogging() }
+        return switched.manifest
     }
 
     /// Writes the run and switches MANIFEST (under `checkpointLock`); nil when nothing changed or

@@ -221,6 +221,32 @@ import UnderstudyTesting
         try repository.close()
     }
 
+    /// A suspension that waited for a checkpoint returns once the checkpoint's record is in the log
+    /// too: an operator (or a test) reading the position after suspending sees the last record a
+    /// checkpoint adds until the resume.
+    @Test func aSuspensionWaitsForTheCheckpointsRecord() async throws {
+        let fileSystem = try initializedFileSystem()
+        let repository = try openRepository(fileSystem)
+        let written = try await repository.commit(put("a", "1"))
+        fileSystem.pauseSyncs(only: { $0.contains("tranlogs") })
+        let checkpoint = Thread { _ = try? repository.checkpoint() }
+        checkpoint.start()
+        try #require(fileSystem.waitForPausedSyncs(1), "no tranlog sync reached the paused gate")   // the checkpoint's record
+        let answers = Answers()
+        let suspended = DispatchSemaphore(value: 0)
+        Thread {
+            _ = try? repository.suspendCheckpoints(for: .seconds(60))
+            answers.seqno = repository.appliedPosition.seqno
+            suspended.signal()
+        }.start()
+        try waitUntil { answers.seqno != nil || repository.stateLock.withLock { repository.suspensionWaiting } }
+        fileSystem.resumeSyncs()
+        suspended.wait()
+        #expect(answers.seqno == written.seqno.next, "the suspension returned before the checkpoint's record was written")
+        #expect(repository.checkpointSuspension.suspended)
+        try repository.close()
+    }
+
     /// Waits for a condition another thread makes true (no fixed sleep; fails after 30 s).
     func waitUntil(_ condition: () -> Bool) throws {
         let deadline = ContinuousClock.now + .seconds(30)
