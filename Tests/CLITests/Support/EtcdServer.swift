@@ -9,6 +9,10 @@ import Tranlog
 /// with its data in the test's directory. etcd must be installed (`apt-get install etcd-server`, as
 /// `.ci/run` does): missing, the test fails. Members can be killed and started again (same data).
 final class EtcdServer: @unchecked Sendable {
+    /// etcd's own default, passed explicitly because the quorum tests' bounds depend on it: a leader
+    /// that lost its quorum steps down (and stops renewing leases) within two of these.
+    static let electionTimeoutSeconds = 1.0
+
     struct Member {
         let name: String
         let clientPort: Int
@@ -48,6 +52,7 @@ final class EtcdServer: @unchecked Sendable {
             "--listen-peer-urls", member.peerURL, "--initial-advertise-peer-urls", member.peerURL,
             "--initial-cluster", members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ","),
             "--initial-cluster-state", "new", "--initial-cluster-token", "understudy-test",
+            "--heartbeat-interval", "100", "--election-timeout", "\(Int(Self.electionTimeoutSeconds * 1000))",
         ]
         let log = FilePath(directory.appendingPathComponent("\(member.name).log").path)
         members[index].process = try ChildProcess(
