@@ -9,20 +9,23 @@ import Tranlog
 /// so it folds itself to one entry per key once it has doubled since the last fold: memory stays
 /// proportional to the keys changed, at an amortized cost of at most one hash per change.
 struct ChangedKeys: Sendable {
-    private struct Change: Sendable {
+    /// One change: the key, the seqno of the commit that made it, and whether it deleted the key.
+    struct Change: Sendable {
         let key: [UInt8]
         let seqno: Seqno
         let deleted: Bool
     }
 
-    /// The changes in chunks of at most `chunkSize`, oldest first: full (or joined) chunks, then the
-    /// one being filled. A list of many changes joins another by taking its chunks, not by copying
-    /// every change: a standby joins each step's changes to the repository's under the state lock, and
-    /// copying them one by one (a retain each) was a tenth of a catch-up's applier.
-    private var sealed: [[Change]] = []
+    /// The changes in chunks, oldest first: full (or joined) chunks, then the one being filled. Many
+    /// changes are joined by their chunks, not copied one by one (a retain each): a standby joins each
+    /// batch's changes, made on the preparing thread, and each step's to the repository's under the
+    /// state lock; copying them was a tenth of a catch-up's applier.
+    private var sealed: [ArraySlice<Change>] = []
     private var open: [Change] = []
     private(set) var count = 0
     private static let chunkSize = 4096
+    /// Fewer changes than this are copied into the open chunk rather than joined as a chunk.
+    private static let joinedFrom = 256
     /// Changes kept before the first fold: a checkpoint normally comes long before (64 MiB of log
     /// is about 600,000 changes of 100-byte values).
     private let firstFold: Int
@@ -47,13 +50,25 @@ struct ChangedKeys: Sendable {
         if count >= foldAt { fold() }
     }
 
-    /// Appends `newer`'s changes, which came after these: a few are copied into the open chunk, many
-    /// are joined by their chunks.
+    /// Appends changes made elsewhere (a batch's, by the standby's preparing thread), which came
+    /// after these.
+    mutating func append(contentsOf changes: ArraySlice<Change>) {
+        if changes.count < Self.joinedFrom {
+            for change in changes { add(change) }
+        } else {
+            seal()
+            sealed.append(changes)
+            count += changes.count
+        }
+        if count >= foldAt { fold() }
+    }
+
+    /// Appends `newer`'s changes, which came after these.
     mutating func append(_ newer: ChangedKeys) {
-        if newer.count < Self.chunkSize {
+        if newer.count < Self.joinedFrom {
             for change in newer.changes { add(change) }
         } else {
-            if !open.isEmpty { sealed.append(open) }
+            seal()
             sealed += newer.sealed
             open = newer.open
             count += newer.count
@@ -64,22 +79,28 @@ struct ChangedKeys: Sendable {
     /// Puts `older`'s changes, which came before these, in front (a checkpoint that failed gives
     /// back what it took).
     mutating func prepend(_ older: ChangedKeys) {
-        sealed = older.sealed + (older.open.isEmpty ? [] : [older.open]) + sealed
+        sealed = older.sealed + (older.open.isEmpty ? [] : [older.open[...]]) + sealed
         count += older.count
         if count >= foldAt { fold() }
     }
 
     /// Every change, oldest first.
-    private var changes: FlattenSequence<[[Change]]> { (sealed + [open]).joined() }
+    private var changes: FlattenSequence<[ArraySlice<Change>]> { (sealed + [open[...]]).joined() }
 
     /// A list that outgrows one chunk gets whole chunks at once, not an array that doubles.
     private mutating func add(_ change: Change) {
         open.append(change)
         count += 1
         guard open.count == Self.chunkSize else { return }
-        sealed.append(open)
-        open = []
+        seal()
         open.reserveCapacity(Self.chunkSize)
+    }
+
+    /// Ends the open chunk: what is appended next goes after it.
+    private mutating func seal() {
+        guard !open.isEmpty else { return }
+        sealed.append(open[...])
+        open = []
     }
 
     /// Each changed key with its last change: its seqno, and whether it was a delete.

@@ -90,21 +90,31 @@ import Tranlog
     }
 
     /// Lists of every size around a chunk's (4,096 changes), joined either way, as a standby joins
-    /// each step's to the repository's and a failed checkpoint gives its own back: the same last change
-    /// per key, and the same count, as one list recording them all.
+    /// each batch's and each step's to the repository's and a failed checkpoint gives its own back: the
+    /// same last change per key, and the same count, as one list recording them all.
     @Test(arguments: [(older: 5_000, newer: 9_000), (older: 4_096, newer: 4_095), (older: 3, newer: 8_192), (older: 10_000, newer: 1)])
     func listsJoinedByTheirChunksKeepEachKeysLastChange(older olderCount: Int, newer newerCount: Int) {
         var older = ChangedKeys(), newer = ChangedKeys(), whole = ChangedKeys()
+        var batch: [ChangedKeys.Change] = []
         for seqno in 1...(olderCount + newerCount) {
-            let operation = seqno % 5 == 0 ? .delete(key: Self.key(seqno % 997)) : Self.put(seqno % 997)
-            if seqno <= olderCount { older.record(operation, at: Seqno(UInt64(seqno))) } else { newer.record(operation, at: Seqno(UInt64(seqno))) }
+            let deleted = seqno % 5 == 0
+            let operation = deleted ? .delete(key: Self.key(seqno % 997)) : Self.put(seqno % 997)
+            if seqno <= olderCount {
+                older.record(operation, at: Seqno(UInt64(seqno)))
+            } else {
+                newer.record(operation, at: Seqno(UInt64(seqno)))
+                batch.append(ChangedKeys.Change(key: Self.key(seqno % 997), seqno: Seqno(UInt64(seqno)), deleted: deleted))
+            }
             whole.record(operation, at: Seqno(UInt64(seqno)))
         }
         var appended = older
         appended.append(newer)
         var givenBack = newer
         givenBack.prepend(older)
-        for joined in [appended, givenBack] {
+        // As a standby's applier joins a batch's changes, made on the preparing thread.
+        var batched = older
+        batched.append(contentsOf: batch[...])
+        for joined in [appended, givenBack, batched] {
             #expect(joined.count == whole.count)
             #expect(joined.latest().mapValues(\.seqno) == whole.latest().mapValues(\.seqno))
             #expect(joined.latest().mapValues(\.deleted) == whole.latest().mapValues(\.deleted))

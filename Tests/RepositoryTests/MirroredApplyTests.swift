@@ -43,6 +43,37 @@ extension RestoreTests {
         #expect(repository.get(Array("key-89".utf8))?.value == Array(("value-89-" + String(repeating: "x", count: 60)).utf8))
     }
 
+    /// The changes of commits applied from memory reach the next checkpoint: a batch's are joined at
+    /// once, and a checkpoint of few changes next to the table writes exactly the keys they name.
+    /// Reopened in restore mode, which replays nothing by itself, the repository holds what was applied.
+    @Test func changesAppliedFromMemoryReachTheNextCheckpoint() async throws {
+        let fileSystem = try initializedFileSystem()
+        let primary = try openRepository(fileSystem, testConfiguration(rotationBytes: 1 << 20))
+        for index in 0..<2_000 { _ = try await primary.commit(put("old-\(index)", "1")) }
+        try primary.checkpoint()
+        var last = Seqno.zero
+        for index in 0..<300 {
+            let change = index % 10 == 0 ? Transaction(operations: [.delete(key: bytes("old-\(index)"))]) : put("new-\(index)", "2")
+            last = try await primary.commit(change).seqno
+        }
+        let survivor = fileSystem.crashed(seed: 1)
+        _ = try? primary.close()
+        let batches = try Self.mirroredFrames(survivor, framesPerBatch: 10_000)
+        #expect(batches.contains { $0.headers.count >= 300 }, "one batch holds every commit after the checkpoint")
+
+        let standby = try Self.restoring(survivor)
+        #expect(try standby.applyMirrored(batches, through: last).seqno == last)
+        let applied = (standby.digest.value, standby.status.objectCount)
+        #expect(applied.1 == 2_000 - 30 + 270)
+        try #require(try standby.checkpoint() != nil)
+        try standby.close()
+        let reopened = try Self.restoring(survivor)
+        defer { try? reopened.close() }
+        #expect(reopened.status.applied.seqno == last)
+        #expect(reopened.digest.value == applied.0 && reopened.status.objectCount == applied.1)
+        #expect(reopened.get(bytes("new-299"))?.value == bytes("2") && reopened.get(bytes("old-290")) == nil)
+    }
+
     /// Decoded and hashed one batch ahead on another thread, the frames leave exactly the content,
     /// digest included, that reading the mirror from disk leaves.
     @Test func batchesPreparedAheadLeaveWhatTheMirrorOnDiskLeaves() async throws {

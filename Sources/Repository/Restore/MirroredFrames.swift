@@ -45,6 +45,9 @@ struct PreparedFrames: Sendable {
     let frames: [Frame]
     /// Every commit's writes, in order.
     let writes: [PreparedWrite]
+    /// What each write changed, for the next checkpoint (`ChangedKeys`): one per write, made here so
+    /// that the applier joins a batch's at once instead of recording each write.
+    let changes: [ChangedKeys.Change]
 
     init(_ mirrored: MirroredFrames) {
         self.mirrored = mirrored
@@ -52,19 +55,26 @@ struct PreparedFrames: Sendable {
         var start = mirrored.frames.startIndex
         var writes: [PreparedWrite] = []
         writes.reserveCapacity(mirrored.headers.count)
+        var changes: [ChangedKeys.Change] = []
+        changes.reserveCapacity(mirrored.headers.count)
         frames = mirrored.headers.map { header in
             defer { start += header.length }
             switch decoder.decode(mirrored.frames[start..<start + header.length], header: header) {
             case .record(let record):
                 guard case .commit(let operations) = record.body else { return .record(record) }
                 let first = writes.count
-                for operation in operations { writes.append(PreparedWrite(operation, seqno: header.seqno)) }
+                for operation in operations {
+                    let write = PreparedWrite(operation, seqno: header.seqno)
+                    writes.append(write)
+                    changes.append(ChangedKeys.Change(key: write.key.bytes, seqno: header.seqno, deleted: write.object == nil))
+                }
                 return .commit(writes: first..<writes.count, sourceID: record.header.sourceID)
             case .needMoreBytes: preconditionFailure("a mirrored frame is whole")
             case .invalid(let defect): return .invalid(defect)
             }
         }
         self.writes = writes
+        self.changes = changes
     }
 }
 
@@ -75,9 +85,14 @@ extension LogRestoreRun {
         let mirrored = prepared.mirrored
         let file = mirrored.file.path.string
         var offset = mirrored.offset
-        // Where the next step resumes is set once, after the last frame applied (also when one throws).
+        // Where the next step resumes is set once, after the last frame applied (also when one throws),
+        // and the changes of the commits applied are recorded at once: their writes are contiguous.
         var last: (header: FrameHeader, offset: UInt64)?
-        defer { if let last { resume(after: last.header, at: last.offset, in: mirrored) } }
+        var appliedWrites: Range<Int>?
+        defer {
+            if let appliedWrites { replay.dirty.append(contentsOf: prepared.changes[appliedWrites]) }
+            if let last { resume(after: last.header, at: last.offset, in: mirrored) }
+        }
         for (header, frame) in zip(mirrored.headers, prepared.frames) {
             defer { offset += UInt64(header.length) }
             if header.seqno <= replay.applied.seqno { continue }
@@ -90,6 +105,7 @@ extension LogRestoreRun {
             switch frame {
             case .commit(let writes, let sourceID):
                 try replay.applyCommit(header, sourceID: sourceID, at: eventID, writes: prepared.writes[writes], from: file)
+                appliedWrites = (appliedWrites?.lowerBound ?? writes.lowerBound)..<writes.upperBound
                 tally(header.seqno, header.kind, from: file)
             case .record(let record):
                 try apply(TranlogRecord(record: record, eventID: eventID), from: file)
