@@ -24,9 +24,15 @@ struct PreparedWrite: Sendable {
 
     init(_ operation: Operation, seqno: Seqno) {
         switch operation {
-        case .put(let key, let value): (self.key, object) = (ObjectKey(key), StoredObject(key: key, value: value, seqno: seqno))
-        case .delete(let key): (self.key, object) = (ObjectKey(key), nil)
+        case .put(let key, let value): self.init(key: key, value: value, seqno: seqno)
+        case .delete(let key): self.init(key: key, value: nil, seqno: seqno)
         }
+    }
+
+    /// `value` nil: a delete.
+    init(key: [UInt8], value: [UInt8]?, seqno: Seqno) {
+        self.key = ObjectKey(key)
+        object = value.map { StoredObject(key: key, value: $0, seqno: seqno) }
     }
 }
 

@@ -59,18 +59,27 @@ struct PreparedFrames: Sendable {
         changes.reserveCapacity(mirrored.headers.count)
         frames = mirrored.headers.map { header in
             defer { start += header.length }
-            switch decoder.decode(mirrored.frames[start..<start + header.length], header: header) {
-            case .record(let record):
-                guard case .commit(let operations) = record.body else { return .record(record) }
-                let first = writes.count
-                for operation in operations {
-                    let write = PreparedWrite(operation, seqno: header.seqno)
-                    writes.append(write)
-                    changes.append(ChangedKeys.Change(key: write.key.bytes, seqno: header.seqno, deleted: write.object == nil))
+            let frame = mirrored.frames[start..<start + header.length]
+            guard header.kind == .commit else {
+                switch decoder.decode(frame, header: header) {
+                case .record(let record): return .record(record)
+                case .needMoreBytes: preconditionFailure("a mirrored frame is whole")
+                case .invalid(let defect): return .invalid(defect)
                 }
-                return .commit(writes: first..<writes.count, sourceID: record.header.sourceID)
-            case .needMoreBytes: preconditionFailure("a mirrored frame is whole")
-            case .invalid(let defect): return .invalid(defect)
+            }
+            // A commit's writes are made straight from its payload: no record, no operations.
+            let first = writes.count
+            let read = decoder.decodeCommit(frame, header: header) { key, value in
+                let write = PreparedWrite(key: Array(key), value: value.map { Array($0) }, seqno: header.seqno)
+                writes.append(write)
+                changes.append(ChangedKeys.Change(key: write.key.bytes, seqno: header.seqno, deleted: value == nil))
+            }
+            switch read {
+            case .success(let sourceID): return .commit(writes: first..<writes.count, sourceID: sourceID)
+            case .failure(let defect):
+                writes.removeSubrange(first...)
+                changes.removeSubrange(first...)
+                return .invalid(defect)
             }
         }
         self.writes = writes

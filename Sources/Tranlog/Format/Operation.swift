@@ -25,7 +25,8 @@ public enum Operation: Hashable, Sendable {
         }
     }
 
-    private static func limitViolation(keyBytes: Int, valueBytes: Int?) -> String? {
+    /// The limits for a key of `keyBytes` and a value of `valueBytes` (nil: a delete).
+    static func limitViolation(keyBytes: Int, valueBytes: Int?) -> String? {
         if keyBytes == 0 { return "empty key" }
         if keyBytes > TranlogLimits.maxKeyBytes {
             return "key of \(keyBytes) bytes exceeds the limit of \(TranlogLimits.maxKeyBytes)"

@@ -20,11 +20,13 @@ public enum RecordBody: Hashable, Sendable {
         }
     }
 
+    static let emptyCommit = "a commit needs at least one operation"
+
     /// Nil when the body may be written, else why not (limits, empty commits).
     public var limitViolation: String? {
         switch self {
         case .commit(let operations):
-            if operations.isEmpty { return "a commit needs at least one operation" }
+            if operations.isEmpty { return Self.emptyCommit }
             for index in operations.indices {
                 if let problem = operations[index].limitViolation { return "operation \(index): \(problem)" }
             }

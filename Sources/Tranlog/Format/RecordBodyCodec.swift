@@ -57,7 +57,12 @@ enum RecordBodyCodec {
         let body: RecordBody
         do {
             switch kind {
-            case .commit: body = .commit(try decodeOperations(&reader))
+            case .commit:
+                var operations: [Operation] = []
+                try readCommit(&reader, reserve: { operations.reserveCapacity($0) }) { key, value in
+                    operations.append(value.map { .put(key: Array(key), value: Array($0)) } ?? .delete(key: Array(key)))
+                }
+                return .success(.commit(operations))
             case .checkpoint:
                 body = .checkpoint(
                     CheckpointInfo(
@@ -77,37 +82,49 @@ enum RecordBodyCodec {
         } catch {
             return .failure(error)
         }
-        guard reader.isAtEnd else {
-            return .failure(PayloadError("\(reader.remaining) unexpected bytes after the \(kind) payload"))
-        }
+        if let trailing = unexpectedBytes(reader, after: kind) { return .failure(trailing) }
         if let problem = body.limitViolation { return .failure(PayloadError(problem)) }
         return .success(body)
     }
 
-    private static func decodeOperations(_ reader: inout ByteReader) throws(PayloadError) -> [Operation] {
+    private static func unexpectedBytes(_ reader: ByteReader, after kind: RecordKind) -> PayloadError? {
+        reader.isAtEnd ? nil : PayloadError("\(reader.remaining) unexpected bytes after the \(kind) payload")
+    }
+
+    /// Reads a commit payload: each operation's key and, for a put, value are handed to `body` in
+    /// order as they are read, within the limits, and the payload must end with the last. The one
+    /// reading of a commit, whether its operations become `Operation`s (`decode`) or a standby's
+    /// writes directly (`FrameBodyDecoder.decodeCommit`). `reserve` hears the operation count first.
+    static func readCommit(
+        _ reader: inout ByteReader, reserve: (Int) -> Void = { _ in }, _ body: (_ key: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>?) -> Void
+    ) throws(PayloadError) {
         let count: UInt32 = try field(reader.read(), "operation count")
         // Each operation takes at least 4 bytes: a count beyond that is corrupt, not a reason to allocate.
         guard Int(count) <= reader.remaining / 4 else {
             throw PayloadError("operation count \(count) does not fit in \(reader.remaining) bytes")
         }
-        var operations: [Operation] = []
-        operations.reserveCapacity(Int(count))
+        reserve(Int(count))
         for index in 0..<Int(count) {
             let tagByte: UInt8 = try field(reader.read(), "operation \(index) tag")
             let keyLength: UInt16 = try field(reader.read(), "operation \(index) key length")
-            let key = Array(try field(reader.readBytes(Int(keyLength)), "operation \(index) key"))
+            let key = try field(reader.readBytes(Int(keyLength)), "operation \(index) key")
+            let value: ArraySlice<UInt8>?
             switch Operation.Tag(rawValue: tagByte) {
             case .put:
                 let valueLength: UInt32 = try field(reader.read(), "operation \(index) value length")
-                let value = Array(try field(reader.readBytes(Int(valueLength)), "operation \(index) value"))
-                operations.append(.put(key: key, value: value))
+                value = try field(reader.readBytes(Int(valueLength)), "operation \(index) value")
             case .delete:
-                operations.append(.delete(key: key))
+                value = nil
             case nil:
                 throw PayloadError("operation \(index) has unknown tag \(tagByte)")
             }
+            if let problem = Operation.limitViolation(keyBytes: key.count, valueBytes: value?.count) {
+                throw PayloadError("operation \(index): \(problem)")
+            }
+            body(key, value)
         }
-        return operations
+        if let trailing = unexpectedBytes(reader, after: .commit) { throw trailing }
+        guard count > 0 else { throw PayloadError(RecordBody.emptyCommit) }
     }
 
     private static func decodeLabel(_ reader: inout ByteReader) throws(PayloadError) -> String {

@@ -95,7 +95,7 @@ public enum RecordFrame {
         return .header(header)
     }
 
-    private static func payload(of frame: ArraySlice<UInt8>, header: FrameHeader) -> ArraySlice<UInt8> {
+    static func payload(of frame: ArraySlice<UInt8>, header: FrameHeader) -> ArraySlice<UInt8> {
         frame[(frame.startIndex + fixedHeaderBytes + header.sourceLength)..<(frame.endIndex - trailerBytes)]
     }
 
@@ -141,14 +141,31 @@ public struct FrameBodyDecoder {
 
     /// `frame` is exactly the frame `header` was read from.
     public mutating func decode(_ frame: ArraySlice<UInt8>, header: FrameHeader) -> FrameDecoding {
+        guard let sourceID = sourceID(of: frame, header: header) else { return .invalid(.badSourceID(length: UInt16(header.sourceLength))) }
+        return RecordFrame.decodeBody(frame, header: header, sourceID: sourceID)
+    }
+
+    /// Reads a commit frame's writes without building its record: each operation's key and value
+    /// (nil: a delete), in order, with the checks `decode` makes; returns the frame's source id. On
+    /// a defect, operations read before it were handed over already: the caller drops them.
+    public mutating func decodeCommit(
+        _ frame: ArraySlice<UInt8>, header: FrameHeader, _ body: (_ key: ArraySlice<UInt8>, _ value: ArraySlice<UInt8>?) -> Void
+    ) -> Result<SourceID, FrameDefect> {
+        precondition(header.kind == .commit, "a \(header.kind) frame read as a commit")
+        guard let sourceID = sourceID(of: frame, header: header) else { return .failure(.badSourceID(length: UInt16(header.sourceLength))) }
+        var reader = ByteReader(RecordFrame.payload(of: frame, header: header))
+        do { try RecordBodyCodec.readCommit(&reader, body) } catch { return .failure(.malformedPayload(kind: .commit, reason: error.reason)) }
+        return .success(sourceID)
+    }
+
+    /// The frame's source id, validated unless its bytes repeat the last frame's.
+    private mutating func sourceID(of frame: ArraySlice<UInt8>, header: FrameHeader) -> SourceID? {
         precondition(frame.count == header.length, "a frame of \(frame.count) bytes decoded with a header saying \(header.length)")
         let bytes = RecordFrame.sourceBytes(of: frame, header: header)
-        if let lastSource, Self.same(lastSource.bytes, bytes) {
-            return RecordFrame.decodeBody(frame, header: header, sourceID: lastSource.sourceID)
-        }
-        guard let sourceID = SourceID(validating: bytes) else { return .invalid(.badSourceID(length: UInt16(header.sourceLength))) }
+        if let lastSource, Self.same(lastSource.bytes, bytes) { return lastSource.sourceID }
+        guard let sourceID = SourceID(validating: bytes) else { return nil }
         lastSource = (Array(bytes), sourceID)
-        return RecordFrame.decodeBody(frame, header: header, sourceID: sourceID)
+        return sourceID
     }
 
     /// Compared through buffer pointers: `elementsEqual` between an array and a slice went through
