@@ -113,6 +113,40 @@ extension RestoreTests {
         #expect(repository.status.objectCount == 90)
     }
 
+    /// A commit handed over in memory whose CRC holds but whose payload does not (a forged frame: its
+    /// first operation well formed, its second of an unknown tag) is refused naming the file, fileId,
+    /// offset, seqno and the operation; none of its writes is applied, and what came before stays.
+    @Test func aMalformedCommitFromMemoryIsRefusedAndNoneOfItsWritesApplied() async throws {
+        let (fileSystem, seqnos) = try await Self.crashedPrimary(commits: 90, checkpointAfter: 10)
+        var batches = try Self.mirroredFrames(fileSystem, framesPerBatch: 6)
+        let batchIndex = try #require(batches.firstIndex { $0.lastSeqno! > seqnos[60] })
+        var batch = batches[batchIndex]
+        let frameIndex = try #require(batch.headers.firstIndex { $0.seqno == seqnos[60].next })
+        let original = batch.headers[frameIndex]
+        let start = batch.headers[..<frameIndex].reduce(0) { $0 + $1.length }
+        // Its fixed header and source id as they were, then two operations: put "zz", and a tag 9.
+        let kept = Array(batch.frames[start..<start + RecordFrame.fixedHeaderBytes + original.sourceLength])
+        var forged = kept + [2, 0, 0, 0] + [1, 2, 0] + Array("zz".utf8) + [1, 0, 0, 0] + Array("v".utf8) + [9, 1, 0] + Array("q".utf8)
+        forged.replaceSubrange(0..<4, with: withUnsafeBytes(of: UInt32(forged.count + 4).littleEndian, Array.init))
+        forged += withUnsafeBytes(of: Checksum.crc32(forged).littleEndian, Array.init)
+        guard case .header(let header) = RecordFrame.readHeader(forged[...]) else { Issue.record("the forged frame's header"); return }
+        batch.frames.replaceSubrange(start..<start + original.length, with: forged)
+        batch.headers[frameIndex] = header
+        batches[batchIndex] = batch
+        let repository = try Self.restoring(fileSystem)
+        defer { try? repository.close() }
+
+        let refused = await expectRepositoryError { _ = try repository.applyMirrored(batches, through: seqnos[89]) }
+        guard case .tranlog(.corruptRecord(let file, let fileID, let offset, let seqno, .malformedPayload(.commit, let reason))) = refused else {
+            Issue.record("expected a corrupt record, got \(String(describing: refused))")
+            return
+        }
+        #expect(file == batch.file.path.string && fileID == batch.file.fileID && offset == batch.offset + UInt64(start) && seqno == header.seqno)
+        #expect(reason == "operation 1 has unknown tag 9")
+        #expect(repository.appliedPosition.seqno == seqnos[60])
+        #expect(repository.get(Array("zz".utf8)) == nil, "the malformed commit's first write was applied")
+    }
+
     /// A commit handed over in memory that does not continue the position (here, another primary's
     /// log of the same length) is refused with the chain rule's error naming its seqno and file;
     /// what came before it stays applied.
