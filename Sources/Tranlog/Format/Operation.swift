@@ -15,18 +15,24 @@ public enum Operation: Hashable, Sendable {
         case delete = 2
     }
 
-    /// Nil when the operation is within the limits, else why not. Reads the lengths through one
-    /// switch: the `key` getter and a second pattern match each copied the arrays (a retain and a
-    /// release per operation), about 3% of a standby's CPU while it decoded a catch-up.
-    public var limitViolation: String? {
+    /// Nil when the operation, the `index`th of its commit, is within the limits, else why not. Reads
+    /// the lengths through one switch: the `key` getter and a second pattern match each copied the
+    /// arrays (a retain and a release per operation), about 3% of a standby's CPU while it decoded a
+    /// catch-up.
+    func limitViolation(asOperation index: Int) -> String? {
         switch self {
-        case .put(let key, let value): Self.limitViolation(keyBytes: key.count, valueBytes: value.count)
-        case .delete(let key): Self.limitViolation(keyBytes: key.count, valueBytes: nil)
+        case .put(let key, let value): Self.limitViolation(ofOperation: index, keyBytes: key.count, valueBytes: value.count)
+        case .delete(let key): Self.limitViolation(ofOperation: index, keyBytes: key.count, valueBytes: nil)
         }
     }
 
-    /// The limits for a key of `keyBytes` and a value of `valueBytes` (nil: a delete).
-    static func limitViolation(keyBytes: Int, valueBytes: Int?) -> String? {
+    /// Why operation `index` of a commit, with a key of `keyBytes` and a value of `valueBytes` (nil:
+    /// a delete), breaks a limit; nil within them.
+    static func limitViolation(ofOperation index: Int, keyBytes: Int, valueBytes: Int?) -> String? {
+        limitViolation(keyBytes: keyBytes, valueBytes: valueBytes).map { "operation \(index): \($0)" }
+    }
+
+    private static func limitViolation(keyBytes: Int, valueBytes: Int?) -> String? {
         if keyBytes == 0 { return "empty key" }
         if keyBytes > TranlogLimits.maxKeyBytes {
             return "key of \(keyBytes) bytes exceeds the limit of \(TranlogLimits.maxKeyBytes)"

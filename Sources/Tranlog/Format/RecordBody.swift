@@ -28,7 +28,7 @@ public enum RecordBody: Hashable, Sendable {
         case .commit(let operations):
             if operations.isEmpty { return Self.emptyCommit }
             for index in operations.indices {
-                if let problem = operations[index].limitViolation { return "operation \(index): \(problem)" }
+                if let problem = operations[index].limitViolation(asOperation: index) { return problem }
             }
             return nil
         case .backupStart(let label), .backupEnd(let label):

@@ -118,8 +118,8 @@ enum RecordBodyCodec {
             case nil:
                 throw PayloadError("operation \(index) has unknown tag \(tagByte)")
             }
-            if let problem = Operation.limitViolation(keyBytes: key.count, valueBytes: value?.count) {
-                throw PayloadError("operation \(index): \(problem)")
+            if let problem = Operation.limitViolation(ofOperation: index, keyBytes: key.count, valueBytes: value?.count) {
+                throw PayloadError(problem)
             }
             body(key, value)
         }
