@@ -25,16 +25,28 @@ end_scratch() {
 # `understudy VERB ARGS… --http 127.0.0.1:0`; sets $url to its HTTP URL and $replication to its
 # replication address (if it has one) once it is ready.
 start_node() {
-    local log="$1"; shift
-    "$bin/understudy" "$@" --http 127.0.0.1:0 >"$log.out" 2>"$log" &
-    pids+=($!)
+    local log="$1"
+    launch_node "$@"
     for _ in $(seq 1 400); do
         if grep -q " ready: " "$log.out" 2>/dev/null; then
-            url=$(sed -n 's/.*http=\([^ ]*\).*/http:\/\/\1/p' "$log.out" | head -1)
-            replication=$(sed -n 's/.*replication=\([^ ]*\).*/\1/p' "$log.out" | head -1)
+            read_node_addresses "$log.out"
             return
         fi
         sleep 0.05
     done
     echo "node did not start; its log:" >&2; cat "$log" >&2; exit 1
+}
+
+# launch_node LOG VERB ARGS…: start_node without the wait: the node's stdout goes to LOG.out (its
+# ready line names its addresses), its log to LOG.
+launch_node() {
+    local log="$1"; shift
+    "$bin/understudy" "$@" --http 127.0.0.1:0 >"$log.out" 2>"$log" &
+    pids+=($!)
+}
+
+# read_node_addresses OUT: $url and $replication from the ready line in a node's stdout file OUT.
+read_node_addresses() {
+    url=$(sed -n 's/.*http=\([^ ]*\).*/http:\/\/\1/p' "$1" | head -1)
+    replication=$(sed -n 's/.*replication=\([^ ]*\).*/\1/p' "$1" | head -1)
 }

@@ -118,7 +118,7 @@ tranlog_bytes() {
         END { print total + offset }'
 }
 
-# Waits until the node at URL has applied TARGET (lib/wait_applied.py: one poller, every 50 ms);
+# Waits until the node at URL has applied TARGET (lib/wait_applied.py: one poller, every 20 ms);
 # fails after 30 minutes.
 wait_for_applied() {
     python3 "$WAITER" understudy "$1" "$2" || die "$1 never applied seqno $2"
@@ -138,17 +138,31 @@ median_of_three() {
     median "${runs[@]}"
 }
 
-# timed_catchups START_ONE STOP_ONE ORIGINAL TARGET: the catch-up timed CATCHUP_RUNS times: `START_ONE
-# DIRECTORY TARGET` on a copy of ORIGINAL (then `STOP_ONE`, and the copy removed), and last on
-# ORIGINAL itself, which keeps running. Sets CATCHUP_SECONDS (the median) and CATCHUP_RUNS_SECONDS.
+# timed_catchups LAUNCH_ONE POLL_ONE STOP_ONE ORIGINAL TARGET: the catch-up timed CATCHUP_RUNS times:
+# on a copy of ORIGINAL (then `STOP_ONE`, and the copy removed), and last on ORIGINAL itself, which
+# keeps running. A run's poller (lib/wait_applied.py --armed, with the arguments `POLL_ONE DIRECTORY
+# TARGET` prints) starts first; once it is armed the clock starts and `LAUNCH_ONE DIRECTORY` starts
+# the standby without waiting for it; the clock stops when the poller has seen TARGET applied. So a
+# run counts the standby's start and its catch-up, and neither the poller's start nor a launcher's
+# wait for readiness. Sets CATCHUP_SECONDS (the median) and CATCHUP_RUNS_SECONDS.
 timed_catchups() {
-    local start_one=$1 stop_one=$2 original=$3 target=$4 copy="$3-copy" runs=() started run
+    local launch_one=$1 poll_one=$2 stop_one=$3 original=$4 target=$5 copy="$4-copy" runs=() started finished run
     for ((run = 1; run <= CATCHUP_RUNS; run++)); do
-        local directory=$original
+        local directory=$original clock poller
         if ((run < CATCHUP_RUNS)); then directory=$copy; cp -a "$original" "$copy"; fi
+        rm -f "$WORK/clock" && mkfifo "$WORK/clock"
+        # shellcheck disable=SC2046 # the arguments are words without spaces (paths in $WORK, numbers)
+        python3 "$WAITER" --armed $("$poll_one" "$directory" "$target") >"$WORK/clock" &
+        poller=$!
+        exec {clock}<"$WORK/clock"
+        read -r _ <&"$clock" || die "the catch-up poller did not start"
         started=$(now)
-        "$start_one" "$directory" "$target"
-        runs+=("$(elapsed "$started" "$(now)")")
+        "$launch_one" "$directory"
+        read -r _ <&"$clock" || die "catch-up $run never reached $target"
+        finished=$(now)
+        exec {clock}<&-
+        wait "$poller"
+        runs+=("$(elapsed "$started" "$finished")")
         log "  catch-up $run of $CATCHUP_RUNS: ${runs[-1]} s"
         if ((run < CATCHUP_RUNS)); then "$stop_one"; rm -rf "$copy"; fi
     done
@@ -178,7 +192,8 @@ understudy_setup_and_catchup() {
     target=$(applied_seqno "$U_PRIMARY")
     local bytes=$(( $(tranlog_bytes "$WORK/primary" "$U_PRIMARY") - bytes_before ))
     U_PRIMARY_REPLICATION=$primary_replication
-    timed_catchups understudy_catchup_once stop_last_node "$WORK/standby" "$target"
+    timed_catchups understudy_catchup_launch understudy_catchup_poll stop_last_node "$WORK/standby" "$target"
+    read_node_addresses "$WORK/standby.log.out"
     U_STANDBY=$url
     U_CATCHUP_SECONDS=$CATCHUP_SECONDS U_CATCHUP_RUNS=$CATCHUP_RUNS_SECONDS
     U_CATCHUP_RECORDS=$(ratio $((target - start)) "$U_CATCHUP_SECONDS")
@@ -189,11 +204,14 @@ understudy_setup_and_catchup() {
     U_MAX=$(median_of_three understudy_max_once)
 }
 
-# understudy_catchup_once DIRECTORY TARGET: a standby on DIRECTORY, until it has applied TARGET.
-understudy_catchup_once() {
-    start_node "$1.log" standby --data "$1" --primary "$U_PRIMARY_REPLICATION" --replication-key-file "$WORK/replication.key"
-    wait_for_applied "$url" "$2"
+# understudy_catchup_launch DIRECTORY: a standby on DIRECTORY, its stdout in DIRECTORY.log.out.
+understudy_catchup_launch() {
+    launch_node "$1.log" standby --data "$1" --primary "$U_PRIMARY_REPLICATION" --replication-key-file "$WORK/replication.key"
 }
+
+# understudy_catchup_poll DIRECTORY TARGET: the poller's arguments for that standby (its URL from
+# its ready line).
+understudy_catchup_poll() { echo understudy "@$1.log.out" "$2"; }
 
 understudy_max_once() { load "$U_PRIMARY" --seconds "$MAX_SECONDS" | jq -r '.commitsPerSecond | floor'; }
 
@@ -307,7 +325,7 @@ CONF
     target=$(psql_at "$PG_PRIMARY" -c "SELECT pg_current_wal_lsn()")
     local bytes
     bytes=$(psql_at "$PG_PRIMARY" -c "SELECT pg_wal_lsn_diff('$target', '$before')::bigint")
-    timed_catchups postgres_catchup_once pg_stop_last "$WORK/pg-standby" "$target"
+    timed_catchups postgres_catchup_launch postgres_catchup_poll pg_stop_last "$WORK/pg-standby" "$target"
     P_CATCHUP_SECONDS=$CATCHUP_SECONDS P_CATCHUP_RUNS=$CATCHUP_RUNS_SECONDS
     P_CATCHUP_RECORDS=$(ratio $(((BEHIND / CLIENTS) * CLIENTS)) "$P_CATCHUP_SECONDS")
     P_CATCHUP_MB=$(ratio "$bytes" "$(python3 -c "print($P_CATCHUP_SECONDS * 1e6)")" 1)
@@ -317,13 +335,15 @@ CONF
     P_MAX=$(median_of_three postgres_max_once)
 }
 
-# postgres_catchup_once DIRECTORY TARGET: the standby on DIRECTORY, until it has replayed TARGET. A
-# copy streams without the slot, which keeps the WAL for the original's run.
-postgres_catchup_once() {
+# postgres_catchup_launch DIRECTORY: the standby on DIRECTORY. A copy streams without the slot,
+# which keeps the WAL for the original's run.
+postgres_catchup_launch() {
     [[ $1 == "$WORK/pg-standby" ]] || sed -i '/^primary_slot_name/d' "$1/postgresql.auto.conf"
-    pg_start "$1" "$PG_STANDBY"
-    pg_wait_for_replay "$2"
+    pg_launch "$1" "$PG_STANDBY"
 }
+
+# postgres_catchup_poll DIRECTORY TARGET: the poller's arguments for that standby.
+postgres_catchup_poll() { echo postgres "$PG_BIN/psql" "$PG_STANDBY" "$2"; }
 
 postgres_max_once() { pgbench_run -T "$MAX_SECONDS" | sed -n 's/^tps = \([0-9]*\).*/\1/p'; }
 

@@ -57,10 +57,16 @@ cleanup() {
 
 psql_at() { local port=$1; shift; "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres "$@"; }
 
-# pg_start DATA PORT: a PostgreSQL server on 127.0.0.1:PORT, its socket in the scratch directory.
-pg_start() {
-    local data=$1 port=$2
-    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -o "-c listen_addresses=127.0.0.1 -c port=$port \
+# pg_start DATA PORT: a PostgreSQL server on 127.0.0.1:PORT, its socket in the scratch directory,
+# once it accepts connections.
+pg_start() { pg_ctl_start -w "$@"; }
+
+# pg_launch DATA PORT: pg_start without the wait (pg_ctl returns once the server is forked).
+pg_launch() { pg_ctl_start -W "$@"; }
+
+pg_ctl_start() {
+    local wait=$1 data=$2 port=$3
+    as_postgres "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" "$wait" -o "-c listen_addresses=127.0.0.1 -c port=$port \
         -c unix_socket_directories=$WORK/pgsocket" start >/dev/null
     PG_CLUSTERS+=("$data")
 }
