@@ -39,18 +39,28 @@ public struct ContentDigest: Hashable, Sendable, Codable, CustomStringConvertibl
     /// SHA-256 of (key length as UInt32 LE, key, seqno as UInt64 LE, value), its first 16 bytes read
     /// as two UInt64 LE lanes. The length prefix keeps (key, value) pairs that concatenate alike
     /// apart. It runs for every object written or applied (the digest was 27% of a standby's catch-up
-    /// in the profile; an object keeps its hash, so an overwrite hashes only the new object), so it hashes from the caller's buffers and reads the digest in place rather
-    /// than building a header array and copying the digest out.
+    /// in the profile; an object keeps its hash, so an overwrite hashes only the new object). The
+    /// four parts are copied into one buffer (on the stack, for the small objects that dominate)
+    /// and hashed with one update: swift-crypto's overhead per update (a uniqueness check and
+    /// exclusivity checks on its context) cost more than the copy.
     static func hash(key: [UInt8], value: [UInt8], seqno: Seqno) -> ContentDigest {
-        var hasher = SHA256()
-        withUnsafeBytes(of: UInt32(key.count).littleEndian) { hasher.update(bufferPointer: $0) }
-        key.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: seqno.rawValue.littleEndian) { hasher.update(bufferPointer: $0) }
-        value.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().withUnsafeBytes { digest in
-            ContentDigest(
-                high: UInt64(littleEndian: digest.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
-                low: UInt64(littleEndian: digest.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+        key.withUnsafeBytes { key in value.withUnsafeBytes { value in hash(key: key, value: value, seqno: seqno) } }
+    }
+
+    private static func hash(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, seqno: Seqno) -> ContentDigest {
+        let seqnoOffset = 4 + key.count
+        return withUnsafeTemporaryAllocation(byteCount: seqnoOffset + 8 + value.count, alignment: 8) { message in
+            message.storeBytes(of: UInt32(key.count).littleEndian, toByteOffset: 0, as: UInt32.self)
+            UnsafeMutableRawBufferPointer(rebasing: message[4..<seqnoOffset]).copyMemory(from: key)
+            message.storeBytes(of: seqno.rawValue.littleEndian, toByteOffset: seqnoOffset, as: UInt64.self)
+            UnsafeMutableRawBufferPointer(rebasing: message[(seqnoOffset + 8)...]).copyMemory(from: value)
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(message))
+            return hasher.finalize().withUnsafeBytes { digest in
+                ContentDigest(
+                    high: UInt64(littleEndian: digest.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                    low: UInt64(littleEndian: digest.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            }
         }
     }
 
