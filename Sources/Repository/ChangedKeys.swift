@@ -119,23 +119,22 @@ struct ChangedKeys: Sendable {
     /// change and a lookup per key, which miss the cache at each step: the objects changed since a
     /// checkpoint are exactly those (every write is recorded here), and only deletes need the list.
     func entries(of table: ObjectTable, after checkpointed: Seqno) -> [ExtentEntry] {
-        var entries: [(key: ObjectKey, entry: ExtentEntry)]
+        var entries: [ExtentEntry]
         if count >= table.count / 4 {
-            entries = table.objects(writtenAfter: checkpointed).map { key, object in
-                (key, ExtentEntry(key: key.bytes, value: object.value, seqno: object.seqno))
-            }
+            entries = table.entries(writtenAfter: checkpointed)
             var deletes: [ObjectKey: Seqno] = [:]
             for change in changes where change.deleted { deletes[ObjectKey(change.key)] = change.seqno }
             for (key, seqno) in deletes where table[key.bytes] == nil {
-                entries.append((key, ExtentEntry(key: key.bytes, value: nil, seqno: seqno)))
+                entries.append(ExtentEntry(key: key.bytes, value: nil, seqno: seqno))
             }
         } else {
             entries = latest().map { key, last in
-                (key, table[key.bytes].map { ExtentEntry(key: key.bytes, value: $0.value, seqno: $0.seqno) }
-                    ?? ExtentEntry(key: key.bytes, value: nil, seqno: last.seqno))
+                table[key.bytes].map { ExtentEntry(key: key.bytes, value: $0.value, seqno: $0.seqno) }
+                    ?? ExtentEntry(key: key.bytes, value: nil, seqno: last.seqno)
             }
         }
-        return ObjectKey.inByteOrder(entries, key: \.key).map(\.entry)
+        ObjectKey.sortInByteOrder(&entries) { ObjectKey($0.key) }
+        return entries
     }
 
     private mutating func fold() {

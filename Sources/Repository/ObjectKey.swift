@@ -31,11 +31,13 @@ struct ObjectKey: Hashable, Comparable, Sendable {
         return common != 0 ? common < 0 : left.count < right.count
     }
 
-    /// `items` in the byte order of their keys (keys distinct). The sort moves plain values (each
-    /// key's first 16 bytes as two big-endian integers, and the item's index) and reads a key's
+    /// Sorts `items` into the byte order of their keys (keys distinct). The sort moves plain values
+    /// (each key's first 16 bytes as two big-endian integers, and the item's index) and reads a key's
     /// bytes only where those tie: sorting the items themselves retained and released their arrays
-    /// at every move, most of a checkpoint's CPU while a standby caught up.
-    static func inByteOrder<Item>(_ items: [Item], key: (Item) -> ObjectKey) -> [Item] {
+    /// at every move, most of a checkpoint's CPU while a standby caught up. The items are then
+    /// swapped into place, cycle by cycle: a swap moves them, where building a sorted copy retained
+    /// each item's arrays once more (a cache miss for each, in a table of scattered objects).
+    static func sortInByteOrder<Item>(_ items: inout [Item], key: (Item) -> ObjectKey) {
         var order = items.indices.map { index in
             let prefix = key(items[index]).prefix
             return (high: prefix.high, low: prefix.low, index: index)
@@ -45,7 +47,18 @@ struct ObjectKey: Hashable, Comparable, Sendable {
             if left.low != right.low { return left.low < right.low }
             return key(items[left.index]) < key(items[right.index])
         }
-        return order.map { items[$0.index] }
+        // Place `position` takes the item at `order[position].index`; a place done points at itself.
+        var source = order.map(\.index)
+        for start in source.indices where source[start] != start {
+            var position = start
+            while source[position] != start {
+                let next = source[position]
+                items.swapAt(position, next)
+                source[position] = position
+                position = next
+            }
+            source[position] = position
+        }
     }
 
     /// The first 16 bytes, zero-padded, as two big-endian integers. Where two keys' prefixes differ

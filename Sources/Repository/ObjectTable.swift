@@ -97,13 +97,15 @@ public struct ObjectTable: Sendable {
         return Array(matching.prefix(limit))
     }
 
-    /// The objects written by commits after `seqno`, unordered.
-    func objects(writtenAfter seqno: Seqno) -> [(key: ObjectKey, object: StoredObject)] {
-        objects.compactMap { $0.value.seqno > seqno ? (key: $0.key, object: $0.value) : nil }
+    /// The objects written by commits after `seqno`, as extent entries, unordered.
+    func entries(writtenAfter seqno: Seqno) -> [ExtentEntry] {
+        objects.compactMap { $0.value.seqno > seqno ? ExtentEntry(key: $0.key.bytes, value: $0.value.value, seqno: $0.value.seqno) : nil }
     }
 
     /// Every object in key order (byte order: extent runs and backups are written in it).
     public func sortedObjects() -> [(key: [UInt8], object: StoredObject)] {
-        ObjectKey.inByteOrder(Array(objects), key: \.key).map { (key: $0.key.bytes, object: $0.value) }
+        var sorted = objects.map { (key: $0.key.bytes, object: $0.value) }
+        ObjectKey.sortInByteOrder(&sorted) { ObjectKey($0.key) }
+        return sorted
     }
 }

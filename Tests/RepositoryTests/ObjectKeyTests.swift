@@ -23,7 +23,7 @@ import Testing
         }
     }
 
-    /// The sort by 16-byte prefixes (`inByteOrder`) gives the bytes' order: keys that share their
+    /// The sort by 16-byte prefixes (`sortInByteOrder`) gives the bytes' order: keys that share their
     /// first 16 bytes, keys that are prefixes of others, zero bytes where the padding goes.
     @Test func sortingByPrefixGivesTheBytesOrder() {
         var generator = SystemRandomNumberGenerator()
@@ -35,7 +35,9 @@ import Testing
             keys.insert(head + (0..<Int.random(in: 0...20, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
         }
         let shuffled = keys.shuffled(using: &generator)
-        let sorted = ObjectKey.inByteOrder(shuffled.map(ObjectKey.init), key: { $0 }).map(\.bytes)
+        var sortedKeys = shuffled.map(ObjectKey.init)
+        ObjectKey.sortInByteOrder(&sortedKeys) { $0 }
+        let sorted = sortedKeys.map(\.bytes)
         let expected = shuffled.sorted { $0.lexicographicallyPrecedes($1) }
         #expect(sorted.count == expected.count)
         let firstDifference = expected.indices.first { sorted[$0] != expected[$0] }
