@@ -95,7 +95,7 @@ public final class Repository: @unchecked Sendable {
     let applyPreparation = DispatchQueue(label: "understudy.apply-preparation")
     /// Where applied batches and the tables a replay step replaced are freed, off the applier
     /// (`applyMirrored`, `publishReplay`).
-    let appliedRelease = DispatchQueue(label: "understudy.applied-release")
+    let appliedRelease = ReleaseQueue(label: "understudy.applied-release")
 
     /// Opens (recovers) a data directory: lock it, load the extents named by MANIFEST, then — unless
     /// the repository is in restore mode — repair a torn tranlog tail and replay every record after
