@@ -210,8 +210,12 @@ understudy_catchup_launch() {
 }
 
 # understudy_catchup_poll DIRECTORY TARGET: the poller's arguments for that standby (its URL from
-# its ready line).
-understudy_catchup_poll() { echo understudy "@$1.log.out" "$2"; }
+# its ready line). An earlier run's stdout for the same directory is removed first: the poller
+# must not poll the URL of a node already stopped.
+understudy_catchup_poll() {
+    rm -f "$1.log.out"
+    echo understudy "@$1.log.out" "$2"
+}
 
 understudy_max_once() { load "$U_PRIMARY" --seconds "$MAX_SECONDS" | jq -r '.commitsPerSecond | floor'; }
 
