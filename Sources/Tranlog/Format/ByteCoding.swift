@@ -45,12 +45,8 @@ package struct ByteReader {
     package mutating func read<Integer: FixedWidthInteger>(_: Integer.Type = Integer.self) -> Integer? {
         let size = MemoryLayout<Integer>.size
         guard remaining >= size else { return nil }
-        var value = Integer.zero
-        withUnsafeMutableBytes(of: &value) { target in
-            for index in 0..<size { target[index] = bytes[position + index] }
-        }
-        position += size
-        return Integer(littleEndian: value)
+        defer { position += size }
+        return readLittleEndian(Integer.self, in: bytes, at: position)
     }
 
     package mutating func readBytes(_ count: Int) -> ArraySlice<UInt8>? {
@@ -60,13 +56,11 @@ package struct ByteReader {
     }
 }
 
-/// Reads a little-endian integer at an absolute index of a byte collection.
+/// Reads a little-endian integer at an absolute index of a byte collection: one range check and one
+/// load (a copy byte by byte, each index checked, was most of reading a frame's header).
 package func readLittleEndian<Integer: FixedWidthInteger>(
     _: Integer.Type, in bytes: ArraySlice<UInt8>, at index: Int
 ) -> Integer {
-    var value = Integer.zero
-    withUnsafeMutableBytes(of: &value) { target in
-        for offset in 0..<MemoryLayout<Integer>.size { target[offset] = bytes[index + offset] }
-    }
-    return Integer(littleEndian: value)
+    precondition(index >= bytes.startIndex && index <= bytes.endIndex - MemoryLayout<Integer>.size, "read past the bytes")
+    return bytes.withUnsafeBytes { Integer(littleEndian: $0.loadUnaligned(fromByteOffset: index - bytes.startIndex, as: Integer.self)) }
 }
