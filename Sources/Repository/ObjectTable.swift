@@ -20,7 +20,7 @@ public struct StoredObject: Hashable, Sendable {
 /// One write of a commit, made ahead of the table: its key and the object it leaves (nil: deleted).
 struct PreparedWrite: Sendable {
     let key: ObjectKey
-    let object: StoredObject?
+    fileprivate(set) var object: StoredObject?
 
     init(_ operation: Operation, seqno: Seqno) {
         switch operation {
@@ -34,6 +34,14 @@ struct PreparedWrite: Sendable {
         self.key = ObjectKey(key)
         object = value.map { StoredObject(key: key, value: $0, seqno: seqno) }
     }
+
+    private init(key: ObjectKey, object: StoredObject?) {
+        self.key = key
+        self.object = object
+    }
+
+    /// What a write moved into the table leaves behind: it owns no storage (an empty array is shared).
+    static var taken: PreparedWrite { PreparedWrite(key: ObjectKey([]), object: nil) }
 }
 
 /// The repository's objects: an immutable-snapshot hash trie, so a copy is O(1) and readers,
@@ -60,9 +68,21 @@ public struct ObjectTable: Sendable {
         }
     }
 
-    /// Applies writes made beforehand (on another thread: making an object hashes it for the digest).
-    mutating func apply(_ writes: ArraySlice<PreparedWrite>) {
-        for write in writes { set(write.key, to: write.object) }
+    /// Moves writes `range`, made beforehand (on another thread: making an object hashes it for the
+    /// digest), into the table, leaving `PreparedWrite.taken` in their place. So neither the applier
+    /// nor whoever frees the batch touches a new object's reference count, a cache line the
+    /// preparing thread had just written (copying them was a twentieth of a catch-up's applier).
+    mutating func apply(taking range: Range<Int>, of writes: inout [PreparedWrite]) {
+        writes.withUnsafeMutableBufferPointer { writes in
+            for index in range {
+                let slot = writes.baseAddress! + index
+                var write = slot.move()
+                slot.initialize(to: .taken)
+                var object: StoredObject?
+                swap(&object, &write.object)
+                set(write.key, moving: &object)
+            }
+        }
     }
 
     /// Loads one extent entry (an audit, a backup): a tombstone removes the key.
@@ -80,9 +100,30 @@ public struct ObjectTable: Sendable {
     }
 
     private mutating func set(_ key: ObjectKey, to object: StoredObject?) {
-        let replaced = if let object { objects.updateValue(object, forKey: key) } else { objects.removeValue(forKey: key) }
+        var object = object
+        set(key, moving: &object)
+    }
+
+    /// Puts `object` under `key`, or removes the key for nil, moving the object in (it is nil after).
+    private mutating func set(_ key: ObjectKey, moving object: inout StoredObject?) {
+        let replaced: StoredObject?
+        if let added = object?.contentHash {
+            digest.add(added)
+            replaced = put(&object, forKey: key)
+        } else {
+            replaced = objects.removeValue(forKey: key)
+        }
         if let replaced { digest.remove(replaced.contentHash) }
-        if let object { digest.add(object.contentHash) }
+    }
+
+    /// A replaced object is swapped out, not copied: `updateValue(_:forKey:)` retained the new object
+    /// twice on the way in, each a cache line the preparing thread had just written.
+    private mutating func put(_ incoming: inout StoredObject?, forKey key: ObjectKey) -> StoredObject? {
+        objects.updateValue(forKey: key, default: incoming.take()!) { slot in
+            guard var replaced = incoming.take() else { return nil }
+            swap(&slot, &replaced)
+            return replaced
+        }
     }
 
     /// Keys starting with `prefix`, after `after` if given, in byte order, at most `limit` of them.

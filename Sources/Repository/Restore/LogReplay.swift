@@ -43,10 +43,11 @@ struct LogReplay {
     /// operations were a third of the time. The caller records the writes in `dirty`, a batch's at
     /// once (`PreparedFrames.changes`).
     mutating func applyCommit(
-        _ header: FrameHeader, sourceID: SourceID, at eventID: EventID, writes: ArraySlice<PreparedWrite>, from file: String
+        _ header: FrameHeader, sourceID: SourceID, at eventID: EventID, taking range: Range<Int>, of writes: inout [PreparedWrite],
+        from file: String
     ) throws(RepositoryError) {
         try checkContinues(header, at: eventID, from: file)
-        table.apply(writes)
+        table.apply(taking: range, of: &writes)
         advance(
             to: AppliedPosition(
                 seqno: header.seqno, epoch: header.epoch, eventID: eventID, sourceID: sourceID, time: header.time, recordCRC: header.crc),

@@ -44,8 +44,8 @@ struct PreparedFrames: Sendable {
     let mirrored: MirroredFrames
     /// One per frame of `mirrored`, in order.
     let frames: [Frame]
-    /// Every commit's writes, in order.
-    let writes: [PreparedWrite]
+    /// Every commit's writes, in order; the applier moves them into the table.
+    fileprivate(set) var writes: [PreparedWrite]
     /// What each write changed, for the next checkpoint (`ChangedKeys`): one per write, made here so
     /// that the applier joins a batch's at once instead of recording each write.
     let changes: [ChangedKeys.Change]
@@ -91,7 +91,7 @@ struct PreparedFrames: Sendable {
 extension LogRestoreRun {
     /// Applies the frames after the replay's position through `target`; false, having applied what
     /// came before, at a gap, at `target` or at the horizon (what follows must come from the mirror on disk, or later).
-    mutating func apply(_ prepared: PreparedFrames, through target: Seqno) throws(RepositoryError) -> Bool {
+    mutating func apply(_ prepared: inout PreparedFrames, through target: Seqno) throws(RepositoryError) -> Bool {
         let mirrored = prepared.mirrored
         let file = mirrored.file.path.string
         var offset = mirrored.offset
@@ -114,7 +114,7 @@ extension LogRestoreRun {
             let eventID = EventID(fileID: mirrored.file.fileID, offset: offset)
             switch frame {
             case .commit(let writes, let sourceID):
-                try replay.applyCommit(header, sourceID: sourceID, at: eventID, writes: prepared.writes[writes], from: file)
+                try replay.applyCommit(header, sourceID: sourceID, at: eventID, taking: writes, of: &prepared.writes, from: file)
                 appliedWrites = (appliedWrites?.lowerBound ?? writes.lowerBound)..<writes.upperBound
                 tally(header.seqno, header.kind, from: file)
             case .record(let record):

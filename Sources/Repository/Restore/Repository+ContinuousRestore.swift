@@ -72,7 +72,7 @@ extension Repository {
         // bytes took about a tenth of the applier's time during a catch-up.
         func apply(_ batch: consuming PreparedFrames) throws(RepositoryError) -> Bool {
             do {
-                let applied = try run.apply(batch, through: seqno)
+                let applied = try run.apply(&batch, through: seqno)
                 appliedRelease.release(consume batch)
                 return applied
             } catch {
