@@ -18,13 +18,13 @@
 #       own phases, without the CLI process's start);
 #   (d) base copy: a new primary holding BASECOPY_COMMITS upserts of 1,000-byte values, then a new
 #       standby started on an empty directory (`understudy standby`, base copy then streaming) timed
-#       until it has applied the primary's last record, against `pg_basebackup -X stream` of the same
-#       number of 1,000-byte rows; MB/s of object data (objects × 1,000 B). PostgreSQL's primary
-#       takes a CHECKPOINT before its copy is timed, and so does ours (`understudy checkpoint`) for
-#       the like-for-like figure; ours is also timed once before it, as the load left the primary
-#       (the copy then carries the tranlog since its last checkpoint, which the standby replays).
-#       It starts once every earlier part's node and server is stopped, and each side's timing
-#       starts after a `sync`.
+#       like a catch-up until it has applied the primary's last record, against `pg_basebackup -X
+#       stream` of the same number of 1,000-byte rows, each BASECOPY_RUNS times (the median); MB/s of
+#       object data (objects × 1,000 B). PostgreSQL's primary takes a CHECKPOINT before its copies
+#       are timed, and so does ours (`understudy checkpoint`) for the like-for-like figure; ours is
+#       also timed once before it, as the load left the primary (the copy then carries the tranlog
+#       since its last checkpoint, which the standby replays). It starts once every earlier part's
+#       node and server is stopped. Every timed run of (a) and (d) starts after a `sync`.
 #
 #   Understudy: `understudy start --replication` + `understudy standby` (deploy/lib/nodes.sh), a
 #               snapshot (`backup snapshot`) as the standby's copy, load from `understudy-load`.
@@ -37,8 +37,8 @@
 # (from the median run), catchup_seconds_runs (every run, in order),
 # max_commits_per_s, lag_p99_ms_at_50, lag_p99_ms_at_90, lag_nonzero_share_at_50 and _at_90 (the share
 # of samples that found flushed records not yet applied), achieved_per_s_at_50, achieved_per_s_at_90,
-# promote_to_first_write_ms, promote_in_node_ms, basecopy_mb_per_s (after a checkpoint) and
-# basecopy_mb_per_s_as_loaded (null where not measured: PostgreSQL's promote_in_node_ms and
+# promote_to_first_write_ms, promote_in_node_ms, basecopy_mb_per_s (after a checkpoint, from the
+# median run), basecopy_seconds_runs and basecopy_mb_per_s_as_loaded (null where not measured: PostgreSQL's promote_in_node_ms and
 # basecopy_mb_per_s_as_loaded, and anything of a system skipped).
 # Everything runs in a scratch directory removed on exit, Ctrl-C included; every process is stopped.
 #
@@ -46,7 +46,7 @@
 #   (--quick: 100 000 behind, short cells, a 60 000-commit base copy: below the 250 MB a real figure needs)
 # Environment (defaults in brackets):
 #   BEHIND [1000000]  commits the stopped standby misses      CLIENTS [32]  VALUE_BYTES [100]  KEYS [100000]
-#   CATCHUP_RUNS [3]  catch-ups timed per system (median)
+#   CATCHUP_RUNS [3]  catch-ups timed per system (median)   BASECOPY_RUNS [3]  base copies timed per system (median)
 #   MAX_SECONDS [10]  each closed-loop run finding the max    LAG_SECONDS [20]  each open-loop lag cell
 #   LAG_INTERVAL [0.02]  seconds between lag samples (1,000 per 20 s cell: the p99 is the 10th worst)
 #   BASECOPY_COMMITS [600000]  upserts of 1,000-byte values to random keys among 500,000 (about 350 MB)
@@ -69,9 +69,10 @@ log() { echo "standby-replication: $*" >&2; }
 die() { log "$*"; exit 1; }
 source "$PROJECT/examples/benchmarks/lib/common.sh"
 parse_options "[--quick] [--json FILE]" --quick QUICK "$@"
-[[ $QUICK == 1 ]] && : "${BEHIND:=100000}" "${MAX_SECONDS:=5}" "${LAG_SECONDS:=8}" "${BASECOPY_COMMITS:=60000}" "${CATCHUP_RUNS:=1}"
+[[ $QUICK == 1 ]] && : "${BEHIND:=100000}" "${MAX_SECONDS:=5}" "${LAG_SECONDS:=8}" "${BASECOPY_COMMITS:=60000}" "${CATCHUP_RUNS:=1}" "${BASECOPY_RUNS:=1}"
 BEHIND=${BEHIND:-1000000}
 CATCHUP_RUNS=${CATCHUP_RUNS:-3}
+BASECOPY_RUNS=${BASECOPY_RUNS:-3}
 BASECOPY_COMMITS=${BASECOPY_COMMITS:-600000}
 BASECOPY_KEYS=500000
 MAX_SECONDS=${MAX_SECONDS:-10}
@@ -138,36 +139,41 @@ median_of_three() {
     median "${runs[@]}"
 }
 
-# timed_catchups LAUNCH_ONE POLL_ONE STOP_ONE ORIGINAL TARGET: the catch-up timed CATCHUP_RUNS times:
-# on a copy of ORIGINAL (then `STOP_ONE`, and the copy removed), and last on ORIGINAL itself, which
-# keeps running. A run's poller (lib/wait_applied.py --armed, with the arguments `POLL_ONE DIRECTORY
+# timed_standbys WHAT RUNS LAUNCH_ONE POLL_ONE STOP_ONE ORIGINAL TARGET: a standby timed RUNS times
+# from its start until it has applied TARGET (a catch-up; a base copy, from an empty ORIGINAL): on a
+# copy of ORIGINAL (then `STOP_ONE`, and the copy removed), and last on ORIGINAL itself, which keeps
+# running. A run's poller (lib/wait_applied.py --armed, with the arguments `POLL_ONE DIRECTORY
 # TARGET` prints) starts first; once it is armed the clock starts and `LAUNCH_ONE DIRECTORY` starts
 # the standby without waiting for it; the clock stops when the poller has seen TARGET applied. So a
-# run counts the standby's start and its catch-up, and neither the poller's start nor a launcher's
-# wait for readiness. Sets CATCHUP_SECONDS (the median) and CATCHUP_RUNS_SECONDS.
-timed_catchups() {
-    local launch_one=$1 poll_one=$2 stop_one=$3 original=$4 target=$5 copy="$4-copy" runs=() started finished run
-    for ((run = 1; run <= CATCHUP_RUNS; run++)); do
+# run counts the standby's start and its work, and neither the poller's start nor a launcher's wait
+# for readiness. Sets TIMED_SECONDS (the median) and TIMED_RUNS_SECONDS.
+timed_standbys() {
+    local what=$1 count=$2 launch_one=$3 poll_one=$4 stop_one=$5 original=$6 target=$7 copy="$6-copy" runs=() started finished run
+    for ((run = 1; run <= count; run++)); do
         local directory=$original clock poller
-        if ((run < CATCHUP_RUNS)); then directory=$copy; cp -a "$original" "$copy"; fi
+        if ((run < count)); then directory=$copy; cp -a "$original" "$copy"; fi
+        # What the load or the copy left to write back reaches the disk before the clock starts:
+        # the kernel's writeback would otherwise share the run's two cores (the last run, with no
+        # copy before it, was the fastest of three for both systems).
+        sync
         rm -f "$WORK/clock" && mkfifo "$WORK/clock"
         # shellcheck disable=SC2046 # the arguments are words without spaces (paths in $WORK, numbers)
         python3 "$WAITER" --armed $("$poll_one" "$directory" "$target") >"$WORK/clock" &
         poller=$!
         exec {clock}<"$WORK/clock"
-        read -r _ <&"$clock" || die "the catch-up poller did not start"
+        read -r _ <&"$clock" || die "the $what poller did not start"
         started=$(now)
         "$launch_one" "$directory"
-        read -r _ <&"$clock" || die "catch-up $run never reached $target"
+        read -r _ <&"$clock" || die "$what $run never reached $target"
         finished=$(now)
         exec {clock}<&-
         wait "$poller"
         runs+=("$(elapsed "$started" "$finished")")
-        log "  catch-up $run of $CATCHUP_RUNS: ${runs[-1]} s"
-        if ((run < CATCHUP_RUNS)); then "$stop_one"; rm -rf "$copy"; fi
+        log "  $what $run of $count: ${runs[-1]} s"
+        if ((run < count)); then "$stop_one"; rm -rf "$copy"; fi
     done
-    CATCHUP_RUNS_SECONDS="${runs[*]}"
-    CATCHUP_SECONDS=$(median "${runs[@]}")
+    TIMED_RUNS_SECONDS="${runs[*]}"
+    TIMED_SECONDS=$(median "${runs[@]}")
 }
 
 # The node helpers and the replication key every Understudy part uses.
@@ -192,10 +198,10 @@ understudy_setup_and_catchup() {
     target=$(applied_seqno "$U_PRIMARY")
     local bytes=$(( $(tranlog_bytes "$WORK/primary" "$U_PRIMARY") - bytes_before ))
     U_PRIMARY_REPLICATION=$primary_replication
-    timed_catchups understudy_catchup_launch understudy_catchup_poll stop_last_node "$WORK/standby" "$target"
+    timed_standbys catch-up "$CATCHUP_RUNS" understudy_catchup_launch understudy_standby_poll stop_last_node "$WORK/standby" "$target"
     read_node_addresses "$WORK/standby.log.out"
     U_STANDBY=$url
-    U_CATCHUP_SECONDS=$CATCHUP_SECONDS U_CATCHUP_RUNS=$CATCHUP_RUNS_SECONDS
+    U_CATCHUP_SECONDS=$TIMED_SECONDS U_CATCHUP_RUNS=$TIMED_RUNS_SECONDS
     U_CATCHUP_RECORDS=$(ratio $((target - start)) "$U_CATCHUP_SECONDS")
     U_CATCHUP_MB=$(ratio "$bytes" "$(python3 -c "print($U_CATCHUP_SECONDS * 1e6)")" 1)
 
@@ -209,10 +215,10 @@ understudy_catchup_launch() {
     launch_node "$1.log" standby --data "$1" --primary "$U_PRIMARY_REPLICATION" --replication-key-file "$WORK/replication.key"
 }
 
-# understudy_catchup_poll DIRECTORY TARGET: the poller's arguments for that standby (its URL from
+# understudy_standby_poll DIRECTORY TARGET: the poller's arguments for that standby (its URL from
 # its ready line). An earlier run's stdout for the same directory is removed first: the poller
 # must not poll the URL of a node already stopped.
-understudy_catchup_poll() {
+understudy_standby_poll() {
     rm -f "$1.log.out"
     echo understudy "@$1.log.out" "$2"
 }
@@ -262,27 +268,25 @@ understudy_basecopy() {
         --commits "$BASECOPY_COMMITS" --json >/dev/null
     target=$(applied_seqno "$primary")
     BASECOPY_OBJECTS=$(curl -sf "$primary/status" | jq -r '.repository.objectCount')
-    timed_basecopy "$primary_replication" "$WORK/bc-standby-as-loaded" "$target"
-    U_BASECOPY_AS_LOADED_SECONDS=$COPY_SECONDS
+    U_BASECOPY_PRIMARY_REPLICATION=$primary_replication
+    mkdir "$WORK/bc-standby-as-loaded" "$WORK/bc-standby"
+    timed_standbys "base copy as loaded" 1 understudy_basecopy_launch understudy_standby_poll stop_last_node \
+        "$WORK/bc-standby-as-loaded" "$target"
+    stop_last_node
+    U_BASECOPY_AS_LOADED_SECONDS=$TIMED_SECONDS
     U_BASECOPY_AS_LOADED_MB=$(object_mb_per_s "$U_BASECOPY_AS_LOADED_SECONDS")
     "$bin/understudy" checkpoint --data "$WORK/bc-primary" --node "$primary" >/dev/null
     target=$(applied_seqno "$primary")
-    timed_basecopy "$primary_replication" "$WORK/bc-standby" "$target"
-    U_BASECOPY_SECONDS=$COPY_SECONDS
+    timed_standbys "base copy" "$BASECOPY_RUNS" understudy_basecopy_launch understudy_standby_poll stop_last_node \
+        "$WORK/bc-standby" "$target"
+    stop_last_node
+    U_BASECOPY_SECONDS=$TIMED_SECONDS U_BASECOPY_RUNS=$TIMED_RUNS_SECONDS
     U_BASECOPY_MB=$(object_mb_per_s "$U_BASECOPY_SECONDS")
 }
 
-# timed_basecopy PRIMARY_REPLICATION DATA TARGET: COPY_SECONDS, from a new standby's start on DATA
-# until it has applied TARGET; the standby is stopped after.
-timed_basecopy() {
-    local started finished
-    sync  # the primary's writes reach the disk before the copy is timed, as PostgreSQL's side below
-    started=$(now)
-    start_node "$2.log" standby --data "$2" --primary "$1" --replication-key-file "$WORK/replication.key"
-    wait_for_applied "$url" "$3"
-    finished=$(now)
-    stop_last_node
-    COPY_SECONDS=$(elapsed "$started" "$finished")
+# understudy_basecopy_launch DIRECTORY: a standby on the empty DIRECTORY, which starts with a base copy.
+understudy_basecopy_launch() {
+    launch_node "$1.log" standby --data "$1" --primary "$U_BASECOPY_PRIMARY_REPLICATION" --replication-key-file "$WORK/replication.key"
 }
 
 object_mb_per_s() { ratio "$BASECOPY_OBJECTS" "$(python3 -c "print($1 * 1e3)")" 1; }
@@ -329,8 +333,8 @@ CONF
     target=$(psql_at "$PG_PRIMARY" -c "SELECT pg_current_wal_lsn()")
     local bytes
     bytes=$(psql_at "$PG_PRIMARY" -c "SELECT pg_wal_lsn_diff('$target', '$before')::bigint")
-    timed_catchups postgres_catchup_launch postgres_catchup_poll pg_stop_last "$WORK/pg-standby" "$target"
-    P_CATCHUP_SECONDS=$CATCHUP_SECONDS P_CATCHUP_RUNS=$CATCHUP_RUNS_SECONDS
+    timed_standbys catch-up "$CATCHUP_RUNS" postgres_catchup_launch postgres_catchup_poll pg_stop_last "$WORK/pg-standby" "$target"
+    P_CATCHUP_SECONDS=$TIMED_SECONDS P_CATCHUP_RUNS=$TIMED_RUNS_SECONDS
     P_CATCHUP_RECORDS=$(ratio $(((BEHIND / CLIENTS) * CLIENTS)) "$P_CATCHUP_SECONDS")
     P_CATCHUP_MB=$(ratio "$bytes" "$(python3 -c "print($P_CATCHUP_SECONDS * 1e6)")" 1)
 
@@ -397,11 +401,17 @@ postgres_basebackup() {
     psql_at "$port" -c "CREATE TABLE kv (key text PRIMARY KEY, value bytea)" \
         -c "INSERT INTO kv SELECT 'load-' || i, substring(decode(repeat(md5(i::text) || md5((i + 1)::text), 32), 'hex') FROM 1 FOR 1000)
             FROM generate_series(1, $BASECOPY_OBJECTS) AS i" -c "CHECKPOINT" >/dev/null
-    sync
-    started=$(now)
-    as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$port" -U postgres -D "$WORK/pg-bc-copy" -X stream
-    finished=$(now)
-    P_BASECOPY_SECONDS=$(elapsed "$started" "$finished")
+    local runs=() run
+    for ((run = 1; run <= BASECOPY_RUNS; run++)); do
+        sync  # as before each of ours (timed_standbys)
+        started=$(now)
+        as_postgres "$PG_BIN/pg_basebackup" -h 127.0.0.1 -p "$port" -U postgres -D "$WORK/pg-bc-copy" -X stream
+        finished=$(now)
+        runs+=("$(elapsed "$started" "$finished")")
+        log "  base copy $run of $BASECOPY_RUNS: ${runs[-1]} s"
+        rm -rf "$WORK/pg-bc-copy"
+    done
+    P_BASECOPY_RUNS="${runs[*]}" P_BASECOPY_SECONDS=$(median "${runs[@]}")
     P_BASECOPY_MB=$(object_mb_per_s "$P_BASECOPY_SECONDS")
 }
 
@@ -410,10 +420,15 @@ postgres_basebackup() {
 # json_number VALUE: VALUE as a JSON number, or null when it was not measured ("-").
 json_number() { [[ -z $1 || $1 == - ]] && echo null || echo "$1"; }
 
-# system_json CATCHUP MAX LAG_50 LAG_90 PROMOTE_MS IN_NODE_MS BASECOPY_MB CATCHUP_RUNS BASECOPY_AS_LOADED_MB: one system's
-# fields (lag cells as "p50 p99 n nonzero_share achieved:R"; the catch-up runs' seconds space-separated).
+# json_runs "S1 S2 …": the runs' seconds as a JSON array, or null when not measured ("-").
+# shellcheck disable=SC2086 # the seconds are split on purpose
+json_runs() { if [[ -z $1 || $1 == - ]]; then echo null; else printf '%s\n' $1 | jq -s -c .; fi; }
+
+# system_json CATCHUP MAX LAG_50 LAG_90 PROMOTE_MS IN_NODE_MS BASECOPY_MB CATCHUP_RUNS BASECOPY_AS_LOADED_MB BASECOPY_RUNS:
+# one system's fields (lag cells as "p50 p99 n nonzero_share achieved:R"; runs' seconds space-separated).
 system_json() {
-    local catchup=$1 max=$2 lag50=$3 lag90=$4 promote=$5 in_node=$6 basecopy=$7 runs=$8 as_loaded=$9 p99_50 p99_90 share_50 share_90 achieved_50 achieved_90
+    local catchup=$1 max=$2 lag50=$3 lag90=$4 promote=$5 in_node=$6 basecopy=$7 runs=$8 as_loaded=$9 basecopy_runs=${10}
+    local p99_50 p99_90 share_50 share_90 achieved_50 achieved_90
     read -r _ p99_50 _ share_50 achieved_50 <<<"$lag50"
     read -r _ p99_90 _ share_90 achieved_90 <<<"$lag90"
     jq -n --argjson catchup "$(json_number "$catchup")" --argjson max "$(json_number "$max")" \
@@ -422,19 +437,20 @@ system_json() {
         --argjson promote "$(json_number "$promote")" --argjson in_node "$(json_number "$in_node")" \
         --argjson basecopy "$(json_number "$basecopy")" --argjson as_loaded "$(json_number "$as_loaded")" \
         --argjson share_50 "$(json_number "$share_50")" --argjson share_90 "$(json_number "$share_90")" \
-        --argjson runs "$(if [[ $runs == - ]]; then echo null; else printf '%s\n' $runs | jq -s -c .; fi)" \
+        --argjson runs "$(json_runs "$runs")" --argjson basecopy_runs "$(json_runs "$basecopy_runs")" \
         '{catchup_records_per_s: $catchup, catchup_seconds_runs: $runs, max_commits_per_s: $max, lag_p99_ms_at_50: $p99_50, lag_p99_ms_at_90: $p99_90,
           lag_nonzero_share_at_50: $share_50, lag_nonzero_share_at_90: $share_90, achieved_per_s_at_50: $achieved_50,
           achieved_per_s_at_90: $achieved_90, promote_to_first_write_ms: $promote,
-          promote_in_node_ms: $in_node, basecopy_mb_per_s: $basecopy, basecopy_mb_per_s_as_loaded: $as_loaded}'
+          promote_in_node_ms: $in_node, basecopy_mb_per_s: $basecopy, basecopy_seconds_runs: $basecopy_runs,
+          basecopy_mb_per_s_as_loaded: $as_loaded}'
 }
 
 write_json() {
     [[ -n $JSON_FILE ]] || return 0
     jq -n --argjson understudy "$(system_json "$U_CATCHUP_RECORDS" "$U_MAX" "$U_LAG_50" "$U_LAG_90" "$U_PROMOTE_MS" \
-            "$U_PROMOTE_IN_NODE_MS" "$U_BASECOPY_MB" "$U_CATCHUP_RUNS" "$U_BASECOPY_AS_LOADED_MB")" \
+            "$U_PROMOTE_IN_NODE_MS" "$U_BASECOPY_MB" "$U_CATCHUP_RUNS" "$U_BASECOPY_AS_LOADED_MB" "$U_BASECOPY_RUNS")" \
         --argjson postgres "$(system_json "$P_CATCHUP_RECORDS" "$P_MAX" "$P_LAG_50" "$P_LAG_90" "$P_PROMOTE_MS" - "$P_BASECOPY_MB" \
-            "$P_CATCHUP_RUNS" -)" \
+            "$P_CATCHUP_RUNS" - "$P_BASECOPY_RUNS")" \
         '{understudy: $understudy, postgres: $postgres}' >"$JSON_FILE"
     log "wrote $JSON_FILE"
 }
@@ -450,7 +466,7 @@ catchup_rows() {
 }
 
 basecopy_rows() {
-    echo "| (d) base copy of $BASECOPY_OBJECTS × 1,000 B objects after a checkpoint: seconds | $U_BASECOPY_SECONDS | $P_BASECOPY_SECONDS |"
+    echo "| (d) base copy of $BASECOPY_OBJECTS × 1,000 B objects after a checkpoint: seconds, median of $BASECOPY_RUNS ($U_BASECOPY_RUNS / $P_BASECOPY_RUNS) | $U_BASECOPY_SECONDS | $P_BASECOPY_SECONDS |"
     echo "| (d) base copy MB/s of object data after a checkpoint | $U_BASECOPY_MB | $P_BASECOPY_MB |"
     echo "| (d) base copy as the load left the primary: seconds / MB/s | $U_BASECOPY_AS_LOADED_SECONDS / $U_BASECOPY_AS_LOADED_MB | - |"
 }
@@ -463,7 +479,7 @@ main() {
     load_before=$(cut -d' ' -f1-3 /proc/loadavg)
     log "scratch directory $WORK ($(df --output=source,fstype "$WORK" | tail -1 | tr -s ' ')), load average $load_before"
     P_CATCHUP_SECONDS=- P_CATCHUP_RUNS=- P_CATCHUP_RECORDS=- P_CATCHUP_MB=- P_MAX=- P_LAG_50="- - - achieved:-" P_LAG_90="- - - achieved:-" P_PROMOTE_MS=-
-    P_BASECOPY_SECONDS=- P_BASECOPY_MB=-
+    P_BASECOPY_SECONDS=- P_BASECOPY_MB=- P_BASECOPY_RUNS=-
     if [[ ${ONLY_BASECOPY:-0} == 1 ]]; then
         understudy_setup
         understudy_basecopy
