@@ -38,8 +38,8 @@
 # max_commits_per_s, lag_p99_ms_at_50, lag_p99_ms_at_90, lag_nonzero_share_at_50 and _at_90 (the share
 # of samples that found flushed records not yet applied), achieved_per_s_at_50, achieved_per_s_at_90,
 # promote_to_first_write_ms, promote_in_node_ms, basecopy_mb_per_s (after a checkpoint, from the
-# median run), basecopy_seconds_runs and basecopy_mb_per_s_as_loaded (null where not measured: PostgreSQL's promote_in_node_ms and
-# basecopy_mb_per_s_as_loaded, and anything of a system skipped).
+# median run), basecopy_seconds_runs and basecopy_mb_per_s_as_loaded (null where not measured:
+# PostgreSQL's promote_in_node_ms and basecopy_mb_per_s_as_loaded, and anything of a system skipped).
 # Everything runs in a scratch directory removed on exit, Ctrl-C included; every process is stopped.
 #
 # Usage: examples/benchmarks/standby-replication.sh [--quick] [--json FILE]
@@ -154,7 +154,7 @@ timed_standbys() {
         if ((run < count)); then directory=$copy; cp -a "$original" "$copy"; fi
         # What the load or the copy left to write back reaches the disk before the clock starts:
         # the kernel's writeback would otherwise share the run's two cores (the last run, with no
-        # copy before it, was the fastest of three for both systems).
+        # copy just before it, was the fastest of three for both systems in two whole runs of three).
         sync
         rm -f "$WORK/clock" && mkfifo "$WORK/clock"
         # shellcheck disable=SC2046 # the arguments are words without spaces (paths in $WORK, numbers)
@@ -197,8 +197,8 @@ understudy_setup_and_catchup() {
     load "$U_PRIMARY" --commits "$BEHIND" >/dev/null
     target=$(applied_seqno "$U_PRIMARY")
     local bytes=$(( $(tranlog_bytes "$WORK/primary" "$U_PRIMARY") - bytes_before ))
-    U_PRIMARY_REPLICATION=$primary_replication
-    timed_standbys catch-up "$CATCHUP_RUNS" understudy_catchup_launch understudy_standby_poll stop_last_node "$WORK/standby" "$target"
+    U_STANDBY_OF=$primary_replication
+    timed_standbys catch-up "$CATCHUP_RUNS" understudy_standby_launch understudy_standby_poll stop_last_node "$WORK/standby" "$target"
     read_node_addresses "$WORK/standby.log.out"
     U_STANDBY=$url
     U_CATCHUP_SECONDS=$TIMED_SECONDS U_CATCHUP_RUNS=$TIMED_RUNS_SECONDS
@@ -210,9 +210,10 @@ understudy_setup_and_catchup() {
     U_MAX=$(median_of_three understudy_max_once)
 }
 
-# understudy_catchup_launch DIRECTORY: a standby on DIRECTORY, its stdout in DIRECTORY.log.out.
-understudy_catchup_launch() {
-    launch_node "$1.log" standby --data "$1" --primary "$U_PRIMARY_REPLICATION" --replication-key-file "$WORK/replication.key"
+# understudy_standby_launch DIRECTORY: a standby of U_STANDBY_OF (a primary's replication address) on
+# DIRECTORY, its stdout in DIRECTORY.log.out; on an empty DIRECTORY it starts with a base copy.
+understudy_standby_launch() {
+    launch_node "$1.log" standby --data "$1" --primary "$U_STANDBY_OF" --replication-key-file "$WORK/replication.key"
 }
 
 # understudy_standby_poll DIRECTORY TARGET: the poller's arguments for that standby (its URL from
@@ -268,26 +269,22 @@ understudy_basecopy() {
         --commits "$BASECOPY_COMMITS" --json >/dev/null
     target=$(applied_seqno "$primary")
     BASECOPY_OBJECTS=$(curl -sf "$primary/status" | jq -r '.repository.objectCount')
-    U_BASECOPY_PRIMARY_REPLICATION=$primary_replication
+    U_STANDBY_OF=$primary_replication
     mkdir "$WORK/bc-standby-as-loaded" "$WORK/bc-standby"
-    timed_standbys "base copy as loaded" 1 understudy_basecopy_launch understudy_standby_poll stop_last_node \
+    timed_standbys "base copy as loaded" 1 understudy_standby_launch understudy_standby_poll stop_last_node \
         "$WORK/bc-standby-as-loaded" "$target"
     stop_last_node
     U_BASECOPY_AS_LOADED_SECONDS=$TIMED_SECONDS
     U_BASECOPY_AS_LOADED_MB=$(object_mb_per_s "$U_BASECOPY_AS_LOADED_SECONDS")
     "$bin/understudy" checkpoint --data "$WORK/bc-primary" --node "$primary" >/dev/null
     target=$(applied_seqno "$primary")
-    timed_standbys "base copy" "$BASECOPY_RUNS" understudy_basecopy_launch understudy_standby_poll stop_last_node \
+    timed_standbys "base copy" "$BASECOPY_RUNS" understudy_standby_launch understudy_standby_poll stop_last_node \
         "$WORK/bc-standby" "$target"
     stop_last_node
     U_BASECOPY_SECONDS=$TIMED_SECONDS U_BASECOPY_RUNS=$TIMED_RUNS_SECONDS
     U_BASECOPY_MB=$(object_mb_per_s "$U_BASECOPY_SECONDS")
 }
 
-# understudy_basecopy_launch DIRECTORY: a standby on the empty DIRECTORY, which starts with a base copy.
-understudy_basecopy_launch() {
-    launch_node "$1.log" standby --data "$1" --primary "$U_BASECOPY_PRIMARY_REPLICATION" --replication-key-file "$WORK/replication.key"
-}
 
 object_mb_per_s() { ratio "$BASECOPY_OBJECTS" "$(python3 -c "print($1 * 1e3)")" 1; }
 
