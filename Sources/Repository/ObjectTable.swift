@@ -74,6 +74,7 @@ public struct ObjectTable: Sendable {
     /// preparing thread had just written (the copies were 4–13% of a catch-up's applier).
     mutating func apply(taking range: Range<Int>, of writes: inout [PreparedWrite]) {
         writes.withUnsafeMutableBufferPointer { writes in
+            precondition(range.lowerBound >= 0 && range.upperBound <= writes.count, "writes \(range) of \(writes.count)")
             for index in range {
                 let slot = writes.baseAddress! + index
                 var write = slot.move()
