@@ -132,6 +132,9 @@ public final class UnderstudyNode: Sendable {
     /// Where standbys connect, with the real port when 0 was asked for; nil when not serving them.
     public var replicationAddress: SocketAddress? { replication.listeningAddress }
 
+    /// The replica of a standby following a primary; for tests that hold its apply back.
+    func standbyReplica() throws(RepositoryError) -> StandbyReplica { try replication.standby(repository) }
+
     /// Promotes this standby (`POST /admin/promote` does the same): its single durable commit point is
     /// the repository's commitRestore. Off the loop thread.
     public func promote() throws(RepositoryError) -> PromoteReport {

@@ -47,8 +47,8 @@ final class MirrorWriterStage: @unchecked Sendable {
     private let onFlushed: (Seqno) -> Void
 
     /// `report` runs on the loop after each drain; `beforeSync` on the draining thread, with the frames
-    /// a drain wrote, before it syncs them (the applier may prepare them meanwhile, but must not show
-    /// them to readers before `onFlushed`); `onMirrored` on the draining thread, after the
+    /// a drain wrote, before it syncs them (the applier may prepare them, but must not show them to
+    /// readers before `onFlushed`); `onMirrored` on the draining thread, after the
     /// sync and before the report is posted, so the applier holds the frames before it hears of them;
     /// `onFlushed` on the draining thread after a drain that synced records, with the mirror's end,
     /// once the report is posted: the applier starts without waiting for the loop to wake, and

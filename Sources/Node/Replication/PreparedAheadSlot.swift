@@ -1,8 +1,8 @@
 import Tranlog
 import Transport
 
-/// The one apply step a standby prepares ahead: from the frames its mirror writer is syncing, while
-/// the sync runs (`StandbyReplica.mirrorWritten`), so that after the sync only its publication is
+/// The one apply step a standby prepares ahead: from the frames its mirror writer wrote, before it
+/// syncs them (`StandbyReplica.mirrorWritten`), so that after the sync only its publication is
 /// left. The slot's rule keeps readers from seeing what a crash could take back: a step is handed
 /// out only once the sync of the drain that began it returned, and every drain begins anew, which
 /// drops the step of an earlier drain whose sync may have failed.

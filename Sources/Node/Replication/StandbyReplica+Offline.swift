@@ -189,7 +189,7 @@ extension StandbyReplica {
             try reopenFailedMirror(fault)
         case .apply:
             let flushed = loop.onLoop { [receiver] in receiver!.flushedSeqno } ?? .zero
-            do { try repository.applyLocalLogs(through: flushed) } catch {
+            do { _ = try exclusively { () throws(RepositoryError) in try repository.applyLocalLogs(through: flushed) } } catch {
                 throw .notAllowed(
                     "cannot go online: applying the mirror still fails: \(error). Replace the damaged tranlog in "
                         + "\(repository.directory.tranlogs) with the primary's copy, or put a fresh copy of the primary in place "

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Logging
 import Replication
 import Repository
@@ -37,8 +38,12 @@ final class StandbyReplica: @unchecked Sendable {
     let digestWatch = Locked(DigestWatch())
     /// Frames synced by the mirror writer, for the apply queue (filled on the writer's thread).
     let handoff = Locked(MirrorHandoff())
-    /// The step the apply queue prepares from the frames the mirror writer is syncing (`mirrorWritten`).
+    /// The step the mirror writer prepares from the frames it is about to sync (`mirrorWritten`).
     let preparedAhead = PreparedAheadSlot<PreparedReplay>()
+    /// Held while records are applied to the repository: by the apply queue, which waits for it, and
+    /// by the mirror writer preparing a step, which skips the step when it is taken. The repository
+    /// refuses a second restore operation as busy; this keeps the two from ever meeting there.
+    let applyExclusion = NSLock()
     /// `--apply-delay`: each record is applied only this long after its commit time (the primary's clock).
     let applyDelay: Duration?
     /// The primary's clock, from its heartbeats (set on the loop, read on the apply queue); the
@@ -234,31 +239,45 @@ final class StandbyReplica: @unchecked Sendable {
     static let recordsAppliedOnTheMirrorWriter: UInt64 = 64
 
     /// On the mirror writer's thread, once a drain wrote its frames and before it syncs them: a
-    /// caught-up standby's step is prepared on the apply queue while the sync runs, so that after
-    /// the sync only its publication is left (in the streaming benchmark, a median of 35 µs from
-    /// the sync's return to the record's visibility, against 93 µs applying it then). Every drain
-    /// replaces the slot: a step is only ever published for the drain it was prepared from, once
-    /// that drain's sync returned (`PreparedAheadSlot`).
+    /// caught-up standby's step is prepared right here, so that after the sync only its publication
+    /// is left. Every drain replaces the slot: a step is only ever published for the drain it was
+    /// prepared from, once that drain's sync returned (`PreparedAheadSlot`). It was prepared on the
+    /// apply queue while the sync ran, but on a busy machine that queue's thread often got a vCPU
+    /// only after the sync had returned, and the writer waited for it: at 6,000 commits/s, 65–95 µs
+    /// at p90 from the sync's return to the publication, and synced records not yet visible in 3–5%
+    /// of the samples; here, 40–70 µs and about 1%. The sync starts later by the few microseconds a
+    /// caught-up step takes.
     private func mirrorWritten(_ mirrored: [MirroredFrames]) {
         let through = mirrored.last?.lastSeqno.flatMap { last in
             let caughtUp = repository.appliedPosition.seqno.distance(to: last) <= Self.recordsAppliedOnTheMirrorWriter
             return caughtUp && pendingApply.withLock { $0 == nil } ? last : nil
         }
         preparedAhead.begin(through: through)
-        guard let through else { return }
-        applyQueue.async { self.prepareAhead(mirrored, through: through) }
+        // An apply in progress already holds the repository: it gets its work done, and this drain's
+        // records take the usual path after the sync.
+        guard let through, applyExclusion.try() else { return }
+        defer { applyExclusion.unlock() }
+        prepareAhead(mirrored, through: through)
     }
 
-    /// On the apply queue: applies `mirrored` to a copy of the table, unless something holds the
-    /// apply back (offline, a pause, the delay), which the usual apply after the sync then heeds.
+    /// On the mirror writer's thread, holding `applyExclusion`: applies `mirrored` to a copy of the
+    /// table, unless something holds the apply back (offline, a pause, the delay), which the usual
+    /// apply after the sync then heeds.
     private func prepareAhead(_ mirrored: [MirroredFrames], through: Seqno) {
         guard applyTarget(through) == through, let limit = applyLimit(through), limit.seqno == through, limit.horizon == nil else { return }
         do {
             preparedAhead.fill(try repository.prepareMirrored(mirrored, through: through), through: through)
         } catch {
-            // Busy, or promoted meanwhile: the usual apply after the sync meets the same, and
-            // reports it.
+            // Busy (a manual restore operation), or promoted meanwhile: the usual apply after the
+            // sync meets the same, and reports it.
         }
+    }
+
+    /// Runs `body`, which applies flushed records to the repository, holding `applyExclusion`.
+    func exclusively<Value>(_ body: () throws(RepositoryError) -> Value) throws(RepositoryError) -> Value {
+        applyExclusion.lock()
+        defer { applyExclusion.unlock() }
+        return try body()
     }
 
     /// On the apply queue: publishes the step prepared from synced frames through at most `target`,
@@ -319,6 +338,10 @@ extension StandbyReplica {
     /// On the apply queue: applies through `target` (and no record committed after `horizon`) from
     /// the frames handed over in memory, then from the mirror on disk for whatever they do not cover.
     func applyFlushed(through target: Seqno, notAfter horizon: Timestamp? = nil) throws(RepositoryError) -> AppliedPosition {
+        try exclusively { () throws(RepositoryError) in try applyFlushedHeld(through: target, notAfter: horizon) }
+    }
+
+    private func applyFlushedHeld(through target: Seqno, notAfter horizon: Timestamp?) throws(RepositoryError) -> AppliedPosition {
         if horizon == nil, let position = try publishPreparedAhead(through: target), position.seqno >= target { return position }
         let mirrored = handoff.withLock { $0.batches(through: target) }
         let position: AppliedPosition
