@@ -53,4 +53,26 @@ import Tranlog
         #expect(slot.take(upTo: Seqno(9)) == nil, "a pause stops the apply at 9")
         #expect(slot.take(upTo: Seqno(10)) == nil, "and the step was dropped")
     }
+
+    @Test func aPreparerStartsOnlyOnItsDrainBeforeTheSyncReturns() {
+        let slot = PreparedAheadSlot<String>()
+        slot.begin(through: Seqno(10))
+        #expect(!slot.startPreparing(through: Seqno(9)), "another drain's frames")
+        #expect(slot.startPreparing(through: Seqno(10)))
+        slot.synced()
+        // Started in time: its step is handed out once it is filled.
+        slot.fill("through 10", through: Seqno(10))
+        #expect(slot.take(upTo: Seqno(10)) == "through 10")
+
+        // Late: the sync returned first, and the frames are applied the usual way.
+        slot.begin(through: Seqno(12))
+        slot.synced()
+        #expect(!slot.startPreparing(through: Seqno(12)))
+        #expect(slot.take(upTo: Seqno(12)) == nil)
+
+        // Closed: the writer stopped (a promotion, a node's stop).
+        slot.begin(through: Seqno(14))
+        slot.close()
+        #expect(!slot.startPreparing(through: Seqno(14)))
+    }
 }

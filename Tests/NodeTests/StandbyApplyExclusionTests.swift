@@ -8,10 +8,11 @@ import UnderstudyTesting
 
 @testable import Node
 
-/// A standby's mirror writer prepares a caught-up step before it syncs, while an apply may be running
-/// on the apply queue: the two take turns at the repository (`StandbyReplica.applyExclusion`). The
-/// writer never waits for an apply before its sync, and what it synced meanwhile is applied once the
-/// apply is done.
+/// A caught-up standby prepares each drain's step before the mirror writer syncs it, or, when a
+/// synchronous primary waits for its acks, on its prepare queue while the sync runs. Either way the
+/// preparation and the apply queue take turns at the repository (`StandbyReplica.applyExclusion`),
+/// the sync never waits for an apply, and the writer never waits for a preparation that has not
+/// started when its sync returns.
 @Suite(.timeLimit(.minutes(2))) struct StandbyApplyExclusionTests {
     @Test func recordsSyncedDuringAnApplyAreAppliedAfterIt() throws {
         try withPrimaryAndStandby { primary, standby in
@@ -24,7 +25,7 @@ import UnderstudyTesting
             var held = true
             defer { if held { replica.applyExclusion.unlock() } }
             let second = try primary.put(key: [UInt8]("k"), value: [UInt8]("2")).seqno
-            // The writer syncs without waiting for the apply (it skips the step it would prepare).
+            // The writer syncs without waiting for the apply (the step is not prepared).
             try awaitStandby(standby, "synced \(second)") { ($0.replication?.applyBacklog?.syncedSeqno ?? .zero) >= second }
             #expect(standby.status.repository.applied.seqno < second, "applied while the apply queue held the repository")
 
@@ -38,8 +39,36 @@ import UnderstudyTesting
         }
     }
 
+    @Test func aPreparationThatHasNotStartedIsNotWaitedFor() throws {
+        try withPrimaryAndStandby(synchronous: true) { primary, standby in
+            let first = try primary.put(key: [UInt8]("k"), value: [UInt8]("1")).seqno
+            try awaitStandby(standby, "applied \(first)") { $0.repository.applied.seqno >= first }
+            let replica = try standby.standbyReplica()
+            try awaitStandby(standby, "a heartbeat saying its acks are awaited") { _ in replica.acksAwaited.withLock { $0 } }
+
+            // The prepare queue's thread gets no vCPU until the sync has returned (a busy machine).
+            replica.prepareQueue.suspend()
+            var suspended = true
+            defer { if suspended { replica.prepareQueue.resume() } }
+            let second = try primary.put(key: [UInt8]("k"), value: [UInt8]("2")).seqno
+            try awaitStandby(standby, "applied \(second) with its preparation not started") { $0.repository.applied.seqno >= second }
+
+            // The late preparation finds its drain synced and leaves the repository alone.
+            replica.prepareQueue.resume()
+            suspended = false
+            replica.prepareQueue.sync {}
+            let third = try primary.put(key: [UInt8]("k"), value: [UInt8]("3")).seqno
+            try awaitStandby(standby, "applied \(third)") { $0.repository.applied.seqno >= third }
+            let client = try NodeClient(address: standby.httpAddress, timeout: .seconds(10), logger: quietLogger)
+            defer { client.close() }
+            #expect(try client.get(key: [UInt8]("k")) == FetchedObject(value: [UInt8]("3"), seqno: third))
+            #expect(standby.status.replication?.offline == nil)
+        }
+    }
+
     /// A primary serving standbys and a standby following it, on copies of one fresh data directory.
-    func withPrimaryAndStandby(_ body: (NodeClient, UnderstudyNode) throws -> Void) throws {
+    /// With `synchronous`, the primary's commits wait for the standby's acks.
+    func withPrimaryAndStandby(synchronous: Bool = false, _ body: (NodeClient, UnderstudyNode) throws -> Void) throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("understudy-apply-exclusion-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
@@ -53,6 +82,7 @@ import UnderstudyTesting
         let (primary, client) = try NodeFixture.start(primaryDirectory) {
             $0.replicationKeyFile = FilePath(keyFile.path)
             $0.replicationAddress = SocketAddress(host: "127.0.0.1", port: 0)
+            $0.synchronous.standbys = synchronous ? 1 : 0
         }
         defer {
             client.close()

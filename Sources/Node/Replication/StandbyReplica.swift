@@ -38,11 +38,19 @@ final class StandbyReplica: @unchecked Sendable {
     let digestWatch = Locked(DigestWatch())
     /// Frames synced by the mirror writer, for the apply queue (filled on the writer's thread).
     let handoff = Locked(MirrorHandoff())
-    /// The step the mirror writer prepares from the frames it is about to sync (`mirrorWritten`).
+    /// The step prepared from the frames the mirror writer is syncing (`mirrorWritten`).
     let preparedAhead = PreparedAheadSlot<PreparedReplay>()
+    /// Where that step is prepared while the sync runs, when a synchronous primary waits for this
+    /// standby (`mirrorWritten`). Not the apply queue, which the writer waits for after the sync
+    /// (`mirrorFlushed`): a preparation that has not started by then never starts, and the writer
+    /// applies the frames itself rather than wait for this queue's thread.
+    let prepareQueue = DispatchQueue(label: "understudy.standby.prepare")
+    /// Whether the primary's last heartbeat said that its synchronous commits wait for this standby's
+    /// acks (`mirrorWritten`).
+    let acksAwaited = Locked(false)
     /// Held while records are applied to the repository: by the apply queue, which waits for it, and
-    /// by the mirror writer preparing a step, which skips the step when it is taken. The repository
-    /// refuses a second restore operation as busy; this keeps the two from ever meeting there.
+    /// by a preparation, which is skipped when it is taken. The repository refuses a second restore
+    /// operation as busy; this keeps the two from ever meeting there.
     let applyExclusion = NSLock()
     /// `--apply-delay`: each record is applied only this long after its commit time (the primary's clock).
     let applyDelay: Duration?
@@ -111,6 +119,8 @@ final class StandbyReplica: @unchecked Sendable {
     func stop() {
         _ = loop.executeAndWait { [receiver] in receiver!.stop() }
         receiver.waitForMirrorWriter()
+        preparedAhead.close()
+        prepareQueue.sync {}
         applyQueue.sync {}
     }
 
@@ -139,6 +149,9 @@ final class StandbyReplica: @unchecked Sendable {
             )
         }
         guard let stopped else { throw .busy("the node is stopping") }
+        // No preparation starts from here on; one in progress holds the repository until it ends,
+        // and the apply below waits for it: none is left to meet the commit as busy.
+        preparedAhead.close()
         let stopMilliseconds = phase.lap()
         // Paused at a target: the target, not the delay, says where the new epoch begins.
         let applied = try applyFlushed(through: min(stopped.flushed, pause?.untilSeqno ?? stopped.flushed), notAfter: pause?.untilTime)
@@ -239,32 +252,42 @@ final class StandbyReplica: @unchecked Sendable {
     static let recordsAppliedOnTheMirrorWriter: UInt64 = 64
 
     /// On the mirror writer's thread, once a drain wrote its frames and before it syncs them: a
-    /// caught-up standby's step is prepared right here, so that after the sync only its publication
-    /// is left. Every drain replaces the slot: a step is only ever published for the drain it was
-    /// prepared from, once that drain's sync returned (`PreparedAheadSlot`). It was prepared on the
-    /// apply queue while the sync ran, but on a busy machine that queue's thread often got a vCPU
-    /// only after the sync had returned, and the writer waited for it: at 6,000 commits/s, 65–95 µs
-    /// at p90 from the sync's return to the publication, and synced records not yet visible in 3–5%
-    /// of the samples; here, 40–70 µs and about 1%. The sync starts later by the few microseconds a
-    /// caught-up step takes.
+    /// caught-up standby's step is prepared now, so that after the sync only its publication is
+    /// left. Every drain replaces the slot: a step is only ever published for the drain it was
+    /// prepared from, once that drain's sync returned (`PreparedAheadSlot`).
+    ///
+    /// Where it is prepared depends on who waits for the sync. A synchronous primary waiting for
+    /// this standby's acks waits for the sync, so the step is prepared on the prepare queue while
+    /// the sync runs, and the sync starts at once. Any other standby prepares it right here, before
+    /// the sync: on the prepare queue it was often not done when the sync returned (its thread gets
+    /// a vCPU late on a busy machine), and the writer then waited for it. At 6,000 commits/s
+    /// (`lag-ab.sh`, four pairs) synced records not yet visible were found in 1% of samples, against
+    /// 3–6%, and the lag p99 fell from 1.6–1.8 ms to 0–1.3 ms; the sync starts later by the step's
+    /// preparation (26 µs at the median at that rate).
     private func mirrorWritten(_ mirrored: [MirroredFrames]) {
         let through = mirrored.last?.lastSeqno.flatMap { last in
             let caughtUp = repository.appliedPosition.seqno.distance(to: last) <= Self.recordsAppliedOnTheMirrorWriter
             return caughtUp && pendingApply.withLock { $0 == nil } ? last : nil
         }
         preparedAhead.begin(through: through)
-        // An apply in progress already holds the repository: it gets its work done, and this drain's
-        // records take the usual path after the sync.
-        guard let through, applyExclusion.try() else { return }
-        defer { applyExclusion.unlock() }
-        prepareAhead(mirrored, through: through)
+        guard let through else { return }
+        if acksAwaited.withLock({ $0 }) {
+            prepareQueue.async { self.prepareAhead(mirrored, through: through) }
+        } else {
+            prepareAhead(mirrored, through: through)
+        }
     }
 
-    /// On the mirror writer's thread, holding `applyExclusion`: applies `mirrored` to a copy of the
-    /// table, unless something holds the apply back (offline, a pause, the delay), which the usual
-    /// apply after the sync then heeds.
+    /// On the mirror writer's thread or the prepare queue: applies `mirrored` to a copy of the table,
+    /// holding `applyExclusion`, if the sync has not returned yet and nothing holds the apply back (offline, a pause, the delay),
+    /// which the usual apply after the sync then heeds. An apply in progress holds the repository:
+    /// it gets its work done, and this drain's records take the usual path.
     private func prepareAhead(_ mirrored: [MirroredFrames], through: Seqno) {
-        guard applyTarget(through) == through, let limit = applyLimit(through), limit.seqno == through, limit.horizon == nil else { return }
+        guard applyExclusion.try() else { return }
+        defer { applyExclusion.unlock() }
+        guard preparedAhead.startPreparing(through: through), applyTarget(through) == through, let limit = applyLimit(through),
+            limit.seqno == through, limit.horizon == nil
+        else { return }
         do {
             preparedAhead.fill(try repository.prepareMirrored(mirrored, through: through), through: through)
         } catch {
@@ -365,6 +388,7 @@ extension StandbyReplica {
         let now = clock.monotonic()
         primaryClock.withLock { $0 = PrimaryClockEstimate(time: heartbeat.primaryTime, at: now) }
         digestWatch.withLock { $0.hear(heartbeat.digest) }
+        acksAwaited.withLock { $0 = heartbeat.standing.required != nil }
         applyQueue.async { self.checkDigest() }
     }
 

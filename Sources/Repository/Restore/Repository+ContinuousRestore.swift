@@ -30,8 +30,8 @@ extension Repository {
     }
 
     /// `applyMirrored`'s work without its publication: the frames applied to a copy of the table that
-    /// no reader sees until `publishPrepared`. A standby's mirror writer prepares the frames it wrote
-    /// before it syncs them, and publishes them once the sync has returned: readers never
+    /// no reader sees until `publishPrepared`. A standby prepares the frames its mirror writer wrote,
+    /// before or while it syncs them, and publishes them once the sync has returned: readers never
     /// see a record that a crash could take back, and the record's replay lag loses the apply.
     public func prepareMirrored(_ batches: [MirroredFrames], through seqno: Seqno) throws(RepositoryError) -> PreparedReplay {
         guard restoreLock.try() else { throw .busy("another restore operation is in progress") }
