@@ -261,8 +261,8 @@ final class StandbyReplica: @unchecked Sendable {
     /// the sync runs, and the sync starts at once. Any other standby prepares it right here, before
     /// the sync: on the prepare queue it was often not done when the sync returned (its thread gets
     /// a vCPU late on a busy machine), and the writer then waited for it. At 6,000 commits/s
-    /// (`lag-ab.sh`, four pairs) synced records not yet visible were found in 1% of samples, against
-    /// 3–6%, and the lag p99 fell from 1.6–1.8 ms to 0–1.3 ms; the sync starts later by the step's
+    /// (`lag-ab.sh`, eight pairs) synced records not yet visible were found in 1% of samples, against
+    /// 3–6%, and the lag p99 fell from 1.6–2.7 ms to 0–1.8 ms; the sync starts later by the step's
     /// preparation (26 µs at the median at that rate).
     private func mirrorWritten(_ mirrored: [MirroredFrames]) {
         let through = mirrored.last?.lastSeqno.flatMap { last in
@@ -279,9 +279,10 @@ final class StandbyReplica: @unchecked Sendable {
     }
 
     /// On the mirror writer's thread or the prepare queue: applies `mirrored` to a copy of the table,
-    /// holding `applyExclusion`, if the sync has not returned yet and nothing holds the apply back (offline, a pause, the delay),
-    /// which the usual apply after the sync then heeds. An apply in progress holds the repository:
-    /// it gets its work done, and this drain's records take the usual path.
+    /// holding `applyExclusion`, if the sync has not returned yet and nothing holds the apply back
+    /// (offline, a pause, the delay), which the usual apply after the sync then heeds. An apply in
+    /// progress holds the repository: it gets its work done, and this drain's records take the
+    /// usual path.
     private func prepareAhead(_ mirrored: [MirroredFrames], through: Seqno) {
         guard applyExclusion.try() else { return }
         defer { applyExclusion.unlock() }
